@@ -1,0 +1,108 @@
+// Package bundler compiles a plugin package into bundles with esbuild's Go
+// API, entirely in memory: sources are read from pluginpkg.Package.Files and
+// nothing is written to disk.
+//
+// A web bundle is a minified IIFE in which host modules (react, react-dom,
+// redux, ...) are read from the globals Mattermost's webapp exposes
+// (window.React, window.ReactDOM, ...), exactly like a Mattermost plugin built
+// with webpack externals. A mobile bundle is a minified CommonJS-style
+// function body whose host modules (react, react/jsx-runtime, react-native,
+// the host SDK) are provided by the app through require at evaluation time.
+//
+// Problems in the plugin's source are data: a *CompileError holding
+// Diagnostics with file, line, column and text.
+package bundler
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Target is what a build produces.
+type Target int
+
+const (
+	// Web is an IIFE for the Redux webapp host.
+	Web Target = iota
+	// Mobile is a bundle for the React Native host library.
+	Mobile
+)
+
+func (t Target) String() string {
+	if t == Mobile {
+		return "mobile"
+	}
+	return "web"
+}
+
+// HostGlobals maps each host-provided module of a web bundle to the window
+// global that Mattermost's webapp (and mmtoolkit's host) exposes for it.
+var HostGlobals = map[string]string{
+	"react":            "React",
+	"react-dom":        "ReactDOM",
+	"react-dom/client": "ReactDOM",
+	"redux":            "Redux",
+	"react-redux":      "ReactRedux",
+	"prop-types":       "PropTypes",
+	"react-intl":       "ReactIntl",
+	"react-router-dom": "ReactRouterDom",
+	"react-bootstrap":  "ReactBootstrap",
+}
+
+// MobileHostModules are provided by the React Native host at evaluation time.
+var MobileHostModules = []string{
+	"react", "react/jsx-runtime", "react/jsx-dev-runtime", "react-native", "@mmtoolkit/mobile",
+}
+
+// Diagnostic is one problem esbuild found, located in the plugin's files.
+// File is the package-relative path; Line is 1-based, Column 0-based as in
+// esbuild (printed 1-based by FormatDiagnostic).
+type Diagnostic struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	Text   string `json:"text"`
+}
+
+// String formats d as file:line:col: text, the form editors jump to.
+func (d Diagnostic) String() string {
+	if d.File == "" {
+		return d.Text
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column+1, d.Text)
+}
+
+// CompileError is returned when the plugin's source does not compile.
+type CompileError struct {
+	Target      Target
+	Diagnostics []Diagnostic
+}
+
+func (e *CompileError) Error() string {
+	lines := make([]string, 0, len(e.Diagnostics))
+	for _, d := range e.Diagnostics {
+		lines = append(lines, d.String())
+	}
+	return fmt.Sprintf("bundler: %s build failed:\n%s", e.Target, strings.Join(lines, "\n"))
+}
+
+// Result is one compiled bundle.
+type Result struct {
+	Target Target
+	// JS is the minified bundle. It ends with a sourceMappingURL comment
+	// naming "<sha256 of SourceMap>.map", relative, so it resolves next to
+	// the bundle under /bundles/.
+	JS        []byte
+	SourceMap []byte
+	// HostModules are the host modules the bundle imports (sorted), so a host
+	// can load libraries only some plugins need on demand.
+	HostModules []string
+	// Inputs are the package files the import graph reached (sorted), for
+	// `mmtoolkit pack`.
+	Inputs []string
+	// Warnings esbuild reported that did not stop the build.
+	Warnings []Diagnostic
+	// Esbuild is the time spent inside esbuild's Build call.
+	Esbuild time.Duration
+}

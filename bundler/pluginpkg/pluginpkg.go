@@ -1,0 +1,133 @@
+// Package pluginpkg reads plugin packages: a directory or a .tar.gz holding
+// plugin.json (a superset of Mattermost's manifest), TSX/TS/JSX/JS sources,
+// assets and the npm code the plugin carries in node_modules/.
+//
+// Everything here is outside input. Readers enforce the limits of SPEC section
+// 3 while reading (never after), and every problem is an *Error with a stable
+// Code that the HTTP edge maps to a 4xx status.
+package pluginpkg
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Manifest is plugin.json. Fields Mattermost knows keep Mattermost's names and
+// rules; Mobile, Slots and Proxy are mmtoolkit's additions.
+type Manifest struct {
+	ID               string          `json:"id"`
+	Name             string          `json:"name"`
+	Version          string          `json:"version"`
+	Description      string          `json:"description,omitempty"`
+	HomepageURL      string          `json:"homepage_url,omitempty"`
+	SupportURL       string          `json:"support_url,omitempty"`
+	ReleaseNotesURL  string          `json:"release_notes_url,omitempty"`
+	IconPath         string          `json:"icon_path,omitempty"`
+	MinServerVersion string          `json:"min_server_version,omitempty"`
+	Server           json.RawMessage `json:"server,omitempty"`
+	Webapp           *Webapp         `json:"webapp,omitempty"`
+	Mobile           *Mobile         `json:"mobile,omitempty"`
+	Slots            []SlotDecl      `json:"slots,omitempty"`
+	Proxy            []ProxyRoute    `json:"proxy,omitempty"`
+	SettingsSchema   json.RawMessage `json:"settings_schema,omitempty"`
+	Props            json.RawMessage `json:"props,omitempty"`
+}
+
+// Webapp says how the web bundle is made: compiled from Entry by the server,
+// or a prebuilt Mattermost bundle at BundlePath served unchanged. Exactly one
+// of the two is set.
+type Webapp struct {
+	Entry      string `json:"entry,omitempty"`
+	BundlePath string `json:"bundle_path,omitempty"`
+}
+
+// Mobile names the React Native entry. Runtime is the range of host runtime
+// versions (semver range such as ">=1.0.0 <2.0.0") the bundle supports; empty
+// means any.
+type Mobile struct {
+	Entry   string `json:"entry"`
+	Runtime string `json:"runtime,omitempty"`
+}
+
+// SlotDecl is one slot the plugin fills. PostType is set for slot post_type
+// and must start with "custom_".
+type SlotDecl struct {
+	Slot     string `json:"slot"`
+	PostType string `json:"post_type,omitempty"`
+}
+
+// ProxyRoute is one upstream Mattermost route the plugin may call through the
+// proxy. Path is under /api/v4/ and may use {name} segments and a trailing /*.
+type ProxyRoute struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+// Package is a read, validated plugin package held in memory.
+type Package struct {
+	Manifest Manifest
+	// RawManifest is plugin.json exactly as read.
+	RawManifest []byte
+	// Files maps slash-separated paths relative to the plugin root (the
+	// archive's single top-level directory is stripped, as Mattermost does)
+	// to their contents. plugin.json is included.
+	Files map[string][]byte
+	// Warnings are problems that do not stop the push, such as server
+	// executables that mmtoolkit ignores.
+	Warnings []string
+}
+
+// Limits bound what a reader accepts. Zero fields take DefaultLimits' value.
+type Limits struct {
+	MaxArchiveBytes  int64 // compressed .tar.gz size
+	MaxUnpackedBytes int64 // sum of file sizes after unpacking
+	MaxFiles         int   // regular files
+	MaxManifestBytes int64 // plugin.json size
+}
+
+// DefaultLimits are SPEC section 3's limits.
+var DefaultLimits = Limits{
+	MaxArchiveBytes:  100 << 20,
+	MaxUnpackedBytes: 300 << 20,
+	MaxFiles:         5000,
+	MaxManifestBytes: 1 << 20,
+}
+
+// Error codes. They are part of the HTTP API: never rename one.
+const (
+	CodeArchiveTooLarge  = "archive_too_large"  // compressed archive over MaxArchiveBytes
+	CodeUnpackedTooLarge = "unpacked_too_large" // files add up to more than MaxUnpackedBytes
+	CodeTooManyFiles     = "too_many_files"     // more than MaxFiles regular files
+	CodeAbsolutePath     = "absolute_path"      // an entry name starting with / or a drive letter
+	CodePathTraversal    = "path_traversal"     // an entry name with a .. segment
+	CodeLinkEntry        = "link_entry"         // a symlink or hard link
+	CodeDeviceEntry      = "device_entry"       // a char/block device, fifo or other special entry
+	CodeDuplicateEntry   = "duplicate_entry"    // the same path twice
+	CodeBadArchive       = "bad_archive"        // not gzip, not tar, or truncated
+	CodeManifestMissing  = "manifest_missing"   // no plugin.json at the plugin root
+	CodeManifestTooLarge = "manifest_too_large" // plugin.json over MaxManifestBytes
+	CodeManifestSyntax   = "manifest_syntax"    // plugin.json is not valid JSON for Manifest
+	CodeManifestInvalid  = "manifest_invalid"   // a field breaks a rule; Error.Field names it
+	CodeEntryMissing     = "entry_missing"      // webapp.entry, mobile.entry, bundle_path or icon_path names no file in the package
+)
+
+// Error is a problem with a package. File names the archive entry or package
+// file concerned, Field the manifest field, Limit the limit that was passed.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	File    string `json:"file,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Limit   int64  `json:"limit,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.File != "" {
+		return fmt.Sprintf("pluginpkg: %s: %s", e.File, e.Message)
+	}
+	return "pluginpkg: " + e.Message
+}
+
+// SlotCatalogue tells whether a slot name exists. slots.Known satisfies it;
+// the parameter keeps this package free of the catalogue's import.
+type SlotCatalogue func(name string) bool

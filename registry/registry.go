@@ -1,0 +1,171 @@
+// Package registry stores plugins, their immutable versions, the bundles those
+// versions point to (content-addressed by SHA-256, stored once however many
+// versions share them), each id's owner, per-team state and an append-only
+// audit log.
+//
+// Store is the interface callers use; Open returns the bbolt implementation,
+// the default. A version is written by one PutVersion call in one transaction,
+// so a crash mid-push leaves the whole version or none of it.
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+)
+
+// Sentinel errors. Callers test them with errors.Is.
+var (
+	// ErrPluginNotFound is returned when no plugin has the requested id.
+	ErrPluginNotFound = errors.New("plugin not found")
+	// ErrVersionNotFound is returned when the plugin has no such version.
+	ErrVersionNotFound = errors.New("version not found")
+	// ErrBlobNotFound is returned when no blob has the requested SHA-256.
+	ErrBlobNotFound = errors.New("blob not found")
+	// ErrVersionConflict is returned when a version already exists with
+	// different content (a different PackageSHA256).
+	ErrVersionConflict = errors.New("version exists with different content")
+	// ErrNotOwner is returned when someone other than the id's owner (its
+	// first pusher) or a system admin pushes a version of it.
+	ErrNotOwner = errors.New("not the plugin's owner")
+	// ErrMissingBlob is returned by PutVersion when an artifact names a blob
+	// that is neither passed in nor already stored.
+	ErrMissingBlob = errors.New("artifact blob missing")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("registry closed")
+)
+
+// Artifact is one file a version serves, by the SHA-256 of its bytes
+// (lowercase hex). Encodings maps a content coding ("gzip", "br") to the
+// SHA-256 of the precompressed blob, computed once at push time.
+type Artifact struct {
+	SHA256      string            `json:"sha256"`
+	Size        int64             `json:"size"`
+	ContentType string            `json:"content_type"`
+	Encodings   map[string]string `json:"encodings,omitempty"`
+	// EncodedSizes maps a content coding to the precompressed size.
+	EncodedSizes map[string]int64 `json:"encoded_sizes,omitempty"`
+}
+
+// Artifact kinds, the keys of Version.Artifacts.
+const (
+	WebJS        = "web.js"
+	WebMap       = "web.map"
+	MobileJS     = "mobile.js"
+	MobileMap    = "mobile.map"
+	MobileHermes = "mobile.hbc"
+)
+
+// Version is one immutable pushed version of a plugin.
+type Version struct {
+	PluginID string `json:"plugin_id"`
+	Version  string `json:"version"`
+	// Manifest is the parsed plugin.json; RawManifest the bytes as pushed.
+	Manifest    pluginpkg.Manifest `json:"manifest"`
+	RawManifest json.RawMessage    `json:"raw_manifest,omitempty"`
+	// PackageSHA256 identifies the pushed content: a re-push with the same
+	// value is idempotent, another value for the same version conflicts.
+	PackageSHA256 string `json:"package_sha256"`
+	// Artifacts by kind (WebJS, WebMap, MobileJS, ...).
+	Artifacts map[string]Artifact `json:"artifacts"`
+	// HostModules the web bundle imports (for prebuilt bundles, the globals
+	// it references).
+	HostModules []string `json:"host_modules,omitempty"`
+	// Prebuilt is true when the web bundle is a Mattermost bundle served
+	// unchanged rather than compiled here.
+	Prebuilt  bool      `json:"prebuilt,omitempty"`
+	Warnings  []string  `json:"warnings,omitempty"`
+	PushedBy  string    `json:"pushed_by"`
+	PushedAt  time.Time `json:"pushed_at"`
+	BuildMS   float64   `json:"build_ms"`
+	EsbuildMS float64   `json:"esbuild_ms"`
+}
+
+// Plugin is a plugin id with its owner and versions.
+type Plugin struct {
+	ID        string    `json:"id"`
+	Owner     string    `json:"owner"`
+	CreatedAt time.Time `json:"created_at"`
+	// Versions sorted by semver, lowest first.
+	Versions []string `json:"versions"`
+	// Latest is the highest semver version.
+	Latest string `json:"latest"`
+}
+
+// TeamState is a plugin's state for one team. The zero value (disabled,
+// following latest) is the state of every plugin a team never touched.
+type TeamState struct {
+	TeamID   string `json:"team_id"`
+	PluginID string `json:"plugin_id"`
+	Enabled  bool   `json:"enabled"`
+	// Version pins a version; empty follows the latest.
+	Version   string    `json:"version,omitempty"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
+// Audit actions.
+const (
+	ActionPush    = "push"
+	ActionEnable  = "enable"
+	ActionDisable = "disable"
+	ActionPin     = "pin"
+)
+
+// AuditEntry is one line of the append-only audit log.
+type AuditEntry struct {
+	Seq      uint64    `json:"seq"`
+	At       time.Time `json:"at"`
+	Actor    string    `json:"actor"`
+	Action   string    `json:"action"`
+	PluginID string    `json:"plugin_id,omitempty"`
+	Version  string    `json:"version,omitempty"`
+	TeamID   string    `json:"team_id,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+}
+
+// AuditFilter selects audit entries; empty fields match everything. Entries
+// come newest first, at most Limit (0 means 100).
+type AuditFilter struct {
+	Actor, PluginID, TeamID string
+	Limit                   int
+}
+
+// Pusher is who pushes a version.
+type Pusher struct {
+	UserID      string
+	SystemAdmin bool
+}
+
+// PutResult says what PutVersion did.
+type PutResult struct {
+	// Created is false when an identical version already existed (the push
+	// was idempotent and nothing was written).
+	Created bool
+	Version *Version
+}
+
+// Store is the registry. Every method is safe for concurrent use.
+type Store interface {
+	// PutVersion stores v and the blobs (SHA-256 hex -> bytes) its artifacts
+	// name, checks ownership and appends an audit entry, all in one
+	// transaction. Blobs already stored are not written again.
+	PutVersion(ctx context.Context, v *Version, blobs map[string][]byte, by Pusher) (PutResult, error)
+	Plugin(ctx context.Context, id string) (*Plugin, error)
+	// Plugins lists every plugin sorted by id.
+	Plugins(ctx context.Context) ([]*Plugin, error)
+	Version(ctx context.Context, pluginID, version string) (*Version, error)
+	// Blob returns a copy of the blob's bytes.
+	Blob(ctx context.Context, sha256 string) ([]byte, error)
+	// TeamStates returns the team's state for every plugin it ever changed,
+	// by plugin id.
+	TeamStates(ctx context.Context, teamID string) (map[string]TeamState, error)
+	// SetTeamState writes s (UpdatedAt set by the store) and its audit
+	// entry in one transaction. A pinned version must exist.
+	SetTeamState(ctx context.Context, s TeamState) (TeamState, error)
+	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	Close() error
+}
