@@ -3,9 +3,12 @@
 // versions share them), each id's owner, per-team state and an append-only
 // audit log.
 //
-// Store is the interface callers use; Open returns the bbolt implementation,
-// the default. A version is written by one PutVersion call in one transaction,
-// so a crash mid-push leaves the whole version or none of it.
+// Store is the interface callers use; Open returns *Bolt, the bbolt
+// implementation and the default. A version is written by one PutVersion call
+// in one transaction, so a crash mid-push leaves the whole version or none of
+// it. *Bolt also offers what only operators need (Stats, Verify,
+// PluginTeamStates); callers that want those declare their own small
+// interface. Package registrytest opens real stores in tests.
 package registry
 
 import (
@@ -36,6 +39,20 @@ var (
 	ErrMissingBlob = errors.New("artifact blob missing")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("registry closed")
+	// ErrBlobMismatch is returned by PutVersion when a blob passed in does
+	// not hash to the SHA-256 it is keyed by.
+	ErrBlobMismatch = errors.New("blob does not match its SHA-256")
+	// ErrInvalid is returned when a caller passes a malformed record: an
+	// empty id or actor, a version that is not semver, a SHA-256 that is not
+	// 64 lowercase hex digits, an artifact size that differs from its blob.
+	// pluginpkg validates what users send, so this means a caller's bug.
+	ErrInvalid = errors.New("invalid record")
+	// ErrCorrupt is returned by Bolt.Verify when the file breaks one of the
+	// store's invariants.
+	ErrCorrupt = errors.New("store is inconsistent")
+	// ErrLocked is returned by Open when another process holds the
+	// database file (bbolt allows one writer process per file).
+	ErrLocked = errors.New("database is locked by another mmtoolkit process?")
 )
 
 // Artifact is one file a version serves, by the SHA-256 of its bytes
@@ -164,8 +181,38 @@ type Store interface {
 	// by plugin id.
 	TeamStates(ctx context.Context, teamID string) (map[string]TeamState, error)
 	// SetTeamState writes s (UpdatedAt set by the store) and its audit
-	// entry in one transaction. A pinned version must exist.
+	// entry in one transaction. s.UpdatedBy is the actor and must be set. A
+	// pinned version must exist. Setting the state a team already has writes
+	// nothing and returns the stored state.
 	SetTeamState(ctx context.Context, s TeamState) (TeamState, error)
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	Close() error
+}
+
+// Options configure Open. A nil *Options means the zero value.
+type Options struct {
+	// Clock stamps PushedAt, UpdatedAt and audit entries; nil means
+	// time.Now. Tests pass a fixed clock for stable output.
+	Clock func() time.Time
+	// NoSync skips fsync on commit. Only for tests and benchmarks: a power
+	// loss can then lose or corrupt committed versions.
+	NoSync bool
+	// LockTimeout bounds the wait for the file lock held by another process;
+	// 0 means one second. Open then fails with ErrLocked.
+	LockTimeout time.Duration
+}
+
+// Stats are the store's sizes, for /metrics.
+type Stats struct {
+	Plugins  int `json:"plugins"`
+	Versions int `json:"versions"`
+	Blobs    int `json:"blobs"`
+	// BlobBytes is the sum of the stored blobs' sizes, each counted once
+	// however many versions share it.
+	BlobBytes int64 `json:"blob_bytes"`
+	// Teams is the number of teams that ever changed a plugin's state.
+	Teams        int    `json:"teams"`
+	AuditEntries uint64 `json:"audit_entries"`
+	// FileBytes is the size of the database file as of the read.
+	FileBytes int64 `json:"file_bytes"`
 }

@@ -1,0 +1,135 @@
+// Package registrytest builds real registry stores and valid versions for
+// tests of registry and of the packages that use it.
+package registrytest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+// Open returns a store on a real bbolt file in t.TempDir(), closed by
+// t.Cleanup. It skips fsync: a test process that dies loses its temp dir
+// anyway.
+func Open(t testing.TB) *registry.Bolt {
+	t.Helper()
+	return OpenOptions(t, &registry.Options{NoSync: true})
+}
+
+// OpenOptions is Open with options, e.g. a fixed Clock for golden output.
+func OpenOptions(t testing.TB, opts *registry.Options) *registry.Bolt {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "registry.db")
+	s, err := registry.Open(path, opts)
+	if err != nil {
+		t.Fatalf("registrytest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("registrytest: %v", err)
+		}
+	})
+	return s
+}
+
+// artifactKinds is the order in which Version turns blobs into artifacts.
+var artifactKinds = []string{registry.WebJS, registry.WebMap, registry.MobileJS, registry.MobileMap, registry.MobileHermes}
+
+var contentTypes = map[string]string{
+	registry.WebJS:        "text/javascript; charset=utf-8",
+	registry.WebMap:       "application/json",
+	registry.MobileJS:     "text/javascript; charset=utf-8",
+	registry.MobileMap:    "application/json",
+	registry.MobileHermes: "application/octet-stream",
+}
+
+// Version builds a valid version of plugin id and the blobs (SHA-256 hex ->
+// bytes) PutVersion needs for it. blobs become the artifacts web.js, web.map,
+// mobile.js, mobile.map and mobile.hbc in that order; with none, web.js is a
+// small bundle calling window.registerPlugin(id). Every artifact gets a gzip
+// encoding. The result is deterministic, so building it twice with the same
+// arguments gives an idempotent re-push and other blobs a conflict.
+func Version(id, version string, blobs ...[]byte) (*registry.Version, map[string][]byte) {
+	if len(blobs) == 0 {
+		blobs = [][]byte{[]byte(fmt.Sprintf("window.registerPlugin(%q, {initialize() {}});\n", id))}
+	}
+	if len(blobs) > len(artifactKinds) {
+		panic(fmt.Sprintf("registrytest.Version: %d blobs, at most %d artifact kinds", len(blobs), len(artifactKinds)))
+	}
+	m := pluginpkg.Manifest{
+		ID:      id,
+		Name:    id,
+		Version: version,
+		Webapp:  &pluginpkg.Webapp{Entry: "webapp/index.tsx"},
+	}
+	if len(blobs) > 2 {
+		m.Mobile = &pluginpkg.Mobile{Entry: "mobile/index.tsx"}
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	v := &registry.Version{
+		PluginID:    id,
+		Version:     version,
+		Manifest:    m,
+		RawManifest: raw,
+		Artifacts:   map[string]registry.Artifact{},
+	}
+	out := map[string][]byte{}
+	pkg := sha256.New()
+	fmt.Fprintf(pkg, "%s\x00%s\x00", id, version)
+	for i, data := range blobs {
+		kind := artifactKinds[i]
+		gz := Gzip(data)
+		a := registry.Artifact{
+			SHA256:       SHA256(data),
+			Size:         int64(len(data)),
+			ContentType:  contentTypes[kind],
+			Encodings:    map[string]string{"gzip": SHA256(gz)},
+			EncodedSizes: map[string]int64{"gzip": int64(len(gz))},
+		}
+		v.Artifacts[kind] = a
+		out[a.SHA256] = data
+		out[a.Encodings["gzip"]] = gz
+		fmt.Fprintf(pkg, "%s=%s\x00", kind, a.SHA256)
+	}
+	v.PackageSHA256 = hex.EncodeToString(pkg.Sum(nil))
+	return v, out
+}
+
+// Push builds a version with Version and stores it as by, failing the test
+// on error.
+func Push(t testing.TB, s registry.Store, by registry.Pusher, id, version string, blobs ...[]byte) *registry.Version {
+	t.Helper()
+	v, b := Version(id, version, blobs...)
+	res, err := s.PutVersion(context.Background(), v, b, by)
+	if err != nil {
+		t.Fatalf("registrytest: push: %v", err)
+	}
+	return res.Version
+}
+
+// SHA256 is the key the registry stores data under.
+func SHA256(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Gzip compresses data deterministically (no name, no modification time).
+func Gzip(data []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(data)
+	zw.Close()
+	return buf.Bytes()
+}

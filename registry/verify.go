@@ -1,0 +1,197 @@
+package registry
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxProblems bounds Verify's report: past a few, more lines do not help.
+const maxProblems = 20
+
+// Verify checks the whole file against the store's invariants and returns
+// ErrCorrupt listing what breaks them:
+//
+//   - bbolt's own page-level consistency check passes;
+//   - every version a Plugin lists is stored, and every stored version is
+//     listed; Versions is in semver order and Latest is its last element;
+//   - every blob an artifact names is stored, hashes to its key and has the
+//     recorded size;
+//   - every version has exactly one push audit entry and every push entry
+//     names a stored version (no audit line for work that did not commit);
+//   - every team state names a stored plugin and, if pinned, version.
+//
+// It reads and hashes every blob, so it is for start-up checks, operators and
+// tests, not for a request path.
+func (b *Bolt) Verify(ctx context.Context) error {
+	var problems []string
+	report := func(format string, args ...any) {
+		if len(problems) < maxProblems {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
+	}
+	// bbolt's check reads the freelist, which writers change, so it runs in
+	// a write transaction (rolled back) to exclude them. The rest needs only
+	// a snapshot and must not hold up pushes while it hashes every blob.
+	err := b.update(ctx, func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			report("bbolt: %v", err)
+		}
+		return errUnchanged
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		return fmt.Errorf("registry: verify %s: %w", b.path, err)
+	}
+	err = b.view(ctx, func(tx *bolt.Tx) error {
+
+		plugins := map[string]*Plugin{}
+		if err := tx.Bucket(bucketPlugins).ForEach(func(k, v []byte) error {
+			p := new(Plugin)
+			if err := json.Unmarshal(v, p); err != nil {
+				report("plugin %s: %v", k, err)
+				return nil
+			}
+			if p.ID != string(k) {
+				report("plugin %s: record says id %q", k, p.ID)
+			}
+			plugins[string(k)] = p
+			return nil
+		}); err != nil {
+			return err
+		}
+
+		blobs := tx.Bucket(bucketBlobs)
+		checked := map[string]bool{}
+		checkBlob := func(what, sha string, size int64) {
+			data := blobs.Get([]byte(sha))
+			switch {
+			case data == nil:
+				report("%s: blob %s missing", what, sha)
+			case size >= 0 && int64(len(data)) != size:
+				report("%s: blob %s has %d bytes, record says %d", what, sha, len(data), size)
+			case !checked[sha]:
+				checked[sha] = true
+				if got := sha256Hex(data); got != sha {
+					report("blob %s hashes to %s", sha, got)
+				}
+			}
+		}
+
+		stored := map[string]bool{} // "id@version"
+		allVersions := tx.Bucket(bucketVersions)
+		if err := allVersions.ForEachBucket(func(id []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			p := plugins[string(id)]
+			if p == nil {
+				report("versions of %s stored without a plugin record", id)
+			}
+			var keys []string
+			err := allVersions.Bucket(id).ForEach(func(k, raw []byte) error {
+				key := string(id) + "@" + string(k)
+				keys = append(keys, string(k))
+				stored[key] = true
+				var v Version
+				if err := json.Unmarshal(raw, &v); err != nil {
+					report("version %s: %v", key, err)
+					return nil
+				}
+				if v.PluginID != string(id) || v.Version != string(k) {
+					report("version %s: record says %s@%s", key, v.PluginID, v.Version)
+				}
+				for kind, a := range v.Artifacts {
+					checkBlob(key+" "+kind, a.SHA256, a.Size)
+					for enc, sha := range a.Encodings {
+						size, ok := a.EncodedSizes[enc]
+						if !ok {
+							size = -1
+						}
+						checkBlob(key+" "+kind+" "+enc, sha, size)
+					}
+				}
+				return nil
+			})
+			if err != nil || p == nil {
+				return err
+			}
+			slices.SortFunc(keys, compareVersions)
+			if !slices.Equal(keys, p.Versions) {
+				report("plugin %s lists versions %v, stored are %v", id, p.Versions, keys)
+			}
+			if len(keys) > 0 && p.Latest != keys[len(keys)-1] {
+				report("plugin %s: latest %q, highest stored %q", id, p.Latest, keys[len(keys)-1])
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for id := range plugins {
+			if allVersions.Bucket([]byte(id)) == nil {
+				report("plugin %s has no versions", id)
+			}
+		}
+
+		pushes := map[string]int{}
+		if err := tx.Bucket(bucketAudit).ForEach(func(k, raw []byte) error {
+			var e AuditEntry
+			if err := json.Unmarshal(raw, &e); err != nil {
+				report("audit %x: %v", k, err)
+				return nil
+			}
+			if len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq {
+				report("audit %x: record says seq %d", k, e.Seq)
+			}
+			if e.Action != ActionPush {
+				return nil
+			}
+			key := e.PluginID + "@" + e.Version
+			pushes[key]++
+			if !stored[key] {
+				report("audit %d: push of %s, which is not stored", e.Seq, key)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for key := range stored {
+			if n := pushes[key]; n != 1 {
+				report("version %s has %d push audit entries, want 1", key, n)
+			}
+		}
+
+		teams := tx.Bucket(bucketTeams)
+		return teams.ForEachBucket(func(team []byte) error {
+			return teams.Bucket(team).ForEach(func(k, raw []byte) error {
+				var s TeamState
+				if err := json.Unmarshal(raw, &s); err != nil {
+					report("team %s plugin %s: %v", team, k, err)
+					return nil
+				}
+				if s.TeamID != string(team) || s.PluginID != string(k) {
+					report("team %s plugin %s: record says %s/%s", team, k, s.TeamID, s.PluginID)
+				}
+				if plugins[string(k)] == nil {
+					report("team %s: state of unknown plugin %s", team, k)
+				} else if s.Version != "" && !stored[string(k)+"@"+s.Version] {
+					report("team %s: %s pinned to unknown version %s", team, k, s.Version)
+				}
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("registry: verify %s: %w", b.path, err)
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return fmt.Errorf("registry: verify %s: %w: %s", b.path, ErrCorrupt, strings.Join(problems, "; "))
+	}
+	return nil
+}
