@@ -1,0 +1,107 @@
+// Package apiv4proxy stands between mmtoolkit and Mattermost: it says who a
+// request's Mattermost token belongs to (Identity), and, without a real
+// Mattermost, runs the sandbox upstream: the part of Mattermost's API v4 the
+// webapp host and the reference plugins use, with the demo users and teams.
+//
+// The HTTP edge depends only on the small identity interface it declares; the
+// Sandbox implements it now, and an upstream-backed implementation (identity
+// from GET /api/v4/users/me against a real server) implements the same.
+package apiv4proxy
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// Sentinel errors.
+var (
+	// ErrInvalidToken is returned when a token is unknown, expired or revoked.
+	ErrInvalidToken = errors.New("invalid or expired session")
+	// ErrTeamNotFound is returned when no team has the given id or name.
+	ErrTeamNotFound = errors.New("team not found")
+	// ErrBadCredentials is returned by Login for an unknown login id or a wrong password.
+	ErrBadCredentials = errors.New("invalid login or password")
+)
+
+// User is a Mattermost user as mmtoolkit needs it.
+type User struct {
+	ID        string `json:"id"`
+	Username  string `json:"username"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	// Roles is Mattermost's space-separated role list ("system_user system_admin").
+	Roles string `json:"roles"`
+}
+
+// SystemAdmin reports whether the user has Mattermost's system_admin role.
+func (u *User) SystemAdmin() bool { return hasRole(u.Roles, "system_admin") }
+
+// Team is a Mattermost team.
+type Team struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+}
+
+// TeamMember is a user's membership of one team. Roles is Mattermost's
+// team role list ("team_user team_admin").
+type TeamMember struct {
+	TeamID string `json:"team_id"`
+	UserID string `json:"user_id"`
+	Roles  string `json:"roles"`
+}
+
+// TeamAdmin reports whether the membership carries team_admin.
+func (m TeamMember) TeamAdmin() bool { return hasRole(m.Roles, "team_admin") }
+
+// Identity is who a token belongs to: the user and their team memberships.
+type Identity struct {
+	User    User
+	Members map[string]TeamMember // by team id
+}
+
+// MemberOf reports whether the identity belongs to the team.
+func (id *Identity) MemberOf(teamID string) bool { _, ok := id.Members[teamID]; return ok }
+
+// CanReadTeam: members, and system admins for every team.
+func (id *Identity) CanReadTeam(teamID string) bool {
+	return id.User.SystemAdmin() || id.MemberOf(teamID)
+}
+
+// CanAdminTeam: that team's admins and system admins.
+func (id *Identity) CanAdminTeam(teamID string) bool {
+	if id.User.SystemAdmin() {
+		return true
+	}
+	m, ok := id.Members[teamID]
+	return ok && m.TeamAdmin()
+}
+
+func hasRole(roles, role string) bool {
+	for _, r := range strings.Fields(roles) {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// TokenFromRequest finds the Mattermost token the way Mattermost does, in
+// its order: Authorization "Bearer" then "Token", the MMAUTHTOKEN cookie,
+// then the access_token query parameter.
+func TokenFromRequest(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			return strings.TrimSpace(h[7:])
+		}
+		if len(h) > 6 && strings.EqualFold(h[:6], "token ") {
+			return strings.TrimSpace(h[6:])
+		}
+	}
+	if c, err := r.Cookie("MMAUTHTOKEN"); err == nil && c.Value != "" {
+		return c.Value
+	}
+	return r.URL.Query().Get("access_token")
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// client talks to a mmtoolkit server as one Mattermost user.
+type client struct {
+	server string
+	token  string
+	http   *http.Client
+}
+
+type clientFlags struct {
+	server, token, user, password *string
+}
+
+func addClientFlags(fs *flag.FlagSet) clientFlags {
+	return clientFlags{
+		server:   fs.String("server", env("MMTOOLKIT_SERVER", "http://127.0.0.1:8065"), "mmtoolkit server URL (env MMTOOLKIT_SERVER)"),
+		token:    fs.String("token", env("MMTOOLKIT_TOKEN", ""), "Mattermost token (env MMTOOLKIT_TOKEN); or log in with --user and --password"),
+		user:     fs.String("user", env("MMTOOLKIT_USER", ""), "Mattermost username or email to log in as (env MMTOOLKIT_USER)"),
+		password: fs.String("password", env("MMTOOLKIT_PASSWORD", ""), "password for --user (env MMTOOLKIT_PASSWORD)"),
+	}
+}
+
+// connect returns a client with a token: the one given, or one from
+// logging in with Mattermost's POST /api/v4/users/login.
+func (f clientFlags) connect() (*client, error) {
+	c := &client{server: strings.TrimRight(*f.server, "/"), token: *f.token, http: &http.Client{Timeout: 5 * time.Minute}}
+	if c.token != "" {
+		return c, nil
+	}
+	if *f.user == "" {
+		return nil, fmt.Errorf("not logged in: pass --token, or --user and --password (sandbox: --user dev --password mmtoolkit)")
+	}
+	body, _ := json.Marshal(map[string]string{"login_id": *f.user, "password": *f.password})
+	resp, err := c.http.Post(c.server+"/api/v4/users/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("log in to %s: %w (is the server running? start it with: mmtoolkit serve)", c.server, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var mm struct{ Message string }
+		json.NewDecoder(resp.Body).Decode(&mm)
+		return nil, fmt.Errorf("log in as %s: %s (%s)", *f.user, mm.Message, resp.Status)
+	}
+	c.token = resp.Header.Get("Token")
+	return c, nil
+}
+
+// apiError is the server's error object.
+type apiError struct {
+	Status      int
+	Code        string       `json:"code"`
+	Message     string       `json:"message"`
+	Diagnostics []diagnostic `json:"diagnostics"`
+	File        string       `json:"file"`
+}
+
+type diagnostic struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	Text   string `json:"text"`
+}
+
+func (e *apiError) Error() string {
+	if e.File != "" {
+		return fmt.Sprintf("%s: %s [%s]", e.File, e.Message, e.Code)
+	}
+	return fmt.Sprintf("%s [%s]", e.Message, e.Code)
+}
+
+// do sends a request and decodes a JSON answer into out; a non-2xx answer
+// is returned as *apiError.
+func (c *client) do(method, path, contentType string, body io.Reader, out any) (int, error) {
+	req, err := http.NewRequest(method, c.server+path, body)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w", method, c.server+path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode >= 300 {
+		var wrapper struct {
+			Error *apiError `json:"error"`
+		}
+		if json.Unmarshal(data, &wrapper) == nil && wrapper.Error != nil {
+			wrapper.Error.Status = resp.StatusCode
+			return resp.StatusCode, wrapper.Error
+		}
+		return resp.StatusCode, &apiError{Status: resp.StatusCode, Code: "http_" + fmt.Sprint(resp.StatusCode),
+			Message: strings.TrimSpace(string(data))}
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("decode answer of %s %s: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}

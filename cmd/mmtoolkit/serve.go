@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/server"
+)
+
+func cmdServe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "[flags]",
+		"Runs the server with an embedded bbolt store in --data and the sandbox Mattermost\n"+
+			"(demo users and teams) for identity. Stop it with Ctrl-C.", stderr)
+	addr := fs.String("addr", env("MMTOOLKIT_ADDR", "127.0.0.1:8065"), "address to listen on (env MMTOOLKIT_ADDR)")
+	data := fs.String("data", env("MMTOOLKIT_DATA", "data"), "data directory, created if missing (env MMTOOLKIT_DATA)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := os.MkdirAll(*data, 0o755); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	store, err := registry.Open(filepath.Join(*data, "registry.db"), nil)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	sandbox, err := apiv4proxy.OpenSandbox(filepath.Join(*data, "sandbox.db"))
+	if err != nil {
+		return err
+	}
+	defer sandbox.Close()
+	srv, err := server.New(store, sandbox, server.Config{Logger: log, Upstream: sandbox.Handler()})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server running? choose another with --addr)", *addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // a 100 MiB push on a slow link
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "mmtoolkit is serving on %s (data in %s)\n", url, *data)
+	fmt.Fprintf(stdout, "sandbox users (password %q): ", apiv4proxy.SandboxPassword)
+	for i, u := range sandbox.Users() {
+		if i > 0 {
+			fmt.Fprint(stdout, ", ")
+		}
+		fmt.Fprint(stdout, u.Username)
+	}
+	fmt.Fprintf(stdout, "\ntry: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=dev MMTOOLKIT_PASSWORD=mmtoolkit mmtoolkit push docs/examples/hello\n", url)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

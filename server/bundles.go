@@ -1,0 +1,210 @@
+package server
+
+import (
+	"container/list"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+// extTypes maps a bundle URL's extension to the content types it may serve:
+// /bundles/<sha>.js never serves a source map, and so on.
+var extTypes = map[string]string{
+	"js":  "text/javascript; charset=utf-8",
+	"map": "application/json",
+	"hbc": "application/vnd.facebook.hermes-bytecode",
+}
+
+// indexArtifacts learns every stored artifact, so a bundle request finds its
+// precompressed variants without scanning versions.
+func (s *Server) indexArtifacts(ctx context.Context) error {
+	plugins, err := s.store.Plugins(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range plugins {
+		for _, v := range p.Versions {
+			ver, err := s.store.Version(ctx, p.ID, v)
+			if err != nil {
+				return err
+			}
+			s.addArtifacts(ver)
+		}
+	}
+	return nil
+}
+
+func (s *Server) addArtifacts(v *registry.Version) {
+	s.artifactsMu.Lock()
+	defer s.artifactsMu.Unlock()
+	for _, a := range v.Artifacts {
+		s.artifacts[a.SHA256] = a
+	}
+}
+
+func (s *Server) artifact(sha string) (registry.Artifact, bool) {
+	s.artifactsMu.RLock()
+	defer s.artifactsMu.RUnlock()
+	a, ok := s.artifacts[sha]
+	return a, ok
+}
+
+// serveBundle serves /bundles/{sha256}.{js|map|hbc}: immutable, cached for a
+// year, with gzip or brotli chosen from the precompressed variants.
+func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request) {
+	file := chi.URLParam(r, "file")
+	sha, ext, _ := strings.Cut(file, ".")
+	a, ok := s.artifact(sha)
+	if !ok || len(sha) != 64 || !strings.HasPrefix(a.ContentType, strings.SplitN(extTypes[ext], ";", 2)[0]) || extTypes[ext] == "" {
+		w.Header().Set("Cache-Control", "no-cache")
+		writeErrorBody(w, errorf(http.StatusNotFound, "bundle_not_found",
+			"no bundle %s: bundle URLs come from the manifest (GET /api/v1/manifest)", file))
+		return
+	}
+	h := w.Header()
+	etag := `"` + sha + `"`
+	h["Cache-Control"] = immutable
+	h["Etag"] = []string{etag}
+	h["Vary"] = varyEncoding
+	h["X-Content-Type-Options"] = nosniff
+	h["Access-Control-Allow-Origin"] = anyOrigin // SRI on cross-origin scripts needs CORS
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	coding, blobSHA := "", sha
+	if c := negotiate(r.Header.Get("Accept-Encoding"), a.Encodings); c != "" {
+		coding, blobSHA = c, a.Encodings[c]
+	}
+	body, err := s.bundles.get(r.Context(), s.store, blobSHA)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h["Content-Type"] = []string{a.ContentType}
+	if coding != "" {
+		h["Content-Encoding"] = []string{coding}
+	}
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body)
+}
+
+var (
+	immutable    = []string{"public, max-age=31536000, immutable"}
+	varyEncoding = []string{"Accept-Encoding"}
+	nosniff      = []string{"nosniff"}
+	anyOrigin    = []string{"*"}
+)
+
+// negotiate picks br, else gzip, among the available codings the client
+// accepts (q=0 refuses a coding). "" means identity.
+func negotiate(accept string, available map[string]string) string {
+	if accept == "" || len(available) == 0 {
+		return ""
+	}
+	ok := map[string]bool{}
+	star := false
+	for _, part := range strings.Split(accept, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name = strings.ToLower(strings.TrimSpace(name))
+		refused := false
+		for _, p := range strings.Split(params, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(strings.TrimSpace(k), "q") {
+				q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				refused = err == nil && q == 0
+			}
+		}
+		if name == "*" {
+			star = !refused
+			continue
+		}
+		ok[name] = !refused
+	}
+	for _, c := range []string{"br", "gzip"} {
+		if _, have := available[c]; !have {
+			continue
+		}
+		if v, said := ok[c]; said && v || !said && star {
+			return c
+		}
+	}
+	return ""
+}
+
+// etagMatch reports whether an If-None-Match header matches etag (weak
+// comparison, as RFC 9110 requires for If-None-Match).
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// bundleCache keeps recently served blobs in memory, least recently used
+// out first, so hot bundles never touch the store.
+type bundleCache struct {
+	mu    sync.Mutex
+	max   int64
+	bytes int64
+	ll    *list.List
+	items map[string]*list.Element
+}
+
+type cacheEntry struct {
+	sha  string
+	body []byte
+}
+
+func newBundleCache(max int64) *bundleCache {
+	return &bundleCache{max: max, ll: list.New(), items: map[string]*list.Element{}}
+}
+
+func (c *bundleCache) size() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
+
+func (c *bundleCache) get(ctx context.Context, store registry.Store, sha string) ([]byte, error) {
+	c.mu.Lock()
+	if el, ok := c.items[sha]; ok {
+		c.ll.MoveToFront(el)
+		b := el.Value.(*cacheEntry).body
+		c.mu.Unlock()
+		return b, nil
+	}
+	c.mu.Unlock()
+	body, err := store.Blob(ctx, sha)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > c.max/4 {
+		return body, nil // too big to be worth evicting others for
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[sha]; !ok {
+		c.items[sha] = c.ll.PushFront(&cacheEntry{sha, body})
+		c.bytes += int64(len(body))
+		for c.bytes > c.max {
+			el := c.ll.Back()
+			e := el.Value.(*cacheEntry)
+			c.ll.Remove(el)
+			delete(c.items, e.sha)
+			c.bytes -= int64(len(e.body))
+		}
+	}
+	return body, nil
+}

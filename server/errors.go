@@ -1,0 +1,139 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/bundler"
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+// Error is an error with the HTTP status and the stable code clients see.
+// Handlers return it for problems they detect themselves; errors of the
+// domain packages are translated by toError.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	// Details are extra fields of the error object (diagnostics, file, ...).
+	Details map[string]any
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+func errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// sizeCodes are the package limits answered with 413.
+var sizeCodes = map[string]bool{
+	pluginpkg.CodeArchiveTooLarge:  true,
+	pluginpkg.CodeUnpackedTooLarge: true,
+	pluginpkg.CodeTooManyFiles:     true,
+	pluginpkg.CodeManifestTooLarge: true,
+}
+
+// toError is the one place that maps errors to statuses and codes. The
+// message of each says what the user can do next.
+func toError(err error) *Error {
+	var (
+		e    *Error
+		perr *pluginpkg.Error
+		cerr *bundler.CompileError
+	)
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.As(err, &perr):
+		status := http.StatusBadRequest
+		if sizeCodes[perr.Code] {
+			status = http.StatusRequestEntityTooLarge
+		}
+		d := map[string]any{}
+		if perr.File != "" {
+			d["file"] = perr.File
+		}
+		if perr.Field != "" {
+			d["field"] = perr.Field
+		}
+		if perr.Limit != 0 {
+			d["limit"] = perr.Limit
+		}
+		return &Error{Status: status, Code: perr.Code, Message: perr.Message, Details: d}
+	case errors.As(err, &cerr):
+		diags := cerr.Diagnostics
+		if diags == nil {
+			diags = []bundler.Diagnostic{}
+		}
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "compile_error",
+			Message: fmt.Sprintf("the %s entry does not compile: fix the %d problem(s) listed in diagnostics and push again", cerr.Target, len(diags)),
+			Details: map[string]any{"target": cerr.Target.String(), "diagnostics": diags}}
+	case errors.Is(err, registry.ErrVersionConflict):
+		return &Error{Status: http.StatusConflict, Code: "version_conflict",
+			Message: "this version was already pushed with different content; versions are immutable: bump \"version\" in plugin.json and push again"}
+	case errors.Is(err, registry.ErrNotOwner):
+		return &Error{Status: http.StatusForbidden, Code: "not_owner",
+			Message: "this plugin id belongs to another developer (its first pusher); only they or a system admin may push it: choose another id"}
+	case errors.Is(err, registry.ErrPluginNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "plugin_not_found",
+			Message: "no plugin has this id: check the id, or push the plugin first"}
+	case errors.Is(err, registry.ErrVersionNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "version_not_found",
+			Message: "the plugin has no such version: GET /api/v1/plugins/{id} lists its versions"}
+	case errors.Is(err, apiv4proxy.ErrTeamNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "team_not_found",
+			Message: "no team has this id or name: use the team's id or its URL name (GET /api/v4/users/me/teams lists yours)"}
+	case errors.Is(err, apiv4proxy.ErrInvalidToken):
+		return &Error{Status: http.StatusUnauthorized, Code: "invalid_token",
+			Message: "the Mattermost token is invalid or expired: log in again (POST /api/v4/users/login)"}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal_error",
+		Message: "the server failed; the error is logged: retry, and report it if it persists"}
+}
+
+// writeError writes err as {"error":{"code","message",...details}}.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := toError(err)
+	if e.Status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeErrorBody(w, e)
+}
+
+func writeErrorBody(w http.ResponseWriter, e *Error) {
+	body := make(map[string]any, len(e.Details)+2)
+	for k, v := range e.Details {
+		body[k] = v
+	}
+	body["code"], body["message"] = e.Code, e.Message
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if e.Status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="mmtoolkit"`)
+	}
+	w.WriteHeader(e.Status)
+	json.NewEncoder(w).Encode(map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func (s *Server) serveAPINotFound(w http.ResponseWriter, r *http.Request) {
+	writeErrorBody(w, errorf(http.StatusNotFound, "route_not_found",
+		"no API route %s %s: see docs/api.md for the routes", r.Method, r.URL.Path))
+}
+
+func (s *Server) serveMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeErrorBody(w, errorf(http.StatusMethodNotAllowed, "method_not_allowed",
+		"%s is not allowed on %s: see docs/api.md for the routes", r.Method, r.URL.Path))
+}

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+
+	"github.com/mmtoolkit/mmtoolkit/slots"
+)
+
+// manifestKey identifies one cached manifest.
+type manifestKey struct {
+	teamID   string
+	platform slots.Platform
+}
+
+// cachedManifest is a serialised manifest, valid while the server's
+// generation equals gen.
+type cachedManifest struct {
+	gen  uint64
+	body []byte
+	etag string
+	hdr  []string // etag as a header value slice, allocated once
+}
+
+// serveManifest is GET /api/v1/manifest?team=&platform=web: the plugins
+// enabled for the team, with a strong ETag and 304 on If-None-Match.
+func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	teamParam := q.Get("team")
+	if teamParam == "" {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "team_required",
+			"say which team: GET /api/v1/manifest?team=<team id or name>&platform=web"))
+		return
+	}
+	platform := slots.Platform(q.Get("platform"))
+	if platform == "" {
+		platform = slots.Web
+	}
+	if platform != slots.Web {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "unknown_platform",
+			"platform %q has no web manifest: use platform=web (mobile apps use /api/v1/mobile/manifest)", platform))
+		return
+	}
+	t, err := s.identity.Team(r.Context(), teamParam)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !caller(r).CanReadTeam(t.ID) {
+		s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
+			"you are not a member of team %s: ask a team admin to add you", t.Name))
+		return
+	}
+	m, err := s.manifest(r.Context(), manifestKey{t.ID, platform})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h["Etag"] = m.hdr
+	// Per-team content behind authentication: caches may keep it but must
+	// revalidate, which the ETag makes cheap.
+	h["Cache-Control"] = privateNoCache
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, m.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = jsonType
+	w.Write(m.body)
+}
+
+var (
+	privateNoCache = []string{"private, no-cache"}
+	jsonType       = []string{"application/json"}
+)
+
+// manifest returns the team's cached manifest, rebuilding it when the
+// registry changed since it was built.
+func (s *Server) manifest(ctx context.Context, k manifestKey) (*cachedManifest, error) {
+	gen := s.generation.Load()
+	if v, ok := s.manifests.Load(k); ok && v.(*cachedManifest).gen == gen {
+		return v.(*cachedManifest), nil
+	}
+	sm, err := slots.Build(ctx, s.store, k.teamID, k.platform)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(sm)
+	if err != nil {
+		return nil, err
+	}
+	body = append(body, '\n')
+	h := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(h[:16]) + `"`
+	m := &cachedManifest{gen: gen, body: body, etag: etag, hdr: []string{etag}}
+	s.manifests.Store(k, m)
+	return m, nil
+}

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// metrics is a small Prometheus text-format registry. It is hand-written on
+// purpose: counters and histograms on atomics cost a few nanoseconds on the
+// hot manifest and bundle paths, and the exposition format is simple.
+type metrics struct {
+	start  time.Time
+	routes sync.Map // routeKey -> *histogram (counts by status kept inside)
+
+	pushes   sync.Map // result -> *atomic.Uint64
+	compiles sync.Map // target -> *histogram
+}
+
+type routeKey struct{ method, route string }
+
+// latency buckets in seconds.
+var buckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
+
+type histogram struct {
+	counts [14]atomic.Uint64 // len(buckets)+1 (+Inf)
+	sumNS  atomic.Uint64
+	codes  sync.Map // status -> *atomic.Uint64
+}
+
+func (h *histogram) observe(d time.Duration) {
+	s := d.Seconds()
+	i := sort.SearchFloat64s(buckets, s)
+	h.counts[i].Add(1)
+	h.sumNS.Add(uint64(d))
+}
+
+func newMetrics() *metrics { return &metrics{start: time.Now()} }
+
+func loadOrNew[T any](m *sync.Map, k any) *T {
+	if v, ok := m.Load(k); ok {
+		return v.(*T)
+	}
+	v, _ := m.LoadOrStore(k, new(T))
+	return v.(*T)
+}
+
+// statusWriter records the status code a handler writes.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// middleware counts requests and their latency by route pattern (never by
+// raw path, which would make the label set unbounded).
+func (m *metrics) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t0 := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			if p := rc.RoutePattern(); p != "" {
+				route = p
+			}
+		}
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		h := loadOrNew[histogram](&m.routes, routeKey{r.Method, route})
+		h.observe(time.Since(t0))
+		loadOrNew[atomic.Uint64](&h.codes, sw.status).Add(1)
+	})
+}
+
+func (m *metrics) push(result string) { loadOrNew[atomic.Uint64](&m.pushes, result).Add(1) }
+
+func (m *metrics) compile(target string, d time.Duration) {
+	loadOrNew[histogram](&m.compiles, target).observe(d)
+}
+
+func (m *metrics) write(w io.Writer) {
+	fmt.Fprintf(w, "# HELP mmtoolkit_uptime_seconds Seconds since the server started.\n# TYPE mmtoolkit_uptime_seconds gauge\nmmtoolkit_uptime_seconds %g\n",
+		time.Since(m.start).Seconds())
+
+	type row struct {
+		k routeKey
+		h *histogram
+	}
+	var rows []row
+	m.routes.Range(func(k, v any) bool { rows = append(rows, row{k.(routeKey), v.(*histogram)}); return true })
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].k.route != rows[j].k.route {
+			return rows[i].k.route < rows[j].k.route
+		}
+		return rows[i].k.method < rows[j].k.method
+	})
+	fmt.Fprint(w, "# HELP mmtoolkit_http_requests_total HTTP requests by route pattern, method and status.\n# TYPE mmtoolkit_http_requests_total counter\n")
+	for _, r := range rows {
+		var codes []int
+		r.h.codes.Range(func(k, _ any) bool { codes = append(codes, k.(int)); return true })
+		sort.Ints(codes)
+		for _, c := range codes {
+			v, _ := r.h.codes.Load(c)
+			fmt.Fprintf(w, "mmtoolkit_http_requests_total{method=%q,route=%q,code=\"%d\"} %d\n", r.k.method, r.k.route, c, v.(*atomic.Uint64).Load())
+		}
+	}
+	fmt.Fprint(w, "# HELP mmtoolkit_http_request_duration_seconds HTTP request latency by route pattern and method.\n# TYPE mmtoolkit_http_request_duration_seconds histogram\n")
+	for _, r := range rows {
+		writeHistogram(w, "mmtoolkit_http_request_duration_seconds", fmt.Sprintf("method=%q,route=%q", r.k.method, r.k.route), r.h)
+	}
+
+	fmt.Fprint(w, "# HELP mmtoolkit_pushes_total Plugin pushes by result.\n# TYPE mmtoolkit_pushes_total counter\n")
+	var results []string
+	m.pushes.Range(func(k, _ any) bool { results = append(results, k.(string)); return true })
+	sort.Strings(results)
+	for _, res := range results {
+		v, _ := m.pushes.Load(res)
+		fmt.Fprintf(w, "mmtoolkit_pushes_total{result=%q} %d\n", res, v.(*atomic.Uint64).Load())
+	}
+	fmt.Fprint(w, "# HELP mmtoolkit_compile_duration_seconds Time to compile a bundle, by target.\n# TYPE mmtoolkit_compile_duration_seconds histogram\n")
+	var targets []string
+	m.compiles.Range(func(k, _ any) bool { targets = append(targets, k.(string)); return true })
+	sort.Strings(targets)
+	for _, t := range targets {
+		v, _ := m.compiles.Load(t)
+		writeHistogram(w, "mmtoolkit_compile_duration_seconds", fmt.Sprintf("target=%q", t), v.(*histogram))
+	}
+}
+
+func writeHistogram(w io.Writer, name, labels string, h *histogram) {
+	var cum uint64
+	for i := range h.counts {
+		cum += h.counts[i].Load()
+		le := "+Inf"
+		if i < len(buckets) {
+			le = strconv.FormatFloat(buckets[i], 'g', -1, 64)
+		}
+		fmt.Fprintf(w, "%s_bucket{%s,le=%q} %d\n", name, labels, le, cum)
+	}
+	fmt.Fprintf(w, "%s_sum{%s} %g\n%s_count{%s} %d\n", name, labels, float64(h.sumNS.Load())/1e9, name, labels, cum)
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	s.metrics.write(w)
+	s.artifactsMu.RLock()
+	n := len(s.artifacts)
+	s.artifactsMu.RUnlock()
+	fmt.Fprintf(w, "# HELP mmtoolkit_artifacts Bundles and source maps the server can serve.\n# TYPE mmtoolkit_artifacts gauge\nmmtoolkit_artifacts %d\n", n)
+	fmt.Fprintf(w, "# HELP mmtoolkit_bundle_cache_bytes Bytes held by the bundle cache.\n# TYPE mmtoolkit_bundle_cache_bytes gauge\nmmtoolkit_bundle_cache_bytes %d\n", s.bundles.size())
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.store.Plugins(r.Context()); err != nil {
+		writeErrorBody(w, errorf(http.StatusServiceUnavailable, "store_unavailable", "the registry cannot be read: %v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

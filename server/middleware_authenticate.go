@@ -1,0 +1,36 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+)
+
+type identityKey struct{}
+
+// authenticate requires a Mattermost token (Authorization: Bearer, Token,
+// the MMAUTHTOKEN cookie) and puts the caller's identity in the context.
+func authenticate(id identity) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token := apiv4proxy.TokenFromRequest(r)
+			if token == "" {
+				writeErrorBody(w, errorf(http.StatusUnauthorized, "unauthenticated",
+					"log in first: send a Mattermost token as \"Authorization: Bearer <token>\" or the MMAUTHTOKEN cookie"))
+				return
+			}
+			who, err := id.Authenticate(r.Context(), token)
+			if err != nil {
+				writeErrorBody(w, toError(err))
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
+		})
+	}
+}
+
+// caller is the authenticated identity; authenticate guarantees it is set.
+func caller(r *http.Request) *apiv4proxy.Identity {
+	return r.Context().Value(identityKey{}).(*apiv4proxy.Identity)
+}

@@ -1,0 +1,127 @@
+// Package server is mmtoolkit's HTTP edge: the chi router, middleware, the
+// one place that maps errors to HTTP status codes and stable codes, and the
+// handlers of SPEC section 4. Domain work is done by bundler, registry and
+// slots; this package translates between them and HTTP.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-chi/chi/v5"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+// identity is what the server needs to know about users and teams. The
+// sandbox implements it; so does the upstream-Mattermost identity.
+type identity interface {
+	// Authenticate returns who a Mattermost token belongs to, or an error
+	// wrapping apiv4proxy.ErrInvalidToken.
+	Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error)
+	// Team resolves a team id or URL name, or returns an error wrapping
+	// apiv4proxy.ErrTeamNotFound.
+	Team(ctx context.Context, idOrName string) (*apiv4proxy.Team, error)
+}
+
+// Config configures a Server. Zero values are sensible defaults.
+type Config struct {
+	// Limits for pushed packages; zero fields take pluginpkg.DefaultLimits.
+	Limits pluginpkg.Limits
+	// BundleCacheBytes bounds the in-memory cache of served bundle bytes
+	// (identity and precompressed); default 64 MiB.
+	BundleCacheBytes int64
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// Upstream serves /api/v4/* (the sandbox's handler, or a proxy to a
+	// real Mattermost). Nil answers 404 there.
+	Upstream http.Handler
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	cfg      Config
+	store    registry.Store
+	identity identity
+	log      *slog.Logger
+	metrics  *metrics
+
+	// generation increases on every change to the registry made through
+	// this server; cached manifests carry the generation they were built at.
+	generation atomic.Uint64
+	manifests  sync.Map // manifestKey -> *cachedManifest
+
+	artifactsMu sync.RWMutex
+	artifacts   map[string]registry.Artifact // by identity SHA-256
+	bundles     *bundleCache
+
+	router chi.Router
+}
+
+// New builds a Server over a registry and an identity provider.
+func New(store registry.Store, id identity, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BundleCacheBytes == 0 {
+		cfg.BundleCacheBytes = 64 << 20
+	}
+	s := &Server{
+		cfg:       cfg,
+		store:     store,
+		identity:  id,
+		log:       cfg.Logger,
+		metrics:   newMetrics(),
+		artifacts: map[string]registry.Artifact{},
+		bundles:   newBundleCache(cfg.BundleCacheBytes),
+	}
+	if err := s.indexArtifacts(context.Background()); err != nil {
+		return nil, err
+	}
+	s.router = s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(recoverer(s.log), s.metrics.middleware)
+
+	r.Get("/healthz", s.serveHealth)
+	r.Get("/metrics", s.serveMetrics)
+	r.Get("/bundles/{file}", s.serveBundle)
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(authenticate(s.identity))
+		r.Post("/plugins", s.servePush)
+		r.Get("/plugins", s.serveCatalogue)
+		r.Get("/plugins/{id}", s.servePlugin)
+		r.Get("/teams/{team}/plugins", s.serveTeamPlugins)
+		r.Put("/teams/{team}/plugins/{id}", s.serveSetTeamPlugin)
+		r.Get("/manifest", s.serveManifest)
+		r.NotFound(s.serveAPINotFound)
+		r.MethodNotAllowed(s.serveMethodNotAllowed)
+	})
+	if s.cfg.Upstream != nil {
+		r.Handle("/api/v4/*", detachRoute(s.cfg.Upstream))
+	}
+	return r
+}
+
+// changed invalidates every cached manifest.
+func (s *Server) changed() { s.generation.Add(1) }
+
+// detachRoute runs h with a fresh routing context, so a mounted router (the
+// sandbox) matches full paths and its patterns do not leak into ours.
+func detachRoute(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil)))
+	})
+}

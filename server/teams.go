@@ -1,0 +1,148 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+type teamPlugin struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Latest is the plugin's highest version; Version the pinned one ("" =
+	// follows latest); Effective the version the team's manifest serves.
+	Latest    string    `json:"latest"`
+	Enabled   bool      `json:"enabled"`
+	Version   string    `json:"version"`
+	Effective string    `json:"effective_version"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+type teamInfo struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+}
+
+// team resolves {team} and checks the caller may read it (members) or,
+// with admin, change it (that team's admins and system admins).
+func (s *Server) team(r *http.Request, admin bool) (*apiv4proxy.Team, error) {
+	t, err := s.identity.Team(r.Context(), chi.URLParam(r, "team"))
+	if err != nil {
+		return nil, err
+	}
+	who := caller(r)
+	if !who.CanReadTeam(t.ID) {
+		return nil, errorf(http.StatusForbidden, "not_team_member",
+			"you are not a member of team %s: ask a team admin to add you", t.Name)
+	}
+	if admin && !who.CanAdminTeam(t.ID) {
+		return nil, errorf(http.StatusForbidden, "not_team_admin",
+			"only admins of team %s or system admins may change its plugins: ask a team admin", t.Name)
+	}
+	return t, nil
+}
+
+// serveTeamPlugins is GET /api/v1/teams/{team}/plugins: every plugin with
+// the team's state.
+func (s *Server) serveTeamPlugins(w http.ResponseWriter, r *http.Request) {
+	t, err := s.team(r, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	plugins, err := s.store.Plugins(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	states, err := s.store.TeamStates(r.Context(), t.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]teamPlugin, 0, len(plugins))
+	for _, p := range plugins {
+		sum, _, err := s.summary(r, p)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out = append(out, teamPluginOf(p, sum.Name, states[p.ID]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"team": teamInfo{t.ID, t.Name, t.DisplayName}, "plugins": out})
+}
+
+func teamPluginOf(p *registry.Plugin, name string, st registry.TeamState) teamPlugin {
+	eff := st.Version
+	if eff == "" {
+		eff = p.Latest
+	}
+	return teamPlugin{ID: p.ID, Name: name, Latest: p.Latest, Enabled: st.Enabled, Version: st.Version,
+		Effective: eff, UpdatedBy: st.UpdatedBy, UpdatedAt: st.UpdatedAt}
+}
+
+// setTeamPluginRequest is the PUT body. Version absent keeps the current
+// pin; "" or "latest" follows the latest version; anything else pins it.
+type setTeamPluginRequest struct {
+	Enabled *bool   `json:"enabled"`
+	Version *string `json:"version"`
+}
+
+// serveSetTeamPlugin is PUT /api/v1/teams/{team}/plugins/{id}.
+func (s *Server) serveSetTeamPlugin(w http.ResponseWriter, r *http.Request) {
+	t, err := s.team(r, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req setTeamPluginRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+			`the body must be JSON like {"enabled": true, "version": "1.2.0"}: %v`, err))
+		return
+	}
+	if req.Enabled == nil {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "enabled_required",
+			`"enabled" is required: send {"enabled": true} or {"enabled": false}`))
+		return
+	}
+	id := chi.URLParam(r, "id")
+	p, err := s.store.Plugin(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	states, err := s.store.TeamStates(r.Context(), t.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st := states[p.ID]
+	st.TeamID, st.PluginID, st.Enabled, st.UpdatedBy = t.ID, p.ID, *req.Enabled, caller(r).User.ID
+	if req.Version != nil {
+		st.Version = *req.Version
+		if st.Version == "latest" {
+			st.Version = ""
+		}
+	}
+	st, err = s.store.SetTeamState(r.Context(), st)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.changed()
+	name := ""
+	if sum, _, err := s.summary(r, p); err == nil {
+		name = sum.Name
+	}
+	writeJSON(w, http.StatusOK, teamPluginOf(p, name, st))
+}

@@ -1,0 +1,120 @@
+package slots
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+// Manifest is a team's slot manifest for one platform: the plugins its
+// admins enabled, each with the bundle to load and the slots it fills.
+type Manifest struct {
+	Team     string   `json:"team"`
+	Platform Platform `json:"platform"`
+	Plugins  []Plugin `json:"plugins"`
+}
+
+// Plugin is one enabled plugin in a manifest.
+type Plugin struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Bundle  Bundle `json:"bundle"`
+	// Slots the plugin declared that exist on the manifest's platform.
+	Slots []Fill `json:"slots"`
+	// HostModules the bundle imports, so the host loads libraries only
+	// some plugins need (react-bootstrap, react-intl, ...) on demand.
+	HostModules []string `json:"host_modules"`
+}
+
+// Bundle says where a bundle is and how to check it.
+type Bundle struct {
+	URL string `json:"url"`
+	// Integrity is the Subresource Integrity value ("sha256-<base64>").
+	Integrity string `json:"integrity"`
+	Size      int64  `json:"size"`
+}
+
+// Fill is one slot a plugin fills.
+type Fill struct {
+	Slot     string `json:"slot"`
+	PostType string `json:"post_type,omitempty"`
+}
+
+// Source is what building a manifest reads; registry.Store satisfies it.
+type Source interface {
+	TeamStates(ctx context.Context, teamID string) (map[string]registry.TeamState, error)
+	Plugins(ctx context.Context) ([]*registry.Plugin, error)
+	Version(ctx context.Context, pluginID, version string) (*registry.Version, error)
+}
+
+// Build makes the web manifest of a team: every plugin the team enabled, at
+// its pinned version or else its latest, in plugin id order (stable, so the
+// same state always gives the same bytes and ETag).
+func Build(ctx context.Context, src Source, teamID string, platform Platform) (*Manifest, error) {
+	if platform != Web {
+		return nil, fmt.Errorf("slots: build manifest: platform %q is not web", platform)
+	}
+	states, err := src.TeamStates(ctx, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
+	}
+	plugins, err := src.Plugins(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
+	}
+	m := &Manifest{Team: teamID, Platform: platform, Plugins: []Plugin{}}
+	for _, p := range plugins {
+		st, ok := states[p.ID]
+		if !ok || !st.Enabled {
+			continue
+		}
+		version := st.Version
+		if version == "" {
+			version = p.Latest
+		}
+		v, err := src.Version(ctx, p.ID, version)
+		if errors.Is(err, registry.ErrVersionNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
+		}
+		a, ok := v.Artifacts[registry.WebJS]
+		if !ok {
+			continue // a mobile-only plugin has nothing for the web
+		}
+		mp := Plugin{
+			ID: p.ID, Name: v.Manifest.Name, Version: v.Version,
+			Bundle:      Bundle{URL: BundleURL(a.SHA256, "js"), Integrity: Integrity(a.SHA256), Size: a.Size},
+			Slots:       []Fill{},
+			HostModules: v.HostModules,
+		}
+		if mp.HostModules == nil {
+			mp.HostModules = []string{}
+		}
+		for _, d := range v.Manifest.Slots {
+			if sl, ok := Lookup(d.Slot); ok && sl.On(platform) {
+				mp.Slots = append(mp.Slots, Fill{Slot: d.Slot, PostType: d.PostType})
+			}
+		}
+		m.Plugins = append(m.Plugins, mp)
+	}
+	return m, nil
+}
+
+// BundleURL is where the server serves an artifact: immutable, by hash.
+func BundleURL(sha256Hex, ext string) string { return "/bundles/" + sha256Hex + "." + ext }
+
+// Integrity is the Subresource Integrity value of a hex SHA-256.
+func Integrity(sha256Hex string) string {
+	raw, err := hex.DecodeString(sha256Hex)
+	if err != nil {
+		return ""
+	}
+	return "sha256-" + base64.StdEncoding.EncodeToString(raw)
+}
