@@ -294,3 +294,14 @@ func TestCatalogueAndOperatorRoutes(t *testing.T) {
 		t.Errorf("wrong method: %d %s", r.status, r.body)
 	}
 }
+
+func TestStoreFailureIsReportedNotHidden(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	e.store.Close() // the cleanup's second Close is harmless
+	if r := e.do("", "GET", "/healthz", "", nil); r.status != http.StatusServiceUnavailable || r.errorCode(t) != "store_unavailable" {
+		t.Errorf("healthz with a closed store: %d %s", r.status, r.body)
+	}
+	if r := e.do("bob", "GET", "/api/v1/plugins", "", nil); r.status != http.StatusInternalServerError || r.errorCode(t) != "internal_error" {
+		t.Errorf("catalogue with a closed store: %d %s", r.status, r.body)
+	}
+}
