@@ -2,6 +2,12 @@
 // plugin.json (a superset of Mattermost's manifest), TSX/TS/JSX/JS sources,
 // assets and the npm code the plugin carries in node_modules/.
 //
+// ReadArchive reads a pushed .tar.gz and ReadDir a directory on disk; both
+// return the same validated *Package. ParseManifest and Manifest.Validate
+// check plugin.json on its own, WriteArchive writes the deterministic
+// .tar.gz that `mmtoolkit pack` uploads, and Package.SHA256 identifies a
+// package's contents independently of how they were archived.
+//
 // Everything here is outside input. Readers enforce the limits of SPEC section
 // 3 while reading (never after), and every problem is an *Error with a stable
 // Code that the HTTP edge maps to a 4xx status.
