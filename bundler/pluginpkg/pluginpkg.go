@@ -16,6 +16,7 @@ package pluginpkg
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Manifest is plugin.json. Fields Mattermost knows keep Mattermost's names and
@@ -128,7 +129,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.File != "" {
+	if e.File != "" && !strings.Contains(e.Message, e.File) {
 		return fmt.Sprintf("pluginpkg: %s: %s", e.File, e.Message)
 	}
 	return "pluginpkg: " + e.Message
