@@ -9,6 +9,8 @@
 package apiv4proxy
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"net/http"
 	"strings"
@@ -105,3 +107,18 @@ func TokenFromRequest(r *http.Request) string {
 	}
 	return r.URL.Query().Get("access_token")
 }
+
+// mmEncoding is Mattermost's id alphabet (model.NewId): 26 lowercase chars.
+var mmEncoding = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)
+
+// NewID returns a random 26-character Mattermost-style id.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return mmEncoding.EncodeToString(b[:])
+}
+
+// EncodeID encodes 16 bytes as a Mattermost id.
+func EncodeID(b []byte) string { return mmEncoding.EncodeToString(b) }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -14,7 +15,6 @@ import (
 	"strings"
 	"testing"
 
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
@@ -34,7 +34,7 @@ type env struct {
 func newEnv(t *testing.T, cfg server.Config) *env {
 	t.Helper()
 	store := registrytest.Open(t)
-	sb, err := apiv4proxy.OpenSandbox(filepath.Join(t.TempDir(), "sandbox.db"))
+	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 		e.tokens[u] = resp.header.Get("Token")
 	}
 	for _, name := range []string{"engineering", "sales"} {
-		e.teams[name] = apiv4proxy.SeedID("team", name)
+		e.teams[name] = sandbox.SeedID("team", name)
 	}
 	return e
 }

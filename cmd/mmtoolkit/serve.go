@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"io"
 	"log/slog"
 	"net"
@@ -14,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
@@ -41,12 +41,12 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	sandbox, err := apiv4proxy.OpenSandbox(filepath.Join(*data, "sandbox.db"))
+	sb, err := sandbox.Open(filepath.Join(*data, "sandbox.db"))
 	if err != nil {
 		return err
 	}
-	defer sandbox.Close()
-	srv, err := server.New(store, sandbox, server.Config{Logger: log, Upstream: sandbox.Handler()})
+	defer sb.Close()
+	srv, err := server.New(store, sb, server.Config{Logger: log, Upstream: sb.Handler()})
 	if err != nil {
 		return err
 	}
@@ -65,8 +65,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "mmtoolkit is serving on %s (data in %s)\n", url, *data)
-	fmt.Fprintf(stdout, "sandbox users (password %q): ", apiv4proxy.SandboxPassword)
-	for i, u := range sandbox.Users() {
+	fmt.Fprintf(stdout, "sandbox users (password %q): ", sandbox.Password)
+	for i, u := range sb.Users() {
 		if i > 0 {
 			fmt.Fprint(stdout, ", ")
 		}

@@ -1,11 +1,16 @@
-package apiv4proxy
+// Package sandbox is the in-process stand-in for Mattermost that mmtoolkit
+// runs when no --upstream is given: the subset of API v4 the webapp host and
+// the reference plugins use, with Mattermost's paths, status codes and JSON
+// field names, seeded with the demo users and teams of SPEC section 6. It is
+// for development and tests; the same host code runs against a real server.
+package sandbox
 
 import (
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,27 +20,15 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// SandboxPassword is every sandbox user's password. The sandbox is for
+// Password is every sandbox user's password. The sandbox is for
 // development and tests only; it never runs in front of a real Mattermost.
-const SandboxPassword = "mmtoolkit"
-
-// mmEncoding is Mattermost's id alphabet (model.NewId): 26 lowercase chars.
-var mmEncoding = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)
-
-// NewID returns a random 26-character Mattermost-style id.
-func NewID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return mmEncoding.EncodeToString(b[:])
-}
+const Password = "mmtoolkit"
 
 // SeedID returns the stable id of a seeded sandbox object, so demo users
 // and teams keep their ids across data directories and in docs and tests.
 func SeedID(kind, name string) string {
 	sum := sha256.Sum256([]byte("mmtoolkit-sandbox:" + kind + ":" + name))
-	return mmEncoding.EncodeToString(sum[:16])
+	return apiv4proxy.EncodeID(sum[:16])
 }
 
 type seedUser struct {
@@ -46,7 +39,7 @@ type seedUser struct {
 
 // The demo users and teams of SPEC section 6.
 var (
-	seedTeams = []Team{
+	seedTeams = []apiv4proxy.Team{
 		{Name: "engineering", DisplayName: "Engineering"},
 		{Name: "sales", DisplayName: "Sales"},
 	}
@@ -66,29 +59,29 @@ var bucketSessions = []byte("sessions")
 type Sandbox struct {
 	db *bolt.DB
 
-	users   map[string]*User // by id
-	byLogin map[string]*User // by username and email
-	teams   map[string]*Team // by id
-	byName  map[string]*Team
-	members map[string]map[string]TeamMember // user id -> team id -> member
+	users   map[string]*apiv4proxy.User // by id
+	byLogin map[string]*apiv4proxy.User // by username and email
+	teams   map[string]*apiv4proxy.Team // by id
+	byName  map[string]*apiv4proxy.Team
+	members map[string]map[string]apiv4proxy.TeamMember // user id -> team id -> member
 
 	mu       sync.RWMutex
 	sessions map[string]string // token -> user id
 }
 
-// OpenSandbox opens (or creates and seeds) the sandbox at path.
-func OpenSandbox(path string) (*Sandbox, error) {
+// Open opens (or creates and seeds) the sandbox at path.
+func Open(path string) (*Sandbox, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("apiv4proxy: open sandbox %s: %w", path, err)
 	}
 	s := &Sandbox{
 		db:       db,
-		users:    map[string]*User{},
-		byLogin:  map[string]*User{},
-		teams:    map[string]*Team{},
-		byName:   map[string]*Team{},
-		members:  map[string]map[string]TeamMember{},
+		users:    map[string]*apiv4proxy.User{},
+		byLogin:  map[string]*apiv4proxy.User{},
+		teams:    map[string]*apiv4proxy.Team{},
+		byName:   map[string]*apiv4proxy.Team{},
+		members:  map[string]map[string]apiv4proxy.TeamMember{},
 		sessions: map[string]string{},
 	}
 	for i := range seedTeams {
@@ -101,12 +94,12 @@ func OpenSandbox(path string) (*Sandbox, error) {
 		if su.systemAdmin {
 			roles = "system_admin system_user"
 		}
-		u := &User{ID: SeedID("user", su.username), Username: su.username,
+		u := &apiv4proxy.User{ID: SeedID("user", su.username), Username: su.username,
 			Email: su.username + "@example.com", FirstName: su.first, LastName: su.last, Roles: roles}
 		s.users[u.ID], s.byLogin[u.Username], s.byLogin[u.Email] = u, u, u
-		s.members[u.ID] = map[string]TeamMember{}
+		s.members[u.ID] = map[string]apiv4proxy.TeamMember{}
 		for name, admin := range su.teams {
-			tm := TeamMember{TeamID: s.byName[name].ID, UserID: u.ID, Roles: "team_user"}
+			tm := apiv4proxy.TeamMember{TeamID: s.byName[name].ID, UserID: u.ID, Roles: "team_user"}
 			if admin {
 				tm.Roles = "team_user team_admin"
 			}
@@ -135,12 +128,12 @@ func (s *Sandbox) Close() error { return s.db.Close() }
 
 // Login checks a login id (username or email) and password and starts a
 // session, returning its token.
-func (s *Sandbox) Login(ctx context.Context, loginID, password string) (string, *User, error) {
+func (s *Sandbox) Login(ctx context.Context, loginID, password string) (string, *apiv4proxy.User, error) {
 	u, ok := s.byLogin[strings.ToLower(strings.TrimSpace(loginID))]
-	if !ok || subtle.ConstantTimeCompare([]byte(password), []byte(SandboxPassword)) != 1 {
-		return "", nil, ErrBadCredentials
+	if !ok || subtle.ConstantTimeCompare([]byte(password), []byte(Password)) != 1 {
+		return "", nil, apiv4proxy.ErrBadCredentials
 	}
-	token := NewID()
+	token := apiv4proxy.NewID()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSessions).Put([]byte(token), []byte(u.ID))
 	})
@@ -162,34 +155,34 @@ func (s *Sandbox) Logout(ctx context.Context, token string) error {
 }
 
 // Authenticate returns who token belongs to.
-func (s *Sandbox) Authenticate(ctx context.Context, token string) (*Identity, error) {
+func (s *Sandbox) Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error) {
 	if token == "" {
-		return nil, ErrInvalidToken
+		return nil, apiv4proxy.ErrInvalidToken
 	}
 	s.mu.RLock()
 	uid, ok := s.sessions[token]
 	s.mu.RUnlock()
 	if !ok {
-		return nil, ErrInvalidToken
+		return nil, apiv4proxy.ErrInvalidToken
 	}
 	// The identity is built from immutable seed data, so it can be shared.
-	return &Identity{User: *s.users[uid], Members: s.members[uid]}, nil
+	return &apiv4proxy.Identity{User: *s.users[uid], Members: s.members[uid]}, nil
 }
 
 // Team finds a team by id or by its URL name.
-func (s *Sandbox) Team(ctx context.Context, idOrName string) (*Team, error) {
+func (s *Sandbox) Team(ctx context.Context, idOrName string) (*apiv4proxy.Team, error) {
 	if t, ok := s.teams[idOrName]; ok {
 		return t, nil
 	}
 	if t, ok := s.byName[strings.ToLower(idOrName)]; ok {
 		return t, nil
 	}
-	return nil, fmt.Errorf("%w: %q", ErrTeamNotFound, idOrName)
+	return nil, fmt.Errorf("%w: %q", apiv4proxy.ErrTeamNotFound, idOrName)
 }
 
 // Teams lists every team, sorted by name.
-func (s *Sandbox) Teams(ctx context.Context) ([]Team, error) {
-	out := make([]Team, 0, len(s.teams))
+func (s *Sandbox) Teams(ctx context.Context) ([]apiv4proxy.Team, error) {
+	out := make([]apiv4proxy.Team, 0, len(s.teams))
 	for _, t := range s.teams {
 		out = append(out, *t)
 	}
@@ -198,8 +191,8 @@ func (s *Sandbox) Teams(ctx context.Context) ([]Team, error) {
 }
 
 // Users lists every sandbox user, sorted by username.
-func (s *Sandbox) Users() []User {
-	out := make([]User, 0, len(s.users))
+func (s *Sandbox) Users() []apiv4proxy.User {
+	out := make([]apiv4proxy.User, 0, len(s.users))
 	for _, u := range s.users {
 		out = append(out, *u)
 	}

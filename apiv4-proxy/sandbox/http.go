@@ -1,6 +1,8 @@
-package apiv4proxy
+package sandbox
 
 import (
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -41,7 +43,7 @@ type ctxKey struct{}
 
 func (s *Sandbox) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := TokenFromRequest(r)
+		token := apiv4proxy.TokenFromRequest(r)
 		detail := "UserRequired"
 		if token != "" {
 			detail = "token=" + token
@@ -67,7 +69,7 @@ func (s *Sandbox) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, u, err := s.Login(r.Context(), body.LoginID, body.Password)
-	if errors.Is(err, ErrBadCredentials) {
+	if errors.Is(err, apiv4proxy.ErrBadCredentials) {
 		writeMMError(w, r, http.StatusUnauthorized, "api.user.login.invalid_credentials_email_username",
 			"Enter a valid email or username and/or password.", "")
 		return
@@ -136,7 +138,7 @@ func (s *Sandbox) serveTeam(w http.ResponseWriter, r *http.Request) {
 	s.writeTeam(w, r, s.teams[chi.URLParam(r, "id")])
 }
 
-func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *Team) {
+func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *apiv4proxy.Team) {
 	id, _ := identityFrom(r)
 	// Mattermost answers 404 for missing teams and 403 for teams the user
 	// cannot see; sandbox teams are all open, so members and admins see them.
@@ -155,7 +157,7 @@ func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *Team) {
 
 // mmUser renders u with Mattermost's field names (model.User, sanitised
 // as the server sends a user their own record).
-func mmUser(u *User) map[string]any {
+func mmUser(u *apiv4proxy.User) map[string]any {
 	return map[string]any{
 		"id": u.ID, "create_at": seededAt, "update_at": seededAt, "delete_at": 0,
 		"username": u.Username, "auth_data": "", "auth_service": "", "email": u.Email,
@@ -171,7 +173,7 @@ func mmUser(u *User) map[string]any {
 	}
 }
 
-func mmTeam(t *Team) map[string]any {
+func mmTeam(t *apiv4proxy.Team) map[string]any {
 	return map[string]any{
 		"id": t.ID, "create_at": seededAt, "update_at": seededAt, "delete_at": 0,
 		"display_name": t.DisplayName, "name": t.Name, "description": "", "email": "",
@@ -193,6 +195,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeMMError(w http.ResponseWriter, r *http.Request, status int, id, msg, detail string) {
 	writeJSON(w, status, map[string]any{
 		"id": id, "message": msg, "detailed_error": detail,
-		"request_id": NewID(), "status_code": status,
+		"request_id": apiv4proxy.NewID(), "status_code": status,
 	})
 }

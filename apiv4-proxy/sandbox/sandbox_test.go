@@ -1,6 +1,8 @@
-package apiv4proxy
+package sandbox
 
 import (
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +18,7 @@ import (
 func openSandbox(t *testing.T) (*Sandbox, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sandbox.db")
-	sb, err := OpenSandbox(path)
+	sb, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ func TestSandboxRolesMatchTheSpec(t *testing.T) {
 		{"bob", false, true, false, false},
 		{"carol", false, false, false, true},
 	} {
-		token, _, err := sb.Login(ctx, tt.user, SandboxPassword)
+		token, _, err := sb.Login(ctx, tt.user, Password)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,10 +55,10 @@ func TestSandboxRolesMatchTheSpec(t *testing.T) {
 			t.Errorf("%s: roles wrong: %+v", tt.user, id)
 		}
 	}
-	if _, _, err := sb.Login(ctx, "bob", "wrong"); !errors.Is(err, ErrBadCredentials) {
+	if _, _, err := sb.Login(ctx, "bob", "wrong"); !errors.Is(err, apiv4proxy.ErrBadCredentials) {
 		t.Errorf("wrong password: %v", err)
 	}
-	if _, err := sb.Team(ctx, "nope"); !errors.Is(err, ErrTeamNotFound) {
+	if _, err := sb.Team(ctx, "nope"); !errors.Is(err, apiv4proxy.ErrTeamNotFound) {
 		t.Errorf("unknown team: %v", err)
 	}
 }
@@ -64,9 +66,9 @@ func TestSandboxRolesMatchTheSpec(t *testing.T) {
 func TestSessionsSurviveRestartAndLogout(t *testing.T) {
 	sb, path := openSandbox(t)
 	ctx := context.Background()
-	token, _, _ := sb.Login(ctx, "bob@example.com", SandboxPassword)
+	token, _, _ := sb.Login(ctx, "bob@example.com", Password)
 	sb.Close()
-	sb2, err := OpenSandbox(path)
+	sb2, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func TestSessionsSurviveRestartAndLogout(t *testing.T) {
 		t.Fatalf("token lost across restart: %v", err)
 	}
 	sb2.Logout(ctx, token)
-	if _, err := sb2.Authenticate(ctx, token); !errors.Is(err, ErrInvalidToken) {
+	if _, err := sb2.Authenticate(ctx, token); !errors.Is(err, apiv4proxy.ErrInvalidToken) {
 		t.Fatalf("token works after logout: %v", err)
 	}
 }
