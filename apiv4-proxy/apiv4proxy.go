@@ -24,6 +24,15 @@ var (
 	ErrTeamNotFound = errors.New("team not found")
 	// ErrBadCredentials is returned by Login for an unknown login id or a wrong password.
 	ErrBadCredentials = errors.New("invalid login or password")
+	// ErrChannelNotFound is returned when no channel has the given id, or
+	// the caller may not see it.
+	ErrChannelNotFound = errors.New("channel not found")
+	// ErrUpstreamUnavailable is returned when the upstream Mattermost cannot
+	// be reached or answers with a server error.
+	ErrUpstreamUnavailable = errors.New("upstream Mattermost unavailable")
+	// ErrUpstreamTimeout is returned when the upstream Mattermost does not
+	// answer in time.
+	ErrUpstreamTimeout = errors.New("upstream Mattermost timed out")
 )
 
 // User is a Mattermost user as mmtoolkit needs it.
@@ -58,10 +67,25 @@ type TeamMember struct {
 // TeamAdmin reports whether the membership carries team_admin.
 func (m TeamMember) TeamAdmin() bool { return hasRole(m.Roles, "team_admin") }
 
-// Identity is who a token belongs to: the user and their team memberships.
+// Channel is a Mattermost channel. Type is "O" (open), "P" (private), "D"
+// (direct) or "G" (group), as in Mattermost.
+type Channel struct {
+	ID          string `json:"id"`
+	TeamID      string `json:"team_id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	Type        string `json:"type"`
+}
+
+// Identity is who a token belongs to: the user, their team memberships and
+// those teams. Token is the Mattermost token it was built from, kept so that
+// lookups made for this caller (a team by name, a channel's members) go to
+// Mattermost with the caller's own rights.
 type Identity struct {
 	User    User
 	Members map[string]TeamMember // by team id
+	Teams   map[string]Team       // the member teams, by id
+	Token   string                `json:"-"`
 }
 
 // MemberOf reports whether the identity belongs to the team.

@@ -44,7 +44,7 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
 			"platform %q has no web manifest: use platform=web (mobile apps use /api/v1/mobile/manifest)", platform))
 		return
 	}
-	t, err := s.identity.Team(r.Context(), teamParam)
+	t, err := s.identity.Team(r.Context(), caller(r), teamParam)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

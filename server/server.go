@@ -24,9 +24,9 @@ type identity interface {
 	// Authenticate returns who a Mattermost token belongs to, or an error
 	// wrapping apiv4proxy.ErrInvalidToken.
 	Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error)
-	// Team resolves a team id or URL name, or returns an error wrapping
-	// apiv4proxy.ErrTeamNotFound.
-	Team(ctx context.Context, idOrName string) (*apiv4proxy.Team, error)
+	// Team resolves a team id or URL name for the caller, or returns an
+	// error wrapping apiv4proxy.ErrTeamNotFound.
+	Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error)
 }
 
 // Config configures a Server. Zero values are sensible defaults.

@@ -33,7 +33,7 @@ type teamInfo struct {
 // team resolves {team} and checks the caller may read it (members) or,
 // with admin, change it (that team's admins and system admins).
 func (s *Server) team(r *http.Request, admin bool) (*apiv4proxy.Team, error) {
-	t, err := s.identity.Team(r.Context(), chi.URLParam(r, "team"))
+	t, err := s.identity.Team(r.Context(), caller(r), chi.URLParam(r, "team"))
 	if err != nil {
 		return nil, err
 	}

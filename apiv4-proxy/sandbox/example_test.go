@@ -17,8 +17,8 @@ func ExampleSandbox_Login() {
 
 	token, _, _ := sb.Login(context.Background(), "alice", sandbox.Password)
 	id, _ := sb.Authenticate(context.Background(), token)
-	eng, _ := sb.Team(context.Background(), "engineering")
-	sales, _ := sb.Team(context.Background(), "sales")
+	eng, _ := sb.Team(context.Background(), nil, "engineering")
+	sales, _ := sb.Team(context.Background(), nil, "sales")
 	fmt.Println(id.User.Username, id.CanAdminTeam(eng.ID), id.CanReadTeam(sales.ID))
 	// Output: alice true false
 }

@@ -165,12 +165,18 @@ func (s *Sandbox) Authenticate(ctx context.Context, token string) (*apiv4proxy.I
 	if !ok {
 		return nil, apiv4proxy.ErrInvalidToken
 	}
-	// The identity is built from immutable seed data, so it can be shared.
-	return &apiv4proxy.Identity{User: *s.users[uid], Members: s.members[uid]}, nil
+	// Members is immutable seed data, so it can be shared.
+	id := &apiv4proxy.Identity{User: *s.users[uid], Members: s.members[uid],
+		Teams: make(map[string]apiv4proxy.Team, len(s.members[uid])), Token: token}
+	for tid := range s.members[uid] {
+		id.Teams[tid] = *s.teams[tid]
+	}
+	return id, nil
 }
 
-// Team finds a team by id or by its URL name.
-func (s *Sandbox) Team(ctx context.Context, idOrName string) (*apiv4proxy.Team, error) {
+// Team finds a team by id or by its URL name. Sandbox teams are open, so
+// every caller may look every team up.
+func (s *Sandbox) Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error) {
 	if t, ok := s.teams[idOrName]; ok {
 		return t, nil
 	}

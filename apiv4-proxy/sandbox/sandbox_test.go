@@ -29,8 +29,8 @@ func openSandbox(t *testing.T) (*Sandbox, string) {
 func TestSandboxRolesMatchTheSpec(t *testing.T) {
 	sb, _ := openSandbox(t)
 	ctx := context.Background()
-	eng, _ := sb.Team(ctx, "engineering")
-	sales, _ := sb.Team(ctx, "Sales") // names are case-insensitive, as Mattermost's
+	eng, _ := sb.Team(ctx, nil, "engineering")
+	sales, _ := sb.Team(ctx, nil, "Sales") // names are case-insensitive, as Mattermost's
 	for _, tt := range []struct {
 		user                         string
 		sysadmin                     bool
@@ -58,7 +58,7 @@ func TestSandboxRolesMatchTheSpec(t *testing.T) {
 	if _, _, err := sb.Login(ctx, "bob", "wrong"); !errors.Is(err, apiv4proxy.ErrBadCredentials) {
 		t.Errorf("wrong password: %v", err)
 	}
-	if _, err := sb.Team(ctx, "nope"); !errors.Is(err, apiv4proxy.ErrTeamNotFound) {
+	if _, err := sb.Team(ctx, nil, "nope"); !errors.Is(err, apiv4proxy.ErrTeamNotFound) {
 		t.Errorf("unknown team: %v", err)
 	}
 }
