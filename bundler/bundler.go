@@ -14,10 +14,16 @@
 package bundler
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
+
+// ErrNoEntry is returned when the manifest names no entry for the target
+// asked for: no webapp.entry (a plugin that has only a prebuilt
+// webapp.bundle_path, or no web part) or no mobile.entry.
+var ErrNoEntry = errors.New("no entry for this target in plugin.json")
 
 // Target is what a build produces.
 type Target int
@@ -96,10 +102,15 @@ type Result struct {
 	JS        []byte
 	SourceMap []byte
 	// HostModules are the host modules the bundle imports (sorted), so a host
-	// can load libraries only some plugins need on demand.
+	// can load libraries only some plugins need on demand. For Web they are
+	// keys of HostGlobals (react/jsx-runtime counts as "react", whose global
+	// its shim reads); for Mobile, the exact names the bundle require()s.
 	HostModules []string
 	// Inputs are the package files the import graph reached (sorted), for
-	// `mmtoolkit pack`.
+	// `mmtoolkit pack`: every module loaded, plus the package.json and
+	// tsconfig.json files that steered resolution (without them the packed
+	// plugin would resolve differently). plugin.json, the icon and other
+	// assets the manifest names are the caller's to add.
 	Inputs []string
 	// Warnings esbuild reported that did not stop the build.
 	Warnings []Diagnostic

@@ -87,6 +87,15 @@ func toError(err error) *Error {
 	case errors.Is(err, apiv4proxy.ErrTeamNotFound):
 		return &Error{Status: http.StatusNotFound, Code: "team_not_found",
 			Message: "no team has this id or name: use the team's id or its URL name (GET /api/v4/users/me/teams lists yours)"}
+	case errors.Is(err, apiv4proxy.ErrChannelNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "channel_not_found",
+			Message: "no channel has this id, or you are not in it: check the channel id"}
+	case errors.Is(err, apiv4proxy.ErrUpstreamTimeout):
+		return &Error{Status: http.StatusGatewayTimeout, Code: "upstream_timeout",
+			Message: "the Mattermost server did not answer in time: retry; if it persists, check the Mattermost server"}
+	case errors.Is(err, apiv4proxy.ErrUpstreamUnavailable):
+		return &Error{Status: http.StatusBadGateway, Code: "upstream_unavailable",
+			Message: "the Mattermost server cannot be reached or failed: retry; if it persists, check the Mattermost server"}
 	case errors.Is(err, apiv4proxy.ErrInvalidToken):
 		return &Error{Status: http.StatusUnauthorized, Code: "invalid_token",
 			Message: "the Mattermost token is invalid or expired: log in again (POST /api/v4/users/login)"}
