@@ -24,6 +24,7 @@ const schemaVersion = 1
 //	blobs    sha256 hex -> bytes (content-addressed, written once)
 //	teams    team id -> (bucket) plugin id -> TeamState JSON
 //	audit    uint64 big-endian seq -> AuditEntry JSON
+//	kv       plugin id -> (bucket) scope -> (bucket) key -> kvRecord JSON
 var (
 	bucketMeta     = []byte("meta")
 	bucketPlugins  = []byte("plugins")
@@ -31,6 +32,7 @@ var (
 	bucketBlobs    = []byte("blobs")
 	bucketTeams    = []byte("teams")
 	bucketAudit    = []byte("audit")
+	bucketKV       = []byte("kv")
 
 	keySchema = []byte("schema")
 )
@@ -87,7 +89,7 @@ func Open(path string, opts *Options) (*Bolt, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketPlugins, bucketVersions, bucketBlobs, bucketTeams, bucketAudit} {
+	for _, name := range [][]byte{bucketMeta, bucketPlugins, bucketVersions, bucketBlobs, bucketTeams, bucketAudit, bucketKV} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

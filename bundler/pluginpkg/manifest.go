@@ -190,6 +190,9 @@ func (m *Manifest) Validate(known SlotCatalogue) error {
 	if err := checkSlots(m.Slots, known); err != nil {
 		return err
 	}
+	if m.KV != nil && m.KV.TeamWrite != "" && m.KV.TeamWrite != "admins" && m.KV.TeamWrite != "members" {
+		return invalid("kv.team_write", "%q is not allowed; use \"admins\" (the default) or \"members\"", m.KV.TeamWrite)
+	}
 	return checkProxy(m.Proxy)
 }
 

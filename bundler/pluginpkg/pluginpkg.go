@@ -36,6 +36,7 @@ type Manifest struct {
 	Mobile           *Mobile         `json:"mobile,omitempty"`
 	Slots            []SlotDecl      `json:"slots,omitempty"`
 	Proxy            []ProxyRoute    `json:"proxy,omitempty"`
+	KV               *KVSettings     `json:"kv,omitempty"`
 	SettingsSchema   json.RawMessage `json:"settings_schema,omitempty"`
 	Props            json.RawMessage `json:"props,omitempty"`
 }
@@ -69,6 +70,17 @@ type ProxyRoute struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
 }
+
+// KVSettings configure the plugin's key-value store. TeamWrite says who may
+// write team-scoped keys: "admins" (the team's admins; the default) or
+// "members" (every member of the team).
+type KVSettings struct {
+	TeamWrite string `json:"team_write,omitempty"`
+}
+
+// TeamMembersWrite reports whether every team member may write the plugin's
+// team-scoped keys.
+func (m *Manifest) TeamMembersWrite() bool { return m.KV != nil && m.KV.TeamWrite == "members" }
 
 // Package is a read, validated plugin package held in memory.
 type Package struct {
