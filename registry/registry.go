@@ -180,6 +180,9 @@ type Store interface {
 	// TeamStates returns the team's state for every plugin it ever changed,
 	// by plugin id.
 	TeamStates(ctx context.Context, teamID string) (map[string]TeamState, error)
+	// PluginTeamStates returns, by team id, the plugin's state in every team
+	// that ever changed it.
+	PluginTeamStates(ctx context.Context, pluginID string) (map[string]TeamState, error)
 	// SetTeamState writes s (UpdatedAt set by the store) and its audit
 	// entry in one transaction. s.UpdatedBy is the actor and must be set. A
 	// pinned version must exist. Setting the state a team already has writes

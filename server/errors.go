@@ -78,6 +78,14 @@ func toError(err error) *Error {
 	case errors.Is(err, registry.ErrNotOwner):
 		return &Error{Status: http.StatusForbidden, Code: "not_owner",
 			Message: "this plugin id belongs to another developer (its first pusher); only they or a system admin may push it: choose another id"}
+	case errors.Is(err, registry.ErrKVNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "kv_not_found", Message: "no value under this key: write it first with PUT"}
+	case errors.Is(err, registry.ErrKVConflict):
+		return &Error{Status: http.StatusPreconditionFailed, Code: "kv_conflict",
+			Message: "the value changed since you read it (If-Match) or already exists (If-None-Match: *): read it again and retry"}
+	case errors.Is(err, registry.ErrKVTooManyKeys):
+		return &Error{Status: http.StatusConflict, Code: "kv_too_many_keys",
+			Message: "this scope already holds the most keys a plugin may keep: delete keys you no longer need"}
 	case errors.Is(err, registry.ErrPluginNotFound):
 		return &Error{Status: http.StatusNotFound, Code: "plugin_not_found",
 			Message: "no plugin has this id: check the id, or push the plugin first"}

@@ -19,10 +19,11 @@ type manifestKey struct {
 // cachedManifest is a serialised manifest, valid while the server's
 // generation equals gen.
 type cachedManifest struct {
-	gen  uint64
-	body []byte
-	etag string
-	hdr  []string // etag as a header value slice, allocated once
+	gen      uint64
+	manifest *slots.Manifest
+	body     []byte
+	etag     string
+	hdr      []string // etag as a header value slice, allocated once
 }
 
 // serveManifest is GET /api/v1/manifest?team=&platform=web: the plugins
@@ -95,7 +96,7 @@ func (s *Server) manifest(ctx context.Context, k manifestKey) (*cachedManifest, 
 	body = append(body, '\n')
 	h := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(h[:16]) + `"`
-	m := &cachedManifest{gen: gen, body: body, etag: etag, hdr: []string{etag}}
+	m := &cachedManifest{gen: gen, manifest: sm, body: body, etag: etag, hdr: []string{etag}}
 	s.manifests.Store(k, m)
 	return m, nil
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -70,6 +72,25 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// Hijack lets websocket upgrades through the metrics wrapper.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("server: %T cannot be hijacked", w.ResponseWriter)
+	}
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return h.Hijack()
+}
+
+// Flush lets streamed responses (proxied event streams) through.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -172,6 +193,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	n := len(s.artifacts)
 	s.artifactsMu.RUnlock()
 	fmt.Fprintf(w, "# HELP mmtoolkit_artifacts Bundles and source maps the server can serve.\n# TYPE mmtoolkit_artifacts gauge\nmmtoolkit_artifacts %d\n", n)
+	fmt.Fprintf(w, "# HELP mmtoolkit_websocket_connections Open /api/v1/websocket connections.\n# TYPE mmtoolkit_websocket_connections gauge\nmmtoolkit_websocket_connections %d\n", s.hub.connected.Load())
+	fmt.Fprintf(w, "# HELP mmtoolkit_websocket_dropped_total Connections dropped because they could not keep up.\n# TYPE mmtoolkit_websocket_dropped_total counter\nmmtoolkit_websocket_dropped_total %d\n", s.hub.dropped.Load())
+	fmt.Fprintf(w, "# HELP mmtoolkit_events_delivered_total Events handed to websocket connections.\n# TYPE mmtoolkit_events_delivered_total counter\nmmtoolkit_events_delivered_total %d\n", s.hub.delivered.Load())
 	fmt.Fprintf(w, "# HELP mmtoolkit_bundle_cache_bytes Bytes held by the bundle cache.\n# TYPE mmtoolkit_bundle_cache_bytes gauge\nmmtoolkit_bundle_cache_bytes %d\n", s.bundles.size())
 }
 

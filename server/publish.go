@@ -142,6 +142,7 @@ func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registr
 	if res.Created {
 		s.addArtifacts(res.Version)
 		s.changed()
+		s.versionPushed(ctx, res.Version)
 	}
 	return res, nil
 }

@@ -29,6 +29,13 @@ type identity interface {
 	Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error)
 }
 
+// Store is what the server needs of the registry: the plugin store and the
+// plugins' key-value store. *registry.Bolt is both.
+type Store interface {
+	registry.Store
+	registry.KV
+}
+
 // Config configures a Server. Zero values are sensible defaults.
 type Config struct {
 	// Limits for pushed packages; zero fields take pluginpkg.DefaultLimits.
@@ -46,10 +53,13 @@ type Config struct {
 // Server holds the handlers' dependencies.
 type Server struct {
 	cfg      Config
-	store    registry.Store
+	store    Store
 	identity identity
-	log      *slog.Logger
-	metrics  *metrics
+	hub      *hub
+
+	eventLimiter *rateLimiter
+	log          *slog.Logger
+	metrics      *metrics
 
 	// generation increases on every change to the registry made through
 	// this server; cached manifests carry the generation they were built at.
@@ -64,7 +74,7 @@ type Server struct {
 }
 
 // New builds a Server over a registry and an identity provider.
-func New(store registry.Store, id identity, cfg Config) (*Server, error) {
+func New(store Store, id identity, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -79,13 +89,20 @@ func New(store registry.Store, id identity, cfg Config) (*Server, error) {
 		metrics:   newMetrics(),
 		artifacts: map[string]registry.Artifact{},
 		bundles:   newBundleCache(cfg.BundleCacheBytes),
+
+		eventLimiter: newRateLimiter(eventRate, eventBurst),
 	}
 	if err := s.indexArtifacts(context.Background()); err != nil {
 		return nil, err
 	}
 	s.router = s.routes()
+	s.hub = newHub()
 	return s, nil
 }
+
+// Close stops the event hub and closes every websocket connection. Call it
+// after http.Server.Shutdown, which does not touch hijacked connections.
+func (s *Server) Close() { s.hub.close() }
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
@@ -97,6 +114,9 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.serveHealth)
 	r.Get("/metrics", s.serveMetrics)
 	r.Get("/bundles/{file}", s.serveBundle)
+	r.Get("/api/v1/websocket", s.serveWebsocket)
+	r.HandleFunc("/plugins/{id}", s.servePluginRoute)
+	r.HandleFunc("/plugins/{id}/*", s.servePluginRoute)
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(authenticate(s.identity))
@@ -106,6 +126,12 @@ func (s *Server) routes() chi.Router {
 		r.Get("/teams/{team}/plugins", s.serveTeamPlugins)
 		r.Put("/teams/{team}/plugins/{id}", s.serveSetTeamPlugin)
 		r.Get("/manifest", s.serveManifest)
+		r.Post("/plugins/{id}/events", s.servePublishEvent)
+		r.Get("/plugins/{id}/kv/{scope}", s.serveKVList)
+		r.Get("/plugins/{id}/kv/{scope}/*", s.serveKV)
+		r.Put("/plugins/{id}/kv/{scope}/*", s.serveKV)
+		r.Delete("/plugins/{id}/kv/{scope}/*", s.serveKV)
+		r.HandleFunc("/plugins/{id}/proxy/*", s.servePluginProxy)
 		r.NotFound(s.serveAPINotFound)
 		r.MethodNotAllowed(s.serveMethodNotAllowed)
 	})

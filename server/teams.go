@@ -127,6 +127,7 @@ func (s *Server) serveSetTeamPlugin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := states[p.ID]
+	before := st
 	st.TeamID, st.PluginID, st.Enabled, st.UpdatedBy = t.ID, p.ID, *req.Enabled, caller(r).User.ID
 	if req.Version != nil {
 		st.Version = *req.Version
@@ -140,6 +141,7 @@ func (s *Server) serveSetTeamPlugin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.changed()
+	s.teamChanged(r.Context(), t.ID, before, st, p)
 	name := ""
 	if sum, _, err := s.summary(r, p); err == nil {
 		name = sum.Name

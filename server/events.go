@@ -1,0 +1,275 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/slots"
+)
+
+// Event names, as Mattermost's webapp knows them.
+const (
+	eventPluginEnabled  = "plugin_enabled"
+	eventPluginDisabled = "plugin_disabled"
+	eventPluginUpdated  = "plugin_updated"
+)
+
+// pluginEventData is the data of plugin_enabled and plugin_updated: the
+// team's manifest entry for the plugin, what the host needs to load it.
+type pluginEventData struct {
+	TeamID   string        `json:"team_id"`
+	PluginID string        `json:"plugin_id"`
+	Plugin   *slots.Plugin `json:"plugin,omitempty"`
+}
+
+// teamChanged publishes what a team state change means for that team's
+// open pages: enabled, disabled, or (a new effective version) updated.
+func (s *Server) teamChanged(ctx context.Context, teamID string, before, after registry.TeamState, p *registry.Plugin) {
+	eff := func(st registry.TeamState) string {
+		if st.Version != "" {
+			return st.Version
+		}
+		return p.Latest
+	}
+	var event string
+	switch {
+	case !before.Enabled && after.Enabled:
+		event = eventPluginEnabled
+	case before.Enabled && !after.Enabled:
+		event = eventPluginDisabled
+	case after.Enabled && eff(before) != eff(after):
+		event = eventPluginUpdated
+	default:
+		return
+	}
+	s.publishPluginEvent(ctx, teamID, p.ID, event)
+}
+
+func (s *Server) publishPluginEvent(ctx context.Context, teamID, pluginID, event string) {
+	data := pluginEventData{TeamID: teamID, PluginID: pluginID}
+	if event != eventPluginDisabled {
+		m, err := s.manifest(ctx, manifestKey{teamID, slots.Web})
+		if err != nil {
+			s.log.Error("plugin event: build manifest", "team", teamID, "err", err)
+			return
+		}
+		for i := range m.manifest.Plugins {
+			if m.manifest.Plugins[i].ID == pluginID {
+				data.Plugin = &m.manifest.Plugins[i]
+			}
+		}
+		if data.Plugin == nil {
+			return // nothing to load on the web (e.g. mobile only)
+		}
+	}
+	s.hub.publish(outbound{TeamID: teamID}, wsEvent{Event: event, Data: data, Broadcast: wsBroadcast{TeamID: teamID}}, nil)
+}
+
+// versionPushed tells every team that follows the latest version of the
+// plugin, and has it enabled, that it changed.
+func (s *Server) versionPushed(ctx context.Context, v *registry.Version) {
+	p, err := s.store.Plugin(ctx, v.PluginID)
+	if err != nil || p.Latest != v.Version {
+		return
+	}
+	states, err := s.store.PluginTeamStates(ctx, v.PluginID)
+	if err != nil {
+		s.log.Error("plugin event: team states", "plugin", v.PluginID, "err", err)
+		return
+	}
+	for teamID, st := range states {
+		if st.Enabled && st.Version == "" {
+			s.publishPluginEvent(ctx, teamID, v.PluginID, eventPluginUpdated)
+		}
+	}
+}
+
+// channelMembers is what custom events need to reach a channel: the sandbox
+// and the upstream identity implement it.
+type channelMembers interface {
+	ChannelMembers(ctx context.Context, who *apiv4proxy.Identity, channelID string) (*apiv4proxy.Channel, []string, error)
+}
+
+// Limits of custom plugin events.
+const (
+	maxEventBytes   = 64 << 10
+	eventRate       = 50  // per user per second, sustained
+	eventBurst      = 100 // WebRTC ICE candidates come in bursts
+	eventNameMaxLen = 64
+)
+
+var eventName = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+
+type publishRequest struct {
+	Event     string          `json:"event"`
+	ChannelID string          `json:"channel_id"`
+	TeamID    string          `json:"team_id"`
+	UserIDs   []string        `json:"user_ids"`
+	Data      json.RawMessage `json:"data"`
+	// OmitConnectionID skips the sender's own connection (from its hello).
+	OmitConnectionID string `json:"omit_connection_id"`
+}
+
+// servePublishEvent is POST /api/v1/plugins/{id}/events: a plugin's client
+// sends custom_<id>_<event> to the members of a channel or a team (WebRTC
+// signalling for the video plugin). The sender must belong there, and the
+// plugin must be enabled for that team.
+func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
+	who := caller(r)
+	if !s.eventLimiter.allow(who.User.ID, time.Now()) {
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, r, errorf(http.StatusTooManyRequests, "rate_limited",
+			"more than %d events per second: slow down and retry after a second", eventRate))
+		return
+	}
+	var req publishRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEventBytes))
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, "event_too_large",
+				"an event is at most %d KiB: send less data, or store it in the plugin KV store and send its key", maxEventBytes>>10))
+			return
+		}
+		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+			`the body must be JSON like {"event":"offer","channel_id":"...","data":{...}}: %v`, err))
+		return
+	}
+	if !eventName.MatchString(req.Event) {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_event_name",
+			"event %q: use 1-%d characters of a-z, 0-9 and _", req.Event, eventNameMaxLen))
+		return
+	}
+	if (req.ChannelID == "") == (req.TeamID == "") {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_event_target",
+			`say where the event goes: exactly one of "channel_id" or "team_id"`))
+		return
+	}
+	pluginID := chi.URLParam(r, "id")
+	to := outbound{OmitConn: req.OmitConnectionID}
+	bc := wsBroadcast{SenderID: who.User.ID}
+	if req.ChannelID != "" {
+		cm, ok := s.identity.(channelMembers)
+		if !ok {
+			s.writeError(w, r, errorf(http.StatusNotImplemented, "channels_unsupported",
+				"this identity provider cannot list channel members: send the event to a team"))
+			return
+		}
+		ch, members, err := cm.ChannelMembers(r.Context(), who, req.ChannelID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		to.UserIDs = make(map[string]bool, len(members))
+		for _, u := range members {
+			to.UserIDs[u] = true
+		}
+		if !to.UserIDs[who.User.ID] {
+			s.writeError(w, r, fmt.Errorf("%w: not a member", apiv4proxy.ErrChannelNotFound))
+			return
+		}
+		bc.ChannelID, bc.TeamID = ch.ID, ch.TeamID
+	} else {
+		t, err := s.identity.Team(r.Context(), who, req.TeamID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !who.MemberOf(t.ID) {
+			s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
+				"you are not a member of team %s: events go only to teams you belong to", t.Name))
+			return
+		}
+		to.TeamID, bc.TeamID = t.ID, t.ID
+	}
+	if len(req.UserIDs) > 0 {
+		only := make(map[string]bool, len(req.UserIDs))
+		for _, u := range req.UserIDs {
+			if to.UserIDs == nil || to.UserIDs[u] {
+				only[u] = true
+			}
+		}
+		to.UserIDs = only
+	}
+	if bc.TeamID != "" {
+		if err := s.requireEnabled(r.Context(), pluginID, bc.TeamID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	data := any(req.Data)
+	if req.Data == nil {
+		data = map[string]any{}
+	}
+	count := make(chan int, 1)
+	s.hub.publish(to, wsEvent{Event: "custom_" + pluginID + "_" + req.Event, Data: data, Broadcast: bc}, count)
+	writeJSON(w, http.StatusAccepted, map[string]int{"delivered": <-count})
+}
+
+// requireEnabled answers plugin_not_found for a plugin the team does not
+// have enabled, as Mattermost hides plugins a user cannot use.
+func (s *Server) requireEnabled(ctx context.Context, pluginID, teamID string) error {
+	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
+		return err
+	}
+	states, err := s.store.TeamStates(ctx, teamID)
+	if err != nil {
+		return err
+	}
+	if !states[pluginID].Enabled {
+		return errorf(http.StatusNotFound, "plugin_not_enabled",
+			"plugin %s is not enabled for this team: ask a team admin to enable it", pluginID)
+	}
+	return nil
+}
+
+// rateLimiter is a token bucket per key.
+type rateLimiter struct {
+	mu      sync.Mutex
+	rate    float64
+	burst   float64
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newRateLimiter(rate, burst float64) *rateLimiter {
+	return &rateLimiter{rate: rate, burst: burst, buckets: map[string]*bucket{}}
+}
+
+func (l *rateLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) > 100_000 { // bound memory: forget idle users
+			for k, v := range l.buckets {
+				if now.Sub(v.last) > time.Minute {
+					delete(l.buckets, k)
+				}
+			}
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

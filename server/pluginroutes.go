@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+// teamHeader names the caller's current team on plugin routes, which carry
+// no team of their own (the webapp host sets it; ?team= works too).
+const teamHeader = "X-Mmtoolkit-Team"
+
+// spoofable headers Mattermost sets for plugins itself: never from clients.
+var spoofable = []string{"Mattermost-User-Id", "Mattermost-Plugin-Id"}
+
+// enabledVersion finds the team the request acts in and the plugin version
+// enabled there: the team the client names (it must be a member), else the
+// first of the caller's teams that has the plugin enabled. A plugin the
+// caller's team does not have is answered 404, as Mattermost hides plugins.
+func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *apiv4proxy.Identity, pluginID string) (*registry.Version, error) {
+	notFound := errorf(http.StatusNotFound, "plugin_not_found",
+		"no plugin %s is enabled for your team: ask a team admin to enable it", pluginID)
+	p, err := s.store.Plugin(ctx, pluginID)
+	if err != nil {
+		return nil, notFound
+	}
+	var teams []string
+	if ref := firstNonEmpty(r.Header.Get(teamHeader), r.URL.Query().Get("team")); ref != "" {
+		t, err := s.identity.Team(ctx, who, ref)
+		if err != nil {
+			return nil, err
+		}
+		if !who.MemberOf(t.ID) {
+			return nil, errorf(http.StatusForbidden, "not_team_member", "you are not a member of team %s", t.Name)
+		}
+		teams = []string{t.ID}
+	} else {
+		for tid := range who.Members {
+			teams = append(teams, tid)
+		}
+		sort.Strings(teams)
+	}
+	for _, tid := range teams {
+		states, err := s.store.TeamStates(ctx, tid)
+		if err != nil {
+			return nil, err
+		}
+		if st := states[pluginID]; st.Enabled {
+			v := st.Version
+			if v == "" {
+				v = p.Latest
+			}
+			return s.store.Version(ctx, pluginID, v)
+		}
+	}
+	return nil, notFound
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// servePluginRoute is /plugins/{id}/*: forwarded to the upstream's plugin
+// only when the plugin is enabled for the caller's team.
+func (s *Server) servePluginRoute(w http.ResponseWriter, r *http.Request) {
+	token := apiv4proxy.TokenFromRequest(r)
+	if token == "" {
+		writeErrorBody(w, errorf(http.StatusUnauthorized, "unauthenticated",
+			"log in first: plugin routes are served to members of teams that enabled the plugin"))
+		return
+	}
+	who, err := s.identity.Authenticate(r.Context(), token)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.enabledVersion(r.Context(), r, who, chi.URLParam(r, "id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.forward(w, r, r.URL.Path)
+}
+
+// servePluginProxy is /api/v1/plugins/{id}/proxy/*: a plugin's call to an
+// upstream API route, passed only if the plugin's manifest declares it.
+func (s *Server) servePluginProxy(w http.ResponseWriter, r *http.Request) {
+	who := caller(r)
+	pluginID := chi.URLParam(r, "id")
+	target := "/" + chi.URLParam(r, "*")
+	if path.Clean(target) != target || !strings.HasPrefix(target, "/api/v4/") {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "proxy_path_invalid",
+			"%q is not a clean /api/v4/ path: plugins may call only Mattermost's REST API", target))
+		return
+	}
+	v, err := s.enabledVersion(r.Context(), r, who, pluginID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !v.Manifest.AllowsProxy(r.Method, target) {
+		s.writeError(w, r, errorf(http.StatusForbidden, "proxy_route_not_declared",
+			`%s %s is not in the proxy list of %s@%s: declare {"method": %q, "path": %q} (or a pattern with {param} or a final *) in plugin.json "proxy"`,
+			r.Method, target, v.PluginID, v.Version, r.Method, target))
+		return
+	}
+	s.forward(w, r, target)
+}
+
+// forward hands the request to the upstream with path p, without the
+// headers only Mattermost may set.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, p string) {
+	if s.cfg.Upstream == nil {
+		writeErrorBody(w, errorf(http.StatusBadGateway, "upstream_unavailable", "no upstream Mattermost is configured"))
+		return
+	}
+	r2 := r.Clone(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
+	r2.URL.Path, r2.URL.RawPath, r2.RequestURI = p, "", ""
+	for _, h := range spoofable {
+		r2.Header.Del(h)
+	}
+	r2.Header.Del(teamHeader)
+	s.cfg.Upstream.ServeHTTP(w, r2)
+}

@@ -1,0 +1,194 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+)
+
+const (
+	wsWriteWait   = 10 * time.Second
+	wsPongWait    = 60 * time.Second
+	wsPingPeriod  = wsPongWait * 9 / 10
+	wsAuthWait    = 10 * time.Second
+	wsMaxMessage  = 64 << 10
+	wsSendBuffer  = 256
+	wsHelloServer = "mmtoolkit"
+)
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  4 << 10,
+	WriteBufferSize: 4 << 10,
+	// Same-origin pages and non-browser clients (no Origin) only: a page on
+	// another origin must not ride on the user's cookie.
+	CheckOrigin: sameOrigin,
+}
+
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	return origin == "http://"+r.Host || origin == "https://"+r.Host
+}
+
+// wsClient is one connection. send is owned by the hub: only the hub
+// closes it. seq is touched only by the hub goroutine.
+type wsClient struct {
+	hub    *hub
+	conn   *websocket.Conn
+	connID string
+	userID string
+	teams  map[string]bool
+	send   chan []byte
+	seq    uint64
+}
+
+func (c *wsClient) wants(m outbound) bool {
+	if m.OmitConn != "" && m.OmitConn == c.connID {
+		return false
+	}
+	if m.TeamID != "" && !c.teams[m.TeamID] {
+		return false
+	}
+	if m.UserIDs != nil && !m.UserIDs[c.userID] {
+		return false
+	}
+	return true
+}
+
+// serveWebsocket is GET /api/v1/websocket. The token comes with the upgrade
+// request (cookie, header, access_token) or, as Mattermost's websocket
+// allows, in a first authentication_challenge message.
+func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
+	var who *apiv4proxy.Identity
+	if token := apiv4proxy.TokenFromRequest(r); token != "" {
+		id, err := s.identity.Authenticate(r.Context(), token)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		who = id
+	}
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered the client
+	}
+	conn.SetReadLimit(wsMaxMessage)
+	if who == nil {
+		if who = s.challenge(r, conn); who == nil {
+			conn.Close()
+			return
+		}
+	}
+	c := &wsClient{
+		hub: s.hub, conn: conn, connID: apiv4proxy.NewID(), userID: who.User.ID,
+		teams: make(map[string]bool, len(who.Members)), send: make(chan []byte, wsSendBuffer),
+	}
+	for tid := range who.Members {
+		c.teams[tid] = true
+	}
+	hello, _ := json.Marshal(map[string]any{
+		"event":     "hello",
+		"data":      map[string]string{"connection_id": c.connID, "server_version": wsHelloServer},
+		"broadcast": wsBroadcast{UserID: who.User.ID},
+		"seq":       0,
+	})
+	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	if err := conn.WriteMessage(websocket.TextMessage, hello); err != nil {
+		conn.Close()
+		return
+	}
+	select {
+	case s.hub.register <- c:
+	case <-s.hub.done:
+		conn.Close()
+		return
+	}
+	go c.writePump()
+	c.readPump()
+}
+
+// challenge waits for {"seq":N,"action":"authentication_challenge",
+// "data":{"token":"..."}} and answers as Mattermost does.
+func (s *Server) challenge(r *http.Request, conn *websocket.Conn) *apiv4proxy.Identity {
+	conn.SetReadDeadline(time.Now().Add(wsAuthWait))
+	var msg struct {
+		Seq    int64             `json:"seq"`
+		Action string            `json:"action"`
+		Data   map[string]string `json:"data"`
+	}
+	if err := conn.ReadJSON(&msg); err != nil || msg.Action != "authentication_challenge" {
+		conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "authenticate first"), time.Now().Add(time.Second))
+		return nil
+	}
+	who, err := s.identity.Authenticate(r.Context(), msg.Data["token"])
+	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	if err != nil {
+		e := toError(err)
+		conn.WriteJSON(map[string]any{"status": "FAIL", "seq_reply": msg.Seq,
+			"error": map[string]string{"code": e.Code, "message": e.Message}})
+		conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.ClosePolicyViolation, e.Code), time.Now().Add(time.Second))
+		return nil
+	}
+	conn.WriteJSON(map[string]any{"status": "OK", "seq_reply": msg.Seq})
+	conn.SetReadDeadline(time.Time{})
+	return who
+}
+
+// readPump keeps the connection's read side alive (pongs, close frames) and
+// unregisters the client when the peer goes away.
+func (c *wsClient) readPump() {
+	defer func() {
+		select {
+		case c.hub.unregister <- c:
+		case <-c.hub.done:
+		}
+		c.conn.Close()
+	}()
+	c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	c.conn.SetPongHandler(func(string) error {
+		c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		return nil
+	})
+	for {
+		// Clients have nothing to say on this socket beyond keepalives;
+		// plugin events are published with POST .../events.
+		if _, _, err := c.conn.ReadMessage(); err != nil {
+			return
+		}
+	}
+}
+
+// writePump is the only writer of the connection after hello.
+func (c *wsClient) writePump() {
+	ticker := time.NewTicker(wsPingPeriod)
+	defer func() {
+		ticker.Stop()
+		c.conn.Close()
+	}()
+	for {
+		select {
+		case msg, ok := <-c.send:
+			c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if !ok {
+				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
+				return
+			}
+			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return
+			}
+		case <-ticker.C:
+			c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		}
+	}
+}
