@@ -31,7 +31,9 @@ type Target int
 const (
 	// Web is an IIFE for the Redux webapp host.
 	Web Target = iota
-	// Mobile is a bundle for the React Native host library.
+	// Mobile is a bundle for the React Native host library: a CommonJS
+	// function body the host evaluates with its own require (the exact
+	// contract is in Build's documentation).
 	Mobile
 )
 

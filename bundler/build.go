@@ -1,0 +1,470 @@
+package bundler
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+)
+
+// workDir is the directory esbuild believes it works in. It does not exist:
+// every module comes from the package in memory through the plugin below,
+// so nothing on the server's disk is ever read, and output is not written.
+const workDir = "/plugin"
+
+// Build compiles the entry of pkg for target t (webapp.entry for Web,
+// mobile.entry for Mobile).
+//
+// It returns ErrNoEntry when the manifest names no entry for t, and a
+// *CompileError when the source does not compile, including an import that
+// is neither a file of the package nor a host module. Build reads only
+// pkg.Files, never the filesystem, and is safe to call concurrently.
+//
+// The web bundle is an IIFE targeting ES2020; host modules come from window
+// globals (HostGlobals) and react/jsx-runtime is a shim over
+// window.React.createElement. CSS imported anywhere is injected with a
+// <style> tag by a line prepended to the bundle.
+//
+// The mobile bundle is a CommonJS module body targeting ES2019 (what
+// current Hermes accepts; classes are kept, which bytecode 98 and later
+// handle). The host evaluates it as
+//
+//	const module = {exports: {}};
+//	new Function("require", "module", "exports", js)(hostRequire, module, module.exports);
+//
+// where hostRequire(name) returns the host's module for each name in
+// Result.HostModules (a subset of MobileHostModules plus react-native/*
+// subpaths). The entry's exports end up on module.exports: `export default
+// plugin` is module.exports.default. The bundle references no window or
+// document; `global` is compiled to globalThis, and __DEV__, if used, is
+// read from the host's global as in any React Native app.
+//
+// Both bundles are minified, end with a sourceMappingURL comment naming
+// "<sha256 of SourceMap>.map", and keep legal comments (licences of bundled
+// npm code) at the end of the file. Building the same package twice gives
+// byte-identical JS and source maps.
+func Build(pkg *pluginpkg.Package, t Target) (*Result, error) {
+	entry := entryOf(pkg, t)
+	if entry == "" {
+		return nil, fmt.Errorf("bundler: %s build of %s: %w", t, pkg.Manifest.ID, ErrNoEntry)
+	}
+	b, err := newBuild(pkg, t, entry)
+	if err != nil {
+		return nil, err
+	}
+	return b.run()
+}
+
+func entryOf(pkg *pluginpkg.Package, t Target) string {
+	switch {
+	case t == Web && pkg.Manifest.Webapp != nil:
+		return pkg.Manifest.Webapp.Entry
+	case t == Mobile && pkg.Manifest.Mobile != nil:
+		return pkg.Manifest.Mobile.Entry
+	}
+	return ""
+}
+
+// build is the state of one Build call.
+type build struct {
+	pkg    *pluginpkg.Package
+	target Target
+	entry  string
+	tree   *fileTree
+	ts     *tsconfig
+	res    *resolver
+
+	mu     sync.Mutex
+	loaded map[string]bool // package files esbuild loaded
+}
+
+func newBuild(pkg *pluginpkg.Package, t Target, entry string) (*build, error) {
+	tree := newFileTree(pkg.Files)
+	entryPath, ok := cleanRel(entry)
+	// esbuild expands an entry point holding "*" as a glob on the disk.
+	if !ok || strings.ContainsRune(entryPath, '*') {
+		return nil, &CompileError{Target: t, Diagnostics: []Diagnostic{{
+			File: "plugin.json", Text: fmt.Sprintf("entry %q must be a file inside the package, without \"*\"", entry)}}}
+	}
+	ts, err := loadTSConfig(tree, entryPath)
+	if err != nil {
+		if d, ok := err.(*tsconfigDiagnostic); ok {
+			return nil, &CompileError{Target: t, Diagnostics: []Diagnostic{d.Diagnostic}}
+		}
+		return nil, fmt.Errorf("bundler: %s build: tsconfig: %w", t, err)
+	}
+	b := &build{
+		pkg: pkg, target: t, entry: entryPath, tree: tree, ts: ts,
+		res:    newResolver(tree, t, ts),
+		loaded: map[string]bool{},
+	}
+	// A missing entry is a mistake in plugin.json: say so there, at the
+	// line naming it, rather than as a location-less esbuild error.
+	if _, err := b.res.resolve(entryPath, "", kindEntry); err != nil {
+		field := "webapp.entry"
+		if t == Mobile {
+			field = "mobile.entry"
+		}
+		d := Diagnostic{File: "plugin.json", Line: 1,
+			Text: fmt.Sprintf("%s %q is not a file of the package", field, entry)}
+		if quoted, err := json.Marshal(entry); err == nil {
+			if i := bytes.Index(pkg.RawManifest, quoted); i >= 0 {
+				d.Line, d.Column = lineCol(pkg.RawManifest, i)
+			}
+		}
+		return nil, &CompileError{Target: t, Diagnostics: []Diagnostic{d}}
+	}
+	return b, nil
+}
+
+func (b *build) options() api.BuildOptions {
+	o := api.BuildOptions{
+		EntryPoints:       []string{b.entry},
+		Bundle:            true,
+		Write:             false,
+		AbsWorkingDir:     workDir,
+		Outfile:           workDir + "/out.js",
+		Sourcemap:         api.SourceMapExternal,
+		SourcesContent:    api.SourcesContentInclude,
+		MinifyWhitespace:  true,
+		MinifyIdentifiers: true,
+		MinifySyntax:      true,
+		LegalComments:     api.LegalCommentsEndOfFile,
+		LogLevel:          api.LogLevelSilent,
+		// The automatic runtime, like Babel's preset-react with runtime
+		// "automatic": files that never import React still work, and files
+		// that do (classic style) compile the same. tsconfig "jsx": "react"
+		// switches to React.createElement.
+		JSX: api.JSXAutomatic,
+		// webpack compatibility: Mattermost plugins and the npm code they
+		// carry were written against webpack's defines.
+		Define: map[string]string{
+			"global":               "globalThis",
+			"process.env.NODE_ENV": `"production"`,
+		},
+		Plugins: []api.Plugin{{Name: "mmtoolkit", Setup: b.setup}},
+	}
+	if b.target == Mobile {
+		o.Format = api.FormatCommonJS
+		o.Platform = api.PlatformNeutral
+		o.Target = api.ES2019
+	} else {
+		o.Format = api.FormatIIFE
+		o.Platform = api.PlatformBrowser
+		o.Target = api.ES2020
+	}
+	if b.ts != nil {
+		o.TsconfigRaw = b.ts.raw
+	}
+	return o
+}
+
+// setup installs the resolver and loaders. Every import ends here, so
+// esbuild's own resolver, which reads the disk, never runs.
+func (b *build) setup(pb api.PluginBuild) {
+	pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(args api.OnResolveArgs) (api.OnResolveResult, error) {
+		importer := ""
+		if args.Namespace == nsPkg {
+			importer = strings.TrimPrefix(args.Importer, "/")
+		}
+		res, err := b.res.resolve(args.Path, importer, kindOf(args.Kind))
+		if err != nil {
+			return api.OnResolveResult{Errors: []api.Message{{Text: err.Error()}}}, nil
+		}
+		out := api.OnResolveResult{Path: res.path, Namespace: res.namespace, External: res.external}
+		if res.namespace == nsPkg {
+			out.Path = "/" + res.path
+		}
+		if res.noSideEffects {
+			out.SideEffects = api.SideEffectsFalse
+		}
+		return out, nil
+	})
+	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsPkg}, b.loadFile)
+	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsHost}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
+		src := hostModuleSource(args.Path)
+		return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
+	})
+	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsEmpty}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
+		src := ""
+		return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
+	})
+}
+
+func kindOf(k api.ResolveKind) importKind {
+	switch k {
+	case api.ResolveEntryPoint:
+		return kindEntry
+	case api.ResolveJSRequireCall, api.ResolveJSRequireResolve:
+		return kindRequire
+	case api.ResolveCSSImportRule, api.ResolveCSSComposesFrom:
+		return kindCSS
+	case api.ResolveCSSURLToken:
+		return kindURL
+	}
+	return kindImport
+}
+
+// dataURLExts are assets inlined as data: URLs (webpack's url-loader), so a
+// plugin's images and fonts travel inside its one bundle.
+var dataURLExts = map[string]bool{
+	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".webp": true,
+	".avif": true, ".svg": true, ".ico": true, ".bmp": true,
+	".woff": true, ".woff2": true, ".ttf": true, ".otf": true, ".eot": true,
+}
+
+func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
+	p := strings.TrimPrefix(args.Path, "/")
+	data, ok := b.tree.files[p]
+	if !ok {
+		// Unreachable: the resolver hands out only files of the tree.
+		return api.OnLoadResult{}, fmt.Errorf("%s is not in the package", p)
+	}
+	b.mu.Lock()
+	b.loaded[p] = true
+	b.mu.Unlock()
+
+	ext := strings.ToLower(path.Ext(p))
+	src := string(data)
+	if ext != ".json" && !dataURLExts[ext] {
+		src = defangSourceMapComments(src)
+	}
+	out := api.OnLoadResult{Contents: &src, ResolveDir: jailDir(len(src))}
+	switch {
+	case ext == ".tsx":
+		out.Loader = api.LoaderTSX
+	case ext == ".ts" || ext == ".mts" || ext == ".cts":
+		out.Loader = api.LoaderTS
+	case ext == ".jsx":
+		out.Loader = api.LoaderJSX
+	case ext == ".js" && !inNodeModules(p):
+		// Mattermost's babel-loader compiles JSX in .js files of the
+		// plugin; npm code is plain JS.
+		out.Loader = api.LoaderJSX
+	case ext == ".js" || ext == ".mjs" || ext == ".cjs":
+		out.Loader = api.LoaderJS
+	case ext == ".json":
+		out.Loader = api.LoaderJSON
+	case ext == ".css" && b.target == Mobile:
+		out.Loader = api.LoaderEmpty
+		out.Warnings = []api.Message{{Text: fmt.Sprintf("%s: CSS has no effect in a mobile bundle; it is left out", p)}}
+	case strings.HasSuffix(p, ".module.css"):
+		out.Loader = api.LoaderLocalCSS
+	case ext == ".css":
+		out.Loader = api.LoaderCSS
+	case dataURLExts[ext]:
+		out.Loader = api.LoaderDataURL
+	case ext == ".txt" || ext == ".md" || ext == ".html":
+		out.Loader = api.LoaderText
+	case ext == ".scss" || ext == ".sass" || ext == ".less":
+		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
+			"cannot load %s: %s needs a preprocessor the server does not run; compile it to .css and import that", p, ext)}}}, nil
+	default:
+		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
+			"cannot load %s: no loader for %q files (sources: .tsx .ts .jsx .js .mjs .cjs .json; styles: .css; assets: images and fonts)", p, ext)}}}, nil
+	}
+	return out, nil
+}
+
+func (b *build) run() (*Result, error) {
+	start := time.Now()
+	out := api.Build(b.options())
+	elapsed := time.Since(start)
+
+	if len(out.Errors) > 0 {
+		return nil, &CompileError{Target: b.target, Diagnostics: b.diagnostics(out.Errors)}
+	}
+	var js, jsMap, css []byte
+	for _, f := range out.OutputFiles {
+		switch path.Base(f.Path) {
+		case "out.js":
+			js = f.Contents
+		case "out.js.map":
+			jsMap = f.Contents
+		case "out.css":
+			css = f.Contents
+		}
+	}
+	if js == nil || jsMap == nil {
+		return nil, fmt.Errorf("bundler: %s build of %s: esbuild returned no bundle", b.target, b.entry)
+	}
+	jsMap = rewriteSources(jsMap)
+	if css = bytes.TrimSpace(css); len(css) > 0 && b.target == Web {
+		// One line in front of the bundle; ";" in front of the mappings
+		// moves every mapping down that line.
+		js = append(append(cssInjection(b.pkg.Manifest.ID, css), '\n'), js...)
+		jsMap = shiftMappings(jsMap)
+	}
+	sum := sha256.Sum256(jsMap)
+	js = append(js, "\n//# sourceMappingURL="+hex.EncodeToString(sum[:])+".map\n"...)
+
+	return &Result{
+		Target:      b.target,
+		JS:          js,
+		SourceMap:   jsMap,
+		HostModules: sortedKeys(b.res.hosts),
+		Inputs:      b.inputs(),
+		Warnings:    b.diagnostics(out.Warnings),
+		Esbuild:     elapsed,
+	}, nil
+}
+
+// inputs are the files esbuild loaded, plus the package.json and tsconfig
+// files that steered resolution: `mmtoolkit pack` must keep those too, or
+// the packed plugin would resolve differently (or not at all). The loaded
+// set is what esbuild's metafile "inputs" would list, recorded in OnLoad
+// instead: decoding the metafile of a typical plugin costs milliseconds
+// per push for nothing new.
+func (b *build) inputs() []string {
+	set := map[string]bool{}
+	b.mu.Lock()
+	for f := range b.loaded {
+		set[f] = true
+	}
+	b.mu.Unlock()
+	b.res.mu.Lock()
+	for f := range b.res.consulted {
+		set[f] = true
+	}
+	b.res.mu.Unlock()
+	if b.ts != nil {
+		for _, f := range b.ts.files {
+			set[f] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// diagnostics converts esbuild's messages, turning its module paths back
+// into package-relative file names.
+func (b *build) diagnostics(msgs []api.Message) []Diagnostic {
+	if len(msgs) == 0 {
+		return nil
+	}
+	ds := make([]Diagnostic, 0, len(msgs))
+	for _, m := range msgs {
+		if strings.Contains(m.Text, `\x00`) || strings.ContainsRune(m.Text, 0) {
+			// esbuild failing to list a jailDir (see jail.go): the import
+			// that caused it has its own diagnostic.
+			continue
+		}
+		d := Diagnostic{Text: b.cleanText(m.Text)}
+		if isGlobFailure(m.Text) {
+			d.Text += ": the path is computed at run time, so the bundler would have to list directories; " +
+				"import each file with a literal path instead (for translations, a map from locale to import)"
+		}
+		if m.Location != nil {
+			d.File = b.displayFile(m.Location.File)
+			d.Line, d.Column = m.Location.Line, m.Location.Column
+		}
+		for _, n := range m.Notes {
+			if n.Text == "" || strings.HasPrefix(n.Text, "The plugin \"mmtoolkit\"") {
+				continue
+			}
+			note := b.cleanText(n.Text)
+			if n.Location != nil {
+				note = Diagnostic{File: b.displayFile(n.Location.File), Line: n.Location.Line, Column: n.Location.Column, Text: note}.String()
+			}
+			d.Text += "\n  note: " + note
+		}
+		ds = append(ds, d)
+	}
+	return ds
+}
+
+// isGlobFailure recognises esbuild's error for require/import with a
+// computed path, which it turns into a directory glob.
+func isGlobFailure(text string) bool {
+	return (strings.HasPrefix(text, `Could not resolve require("`) || strings.HasPrefix(text, `Could not resolve import("`)) &&
+		strings.Contains(text, "*")
+}
+
+func (b *build) displayFile(f string) string {
+	switch {
+	case strings.HasPrefix(f, nsPkg+":/"):
+		return strings.TrimPrefix(f, nsPkg+":/")
+	case f == "<tsconfig.json>" && b.ts != nil:
+		return b.ts.file
+	}
+	return f
+}
+
+func (b *build) cleanText(s string) string {
+	return strings.ReplaceAll(s, `"`+nsPkg+`:/`, `"`)
+}
+
+// rewriteSources makes the source map's "sources" package-relative
+// ("webapp/index.tsx", not "pkg:/webapp/index.tsx"), so browser devtools
+// show the plugin's own tree. Host shims read "mmtoolkit-host/react".
+//
+// Only the "sources" array is decoded and re-encoded: the map can hold
+// megabytes of sourcesContent, and a full round trip would cost more than
+// the rest of the post-processing.
+func rewriteSources(m []byte) []byte {
+	key := []byte(`"sources": [`)
+	i := bytes.Index(m, key)
+	if i < 0 {
+		return m
+	}
+	start := i + len(key) - 1
+	dec := json.NewDecoder(bytes.NewReader(m[start:]))
+	var sources []string
+	if err := dec.Decode(&sources); err != nil {
+		return m
+	}
+	end := start + int(dec.InputOffset())
+	for j, s := range sources {
+		switch {
+		case strings.HasPrefix(s, nsPkg+":/"):
+			sources[j] = strings.TrimPrefix(s, nsPkg+":/")
+		case strings.HasPrefix(s, nsHost+":"):
+			sources[j] = "mmtoolkit-host/" + strings.TrimPrefix(s, nsHost+":")
+		case strings.HasPrefix(s, nsEmpty+":"):
+			sources[j] = "mmtoolkit-empty/" + strings.TrimPrefix(s, nsEmpty+":")
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(sources); err != nil {
+		return m
+	}
+	out := make([]byte, 0, len(m)+16)
+	out = append(out, m[:start]...)
+	out = append(out, bytes.TrimSpace(buf.Bytes())...)
+	return append(out, m[end:]...)
+}
+
+// shiftMappings moves every mapping of a source map one generated line
+// down, for the line cssInjection puts in front of the bundle.
+func shiftMappings(m []byte) []byte {
+	key := []byte(`"mappings": "`)
+	i := bytes.Index(m, key)
+	if i < 0 {
+		return m
+	}
+	at := i + len(key)
+	out := make([]byte, 0, len(m)+1)
+	out = append(out, m[:at]...)
+	out = append(out, ';')
+	return append(out, m[at:]...)
+}

@@ -1,0 +1,3 @@
+export default function Foo({text}: {text: string}) {
+    return <em>{text}</em>;
+}

@@ -1,0 +1,1 @@
+export default {greeting: 'via paths'};

@@ -1,0 +1,6 @@
+declare global {
+    interface Window {
+        registerPlugin(id: string, plugin: unknown): void;
+    }
+}
+export {};
