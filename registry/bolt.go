@@ -25,6 +25,7 @@ const schemaVersion = 1
 //	teams    team id -> (bucket) plugin id -> TeamState JSON
 //	audit    uint64 big-endian seq -> AuditEntry JSON
 //	kv       plugin id -> (bucket) scope -> (bucket) key -> kvRecord JSON
+//	health   plugin id -> (bucket) version -> Health JSON
 var (
 	bucketMeta     = []byte("meta")
 	bucketPlugins  = []byte("plugins")
@@ -33,6 +34,7 @@ var (
 	bucketTeams    = []byte("teams")
 	bucketAudit    = []byte("audit")
 	bucketKV       = []byte("kv")
+	bucketHealth   = []byte("health")
 
 	keySchema = []byte("schema")
 )
@@ -89,7 +91,7 @@ func Open(path string, opts *Options) (*Bolt, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketPlugins, bucketVersions, bucketBlobs, bucketTeams, bucketAudit, bucketKV} {
+	for _, name := range [][]byte{bucketMeta, bucketPlugins, bucketVersions, bucketBlobs, bucketTeams, bucketAudit, bucketKV, bucketHealth} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

@@ -29,11 +29,12 @@ type identity interface {
 	Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error)
 }
 
-// Store is what the server needs of the registry: the plugin store and the
-// plugins' key-value store. *registry.Bolt is both.
+// Store is what the server needs of the registry: the plugin store, the
+// plugins' key-value store and the crash log. *registry.Bolt is all three.
 type Store interface {
 	registry.Store
 	registry.KV
+	registry.CrashLog
 }
 
 // Config configures a Server. Zero values are sensible defaults.
@@ -58,6 +59,7 @@ type Server struct {
 	hub      *hub
 
 	eventLimiter *rateLimiter
+	crashLimiter *rateLimiter
 	log          *slog.Logger
 	metrics      *metrics
 
@@ -91,6 +93,7 @@ func New(store Store, id identity, cfg Config) (*Server, error) {
 		bundles:   newBundleCache(cfg.BundleCacheBytes),
 
 		eventLimiter: newRateLimiter(eventRate, eventBurst),
+		crashLimiter: newRateLimiter(crashRate, crashBurst),
 	}
 	if err := s.indexArtifacts(context.Background()); err != nil {
 		return nil, err
@@ -127,6 +130,8 @@ func (s *Server) routes() chi.Router {
 		r.Put("/teams/{team}/plugins/{id}", s.serveSetTeamPlugin)
 		r.Get("/manifest", s.serveManifest)
 		r.Post("/plugins/{id}/events", s.servePublishEvent)
+		r.Post("/plugins/{id}/errors", s.serveReportCrash)
+		r.Get("/plugins/{id}/errors", s.servePluginHealth)
 		r.Get("/plugins/{id}/kv/{scope}", s.serveKVList)
 		r.Get("/plugins/{id}/kv/{scope}/*", s.serveKV)
 		r.Put("/plugins/{id}/kv/{scope}/*", s.serveKV)

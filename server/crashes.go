@@ -1,0 +1,106 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+// Crash report limits: a page in a render loop must not flood the log.
+const (
+	crashRate       = 1.0 / 6 // per user per second: 10 a minute
+	crashBurst      = 10
+	maxCrashBody    = 32 << 10
+	maxCrashMessage = 2 << 10
+	maxCrashStack   = 16 << 10
+)
+
+type crashRequest struct {
+	Version  string `json:"version"`
+	Message  string `json:"message"`
+	Stack    string `json:"stack"`
+	Slot     string `json:"slot"`
+	TeamID   string `json:"team_id"`
+	Platform string `json:"platform"`
+}
+
+// serveReportCrash is POST /api/v1/plugins/{id}/errors: a host reports that
+// a plugin version crashed (in initialize, render or a handler). Repeated
+// crashes from several users flag the version for admins; nothing is
+// disabled automatically.
+func (s *Server) serveReportCrash(w http.ResponseWriter, r *http.Request) {
+	who := caller(r)
+	if !s.crashLimiter.allow(who.User.ID, time.Now()) {
+		w.Header().Set("Retry-After", "6")
+		s.writeError(w, r, errorf(http.StatusTooManyRequests, "rate_limited",
+			"too many crash reports: report each crash once, not on every render"))
+		return
+	}
+	var req crashRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCrashBody)).Decode(&req); err != nil || req.Version == "" || req.Message == "" {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+			`the body must be JSON like {"version":"1.2.0","message":"...","stack":"...","slot":"post_type"} (version and message required)`))
+		return
+	}
+	c := registry.CrashReport{
+		PluginID: chi.URLParam(r, "id"), Version: req.Version, TeamID: req.TeamID, UserID: who.User.ID,
+		Slot: truncate(req.Slot, 64), Message: truncate(req.Message, maxCrashMessage),
+		Stack: truncate(req.Stack, maxCrashStack), Platform: truncate(req.Platform, 16),
+	}
+	h, err := s.store.ReportCrash(r.Context(), c)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if h.Flagged && h.Crashes == registry.FlagCrashes {
+		s.log.Warn("plugin version flagged: repeated crashes", "plugin", c.PluginID, "version", c.Version, "users", h.Users)
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"crashes": h.Crashes, "flagged": h.Flagged})
+}
+
+// servePluginHealth is GET /api/v1/plugins/{id}/errors, for admins: crash
+// counts and the latest reports of every version, newest version first.
+func (s *Server) servePluginHealth(w http.ResponseWriter, r *http.Request) {
+	who := caller(r)
+	admin := who.User.SystemAdmin()
+	for tid := range who.Members {
+		admin = admin || who.CanAdminTeam(tid)
+	}
+	if !admin {
+		s.writeError(w, r, errorf(http.StatusForbidden, "not_admin",
+			"plugin health is shown to system and team admins: ask one"))
+		return
+	}
+	id := chi.URLParam(r, "id")
+	if _, err := s.store.Plugin(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	health, err := s.store.PluginHealth(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]registry.Health, 0, len(health))
+	for _, h := range health {
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LastAt.After(out[j].LastAt) })
+	writeJSON(w, http.StatusOK, map[string]any{"plugin_id": id, "versions": out})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
