@@ -7,16 +7,30 @@ import (
 	"net/http"
 )
 
+type sessionKey struct{}
+
 type sessionValue struct {
 	id    *apiv4proxy.Identity
 	token string
 }
 
-func contextWith(ctx context.Context, key any, id *apiv4proxy.Identity, token string) context.Context {
-	return context.WithValue(ctx, key, sessionValue{id, token})
+func withSession(ctx context.Context, id *apiv4proxy.Identity, token string) context.Context {
+	return context.WithValue(ctx, sessionKey{}, sessionValue{id, token})
 }
 
+// identityFrom is the caller requireSession let through.
 func identityFrom(r *http.Request) (*apiv4proxy.Identity, string) {
-	v, _ := r.Context().Value(ctxKey{}).(sessionValue)
+	v, _ := r.Context().Value(sessionKey{}).(sessionValue)
 	return v.id, v.token
+}
+
+type requestIDKey struct{}
+
+// requestIDFrom is the request's X-Request-Id, or a fresh id for a request
+// that did not pass through the middleware.
+func requestIDFrom(r *http.Request) string {
+	if id, ok := r.Context().Value(requestIDKey{}).(string); ok {
+		return id
+	}
+	return apiv4proxy.NewID()
 }

@@ -6,56 +6,66 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
+	"strconv"
 
 	"github.com/go-chi/chi/v5"
 )
 
-// seededAt is the create_at of every seeded object: stable, so golden
-// responses stay stable.
-var seededAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+// The Mattermost version the sandbox answers as: the samples in
+// shared/reference/mattermost-api-samples are 5.37's, and so are the
+// field sets. serverVersion is X-Version-Id and the hello's
+// server_version (version.build.config-hash.licensed).
+const (
+	mattermostVersion = "5.37.0"
+	serverVersion     = mattermostVersion + ".sandbox.mmtoolkit.false"
+)
 
 // Handler serves the sandbox's part of Mattermost's API v4, with
-// Mattermost's paths, status codes, JSON field names and error shape.
+// Mattermost's paths, status codes, JSON field names and error shape
+// (docs/sandbox.md lists the endpoints).
 func (s *Sandbox) Handler() http.Handler {
 	r := chi.NewRouter()
+	r.Use(requestID)
 	r.Get("/api/v4/system/ping", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+		// The client version hints are Mattermost's config; empty there by default.
+		writeJSON(w, http.StatusOK, map[string]string{"status": "OK",
+			"AndroidLatestVersion": "", "AndroidMinVersion": "", "DesktopLatestVersion": "",
+			"DesktopMinVersion": "", "IosLatestVersion": "", "IosMinVersion": ""})
 	})
 	r.Post("/api/v4/users/login", s.serveLogin)
+	// The websocket takes its token at upgrade or in a first message.
+	r.Get("/api/v4/websocket", s.serveWebSocket)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireSession)
 		r.Post("/api/v4/users/logout", s.serveLogout)
 		r.Get("/api/v4/users/me", s.serveMe)
 		r.Get("/api/v4/users/me/teams", s.serveMyTeams)
 		r.Get("/api/v4/users/me/teams/members", s.serveMyTeamMembers)
-		r.Get("/api/v4/teams/name/{name}", s.serveTeamByName)
-		r.Get("/api/v4/teams/{id}", s.serveTeam)
+		r.Post("/api/v4/users/ids", s.serveUsersByIDs)
+		r.Get("/api/v4/users/{user_id}", s.serveUser)
+		r.Get("/api/v4/users/{user_id}/teams/{team_id}/channels", s.serveUserChannels)
+		r.Get("/api/v4/users/{user_id}/teams/{team_id}/channels/members", s.serveUserChannelMembers)
+		r.Get("/api/v4/teams/name/{team_name}", s.serveTeamByName)
+		r.Get("/api/v4/teams/name/{team_name}/channels/name/{channel_name}", s.serveChannelByTeamName)
+		r.Get("/api/v4/teams/{team_id}", s.serveTeam)
+		r.Get("/api/v4/teams/{team_id}/channels/name/{channel_name}", s.serveChannelByName)
+		r.Get("/api/v4/channels/{channel_id}", s.serveChannel)
+		r.Get("/api/v4/channels/{channel_id}/members", s.serveChannelMembers)
+		r.Get("/api/v4/channels/{channel_id}/posts", s.serveChannelPosts)
+		r.Post("/api/v4/posts", s.serveCreatePost)
+		r.Get("/api/v4/posts/{post_id}", s.serveGetPost)
+		r.Put("/api/v4/posts/{post_id}/patch", s.servePatchPost)
+		r.Delete("/api/v4/posts/{post_id}", s.serveDeletePost)
 	})
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+	// Mattermost's catch-all answers every unknown path, and every known
+	// path with the wrong method, with its 404.
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeMMError(w, r, http.StatusNotFound, "api.context.404.app_error",
-			"Sorry, we could not find the page.", "the sandbox upstream does not implement "+r.URL.Path)
-	})
+			"Sorry, we could not find the page.", "the sandbox upstream does not implement "+r.Method+" "+r.URL.Path)
+	}
+	r.NotFound(notFound)
+	r.MethodNotAllowed(notFound)
 	return r
-}
-
-type ctxKey struct{}
-
-func (s *Sandbox) requireSession(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := apiv4proxy.TokenFromRequest(r)
-		detail := "UserRequired"
-		if token != "" {
-			detail = "token=" + token
-		}
-		id, err := s.Authenticate(r.Context(), token)
-		if err != nil {
-			writeMMError(w, r, http.StatusUnauthorized, "api.context.session_expired.app_error",
-				"Invalid or expired session, please login again.", detail)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(contextWith(r.Context(), ctxKey{}, id, token)))
-	})
 }
 
 func (s *Sandbox) serveLogin(w http.ResponseWriter, r *http.Request) {
@@ -97,11 +107,6 @@ func (s *Sandbox) serveLogout(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
 }
 
-func (s *Sandbox) serveMe(w http.ResponseWriter, r *http.Request) {
-	id, _ := identityFrom(r)
-	writeJSON(w, http.StatusOK, mmUser(&id.User))
-}
-
 func (s *Sandbox) serveMyTeams(w http.ResponseWriter, r *http.Request) {
 	id, _ := identityFrom(r)
 	teams, _ := s.Teams(r.Context())
@@ -131,46 +136,33 @@ func (s *Sandbox) serveMyTeamMembers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) serveTeamByName(w http.ResponseWriter, r *http.Request) {
-	s.writeTeam(w, r, s.byName[chi.URLParam(r, "name")])
+	name := chi.URLParam(r, "team_name")
+	s.writeTeam(w, r, s.byName[name], "name="+name)
 }
 
 func (s *Sandbox) serveTeam(w http.ResponseWriter, r *http.Request) {
-	s.writeTeam(w, r, s.teams[chi.URLParam(r, "id")])
+	id := chi.URLParam(r, "team_id")
+	if !validID(id) {
+		invalidURLParam(w, r, "team_id")
+		return
+	}
+	s.writeTeam(w, r, s.teams[id], id)
 }
 
-func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *apiv4proxy.Team) {
+func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *apiv4proxy.Team, key string) {
 	id, _ := identityFrom(r)
 	// Mattermost answers 404 for missing teams and 403 for teams the user
 	// cannot see; sandbox teams are all open, so members and admins see them.
 	if t == nil {
 		writeMMError(w, r, http.StatusNotFound, "app.team.get_by_name.missing.app_error",
-			"Unable to find the existing team.", "")
+			"Unable to find the existing team.", "resource: Team id: "+key)
 		return
 	}
 	if !id.CanReadTeam(t.ID) {
-		writeMMError(w, r, http.StatusForbidden, "api.context.permissions.app_error",
-			"You do not have the appropriate permissions.", "")
+		permissionError(w, r, id, "view_team")
 		return
 	}
 	writeJSON(w, http.StatusOK, mmTeam(t))
-}
-
-// mmUser renders u with Mattermost's field names (model.User, sanitised
-// as the server sends a user their own record).
-func mmUser(u *apiv4proxy.User) map[string]any {
-	return map[string]any{
-		"id": u.ID, "create_at": seededAt, "update_at": seededAt, "delete_at": 0,
-		"username": u.Username, "auth_data": "", "auth_service": "", "email": u.Email,
-		"nickname": "", "first_name": u.FirstName, "last_name": u.LastName, "position": "",
-		"roles": u.Roles,
-		"notify_props": map[string]string{
-			"channel": "true", "comments": "never", "desktop": "mention", "desktop_sound": "true",
-			"email": "true", "first_name": "false", "mention_keys": "", "push": "mention", "push_status": "away",
-		},
-		"last_password_update": seededAt, "locale": "en",
-		"timezone":              map[string]string{"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"},
-		"disable_welcome_email": false,
-	}
 }
 
 func mmTeam(t *apiv4proxy.Team) map[string]any {
@@ -191,10 +183,51 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// writeMMError writes Mattermost's AppError shape.
+// appError is Mattermost's model.AppError on the wire. The HTTP API always
+// fills request_id and status_code; websocket replies leave them out.
+type appError struct {
+	ID            string `json:"id"`
+	Message       string `json:"message"`
+	DetailedError string `json:"detailed_error"`
+	RequestID     string `json:"request_id,omitempty"`
+	StatusCode    int    `json:"status_code,omitempty"`
+}
+
+// writeMMError writes Mattermost's AppError, its request_id the request's
+// X-Request-Id.
 func writeMMError(w http.ResponseWriter, r *http.Request, status int, id, msg, detail string) {
-	writeJSON(w, status, map[string]any{
-		"id": id, "message": msg, "detailed_error": detail,
-		"request_id": apiv4proxy.NewID(), "status_code": status,
-	})
+	writeJSON(w, status, appError{ID: id, Message: msg, DetailedError: detail,
+		RequestID: requestIDFrom(r), StatusCode: status})
+}
+
+// permissionError is Mattermost's model.MakePermissionError.
+func permissionError(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity, permission string) {
+	writeMMError(w, r, http.StatusForbidden, "api.context.permissions.app_error",
+		"You do not have the appropriate permissions.", "userId="+who.User.ID+", permission="+permission)
+}
+
+// invalidURLParam is Mattermost's Context.SetInvalidURLParam.
+func invalidURLParam(w http.ResponseWriter, r *http.Request, name string) {
+	writeMMError(w, r, http.StatusBadRequest, "api.context.invalid_url_param.app_error",
+		"Invalid or missing "+name+" parameter in request URL.", "")
+}
+
+// invalidBodyParam is Mattermost's Context.SetInvalidParam.
+func invalidBodyParam(w http.ResponseWriter, r *http.Request, name, detail string) {
+	writeMMError(w, r, http.StatusBadRequest, "api.context.invalid_body_param.app_error",
+		"Invalid or missing "+name+" in request body.", detail)
+}
+
+// paging reads Mattermost's page and per_page: bad values fall back to
+// the defaults, per_page is capped, as Mattermost's Params do.
+func paging(r *http.Request) (page, perPage int) {
+	page, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || page < 0 {
+		page = 0
+	}
+	perPage, err = strconv.Atoi(r.URL.Query().Get("per_page"))
+	if err != nil || perPage < 0 {
+		perPage = defaultPerPage
+	}
+	return page, min(perPage, maxPerPage)
 }

@@ -1,8 +1,15 @@
 // Package sandbox is the in-process stand-in for Mattermost that mmtoolkit
 // runs when no --upstream is given: the subset of API v4 the webapp host and
-// the reference plugins use, with Mattermost's paths, status codes and JSON
-// field names, seeded with the demo users and teams of SPEC section 6. It is
-// for development and tests; the same host code runs against a real server.
+// the reference plugins use (login, users, teams, channels, posts and the
+// websocket's posted events), with Mattermost's paths, status codes and JSON
+// field names, seeded with the demo users, teams, channels and posts of SPEC
+// section 6. It is for development and tests; the same host code runs
+// against a real server.
+//
+// Open gives a *Sandbox over a bbolt file; Handler serves its API v4;
+// CreatePost, PatchPost and DeletePost are the same operations for Go
+// callers; ChannelMembers tells the server who hears a channel's events.
+// docs/sandbox.md lists the endpoints and what differs from Mattermost.
 package sandbox
 
 import (
@@ -11,6 +18,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,38 +32,91 @@ import (
 // development and tests only; it never runs in front of a real Mattermost.
 const Password = "mmtoolkit"
 
-// SeedID returns the stable id of a seeded sandbox object, so demo users
-// and teams keep their ids across data directories and in docs and tests.
+// Sentinel errors of the post operations. Channel lookups return
+// apiv4proxy.ErrChannelNotFound.
+var (
+	// ErrPostNotFound is returned when no post has the given id, or it was
+	// deleted.
+	ErrPostNotFound = errors.New("post not found")
+	// ErrUserNotFound is returned when no sandbox user has the given id.
+	ErrUserNotFound = errors.New("user not found")
+	// ErrForbidden is returned when the user may not do this: post in a
+	// channel they are not a member of, edit or delete someone else's post.
+	ErrForbidden = errors.New("permission denied")
+	// ErrInvalidPost is returned (wrapped in an error that carries
+	// Mattermost's error id) when a post breaks Mattermost's rules: a type
+	// that is neither "" nor custom_*, a message over MaxMessageRunes, a
+	// root_id that is not a root post of the same channel, oversized props.
+	ErrInvalidPost = errors.New("invalid post")
+)
+
+// MaxMessageRunes is Mattermost's limit on a post's message
+// (model.PostMessageMaxRunesV2: 65535 bytes / 4).
+const MaxMessageRunes = 65535 / 4
+
+// maxPropsRunes is Mattermost's limit on a post's props as JSON
+// (model.PostPropsMaxUserRunes).
+const maxPropsRunes = 800000 - 40000
+
+// PostInput is what a client sets on a new post: the body of Mattermost's
+// POST /api/v4/posts. Type is "" or starts with "custom_"; Props is free
+// JSON the post type's renderer reads. CreateAt is honoured only from Go
+// callers and system admins, as Mattermost does; zero means now.
+type PostInput struct {
+	ChannelID     string         `json:"channel_id"`
+	Message       string         `json:"message"`
+	Type          string         `json:"type"`
+	Props         map[string]any `json:"props"`
+	RootID        string         `json:"root_id"`
+	PendingPostID string         `json:"pending_post_id"`
+	CreateAt      int64          `json:"create_at"`
+}
+
+// PostPatch is Mattermost's PUT /api/v4/posts/{id}/patch body: nil fields
+// are left alone; Props replaces the whole props object.
+type PostPatch struct {
+	Message  *string         `json:"message"`
+	Props    *map[string]any `json:"props"`
+	IsPinned *bool           `json:"is_pinned"`
+}
+
+// Post is a Mattermost post (model.Post) with the fields Mattermost 5.37
+// sends; it marshals to exactly that field set (participants and metadata
+// included). ReplyCount is the number of live replies in the post's thread.
+type Post struct {
+	ID            string         `json:"id"`
+	CreateAt      int64          `json:"create_at"`
+	UpdateAt      int64          `json:"update_at"`
+	EditAt        int64          `json:"edit_at"`
+	DeleteAt      int64          `json:"delete_at"`
+	IsPinned      bool           `json:"is_pinned"`
+	UserID        string         `json:"user_id"`
+	ChannelID     string         `json:"channel_id"`
+	RootID        string         `json:"root_id"`
+	ParentID      string         `json:"parent_id"`
+	OriginalID    string         `json:"original_id"`
+	Message       string         `json:"message"`
+	Type          string         `json:"type"`
+	Props         map[string]any `json:"props"`
+	Hashtags      string         `json:"hashtags"`
+	PendingPostID string         `json:"pending_post_id"`
+	ReplyCount    int64          `json:"reply_count"`
+	LastReplyAt   int64          `json:"last_reply_at"`
+}
+
+// SeedID returns the stable id of a seeded sandbox object, so demo users,
+// teams, channels and posts keep their ids across data directories and in
+// docs and tests.
 func SeedID(kind, name string) string {
 	sum := sha256.Sum256([]byte("mmtoolkit-sandbox:" + kind + ":" + name))
 	return apiv4proxy.EncodeID(sum[:16])
 }
 
-type seedUser struct {
-	username, first, last string
-	systemAdmin           bool
-	teams                 map[string]bool // team name -> team admin
-}
-
-// The demo users and teams of SPEC section 6.
-var (
-	seedTeams = []apiv4proxy.Team{
-		{Name: "engineering", DisplayName: "Engineering"},
-		{Name: "sales", DisplayName: "Sales"},
-	}
-	seedUsers = []seedUser{
-		{"admin", "Ada", "Admin", true, map[string]bool{"engineering": true, "sales": true}},
-		{"dev", "Dev", "Eloper", false, map[string]bool{"engineering": false}},
-		{"alice", "Alice", "Anders", false, map[string]bool{"engineering": true}},
-		{"bob", "Bob", "Baker", false, map[string]bool{"engineering": false}},
-		{"carol", "Carol", "Chen", false, map[string]bool{"sales": false}},
-	}
-)
-
 var bucketSessions = []byte("sessions")
 
-// Sandbox is the in-process stand-in for Mattermost: seeded users and teams,
-// login sessions persisted in a bbolt file so tokens survive restarts.
+// Sandbox is the in-process stand-in for Mattermost. Users, teams and
+// channels are seed data, fixed at Open; sessions and posts live in the
+// bbolt file so tokens and conversations survive restarts.
 type Sandbox struct {
 	db *bolt.DB
 
@@ -65,66 +126,78 @@ type Sandbox struct {
 	byName  map[string]*apiv4proxy.Team
 	members map[string]map[string]apiv4proxy.TeamMember // user id -> team id -> member
 
+	channels      map[string]*channel   // by id
+	channelByName map[string]*channel   // team id + "/" + name
+	teamChannels  map[string][]*channel // team id -> by display name
+	teamUsers     map[string][]string   // team id -> member user ids, by username
+
 	mu       sync.RWMutex
 	sessions map[string]string // token -> user id
+
+	// postMu orders post writes with the aggregates below and the events
+	// they publish, so websocket clients see a channel's posts in commit
+	// order.
+	postMu  sync.RWMutex
+	stats   map[string]*channelStats // by channel id
+	replies map[string]int64         // root post id -> live replies
+
+	hub *hub
 }
 
-// Open opens (or creates and seeds) the sandbox at path.
+// Open opens (or creates and seeds) the sandbox at path. Posts are seeded
+// only while the store holds none, so a restart never duplicates them.
 func Open(path string) (*Sandbox, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("apiv4proxy: open sandbox %s: %w", path, err)
+		return nil, fmt.Errorf("sandbox: open %s: %w", path, err)
 	}
 	s := &Sandbox{
-		db:       db,
-		users:    map[string]*apiv4proxy.User{},
-		byLogin:  map[string]*apiv4proxy.User{},
-		teams:    map[string]*apiv4proxy.Team{},
-		byName:   map[string]*apiv4proxy.Team{},
-		members:  map[string]map[string]apiv4proxy.TeamMember{},
-		sessions: map[string]string{},
+		db:            db,
+		users:         map[string]*apiv4proxy.User{},
+		byLogin:       map[string]*apiv4proxy.User{},
+		teams:         map[string]*apiv4proxy.Team{},
+		byName:        map[string]*apiv4proxy.Team{},
+		members:       map[string]map[string]apiv4proxy.TeamMember{},
+		channels:      map[string]*channel{},
+		channelByName: map[string]*channel{},
+		teamChannels:  map[string][]*channel{},
+		teamUsers:     map[string][]string{},
+		sessions:      map[string]string{},
+		stats:         map[string]*channelStats{},
+		replies:       map[string]int64{},
 	}
-	for i := range seedTeams {
-		t := seedTeams[i]
-		t.ID = SeedID("team", t.Name)
-		s.teams[t.ID], s.byName[t.Name] = &t, &t
-	}
-	for _, su := range seedUsers {
-		roles := "system_user"
-		if su.systemAdmin {
-			roles = "system_admin system_user"
-		}
-		u := &apiv4proxy.User{ID: SeedID("user", su.username), Username: su.username,
-			Email: su.username + "@example.com", FirstName: su.first, LastName: su.last, Roles: roles}
-		s.users[u.ID], s.byLogin[u.Username], s.byLogin[u.Email] = u, u, u
-		s.members[u.ID] = map[string]apiv4proxy.TeamMember{}
-		for name, admin := range su.teams {
-			tm := apiv4proxy.TeamMember{TeamID: s.byName[name].ID, UserID: u.ID, Roles: "team_user"}
-			if admin {
-				tm.Roles = "team_user team_admin"
-			}
-			s.members[u.ID][tm.TeamID] = tm
-		}
-	}
+	s.seedDirectory()
 	err = db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketSessions)
 		if err != nil {
 			return err
 		}
-		return b.ForEach(func(k, v []byte) error {
+		if err := b.ForEach(func(k, v []byte) error {
 			s.sessions[string(k)] = string(v)
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		return s.seedPosts(tx)
 	})
+	if err == nil {
+		err = s.loadPostStats()
+	}
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("apiv4proxy: load sandbox sessions: %w", err)
+		return nil, fmt.Errorf("sandbox: load %s: %w", path, err)
 	}
+	s.hub = newHub()
+	go s.hub.run()
 	return s, nil
 }
 
-// Close closes the sandbox's store.
-func (s *Sandbox) Close() error { return s.db.Close() }
+// Close stops the websocket hub, closing every connection, and then the
+// store. Requests still in flight after Close fail.
+func (s *Sandbox) Close() error {
+	s.hub.stop()
+	return s.db.Close()
+}
 
 // Login checks a login id (username or email) and password and starts a
 // session, returning its token.
@@ -138,7 +211,7 @@ func (s *Sandbox) Login(ctx context.Context, loginID, password string) (string, 
 		return tx.Bucket(bucketSessions).Put([]byte(token), []byte(u.ID))
 	})
 	if err != nil {
-		return "", nil, fmt.Errorf("apiv4proxy: login %s: %w", u.Username, err)
+		return "", nil, fmt.Errorf("sandbox: login %s: %w", u.Username, err)
 	}
 	s.mu.Lock()
 	s.sessions[token] = u.ID
@@ -151,7 +224,11 @@ func (s *Sandbox) Logout(ctx context.Context, token string) error {
 	s.mu.Lock()
 	delete(s.sessions, token)
 	s.mu.Unlock()
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(token)) })
+	err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(token)) })
+	if err != nil {
+		return fmt.Errorf("sandbox: logout: %w", err)
+	}
+	return nil
 }
 
 // Authenticate returns who token belongs to.
@@ -204,4 +281,17 @@ func (s *Sandbox) Users() []apiv4proxy.User {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
 	return out
+}
+
+// ChannelMembers returns the channel and the ids of its members (sorted by
+// username), for telling a channel's members about an event. It returns an
+// error wrapping apiv4proxy.ErrChannelNotFound when the channel is unknown
+// or who is not a member of it; system admins may see every channel.
+func (s *Sandbox) ChannelMembers(ctx context.Context, who *apiv4proxy.Identity, channelID string) (*apiv4proxy.Channel, []string, error) {
+	ch, ok := s.channels[channelID]
+	if !ok || who == nil || !s.canReadChannel(who, ch) {
+		return nil, nil, fmt.Errorf("sandbox: channel %q: %w", channelID, apiv4proxy.ErrChannelNotFound)
+	}
+	c := ch.Channel
+	return &c, append([]string(nil), s.teamUsers[ch.TeamID]...), nil
 }
