@@ -54,6 +54,7 @@ func benchmarkBuild(b *testing.B, pkg *pluginpkg.Package, t Target) {
 	var size int
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpuStart := processCPU()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		res, err := Build(pkg, t)
@@ -66,11 +67,15 @@ func benchmarkBuild(b *testing.B, pkg *pluginpkg.Package, t Target) {
 		inEsbuild += res.Esbuild
 		size = len(res.JS)
 	}
+	cpu := processCPU() - cpuStart
 	b.StopTimer()
 	sort.Slice(durations, func(i, j int) bool { return durations[i] < durations[j] })
 	median := durations[len(durations)/2]
 	b.ReportMetric(float64(median.Microseconds())/1000, "median-ms")
 	b.ReportMetric(100*float64(inEsbuild)/float64(total), "esbuild-%")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	}
 	b.ReportMetric(float64(size)/1024, "bundle-KB")
 	b.ReportMetric(float64(own)/1024, "source-KB")
 	b.ReportMetric(float64(len(pkg.Files)), "files")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/evanw/esbuild/pkg/api"
 
@@ -19,7 +20,9 @@ import (
 
 // workDir is the directory esbuild believes it works in. It does not exist:
 // every module comes from the package in memory through the plugin below,
-// so nothing on the server's disk is ever read, and output is not written.
+// and output is not written. esbuild only checks whether the entry's
+// directory exists under it (it does not); jail.go closes the two paths
+// on which esbuild would read the disk on its own.
 const workDir = "/plugin"
 
 // Build compiles the entry of pkg for target t (webapp.entry for Web,
@@ -33,7 +36,9 @@ const workDir = "/plugin"
 // The web bundle is an IIFE targeting ES2020; host modules come from window
 // globals (HostGlobals) and react/jsx-runtime is a shim over
 // window.React.createElement. CSS imported anywhere is injected with a
-// <style> tag by a line prepended to the bundle.
+// <style data-mmtoolkit-plugin="<id>"> tag by a line prepended to the
+// bundle. Images and fonts are inlined as data: URLs, so a web plugin is
+// always one .js file.
 //
 // The mobile bundle is a CommonJS module body targeting ES2019 (what
 // current Hermes accepts; classes are kept, which bytecode 98 and later
@@ -45,9 +50,10 @@ const workDir = "/plugin"
 // where hostRequire(name) returns the host's module for each name in
 // Result.HostModules (a subset of MobileHostModules plus react-native/*
 // subpaths). The entry's exports end up on module.exports: `export default
-// plugin` is module.exports.default. The bundle references no window or
-// document; `global` is compiled to globalThis, and __DEV__, if used, is
-// read from the host's global as in any React Native app.
+// plugin` is module.exports.default. The bundler adds no reference to
+// window or document (CSS imports are dropped with a warning); `global` is
+// compiled to globalThis, and __DEV__, if used, is read from the host's
+// global as in any React Native app.
 //
 // Both bundles are minified, end with a sourceMappingURL comment naming
 // "<sha256 of SourceMap>.map", and keep legal comments (licences of bundled
@@ -236,10 +242,18 @@ func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 
 	ext := strings.ToLower(path.Ext(p))
 	src := string(data)
-	if ext != ".json" && !dataURLExts[ext] {
-		src = defangSourceMapComments(src)
+	if !dataURLExts[ext] {
+		if !utf8.ValidString(src) {
+			// esbuild 0.28.2 loops forever quoting invalid UTF-8 into
+			// sourcesContent; webpack decodes sources as UTF-8 with
+			// replacement characters, so do that.
+			src = strings.ToValidUTF8(src, "\uFFFD")
+		}
+		if ext != ".json" {
+			src = defangSourceMapComments(src)
+		}
 	}
-	out := api.OnLoadResult{Contents: &src, ResolveDir: jailDir(len(src))}
+	out := api.OnLoadResult{Contents: &src, ResolveDir: moduleJail(src)}
 	switch {
 	case ext == ".tsx":
 		out.Loader = api.LoaderTSX

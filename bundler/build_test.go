@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 )
@@ -607,5 +608,67 @@ func TestUnknownFileIsNeverRead(t *testing.T) {
 	ce := compileError(t, pkg, Web)
 	if !regexp.MustCompile(`absolute paths are not allowed`).MatchString(ce.Error()) {
 		t.Errorf("error = %v", ce)
+	}
+}
+
+// TestBigJSON: a large .json module (moment-timezone's data is 700 KB)
+// works through default, named and require() access, keeps characters that
+// need escaping in a script, and invalid JSON is reported where it breaks.
+func TestBigJSON(t *testing.T) {
+	var zones strings.Builder
+	zones.WriteString("{\n  \"version\": \"2026a\",\n  \"zones\": [\n")
+	for i := range 1500 {
+		if i > 0 {
+			zones.WriteString(",\n")
+		}
+		fmt.Fprintf(&zones, "    {\"name\": \"Zone/%d\", \"offset\": %d, \"note\": \"line\\u2028sep </script>\"}", i, i%24)
+	}
+	zones.WriteString("\n  ]\n}\n")
+	pkg := memPackage("index.jsx", "", map[string]string{
+		"index.jsx": `import data from './zones.json';
+import {version} from './zones.json';
+const again = require('./zones.json');
+window.registerPlugin('com.example.json', {
+    initialize(registry) {
+        registry.registerRootComponent(() => <p title={data.zones[1499].note}>{version + ' ' + again.zones.length + ' ' + (again === data)}</p>);
+    },
+});
+`,
+		"zones.json": zones.String(),
+	})
+	res := mustBuild(t, pkg, Web)
+	got := canonicalJSON(t, runBundle(t, "web", res.JS))
+	want := canonicalJSON(t, `{"plugins":["com.example.json"],"registrations":[{"method":"registerRootComponent",
+		"rendered":[{"tag":"p","title":"line\u2028sep </script>","children":["2026a 1500 true"]}]}]}`)
+	if got != want {
+		t.Errorf("(-want +got):\n%s", diffLines(want, got))
+	}
+
+	pkg.Files["zones.json"] = []byte(strings.Replace(zones.String(), `"offset": 7,`, `"offset": 7,,`, 1))
+	ce := compileError(t, pkg, Web)
+	if d := ce.Diagnostics[0]; d.File != "zones.json" || d.Line != 11 {
+		t.Errorf("diagnostic for invalid JSON: %v", d)
+	}
+}
+
+// TestInvalidUTF8: a source that is not UTF-8 (a Latin-1 file in an old
+// npm package) builds, as with webpack, instead of hanging esbuild.
+func TestInvalidUTF8(t *testing.T) {
+	pkg := memPackage("index.js", "", map[string]string{
+		"index.js":  "import './latin1';\nwindow.x = \"caf\xe9 \xf5\xf5\";\n",
+		"latin1.js": "// \xa9 1999 Somebody\nwindow.y = 1;\n",
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := Build(pkg, Web)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Build hangs on invalid UTF-8")
 	}
 }

@@ -21,7 +21,9 @@ import (
 // from the module's own text; esbuild inlines constants of at most three
 // characters, one ".." per reference), so with more levels than the module
 // has bytes the joined path always keeps a NUL and every lookup fails. Such
-// imports then fail to resolve, with a diagnostic saying why.
+// imports then fail to resolve, with a diagnostic saying why. (The only
+// directory esbuild then lists is "/", on its way down the chain: names,
+// no contents.)
 //
 // Source map comments. esbuild follows "//# sourceMappingURL=" in inputs:
 // relative and file:// URLs are read from disk, and an inline map's
@@ -32,6 +34,114 @@ import (
 // they are.
 
 var jailDirs sync.Map // levels (a power of two) -> path
+
+// moduleJail is the ResolveDir for a module with source src. The deep jail
+// costs esbuild a pass over the path for every module (a tenth of a typical
+// build's CPU when every module gets one), so modules that provably hold
+// no computed import get the shallow one.
+func moduleJail(src string) string {
+	if mayHaveComputedImport(src) {
+		return jailDir(len(src))
+	}
+	return jailDir(0)
+}
+
+// mayHaveComputedImport reports whether src might contain a require() or
+// import() call whose argument is not a single quoted string, the only
+// calls esbuild turns into directory globs. It errs towards true, and reads
+// src as if all of it were code (a word in a string or comment counts):
+// every standalone "require" must be a call with one literal argument or a
+// member access (require.resolve), every "import" followed by "(" must have
+// a literal argument, and any \u escape, which could spell "require" in an
+// identifier, counts as a computed import. So (require)(x), require!(x),
+// require<T>(x), `var r = require` and the like all count.
+func mayHaveComputedImport(src string) bool {
+	if strings.Contains(src, `\u`) {
+		return true
+	}
+	for _, word := range []string{"require", "import"} {
+		for at := 0; ; {
+			i := strings.Index(src[at:], word)
+			if i < 0 {
+				break
+			}
+			start, end := at+i, at+i+len(word)
+			at = end
+			if start > 0 && (isIdentByte(src[start-1]) || src[start-1] == '.') {
+				continue // part of a longer name, or a property: not the global
+			}
+			if end < len(src) && isIdentByte(src[end]) {
+				continue // a longer name
+			}
+			after := skipSpaceAndComments(src[end:])
+			switch {
+			case strings.HasPrefix(after, "("):
+				arg, ok := skipQuotedString(skipSpaceAndComments(after[1:]))
+				if !ok {
+					return true
+				}
+				if next := skipSpaceAndComments(arg); !strings.HasPrefix(next, ")") && !strings.HasPrefix(next, ",") {
+					return true
+				}
+			case strings.HasPrefix(after, ".") && !strings.HasPrefix(after, "..."):
+				// require.resolve(...), import.meta: never a glob
+			case word == "import" && after != "" && (isIdentByte(after[0]) || strings.IndexByte("{*'\"", after[0]) >= 0):
+				// import x from "y", import {a} from "y", import "y": not calls
+			default:
+				return true // require used as a value, or something unforeseen
+			}
+		}
+	}
+	return false
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// skipSpaceAndComments drops leading white space and comments. An
+// unterminated block comment leaves nothing.
+func skipSpaceAndComments(s string) string {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n\v\f")
+		switch {
+		case strings.HasPrefix(s, "//"):
+			i := strings.IndexByte(s, '\n')
+			if i < 0 {
+				return ""
+			}
+			s = s[i:]
+		case strings.HasPrefix(s, "/*"):
+			i := strings.Index(s[2:], "*/")
+			if i < 0 {
+				return ""
+			}
+			s = s[2+i+2:]
+		default:
+			return s
+		}
+	}
+}
+
+// skipQuotedString drops a leading '...' or "..." literal; ok is false when
+// s does not start with a complete one.
+func skipQuotedString(s string) (rest string, ok bool) {
+	if s == "" || (s[0] != '\'' && s[0] != '"') {
+		return s, false
+	}
+	q := s[0]
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case q:
+			return s[i+1:], true
+		case '\n':
+			return s, false
+		}
+	}
+	return s, false
+}
 
 // jailDir returns a ResolveDir deeper than a module of n bytes can climb.
 // Paths are shared per power of two, so builds do not allocate them anew.

@@ -97,3 +97,70 @@ func TestEntryIsNeverAGlob(t *testing.T) {
 		}
 	}
 }
+
+func TestMayHaveComputedImport(t *testing.T) {
+	tests := []struct {
+		src  string
+		want bool
+	}{
+		{"", false},
+		{"import React from 'react';\nimport {a} from \"./a\";\nimport * as b from './b';\nimport './c.css';\n", false},
+		{"import type {X} from './x';\nexport {y} from './y';\n", false},
+		{"const a = require('./a');\nconst b = require(\"b\");\nrequire.resolve(x);\n", false},
+		{"const x = await import('./lazy');\nimport(/* webpackChunkName: \"x\" */ './x');\n", false},
+		{"import('./x', {with: {type: 'json'}});\n", false},
+		{"const required = 1; myrequire(x); obj.require(x); x.import(y); const imported = 2;\n", false},
+		{"const m = import.meta.url;\n", false},
+		{"require('./' + name)", true},
+		{"require(`./locales/${lang}.json`)", true},
+		{"import(`./locales/${lang}.json`)", true},
+		{"import('./locales/' + lang)", true},
+		{"require(base + name)", true},
+		{"(require)('./' + x)", true},
+		{"require!('./' + x)", true},
+		{"require<any>('./' + x)", true},
+		{"var r = require;", true},
+		{"typeof require === 'function'", true},
+		{"require /* c */ ( /* d */ './a' /* e */ )", false},
+		{"require // c\n('./a')", false},
+		{"require\u00a0('./' + x)", true},
+		{"import\u00a0('./' + x)", true},
+		{"import<!--\n('./' + x)", true},
+		{"requ\\u0069re('./' + x)", true},
+		{"require('./a\\'b' + x)", true},
+		{"require('unterminated", true},
+		{"// require(x + y) in a comment counts too\n", true},
+	}
+	for _, tc := range tests {
+		if got := mayHaveComputedImport(tc.src); got != tc.want {
+			t.Errorf("mayHaveComputedImport(%q) = %v, want %v", tc.src, got, tc.want)
+		}
+	}
+}
+
+// FuzzComputedImportJail: whatever a module holds, if esbuild finds a
+// computed import in it, the module got the deep jail. Checked by building:
+// a glob that escapes the jail would list the package's real directory
+// (bundler/, the test's working directory) and resolve files there.
+func FuzzComputedImportJail(f *testing.F) {
+	f.Add("require('./' + x)")
+	f.Add("(require)('./t' + x)")
+	f.Add("import(`./${x}`)")
+	f.Fuzz(func(t *testing.T, src string) {
+		if mayHaveComputedImport(src) {
+			return // deep jail: safe by construction (TestJailDir)
+		}
+		pkg := memPackage("index.js", "", map[string]string{"index.js": src})
+		res, err := Build(pkg, Web)
+		if err == nil && len(res.Inputs) > 1 {
+			t.Fatalf("a module judged free of computed imports reached other files: %q", res.Inputs)
+		}
+		if ce, ok := err.(*CompileError); ok {
+			for _, d := range ce.Diagnostics {
+				if isGlobFailure(d.Text) {
+					t.Fatalf("esbuild found a computed import in a module judged free of them: %q: %v", src, d)
+				}
+			}
+		}
+	})
+}
