@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox/sandboxtest"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -203,5 +204,45 @@ func TestCustomEventsToTeamMembers(t *testing.T) {
 	}
 	if !limited {
 		t.Error("200 events in a burst were never rate limited")
+	}
+}
+
+func TestCustomEventsToChannelMembers(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	e.push("dev", helloPlugin("com.example.video", "1.0.0"))
+	e.setTeam("alice", "engineering", "com.example.video", `{"enabled":true}`)
+	e.setTeam("admin", "sales", "com.example.video", `{"enabled":true}`)
+	devTalk := sandboxtest.ChannelID("engineering/dev-talk")
+	deals := sandboxtest.ChannelID("sales/deals")
+
+	bob, _ := e.dial("bob")
+	carol, _ := e.dial("carol")
+	publish := func(user, channel string) response {
+		t.Helper()
+		return e.do(user, "POST", "/api/v1/plugins/com.example.video/events", "application/json",
+			strings.NewReader(`{"event":"offer","channel_id":"`+channel+`","data":{"sdp":"v=0"}}`))
+	}
+	r := publish("alice", devTalk)
+	if r.status != 202 {
+		t.Fatalf("publish to dev-talk: %d %s", r.status, r.body)
+	}
+	m := readWS(t, bob, time.Second)
+	if m == nil || m.Event != "custom_com.example.video_offer" || m.Broadcast["channel_id"] != devTalk ||
+		m.Broadcast["team_id"] != e.teams["engineering"] || m.Broadcast["sender_id"] != userID("alice") {
+		t.Fatalf("bob (member of dev-talk) got %+v", m)
+	}
+	// carol is not in the channel: the sender may not reach her, and she may
+	// not publish into it.
+	if r := publish("carol", devTalk); r.status != 404 || r.errorCode(t) != "channel_not_found" {
+		t.Fatalf("carol publishes into an engineering channel: %d %s", r.status, r.body)
+	}
+	if r := publish("carol", deals); r.status != 202 || r.json(t)["delivered"].(float64) != 1 {
+		t.Fatalf("carol publishes into her channel: %d %s", r.status, r.body)
+	}
+	if m := readWS(t, carol, time.Second); m == nil || m.Broadcast["channel_id"] != deals {
+		t.Fatalf("carol's own channel event: %+v", m)
+	}
+	if m := readWS(t, bob, 300*time.Millisecond); m != nil {
+		t.Fatalf("bob got a sales channel's event: %+v", m)
 	}
 }
