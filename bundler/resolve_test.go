@@ -289,3 +289,24 @@ func FuzzTSConfig(f *testing.F) {
 		_, _ = r.resolve("anything/here", "src/index.ts", kindImport)
 	})
 }
+
+// TestTSConfigExtendsBounded: extends cycles and fan-outs end in a
+// diagnostic, not in unbounded work.
+func TestTSConfigExtendsBounded(t *testing.T) {
+	fan := `{"extends": [` + strings.Repeat(`"./b.json",`, 50) + `"./b.json"]}`
+	tests := map[string]map[string][]byte{
+		"cycle": {"tsconfig.json": []byte(`{"extends": "./a.json"}`), "a.json": []byte(`{"extends": "./tsconfig.json"}`)},
+		"fan-out": {
+			"tsconfig.json": []byte(fan),
+			"b.json":        []byte(strings.ReplaceAll(fan, "b.json", "c.json")),
+			"c.json":        []byte(strings.ReplaceAll(fan, "b.json", "d.json")),
+			"d.json":        []byte(`{}`),
+		},
+	}
+	for name, files := range tests {
+		files["index.ts"] = nil
+		if _, err := loadTSConfig(newFileTree(files), "index.ts"); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

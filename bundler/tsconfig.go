@@ -85,8 +85,13 @@ type tsMerged struct {
 }
 
 func (ts *tsconfig) read(tree *fileTree, file string, depth int) (*tsMerged, error) {
+	// Bound the work: a cycle would recurse forever, and configs that each
+	// extend the next one many times over would multiply.
 	if depth > 10 {
 		return nil, &tsconfigDiagnostic{Diagnostic{File: file, Line: 1, Text: "\"extends\" chain is too deep (a cycle?)"}}
+	}
+	if len(ts.files) >= 32 {
+		return nil, &tsconfigDiagnostic{Diagnostic{File: file, Line: 1, Text: "\"extends\" names more than 32 configs in all"}}
 	}
 	ts.files = append(ts.files, file)
 	src := stripJSONC(tree.files[file])
