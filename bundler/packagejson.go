@@ -28,8 +28,9 @@ type packageJSON struct {
 }
 
 // parsePackageJSON reads the fields resolution needs. A package.json that is
-// not valid JSON is treated as absent, as webpack does for fields it cannot
-// read, rather than failing the whole build over npm metadata.
+// not valid JSON is treated as absent (index.js and plain paths still
+// resolve) rather than failing the build over npm metadata; a field of the
+// wrong type is ignored the same way.
 func (r *resolver) parsePackageJSON(dir string, data []byte) *packageJSON {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {

@@ -143,10 +143,14 @@ func (r *resolver) resolve(spec, importer string, kind importKind) (resolved, er
 		if strings.HasPrefix(spec, "~") {
 			return r.resolveBare(strings.TrimPrefix(spec, "~"), importer, kind)
 		}
-		if res, err := r.resolveRelative("./"+spec, dir); err == nil {
+		res, relErr := r.resolveRelative("./"+spec, dir)
+		if relErr == nil {
 			return res, nil
 		}
-		return r.resolveBare(spec, importer, kind)
+		if res, err := r.resolveBare(spec, importer, kind); err == nil {
+			return res, nil
+		}
+		return resolved{}, relErr // a missing file next to the stylesheet is the likelier mistake
 	case strings.HasPrefix(spec, "#"):
 		return r.resolvePackageImports(spec, importer, kind)
 	}

@@ -125,6 +125,7 @@ func TestResolve(t *testing.T) {
 		{"CSS ~ node_modules", Web, "src/style.css", "~bootstrap/dist/css/bootstrap.css", kindCSS, "pkg:node_modules/bootstrap/dist/css/bootstrap.css"},
 		{"CSS bare falls back to node_modules", Web, "src/style.css", "bootstrap/dist/css/bootstrap.css", kindCSS, "pkg:node_modules/bootstrap/dist/css/bootstrap.css"},
 		{"CSS url relative", Web, "src/style.css", "img/a.png", kindURL, "pkg:src/img/a.png"},
+		{"CSS url missing", Web, "src/style.css", "img/nope.png", kindURL, "error:no file src/img/nope.png"},
 		{"CSS url server path", Web, "src/style.css", "/static/logo.png", kindURL, "external:/static/logo.png"},
 		{"CSS url data", Web, "src/style.css", "data:image/png;base64,AAAA", kindURL, "external:data:image/png;base64,AAAA"},
 		{"CSS url fragment", Web, "src/style.css", "#gradient", kindURL, "external:#gradient"},
