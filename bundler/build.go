@@ -55,6 +55,12 @@ const workDir = "/plugin"
 // compiled to globalThis, and __DEV__, if used, is read from the host's
 // global as in any React Native app.
 //
+// In both, require() and import() of a computed path shaped like
+// `./dir/${name}.ext` or './dir/' + name + '.ext' cover the package files
+// the pattern matches, as webpack's context modules do (context.go); other
+// computed paths are compile errors, since resolving them would mean
+// listing directories.
+//
 // Both bundles are minified, end with a sourceMappingURL comment naming
 // "<sha256 of SourceMap>.map", and keep legal comments (licences of bundled
 // npm code) at the end of the file. Building the same package twice gives
@@ -179,11 +185,20 @@ func (b *build) options() api.BuildOptions {
 // esbuild's own resolver, which reads the disk, never runs.
 func (b *build) setup(pb api.PluginBuild) {
 	pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(args api.OnResolveArgs) (api.OnResolveResult, error) {
-		importer := ""
-		if args.Namespace == nsPkg {
-			importer = strings.TrimPrefix(args.Importer, "/")
+		if strings.HasPrefix(args.Path, contextScheme) {
+			return api.OnResolveResult{Path: args.Path, Namespace: nsContext}, nil
 		}
-		res, err := b.res.resolve(args.Path, importer, kindOf(args.Kind))
+		var res resolved
+		var err error
+		if args.Namespace == nsContext {
+			res, err = b.res.resolveFile(args.Path)
+		} else {
+			importer := ""
+			if args.Namespace == nsPkg {
+				importer = strings.TrimPrefix(args.Importer, "/")
+			}
+			res, err = b.res.resolve(args.Path, importer, kindOf(args.Kind))
+		}
 		if err != nil {
 			return api.OnResolveResult{Errors: []api.Message{{Text: err.Error()}}}, nil
 		}
@@ -199,6 +214,17 @@ func (b *build) setup(pb api.PluginBuild) {
 	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsPkg}, b.loadFile)
 	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsHost}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
 		src := hostModuleSource(args.Path)
+		return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
+	})
+	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsContext}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
+		spec, ok := parseContextSpec(args.Path)
+		if !ok {
+			return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf("cannot resolve %q", args.Path)}}}, nil
+		}
+		src, err := contextModule(b.tree, spec)
+		if err != nil {
+			return api.OnLoadResult{Errors: []api.Message{{Text: err.Error()}}}, nil
+		}
 		return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
 	})
 	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsEmpty}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
@@ -219,6 +245,20 @@ func kindOf(k api.ResolveKind) importKind {
 		return kindURL
 	}
 	return kindImport
+}
+
+// loadable reports whether loadFile has a loader for files with ext.
+func loadable(ext string) bool {
+	ext = strings.ToLower(ext)
+	return isScript(ext) || dataURLExts[ext] || ext == ".json" || ext == ".css" || ext == ".txt" || ext == ".md" || ext == ".html"
+}
+
+func isScript(ext string) bool {
+	switch ext {
+	case ".tsx", ".ts", ".mts", ".cts", ".jsx", ".js", ".mjs", ".cjs":
+		return true
+	}
+	return false
 }
 
 // dataURLExts are assets inlined as data: URLs (webpack's url-loader), so a
@@ -252,6 +292,9 @@ func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 		if ext != ".json" {
 			src = defangSourceMapComments(src)
 		}
+	}
+	if isScript(ext) && mayHaveComputedImport(src) {
+		src = rewriteContextImports(src, p)
 	}
 	out := api.OnLoadResult{Contents: &src, ResolveDir: moduleJail(src)}
 	switch {
@@ -383,8 +426,9 @@ func (b *build) diagnostics(msgs []api.Message) []Diagnostic {
 		}
 		d := Diagnostic{Text: b.cleanText(m.Text)}
 		if isGlobFailure(m.Text) {
-			d.Text += ": the path is computed at run time, so the bundler would have to list directories; " +
-				"import each file with a literal path instead (for translations, a map from locale to import)"
+			d.Text += ": the path is computed at run time in a way the bundler does not follow; " +
+				"write it as `./dir/${name}.ext` or './dir/' + name + '.ext' (one name, the files in the package), " +
+				"or import each file with a literal path"
 		}
 		if m.Location != nil {
 			d.File = b.displayFile(m.Location.File)
@@ -454,6 +498,10 @@ func rewriteSources(m []byte) []byte {
 			sources[j] = "mmtoolkit-host/" + strings.TrimPrefix(s, nsHost+":")
 		case strings.HasPrefix(s, nsEmpty+":"):
 			sources[j] = "mmtoolkit-empty/" + strings.TrimPrefix(s, nsEmpty+":")
+		case strings.HasPrefix(s, nsContext+":"):
+			if c, ok := parseContextSpec(strings.TrimPrefix(s, nsContext+":")); ok {
+				sources[j] = "mmtoolkit-context/" + path.Join(parentDir(c.Importer), c.Prefix+"*"+c.Suffix)
+			}
 		}
 	}
 	var buf bytes.Buffer

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -116,6 +117,27 @@ func TestBuildRuns(t *testing.T) {
 			target:  Web,
 			want: `{"plugins":["com.example.nested"],"registrations":[{"method":"registerRootComponent","rendered":[
 				{"tag":"p","children":["a uses b@2, entry uses b@1"]}]}]}`,
+		},
+		{
+			fixture: "context",
+			target:  Web,
+			want: `{"plugins":["com.example.context"],"registrations":[
+				{"method":"registerTranslations","translations":{"de":{"hello":"Hallo"},"fr":{"hello":"Bonjour"},
+					"xx":"error: Cannot find module './i18n/xx.json'"}},
+				{"method":"registerRootComponent","rendered":[{"tag":"div","className":"weather","children":["sunny"]}]},
+				{"method":"registerRightHandSidebarComponent","args":["missing"],"rendered":[{"tag":"i","children":["MODULE_NOT_FOUND"]}]}]}`,
+			check: func(t *testing.T, res *Result) {
+				// Both panels are in the bundle (either may be asked for);
+				// the README next to the translations is not.
+				for _, f := range []string{"webapp/src/panels/news.jsx", "webapp/src/panels/weather.jsx", "webapp/src/i18n/de.json"} {
+					if !slices.Contains(res.Inputs, f) {
+						t.Errorf("Inputs lack %s: %q", f, res.Inputs)
+					}
+				}
+				if slices.Contains(res.Inputs, "webapp/src/i18n/README.md") {
+					t.Error("the context import pulled in README.md")
+				}
+			},
 		},
 		{
 			fixture: "mobile",

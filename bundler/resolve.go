@@ -24,9 +24,10 @@ const (
 
 // Namespaces of the modules the resolver hands to esbuild.
 const (
-	nsPkg   = "pkg"   // a file of the package; path "/" + package-relative path
-	nsHost  = "host"  // a web host module read from a window global
-	nsEmpty = "empty" // a module a "browser" map replaced with false
+	nsPkg     = "pkg"     // a file of the package; path "/" + package-relative path
+	nsHost    = "host"    // a web host module read from a window global
+	nsEmpty   = "empty"   // a module a "browser" map replaced with false
+	nsContext = "context" // a generated context module (context.go)
 )
 
 // resolved is where an import goes.
@@ -104,6 +105,18 @@ func (e *resolveError) Error() string { return e.text }
 
 func errorf(format string, args ...any) error {
 	return &resolveError{text: fmt.Sprintf(format, args...)}
+}
+
+// resolveFile resolves the package-absolute path ("/webapp/i18n/de.json")
+// a generated context module imports.
+func (r *resolver) resolveFile(p string) (resolved, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := cleanRel(p)
+	if !ok || !r.tree.isFile(f) {
+		return resolved{}, errorf("%s is not a file of the package", p)
+	}
+	return r.finish(f)
 }
 
 // resolve finds where spec, imported from the package file importer ("" for

@@ -70,7 +70,16 @@ const registry = new Proxy({}, {
     return (...args) => {
       const reg = { method: String(method) };
       const comp = args.find((a) => typeof a === 'function');
-      if (/Component$/.test(reg.method) && comp) {
+      if (reg.method === 'registerTranslations' && comp) {
+        reg.translations = {};
+        for (const locale of ['de', 'fr', 'xx']) {
+          try {
+            reg.translations[locale] = comp(locale);
+          } catch (e) {
+            reg.translations[locale] = 'error: ' + e.message;
+          }
+        }
+      } else if (/Component$/.test(reg.method) && comp) {
         reg.rendered = render(React.createElement(comp, { post: { id: 'p1', message: 'hello' }, theme: {} }));
       }
       const strings = args.filter((a) => typeof a === 'string');
@@ -140,8 +149,18 @@ if (mode === 'web') {
 }
 
 if (!plugin) throw new Error('the bundle registered no plugin');
-plugin.initialize(registry, { getState: () => ({}), dispatch() {}, subscribe() {} });
-const out = { plugins, registrations };
-if (globalThis.__mmtoolkitTest !== undefined) out.global = globalThis.__mmtoolkitTest;
-if (styles.length) out.styles = styles.map((s) => ({ attrs: s.attrs, css: s.textContent }));
-process.stdout.write(JSON.stringify(out, null, 1) + '\n');
+
+async function main() {
+  // Mattermost does not await initialize; awaiting here lets a test plugin
+  // finish registrations that wait on a dynamic import().
+  await plugin.initialize(registry, { getState: () => ({}), dispatch() {}, subscribe() {} });
+  const out = { plugins, registrations };
+  if (globalThis.__mmtoolkitTest !== undefined) out.global = globalThis.__mmtoolkitTest;
+  if (styles.length) out.styles = styles.map((s) => ({ attrs: s.attrs, css: s.textContent }));
+  process.stdout.write(JSON.stringify(out, null, 1) + '\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+export default function News() {
+    return <div className='news'>{'headlines'}</div>;
+}
