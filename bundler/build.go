@@ -293,6 +293,10 @@ func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 			src = defangSourceMapComments(src)
 		}
 	}
+	if len(src) > safeDepthBytes && !dataURLExts[ext] && nestingDepth(src, maxNesting) > maxNesting {
+		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
+			"cannot compile %s: it nests brackets, operators or JSX more than %d levels deep, more than the compiler can take; split the expression or the data", p, maxNesting)}}}, nil
+	}
 	if isScript(ext) && mayHaveComputedImport(src) {
 		src = rewriteContextImports(src, p)
 	}
