@@ -8,18 +8,47 @@ DATA    ?= data
 # Go test flags; CI=true makes missing tools failures instead of skips.
 GOTEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: run test build deps tools vet unit race e2e bench fuzz clean
+.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium
 
 ## run: build and start the server with the sandbox (prints the URL and demo logins)
 run: build
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
 
 ## test: everything CI runs
-test: deps vet unit race
+test: deps vet unit race webapp-test browser
 	@echo "make test: all passed"
 
-build: deps
+build: deps webapp
 	$(GO) build -o $(BIN) ./cmd/mmtoolkit
+
+## webapp: the Redux webapp host (webapp/): npm ci when package-lock.json
+## changed, then an esbuild build into webapp/dist/, which the binary embeds
+WEBAPP_SRC := $(shell find webapp/src -type f 2>/dev/null) webapp/build.mjs webapp/package.json
+webapp: webapp/dist/manifest.json
+
+webapp/node_modules/.mmtoolkit-ci: webapp/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
+	cd webapp && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+webapp/dist/manifest.json: webapp/node_modules/.mmtoolkit-ci $(WEBAPP_SRC)
+	cd webapp && node build.mjs
+
+## webapp-test: type check and Vitest unit tests of the host
+webapp-test: webapp/node_modules/.mmtoolkit-ci
+	cd webapp && npx tsc --noEmit -p . && npx vitest run
+
+## browser: the host in Debian's Chromium against a real server (webapp/e2e)
+browser: build chromium
+	cd webapp && MMTOOLKIT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 e2e/
+
+## chromium: Debian's Chromium for the browser tests (missing under CI=true is a failure)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (Debian package)"; \
+		(apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; \
+	} || true
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium is missing and could not be installed"; [ "$$CI" != true ]; }
 
 ## deps: Go modules and the tools the tests use (node for executing bundles)
 deps:
@@ -32,11 +61,11 @@ tools:
 		(apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null; \
 	fi
 
-vet:
+vet: webapp
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
-unit:
+unit: webapp
 	$(GO) test $(GOTEST_FLAGS) ./...
 
 race:
@@ -53,4 +82,4 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseManifest -fuzztime=$(FUZZTIME) ./bundler/pluginpkg/
 
 clean:
-	rm -rf bin
+	rm -rf bin webapp/dist/static webapp/dist/*.json

@@ -3,6 +3,7 @@ module github.com/mmtoolkit/mmtoolkit
 go 1.26.8
 
 require (
+	github.com/a-h/templ v0.3.977
 	github.com/andybalholm/brotli v1.2.8
 	github.com/evanw/esbuild v0.28.2
 	github.com/go-chi/chi/v5 v5.5.0

@@ -143,6 +143,7 @@ func (s *Server) routes() chi.Router {
 	if s.cfg.Upstream != nil {
 		r.Handle("/api/v4/*", detachRoute(s.cfg.Upstream))
 	}
+	s.mountWebapp(r)
 	return r
 }
 

@@ -1,0 +1,127 @@
+// Builds the host into dist/: content-hashed files under dist/static/, each
+// precompressed (gzip, brotli), an asset manifest the Go shell reads
+// (dist/manifest.json), and esbuild's metafiles for the size report.
+//
+// Two builds, on purpose:
+//   - main: the app and the core libraries every page needs (React,
+//     ReactDOM, Redux, ReactRedux, PropTypes, the mattermost-redux store,
+//     the Mattermost client), which it also puts on window for plugins;
+//   - modules: one file per heavy library only some plugins use
+//     (react-bootstrap, react-router-dom, react-intl). They read React and
+//     friends from window, exactly as a webpack-built plugin does, so there
+//     is one React on the page however the files are loaded.
+import * as esbuild from 'esbuild';
+import {brotliCompressSync, constants, gzipSync} from 'node:zlib';
+import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const dist = path.join(here, 'dist');
+const out = path.join(dist, 'static');
+
+// Core modules the main bundle exposes; lazy modules resolve them to these.
+export const coreGlobals = {
+    react: 'React',
+    'react-dom': 'ReactDOM',
+    'prop-types': 'PropTypes',
+    redux: 'Redux',
+    'react-redux': 'ReactRedux',
+};
+
+// Lazy host modules: the manifest's host_modules name -> entry point.
+export const lazyModules = {
+    'react-bootstrap': 'src/modules/react_bootstrap.ts',
+    'react-intl': 'src/modules/react_intl.ts',
+    'react-router-dom': 'src/modules/react_router_dom.ts',
+};
+
+const globalsPlugin = {
+    name: 'core-globals',
+    setup(build) {
+        const filter = new RegExp(`^(${Object.keys(coreGlobals).join('|')}|react-dom/client|react/jsx-runtime)$`);
+        build.onResolve({filter}, (args) => ({path: args.path, namespace: 'core-global'}));
+        build.onLoad({filter: /.*/, namespace: 'core-global'}, (args) => {
+            if (args.path === 'react/jsx-runtime') {
+                return {contents: 'module.exports = {jsx: (t, p, k) => window.React.createElement(t, k === undefined ? p : {...p, key: k}), jsxs: (t, p, k) => window.React.createElement(t, k === undefined ? p : {...p, key: k}), Fragment: window.React.Fragment};', loader: 'js'};
+            }
+            const g = coreGlobals[args.path.replace('/client', '')];
+            return {contents: `module.exports = window.${g};`, loader: 'js'};
+        });
+    },
+};
+
+const common = {
+    bundle: true,
+    minify: process.env.MMTOOLKIT_MINIFY !== '0',
+    sourcemap: 'linked',
+    target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+    outdir: out,
+    entryNames: '[name].[hash]',
+    assetNames: '[name].[hash]',
+    metafile: true,
+    legalComments: 'none',
+    jsx: 'automatic',
+    define: {'process.env.NODE_ENV': '"production"'},
+    logLevel: 'warning',
+};
+
+export async function build() {
+    rmSync(out, {recursive: true, force: true});
+    mkdirSync(out, {recursive: true});
+    const main = await esbuild.build({
+        ...common,
+        entryPoints: {main: 'src/main.tsx'},
+        format: 'iife',
+        loader: {'.svg': 'file'},
+    });
+    const modules = await esbuild.build({
+        ...common,
+        entryPoints: Object.fromEntries(Object.entries(lazyModules).map(([name, file]) => [name, file])),
+        format: 'iife',
+        plugins: [globalsPlugin],
+    });
+
+    const manifest = {main: {js: '', css: ''}, modules: {}, files: {}};
+    for (const [file, info] of Object.entries({...main.metafile.outputs, ...modules.metafile.outputs})) {
+        const name = path.basename(file);
+        if (name.endsWith('.map')) {
+            continue;
+        }
+        const entry = info.entryPoint ? path.basename(info.entryPoint) : '';
+        if (entry === 'main.tsx') {
+            manifest.main.js = `/static/${name}`;
+            if (info.cssBundle) {
+                manifest.main.css = `/static/${path.basename(info.cssBundle)}`;
+            }
+        }
+        for (const [mod, src] of Object.entries(lazyModules)) {
+            if (info.entryPoint === src) {
+                manifest.modules[mod] = `/static/${name}`;
+            }
+        }
+    }
+    // Precompress once here so the server never compresses at request time.
+    for (const name of readdirSync(out)) {
+        if (!/\.(js|css|svg)$/.test(name)) {
+            continue;
+        }
+        const raw = readFileSync(path.join(out, name));
+        const gz = gzipSync(raw, {level: 9});
+        const br = brotliCompressSync(raw, {params: {[constants.BROTLI_PARAM_QUALITY]: 11}});
+        writeFileSync(path.join(out, name + '.gz'), gz);
+        writeFileSync(path.join(out, name + '.br'), br);
+        manifest.files[name] = {size: raw.length, gzip: gz.length, br: br.length};
+    }
+    writeFileSync(path.join(dist, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileSync(path.join(dist, 'meta-main.json'), JSON.stringify(main.metafile));
+    writeFileSync(path.join(dist, 'meta-modules.json'), JSON.stringify(modules.metafile));
+    return manifest;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+    const t0 = performance.now();
+    const m = await build();
+    const mainFile = path.basename(m.main.js);
+    const f = m.files[mainFile];
+    console.log(`webapp: built ${m.main.js} (${(f.size / 1024).toFixed(0)} KiB, ${(f.gzip / 1024).toFixed(0)} KiB gzip) and ${Object.keys(m.modules).length} lazy modules in ${Math.round(performance.now() - t0)} ms`);
+}

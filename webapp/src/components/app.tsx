@@ -1,0 +1,141 @@
+// The app: routes to the login page, a channel, or a plugin view, inside
+// Mattermost's layout (team sidebar, channel list, center, RHS, app bar).
+import {useEffect, useLayoutEffect} from 'react';
+
+import {useHost} from '../host';
+import {navigate, parseRoute, usePathname, type Route} from '../router';
+import {useAppSelector} from '../store';
+
+import {ChannelHeader} from './channel_header';
+import {AppBar, MainMenu, RightHandSidebar, RootComponents} from './chrome';
+import {DevOverlay} from './dev_overlay';
+import {Login} from './login';
+import {ModalHost} from './modal_host';
+import {PluginView, ProductView} from './plugin_view';
+import {PostBox} from './post_box';
+import {PostList} from './posts';
+import {ModuleProviders} from './providers';
+import {ChannelSidebar, TeamSidebar} from './sidebars';
+import {useSlot, useTheme} from './slot';
+import {applyTheme} from '../theme';
+
+function teamOf(route: Route): string {
+    return 'team' in route ? route.team : '';
+}
+
+/** Follows the URL: loads the team and channel it names, or picks defaults. */
+function useRouteData(route: Route) {
+    const host = useHost();
+    const meId = useAppSelector((s) => s.entities.users.currentUserId);
+    const teams = useAppSelector((s) => s.entities.teams.teams);
+    const members = useAppSelector((s) => s.entities.teams.myMembers);
+    const hasTeams = Object.keys(members).length > 0;
+    useEffect(() => {
+        if (!meId || !hasTeams) {
+            return;
+        }
+        const mine = Object.values(teams).filter((t) => members[t.id]).sort((a, b) => a.display_name.localeCompare(b.display_name));
+        const team = teamOf(route);
+        if (route.kind === 'root' || (route.kind === 'team' && !mine.some((t) => t.name === team))) {
+            if (mine[0]) {
+                navigate(`/${mine[0].name}/channels/town-square`, true);
+            }
+            return;
+        }
+        if (route.kind === 'team') {
+            navigate(`/${team}/channels/town-square`, true);
+            return;
+        }
+        if (route.kind === 'channel') {
+            host.openChannel(route.team, route.channel);
+        } else if (route.kind === 'plugin') {
+            host.switchTeam(route.team);
+        } else if ((route.kind === 'custom' || route.kind === 'product') && mine[0]) {
+            const current = host.store.getState().entities.teams.currentTeamId;
+            host.switchTeam(current ? teams[current]?.name ?? mine[0].name : mine[0].name);
+        }
+    }, [meId, hasTeams, route.kind, teamOf(route), 'channel' in route ? route.channel : '']); // eslint-disable-line react-hooks/exhaustive-deps
+}
+
+/**
+ * Marks the moment every plugin of the team's manifest settled and the
+ * current channel's posts are on screen: performance.mark
+ * 'mmtoolkit:slots-rendered', read by the browser tests and the benchmark.
+ */
+function useSlotsRenderedMark() {
+    const settledAt = useAppSelector((s) => s.plugins.settledAt);
+    const channelId = useAppSelector((s) => s.entities.channels.currentChannelId);
+    const hasPosts = useAppSelector((s) => Boolean(s.entities.posts.postsInChannel[channelId]));
+    const version = useSlot('root').length; // any slot: re-run after registrations land
+    useLayoutEffect(() => {
+        if (!settledAt || !hasPosts) {
+            return;
+        }
+        // After this commit is painted.
+        requestAnimationFrame(() => {
+            const w = window as unknown as {mmtoolkitSlotsRendered?: number};
+            if (w.mmtoolkitSlotsRendered === undefined) {
+                w.mmtoolkitSlotsRendered = performance.now();
+                performance.mark('mmtoolkit:slots-rendered');
+            }
+        });
+    }, [settledAt, hasPosts, version]);
+}
+
+function Center({route}: {route: Route}) {
+    if (route.kind === 'plugin') {
+        return <PluginView pluginId={route.pluginId} rest={route.rest}/>;
+    }
+    if (route.kind === 'custom') {
+        return <PluginView pluginId={route.pluginId} rest={route.rest} custom={true}/>;
+    }
+    if (route.kind === 'product') {
+        return <ProductView base={route.base}/>;
+    }
+    return (
+        <>
+            <ChannelHeader/>
+            <PostList/>
+            <PostBox/>
+        </>
+    );
+}
+
+function Layout({route}: {route: Route}) {
+    useRouteData(route);
+    useSlotsRenderedMark();
+    return (
+        <div className='app'>
+            <header className='global-header'>
+                <MainMenu/>
+                <span className='brand'>{'mmtoolkit'}</span>
+            </header>
+            <TeamSidebar/>
+            <ChannelSidebar/>
+            <main className='center'>
+                <Center route={route}/>
+            </main>
+            <RightHandSidebar/>
+            <AppBar/>
+            <RootComponents/>
+            <ModalHost/>
+            <DevOverlay/>
+        </div>
+    );
+}
+
+export function App() {
+    const pathname = usePathname();
+    const products = useSlot('product').map((r) => r.route ?? '');
+    const route = parseRoute(pathname, products);
+    const theme = useTheme();
+    useLayoutEffect(() => applyTheme(theme), [theme]);
+    if (route.kind === 'login') {
+        return <Login/>;
+    }
+    return (
+        <ModuleProviders>
+            <Layout route={route}/>
+        </ModuleProviders>
+    );
+}

@@ -1,0 +1,124 @@
+// The app bar (right edge), the right-hand sidebar, the main menu and the
+// root components: the places around the channel view plugins fill.
+import {useAppDispatch, useAppSelector} from '../store';
+import {viewsActions} from '../store/views_slice';
+import {useHost} from '../host';
+import {toggleRHS} from '../plugins/registry';
+import {navigate} from '../router';
+
+import {Slot, useSafeCall, useSlot} from './slot';
+
+export function AppBar() {
+    const dispatch = useAppDispatch();
+    const call = useSafeCall();
+    const channelId = useAppSelector((s) => s.entities.channels.currentChannelId);
+    const channel = useAppSelector((s) => s.entities.channels.channels[channelId]);
+    const member = useAppSelector((s) => s.entities.channels.myMembers[channelId]);
+    const rhs = useAppSelector((s) => s.views.rhs);
+    return (
+        <aside className='app-bar' aria-label='App bar'>
+            <Slot
+                name='app_bar'
+                render={(r) => (
+                    <button
+                        type='button'
+                        className={'app-bar-icon' + (r.rhsId && rhs.open && rhs.pluggableId === r.rhsId ? ' active' : '')}
+                        title={typeof r.tooltipText === 'string' ? r.tooltipText : undefined}
+                        aria-label={typeof r.tooltipText === 'string' ? r.tooltipText : r.pluginId}
+                        onClick={() => {
+                            if (r.rhsId) {
+                                dispatch(toggleRHS(r.rhsId));
+                            }
+                            call(r, r.action, channel, member);
+                        }}
+                    >
+                        {r.iconUrl ? <img src={r.iconUrl} alt=''/> : r.icon ?? r.pluginId.slice(0, 1)}
+                    </button>
+                )}
+            />
+        </aside>
+    );
+}
+
+export function RightHandSidebar() {
+    const dispatch = useAppDispatch();
+    const rhs = useAppSelector((s) => s.views.rhs);
+    const regs = useSlot('right_hand_sidebar');
+    const reg = regs.find((r) => r.id === rhs.pluggableId);
+    if (!rhs.open || !reg) {
+        return null;
+    }
+    return (
+        <aside className='rhs' aria-label='Right-hand sidebar'>
+            <header className='rhs-header'>
+                <h3>{reg.title ?? reg.pluginId}</h3>
+                <button type='button' className='icon-button' aria-label='Close' onClick={() => dispatch(viewsActions.rhsClosed())}>{'×'}</button>
+            </header>
+            <div className='rhs-body'>
+                <Slot name='right_hand_sidebar' only={reg.id}/>
+            </div>
+        </aside>
+    );
+}
+
+export function MainMenu() {
+    const host = useHost();
+    const dispatch = useAppDispatch();
+    const call = useSafeCall();
+    const open = useAppSelector((s) => s.views.mainMenuOpen);
+    const teamId = useAppSelector((s) => s.entities.teams.currentTeamId);
+    const team = useAppSelector((s) => s.entities.teams.teams[teamId]);
+    const me = useAppSelector((s) => s.entities.users.profiles[s.entities.users.currentUserId]);
+    const products = useSlot('product');
+    const close = () => dispatch(viewsActions.mainMenuToggled(false));
+    return (
+        <div className='main-menu'>
+            <button type='button' className='main-menu-button' aria-haspopup='menu' aria-expanded={open} onClick={() => dispatch(viewsActions.mainMenuToggled())}>
+                <span className='team-name'>{team?.display_name ?? 'mmtoolkit'}</span>
+                <span className='username'>{me ? `@${me.username}` : ''}</span>
+                <span aria-hidden='true'>{' ▾'}</span>
+            </button>
+            <ul className='dropdown' role='menu' hidden={!open}>
+                <Slot
+                    name='main_menu'
+                    render={(r) => (
+                        <li role='none'>
+                            <button
+                                type='button'
+                                role='menuitem'
+                                onClick={() => {
+                                    close();
+                                    call(r, r.action);
+                                }}
+                            >
+                                {r.text}
+                            </button>
+                        </li>
+                    )}
+                />
+                {products.map((p) => (
+                    <li role='none' key={p.id}>
+                        <button
+                            type='button'
+                            role='menuitem'
+                            onClick={() => {
+                                close();
+                                navigate(`/${p.route}`);
+                            }}
+                        >
+                            {p.icon}{' '}{p.text ?? p.route}
+                        </button>
+                    </li>
+                ))}
+                <li role='none' className='separator'>
+                    <button type='button' role='menuitem' onClick={() => host.logout()}>{'Log out'}</button>
+                </li>
+            </ul>
+        </div>
+    );
+}
+
+/** registerRootComponent: mounted once at the root, for modals and listeners. */
+export function RootComponents() {
+    return <div className='plugin-roots'><Slot name='root'/></div>;
+}

@@ -1,0 +1,242 @@
+// The host runtime: the objects one page shares (store, slot map, loader,
+// websockets) and the flows that tie them to Mattermost's API: boot, team
+// switch, live posts, live plugin changes. Components reach it through
+// HostContext; tests build their own with createHost.
+import {WebSocketClient} from '@mattermost/client';
+import type {Post} from '@mattermost/types/posts';
+import {createContext, useContext} from 'react';
+
+import * as mm from './mattermost/actions';
+import {apiFetch, Client4, setupClient} from './mattermost/client';
+import {createCrashReporter, type CrashReporter} from './plugins/crash';
+import {dispatchToPlugins, runReconnectHandlers, type WebSocketMessage} from './plugins/events';
+import {HostModules} from './plugins/host_modules';
+import {PluginLoader, type PluginWindow} from './plugins/loader';
+import {SlotMap} from './plugins/slot_map';
+import type {ManifestPlugin, TeamManifest} from './plugins/types';
+import {navigate} from './router';
+import {createHostStore, type HostStore} from './store';
+import {pluginsActions} from './store/plugins_slice';
+import {viewsActions, type BuildDiagnostic} from './store/views_slice';
+
+/** What the Go shell puts in <script type="application/json" id="mmtoolkit-config">. */
+export interface ShellConfig {
+    siteURL: string;
+    /** This page's CSP nonce (from the main script's element), for scripts the host adds. */
+    nonce: string;
+    /** Lazy host module name -> URL. */
+    modules: Record<string, string>;
+}
+
+export interface Host {
+    config: ShellConfig;
+    store: HostStore;
+    slots: SlotMap;
+    modules: HostModules;
+    loader: PluginLoader;
+    report: CrashReporter;
+    /** The Mattermost websocket (/api/v4/websocket), passed to pluggables as webSocketClient. */
+    mmSocket: WebSocketClient;
+    /** mmtoolkit's own events (/api/v1/websocket): plugin_* and custom_*. */
+    toolkitSocket: WebSocketClient;
+    /** Boots the page: who am I, teams, then the route's team. */
+    start(): Promise<void>;
+    switchTeam(teamName: string): Promise<void>;
+    openChannel(teamName: string, channelName: string): Promise<void>;
+    login(loginId: string, password: string): Promise<void>;
+    logout(): Promise<void>;
+}
+
+export const HostContext = createContext<Host | null>(null);
+
+export function useHost(): Host {
+    const h = useContext(HostContext);
+    if (!h) {
+        throw new Error('useHost outside HostContext');
+    }
+    return h;
+}
+
+export function createHost(config: ShellConfig, win: Window = window): Host {
+    setupClient(config.siteURL);
+    const store = createHostStore();
+    const slots = new SlotMap();
+    const modules = new HostModules(config.modules, win.document, config.nonce);
+    const report = createCrashReporter(store, Client4);
+    const loader = new PluginLoader({
+        doc: win.document, win: win as unknown as PluginWindow, slots, store, modules, report, nonce: config.nonce,
+    });
+    loader.install();
+    const wsURL = config.siteURL.replace(/^http/, 'ws');
+    const mmSocket = new WebSocketClient();
+    // mmtoolkit's socket does not answer Mattermost's client pings yet, so
+    // the client must not take silence for a dead connection.
+    const toolkitSocket = new WebSocketClient({clientPingInterval: 2 ** 31 - 1});
+    let teamLoad = Promise.resolve();
+    let socketsUp = false;
+    let currentTeamId = '';
+
+    async function loadManifest(teamId: string) {
+        const r = await apiFetch(`/api/v1/manifest?team=${encodeURIComponent(teamId)}&platform=web`);
+        if (!r.ok) {
+            throw new Error(`manifest for team ${teamId}: HTTP ${r.status}`);
+        }
+        const m = await r.json() as TeamManifest;
+        if (currentTeamId !== teamId) {
+            return; // the user switched again meanwhile
+        }
+        await loader.sync(teamId, m.plugins);
+    }
+
+    function onMattermostEvent(msg: WebSocketMessage) {
+        const d = msg.data ?? {};
+        try {
+            switch (msg.event) {
+            case 'posted': {
+                const post = JSON.parse(String(d.post)) as Post;
+                mm.receivedNewPost(store.dispatch, post);
+                mm.loadMissingProfiles(store, [post.user_id]);
+                break;
+            }
+            case 'post_edited':
+                mm.receivedPost(store.dispatch, JSON.parse(String(d.post)) as Post);
+                break;
+            case 'post_deleted':
+                mm.postDeleted(store.dispatch, JSON.parse(String(d.post)) as Post);
+                break;
+            }
+        } catch (e) {
+            console.error('websocket event', msg.event, e); // eslint-disable-line no-console
+        }
+        dispatchToPlugins(slots, report, msg);
+    }
+
+    function onToolkitEvent(msg: WebSocketMessage) {
+        const d = (msg.data ?? {}) as {team_id?: string; plugin_id?: string; plugin?: ManifestPlugin; diagnostics?: BuildDiagnostic[]; message?: string};
+        const forThisTeam = !d.team_id || d.team_id === currentTeamId;
+        switch (msg.event) {
+        case 'plugin_enabled':
+        case 'plugin_updated':
+            if (forThisTeam && d.plugin) {
+                store.dispatch(viewsActions.buildFixed());
+                loader.load(d.plugin);
+            }
+            break;
+        case 'plugin_disabled':
+            if (forThisTeam && d.plugin_id) {
+                loader.remove(d.plugin_id);
+            }
+            break;
+        case 'plugin_build_failed':
+            if (d.plugin_id) {
+                store.dispatch(viewsActions.buildFailed({
+                    pluginId: d.plugin_id, diagnostics: d.diagnostics ?? [], message: d.message ?? '', at: Date.now(),
+                }));
+            }
+            break;
+        }
+        // Custom plugin events (custom_<id>_<event>) come this way.
+        if (!msg.event.startsWith('plugin_')) {
+            dispatchToPlugins(slots, report, msg);
+        }
+    }
+
+    function connectSockets() {
+        if (socketsUp) {
+            return;
+        }
+        socketsUp = true;
+        mmSocket.addMessageListener(onMattermostEvent as never);
+        toolkitSocket.addMessageListener(onToolkitEvent as never);
+        const resync = () => {
+            if (currentTeamId) {
+                loadManifest(currentTeamId).then(() => runReconnectHandlers(slots, report)).catch(() => undefined);
+            }
+        };
+        // Re-sync on reconnect: events sent while away are lost.
+        toolkitSocket.addReconnectListener(resync);
+        mmSocket.addReconnectListener(() => {
+            const ch = store.getState().entities.channels.currentChannelId;
+            if (ch) {
+                mm.loadPosts(store, ch).catch(() => undefined);
+            }
+        });
+        // The token (when we have one) answers the authentication challenge;
+        // without one (after a reload) the MMAUTHTOKEN cookie authenticates.
+        const token = Client4.getToken();
+        mmSocket.initialize(`${wsURL}/api/v4/websocket`, token);
+        toolkitSocket.initialize(`${wsURL}/api/v1/websocket`, token);
+    }
+
+    const host: Host = {
+        config, store, slots, modules, loader, report, mmSocket, toolkitSocket,
+
+        async start() {
+            mm.loadConfig(store.dispatch, config.siteURL);
+            try {
+                await mm.loadMe(store.dispatch);
+            } catch {
+                navigate('/login', true);
+                return;
+            }
+            await mm.loadTeams(store.dispatch);
+            connectSockets();
+        },
+
+        async switchTeam(teamName: string) {
+            const state = store.getState();
+            const team = Object.values(state.entities.teams.teams).find((t) => t.name === teamName || t.id === teamName);
+            if (!team) {
+                return;
+            }
+            if (team.id === currentTeamId) {
+                return teamLoad;
+            }
+            currentTeamId = team.id;
+            mm.selectTeam(store.dispatch, team.id);
+            teamLoad = Promise.all([
+                mm.loadChannels(store.dispatch, team.id),
+                loadManifest(team.id).catch((e) => {
+                    console.error(e); // eslint-disable-line no-console
+                    store.dispatch(pluginsActions.manifestLoaded({teamId: team.id, plugins: []}));
+                    store.dispatch(pluginsActions.settled(performance.now()));
+                }),
+            ]).then(() => undefined);
+            return teamLoad;
+        },
+
+        async openChannel(teamName: string, channelName: string) {
+            await host.switchTeam(teamName);
+            const state = store.getState();
+            const teamId = state.entities.teams.currentTeamId;
+            const channel = Object.values(state.entities.channels.channels).find((c) =>
+                c.team_id === teamId && (c.name === channelName || c.id === channelName));
+            if (!channel) {
+                return;
+            }
+            if (state.entities.channels.currentChannelId !== channel.id) {
+                mm.selectChannel(store.dispatch, channel.id);
+            }
+            await mm.loadPosts(store, channel.id);
+        },
+
+        async login(loginId: string, password: string) {
+            const me = await Client4.login(loginId, password);
+            mm.receivedMe(store.dispatch, me);
+            await mm.loadTeams(store.dispatch);
+            connectSockets();
+        },
+
+        async logout() {
+            try {
+                await Client4.logout();
+            } finally {
+                Client4.setToken('');
+                mmSocket.close();
+                toolkitSocket.close();
+                win.location.assign('/login');
+            }
+        },
+    };
+    return host;
+}

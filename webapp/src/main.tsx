@@ -1,0 +1,62 @@
+// Entry point. Order matters: the globals plugins read (React, ReactDOM,
+// Redux, ReactRedux, PropTypes, PostUtils, ...) and window.registerPlugin
+// exist before the first plugin bundle is requested.
+import {createRoot} from 'react-dom/client';
+import {Provider} from 'react-redux';
+
+import {App} from './components/app';
+import {installGlobals} from './globals';
+import {createHost, HostContext, type Host, type ShellConfig} from './host';
+
+import './styles.css';
+
+function readConfig(): ShellConfig {
+    const el = document.getElementById('mmtoolkit-config');
+    const c = JSON.parse(el?.textContent || '{}') as Partial<ShellConfig>;
+    // The nonce is not in the config: script elements expose it only to script.
+    const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
+    return {siteURL: c.siteURL || window.location.origin, nonce, modules: c.modules ?? {}};
+}
+
+/**
+ * Errors React cannot catch (a plugin component's own onClick, a timer, a
+ * promise) reach window. When the stack names a plugin's bundle, that
+ * plugin is reported and isolated like a render crash.
+ */
+function attributeUncaught(host: Host) {
+    const owner = (text: string): string | undefined => {
+        for (const p of Object.values(host.store.getState().plugins.plugins)) {
+            if (text.includes(new URL(p.bundle.url, window.location.href).href)) {
+                return p.id;
+            }
+        }
+        return undefined;
+    };
+    window.addEventListener('error', (ev) => {
+        const id = owner(`${ev.filename ?? ''}\n${(ev.error as Error | undefined)?.stack ?? ''}`);
+        if (id) {
+            host.report({pluginId: id, where: 'event', error: ev.error ?? new Error(ev.message)});
+        }
+    });
+    window.addEventListener('unhandledrejection', (ev) => {
+        const id = owner(String((ev.reason as Error | undefined)?.stack ?? ''));
+        if (id) {
+            host.report({pluginId: id, where: 'event', error: ev.reason});
+        }
+    });
+}
+
+const config = readConfig();
+installGlobals();
+const host = createHost(config);
+attributeUncaught(host);
+(window as unknown as {mmtoolkitHost: Host}).mmtoolkitHost = host;
+
+createRoot(document.getElementById('root')!).render(
+    <Provider store={host.store}>
+        <HostContext.Provider value={host}>
+            <App/>
+        </HostContext.Provider>
+    </Provider>,
+);
+host.start();

@@ -1,0 +1,74 @@
+// Host modules: the libraries Mattermost puts on window for plugins. The
+// core ones (React, ReactDOM, Redux, ReactRedux, PropTypes) are in the main
+// bundle and set before any plugin loads; the heavy ones only some plugins
+// use are separate files loaded once, on demand, when an enabled plugin's
+// manifest lists them in host_modules.
+
+/** host_modules name -> the window global a webpack-built bundle reads. */
+export const hostGlobals: Record<string, string> = {
+    react: 'React',
+    'react-dom': 'ReactDOM',
+    'react-dom/client': 'ReactDOM',
+    redux: 'Redux',
+    'react-redux': 'ReactRedux',
+    'prop-types': 'PropTypes',
+    'react-intl': 'ReactIntl',
+    'react-router-dom': 'ReactRouterDom',
+    'react-bootstrap': 'ReactBootstrap',
+};
+
+type Listener = () => void;
+
+export class HostModules {
+    private pending = new Map<string, Promise<void>>();
+    private listeners = new Set<Listener>();
+
+    /**
+     * @param urls lazy module name -> script URL (from the asset manifest)
+     * @param nonce the page's CSP nonce, for hosts that require it
+     */
+    constructor(private readonly urls: Record<string, string>, private readonly doc: Document, private readonly nonce = '') {}
+
+    /** Loads the lazy modules among names; core modules are already there. */
+    ensure(names: string[]): Promise<void> {
+        const wanted = names.filter((n) => this.urls[n] && !this.present(n));
+        return Promise.all(wanted.map((n) => this.load(n))).then(() => undefined);
+    }
+
+    present(name: string): boolean {
+        const g = hostGlobals[name];
+        return Boolean(g && (window as unknown as Record<string, unknown>)[g]);
+    }
+
+    /** Notified when a lazy module arrives (the app wraps providers then). */
+    subscribe = (l: Listener) => {
+        this.listeners.add(l);
+        return () => this.listeners.delete(l);
+    };
+
+    private load(name: string): Promise<void> {
+        let p = this.pending.get(name);
+        if (!p) {
+            p = new Promise<void>((resolve, reject) => {
+                const s = this.doc.createElement('script');
+                s.src = this.urls[name];
+                s.async = true;
+                if (this.nonce) {
+                    s.nonce = this.nonce;
+                }
+                s.dataset.hostModule = name;
+                s.onload = () => {
+                    resolve();
+                    this.listeners.forEach((l) => l());
+                };
+                s.onerror = () => {
+                    this.pending.delete(name); // let a later plugin retry
+                    reject(new Error(`host module ${name} failed to load from ${this.urls[name]}`));
+                };
+                this.doc.head.appendChild(s);
+            });
+            this.pending.set(name, p);
+        }
+        return p;
+    }
+}
