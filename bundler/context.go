@@ -44,13 +44,13 @@ type contextSpec struct {
 func rewriteContextImports(src, importer string) string {
 	var out strings.Builder
 	last := 0
-	for at := 0; at < len(src); {
-		start, word := nextCallWord(src, at)
+	words := wordFinder{src: src}
+	for {
+		start, word := words.next()
 		if start < 0 {
 			break
 		}
 		end := start + len(word)
-		at = end
 		call, ok := parseContextCall(src[end:])
 		if !ok || start < last || !codeAt(src, start) {
 			continue
@@ -61,7 +61,6 @@ func rewriteContextImports(src, importer string) string {
 		out.WriteString(src[last:start])
 		fmt.Fprintf(&out, "require(%s)(%s)", lit, call.expr)
 		last = end + call.length
-		at = last
 	}
 	if last == 0 {
 		return src
@@ -70,63 +69,50 @@ func rewriteContextImports(src, importer string) string {
 	return out.String()
 }
 
-// codeAt reports whether offset i of src is code rather than the inside of
-// a string or comment, judging by its line alone (JS strings cannot span
-// lines; a multi-line template or comment is missed, and rewriting inside
-// one is harmless: the replacement holds no backtick or "*/"). A call that
-// is not rewritten stays a computed import and fails with a diagnostic, so
-// erring towards false is safe.
-func codeAt(src string, i int) bool {
-	line := strings.LastIndexByte(src[:i], '\n') + 1
-	var quote byte
-	for j := line; j < i; j++ {
-		c := src[j]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				j++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"' || c == '`':
-			quote = c
-		case c == '/' && j+1 < i && src[j+1] == '/':
-			return false
-		case c == '/' && j+1 < i && src[j+1] == '*':
-			end := strings.Index(src[j+2:i], "*/")
-			if end < 0 {
-				return false
-			}
-			j += 2 + end + 1
-		}
-	}
-	return quote == 0
+// wordFinder yields, in order, the standalone occurrences of "require" and
+// "import" in src (not part of a longer name, not after a "."). Each word's
+// next position is remembered, so the scan stays linear.
+type wordFinder struct {
+	src      string
+	at       [2]int // where to search next, per word
+	pending  [2]int // next occurrence found, -1 none left; valid when found[i]
+	found    [2]bool
+	finished [2]bool
 }
 
-// nextCallWord finds the next standalone "require" or "import" at or after
-// at, returning its offset (-1 if none) and which word it is.
-func nextCallWord(src string, at int) (int, string) {
-	for at < len(src) {
-		r := strings.Index(src[at:], "require")
-		m := strings.Index(src[at:], "import")
-		word, i := "require", r
-		if m >= 0 && (r < 0 || m < r) {
-			word, i = "import", m
+var callWords = [2]string{"require", "import"}
+
+func (w *wordFinder) next() (int, string) {
+	for {
+		for k := range callWords {
+			if !w.found[k] && !w.finished[k] {
+				i := strings.Index(w.src[w.at[k]:], callWords[k])
+				if i < 0 {
+					w.finished[k] = true
+				} else {
+					w.pending[k], w.found[k] = w.at[k]+i, true
+				}
+			}
 		}
-		if i < 0 {
+		k := -1
+		for j := range callWords {
+			if w.found[j] && (k < 0 || w.pending[j] < w.pending[k]) {
+				k = j
+			}
+		}
+		if k < 0 {
 			return -1, ""
 		}
-		start, end := at+i, at+i+len(word)
-		at = end
-		if start > 0 && (isIdentByte(src[start-1]) || src[start-1] == '.') {
-			continue
+		start, end := w.pending[k], w.pending[k]+len(callWords[k])
+		w.found[k], w.at[k] = false, end
+		if start > 0 && (isIdentByte(w.src[start-1]) || w.src[start-1] == '.') {
+			continue // part of a longer name, or a property: not the global
 		}
-		if end < len(src) && isIdentByte(src[end]) {
-			continue
+		if end < len(w.src) && isIdentByte(w.src[end]) {
+			continue // a longer name
 		}
-		return start, word
+		return start, callWords[k]
 	}
-	return -1, ""
 }
 
 type contextCall struct {
@@ -322,4 +308,37 @@ module.exports = function (k) {
 };
 `, prefix, suffix, fail)
 	return b.String(), nil
+}
+
+// codeAt reports whether offset i of src is code rather than the inside of
+// a string or comment, judging by its line alone (JS strings cannot span
+// lines; a multi-line template or comment is missed, and rewriting inside
+// one is harmless: the replacement holds no backtick or "*/"). A call that
+// is not rewritten stays a computed import and fails with a diagnostic, so
+// erring towards false is safe.
+func codeAt(src string, i int) bool {
+	line := strings.LastIndexByte(src[:i], '\n') + 1
+	var quote byte
+	for j := line; j < i; j++ {
+		c := src[j]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				j++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"' || c == '`':
+			quote = c
+		case c == '/' && j+1 < i && src[j+1] == '/':
+			return false
+		case c == '/' && j+1 < i && src[j+1] == '*':
+			end := strings.Index(src[j+2:i], "*/")
+			if end < 0 {
+				return false
+			}
+			j += 2 + end + 1
+		}
+	}
+	return quote == 0
 }
