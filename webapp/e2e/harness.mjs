@@ -145,7 +145,7 @@ export function withShots(name, pages, body) {
             await body(t);
         } catch (e) {
             mkdirSync(artifacts, {recursive: true});
-            for (const [i, p] of pages().entries()) {
+            for (const [i, p] of pages().slice(-2).entries()) {
                 if (!p || p.isClosed()) {
                     continue;
                 }

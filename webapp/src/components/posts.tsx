@@ -23,6 +23,13 @@ function time(ms: number): string {
 }
 
 export function PostBody({post, isRHS = false}: {post: Post; isRHS?: boolean}) {
+    if (post.state === 'DELETED' || post.delete_at) {
+        return <div className='post-message deleted'>{'(message deleted)'}</div>;
+    }
+    return <PostBodyLive post={post} isRHS={isRHS}/>;
+}
+
+function PostBodyLive({post, isRHS}: {post: Post; isRHS: boolean}) {
     const {slots} = useHost();
     useSlot('post_type'); // re-render when post types change
     const theme = useTheme();

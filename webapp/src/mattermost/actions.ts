@@ -101,7 +101,11 @@ export function loggedOut(dispatch: Dispatch) {
     dispatch({type: UserTypes.LOGOUT_SUCCESS, data: {}});
 }
 
-/** Posts of a channel, oldest first, from Mattermost's postsInChannel blocks. */
+/**
+ * Posts of a channel, oldest first, from Mattermost's postsInChannel blocks.
+ * Deleted posts stay (mattermost-redux marks them state DELETED) and render
+ * as "(message deleted)", as in Mattermost.
+ */
 export function channelPosts(blocks: HostState['entities']['posts']['postsInChannel'][string] | undefined, byId: HostState['entities']['posts']['posts']): Post[] {
     if (!blocks || blocks.length === 0) {
         return [];
@@ -110,7 +114,7 @@ export function channelPosts(blocks: HostState['entities']['posts']['postsInChan
     const out: Post[] = [];
     for (let i = recent.order.length - 1; i >= 0; i--) {
         const p = byId[recent.order[i]];
-        if (p && !p.delete_at) {
+        if (p) {
             out.push(p);
         }
     }

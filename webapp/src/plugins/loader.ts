@@ -156,6 +156,7 @@ export class PluginLoader {
             return;
         }
         entry.plugin = plugin;
+        store.dispatch(pluginsActions.bundleLoaded({id: p.id, version: p.version}));
         const registry = new PluginRegistry(p.id, {slots, store});
         const failInit = (e: unknown) => {
             if (!current()) {
@@ -167,7 +168,6 @@ export class PluginLoader {
         };
         try {
             const r = plugin.initialize?.(registry, store);
-            store.dispatch(pluginsActions.bundleLoaded({id: p.id, version: p.version}));
             if (r && typeof (r as Promise<unknown>).then === 'function') {
                 // Mattermost does not await initialize; a rejection still counts.
                 (r as Promise<unknown>).catch(failInit);
