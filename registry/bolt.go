@@ -26,6 +26,7 @@ const schemaVersion = 1
 //	audit    uint64 big-endian seq -> AuditEntry JSON
 //	kv       plugin id -> (bucket) scope -> (bucket) key -> kvRecord JSON
 //	health   plugin id -> (bucket) version -> Health JSON
+//	encodings blob sha256 -> {coding: Encoded} JSON (precompressed variants)
 var (
 	bucketMeta     = []byte("meta")
 	bucketPlugins  = []byte("plugins")
@@ -35,6 +36,7 @@ var (
 	bucketAudit    = []byte("audit")
 	bucketKV       = []byte("kv")
 	bucketHealth   = []byte("health")
+	bucketEncoding = []byte("encodings")
 
 	keySchema = []byte("schema")
 )
@@ -91,7 +93,7 @@ func Open(path string, opts *Options) (*Bolt, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketPlugins, bucketVersions, bucketBlobs, bucketTeams, bucketAudit, bucketKV, bucketHealth} {
+	for _, name := range [][]byte{bucketMeta, bucketPlugins, bucketVersions, bucketBlobs, bucketTeams, bucketAudit, bucketKV, bucketHealth, bucketEncoding} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

@@ -166,6 +166,23 @@ func (b *Bolt) Verify(ctx context.Context) error {
 			}
 		}
 
+		if err := tx.Bucket(bucketEncoding).ForEach(func(k, raw []byte) error {
+			enc := map[string]Encoded{}
+			if err := json.Unmarshal(raw, &enc); err != nil {
+				report("encodings of %s: %v", k, err)
+				return nil
+			}
+			if tx.Bucket(bucketBlobs).Get(k) == nil {
+				report("encodings of %s: the blob itself is missing", k)
+			}
+			for coding, e := range enc {
+				checkBlob("encoding "+coding+" of "+string(k), e.SHA256, e.Size)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+
 		teams := tx.Bucket(bucketTeams)
 		return teams.ForEachBucket(func(team []byte) error {
 			return teams.Bucket(team).ForEach(func(k, raw []byte) error {

@@ -37,15 +37,63 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 			s.addArtifacts(ver)
 		}
 	}
+	all, err := s.store.AllEncodings(ctx)
+	if err != nil {
+		return err
+	}
+	for sha, enc := range all {
+		s.addEncodings(sha, enc)
+	}
 	return nil
+}
+
+// compressMissing queues every stored artifact that has no variants yet:
+// pushes whose compression a restart interrupted, and stores written before
+// compression moved out of the push.
+func (s *Server) compressMissing() {
+	s.artifactsMu.RLock()
+	var todo []registry.Artifact
+	for _, a := range s.artifacts {
+		if len(a.Encodings) == 0 && a.Size >= minCompress {
+			todo = append(todo, a)
+		}
+	}
+	s.artifactsMu.RUnlock()
+	for _, a := range todo {
+		s.compressor.enqueue(a.SHA256, nil, a.ContentType)
+	}
 }
 
 func (s *Server) addArtifacts(v *registry.Version) {
 	s.artifactsMu.Lock()
 	defer s.artifactsMu.Unlock()
 	for _, a := range v.Artifacts {
+		if known, ok := s.artifacts[a.SHA256]; ok && len(known.Encodings) > 0 {
+			continue // a blob shared with an earlier version, already compressed
+		}
 		s.artifacts[a.SHA256] = a
 	}
+}
+
+// addEncodings records precompressed variants of a blob.
+func (s *Server) addEncodings(sha string, enc map[string]registry.Encoded) {
+	s.artifactsMu.Lock()
+	defer s.artifactsMu.Unlock()
+	a, ok := s.artifacts[sha]
+	if !ok {
+		return
+	}
+	encodings := make(map[string]string, len(enc)+len(a.Encodings))
+	sizes := make(map[string]int64, len(enc)+len(a.Encodings))
+	for c, sha := range a.Encodings {
+		encodings[c], sizes[c] = sha, a.EncodedSizes[c]
+	}
+	for c, e := range enc {
+		encodings[c], sizes[c] = e.SHA256, e.Size
+	}
+	// Copy-on-write: readers hold the old Artifact value without the lock.
+	a.Encodings, a.EncodedSizes = encodings, sizes
+	s.artifacts[sha] = a
 }
 
 func (s *Server) artifact(sha string) (registry.Artifact, bool) {

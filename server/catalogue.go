@@ -92,7 +92,7 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
 		}
 		versions = append(versions, versionDetail{
 			Version: v.Version, PushedAt: v.PushedAt, PushedBy: v.PushedBy, Slots: nonNil(v.Manifest.Slots),
-			Bundles: bundlesOf(v), BuildMS: v.BuildMS, HostModules: nonNil(v.HostModules), Prebuilt: v.Prebuilt,
+			Bundles: s.bundlesOf(v), BuildMS: v.BuildMS, HostModules: nonNil(v.HostModules), Prebuilt: v.Prebuilt,
 			Warnings: nonNil(v.Warnings), MinServer: v.Manifest.MinServerVersion,
 		})
 	}

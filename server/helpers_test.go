@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -26,6 +27,7 @@ import (
 type env struct {
 	t      *testing.T
 	url    string
+	srv    *server.Server
 	store  *registry.Bolt
 	tokens map[string]string
 	teams  map[string]string // name -> id
@@ -60,8 +62,9 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
+	t.Cleanup(srv.Close)
 	t.Cleanup(hs.Close)
-	e := &env{t: t, url: hs.URL, store: store, tokens: map[string]string{}, teams: map[string]string{}}
+	e := &env{t: t, url: hs.URL, srv: srv, store: store, tokens: map[string]string{}, teams: map[string]string{}}
 	for _, u := range []string{"admin", "dev", "alice", "bob", "carol"} {
 		resp := e.do("", "POST", "/api/v4/users/login", "application/json",
 			strings.NewReader(`{"login_id":"`+u+`","password":"mmtoolkit"}`))
@@ -74,6 +77,17 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 		e.teams[name] = sandbox.SeedID("team", name)
 	}
 	return e
+}
+
+// waitIdle waits for background work: precompressed variants of pushed
+// bundles.
+func (e *env) waitIdle() {
+	e.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !e.srv.Idle(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			e.t.Fatal("server still busy after 10 s")
+		}
+	}
 }
 
 type response struct {

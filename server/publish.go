@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,8 +9,6 @@ import (
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/andybalholm/brotli"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -25,13 +21,10 @@ const (
 	typeMap = "application/json"
 )
 
-// brotliQuality trades push latency for bytes: quality 11 takes about a
-// second per megabyte, 6 a few milliseconds, for a few percent more bytes.
-const brotliQuality = 6
-
 // publish is the push pipeline after the package is read: compile the web
-// and mobile entries (concurrently), precompress every artifact, then store
-// the version and its blobs in one registry transaction.
+// and mobile entries (concurrently), then store the version and its blobs in
+// one registry transaction. The version is servable when that commits;
+// precompressed variants follow from the compressor.
 func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registry.Pusher) (registry.PutResult, error) {
 	t0 := time.Now()
 	m := &pkg.Manifest
@@ -117,22 +110,12 @@ func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registr
 		v.EsbuildMS += ms(mobile.res.Esbuild)
 	}
 
-	blobs := make(map[string][]byte, len(files)*3)
-	var mu sync.Mutex
+	blobs := make(map[string][]byte, len(files))
 	for kind, f := range files {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a, b := artifactOf(f)
-			mu.Lock()
-			v.Artifacts[kind] = a
-			for k, data := range b {
-				blobs[k] = data
-			}
-			mu.Unlock()
-		}()
+		sha := sum(f.data)
+		v.Artifacts[kind] = registry.Artifact{SHA256: sha, Size: int64(len(f.data)), ContentType: f.contentType}
+		blobs[sha] = f.data
 	}
-	wg.Wait()
 	v.BuildMS = ms(time.Since(t0))
 
 	res, err := s.store.PutVersion(ctx, v, blobs, by)
@@ -143,6 +126,9 @@ func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registr
 		s.addArtifacts(res.Version)
 		s.changed()
 		s.versionPushed(ctx, res.Version)
+		for _, f := range files {
+			s.compressor.enqueue(sum(f.data), f.data, f.contentType)
+		}
 	}
 	return res, nil
 }
@@ -150,39 +136,6 @@ func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registr
 type file struct {
 	data        []byte
 	contentType string
-}
-
-// artifactOf hashes f and precompresses it; blobs holds every variant by
-// its own SHA-256.
-func artifactOf(f file) (registry.Artifact, map[string][]byte) {
-	sha := sum(f.data)
-	a := registry.Artifact{SHA256: sha, Size: int64(len(f.data)), ContentType: f.contentType,
-		Encodings: map[string]string{}, EncodedSizes: map[string]int64{}}
-	blobs := map[string][]byte{sha: f.data}
-	var gz, br bytes.Buffer
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		zw.Write(f.data)
-		zw.Close()
-	}()
-	go func() {
-		defer wg.Done()
-		bw := brotli.NewWriterLevel(&br, brotliQuality)
-		bw.Write(f.data)
-		bw.Close()
-	}()
-	wg.Wait()
-	for coding, b := range map[string][]byte{"gzip": gz.Bytes(), "br": br.Bytes()} {
-		// A compressed variant that saves nothing is not worth a header.
-		if len(b) < len(f.data) {
-			h := sum(b)
-			a.Encodings[coding], a.EncodedSizes[coding], blobs[h] = h, int64(len(b)), b
-		}
-	}
-	return a, blobs
 }
 
 func sum(b []byte) string {

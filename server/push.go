@@ -37,9 +37,14 @@ func bundleOf(kind string, a registry.Artifact) bundleInfo {
 	}
 }
 
-func bundlesOf(v *registry.Version) map[string]bundleInfo {
+// bundlesOf describes a version's artifacts, with the precompressed sizes
+// known so far.
+func (s *Server) bundlesOf(v *registry.Version) map[string]bundleInfo {
 	out := make(map[string]bundleInfo, len(v.Artifacts))
 	for kind, a := range v.Artifacts {
+		if known, ok := s.artifact(a.SHA256); ok {
+			a = known
+		}
 		out[artifactNames[kind]] = bundleOf(kind, a)
 	}
 	return out
@@ -100,7 +105,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 	v := res.Version
 	writeJSON(w, status, pushResponse{
 		ID: v.PluginID, Version: v.Version, Created: res.Created, PackageSHA256: v.PackageSHA256,
-		Bundles: bundlesOf(v), BuildMS: v.BuildMS, EsbuildMS: v.EsbuildMS,
+		Bundles: s.bundlesOf(v), BuildMS: v.BuildMS, EsbuildMS: v.EsbuildMS,
 		Slots: nonNil(v.Manifest.Slots), HostModules: nonNil(v.HostModules), Prebuilt: v.Prebuilt,
 		Warnings: nonNil(v.Warnings),
 	})

@@ -35,6 +35,7 @@ type Store interface {
 	registry.Store
 	registry.KV
 	registry.CrashLog
+	registry.Encodings
 }
 
 // Config configures a Server. Zero values are sensible defaults.
@@ -53,10 +54,11 @@ type Config struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	cfg      Config
-	store    Store
-	identity identity
-	hub      *hub
+	cfg        Config
+	store      Store
+	identity   identity
+	hub        *hub
+	compressor *compressor
 
 	eventLimiter *rateLimiter
 	crashLimiter *rateLimiter
@@ -100,12 +102,21 @@ func New(store Store, id identity, cfg Config) (*Server, error) {
 	}
 	s.router = s.routes()
 	s.hub = newHub()
+	s.compressor = newCompressor(s)
+	s.compressMissing()
 	return s, nil
 }
 
-// Close stops the event hub and closes every websocket connection. Call it
+// Close stops the event hub and the compressor, and closes every websocket connection. Call it
 // after http.Server.Shutdown, which does not touch hijacked connections.
-func (s *Server) Close() { s.hub.close() }
+func (s *Server) Close() {
+	s.hub.close()
+	s.compressor.close()
+}
+
+// Idle reports whether background work (precompressing new bundles) is
+// done: tests and benchmarks wait for it.
+func (s *Server) Idle() bool { return s.compressor.idle() }
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

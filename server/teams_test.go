@@ -201,6 +201,12 @@ func TestBundlesNegotiateEncodingAndAreImmutable(t *testing.T) {
 	}
 	web := r.json(t)["bundles"].(map[string]any)["web"].(map[string]any)
 	url := web["url"].(string)
+	// Servable at once, before its variants exist...
+	if first := e.do("", "GET", url, "", nil, "Accept-Encoding", "gzip, br"); first.status != 200 {
+		t.Fatalf("right after the push: %d", first.status)
+	}
+	// ...which follow in the background.
+	e.waitIdle()
 	plain := e.do("", "GET", url, "", nil)
 	if plain.status != 200 || plain.header.Get("Content-Encoding") != "" ||
 		plain.header.Get("Cache-Control") != "public, max-age=31536000, immutable" ||
