@@ -14,7 +14,7 @@ import {HostModules} from './plugins/host_modules';
 import {PluginLoader, type PluginWindow} from './plugins/loader';
 import {SlotMap} from './plugins/slot_map';
 import type {ManifestPlugin, TeamManifest} from './plugins/types';
-import {navigate} from './router';
+import {navigate, parseRoute} from './router';
 import {createHostStore, type HostStore} from './store';
 import {pluginsActions} from './store/plugins_slice';
 import {viewsActions, type BuildDiagnostic} from './store/views_slice';
@@ -75,17 +75,43 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
     let teamLoad = Promise.resolve();
     let socketsUp = false;
     let currentTeamId = '';
+    // The manifest of the team the URL names, requested at boot alongside
+    // users/me (the route accepts a team name), so plugin bundles download
+    // while the host still fetches teams and channels.
+    let prefetched: {team: string; manifest: Promise<TeamManifest>} | null = null;
+    const channelLoads = new Map<string, Promise<unknown>>();
 
-    async function loadManifest(teamId: string) {
-        const r = await apiFetch(`/api/v1/manifest?team=${encodeURIComponent(teamId)}&platform=web`);
+    async function fetchManifest(team: string): Promise<TeamManifest> {
+        const r = await apiFetch(`/api/v1/manifest?team=${encodeURIComponent(team)}&platform=web`);
         if (!r.ok) {
-            throw new Error(`manifest for team ${teamId}: HTTP ${r.status}`);
+            throw new Error(`manifest for team ${team}: HTTP ${r.status}`);
         }
-        const m = await r.json() as TeamManifest;
+        return await r.json() as TeamManifest;
+    }
+
+    async function loadManifest(teamId: string, teamName: string) {
+        let m: TeamManifest;
+        if (prefetched && (prefetched.team === teamName || prefetched.team === teamId)) {
+            const p = prefetched.manifest;
+            prefetched = null;
+            m = await p.catch(() => fetchManifest(teamId));
+        } else {
+            m = await fetchManifest(teamId);
+        }
         if (currentTeamId !== teamId) {
             return; // the user switched again meanwhile
         }
         await loader.sync(teamId, m.plugins);
+    }
+
+    /** Posts of a channel, one request at a time per channel. */
+    function loadPostsOnce(channelId: string) {
+        let p = channelLoads.get(channelId);
+        if (!p) {
+            p = mm.loadPosts(store, channelId).finally(() => channelLoads.delete(channelId));
+            channelLoads.set(channelId, p);
+        }
+        return p;
     }
 
     function onMattermostEvent(msg: WebSocketMessage) {
@@ -150,7 +176,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         toolkitSocket.addMessageListener(onToolkitEvent as never);
         const resync = () => {
             if (currentTeamId) {
-                loadManifest(currentTeamId).then(() => runReconnectHandlers(slots, report)).catch(() => undefined);
+                loadManifest(currentTeamId, '').then(() => runReconnectHandlers(slots, report)).catch(() => undefined);
             }
         };
         // Re-sync on reconnect: events sent while away are lost.
@@ -158,7 +184,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         mmSocket.addReconnectListener(() => {
             const ch = store.getState().entities.channels.currentChannelId;
             if (ch) {
-                mm.loadPosts(store, ch).catch(() => undefined);
+                loadPostsOnce(ch).catch(() => undefined);
             }
         });
         // The token (when we have one) answers the authentication challenge;
@@ -173,13 +199,23 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
 
         async start() {
             mm.loadConfig(store.dispatch, config.siteURL);
+            const route = parseRoute(win.location.pathname);
+            if ('team' in route && route.team) {
+                prefetched = {team: route.team, manifest: fetchManifest(route.team)};
+                // Start the downloads now; the plugins run once the team is selected.
+                prefetched.manifest.then((m) => loader.prefetch(m.plugins), () => undefined);
+            }
+            // Who am I and my teams, in parallel: both need only the session.
+            const teams = mm.loadTeams(store.dispatch);
+            teams.catch(() => undefined);
             try {
                 await mm.loadMe(store.dispatch);
             } catch {
+                prefetched = null;
                 navigate('/login', true);
                 return;
             }
-            await mm.loadTeams(store.dispatch);
+            await teams;
             connectSockets();
         },
 
@@ -194,14 +230,13 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             }
             currentTeamId = team.id;
             mm.selectTeam(store.dispatch, team.id);
-            teamLoad = Promise.all([
-                mm.loadChannels(store.dispatch, team.id),
-                loadManifest(team.id).catch((e) => {
-                    console.error(e); // eslint-disable-line no-console
-                    store.dispatch(pluginsActions.manifestLoaded({teamId: team.id, plugins: []}));
-                    store.dispatch(pluginsActions.settled(performance.now()));
-                }),
-            ]).then(() => undefined);
+            // Plugins load beside the channel view, never in front of it.
+            loadManifest(team.id, team.name).catch((e) => {
+                console.error(e); // eslint-disable-line no-console
+                store.dispatch(pluginsActions.manifestLoaded({teamId: team.id, plugins: []}));
+                store.dispatch(pluginsActions.settled(performance.now()));
+            });
+            teamLoad = mm.loadChannels(store.dispatch, team.id).then(() => undefined);
             return teamLoad;
         },
 
@@ -217,7 +252,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             if (state.entities.channels.currentChannelId !== channel.id) {
                 mm.selectChannel(store.dispatch, channel.id);
             }
-            await mm.loadPosts(store, channel.id);
+            await loadPostsOnce(channel.id);
         },
 
         async login(loginId: string, password: string) {

@@ -71,17 +71,23 @@ export async function loadPosts(store: HostStore, channelId: string): Promise<Po
     return posts;
 }
 
+// Profiles being fetched: a post burst asks once per user.
+const profilesInFlight = new Set<string>();
+
 export async function loadMissingProfiles(store: HostStore, ids: string[]) {
     const profiles = store.getState().entities.users.profiles;
-    const missing = [...new Set(ids)].filter((id) => id && !profiles[id]);
+    const missing = [...new Set(ids)].filter((id) => id && !profiles[id] && !profilesInFlight.has(id));
     if (missing.length === 0) {
         return;
     }
+    missing.forEach((id) => profilesInFlight.add(id));
     try {
         const users = await Client4.getProfilesByIds(missing);
         store.dispatch({type: UserTypes.RECEIVED_PROFILES_LIST, data: users});
     } catch {
-        // Names fall back to ids; posts still show.
+        // Names fall back to usernames unknown; posts still show.
+    } finally {
+        missing.forEach((id) => profilesInFlight.delete(id));
     }
 }
 

@@ -177,6 +177,17 @@ export class PluginLoader {
         }
     }
 
+    /**
+     * Starts downloading bundles and the host modules they need, without
+     * running any plugin: used at boot while the host still loads the team.
+     */
+    prefetch(plugins: ManifestPlugin[]) {
+        for (const p of plugins) {
+            this.preload(p);
+            this.deps.modules.ensure(p.host_modules ?? []).catch(() => undefined);
+        }
+    }
+
     private preload(p: ManifestPlugin) {
         const {doc} = this.deps;
         if (doc.querySelector(`link[rel="preload"][href="${p.bundle.url}"]`)) {

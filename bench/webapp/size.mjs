@@ -1,0 +1,65 @@
+// Host JavaScript every page loads, per dependency, from esbuild's metafile
+// of the last `make webapp` build (webapp/dist/meta-*.json).
+//
+// Exact: each output file's raw, gzip and brotli size (the build
+// precompresses, so these are the bytes served). Per dependency: the bytes
+// each npm package contributes to the output (esbuild's bytesInOutput) and,
+// since gzip does not split by source, a gzip share estimated in proportion.
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+
+const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../webapp/dist');
+
+function pkgOf(input) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+    return m ? m[1] : 'mmtoolkit host (webapp/src)';
+}
+
+export function sizeReport() {
+    const manifest = JSON.parse(readFileSync(path.join(dist, 'manifest.json'), 'utf8'));
+    const report = {files: [], mainDeps: [], modules: []};
+    const every = [manifest.main.js, manifest.main.css].filter(Boolean).map((u) => path.basename(u));
+    let total = {size: 0, gzip: 0, br: 0};
+    for (const f of every) {
+        const s = manifest.files[f];
+        report.files.push({file: f, ...s});
+        total = {size: total.size + s.size, gzip: total.gzip + s.gzip, br: total.br + s.br};
+    }
+    report.total = total;
+    const meta = JSON.parse(readFileSync(path.join(dist, 'meta-main.json'), 'utf8'));
+    const out = Object.entries(meta.outputs).find(([f]) => f.endsWith(path.basename(manifest.main.js)))[1];
+    const byPkg = {};
+    for (const [input, {bytesInOutput}] of Object.entries(out.inputs)) {
+        byPkg[pkgOf(input)] = (byPkg[pkgOf(input)] ?? 0) + bytesInOutput;
+    }
+    const js = manifest.files[path.basename(manifest.main.js)];
+    const sum = Object.values(byPkg).reduce((a, b) => a + b, 0);
+    report.mainDeps = Object.entries(byPkg).sort((a, b) => b[1] - a[1]).
+        map(([pkg, bytes]) => ({pkg, bytes, gzipEstimate: Math.round(js.gzip * bytes / sum)}));
+    for (const [mod, url] of Object.entries(manifest.modules)) {
+        report.modules.push({module: mod, ...manifest.files[path.basename(url)]});
+    }
+    return report;
+}
+
+const kb = (n) => (n / 1024).toFixed(1);
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+    const r = sizeReport();
+    console.log('| file every page loads | raw KiB | gzip KiB | br KiB |\n|---|---:|---:|---:|');
+    for (const f of r.files) {
+        console.log(`| ${f.file} | ${kb(f.size)} | ${kb(f.gzip)} | ${kb(f.br)} |`);
+    }
+    console.log(`| **total** | ${kb(r.total.size)} | **${kb(r.total.gzip)}** | ${kb(r.total.br)} |\n`);
+    console.log('| dependency in main.js | raw KiB in output | gzip KiB (estimated share) |\n|---|---:|---:|');
+    for (const d of r.mainDeps.filter((d) => d.bytes > 512)) {
+        console.log(`| ${d.pkg} | ${kb(d.bytes)} | ${kb(d.gzipEstimate)} |`);
+    }
+    const small = r.mainDeps.filter((d) => d.bytes <= 512);
+    console.log(`| ${small.length} more packages under 0.5 KiB each | ${kb(small.reduce((a, d) => a + d.bytes, 0))} | |\n`);
+    console.log('| lazy host module (only when a plugin needs it) | raw KiB | gzip KiB | br KiB |\n|---|---:|---:|---:|');
+    for (const m of r.modules) {
+        console.log(`| ${m.module} | ${kb(m.size)} | ${kb(m.gzip)} | ${kb(m.br)} |`);
+    }
+    console.log(`\nsummary host-js-gzip-kib=${kb(r.total.gzip)} budget=200 ${r.total.gzip <= 200 * 1000 ? 'ok' : 'OVER'}`);
+}
