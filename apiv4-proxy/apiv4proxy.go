@@ -1,11 +1,19 @@
-// Package apiv4proxy stands between mmtoolkit and Mattermost: it says who a
-// request's Mattermost token belongs to (Identity), and, without a real
-// Mattermost, runs the sandbox upstream: the part of Mattermost's API v4 the
-// webapp host and the reference plugins use, with the demo users and teams.
+// Package apiv4proxy stands between mmtoolkit and Mattermost. It has two
+// jobs:
 //
-// The HTTP edge depends only on the small identity interface it declares; the
-// Sandbox implements it now, and an upstream-backed implementation (identity
-// from GET /api/v4/users/me against a real server) implements the same.
+//   - identity: who a request's Mattermost token belongs to (Identity), with
+//     their teams and roles. Upstream asks a real Mattermost
+//     (GET /api/v4/users/me, .../teams/members, .../teams) and caches the
+//     answer briefly; the sandbox package answers the same questions
+//     in-process when there is no Mattermost.
+//   - proxying: NewProxy returns the http.Handler that forwards REST calls
+//     and the websocket to the upstream Mattermost, with the rules of
+//     docs/proxy.md (hop-by-hop headers dropped, forwarding headers set,
+//     bodies and time bounded, no open proxying).
+//
+// The HTTP edge depends only on the small identity interface it declares;
+// Upstream and the sandbox both implement it. TokenFromRequest finds a
+// token the way Mattermost does.
 package apiv4proxy
 
 import (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"io"
 	"log/slog"
 	"net"
@@ -15,16 +14,28 @@ import (
 	"syscall"
 	"time"
 
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
+// identityProvider is what server.New needs for identity: the sandbox and
+// apiv4proxy.Upstream both provide it.
+type identityProvider interface {
+	Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error)
+	Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error)
+}
+
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "[flags]",
-		"Runs the server with an embedded bbolt store in --data and the sandbox Mattermost\n"+
-			"(demo users and teams) for identity. Stop it with Ctrl-C.", stderr)
+		"Runs the server with an embedded bbolt store in --data. Identity and /api/v4 come from\n"+
+			"the Mattermost at --upstream, or without it from the in-process sandbox Mattermost\n"+
+			"(demo users and teams). Stop it with Ctrl-C.", stderr)
 	addr := fs.String("addr", env("MMTOOLKIT_ADDR", "127.0.0.1:8065"), "address to listen on (env MMTOOLKIT_ADDR)")
 	data := fs.String("data", env("MMTOOLKIT_DATA", "data"), "data directory, created if missing (env MMTOOLKIT_DATA)")
+	upstreamURL := fs.String("upstream", env("MMTOOLKIT_UPSTREAM", ""),
+		"base URL of a real Mattermost to front, e.g. https://mm.example.com (env MMTOOLKIT_UPSTREAM);\nwithout it the sandbox Mattermost runs in-process")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,12 +52,31 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	sb, err := sandbox.Open(filepath.Join(*data, "sandbox.db"))
-	if err != nil {
-		return err
+	var (
+		id       identityProvider
+		upstream http.Handler
+		demo     []apiv4proxy.User // sandbox users, listed at start-up
+	)
+	if *upstreamURL != "" {
+		// Both check the URL the same way; an error names it.
+		up, err := apiv4proxy.NewUpstream(*upstreamURL, apiv4proxy.UpstreamOptions{})
+		if err != nil {
+			return err
+		}
+		proxy, err := apiv4proxy.NewProxy(*upstreamURL, apiv4proxy.ProxyOptions{Logger: log})
+		if err != nil {
+			return err
+		}
+		id, upstream = up, proxy
+	} else {
+		sb, err := sandbox.Open(filepath.Join(*data, "sandbox.db"))
+		if err != nil {
+			return err
+		}
+		defer sb.Close()
+		id, upstream, demo = sb, sb.Handler(), sb.Users()
 	}
-	defer sb.Close()
-	srv, err := server.New(store, sb, server.Config{Logger: log, Upstream: sb.Handler()})
+	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream})
 	if err != nil {
 		return err
 	}
@@ -65,14 +95,19 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "mmtoolkit is serving on %s (data in %s)\n", url, *data)
-	fmt.Fprintf(stdout, "sandbox users (password %q): ", sandbox.Password)
-	for i, u := range sb.Users() {
-		if i > 0 {
-			fmt.Fprint(stdout, ", ")
+	if *upstreamURL != "" {
+		fmt.Fprintf(stdout, "upstream mode: identity and /api/v4 from the Mattermost at %s; log in with your Mattermost account\n", *upstreamURL)
+		fmt.Fprintf(stdout, "try: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=<you> MMTOOLKIT_PASSWORD=<password> mmtoolkit push docs/examples/hello\n", url)
+	} else {
+		fmt.Fprintf(stdout, "sandbox mode (no --upstream): sandbox users (password %q): ", sandbox.Password)
+		for i, u := range demo {
+			if i > 0 {
+				fmt.Fprint(stdout, ", ")
+			}
+			fmt.Fprint(stdout, u.Username)
 		}
-		fmt.Fprint(stdout, u.Username)
+		fmt.Fprintf(stdout, "\ntry: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=dev MMTOOLKIT_PASSWORD=mmtoolkit mmtoolkit push docs/examples/hello\n", url)
 	}
-	fmt.Fprintf(stdout, "\ntry: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=dev MMTOOLKIT_PASSWORD=mmtoolkit mmtoolkit push docs/examples/hello\n", url)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,0 +1,323 @@
+package apiv4proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// upstreamClient speaks HTTP/1.1 to the one upstream host over a pool of
+// keep-alive connections, entirely in the calling goroutine.
+//
+// Why not http.Transport: every exchange through a Transport passes
+// between three goroutines (the caller, the connection's write loop and its
+// read loop) over channels, and builds a second header map; on loopback
+// that doubled the proxy's CPU per request and kept it well under nginx's
+// rate (bench/proxy/RESULTS.md). A proxy to one fixed HTTP/1.1 host needs
+// little of what Transport offers: no redirects, no proxies, no HTTP/2, no
+// connection racing.
+type upstreamClient struct {
+	addr        string      // host:port
+	tlsConfig   *tls.Config // nil for http
+	dialer      net.Dialer
+	maxIdle     int
+	idleTimeout time.Duration
+
+	mu   sync.Mutex
+	idle []*upstreamConn // a stack: the most recently used on top
+}
+
+// upstreamConn is one keep-alive connection and its buffers.
+type upstreamConn struct {
+	nc        net.Conn
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	idleSince time.Time
+	reused    bool // it served an exchange before this one
+}
+
+func newUpstreamClient(base *url.URL, tlsConfig *tls.Config, maxIdle int) *upstreamClient {
+	port := base.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[base.Scheme]
+	}
+	c := &upstreamClient{
+		addr:    net.JoinHostPort(base.Hostname(), port),
+		dialer:  net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
+		maxIdle: maxIdle,
+		// Shorter than the 60 s idle timeout of Mattermost and of most
+		// servers and balancers, so the upstream rarely closes a
+		// connection just as the proxy picks it.
+		idleTimeout: 45 * time.Second,
+	}
+	if base.Scheme == "https" {
+		cfg := &tls.Config{}
+		if tlsConfig != nil {
+			cfg = tlsConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = base.Hostname()
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		c.tlsConfig = cfg
+	}
+	return c
+}
+
+// get returns an idle connection, or a new one. A caller that cannot
+// replay its request (it has a body, or a method that is not idempotent)
+// asks for a checked connection: an idle one the upstream has closed
+// meanwhile would otherwise lose the request.
+func (c *upstreamClient) get(ctx context.Context, now time.Time, checked bool) (*upstreamConn, error) {
+	for {
+		c.mu.Lock()
+		n := len(c.idle)
+		if n == 0 {
+			c.mu.Unlock()
+			break
+		}
+		uc := c.idle[n-1]
+		c.idle[n-1] = nil
+		c.idle = c.idle[:n-1]
+		c.mu.Unlock()
+		if checked {
+			// The last exchange's read deadline may have passed, and a
+			// raw read on the connection would fail for that alone.
+			uc.nc.SetReadDeadline(time.Time{})
+		}
+		if now.Sub(uc.idleSince) > c.idleTimeout || uc.br.Buffered() > 0 || (checked && !connAlive(uc.nc)) {
+			uc.nc.Close()
+			continue
+		}
+		uc.reused = true
+		return uc, nil
+	}
+	return c.dial(ctx)
+}
+
+func (c *upstreamClient) dial(ctx context.Context) (*upstreamConn, error) {
+	nc, err := c.dialer.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return nil, err
+	}
+	if c.tlsConfig != nil {
+		tc := tls.Client(nc, c.tlsConfig)
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		nc = tc
+	}
+	return &upstreamConn{nc: nc, br: bufio.NewReaderSize(nc, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, nil
+}
+
+// put returns a connection whose exchange ended cleanly to the pool.
+func (c *upstreamClient) put(uc *upstreamConn) {
+	uc.idleSince = time.Now()
+	c.mu.Lock()
+	if len(c.idle) >= c.maxIdle {
+		c.mu.Unlock()
+		uc.nc.Close()
+		return
+	}
+	c.idle = append(c.idle, uc)
+	// The bottom of the stack is the longest idle: close it once stale,
+	// so a burst's connections do not stay open for ever.
+	var stale *upstreamConn
+	if b := c.idle[0]; uc.idleSince.Sub(b.idleSince) > c.idleTimeout {
+		stale = b
+		c.idle = append(c.idle[:0], c.idle[1:]...)
+	}
+	c.mu.Unlock()
+	if stale != nil {
+		stale.nc.Close()
+	}
+}
+
+// errBadTarget is a request the proxy cannot write as HTTP/1.1.
+var errBadTarget = errors.New("request target not forwardable")
+
+// writeRequest writes r's request line and headers, as the proxy forwards
+// them, and the body, to uc. It writes headers straight from r.Header: no
+// second header map is built.
+func (p *proxy) writeRequest(uc *upstreamConn, r *http.Request, body *limitedBody, buf []byte) error {
+	bw := uc.bw
+	path := r.URL.EscapedPath()
+	if path == "" || path[0] != '/' || !validTarget(path) || !validTarget(r.URL.RawQuery) || !validToken(r.Method) {
+		return errBadTarget
+	}
+	bw.WriteString(r.Method)
+	bw.WriteByte(' ')
+	bw.WriteString(p.rawBasePath)
+	bw.WriteString(path)
+	if r.URL.RawQuery != "" {
+		bw.WriteByte('?')
+		bw.WriteString(r.URL.RawQuery)
+	}
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	bw.WriteString(p.host)
+	bw.WriteString("\r\n")
+
+	var tokBuf [4]string
+	named := connectionTokens(r.Header, tokBuf[:0])
+	for k, vv := range r.Header {
+		if !p.forwardRequestHeader(k, named) || !validToken(k) {
+			continue
+		}
+		for _, v := range vv {
+			if !validValue(v) {
+				continue // cannot be written without splitting the header
+			}
+			bw.WriteString(k)
+			bw.WriteString(": ")
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+	xff, realIP, proto := p.forwardedValues(r)
+	if xff != "" {
+		writeHeaderLine(bw, "X-Forwarded-For", xff)
+		writeHeaderLine(bw, "X-Real-Ip", realIP)
+	}
+	writeHeaderLine(bw, "X-Forwarded-Proto", proto)
+
+	chunked := false
+	switch {
+	case body == nil:
+		if methodWithBody(r.Method) {
+			bw.WriteString("Content-Length: 0\r\n")
+		}
+	case r.ContentLength > 0:
+		bw.WriteString("Content-Length: ")
+		bw.Write(strconv.AppendInt(buf[:0], r.ContentLength, 10))
+		bw.WriteString("\r\n")
+	default:
+		chunked = true
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	bw.WriteString("\r\n")
+	if body == nil {
+		return bw.Flush()
+	}
+	return writeBody(bw, body, r.ContentLength, chunked, buf)
+}
+
+// writeBody copies the request body with the pooled buffer (bufio's and
+// net's ReadFrom would allocate their own), chunk-encoded when its length
+// is unknown.
+func writeBody(bw *bufio.Writer, body *limitedBody, length int64, chunked bool, buf []byte) error {
+	var n int64
+	for {
+		m, rerr := body.Read(buf)
+		if m > 0 {
+			n += int64(m)
+			if chunked {
+				bw.WriteString(strconv.FormatInt(int64(m), 16))
+				bw.WriteString("\r\n")
+			}
+			if _, err := bw.Write(buf[:m]); err != nil {
+				return err
+			}
+			if chunked {
+				bw.WriteString("\r\n")
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			body.readErr = rerr
+			return rerr
+		}
+	}
+	if chunked {
+		bw.WriteString("0\r\n\r\n")
+	} else if n != length {
+		body.readErr = io.ErrUnexpectedEOF
+		return fmt.Errorf("request body: %d of %d bytes: %w", n, length, io.ErrUnexpectedEOF)
+	}
+	return bw.Flush()
+}
+
+func writeHeaderLine(bw *bufio.Writer, k, v string) {
+	bw.WriteString(k)
+	bw.WriteString(": ")
+	bw.WriteString(v)
+	bw.WriteString("\r\n")
+}
+
+// methodWithBody are the methods whose requests carry a body by
+// definition; a length of 0 is sent for them, as Go's client does.
+func methodWithBody(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" }
+
+// idempotent methods may be sent again when a reused connection turns out
+// to be closed before any answer arrived (RFC 9110 section 9.2.2).
+func idempotent(m string) bool {
+	switch m {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
+}
+
+// validToken reports whether s is an HTTP token (a method or header name).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '<' || c == '>' || c == '@' || c == ',' ||
+			c == ';' || c == ':' || c == '\\' || c == '"' || c == '/' || c == '[' || c == ']' || c == '?' ||
+			c == '=' || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
+}
+
+// validValue reports whether a header value can be written on one line.
+func validValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validTarget reports whether a path or query can go in a request line.
+func validTarget(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// readResponse reads the upstream's answer, skipping informational (1xx)
+// answers other than 101.
+func readResponse(br *bufio.Reader, r *http.Request) (*http.Response, error) {
+	for {
+		resp, err := http.ReadResponse(br, r)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols || resp.StatusCode < 100 {
+			return resp, nil
+		}
+	}
+}

@@ -1,0 +1,292 @@
+package apiv4proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wsBufferPool lends write buffers to connections only while they write,
+// so thousands of idle Mattermost websockets do not each hold one.
+type wsBufferPool struct{ sync.Pool }
+
+func (p *wsBufferPool) Get() any  { return p.Pool.Get() }
+func (p *wsBufferPool) Put(v any) { p.Pool.Put(v) }
+
+func (p *proxy) initWebsocket(tlsConfig *tls.Config) {
+	pool := &wsBufferPool{}
+	p.dialer = websocket.Dialer{
+		NetDialContext:   (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:            nil, // the upstream is fixed by configuration
+		TLSClientConfig:  tlsConfig,
+		HandshakeTimeout: p.timeout,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+		WriteBufferPool:  pool,
+	}
+	p.upgrader = websocket.Upgrader{
+		HandshakeTimeout: p.timeout,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+		WriteBufferPool:  pool,
+		// serveWebsocket checked the origin before dialling the upstream.
+		CheckOrigin: func(*http.Request) bool { return true },
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeError(w, status, "bad_websocket_handshake", "the websocket handshake is invalid ("+reason.Error()+"): reconnect with a websocket client")
+		},
+	}
+}
+
+// serveWebsocket dials the upstream first, so that its refusal (a 401 for
+// a bad token) reaches the client as an ordinary answer, then upgrades the
+// client and relays frames both ways.
+func (p *proxy) serveWebsocket(w http.ResponseWriter, r *http.Request) {
+	if !p.originAllowed(r) {
+		writeError(w, http.StatusForbidden, "origin_not_allowed",
+			"websockets may be opened only from this server's own pages (or an allowed origin)")
+		return
+	}
+	d := p.dialer // a copy: the subprotocols are per request
+	d.Subprotocols = websocket.Subprotocols(r)
+	u := p.target(r.URL)
+	u.Scheme = p.wsScheme
+	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
+	up, resp, err := d.DialContext(ctx, u.String(), p.websocketHeader(r))
+	cancel()
+	if err != nil {
+		p.dialFailed(w, r, resp, err)
+		return
+	}
+	respHeader := http.Header{}
+	if sp := resp.Header.Get("Sec-Websocket-Protocol"); sp != "" {
+		respHeader.Set("Sec-Websocket-Protocol", sp)
+	}
+	for _, c := range resp.Header["Set-Cookie"] {
+		respHeader.Add("Set-Cookie", p.rewriteCookie(c))
+	}
+	client, err := p.upgrader.Upgrade(w, r, respHeader)
+	if err != nil {
+		up.Close() // Upgrade has answered the client
+		return
+	}
+	p.relay(client, up)
+}
+
+// originAllowed stops cross-site websocket hijacking. The proxy sends the
+// upstream's own origin, so Mattermost's origin check cannot protect the
+// user any more: the proxy applies it instead. No Origin (not a browser),
+// the same host as the request, or an allowed origin pass.
+func (p *proxy) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if p.allowedOrigins[strings.ToLower(origin)] {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// websocketHeader is the handshake request sent upstream: the client's
+// end-to-end headers (cookies, Authorization, User-Agent, ...) without
+// those the dialer writes itself, and the upstream's own Origin, which
+// Mattermost checks against its site URL.
+func (p *proxy) websocketHeader(r *http.Request) http.Header {
+	var tokBuf [4]string
+	named := connectionTokens(r.Header, tokBuf[:0])
+	h := make(http.Header, len(r.Header)+4)
+	for k, vv := range r.Header {
+		if !p.forwardRequestHeader(k, named) {
+			continue
+		}
+		if ck := textproto.CanonicalMIMEHeaderKey(k); !strings.HasPrefix(ck, "Sec-Websocket-") && ck != "Origin" {
+			h[ck] = vv
+		}
+	}
+	xff, realIP, proto := p.forwardedValues(r)
+	if xff != "" {
+		h.Set("X-Forwarded-For", xff)
+		h.Set("X-Real-Ip", realIP)
+	}
+	h.Set("X-Forwarded-Proto", proto)
+	h.Set("Origin", p.origin)
+	return h
+}
+
+// dialFailed answers a client whose upstream websocket could not be opened:
+// with the upstream's own refusal when there is one.
+func (p *proxy) dialFailed(w http.ResponseWriter, r *http.Request, resp *http.Response, err error) {
+	switch {
+	case resp != nil && errors.Is(err, websocket.ErrBadHandshake):
+		h := w.Header()
+		for k, vv := range resp.Header {
+			if !isHopHeader(k) && !strings.HasPrefix(k, "Sec-Websocket-") {
+				h[k] = vv
+			}
+		}
+		h.Del("Content-Length") // the dialer may have cut the body short
+		w.WriteHeader(resp.StatusCode)
+		if resp.Body != nil {
+			io.Copy(w, io.LimitReader(resp.Body, 64<<10))
+		}
+	case r.Context().Err() != nil:
+		// The client went away.
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		p.log.Warn("upstream websocket timed out", "path", r.URL.Path, "err", err)
+		p.writeGatewayTimeout(w)
+	default:
+		p.log.Warn("upstream websocket unavailable", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusBadGateway, "upstream_unavailable", msgUnavailable)
+	}
+}
+
+// relay copies messages both ways until either side ends, then ends the
+// other: a close frame is passed on with its code and reason, an abrupt
+// drop becomes an abrupt drop. Each direction is one goroutine that reads
+// one side and writes the other, so a slow reader slows its writer down
+// (backpressure over TCP) and a reader stuck for writeTimeout ends the
+// relay. relay returns when both goroutines have ended and both
+// connections are closed.
+func (p *proxy) relay(client, upstream *websocket.Conn) {
+	done := make(chan struct{})
+	errc := make(chan error, 2)
+	for _, c := range [...]*websocket.Conn{client, upstream} {
+		c.SetReadLimit(p.maxMessage)
+		c.SetReadDeadline(time.Now().Add(p.idleTimeout))
+	}
+	// Pings and pongs pass end to end (Mattermost pings its clients), and
+	// every control frame shows its sender is alive.
+	p.forwardControl(client, upstream)
+	p.forwardControl(upstream, client)
+	go p.pump(client, upstream, errc)
+	go p.pump(upstream, client, errc)
+
+	var pinger sync.WaitGroup
+	pinger.Add(1)
+	go func() {
+		defer pinger.Done()
+		t := time.NewTicker(p.pingInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				deadline := time.Now().Add(p.writeTimeout)
+				client.WriteControl(websocket.PingMessage, nil, deadline)
+				upstream.WriteControl(websocket.PingMessage, nil, deadline)
+			}
+		}
+	}()
+
+	ended := 1
+	var ce *websocket.CloseError
+	if err := <-errc; errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
+		// A close frame was passed on; the other side usually answers it at
+		// once, completing the closing handshake. Do not wait long for it.
+		grace := time.NewTimer(p.closeGrace)
+		select {
+		case <-errc:
+			ended++
+		case <-grace.C:
+		}
+		grace.Stop()
+	}
+	close(done)
+	client.Close()
+	upstream.Close()
+	for ; ended < 2; ended++ {
+		<-errc
+	}
+	pinger.Wait()
+}
+
+// forwardControl passes pings and pongs from src on to dst, so the peers
+// keep their own liveness checks (Mattermost pings its clients); the
+// proxy's own pings only add unsolicited pongs, which peers ignore. Every
+// control frame shows src is alive.
+func (p *proxy) forwardControl(src, dst *websocket.Conn) {
+	alive := func() { src.SetReadDeadline(time.Now().Add(p.idleTimeout)) }
+	src.SetPingHandler(func(data string) error {
+		alive()
+		dst.WriteControl(websocket.PingMessage, []byte(data), time.Now().Add(p.writeTimeout))
+		return nil
+	})
+	src.SetPongHandler(func(data string) error {
+		alive()
+		dst.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(p.writeTimeout))
+		return nil
+	})
+}
+
+// pump copies messages from src to dst, streaming each (a message is never
+// held whole), and reports why it stopped after passing src's close on.
+func (p *proxy) pump(src, dst *websocket.Conn, errc chan<- error) {
+	for {
+		typ, rd, err := src.NextReader()
+		if err != nil {
+			p.passClose(dst, err)
+			errc <- err
+			return
+		}
+		src.SetReadDeadline(time.Now().Add(p.idleTimeout))
+		dst.SetWriteDeadline(time.Now().Add(p.writeTimeout))
+		wr, err := dst.NextWriter(typ)
+		if err == nil {
+			if _, err = io.Copy(wr, rd); err == nil {
+				err = wr.Close()
+			}
+			// On an error wr is left unfinished: closing it would hand dst
+			// a cut message as if it were whole.
+		}
+		if err != nil {
+			// dst failed, or src broke mid-message: end this direction;
+			// the relay then closes both.
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) || errors.Is(err, websocket.ErrReadLimit) {
+				p.passClose(dst, err)
+			}
+			errc <- err
+			return
+		}
+	}
+}
+
+// passClose tells dst that src ended: with src's close code and reason
+// when src sent a close frame, with "going away" when the proxy ended it
+// (a message over the limit, a silent peer), and not at all when src
+// dropped the connection: dst then sees the same abrupt end.
+func (p *proxy) passClose(dst *websocket.Conn, err error) {
+	var msg []byte
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		switch ce.Code {
+		case websocket.CloseAbnormalClosure, websocket.CloseTLSHandshake:
+			return // never sent on the wire; src vanished
+		case websocket.CloseNoStatusReceived:
+			msg = []byte{}
+		default:
+			msg = websocket.FormatCloseMessage(ce.Code, ce.Text)
+		}
+	case errors.Is(err, websocket.ErrReadLimit):
+		// src was told 1009; dst only needs to know the relay ended.
+		msg = websocket.FormatCloseMessage(websocket.CloseGoingAway, "peer sent a message over the proxy's limit")
+	case isTimeout(err):
+		msg = websocket.FormatCloseMessage(websocket.CloseGoingAway, "peer silent")
+	default:
+		return
+	}
+	dst.WriteControl(websocket.CloseMessage, msg, time.Now().Add(p.writeTimeout))
+}
