@@ -46,6 +46,8 @@ function attributeUncaught(host: Host) {
     });
 }
 
+// Every library module above has run: what follows is the host itself.
+performance.mark('mmtoolkit:main');
 const config = readConfig();
 installGlobals();
 const host = createHost(config);
