@@ -94,12 +94,6 @@ func (s *Server) versionPushed(ctx context.Context, v *registry.Version) {
 	}
 }
 
-// channelMembers is what custom events need to reach a channel: the sandbox
-// and the upstream identity implement it.
-type channelMembers interface {
-	ChannelMembers(ctx context.Context, who *apiv4proxy.Identity, channelID string) (*apiv4proxy.Channel, []string, error)
-}
-
 // Limits of custom plugin events.
 const (
 	maxEventBytes   = 64 << 10
@@ -159,13 +153,7 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 	to := outbound{OmitConn: req.OmitConnectionID}
 	bc := wsBroadcast{SenderID: who.User.ID}
 	if req.ChannelID != "" {
-		cm, ok := s.identity.(channelMembers)
-		if !ok {
-			s.writeError(w, r, errorf(http.StatusNotImplemented, "channels_unsupported",
-				"this identity provider cannot list channel members: send the event to a team"))
-			return
-		}
-		ch, members, err := cm.ChannelMembers(r.Context(), who, req.ChannelID)
+		ch, members, err := s.identity.ChannelMembers(r.Context(), who, req.ChannelID)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

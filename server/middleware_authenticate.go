@@ -11,7 +11,7 @@ type identityKey struct{}
 
 // authenticate requires a Mattermost token (Authorization: Bearer, Token,
 // the MMAUTHTOKEN cookie) and puts the caller's identity in the context.
-func authenticate(id identity) func(http.Handler) http.Handler {
+func authenticate(id Identity) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token := apiv4proxy.TokenFromRequest(r)

@@ -18,15 +18,20 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
-// identity is what the server needs to know about users and teams. The
-// sandbox implements it; so does the upstream-Mattermost identity.
-type identity interface {
+// Identity is what the server needs to know about users, teams and
+// channels. The sandbox implements it, and so does apiv4proxy.Upstream
+// against a real Mattermost.
+type Identity interface {
 	// Authenticate returns who a Mattermost token belongs to, or an error
 	// wrapping apiv4proxy.ErrInvalidToken.
 	Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error)
 	// Team resolves a team id or URL name for the caller, or returns an
 	// error wrapping apiv4proxy.ErrTeamNotFound.
 	Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error)
+	// ChannelMembers returns a channel and its members' user ids, or an
+	// error wrapping apiv4proxy.ErrChannelNotFound when the caller cannot
+	// see it.
+	ChannelMembers(ctx context.Context, who *apiv4proxy.Identity, channelID string) (*apiv4proxy.Channel, []string, error)
 }
 
 // Store is what the server needs of the registry: the plugin store, the
@@ -56,7 +61,7 @@ type Config struct {
 type Server struct {
 	cfg        Config
 	store      Store
-	identity   identity
+	identity   Identity
 	hub        *hub
 	compressor *compressor
 
@@ -78,7 +83,7 @@ type Server struct {
 }
 
 // New builds a Server over a registry and an identity provider.
-func New(store Store, id identity, cfg Config) (*Server, error) {
+func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

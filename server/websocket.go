@@ -98,14 +98,21 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		"broadcast": wsBroadcast{UserID: who.User.ID},
 		"seq":       0,
 	})
-	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-	if err := conn.WriteMessage(websocket.TextMessage, hello); err != nil {
-		conn.Close()
-		return
-	}
+	// Register before saying hello, so a client that acts on hello (as
+	// tests and the host do) misses no event; events queue in c.send until
+	// the write pump starts after hello.
 	select {
 	case s.hub.register <- c:
 	case <-s.hub.done:
+		conn.Close()
+		return
+	}
+	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	if err := conn.WriteMessage(websocket.TextMessage, hello); err != nil {
+		select {
+		case s.hub.unregister <- c:
+		case <-s.hub.done:
+		}
 		conn.Close()
 		return
 	}

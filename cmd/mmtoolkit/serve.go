@@ -20,13 +20,6 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
-// identityProvider is what server.New needs for identity: the sandbox and
-// apiv4proxy.Upstream both provide it.
-type identityProvider interface {
-	Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error)
-	Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error)
-}
-
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "[flags]",
 		"Runs the server with an embedded bbolt store in --data. Identity and /api/v4 come from\n"+
@@ -53,7 +46,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer store.Close()
 	var (
-		id       identityProvider
+		id       server.Identity
 		upstream http.Handler
 		demo     []apiv4proxy.User // sandbox users, listed at start-up
 	)
@@ -80,6 +73,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close() // after Shutdown: ends websockets and background compression
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
