@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -178,27 +177,7 @@ type serverProc struct {
 
 func startServer(t *testing.T, bin, data string) *serverProc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &serverProc{cmd: cmd}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	re := regexp.MustCompile(`serving on (http://\S+)`)
-	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
-	for sc.Scan() {
-		if m := re.FindStringSubmatch(sc.Text()); m != nil {
-			p.url = m[1]
-			go io.Copy(io.Discard, stdout)
-			return p
-		}
-	}
-	t.Fatal("server did not print its URL")
-	return nil
+	return startServerArgs(t, bin, "--data", data)
 }
 
 func (p *serverProc) kill(t *testing.T) {

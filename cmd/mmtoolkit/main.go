@@ -40,8 +40,11 @@ password "mmtoolkit"):
   mmtoolkit push docs/examples/hello
   MMTOOLKIT_USER=alice mmtoolkit enable --team engineering --plugin com.example.hello
 
+In front of a real Mattermost: mmtoolkit serve --upstream https://mm.example.com
+(identity, teams and roles then come from that server; log in with your account).
+
 Environment: MMTOOLKIT_SERVER, MMTOOLKIT_TOKEN, MMTOOLKIT_USER, MMTOOLKIT_PASSWORD,
-MMTOOLKIT_ADDR, MMTOOLKIT_DATA provide flag defaults.
+MMTOOLKIT_ADDR, MMTOOLKIT_DATA, MMTOOLKIT_UPSTREAM provide flag defaults.
 `
 
 // errUsage makes main print the command's usage and exit 2.
