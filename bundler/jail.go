@@ -50,11 +50,12 @@ func moduleJail(src string) string {
 // import() call whose argument is not a single quoted string, the only
 // calls esbuild turns into directory globs. It errs towards true, and reads
 // src as if all of it were code (a word in a string or comment counts):
-// every standalone "require" must be a call with one literal argument or a
-// member access (require.resolve), every "import" followed by "(" must have
-// a literal argument, and any \u escape, which could spell "require" in an
+// every standalone "require" must be a call with one literal argument, a
+// member access (require.resolve) or followed by a name (prose, or the end
+// of a statement), every "import" followed by "(" must have a literal
+// argument, and any \u escape, which could spell "require" in an
 // identifier, counts as a computed import. So (require)(x), require!(x),
-// require<T>(x), `var r = require` and the like all count.
+// require<T>(x), (require as any)(x), `var r = require` and the like count.
 func mayHaveComputedImport(src string) bool {
 	if strings.Contains(src, `\u`) {
 		return true
@@ -83,12 +84,26 @@ func mayHaveComputedImport(src string) bool {
 				if next := skipSpaceAndComments(arg); !strings.HasPrefix(next, ")") && !strings.HasPrefix(next, ",") {
 					return true
 				}
+			case after == "":
+			case after[0] >= 0x80, after[0] == '<', after[0] == '-':
+				// Unicode white space, or an HTML-like comment ("<!--",
+				// "-->"), may stand between the word and a "(".
+				return true
 			case strings.HasPrefix(after, ".") && !strings.HasPrefix(after, "..."):
 				// require.resolve(...), import.meta: never a glob
-			case word == "import" && after != "" && (isIdentByte(after[0]) || strings.IndexByte("{*'\"", after[0]) >= 0):
-				// import x from "y", import {a} from "y", import "y": not calls
+			case word == "import":
+				// import x from "y", import {a} from "y", import "y", or
+				// prose in a comment ("used to import `jQuery`"): only
+				// "import(" is a call.
+			case isIdentByte(after[0]):
+				// "require the posts" is prose or two statements, never a
+				// call, unless a TypeScript cast carries require on:
+				// (require as any)(x).
+				if name, _, _ := cutName(after); name == "as" || name == "satisfies" {
+					return true
+				}
 			default:
-				return true // require used as a value, or something unforeseen
+				return true // require used as a value: r = require; (require)(x)
 			}
 		}
 	}

@@ -135,6 +135,10 @@ func TestMayHaveComputedImport(t *testing.T) {
 		{"require('./a\\'b' + x)", true},
 		{"require('unterminated", true},
 		{"// require(x + y) in a comment counts too\n", true},
+		{"/** Used to import `jQuery` into templates; actions that require the posts. */", false},
+		{"(require as any)('./' + x)", true},
+		{"(require satisfies Function)('./' + x)", true},
+		{"require\n-->\n('./' + x)", true},
 	}
 	for _, tc := range tests {
 		if got := mayHaveComputedImport(tc.src); got != tc.want {
