@@ -11,13 +11,13 @@ import {apiFetch, Client4, setupClient} from './mattermost/client';
 import {createCrashReporter, type CrashReporter} from './plugins/crash';
 import {dispatchToPlugins, runReconnectHandlers, type WebSocketMessage} from './plugins/events';
 import {HostModules} from './plugins/host_modules';
+import {applyToolkitEvent} from './plugins/live';
 import {PluginLoader, type PluginWindow} from './plugins/loader';
 import {SlotMap} from './plugins/slot_map';
-import type {ManifestPlugin, TeamManifest} from './plugins/types';
+import type {TeamManifest} from './plugins/types';
 import {navigate, parseRoute} from './router';
 import {createHostStore, type HostStore} from './store';
 import {pluginsActions} from './store/plugins_slice';
-import {viewsActions, type BuildDiagnostic} from './store/views_slice';
 
 /** What the Go shell puts in <script type="application/json" id="mmtoolkit-config">. */
 export interface ShellConfig {
@@ -138,33 +138,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
     }
 
     function onToolkitEvent(msg: WebSocketMessage) {
-        const d = (msg.data ?? {}) as {team_id?: string; plugin_id?: string; plugin?: ManifestPlugin; diagnostics?: BuildDiagnostic[]; message?: string};
-        const forThisTeam = !d.team_id || d.team_id === currentTeamId;
-        switch (msg.event) {
-        case 'plugin_enabled':
-        case 'plugin_updated':
-            if (forThisTeam && d.plugin) {
-                store.dispatch(viewsActions.buildFixed());
-                loader.load(d.plugin);
-            }
-            break;
-        case 'plugin_disabled':
-            if (forThisTeam && d.plugin_id) {
-                loader.remove(d.plugin_id);
-            }
-            break;
-        case 'plugin_build_failed':
-            if (d.plugin_id) {
-                store.dispatch(viewsActions.buildFailed({
-                    pluginId: d.plugin_id, diagnostics: d.diagnostics ?? [], message: d.message ?? '', at: Date.now(),
-                }));
-            }
-            break;
-        }
-        // Custom plugin events (custom_<id>_<event>) come this way.
-        if (!msg.event.startsWith('plugin_')) {
-            dispatchToPlugins(slots, report, msg);
-        }
+        applyToolkitEvent({store, loader, slots, report}, currentTeamId, msg);
     }
 
     function connectSockets() {
