@@ -179,6 +179,13 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
                 // Start the downloads now; the plugins run once the team is selected.
                 prefetched.manifest.then((m) => loader.prefetch(m.plugins), () => undefined);
             }
+            // And the channel the URL names with its posts, so the first
+            // screen does not wait for teams, then channels, then posts.
+            if (route.kind === 'channel') {
+                mm.loadChannelByName(store.dispatch, route.team, route.channel).
+                    then((ch) => loadPostsOnce(ch.id)).
+                    catch(() => undefined); // the route's own flow reports problems
+            }
             // Who am I and my teams, in parallel: both need only the session.
             const teams = mm.loadTeams(store.dispatch);
             teams.catch(() => undefined);
@@ -215,18 +222,31 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         },
 
         async openChannel(teamName: string, channelName: string) {
-            await host.switchTeam(teamName);
-            const state = store.getState();
-            const teamId = state.entities.teams.currentTeamId;
-            const channel = Object.values(state.entities.channels.channels).find((c) =>
-                c.team_id === teamId && (c.name === channelName || c.id === channelName));
+            const teamLoaded = host.switchTeam(teamName);
+            const find = () => {
+                const state = store.getState();
+                const teamId = state.entities.teams.currentTeamId;
+                return Object.values(state.entities.channels.channels).find((c) =>
+                    c.team_id === teamId && (c.name === channelName || c.id === channelName));
+            };
+            // The channel the URL names may be known already (fetched at
+            // boot): show it without waiting for the whole channel list.
+            let channel = find();
+            if (!channel) {
+                await teamLoaded;
+                channel = find();
+            }
             if (!channel) {
                 return;
             }
-            if (state.entities.channels.currentChannelId !== channel.id) {
+            if (store.getState().entities.channels.currentChannelId !== channel.id) {
                 mm.selectChannel(store.dispatch, channel.id);
             }
-            await loadPostsOnce(channel.id);
+            // Once loaded, a channel stays current through the websocket
+            // (and is reloaded when it reconnects).
+            if (!store.getState().entities.posts.postsInChannel[channel.id]) {
+                await loadPostsOnce(channel.id);
+            }
         },
 
         async login(loginId: string, password: string) {

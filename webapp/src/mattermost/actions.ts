@@ -59,6 +59,12 @@ export async function loadChannels(dispatch: Dispatch, teamId: string): Promise<
     return channels;
 }
 
+export async function loadChannelByName(dispatch: Dispatch, teamName: string, channelName: string): Promise<Channel> {
+    const channel = await Client4.getChannelByNameAndTeamName(teamName, channelName);
+    dispatch({type: ChannelTypes.RECEIVED_CHANNEL, data: channel});
+    return channel;
+}
+
 export function selectChannel(dispatch: Dispatch, channelId: string) {
     dispatch({type: ChannelTypes.SELECT_CHANNEL, data: channelId});
 }
