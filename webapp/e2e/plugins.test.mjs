@@ -119,6 +119,10 @@ describe('plugins in the host', () => {
         await api(server, bobToken, 'POST', '/api/v4/posts', {channel_id: townSquare.id, message: 'from the API, live'});
         await page.waitForSelector('.post-message >> text=from the API, live');
         await page.waitForFunction((n) => window.mmtoolkitHost.store.getState()['plugins-e2e.fixture'].posted > n, before);
+        // A custom plugin event from mmtoolkit's websocket reaches the plugin's handler.
+        const team = await api(server, bobToken, 'GET', '/api/v4/teams/name/engineering');
+        await api(server, bobToken, 'POST', '/api/v1/plugins/e2e.fixture/events', {event: 'ping', team_id: team.id, data: {text: 'pong'}});
+        await page.waitForFunction(() => window.fixture.ping === 'pong');
     }));
 
     it('shows a plugin only to the team that enabled it', withShots('teams', shots, async (t) => {
@@ -133,6 +137,17 @@ describe('plugins in the host', () => {
         const bob = await open('bob');
         await settled(bob);
         assert.equal(await bob.locator('.fixture-call').count(), 1);
+        // A member of both teams: switching team switches the plugin set.
+        const admin = await open('admin');
+        await settled(admin);
+        await admin.waitForSelector('.fixture-call');
+        await admin.click('.team-button[aria-label="Sales"]');
+        await admin.waitForSelector('.channel-header h2 >> text=Town Square');
+        await admin.waitForFunction(() => window.mmtoolkitHost.store.getState().plugins.teamId !== '' && !document.querySelector('.fixture-call') &&
+            !document.querySelector('script[data-plugin-id="e2e.fixture"]'));
+        assert.match(admin.url(), /\/sales\/channels\/town-square$/);
+        await admin.click('.team-button[aria-label="Engineering"]');
+        await admin.waitForSelector('.fixture-call');
     }));
 
     it('isolates plugins that throw in render, in a handler and in initialize', withShots('throwing', shots, async (t) => {
@@ -187,6 +202,23 @@ describe('plugins in the host', () => {
         await page.waitForSelector('.fixture-call', {timeout: 5000});
         await page.waitForSelector('.fixture-card');
         assert.equal(await page.evaluate(() => window.notReloaded), true);
+    }));
+
+    it('re-syncs with the manifest after a reconnect', withShots('reconnect', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        const page = await open('bob');
+        await settled(page);
+        await page.waitForSelector('.fixture-call');
+        // Drop mmtoolkit's socket, change the team's plugins while it is down:
+        // the event is lost, the re-sync on reconnect must catch up.
+        await page.evaluate(() => window.mmtoolkitHost.toolkitSocket.conn.close());
+        await disable('e2e.fixture');
+        await page.waitForSelector('.fixture-call', {state: 'detached', timeout: 15000});
+        await page.evaluate(() => window.mmtoolkitHost.toolkitSocket.conn?.close());
+        await enable('e2e.fixture');
+        await page.waitForSelector('.fixture-call', {timeout: 15000});
     }));
 
     it('swaps in a new version when it is pushed', withShots('update', shots, async (t) => {
