@@ -612,14 +612,18 @@ func TestGeneratedPlugins(t *testing.T) {
 // TestWriteTypicalPlugin writes the typical benchmark plugin, pruned
 // node_modules included, to $MMTOOLKIT_WRITE_TYPICAL: the input of
 // bench/compile/compare.sh, so webpack compiles the very same files.
+// Without the variable it checks that a written plugin reads back as the
+// same package (the npm part left out, so it needs no install).
 func TestWriteTypicalPlugin(t *testing.T) {
 	dir := os.Getenv("MMTOOLKIT_WRITE_TYPICAL")
-	if dir == "" {
-		t.Skip("set MMTOOLKIT_WRITE_TYPICAL=dir to write the typical plugin (bench/compile/compare.sh does)")
-	}
-	pkg, err := loadTypical()
-	if err != nil {
-		t.Fatal(err)
+	var pkg *pluginpkg.Package
+	if dir != "" {
+		var err error
+		if pkg, err = loadTypical(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		dir, pkg = t.TempDir(), generatedPackage(typicalPlugin())
 	}
 	for name, data := range pkg.Files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -630,15 +634,28 @@ func TestWriteTypicalPlugin(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	back, err := readDirPackage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Files) != len(pkg.Files) {
+		t.Fatalf("wrote %d files, read back %d", len(pkg.Files), len(back.Files))
+	}
+	for name, data := range pkg.Files {
+		if string(back.Files[name]) != string(data) {
+			t.Fatalf("%s differs after writing and reading back", name)
+		}
+	}
 }
 
-// TestCompileDir builds the plugin directory $MMTOOLKIT_COMPILE_DIR for the
-// web and writes mmtoolkit.js and its map to $MMTOOLKIT_COMPILE_OUT: the mmtoolkit side of
-// bench/compile/compare.sh, run as a fresh process each time (cold).
+// TestCompileDir builds the plugin directory $MMTOOLKIT_COMPILE_DIR (a
+// fixture without it) for the web and writes mmtoolkit.js and its map to
+// $MMTOOLKIT_COMPILE_OUT: the mmtoolkit side of bench/compile/compare.sh,
+// run as a fresh process each time (cold).
 func TestCompileDir(t *testing.T) {
 	dir := os.Getenv("MMTOOLKIT_COMPILE_DIR")
 	if dir == "" {
-		t.Skip("set MMTOOLKIT_COMPILE_DIR=dir to compile a plugin directory (bench/compile/compare.sh does)")
+		dir = filepath.Join("testdata", "plugins", "deps") // a plugin on disk, as compare.sh gives
 	}
 	start := time.Now()
 	pkg, err := readDirPackage(dir)
