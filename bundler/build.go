@@ -57,9 +57,10 @@ const workDir = "/plugin"
 //
 // In both, require() and import() of a computed path shaped like
 // `./dir/${name}.ext` or './dir/' + name + '.ext' cover the package files
-// the pattern matches, as webpack's context modules do (context.go); other
-// computed paths are compile errors, since resolving them would mean
-// listing directories.
+// the pattern matches, as webpack's context modules do (context.go). Other
+// computed paths that start with ./ or ../ are compile errors, since
+// resolving them would mean listing directories; computed paths that do
+// not are left alone and throw when called, as in any esbuild bundle.
 //
 // Both bundles are minified, end with a sourceMappingURL comment naming
 // "<sha256 of SourceMap>.map", and keep legal comments (licences of bundled
