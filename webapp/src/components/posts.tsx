@@ -18,8 +18,12 @@ function displayName(u?: {username: string; first_name?: string; last_name?: str
     return u.username;
 }
 
+// One formatter for every post: toLocaleTimeString builds a new one per
+// call, which costs more than rendering the post.
+const timeFormat = new Intl.DateTimeFormat(undefined, {hour: '2-digit', minute: '2-digit'});
+
 function time(ms: number): string {
-    return new Date(ms).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
+    return timeFormat.format(ms);
 }
 
 export function PostBody({post, isRHS = false}: {post: Post; isRHS?: boolean}) {
