@@ -37,6 +37,40 @@ var sizeCodes = map[string]bool{
 	pluginpkg.CodeManifestTooLarge: true,
 }
 
+// sentinels maps the domain packages' sentinel errors to what a client
+// sees. The message of each says what the user can do next.
+var sentinels = []struct {
+	err     error
+	status  int
+	code    string
+	message string
+}{
+	{registry.ErrVersionConflict, http.StatusConflict, "version_conflict",
+		"this version was already pushed with different content; versions are immutable: bump \"version\" in plugin.json and push again"},
+	{registry.ErrNotOwner, http.StatusForbidden, "not_owner",
+		"this plugin id belongs to another developer (its first pusher); only they or a system admin may push it: choose another id"},
+	{registry.ErrKVNotFound, http.StatusNotFound, "kv_not_found",
+		"no value under this key: write it first with PUT"},
+	{registry.ErrKVConflict, http.StatusPreconditionFailed, "kv_conflict",
+		"the value changed since you read it (If-Match) or already exists (If-None-Match: *): read it again and retry"},
+	{registry.ErrKVTooManyKeys, http.StatusConflict, "kv_too_many_keys",
+		"this scope already holds the most keys a plugin may keep: delete keys you no longer need"},
+	{registry.ErrPluginNotFound, http.StatusNotFound, "plugin_not_found",
+		"no plugin has this id: check the id, or push the plugin first"},
+	{registry.ErrVersionNotFound, http.StatusNotFound, "version_not_found",
+		"the plugin has no such version: GET /api/v1/plugins/{id} lists its versions"},
+	{apiv4proxy.ErrTeamNotFound, http.StatusNotFound, "team_not_found",
+		"no team has this id or name: use the team's id or its URL name (GET /api/v4/users/me/teams lists yours)"},
+	{apiv4proxy.ErrChannelNotFound, http.StatusNotFound, "channel_not_found",
+		"no channel has this id, or you are not in it: check the channel id"},
+	{apiv4proxy.ErrUpstreamTimeout, http.StatusGatewayTimeout, "upstream_timeout",
+		"the Mattermost server did not answer in time: retry; if it persists, check the Mattermost server"},
+	{apiv4proxy.ErrUpstreamUnavailable, http.StatusBadGateway, "upstream_unavailable",
+		"the Mattermost server cannot be reached or failed: retry; if it persists, check the Mattermost server"},
+	{apiv4proxy.ErrInvalidToken, http.StatusUnauthorized, "invalid_token",
+		"the Mattermost token is invalid or expired: log in again (POST /api/v4/users/login)"},
+}
+
 // toError is the one place that maps errors to statuses and codes. The
 // message of each says what the user can do next.
 func toError(err error) *Error {
@@ -72,41 +106,11 @@ func toError(err error) *Error {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "compile_error",
 			Message: fmt.Sprintf("the %s entry does not compile: fix the %d problem(s) listed in diagnostics and push again", cerr.Target, len(diags)),
 			Details: map[string]any{"target": cerr.Target.String(), "diagnostics": diags}}
-	case errors.Is(err, registry.ErrVersionConflict):
-		return &Error{Status: http.StatusConflict, Code: "version_conflict",
-			Message: "this version was already pushed with different content; versions are immutable: bump \"version\" in plugin.json and push again"}
-	case errors.Is(err, registry.ErrNotOwner):
-		return &Error{Status: http.StatusForbidden, Code: "not_owner",
-			Message: "this plugin id belongs to another developer (its first pusher); only they or a system admin may push it: choose another id"}
-	case errors.Is(err, registry.ErrKVNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "kv_not_found", Message: "no value under this key: write it first with PUT"}
-	case errors.Is(err, registry.ErrKVConflict):
-		return &Error{Status: http.StatusPreconditionFailed, Code: "kv_conflict",
-			Message: "the value changed since you read it (If-Match) or already exists (If-None-Match: *): read it again and retry"}
-	case errors.Is(err, registry.ErrKVTooManyKeys):
-		return &Error{Status: http.StatusConflict, Code: "kv_too_many_keys",
-			Message: "this scope already holds the most keys a plugin may keep: delete keys you no longer need"}
-	case errors.Is(err, registry.ErrPluginNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "plugin_not_found",
-			Message: "no plugin has this id: check the id, or push the plugin first"}
-	case errors.Is(err, registry.ErrVersionNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "version_not_found",
-			Message: "the plugin has no such version: GET /api/v1/plugins/{id} lists its versions"}
-	case errors.Is(err, apiv4proxy.ErrTeamNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "team_not_found",
-			Message: "no team has this id or name: use the team's id or its URL name (GET /api/v4/users/me/teams lists yours)"}
-	case errors.Is(err, apiv4proxy.ErrChannelNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "channel_not_found",
-			Message: "no channel has this id, or you are not in it: check the channel id"}
-	case errors.Is(err, apiv4proxy.ErrUpstreamTimeout):
-		return &Error{Status: http.StatusGatewayTimeout, Code: "upstream_timeout",
-			Message: "the Mattermost server did not answer in time: retry; if it persists, check the Mattermost server"}
-	case errors.Is(err, apiv4proxy.ErrUpstreamUnavailable):
-		return &Error{Status: http.StatusBadGateway, Code: "upstream_unavailable",
-			Message: "the Mattermost server cannot be reached or failed: retry; if it persists, check the Mattermost server"}
-	case errors.Is(err, apiv4proxy.ErrInvalidToken):
-		return &Error{Status: http.StatusUnauthorized, Code: "invalid_token",
-			Message: "the Mattermost token is invalid or expired: log in again (POST /api/v4/users/login)"}
+	}
+	for _, m := range sentinels {
+		if errors.Is(err, m.err) {
+			return &Error{Status: m.status, Code: m.code, Message: m.message}
+		}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal_error",
 		Message: "the server failed; the error is logged: retry, and report it if it persists"}

@@ -7,7 +7,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -15,12 +14,10 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"regexp"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/mmtoolkit/mmtoolkit/bench/internal/benchserver"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -62,33 +59,16 @@ func run(bin, dir string, n int, name string) error {
 		archives[i] = buf.Bytes()
 	}
 
-	data, err := os.MkdirTemp("", "mmtoolkit-pushbench")
+	srv, err := benchserver.Start(bin)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(data)
-	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	out, _ := srv.StdoutPipe()
-	srv.Stderr = io.Discard
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { srv.Process.Kill(); srv.Wait() }()
-	url := ""
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if m := regexp.MustCompile(`serving on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			url = m[1]
-			break
-		}
-	}
-	go io.Copy(io.Discard, out)
-	resp, err := http.Post(url+"/api/v4/users/login", "application/json", strings.NewReader(`{"login_id":"dev","password":"mmtoolkit"}`))
+	defer srv.Stop()
+	url := srv.URL
+	token, err := srv.Login("dev")
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
-	token := resp.Header.Get("Token")
 
 	var total, build, esb []float64
 	for i, a := range archives {
@@ -101,8 +81,9 @@ func run(bin, dir string, n int, name string) error {
 			return err
 		}
 		var res struct {
-			BuildMS, EsbuildMS float64 `json:"build_ms"`
-			Bundles            map[string]struct{ URL string }
+			BuildMS   float64 `json:"build_ms"`
+			EsbuildMS float64 `json:"esbuild_ms"`
+			Bundles   map[string]struct{ URL string }
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -110,8 +91,6 @@ func run(bin, dir string, n int, name string) error {
 			return fmt.Errorf("push %d: %d %s", i, resp.StatusCode, body)
 		}
 		json.Unmarshal(body, &res)
-		var raw map[string]float64
-		json.Unmarshal(body, &raw)
 		// Servable: the bundle answers.
 		b, err := http.Get(url + res.Bundles["web"].URL)
 		if err != nil || b.StatusCode != 200 {
@@ -120,8 +99,8 @@ func run(bin, dir string, n int, name string) error {
 		io.Copy(io.Discard, b.Body)
 		b.Body.Close()
 		total = append(total, float64(time.Since(t0).Microseconds())/1000)
-		build = append(build, raw["build_ms"])
-		esb = append(esb, raw["esbuild_ms"])
+		build = append(build, res.BuildMS)
+		esb = append(esb, res.EsbuildMS)
 	}
 	fmt.Printf("push: plugin=%s archive=%dKB n=%d push_to_servable_median=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms\n",
 		name, len(archives[0])>>10, n, median(total), pct(total, 0.9), median(build), median(esb))

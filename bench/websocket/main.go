@@ -8,16 +8,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +23,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/mmtoolkit/mmtoolkit/bench/internal/benchserver"
 )
 
 func main() {
@@ -42,30 +41,12 @@ func main() {
 }
 
 func run(bin string, n int, other float64, rounds int, plugin string) error {
-	data, err := os.MkdirTemp("", "mmtoolkit-wsbench")
+	srv, err := benchserver.Start(bin)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(data)
-	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
-	out, _ := srv.StdoutPipe()
-	srv.Stderr = io.Discard
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { srv.Process.Kill(); srv.Wait() }()
-	url := ""
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if m := regexp.MustCompile(`serving on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			url = m[1]
-			break
-		}
-	}
-	go io.Copy(io.Discard, out)
-	if url == "" {
-		return fmt.Errorf("server did not start")
-	}
+	defer srv.Stop()
+	url := srv.URL
 
 	cli := func(user string, args ...string) error {
 		c := exec.Command(bin, args...)
@@ -83,15 +64,12 @@ func run(bin string, n int, other float64, rounds int, plugin string) error {
 	}
 	tokens := map[string]string{}
 	for _, u := range []string{"alice", "bob", "carol"} {
-		resp, err := http.Post(url+"/api/v4/users/login", "application/json", strings.NewReader(`{"login_id":"`+u+`","password":"mmtoolkit"}`))
-		if err != nil {
+		if tokens[u], err = srv.Login(u); err != nil {
 			return err
 		}
-		resp.Body.Close()
-		tokens[u] = resp.Header.Get("Token")
 	}
 
-	rss0 := rss(srv.Process.Pid)
+	rss0 := rss(srv.Pid)
 	wsURL := "ws" + strings.TrimPrefix(url, "http") + "/api/v1/websocket"
 	nOther := int(float64(n) * other)
 	type conn struct {
@@ -112,7 +90,7 @@ func run(bin string, n int, other float64, rounds int, plugin string) error {
 		conns = append(conns, conn{c, i < nOther})
 	}
 	time.Sleep(500 * time.Millisecond)
-	rss1 := rss(srv.Process.Pid)
+	rss1 := rss(srv.Pid)
 
 	// Every client reads in its own goroutine and reports arrivals.
 	type arrival struct {
