@@ -172,7 +172,10 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         config, store, slots, modules, loader, report, mmSocket, toolkitSocket,
 
         async start() {
-            mm.loadConfig(store.dispatch, config.siteURL);
+            // What plugins read first (SiteURL) is known now; the full client
+            // config follows once the first screen's requests are answered
+            // (a browser opens only six connections to the server at once).
+            mm.receivedConfig(store.dispatch, {SiteURL: config.siteURL, PluginsEnabled: 'true'});
             const route = parseRoute(win.location.pathname);
             if ('team' in route && route.team) {
                 prefetched = {team: route.team, manifest: fetchManifest(route.team)};
@@ -198,6 +201,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             }
             await teams;
             connectSockets();
+            mm.loadConfig(store.dispatch, config.siteURL);
         },
 
         async switchTeam(teamName: string) {
@@ -254,6 +258,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             mm.receivedMe(store.dispatch, me);
             await mm.loadTeams(store.dispatch);
             connectSockets();
+            mm.loadConfig(store.dispatch, config.siteURL);
         },
 
         async logout() {
