@@ -3,6 +3,7 @@ module github.com/mmtoolkit/mmtoolkit
 go 1.26.8
 
 require (
+	github.com/Masterminds/semver/v3 v3.5.0
 	github.com/a-h/templ v0.3.977
 	github.com/andybalholm/brotli v1.2.8
 	github.com/evanw/esbuild v0.28.2

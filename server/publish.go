@@ -129,6 +129,7 @@ func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registr
 		for _, f := range files {
 			s.compressor.enqueue(sum(f.data), f.data, f.contentType)
 		}
+		s.mobile.versionStored(res.Version)
 	}
 	return res, nil
 }

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -55,6 +56,12 @@ type Config struct {
 	// Upstream serves /api/v4/* (the sandbox's handler, or a proxy to a
 	// real Mattermost). Nil answers 404 there.
 	Upstream http.Handler
+	// MobileKey signs mobile manifests (mobile.LoadOrCreateKey); nil signs
+	// with a key made at start-up, which no app can have pinned.
+	MobileKey ed25519.PrivateKey
+	// Hermesc is the hermesc binary that compiles mobile bundles to Hermes
+	// bytecode in the background (bundler.FindHermesc); "" serves JS only.
+	Hermesc string
 }
 
 // Server holds the handlers' dependencies.
@@ -64,6 +71,7 @@ type Server struct {
 	identity   Identity
 	hub        *hub
 	compressor *compressor
+	mobile     *mobileService
 
 	eventLimiter *rateLimiter
 	crashLimiter *rateLimiter
@@ -109,6 +117,12 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	s.hub = newHub()
 	s.compressor = newCompressor(s)
 	s.compressMissing()
+	mob, err := newMobile(s)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.mobile = mob
 	return s, nil
 }
 
@@ -117,11 +131,12 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 func (s *Server) Close() {
 	s.hub.close()
 	s.compressor.close()
+	s.mobile.close()
 }
 
 // Idle reports whether background work (precompressing new bundles) is
 // done: tests and benchmarks wait for it.
-func (s *Server) Idle() bool { return s.compressor.idle() }
+func (s *Server) Idle() bool { return s.compressor.idle() && s.mobile.idle() }
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
@@ -136,6 +151,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/api/v1/websocket", s.serveWebsocket)
 	r.HandleFunc("/plugins/{id}", s.servePluginRoute)
 	r.HandleFunc("/plugins/{id}/*", s.servePluginRoute)
+	s.mountMobile(r)
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(authenticate(s.identity))

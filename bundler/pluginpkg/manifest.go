@@ -186,6 +186,9 @@ func (m *Manifest) Validate(known SlotCatalogue) error {
 		if err := checkEntry("mobile.entry", &mo.Entry); err != nil {
 			return err
 		}
+		if err := checkRuntime(mo.Runtime); err != nil {
+			return err
+		}
 	}
 	if err := checkSlots(m.Slots, known); err != nil {
 		return err

@@ -30,6 +30,7 @@ Commands:
   teams     list your teams
   enable    enable a plugin for a team (optionally pinning a version)
   disable   disable a plugin for a team
+  keygen    write a key pair for signing mobile manifests
 
 Run "mmtoolkit <command> --help" for a command's flags.
 
@@ -44,7 +45,8 @@ In front of a real Mattermost: mmtoolkit serve --upstream https://mm.example.com
 (identity, teams and roles then come from that server; log in with your account).
 
 Environment: MMTOOLKIT_SERVER, MMTOOLKIT_TOKEN, MMTOOLKIT_USER, MMTOOLKIT_PASSWORD,
-MMTOOLKIT_ADDR, MMTOOLKIT_DATA, MMTOOLKIT_UPSTREAM provide flag defaults.
+MMTOOLKIT_ADDR, MMTOOLKIT_DATA, MMTOOLKIT_UPSTREAM, MMTOOLKIT_KEY, MMTOOLKIT_HERMESC
+provide flag defaults.
 `
 
 // errUsage makes main print the command's usage and exit 2.
@@ -72,6 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"push":    cmdPush,
 		"pack":    cmdPack,
 		"teams":   cmdTeams,
+		"keygen":  cmdKeygen,
 		"enable":  func(a []string, o, e io.Writer) error { return cmdToggle(a, o, e, true) },
 		"disable": func(a []string, o, e io.Writer) error { return cmdToggle(a, o, e, false) },
 	}

@@ -16,6 +16,8 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
+	"github.com/mmtoolkit/mmtoolkit/bundler"
+	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
@@ -29,6 +31,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", env("MMTOOLKIT_DATA", "data"), "data directory, created if missing (env MMTOOLKIT_DATA)")
 	upstreamURL := fs.String("upstream", env("MMTOOLKIT_UPSTREAM", ""),
 		"base URL of a real Mattermost to front, e.g. https://mm.example.com (env MMTOOLKIT_UPSTREAM);\nwithout it the sandbox Mattermost runs in-process")
+	keyPath := fs.String("key", env("MMTOOLKIT_KEY", ""),
+		"ed25519 key that signs mobile manifests (mmtoolkit keygen; env MMTOOLKIT_KEY);\ndefault <data>/"+mobile.DefaultKeyFile+", created if missing")
+	hermescPath := fs.String("hermesc", env("MMTOOLKIT_HERMESC", ""),
+		"hermesc that compiles mobile bundles to Hermes bytecode (env MMTOOLKIT_HERMESC);\ndefault: the project's pinned install ("+bundler.HermescRelPath+") or hermesc on PATH; \"off\" serves JS only")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,7 +75,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		defer sb.Close()
 		id, upstream, demo = sb, sb.Handler(), sb.Users()
 	}
-	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream})
+	mcfg, err := mobileConfig(*data, *keyPath, *hermescPath, stdout)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream, MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,410 @@
+package server
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler"
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/mobile"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/slots"
+)
+
+// mobileCacheEntries bounds the signed manifests kept: the key includes the
+// runtime version an app sends, which a client chooses freely.
+const mobileCacheEntries = 4096
+
+// bytecodeTimeout bounds one hermesc run.
+const bytecodeTimeout = 2 * time.Minute
+
+// mobileService is the server's React Native side: the key that signs
+// mobile manifests, the cache of signed manifests, and the background
+// compiler of Hermes bytecode.
+type mobileService struct {
+	s      *Server
+	log    *slog.Logger
+	key    ed25519.PrivateKey
+	pub    string // base64, what apps pin
+	keyID  string
+	hermes *bundler.Hermes    // nil: no bytecode
+	store  registry.Bytecodes // nil: the store keeps no bytecode
+	queue  chan bytecodeJob   // nil when hermes or store is nil
+	busy   atomic.Int64
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	pending map[string]bool // JS blob SHA-256 queued or compiling
+	cache   map[mobileManifestKey]*signedManifest
+}
+
+type bytecodeJob struct {
+	source string // SHA-256 of the JS blob
+	js     []byte // nil: read it from the store
+	plugin string // id@version, for logs
+}
+
+type mobileManifestKey struct {
+	teamID   string
+	platform slots.Platform
+	runtime  string
+	bytecode uint32
+}
+
+// signedManifest is a serialised, signed mobile manifest, valid while the
+// server's generation equals gen: signing happens once per change, not per
+// request.
+type signedManifest struct {
+	gen       uint64
+	body      []byte
+	etag      []string
+	signature []string
+}
+
+// newMobile sets up signing and, when hermesc is configured, the bytecode
+// compiler, and queues every stored mobile bundle that has no bytecode for
+// hermesc's version yet (pushes from before hermesc was installed or
+// upgraded, and compiles a restart interrupted).
+func newMobile(s *Server) (*mobileService, error) {
+	m := &mobileService{s: s, log: s.log, pending: map[string]bool{}, cache: map[mobileManifestKey]*signedManifest{}}
+	m.key = s.cfg.MobileKey
+	if m.key == nil {
+		// Tests and embedders without a key file: sign with a key that
+		// lives as long as the process. `mmtoolkit serve` always passes one.
+		k, err := mobile.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		m.key = k
+		s.log.Warn("mobile manifests are signed with a temporary key; apps that pinned another key will refuse them (serve --key)")
+	}
+	pub := m.key.Public().(ed25519.PublicKey)
+	m.pub, m.keyID = mobile.PublicKeyString(pub), mobile.KeyID(pub)
+
+	if s.cfg.Hermesc == "" {
+		return m, nil
+	}
+	bcs, ok := s.store.(registry.Bytecodes)
+	if !ok {
+		s.log.Warn("the store keeps no bytecode; mobile bundles are served as JS only")
+		return m, nil
+	}
+	h, err := bundler.NewHermes(context.Background(), s.cfg.Hermesc)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	m.hermes, m.store = h, bcs
+	m.queue = make(chan bytecodeJob, 4096)
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(1)
+	go m.run(ctx)
+	if err := m.compileMissing(context.Background()); err != nil {
+		m.close()
+		return nil, err
+	}
+	s.log.Info("Hermes bytecode enabled", "hermesc", h.Path, "bytecode_version", h.Version, "release", h.Release)
+	return m, nil
+}
+
+// close stops the compiler; a compile it interrupts is redone at the next
+// start.
+func (m *mobileService) close() {
+	if m == nil || m.cancel == nil {
+		return
+	}
+	m.cancel()
+	m.wg.Wait()
+}
+
+// idle reports whether no bytecode is being compiled or waiting.
+func (m *mobileService) idle() bool { return m == nil || m.busy.Load() == 0 }
+
+// compileMissing indexes stored bytecode (so /bundles/<sha>.hbc serves it)
+// and queues mobile bundles without bytecode for this hermesc's version.
+func (m *mobileService) compileMissing(ctx context.Context) error {
+	all, err := m.store.AllBytecode(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, bc := range all {
+		if bc.BytecodeVersion == m.hermes.Version {
+			have[bc.Source] = true // compiled or rejected: either way, done
+		}
+		if bc.Error == "" {
+			m.indexBytecode(bc)
+		}
+	}
+	plugins, err := m.s.store.Plugins(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range plugins {
+		for _, ver := range p.Versions {
+			v, err := m.s.store.Version(ctx, p.ID, ver)
+			if err != nil {
+				return err
+			}
+			if a, ok := v.Artifacts[registry.MobileJS]; ok && !have[a.SHA256] {
+				have[a.SHA256] = true
+				m.enqueue(bytecodeJob{source: a.SHA256, plugin: p.ID + "@" + ver})
+			}
+		}
+	}
+	return nil
+}
+
+// versionStored queues a newly committed version's mobile bundle. It never
+// blocks the push.
+func (m *mobileService) versionStored(v *registry.Version) {
+	if m == nil || m.queue == nil {
+		return
+	}
+	if a, ok := v.Artifacts[registry.MobileJS]; ok {
+		m.enqueue(bytecodeJob{source: a.SHA256, plugin: v.PluginID + "@" + v.Version})
+	}
+}
+
+func (m *mobileService) enqueue(j bytecodeJob) {
+	m.mu.Lock()
+	if m.pending[j.source] {
+		m.mu.Unlock()
+		return
+	}
+	m.pending[j.source] = true
+	m.mu.Unlock()
+	m.busy.Add(1)
+	select {
+	case m.queue <- j:
+	default:
+		m.finish(j.source)
+		m.log.Warn("bytecode queue full; the bundle is compiled at the next start", "plugin", j.plugin)
+	}
+}
+
+func (m *mobileService) finish(source string) {
+	m.mu.Lock()
+	delete(m.pending, source)
+	m.mu.Unlock()
+	m.busy.Add(-1)
+}
+
+func (m *mobileService) run(ctx context.Context) {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-m.queue:
+			if err := m.compile(ctx, j); err != nil && ctx.Err() == nil {
+				m.log.Error("compile Hermes bytecode", "plugin", j.plugin, "source", j.source, "err", err)
+			}
+			m.finish(j.source)
+		}
+	}
+}
+
+// compile runs hermesc on one JS blob and stores the result in its own
+// transaction. Source hermesc rejects is recorded (so it is not retried at
+// every start) and logged; the JS bundle keeps being served.
+func (m *mobileService) compile(ctx context.Context, j bytecodeJob) error {
+	js := j.js
+	if js == nil {
+		var err error
+		if js, err = m.s.store.Blob(ctx, j.source); err != nil {
+			return err
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, bytecodeTimeout)
+	defer cancel()
+	t0 := time.Now()
+	out, err := m.hermes.Compile(cctx, js)
+	took := time.Since(t0)
+	rec := registry.Bytecode{Source: j.source, BytecodeVersion: m.hermes.Version, Compiler: "hermes " + m.hermes.Release,
+		CompileMS: ms(took)}
+	var ce *bundler.CompileError
+	switch {
+	case errors.As(err, &ce):
+		rec.Error = ce.Error()
+		m.log.Warn("hermesc rejected a mobile bundle; apps get the JS bundle", "plugin", j.plugin, "err", ce.Error())
+		return m.store.PutBytecode(ctx, rec, nil)
+	case err != nil:
+		return err
+	}
+	sha := sum(out.HBC)
+	rec.Artifact = registry.Artifact{SHA256: sha, Size: int64(len(out.HBC)), ContentType: bundler.BytecodeContentType}
+	if err := m.store.PutBytecode(ctx, rec, out.HBC); err != nil {
+		return err
+	}
+	m.indexBytecode(rec)
+	m.s.metrics.compile("hermes", took)
+	m.s.changed()
+	m.s.compressor.enqueue(sha, out.HBC, bundler.BytecodeContentType)
+	return nil
+}
+
+// indexBytecode makes /bundles/<sha>.hbc serve a stored bytecode blob.
+func (m *mobileService) indexBytecode(bc registry.Bytecode) {
+	m.s.addArtifacts(&registry.Version{Artifacts: map[string]registry.Artifact{registry.MobileHermes: bc.Artifact}})
+}
+
+// mountMobile adds the mobile routes: the public key (anyone) and the
+// signed manifest (team members).
+func (s *Server) mountMobile(r chi.Router) {
+	r.Get("/api/v1/mobile/public-key", s.serveMobilePublicKey)
+	r.With(authenticate(s.identity)).Get("/api/v1/mobile/manifest", s.serveMobileManifest)
+}
+
+// serveMobilePublicKey is GET /api/v1/mobile/public-key: the key apps pin.
+func (s *Server) serveMobilePublicKey(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-cache")
+	writeJSON(w, http.StatusOK, map[string]string{
+		"algorithm":  "ed25519",
+		"public_key": s.mobile.pub,
+		"key_id":     s.mobile.keyID,
+	})
+}
+
+// serveMobileManifest is GET /api/v1/mobile/manifest?team=&platform=&runtime=&bytecode=.
+func (s *Server) serveMobileManifest(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	key, runtime, err := parseMobileQuery(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.identity.Team(r.Context(), caller(r), q.Get("team"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !caller(r).CanReadTeam(t.ID) {
+		s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
+			"you are not a member of team %s: ask a team admin to add you", t.Name))
+		return
+	}
+	key.teamID = t.ID
+	m, err := s.mobile.manifest(r.Context(), key, runtime)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h["Etag"] = m.etag
+	h["Cache-Control"] = privateNoCache
+	h[mobile.SignatureHeader] = m.signature
+	h[mobile.KeyIDHeader] = []string{s.mobile.keyID}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, m.etag[0]) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = jsonType
+	w.Write(m.body)
+}
+
+// maxBytecodeVersion bounds the bytecode parameter (Hermes is at 99).
+const maxBytecodeVersion = 100000
+
+// parseMobileQuery checks the query of a mobile manifest request. The team
+// is resolved by the caller.
+func parseMobileQuery(q map[string][]string) (mobileManifestKey, *pluginpkg.RuntimeVersion, error) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	var k mobileManifestKey
+	if get("team") == "" {
+		return k, nil, errorf(http.StatusBadRequest, "team_required",
+			"say which team: GET /api/v1/mobile/manifest?team=<team id or name>&platform=ios&runtime=<host runtime version>")
+	}
+	k.platform = slots.Platform(get("platform"))
+	if !slots.IsMobile(k.platform) {
+		return k, nil, errorf(http.StatusBadRequest, "unknown_platform",
+			"platform %q has no mobile manifest: use platform=ios or platform=android (browsers use /api/v1/manifest)", k.platform)
+	}
+	raw := get("runtime")
+	rt, err := pluginpkg.ParseRuntimeVersion(raw)
+	if err != nil {
+		return k, nil, errorf(http.StatusBadRequest, "bad_runtime",
+			"runtime %q is not a semantic version: send the app's host runtime version, e.g. runtime=1.0.0 (see docs/mobile.md)", raw)
+	}
+	k.runtime = rt.String()
+	if b := get("bytecode"); b != "" {
+		n, err := strconv.ParseUint(b, 10, 32)
+		if err != nil || n > maxBytecodeVersion || strings.TrimLeft(b, "0123456789") != "" {
+			return k, nil, errorf(http.StatusBadRequest, "bad_bytecode",
+				"bytecode %q is not a Hermes bytecode version: send HermesInternal.getRuntimeProperties()['Bytecode Version'] (a number such as 98), or leave it out for JS bundles", b)
+		}
+		k.bytecode = uint32(n)
+	}
+	return k, rt, nil
+}
+
+// manifest returns the signed manifest for k, building and signing it only
+// when the registry changed since the cached one was made.
+func (m *mobileService) manifest(ctx context.Context, k mobileManifestKey, rt *pluginpkg.RuntimeVersion) (*signedManifest, error) {
+	gen := m.s.generation.Load()
+	m.mu.Lock()
+	c, ok := m.cache[k]
+	m.mu.Unlock()
+	if ok && c.gen == gen {
+		return c, nil
+	}
+	src, ok := m.s.store.(slots.MobileSource)
+	if !ok {
+		src = noBytecode{m.s.store}
+	}
+	mm, err := slots.BuildMobile(ctx, src, slots.MobileQuery{TeamID: k.teamID, Platform: k.platform, Runtime: rt, Bytecode: k.bytecode})
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(mm)
+	if err != nil {
+		return nil, err
+	}
+	body = append(body, '\n')
+	h := sha256.Sum256(body)
+	c = &signedManifest{
+		gen:       gen,
+		body:      body,
+		etag:      []string{`"` + hex.EncodeToString(h[:16]) + `"`},
+		signature: []string{mobile.Sign(m.key, body)},
+	}
+	m.mu.Lock()
+	if len(m.cache) >= mobileCacheEntries {
+		for key, e := range m.cache {
+			if e.gen != gen {
+				delete(m.cache, key)
+			}
+		}
+		if len(m.cache) >= mobileCacheEntries {
+			clear(m.cache)
+		}
+	}
+	m.cache[k] = c
+	m.mu.Unlock()
+	return c, nil
+}
+
+// noBytecode adapts a store that keeps no bytecode.
+type noBytecode struct{ slots.Source }
+
+func (noBytecode) Bytecode(context.Context, string) ([]registry.Bytecode, error) { return nil, nil }
