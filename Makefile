@@ -7,8 +7,10 @@ ADDR    ?= 127.0.0.1:8065
 DATA    ?= data
 # Go test flags; CI=true makes missing tools failures instead of skips.
 GOTEST_FLAGS ?= -count=1 -timeout 15m
+# The pinned hermesc (make mobile) that compiles mobile bundles to bytecode.
+HERMESC := mobile/tools/node_modules/hermes-compiler/hermesc/linux64-bin/hermesc
 
-.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium
+.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile
 
 ## run: build and start the server with the sandbox (prints the URL and demo logins)
 run: build
@@ -18,7 +20,7 @@ run: build
 test: deps vet unit race webapp-test browser
 	@echo "make test: all passed"
 
-build: deps webapp
+build: deps webapp $(HERMESC)
 	$(GO) build -o $(BIN) ./cmd/mmtoolkit
 
 ## webapp: the Redux webapp host (webapp/): npm ci when package-lock.json
@@ -50,6 +52,21 @@ chromium:
 	} || true
 	@command -v chromium >/dev/null 2>&1 || { echo "chromium is missing and could not be installed"; [ "$$CI" != true ]; }
 
+## mobile: the React Native host library's npm dependencies (mobile/) and the
+## pinned hermesc (mobile/tools/) that compiles mobile bundles to Hermes
+## bytecode; serve finds it there. Missing under CI=true fails the Go tests.
+mobile: $(HERMESC) mobile/node_modules/.mmtoolkit-ci
+
+$(HERMESC): mobile/tools/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
+	cd mobile/tools && npm ci --no-audit --no-fund --loglevel=error
+	@test -x $@ && touch $@
+
+mobile/node_modules/.mmtoolkit-ci: mobile/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
+	cd mobile && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 ## deps: Go modules and the tools the tests use (node for executing bundles)
 deps:
 	$(GO) mod download
@@ -65,7 +82,7 @@ vet: webapp
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
-unit: webapp
+unit: webapp $(HERMESC)
 	$(GO) test $(GOTEST_FLAGS) ./...
 
 race:
