@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"regexp"
 	"strings"
 )
 
@@ -124,6 +125,7 @@ func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
 		MainJS:  h.man.Main.JS,
 		MainCSS: h.man.Main.CSS,
 		Config:  shellConfig{SiteURL: strings.TrimRight(site, "/"), Modules: h.man.Modules},
+		Preload: preloads(r),
 	}
 	if r.Method == http.MethodHead {
 		return
@@ -154,6 +156,31 @@ func ContentSecurityPolicy(nonce string) string {
 		"form-action 'self'",
 		"frame-ancestors 'none'",
 	}, "; ")
+}
+
+// urlName is a Mattermost team or channel URL name.
+var urlName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// preloads lists the API requests the app makes first for this URL, so the
+// browser sends them while the app's script downloads and starts (they
+// carry the session cookie; nothing is fetched for a visitor without one).
+// They must be the exact URLs the app requests (src/host.ts), or the
+// browser fetches twice.
+func preloads(r *http.Request) []string {
+	if _, err := r.Cookie("MMAUTHTOKEN"); err != nil {
+		return nil
+	}
+	out := []string{"/api/v4/users/me", "/api/v4/users/me/teams", "/api/v4/users/me/teams/members"}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) == 0 || !urlName.MatchString(parts[0]) || parts[0] == "login" || parts[0] == "plug" {
+		return out
+	}
+	team := parts[0]
+	out = append(out, "/api/v1/manifest?team="+team+"&platform=web")
+	if len(parts) == 3 && parts[1] == "channels" && urlName.MatchString(parts[2]) {
+		out = append(out, "/api/v4/teams/name/"+team+"/channels/name/"+parts[2]+"?include_deleted=false")
+	}
+	return out
 }
 
 func newNonce() (string, error) {

@@ -81,6 +81,45 @@ func TestShell(t *testing.T) {
 	}
 }
 
+func TestShellPreloadsFirstRequests(t *testing.T) {
+	h := New(Config{Assets: built()})
+	cases := []struct {
+		path   string
+		cookie bool
+		want   []string
+		not    []string
+	}{
+		{"/engineering/channels/town-square", true, []string{
+			`href="/api/v4/users/me"`, `href="/api/v1/manifest?team=engineering&amp;platform=web"`,
+			`href="/api/v4/teams/name/engineering/channels/name/town-square?include_deleted=false"`,
+		}, nil},
+		{"/engineering/channels/town-square", false, nil, []string{`rel="preload"`}},
+		{"/login", true, []string{`href="/api/v4/users/me"`}, []string{"manifest"}},
+		{"/Eng%22ineering/channels/x", true, nil, []string{"manifest", "Eng"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			req := httptest.NewRequest("GET", tc.path, nil)
+			if tc.cookie {
+				req.AddCookie(&http.Cookie{Name: "MMAUTHTOKEN", Value: "t"})
+			}
+			rec := httptest.NewRecorder()
+			h.Shell().ServeHTTP(rec, req)
+			body := rec.Body.String()
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("lacks %s", w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(body, n) {
+					t.Errorf("has %s", n)
+				}
+			}
+		})
+	}
+}
+
 func TestStatic(t *testing.T) {
 	h := New(Config{Assets: built()})
 	cases := []struct {
