@@ -62,7 +62,7 @@ function PostMenu({post}: {post: Post}) {
     const items = useSlot('post_dropdown_menu');
     const call = useSafeCall();
     const [open, setOpen] = useState(false);
-    const visible = useMemo(() => items.filter((r) => !r.extra?.parentMenuId && (!r.filter || call(r, r.filter, post.id) !== false)), [items, post.id, call]);
+    const visible = useMemo(() => items.filter((r) => !r.filter || call(r, r.filter, post.id) !== false), [items, post.id, call]);
     if (visible.length === 0) {
         return null;
     }
@@ -72,7 +72,8 @@ function PostMenu({post}: {post: Post}) {
             {open && (
                 <ul className='dropdown' role='menu'>
                     {visible.map((r) => (
-                        <li key={r.id} role='none'>
+                        // Sub-menu items (registerPostDropdownSubMenuAction) show indented under their root.
+                        <li key={r.id} role='none' className={r.extra?.parentMenuId ? 'submenu-item' : undefined}>
                             <Boundary registration={r}>
                                 <button
                                     type='button'
