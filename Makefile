@@ -10,14 +10,14 @@ GOTEST_FLAGS ?= -count=1 -timeout 15m
 # The pinned hermesc (make mobile) that compiles mobile bundles to bytecode.
 HERMESC := mobile/tools/node_modules/hermes-compiler/hermesc/linux64-bin/hermesc
 
-.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile
+.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test
 
 ## run: build and start the server with the sandbox (prints the URL and demo logins)
 run: build
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
 
 ## test: everything CI runs
-test: deps vet unit race webapp-test browser
+test: deps vet unit race webapp-test browser mobile-test
 	@echo "make test: all passed"
 
 build: deps webapp $(HERMESC)
@@ -66,6 +66,11 @@ mobile/node_modules/.mmtoolkit-ci: mobile/package-lock.json
 	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
 	cd mobile && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+## mobile-test: type check and Jest (React Native preset) of the host library
+## against a real server (the binary `build` makes)
+mobile-test: build mobile/node_modules/.mmtoolkit-ci
+	cd mobile && npx tsc --noEmit -p . && MMTOOLKIT_BIN=$(CURDIR)/$(BIN) npx jest --ci
 
 ## deps: Go modules and the tools the tests use (node for executing bundles)
 deps:
