@@ -136,13 +136,15 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h["Content-Type"] = []string{a.ContentType}
+	// A length lets net/http send the body in one piece, not chunked.
+	h["Content-Length"] = body.clen
 	if coding != "" {
 		h["Content-Encoding"] = []string{coding}
 	}
 	if r.Method == http.MethodHead {
 		return
 	}
-	w.Write(body)
+	w.Write(body.body)
 }
 
 var (
@@ -189,9 +191,12 @@ func negotiate(accept string, available map[string]string) string {
 }
 
 // etagMatch reports whether an If-None-Match header matches etag (weak
-// comparison, as RFC 9110 requires for If-None-Match).
+// comparison, as RFC 9110 requires for If-None-Match). It allocates nothing:
+// it runs on every revalidation of a manifest or bundle.
 func etagMatch(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
+	for header != "" {
+		var t string
+		t, header, _ = strings.Cut(header, ",")
 		t = strings.TrimSpace(t)
 		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
 			return true
@@ -213,6 +218,7 @@ type bundleCache struct {
 type cacheEntry struct {
 	sha  string
 	body []byte
+	clen []string // Content-Length header value, made once
 }
 
 func newBundleCache(max int64) *bundleCache {
@@ -225,26 +231,27 @@ func (c *bundleCache) size() int64 {
 	return c.bytes
 }
 
-func (c *bundleCache) get(ctx context.Context, store registry.Store, sha string) ([]byte, error) {
+func (c *bundleCache) get(ctx context.Context, store registry.Store, sha string) (*cacheEntry, error) {
 	c.mu.Lock()
 	if el, ok := c.items[sha]; ok {
 		c.ll.MoveToFront(el)
-		b := el.Value.(*cacheEntry).body
+		e := el.Value.(*cacheEntry)
 		c.mu.Unlock()
-		return b, nil
+		return e, nil
 	}
 	c.mu.Unlock()
 	body, err := store.Blob(ctx, sha)
 	if err != nil {
 		return nil, err
 	}
+	e := &cacheEntry{sha, body, []string{strconv.Itoa(len(body))}}
 	if int64(len(body)) > c.max/4 {
-		return body, nil // too big to be worth evicting others for
+		return e, nil // too big to be worth evicting others for
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.items[sha]; !ok {
-		c.items[sha] = c.ll.PushFront(&cacheEntry{sha, body})
+		c.items[sha] = c.ll.PushFront(e)
 		c.bytes += int64(len(body))
 		for c.bytes > c.max {
 			el := c.ll.Back()
@@ -254,5 +261,5 @@ func (c *bundleCache) get(ctx context.Context, store registry.Store, sha string)
 			c.bytes -= int64(len(e.body))
 		}
 	}
-	return body, nil
+	return e, nil
 }

@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -24,19 +27,19 @@ type cachedManifest struct {
 	body     []byte
 	etag     string
 	hdr      []string // etag as a header value slice, allocated once
+	clen     []string // Content-Length, likewise
 }
 
 // serveManifest is GET /api/v1/manifest?team=&platform=web: the plugins
 // enabled for the team, with a strong ETag and 304 on If-None-Match.
 func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	teamParam := q.Get("team")
+	teamParam, platformParam := queryParam(r.URL.RawQuery, "team"), queryParam(r.URL.RawQuery, "platform")
 	if teamParam == "" {
 		s.writeError(w, r, errorf(http.StatusBadRequest, "team_required",
 			"say which team: GET /api/v1/manifest?team=<team id or name>&platform=web"))
 		return
 	}
-	platform := slots.Platform(q.Get("platform"))
+	platform := slots.Platform(platformParam)
 	if platform == "" {
 		platform = slots.Web
 	}
@@ -70,6 +73,7 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h["Content-Type"] = jsonType
+	h["Content-Length"] = m.clen
 	w.Write(m.body)
 }
 
@@ -96,7 +100,27 @@ func (s *Server) manifest(ctx context.Context, k manifestKey) (*cachedManifest, 
 	body = append(body, '\n')
 	h := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(h[:16]) + `"`
-	m := &cachedManifest{gen: gen, manifest: sm, body: body, etag: etag, hdr: []string{etag}}
+	m := &cachedManifest{gen: gen, manifest: sm, body: body, etag: etag, hdr: []string{etag}, clen: []string{strconv.Itoa(len(body))}}
 	s.manifests.Store(k, m)
 	return m, nil
+}
+
+// queryParam returns the first value of key in a raw query. Unlike
+// URL.Query it builds no map: it runs on every manifest request.
+func queryParam(raw, key string) string {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != key {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			if u, err := url.QueryUnescape(v); err == nil {
+				return u
+			}
+		}
+		return v
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,42 @@ func FuzzNegotiate(f *testing.F) {
 			t.Fatalf("negotiate(%q) = %q, which the client never named", accept, got)
 		}
 		etagMatch(accept, `"x"`)
+	})
+}
+
+func TestQueryParam(t *testing.T) {
+	for _, tt := range []struct{ raw, want string }{
+		{"team=engineering&platform=web", "engineering"},
+		{"platform=web&team=sales", "sales"},
+		{"team=a%20b", "a b"},
+		{"team=&team=x", ""},
+		{"teams=x", ""},
+		{"", ""},
+	} {
+		if got := queryParam(tt.raw, "team"); got != tt.want {
+			t.Errorf("queryParam(%q) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
+
+// FuzzQueryParam: the hand-rolled parser agrees with net/url on every query
+// net/url accepts (keys written plainly, as clients send "team").
+func FuzzQueryParam(f *testing.F) {
+	for _, s := range []string{"team=engineering&platform=web", "team=a%20b", "a=1&team=%zz", "team=x+y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		vals, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		for _, kv := range strings.Split(raw, "&") {
+			if k, _, _ := strings.Cut(kv, "="); strings.ContainsAny(k, "%+") {
+				return
+			}
+		}
+		if got, want := queryParam(raw, "team"), vals.Get("team"); got != want {
+			t.Fatalf("queryParam(%q) = %q, net/url says %q", raw, got, want)
+		}
 	})
 }

@@ -153,25 +153,30 @@ func (s *Server) routes() chi.Router {
 	r.HandleFunc("/plugins/{id}/*", s.servePluginRoute)
 	s.mountMobile(r)
 
-	r.Route("/api/v1", func(r chi.Router) {
+	// A group, not a mounted sub-router: the same middleware without a
+	// second routing pass and its allocations on the hot manifest path.
+	r.Group(func(r chi.Router) {
 		r.Use(authenticate(s.identity))
-		r.Post("/plugins", s.servePush)
-		r.Get("/plugins", s.serveCatalogue)
-		r.Get("/plugins/{id}", s.servePlugin)
-		r.Get("/teams/{team}/plugins", s.serveTeamPlugins)
-		r.Put("/teams/{team}/plugins/{id}", s.serveSetTeamPlugin)
-		r.Get("/manifest", s.serveManifest)
-		r.Post("/plugins/{id}/events", s.servePublishEvent)
-		r.Post("/plugins/{id}/errors", s.serveReportCrash)
-		r.Get("/plugins/{id}/errors", s.servePluginHealth)
-		r.Get("/plugins/{id}/kv/{scope}", s.serveKVList)
-		r.Get("/plugins/{id}/kv/{scope}/*", s.serveKV)
-		r.Put("/plugins/{id}/kv/{scope}/*", s.serveKV)
-		r.Delete("/plugins/{id}/kv/{scope}/*", s.serveKV)
-		r.HandleFunc("/plugins/{id}/proxy/*", s.servePluginProxy)
-		r.NotFound(s.serveAPINotFound)
-		r.MethodNotAllowed(s.serveMethodNotAllowed)
+		r.Post("/api/v1/plugins", s.servePush)
+		r.Get("/api/v1/plugins", s.serveCatalogue)
+		r.Get("/api/v1/plugins/{id}", s.servePlugin)
+		r.Get("/api/v1/teams/{team}/plugins", s.serveTeamPlugins)
+		r.Put("/api/v1/teams/{team}/plugins/{id}", s.serveSetTeamPlugin)
+		r.Get("/api/v1/manifest", s.serveManifest)
+		r.Post("/api/v1/plugins/{id}/events", s.servePublishEvent)
+		r.Post("/api/v1/plugins/{id}/errors", s.serveReportCrash)
+		r.Get("/api/v1/plugins/{id}/errors", s.servePluginHealth)
+		r.Get("/api/v1/plugins/{id}/kv/{scope}", s.serveKVList)
+		r.Get("/api/v1/plugins/{id}/kv/{scope}/*", s.serveKV)
+		r.Put("/api/v1/plugins/{id}/kv/{scope}/*", s.serveKV)
+		r.Delete("/api/v1/plugins/{id}/kv/{scope}/*", s.serveKV)
+		r.HandleFunc("/api/v1/plugins/{id}/proxy/*", s.servePluginProxy)
 	})
+	// Unknown API paths answer JSON, not the webapp's shell (which takes
+	// GET /{team}/{pluginid}/*); other methods get chi's 405 below.
+	r.Get("/api/v1/*", s.serveAPINotFound)
+	r.NotFound(s.serveAPINotFound)
+	r.MethodNotAllowed(s.serveMethodNotAllowed)
 	if s.cfg.Upstream != nil {
 		r.Handle("/api/v4/*", detachRoute(s.cfg.Upstream))
 	}

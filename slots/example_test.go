@@ -24,8 +24,13 @@ func (fakeSource) TeamStates(ctx context.Context, team string) (map[string]regis
 	return map[string]registry.TeamState{"com.example.map": {Enabled: true}}, nil
 }
 
-func (fakeSource) Plugins(ctx context.Context) ([]*registry.Plugin, error) {
-	return []*registry.Plugin{{ID: "com.example.map", Versions: []string{"1.0.0"}, Latest: "1.0.0"}}, nil
+func (f fakeSource) Plugins(ctx context.Context) ([]*registry.Plugin, error) {
+	p, _ := f.Plugin(ctx, "com.example.map")
+	return []*registry.Plugin{p}, nil
+}
+
+func (fakeSource) Plugin(ctx context.Context, id string) (*registry.Plugin, error) {
+	return &registry.Plugin{ID: id, Versions: []string{"1.0.0"}, Latest: "1.0.0"}, nil
 }
 
 func (fakeSource) Version(ctx context.Context, id, v string) (*registry.Version, error) {

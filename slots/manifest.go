@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
@@ -48,13 +49,16 @@ type Fill struct {
 // Source is what building a manifest reads; registry.Store satisfies it.
 type Source interface {
 	TeamStates(ctx context.Context, teamID string) (map[string]registry.TeamState, error)
+	Plugin(ctx context.Context, id string) (*registry.Plugin, error)
 	Plugins(ctx context.Context) ([]*registry.Plugin, error)
 	Version(ctx context.Context, pluginID, version string) (*registry.Version, error)
 }
 
 // Build makes the web manifest of a team: every plugin the team enabled, at
 // its pinned version or else its latest, in plugin id order (stable, so the
-// same state always gives the same bytes and ETag).
+// same state always gives the same bytes and ETag). It reads only the
+// team's own states and the plugins they enable, so its cost follows the
+// team's plugins, not the size of the registry.
 func Build(ctx context.Context, src Source, teamID string, platform Platform) (*Manifest, error) {
 	if platform != Web {
 		return nil, fmt.Errorf("slots: build manifest: platform %q is not web", platform)
@@ -63,22 +67,28 @@ func Build(ctx context.Context, src Source, teamID string, platform Platform) (*
 	if err != nil {
 		return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
 	}
-	plugins, err := src.Plugins(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
-	}
-	m := &Manifest{Team: teamID, Platform: platform, Plugins: []Plugin{}}
-	for _, p := range plugins {
-		st, ok := states[p.ID]
-		if !ok || !st.Enabled {
-			continue
+	ids := make([]string, 0, len(states))
+	for id, st := range states {
+		if st.Enabled {
+			ids = append(ids, id)
 		}
-		version := st.Version
+	}
+	sort.Strings(ids)
+	m := &Manifest{Team: teamID, Platform: platform, Plugins: []Plugin{}}
+	for _, id := range ids {
+		version := states[id].Version
 		if version == "" {
+			p, err := src.Plugin(ctx, id)
+			if errors.Is(err, registry.ErrPluginNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
+			}
 			version = p.Latest
 		}
-		v, err := src.Version(ctx, p.ID, version)
-		if errors.Is(err, registry.ErrVersionNotFound) {
+		v, err := src.Version(ctx, id, version)
+		if errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound) {
 			continue
 		}
 		if err != nil {
@@ -89,7 +99,7 @@ func Build(ctx context.Context, src Source, teamID string, platform Platform) (*
 			continue // a mobile-only plugin has nothing for the web
 		}
 		mp := Plugin{
-			ID: p.ID, Name: v.Manifest.Name, Version: v.Version,
+			ID: id, Name: v.Manifest.Name, Version: v.Version,
 			Bundle:      Bundle{URL: BundleURL(a.SHA256, "js"), Integrity: Integrity(a.SHA256), Size: a.Size},
 			Slots:       []Fill{},
 			HostModules: v.HostModules,
