@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -103,23 +104,31 @@ func BuildMobile(ctx context.Context, src MobileSource, q MobileQuery) (*MobileM
 	if err != nil {
 		return nil, fail(err)
 	}
-	plugins, err := src.Plugins(ctx)
-	if err != nil {
-		return nil, fail(err)
+	// Only the team's enabled plugins are read (as Build does), not the
+	// whole catalogue.
+	ids := make([]string, 0, len(states))
+	for id, st := range states {
+		if st.Enabled {
+			ids = append(ids, id)
+		}
 	}
+	sort.Strings(ids)
 	m := &MobileManifest{Team: q.TeamID, Platform: q.Platform, Runtime: q.Runtime.String(), Bytecode: q.Bytecode,
 		Plugins: []MobilePlugin{}, Skipped: []Skipped{}}
-	for _, p := range plugins {
-		st, ok := states[p.ID]
-		if !ok || !st.Enabled {
-			continue
-		}
-		version := st.Version
+	for _, id := range ids {
+		version := states[id].Version
 		if version == "" {
+			p, err := src.Plugin(ctx, id)
+			if errors.Is(err, registry.ErrPluginNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fail(err)
+			}
 			version = p.Latest
 		}
-		v, err := src.Version(ctx, p.ID, version)
-		if errors.Is(err, registry.ErrVersionNotFound) {
+		v, err := src.Version(ctx, id, version)
+		if errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound) {
 			continue
 		}
 		if err != nil {
@@ -133,15 +142,15 @@ func BuildMobile(ctx context.Context, src MobileSource, q MobileQuery) (*MobileM
 		if err != nil {
 			// Validated at push; a stored range that no longer parses
 			// (a stricter parser) must not break the whole team.
-			m.Skipped = append(m.Skipped, Skipped{ID: p.ID, Version: v.Version, Reason: "runtime", Runtime: v.Manifest.Mobile.Runtime})
+			m.Skipped = append(m.Skipped, Skipped{ID: id, Version: v.Version, Reason: "runtime", Runtime: v.Manifest.Mobile.Runtime})
 			continue
 		}
 		if !rng.Accepts(q.Runtime) {
-			m.Skipped = append(m.Skipped, Skipped{ID: p.ID, Version: v.Version, Reason: "runtime", Runtime: rng.String()})
+			m.Skipped = append(m.Skipped, Skipped{ID: id, Version: v.Version, Reason: "runtime", Runtime: rng.String()})
 			continue
 		}
 		mp := MobilePlugin{
-			ID: p.ID, Name: v.Manifest.Name, Version: v.Version,
+			ID: id, Name: v.Manifest.Name, Version: v.Version,
 			Format: FormatJS, URL: BundleURL(js.SHA256, "js"), SHA256: js.SHA256, Size: js.Size,
 			Runtime: rng.String(),
 			Slots:   []Fill{},
