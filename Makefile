@@ -20,7 +20,7 @@ run: build
 test: deps vet unit race webapp-test browser mobile-test
 	@echo "make test: all passed"
 
-build: deps webapp $(HERMESC)
+build: deps webapp $(HERMESC) mobile/preview/dist/preview.js
 	$(GO) build -o $(BIN) ./cmd/mmtoolkit
 
 ## webapp: the Redux webapp host (webapp/): npm ci when package-lock.json
@@ -69,8 +69,14 @@ mobile/node_modules/.mmtoolkit-ci: mobile/package-lock.json
 
 ## mobile-test: type check and Jest (React Native preset) of the host library
 ## against a real server (the binary `build` makes)
-mobile-test: build mobile/node_modules/.mmtoolkit-ci
+mobile-test: build chromium mobile/node_modules/.mmtoolkit-ci
 	cd mobile && npx tsc --noEmit -p . && MMTOOLKIT_BIN=$(CURDIR)/$(BIN) npx jest --ci
+	MMTOOLKIT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 mobile/preview/e2e/
+
+## the /mobile-preview app (react-native-web), embedded by the binary
+MOBILE_PREVIEW_SRC := $(shell find mobile/src mobile/preview -name '*.ts*' 2>/dev/null) mobile/preview/build.mjs
+mobile/preview/dist/preview.js: mobile/node_modules/.mmtoolkit-ci $(MOBILE_PREVIEW_SRC)
+	cd mobile && node preview/build.mjs
 
 ## deps: Go modules and the tools the tests use (node for executing bundles)
 deps:
@@ -87,7 +93,7 @@ vet: webapp
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
-unit: webapp $(HERMESC)
+unit: webapp $(HERMESC) mobile/preview/dist/preview.js
 	$(GO) test $(GOTEST_FLAGS) ./...
 
 race:

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -269,7 +270,50 @@ func (m *mobileService) indexBytecode(bc registry.Bytecode) {
 func (s *Server) mountMobile(r chi.Router) {
 	r.Get("/api/v1/mobile/public-key", s.serveMobilePublicKey)
 	r.With(authenticate(s.identity)).Get("/api/v1/mobile/manifest", s.serveMobileManifest)
+	r.Get("/mobile-preview", s.serveMobilePreview)
+	r.Get("/mobile-preview/preview.js", s.serveMobilePreviewScript)
 }
+
+// serveMobilePreview is /mobile-preview?team=&platform=: the page that
+// renders a team's mobile slots with react-native-web (mobile/preview). It
+// authenticates like the webapp (the MMAUTHTOKEN cookie of the same
+// origin, or ?token=), through the manifest request the page makes.
+func (s *Server) serveMobilePreview(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if _, ok := mobile.PreviewScript(); !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, previewMissing)
+		return
+	}
+	io.WriteString(w, previewPage)
+}
+
+func (s *Server) serveMobilePreviewScript(w http.ResponseWriter, r *http.Request) {
+	js, ok := mobile.PreviewScript()
+	if !ok {
+		writeErrorBody(w, errorf(http.StatusNotFound, "route_not_found", "this binary was built without the mobile preview: build it with make build"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	w.Write(js)
+}
+
+const previewPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>mmtoolkit mobile preview</title>
+<style>html,body{margin:0;font-family:-apple-system,system-ui,sans-serif;background:#e8e8ec}#root{display:flex}</style>
+</head><body><div id="root"></div><script src="/mobile-preview/preview.js"></script></body></html>
+`
+
+const previewMissing = `<!doctype html><meta charset="utf-8"><title>mmtoolkit mobile preview</title>
+<p>This binary was built without the mobile preview. Build it with <code>make build</code>.</p>
+`
 
 // serveMobilePublicKey is GET /api/v1/mobile/public-key: the key apps pin.
 func (s *Server) serveMobilePublicKey(w http.ResponseWriter, r *http.Request) {

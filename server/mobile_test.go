@@ -279,3 +279,25 @@ func TestMobileBadHermesc(t *testing.T) {
 }
 
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+func TestMobilePreview(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	_, built := mobile.PreviewScript()
+	if !built && os.Getenv("CI") == "true" {
+		t.Fatal("the binary has no mobile preview under CI=true: make builds mobile/preview/dist/preview.js first")
+	}
+	page := e.do("", "GET", "/mobile-preview?team=engineering", "", nil)
+	js := e.do("", "GET", "/mobile-preview/preview.js", "", nil)
+	if !built {
+		if page.status != 503 || js.status != 404 {
+			t.Fatalf("without the preview: page %d, script %d", page.status, js.status)
+		}
+		t.Skip("mobile/preview/dist/preview.js not built (make build): page says so")
+	}
+	if page.status != 200 || !strings.HasPrefix(page.header.Get("Content-Type"), "text/html") || !strings.Contains(string(page.body), `src="/mobile-preview/preview.js"`) {
+		t.Fatalf("page %d %s", page.status, page.body)
+	}
+	if js.status != 200 || !strings.Contains(string(js.body), "react-native-web") && len(js.body) < 10000 {
+		t.Fatalf("script %d, %d bytes", js.status, len(js.body))
+	}
+}
