@@ -108,6 +108,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzReadArchive -fuzztime=$(FUZZTIME) ./bundler/pluginpkg/
 	$(GO) test -run='^$$' -fuzz=FuzzParseManifest -fuzztime=$(FUZZTIME) ./bundler/pluginpkg/
+	$(GO) test -run='^$$' -fuzz=FuzzRuntime -fuzztime=$(FUZZTIME) ./bundler/pluginpkg/
 
 clean:
 	rm -rf bin webapp/dist/static webapp/dist/*.json

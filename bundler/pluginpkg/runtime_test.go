@@ -85,3 +85,19 @@ func TestManifestRuntimeValidated(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRuntime: ranges come from plugin.json and versions from app queries;
+// neither may panic, and a parsed range must answer for any parsed version.
+func FuzzRuntime(f *testing.F) {
+	for _, s := range []string{"", ">=1.0.0 <2.0.0", "^1.2", "~1.4.0", "1.x", "1.0.0 - 1.5.0", "^1 || ^3", "1.0.0", "v2.0.0-rc.1+b", ">= <", "*"} {
+		f.Add(s, "1.2.3")
+	}
+	f.Fuzz(func(t *testing.T, rng, version string) {
+		r, rerr := ParseRuntimeRange(rng)
+		v, verr := ParseRuntimeVersion(version)
+		if rerr == nil && verr == nil {
+			r.Accepts(v)
+			_ = v.String()
+		}
+	})
+}
