@@ -246,3 +246,45 @@ func TestCustomEventsToChannelMembers(t *testing.T) {
 		t.Fatalf("bob got a sales channel's event: %+v", m)
 	}
 }
+
+func TestWebsocketAnswersPing(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	c, _ := e.dial("bob")
+	c.WriteJSON(map[string]any{"seq": 7, "action": "ping"})
+	m := readWS(t, c, time.Second)
+	if m == nil || m.Status != "OK" || m.SeqReply != 7 || !strings.Contains(string(m.Data), "pong") {
+		t.Fatalf("ping: %+v", m)
+	}
+	if r := e.do("bob", "GET", "/api/v2/anything", "", nil); r.status != 404 || r.errorCode(t) != "route_not_found" {
+		t.Errorf("unknown API version: %d %.100s", r.status, r.body)
+	}
+}
+
+func TestBuildFailureReachesThePushersPages(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	dev, _ := e.dial("dev")
+	bob, _ := e.dial("bob")
+	files := helloPlugin("com.example.broken", "1.0.0")
+	files["webapp/index.tsx"] = "import React from 'react';\nconst x = 1 +;\n"
+	if r := e.push("dev", files); r.status != 422 {
+		t.Fatalf("push: %d", r.status)
+	}
+	m := readWS(t, dev, time.Second)
+	if m == nil || m.Event != "plugin_build_failed" {
+		t.Fatalf("dev got %+v", m)
+	}
+	var d struct {
+		PluginID    string `json:"plugin_id"`
+		Diagnostics []struct {
+			File string
+			Line int
+		}
+	}
+	json.Unmarshal(m.Data, &d)
+	if d.PluginID != "com.example.broken" || len(d.Diagnostics) == 0 || d.Diagnostics[0].File != "webapp/index.tsx" || d.Diagnostics[0].Line != 2 {
+		t.Fatalf("build failure data: %s", m.Data)
+	}
+	if m := readWS(t, bob, 300*time.Millisecond); m != nil {
+		t.Fatalf("another user saw dev's build failure: %+v", m)
+	}
+}

@@ -96,12 +96,21 @@ func (w *statusWriter) Flush() {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// writers recycles statusWriters: one per request on every route adds up
+// on the manifest and bundle paths.
+var writers = sync.Pool{New: func() any { return new(statusWriter) }}
+
 // middleware counts requests and their latency by route pattern (never by
 // raw path, which would make the label set unbounded).
 func (m *metrics) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t0 := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := writers.Get().(*statusWriter)
+		sw.ResponseWriter, sw.status = w, 0
+		defer func() {
+			sw.ResponseWriter = nil
+			writers.Put(sw)
+		}()
 		next.ServeHTTP(sw, r)
 		route := "unmatched"
 		if rc := chi.RouteContext(r.Context()); rc != nil {

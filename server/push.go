@@ -1,10 +1,12 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
 
+	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
@@ -64,6 +66,18 @@ type pushResponse struct {
 	Warnings      []string              `json:"warnings"`
 }
 
+// eventPluginBuildFailed tells the pusher's open pages that a push did not
+// compile, with the diagnostics, so the page shows them as an overlay.
+const eventPluginBuildFailed = "plugin_build_failed"
+
+type buildFailedData struct {
+	PluginID    string               `json:"plugin_id"`
+	Version     string               `json:"version"`
+	Target      string               `json:"target"`
+	Message     string               `json:"message"`
+	Diagnostics []bundler.Diagnostic `json:"diagnostics"`
+}
+
 // servePush is POST /api/v1/plugins: the body is the package .tar.gz, or a
 // multipart form with the archive in field "plugin" (Mattermost's upload form).
 func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +105,16 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 	res, err := s.publish(r.Context(), pkg, registry.Pusher{UserID: who.User.ID, SystemAdmin: who.User.SystemAdmin()})
 	if err != nil {
 		s.metrics.push("failed")
+		var ce *bundler.CompileError
+		if errors.As(err, &ce) {
+			// The developer's open pages show the errors (push --watch).
+			s.hub.publish(outbound{UserIDs: map[string]bool{who.User.ID: true}}, wsEvent{
+				Event: eventPluginBuildFailed,
+				Data: buildFailedData{PluginID: pkg.Manifest.ID, Version: pkg.Manifest.Version,
+					Target: ce.Target.String(), Message: toError(err).Message, Diagnostics: nonNil(ce.Diagnostics)},
+				Broadcast: wsBroadcast{UserID: who.User.ID},
+			}, nil)
+		}
 		s.writeError(w, r, err)
 		return
 	}

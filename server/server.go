@@ -175,6 +175,7 @@ func (s *Server) routes() chi.Router {
 	// Unknown API paths answer JSON, not the webapp's shell (which takes
 	// GET /{team}/{pluginid}/*); other methods get chi's 405 below.
 	r.Get("/api/v1/*", s.serveAPINotFound)
+	r.Get("/api/*", s.serveAPINotFound)
 	r.NotFound(s.serveAPINotFound)
 	r.MethodNotAllowed(s.serveMethodNotAllowed)
 	if s.cfg.Upstream != nil {

@@ -45,7 +45,10 @@ type wsClient struct {
 	userID string
 	teams  map[string]bool
 	send   chan []byte
-	seq    uint64
+	// replies carries answers to the client's own actions (ping) to the
+	// write pump, the connection's only writer.
+	replies chan []byte
+	seq     uint64
 }
 
 func (c *wsClient) wants(m outbound) bool {
@@ -88,6 +91,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	c := &wsClient{
 		hub: s.hub, conn: conn, connID: apiv4proxy.NewID(), userID: who.User.ID,
 		teams: make(map[string]bool, len(who.Members)), send: make(chan []byte, wsSendBuffer),
+		replies: make(chan []byte, 8),
 	}
 	for tid := range who.Members {
 		c.teams[tid] = true
@@ -165,10 +169,24 @@ func (c *wsClient) readPump() {
 		return nil
 	})
 	for {
-		// Clients have nothing to say on this socket beyond keepalives;
-		// plugin events are published with POST .../events.
-		if _, _, err := c.conn.ReadMessage(); err != nil {
+		// Clients say little on this socket: Mattermost's "ping" action
+		// (answered "pong") and keepalives. Plugin events are published
+		// with POST .../events.
+		_, msg, err := c.conn.ReadMessage()
+		if err != nil {
 			return
+		}
+		var action struct {
+			Seq    int64  `json:"seq"`
+			Action string `json:"action"`
+		}
+		if json.Unmarshal(msg, &action) != nil || action.Action != "ping" {
+			continue
+		}
+		reply, _ := json.Marshal(map[string]any{"status": "OK", "seq_reply": action.Seq, "data": map[string]string{"text": "pong"}})
+		select {
+		case c.replies <- reply:
+		default: // a client flooding pings loses some answers
 		}
 	}
 }
@@ -189,6 +207,11 @@ func (c *wsClient) writePump() {
 				return
 			}
 			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return
+			}
+		case reply := <-c.replies:
+			c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, reply); err != nil {
 				return
 			}
 		case <-ticker.C:

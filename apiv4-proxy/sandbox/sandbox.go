@@ -133,6 +133,9 @@ type Sandbox struct {
 
 	mu       sync.RWMutex
 	sessions map[string]string // token -> user id
+	// identities caches each session's Identity: built once, shared by
+	// every request of the session (callers treat it as read-only).
+	identities map[string]*apiv4proxy.Identity
 
 	// postMu orders post writes with the aggregates below and the events
 	// they publish, so websocket clients see a channel's posts in commit
@@ -163,6 +166,7 @@ func Open(path string) (*Sandbox, error) {
 		teamChannels:  map[string][]*channel{},
 		teamUsers:     map[string][]string{},
 		sessions:      map[string]string{},
+		identities:    map[string]*apiv4proxy.Identity{},
 		stats:         map[string]*channelStats{},
 		replies:       map[string]int64{},
 	}
@@ -223,6 +227,7 @@ func (s *Sandbox) Login(ctx context.Context, loginID, password string) (string, 
 func (s *Sandbox) Logout(ctx context.Context, token string) error {
 	s.mu.Lock()
 	delete(s.sessions, token)
+	delete(s.identities, token)
 	s.mu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(token)) })
 	if err != nil {
@@ -237,17 +242,26 @@ func (s *Sandbox) Authenticate(ctx context.Context, token string) (*apiv4proxy.I
 		return nil, apiv4proxy.ErrInvalidToken
 	}
 	s.mu.RLock()
+	id, cached := s.identities[token]
 	uid, ok := s.sessions[token]
 	s.mu.RUnlock()
+	if cached {
+		return id, nil
+	}
 	if !ok {
 		return nil, apiv4proxy.ErrInvalidToken
 	}
 	// Members is immutable seed data, so it can be shared.
-	id := &apiv4proxy.Identity{User: *s.users[uid], Members: s.members[uid],
+	id = &apiv4proxy.Identity{User: *s.users[uid], Members: s.members[uid],
 		Teams: make(map[string]apiv4proxy.Team, len(s.members[uid])), Token: token}
 	for tid := range s.members[uid] {
 		id.Teams[tid] = *s.teams[tid]
 	}
+	s.mu.Lock()
+	if _, still := s.sessions[token]; still {
+		s.identities[token] = id
+	}
+	s.mu.Unlock()
 	return id, nil
 }
 

@@ -90,6 +90,8 @@ func TestEndToEnd(t *testing.T) {
 	broken := t.TempDir()
 	copyDir(t, example, broken)
 	os.WriteFile(filepath.Join(broken, "webapp", "index.tsx"), []byte("import React from 'react';\nconst x = 1 +;\n"), 0o644)
+	raw, _ := os.ReadFile(filepath.Join(broken, "plugin.json"))
+	os.WriteFile(filepath.Join(broken, "plugin.json"), regexp.MustCompile(`"version":\s*"[^"]*"`).ReplaceAll(raw, []byte(`"version": "1.0.9"`)), 0o644)
 	_, errOut, err = cli("dev", "push", broken)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !regexp.MustCompile(`webapp/index\.tsx:2:\d+: `).MatchString(errOut) {
 		t.Fatalf("compile error: %v\n%s", err, errOut)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -32,6 +31,7 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 			"entries import, as \"mmtoolkit pack\" does); a .tar.gz is sent as it is. Compile\n"+
 			"errors print as file:line:col: message and the command exits 1.", stderr)
 	cf := addClientFlags(fs)
+	watch := fs.Bool("watch", false, "push again on every change of DIR, until Ctrl-C (open pages update live)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,11 +39,21 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	archive, err := readPackageArg(fs.Arg(0), stderr)
+	c, err := cf.connect()
 	if err != nil {
 		return err
 	}
-	c, err := cf.connect()
+	if *watch {
+		return watchAndPush(c, fs.Arg(0), stdout, stderr)
+	}
+	return pushOnce(c, &packer{}, fs.Arg(0), stdout, stderr)
+}
+
+// pushOnce packs (for a directory) and pushes, printing the outcome. The
+// server's diagnostics are the ones printed, so what the terminal shows and
+// what the developer's open page shows are the same.
+func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error {
+	archive, err := p.read(path)
 	if err != nil {
 		return err
 	}
@@ -70,28 +80,11 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 	var parts []string
 	for _, k := range []string{"web", "mobile"} {
 		if b, ok := res.Bundles[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s %s (%s gzip)", k, size(b.Size), size(b.GzipSize)))
+			parts = append(parts, fmt.Sprintf("%s %s", k, size(b.Size)))
 		}
 	}
 	fmt.Fprintf(stdout, "%s %s@%s: %s, built in %.0f ms\n", verb, res.ID, res.Version, strings.Join(parts, ", "), res.BuildMS)
 	return nil
-}
-
-// readPackageArg returns the archive to send: the file itself, or the
-// directory packed.
-func readPackageArg(path string, stderr io.Writer) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.IsDir() {
-		return os.ReadFile(path)
-	}
-	var buf bytes.Buffer
-	if _, err := packDir(path, &buf, stderr); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 func formatDiagnostic(d diagnostic) string {
