@@ -110,7 +110,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprint(stdout, u.Username)
 		}
-		fmt.Fprintf(stdout, "\ntry: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=dev MMTOOLKIT_PASSWORD=mmtoolkit mmtoolkit push docs/examples/hello\n", url)
+		fmt.Fprintf(stdout, "\nopen %s/ in a browser and log in as bob (team engineering) or carol (team sales)\n", url)
+		fmt.Fprintf(stdout, "try: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=dev MMTOOLKIT_PASSWORD=mmtoolkit mmtoolkit push docs/examples/hello\n", url)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
