@@ -43,7 +43,7 @@ func (e *env) dial(user string) (*websocket.Conn, string) {
 
 // readWS returns the next message, or nil after the timeout. A timed-out
 // gorilla connection is unusable: expect nil only as a last read.
-func readWS(t *testing.T, c *websocket.Conn, timeout time.Duration) *wsMsg {
+func readWS(t testing.TB, c *websocket.Conn, timeout time.Duration) *wsMsg {
 	t.Helper()
 	c.SetReadDeadline(time.Now().Add(timeout))
 	var m wsMsg

@@ -25,7 +25,7 @@ import (
 // env is a real server on loopback: a bbolt registry in a temp dir, the
 // sandbox identity, and a token per sandbox user.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	srv    *server.Server
 	store  *registry.Bolt
@@ -33,7 +33,7 @@ type env struct {
 	teams  map[string]string // name -> id
 }
 
-func newEnv(t *testing.T, cfg server.Config) *env {
+func newEnv(t testing.TB, cfg server.Config) *env {
 	t.Helper()
 	store := registrytest.Open(t)
 	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
@@ -147,7 +147,7 @@ func (e *env) push(user string, files map[string]string) response {
 	return e.do(user, "POST", "/api/v1/plugins", "application/gzip", bytes.NewReader(archive(e.t, files)))
 }
 
-func archive(t *testing.T, files map[string]string) []byte {
+func archive(t testing.TB, files map[string]string) []byte {
 	t.Helper()
 	m := make(map[string][]byte, len(files))
 	for k, v := range files {

@@ -19,8 +19,11 @@ import (
 // purpose: counters and histograms on atomics cost a few nanoseconds on the
 // hot manifest and bundle paths, and the exposition format is simple.
 type metrics struct {
-	start  time.Time
-	routes sync.Map // routeKey -> *histogram (counts by status kept inside)
+	start time.Time
+	// routes by method and pattern. A plain map under a read lock: a
+	// struct key needs no allocation to look up, unlike sync.Map's any.
+	routesMu sync.RWMutex
+	routes   map[routeKey]*histogram
 
 	pushes   sync.Map // result -> *atomic.Uint64
 	compiles sync.Map // target -> *histogram
@@ -34,7 +37,29 @@ var buckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 type histogram struct {
 	counts [14]atomic.Uint64 // len(buckets)+1 (+Inf)
 	sumNS  atomic.Uint64
-	codes  sync.Map // status -> *atomic.Uint64
+
+	codesMu sync.RWMutex
+	codes   map[int]*atomic.Uint64 // by status
+}
+
+// code counts one response of status code. As for routes, a map under a
+// read lock: boxing a status over 255 into sync.Map's any would allocate.
+func (h *histogram) code(status int) {
+	h.codesMu.RLock()
+	c, ok := h.codes[status]
+	h.codesMu.RUnlock()
+	if !ok {
+		h.codesMu.Lock()
+		if h.codes == nil {
+			h.codes = map[int]*atomic.Uint64{}
+		}
+		if c, ok = h.codes[status]; !ok {
+			c = new(atomic.Uint64)
+			h.codes[status] = c
+		}
+		h.codesMu.Unlock()
+	}
+	c.Add(1)
 }
 
 func (h *histogram) observe(d time.Duration) {
@@ -44,7 +69,23 @@ func (h *histogram) observe(d time.Duration) {
 	h.sumNS.Add(uint64(d))
 }
 
-func newMetrics() *metrics { return &metrics{start: time.Now()} }
+func newMetrics() *metrics { return &metrics{start: time.Now(), routes: map[routeKey]*histogram{}} }
+
+func (m *metrics) route(k routeKey) *histogram {
+	m.routesMu.RLock()
+	h, ok := m.routes[k]
+	m.routesMu.RUnlock()
+	if ok {
+		return h
+	}
+	m.routesMu.Lock()
+	defer m.routesMu.Unlock()
+	if h, ok = m.routes[k]; !ok {
+		h = new(histogram)
+		m.routes[k] = h
+	}
+	return h
+}
 
 func loadOrNew[T any](m *sync.Map, k any) *T {
 	if v, ok := m.Load(k); ok {
@@ -121,9 +162,9 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		h := loadOrNew[histogram](&m.routes, routeKey{r.Method, route})
+		h := m.route(routeKey{r.Method, route})
 		h.observe(time.Since(t0))
-		loadOrNew[atomic.Uint64](&h.codes, sw.status).Add(1)
+		h.code(sw.status)
 	})
 }
 
@@ -142,7 +183,11 @@ func (m *metrics) write(w io.Writer) {
 		h *histogram
 	}
 	var rows []row
-	m.routes.Range(func(k, v any) bool { rows = append(rows, row{k.(routeKey), v.(*histogram)}); return true })
+	m.routesMu.RLock()
+	for k, h := range m.routes {
+		rows = append(rows, row{k, h})
+	}
+	m.routesMu.RUnlock()
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].k.route != rows[j].k.route {
 			return rows[i].k.route < rows[j].k.route
@@ -151,13 +196,16 @@ func (m *metrics) write(w io.Writer) {
 	})
 	fmt.Fprint(w, "# HELP mmtoolkit_http_requests_total HTTP requests by route pattern, method and status.\n# TYPE mmtoolkit_http_requests_total counter\n")
 	for _, r := range rows {
-		var codes []int
-		r.h.codes.Range(func(k, _ any) bool { codes = append(codes, k.(int)); return true })
+		r.h.codesMu.RLock()
+		codes := make([]int, 0, len(r.h.codes))
+		for c := range r.h.codes {
+			codes = append(codes, c)
+		}
 		sort.Ints(codes)
 		for _, c := range codes {
-			v, _ := r.h.codes.Load(c)
-			fmt.Fprintf(w, "mmtoolkit_http_requests_total{method=%q,route=%q,code=\"%d\"} %d\n", r.k.method, r.k.route, c, v.(*atomic.Uint64).Load())
+			fmt.Fprintf(w, "mmtoolkit_http_requests_total{method=%q,route=%q,code=\"%d\"} %d\n", r.k.method, r.k.route, c, r.h.codes[c].Load())
 		}
+		r.h.codesMu.RUnlock()
 	}
 	fmt.Fprint(w, "# HELP mmtoolkit_http_request_duration_seconds HTTP request latency by route pattern and method.\n# TYPE mmtoolkit_http_request_duration_seconds histogram\n")
 	for _, r := range rows {
