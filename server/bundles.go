@@ -108,6 +108,12 @@ func (s *Server) artifact(sha string) (registry.Artifact, bool) {
 func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request) {
 	file := chi.URLParam(r, "file")
 	sha, ext, _ := strings.Cut(file, ".")
+	s.serveArtifact(w, r, sha, ext)
+}
+
+// serveArtifact serves the stored artifact sha as a file of type ext.
+func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext string) {
+	file := sha + "." + ext
 	a, ok := s.artifact(sha)
 	if !ok || len(sha) != 64 || !strings.HasPrefix(a.ContentType, strings.SplitN(extTypes[ext], ";", 2)[0]) || extTypes[ext] == "" {
 		w.Header().Set("Cache-Control", "no-cache")

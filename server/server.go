@@ -178,6 +178,10 @@ func (s *Server) routes() chi.Router {
 	r.Get("/api/*", s.serveAPINotFound)
 	r.NotFound(s.serveAPINotFound)
 	r.MethodNotAllowed(s.serveMethodNotAllowed)
+	// Mattermost's client manifests, for Mattermost's own webapp: answered
+	// here, never by the upstream, since the team's plugins live here.
+	r.Get("/api/v4/plugins/webapp", s.serveMattermostWebapp)
+	r.Get("/static/plugins/{id}/{file}", s.serveMattermostStatic)
 	if s.cfg.Upstream != nil {
 		r.Handle("/api/v4/*", detachRoute(s.cfg.Upstream))
 	}
