@@ -24,11 +24,6 @@ func (fakeSource) TeamStates(ctx context.Context, team string) (map[string]regis
 	return map[string]registry.TeamState{"com.example.map": {Enabled: true}}, nil
 }
 
-func (f fakeSource) Plugins(ctx context.Context) ([]*registry.Plugin, error) {
-	p, _ := f.Plugin(ctx, "com.example.map")
-	return []*registry.Plugin{p}, nil
-}
-
 func (fakeSource) Plugin(ctx context.Context, id string) (*registry.Plugin, error) {
 	return &registry.Plugin{ID: id, Versions: []string{"1.0.0"}, Latest: "1.0.0"}, nil
 }

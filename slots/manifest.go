@@ -50,7 +50,6 @@ type Fill struct {
 type Source interface {
 	TeamStates(ctx context.Context, teamID string) (map[string]registry.TeamState, error)
 	Plugin(ctx context.Context, id string) (*registry.Plugin, error)
-	Plugins(ctx context.Context) ([]*registry.Plugin, error)
 	Version(ctx context.Context, pluginID, version string) (*registry.Version, error)
 }
 
@@ -63,37 +62,13 @@ func Build(ctx context.Context, src Source, teamID string, platform Platform) (*
 	if platform != Web {
 		return nil, fmt.Errorf("slots: build manifest: platform %q is not web", platform)
 	}
-	states, err := src.TeamStates(ctx, teamID)
+	versions, err := enabledVersions(ctx, src, teamID)
 	if err != nil {
 		return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
 	}
-	ids := make([]string, 0, len(states))
-	for id, st := range states {
-		if st.Enabled {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
 	m := &Manifest{Team: teamID, Platform: platform, Plugins: []Plugin{}}
-	for _, id := range ids {
-		version := states[id].Version
-		if version == "" {
-			p, err := src.Plugin(ctx, id)
-			if errors.Is(err, registry.ErrPluginNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
-			}
-			version = p.Latest
-		}
-		v, err := src.Version(ctx, id, version)
-		if errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("slots: build manifest for team %s: %w", teamID, err)
-		}
+	for _, v := range versions {
+		id := v.PluginID
 		a, ok := v.Artifacts[registry.WebJS]
 		if !ok {
 			continue // a mobile-only plugin has nothing for the web
@@ -115,6 +90,49 @@ func Build(ctx context.Context, src Source, teamID string, platform Platform) (*
 		m.Plugins = append(m.Plugins, mp)
 	}
 	return m, nil
+}
+
+// enabledVersions returns the version each plugin the team enabled serves
+// (pinned, else latest), in plugin id order (stable, so the same state
+// always gives the same bytes and ETag). It reads only the team's own
+// states and the plugins they enable, so its cost follows the team's
+// plugins, not the size of the registry. Plugins or versions gone from the
+// store are left out.
+func enabledVersions(ctx context.Context, src Source, teamID string) ([]*registry.Version, error) {
+	states, err := src.TeamStates(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(states))
+	for id, st := range states {
+		if st.Enabled {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	out := make([]*registry.Version, 0, len(ids))
+	for _, id := range ids {
+		version := states[id].Version
+		if version == "" {
+			p, err := src.Plugin(ctx, id)
+			if errors.Is(err, registry.ErrPluginNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			version = p.Latest
+		}
+		v, err := src.Version(ctx, id, version)
+		if errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // BundleURL is where the server serves an artifact: immutable, by hash.

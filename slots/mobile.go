@@ -2,9 +2,7 @@ package slots
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -100,40 +98,14 @@ func BuildMobile(ctx context.Context, src MobileSource, q MobileQuery) (*MobileM
 	fail := func(err error) error {
 		return fmt.Errorf("slots: build mobile manifest for team %s: %w", q.TeamID, err)
 	}
-	states, err := src.TeamStates(ctx, q.TeamID)
+	versions, err := enabledVersions(ctx, src, q.TeamID)
 	if err != nil {
 		return nil, fail(err)
 	}
-	// Only the team's enabled plugins are read (as Build does), not the
-	// whole catalogue.
-	ids := make([]string, 0, len(states))
-	for id, st := range states {
-		if st.Enabled {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
 	m := &MobileManifest{Team: q.TeamID, Platform: q.Platform, Runtime: q.Runtime.String(), Bytecode: q.Bytecode,
 		Plugins: []MobilePlugin{}, Skipped: []Skipped{}}
-	for _, id := range ids {
-		version := states[id].Version
-		if version == "" {
-			p, err := src.Plugin(ctx, id)
-			if errors.Is(err, registry.ErrPluginNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, fail(err)
-			}
-			version = p.Latest
-		}
-		v, err := src.Version(ctx, id, version)
-		if errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fail(err)
-		}
+	for _, v := range versions {
+		id := v.PluginID
 		js, ok := v.Artifacts[registry.MobileJS]
 		if !ok || v.Manifest.Mobile == nil {
 			continue // a web-only plugin has nothing for the app
