@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,21 +29,13 @@ const (
 	minCompress = 256
 )
 
-// compressor makes the gzip and brotli variants of stored blobs, one blob at
-// a time (bounded CPU), and records them with registry.PutEncodings. Until a
+// compressor makes the gzip and brotli variants of stored blobs on a
+// background worker, and records them with registry.PutEncodings. Until a
 // blob's variants exist it is served as it is.
 type compressor struct {
-	s     *Server
-	log   *slog.Logger
-	queue chan compressJob
-
-	mu      sync.Mutex
-	pending map[string]bool
-
-	busy   atomic.Int64
-	done   atomic.Uint64
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	s    *Server
+	work *worker[compressJob]
+	done atomic.Uint64
 }
 
 type compressJob struct {
@@ -53,15 +44,12 @@ type compressJob struct {
 }
 
 func newCompressor(s *Server) *compressor {
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &compressor{s: s, log: s.log, queue: make(chan compressJob, 4096), pending: map[string]bool{}, cancel: cancel}
-	c.wg.Add(1)
-	go c.run(ctx)
+	c := &compressor{s: s}
+	c.work = newWorker("precompress", s.log, c.compress)
 	return c
 }
 
-// enqueue asks for the variants of a blob; it never blocks a push. A job
-// that does not fit the queue is made again at the next start.
+// enqueue asks for the variants of a blob; it never blocks a push.
 func (c *compressor) enqueue(sha string, data []byte, contentType string) {
 	if len(data) < minCompress && data != nil {
 		return
@@ -69,42 +57,7 @@ func (c *compressor) enqueue(sha string, data []byte, contentType string) {
 	if a, ok := c.s.artifact(sha); ok && len(a.Encodings) > 0 {
 		return
 	}
-	c.mu.Lock()
-	if c.pending[sha] {
-		c.mu.Unlock()
-		return
-	}
-	c.pending[sha] = true
-	c.mu.Unlock()
-	c.busy.Add(1)
-	select {
-	case c.queue <- compressJob{sha, contentType, data}:
-	default:
-		c.finish(sha)
-		c.log.Warn("compression queue full; variants will be made at the next start", "blob", sha)
-	}
-}
-
-func (c *compressor) finish(sha string) {
-	c.mu.Lock()
-	delete(c.pending, sha)
-	c.mu.Unlock()
-	c.busy.Add(-1)
-}
-
-func (c *compressor) run(ctx context.Context) {
-	defer c.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case j := <-c.queue:
-			if err := c.compress(ctx, j); err != nil && ctx.Err() == nil {
-				c.log.Error("precompress bundle", "blob", j.sha, "err", err)
-			}
-			c.finish(j.sha)
-		}
-	}
+	c.work.enqueue(sha, compressJob{sha, contentType, data})
 }
 
 func (c *compressor) compress(ctx context.Context, j compressJob) error {
@@ -151,12 +104,9 @@ func (c *compressor) compress(ctx context.Context, j compressJob) error {
 }
 
 // idle reports whether no variants are being made or waiting.
-func (c *compressor) idle() bool { return c.busy.Load() == 0 }
+func (c *compressor) idle() bool { return c.work.idle() }
 
-func (c *compressor) close() {
-	c.cancel()
-	c.wg.Wait()
-}
+func (c *compressor) close() { c.work.close() }
 
 func gzipBytes(data []byte, level int) []byte {
 	var buf bytes.Buffer

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -42,16 +41,12 @@ type mobileService struct {
 	key    ed25519.PrivateKey
 	pub    string // base64, what apps pin
 	keyID  string
-	hermes *bundler.Hermes    // nil: no bytecode
-	store  registry.Bytecodes // nil: the store keeps no bytecode
-	queue  chan bytecodeJob   // nil when hermes or store is nil
-	busy   atomic.Int64
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	hermes *bundler.Hermes      // nil: no bytecode
+	store  registry.Bytecodes   // nil: the store keeps no bytecode
+	work   *worker[bytecodeJob] // nil when hermes or store is nil
 
-	mu      sync.Mutex
-	pending map[string]bool // JS blob SHA-256 queued or compiling
-	cache   map[mobileManifestKey]*signedManifest
+	mu    sync.Mutex
+	cache map[mobileManifestKey]*signedManifest
 }
 
 type bytecodeJob struct {
@@ -82,7 +77,7 @@ type signedManifest struct {
 // hermesc's version yet (pushes from before hermesc was installed or
 // upgraded, and compiles a restart interrupted).
 func newMobile(s *Server) (*mobileService, error) {
-	m := &mobileService{s: s, log: s.log, pending: map[string]bool{}, cache: map[mobileManifestKey]*signedManifest{}}
+	m := &mobileService{s: s, log: s.log, cache: map[mobileManifestKey]*signedManifest{}}
 	m.key = s.cfg.MobileKey
 	if m.key == nil {
 		// Tests and embedders without a key file: sign with a key that
@@ -110,11 +105,12 @@ func newMobile(s *Server) (*mobileService, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	m.hermes, m.store = h, bcs
-	m.queue = make(chan bytecodeJob, 4096)
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	m.wg.Add(1)
-	go m.run(ctx)
+	m.work = newWorker("hermes bytecode", s.log, func(ctx context.Context, j bytecodeJob) error {
+		if err := m.compile(ctx, j); err != nil {
+			return fmt.Errorf("%s: %w", j.plugin, err) // the log names the plugin
+		}
+		return nil
+	})
 	if err := m.compileMissing(context.Background()); err != nil {
 		m.close()
 		return nil, err
@@ -126,15 +122,13 @@ func newMobile(s *Server) (*mobileService, error) {
 // close stops the compiler; a compile it interrupts is redone at the next
 // start.
 func (m *mobileService) close() {
-	if m == nil || m.cancel == nil {
-		return
+	if m != nil && m.work != nil {
+		m.work.close()
 	}
-	m.cancel()
-	m.wg.Wait()
 }
 
 // idle reports whether no bytecode is being compiled or waiting.
-func (m *mobileService) idle() bool { return m == nil || m.busy.Load() == 0 }
+func (m *mobileService) idle() bool { return m == nil || m.work == nil || m.work.idle() }
 
 // compileMissing indexes stored bytecode (so /bundles/<sha>.hbc serves it)
 // and queues mobile bundles without bytecode for this hermesc's version.
@@ -174,7 +168,7 @@ func (m *mobileService) compileMissing(ctx context.Context) error {
 // versionStored queues a newly committed version's mobile bundle. It never
 // blocks the push.
 func (m *mobileService) versionStored(v *registry.Version) {
-	if m == nil || m.queue == nil {
+	if m == nil || m.work == nil {
 		return
 	}
 	if a, ok := v.Artifacts[registry.MobileJS]; ok {
@@ -182,44 +176,7 @@ func (m *mobileService) versionStored(v *registry.Version) {
 	}
 }
 
-func (m *mobileService) enqueue(j bytecodeJob) {
-	m.mu.Lock()
-	if m.pending[j.source] {
-		m.mu.Unlock()
-		return
-	}
-	m.pending[j.source] = true
-	m.mu.Unlock()
-	m.busy.Add(1)
-	select {
-	case m.queue <- j:
-	default:
-		m.finish(j.source)
-		m.log.Warn("bytecode queue full; the bundle is compiled at the next start", "plugin", j.plugin)
-	}
-}
-
-func (m *mobileService) finish(source string) {
-	m.mu.Lock()
-	delete(m.pending, source)
-	m.mu.Unlock()
-	m.busy.Add(-1)
-}
-
-func (m *mobileService) run(ctx context.Context) {
-	defer m.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case j := <-m.queue:
-			if err := m.compile(ctx, j); err != nil && ctx.Err() == nil {
-				m.log.Error("compile Hermes bytecode", "plugin", j.plugin, "source", j.source, "err", err)
-			}
-			m.finish(j.source)
-		}
-	}
-}
+func (m *mobileService) enqueue(j bytecodeJob) { m.work.enqueue(j.source, j) }
 
 // compile runs hermesc on one JS blob and stores the result in its own
 // transaction. Source hermesc rejects is recorded (so it is not retried at
