@@ -141,9 +141,8 @@ func (s *Sandbox) serveTeamByName(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) serveTeam(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "team_id")
-	if !validID(id) {
-		invalidURLParam(w, r, "team_id")
+	id, ok := idParam(w, r, "team_id")
+	if !ok {
 		return
 	}
 	s.writeTeam(w, r, s.teams[id], id)
@@ -207,6 +206,17 @@ func permissionError(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Ide
 }
 
 // invalidURLParam is Mattermost's Context.SetInvalidURLParam.
+// idParam reads the URL parameter name as a Mattermost id, answering 400 as
+// Mattermost does when it is not one.
+func idParam(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
+	id := chi.URLParam(r, name)
+	if !validID(id) {
+		invalidURLParam(w, r, name)
+		return "", false
+	}
+	return id, true
+}
+
 func invalidURLParam(w http.ResponseWriter, r *http.Request, name string) {
 	writeMMError(w, r, http.StatusBadRequest, "api.context.invalid_url_param.app_error",
 		"Invalid or missing "+name+" parameter in request URL.", "")

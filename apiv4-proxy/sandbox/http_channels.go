@@ -16,9 +16,8 @@ func (s *Sandbox) serveUserChannels(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tid := chi.URLParam(r, "team_id")
-	if !validID(tid) {
-		invalidURLParam(w, r, "team_id")
+	tid, ok := idParam(w, r, "team_id")
+	if !ok {
 		return
 	}
 	if !who.CanReadTeam(tid) {
@@ -42,9 +41,8 @@ func (s *Sandbox) serveUserChannels(w http.ResponseWriter, r *http.Request) {
 // with the channels.
 func (s *Sandbox) serveUserChannelMembers(w http.ResponseWriter, r *http.Request) {
 	who, _ := identityFrom(r)
-	tid := chi.URLParam(r, "team_id")
-	if !validID(tid) {
-		invalidURLParam(w, r, "team_id")
+	tid, ok := idParam(w, r, "team_id")
+	if !ok {
 		return
 	}
 	if !who.CanReadTeam(tid) {
@@ -113,9 +111,8 @@ func (s *Sandbox) writeChannelByName(w http.ResponseWriter, r *http.Request, tea
 // then 403 for one the caller cannot read, in Mattermost's order.
 func (s *Sandbox) serveChannel(w http.ResponseWriter, r *http.Request) {
 	who, _ := identityFrom(r)
-	id := chi.URLParam(r, "channel_id")
-	if !validID(id) {
-		invalidURLParam(w, r, "channel_id")
+	id, ok := idParam(w, r, "channel_id")
+	if !ok {
 		return
 	}
 	ch, ok := s.channels[id]

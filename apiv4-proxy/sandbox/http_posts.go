@@ -7,8 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-
-	"github.com/go-chi/chi/v5"
 )
 
 // maxPostBody bounds a post's JSON: a full message plus Mattermost's
@@ -41,9 +39,8 @@ func (s *Sandbox) serveCreatePost(w http.ResponseWriter, r *http.Request) {
 // 403 for posts in channels the caller cannot read.
 func (s *Sandbox) serveGetPost(w http.ResponseWriter, r *http.Request) {
 	who, _ := identityFrom(r)
-	id := chi.URLParam(r, "post_id")
-	if !validID(id) {
-		invalidURLParam(w, r, "post_id")
+	id, ok := idParam(w, r, "post_id")
+	if !ok {
 		return
 	}
 	p, err := s.Post(r.Context(), who, id)
@@ -63,9 +60,8 @@ func (s *Sandbox) serveGetPost(w http.ResponseWriter, r *http.Request) {
 // unknown post here with 403, not 404, and so does the sandbox.
 func (s *Sandbox) servePatchPost(w http.ResponseWriter, r *http.Request) {
 	who, _ := identityFrom(r)
-	id := chi.URLParam(r, "post_id")
-	if !validID(id) {
-		invalidURLParam(w, r, "post_id")
+	id, ok := idParam(w, r, "post_id")
+	if !ok {
 		return
 	}
 	var patch PostPatch
@@ -85,9 +81,8 @@ func (s *Sandbox) servePatchPost(w http.ResponseWriter, r *http.Request) {
 // post is a 403, as in Mattermost.
 func (s *Sandbox) serveDeletePost(w http.ResponseWriter, r *http.Request) {
 	who, _ := identityFrom(r)
-	id := chi.URLParam(r, "post_id")
-	if !validID(id) {
-		invalidURLParam(w, r, "post_id")
+	id, ok := idParam(w, r, "post_id")
+	if !ok {
 		return
 	}
 	if _, err := s.DeletePost(r.Context(), who.User.ID, id); err != nil {

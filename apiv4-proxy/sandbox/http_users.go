@@ -22,9 +22,8 @@ func (s *Sandbox) serveMe(w http.ResponseWriter, r *http.Request) {
 // anyone else's as a profile, as Mattermost sanitises it.
 func (s *Sandbox) serveUser(w http.ResponseWriter, r *http.Request) {
 	who, _ := identityFrom(r)
-	uid := chi.URLParam(r, "user_id")
-	if !validID(uid) {
-		invalidURLParam(w, r, "user_id")
+	uid, ok := idParam(w, r, "user_id")
+	if !ok {
 		return
 	}
 	u, ok := s.users[uid]

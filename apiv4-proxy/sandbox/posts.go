@@ -277,6 +277,19 @@ func (s *Sandbox) Post(ctx context.Context, who *apiv4proxy.Identity, postID str
 	return s.withThread(p), nil
 }
 
+// loadLivePost loads a post that exists and is not deleted, else
+// ErrPostNotFound.
+func loadLivePost(tx *bolt.Tx, id string) (Post, error) {
+	p, ok, err := loadPost(tx, id)
+	if err != nil {
+		return Post{}, err
+	}
+	if !ok || p.DeleteAt != 0 {
+		return Post{}, ErrPostNotFound
+	}
+	return p, nil
+}
+
 // PatchPost changes a post's message, props or pin as userID: the post's
 // author while a member of its channel, or a system admin (Mattermost's
 // edit_post and edit_others_posts). A changed message sets edit_at; the
@@ -292,12 +305,9 @@ func (s *Sandbox) PatchPost(ctx context.Context, userID, postID string, patch Po
 	s.postMu.Lock()
 	defer s.postMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var ok bool
 		var err error
-		if p, ok, err = loadPost(tx, postID); err != nil {
+		if p, err = loadLivePost(tx, postID); err != nil {
 			return err
-		} else if !ok || p.DeleteAt != 0 {
-			return ErrPostNotFound
 		}
 		ch = s.channels[p.ChannelID]
 		if ch == nil || !u.SystemAdmin() && (p.UserID != userID || !s.isChannelMember(userID, ch)) {
@@ -346,12 +356,9 @@ func (s *Sandbox) DeletePost(ctx context.Context, userID, postID string) (Post, 
 	s.postMu.Lock()
 	defer s.postMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var ok bool
 		var err error
-		if p, ok, err = loadPost(tx, postID); err != nil {
+		if p, err = loadLivePost(tx, postID); err != nil {
 			return err
-		} else if !ok || p.DeleteAt != 0 {
-			return ErrPostNotFound
 		}
 		ch = s.channels[p.ChannelID]
 		if ch == nil {
