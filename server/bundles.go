@@ -72,6 +72,9 @@ func (s *Server) addArtifacts(v *registry.Version) {
 			continue // a blob shared with an earlier version, already compressed
 		}
 		s.artifacts[a.SHA256] = a
+		if strings.HasPrefix(a.ContentType, "text/javascript") {
+			s.byPrefix[a.SHA256[:16]] = a.SHA256
+		}
 	}
 }
 

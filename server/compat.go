@@ -122,12 +122,8 @@ func (s *Server) serveMattermostStatic(w http.ResponseWriter, r *http.Request) {
 func (s *Server) artifactByPrefix(prefix string) (string, bool) {
 	s.artifactsMu.RLock()
 	defer s.artifactsMu.RUnlock()
-	for sha, a := range s.artifacts {
-		if strings.HasPrefix(sha, prefix) && strings.HasPrefix(a.ContentType, "text/javascript") {
-			return sha, true
-		}
-	}
-	return "", false
+	sha, ok := s.byPrefix[prefix]
+	return sha, ok
 }
 
 // semverLess compares plugin versions (valid semver, no "v").

@@ -179,6 +179,20 @@ func rawTar(t *testing.T, names ...string) []byte {
 	return buf.Bytes()
 }
 
+// linkTar is a .tar.gz whose plugin.json is a symlink.
+func linkTar(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	if err := tw.WriteHeader(&tar.Header{Name: "plugin.json", Linkname: "/etc/passwd", Typeflag: tar.TypeSymlink}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
 func multipartBody(t *testing.T, field string, data []byte) (string, io.Reader) {
 	t.Helper()
 	var buf bytes.Buffer

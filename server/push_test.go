@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
 	"net/http"
 	"strings"
@@ -109,7 +110,11 @@ func TestPushCompileErrorIsDiagnostics(t *testing.T) {
 }
 
 func TestPushRejectsBadPackages(t *testing.T) {
-	e := newEnv(t, server.Config{Limits: pluginpkg.Limits{MaxArchiveBytes: 64 << 10}})
+	e := newEnv(t, server.Config{Limits: pluginpkg.Limits{MaxArchiveBytes: 64 << 10, MaxFiles: 5, MaxManifestBytes: 4 << 10}})
+	many := map[string]string{"plugin.json": `{"id":"com.x.y","name":"y","version":"1.0.0","webapp":{"entry":"i.js"}}`, "i.js": "1"}
+	for i := 0; i < 6; i++ {
+		many[fmt.Sprintf("f%d.js", i)] = "1"
+	}
 	valid := archive(t, helloPlugin("com.example.ok", "1.0.0"))
 	noise := make([]byte, 200<<10) // random: does not compress into 64 KiB
 	rand.New(rand.NewSource(1)).Read(noise)
@@ -139,6 +144,11 @@ func TestPushRejectsBadPackages(t *testing.T) {
 			"plugin.json": `{"id":"com.x.y","name":"y","version":"1.0.0","webapp":{"entry":"i.js"}}`,
 			"i.js":        "1", "noise.bin": string(noise)}), 413, pluginpkg.CodeArchiveTooLarge},
 		{"wrong media type", "application/json", valid, 415, "unsupported_media_type"},
+		{"broken multipart", "multipart/form-data; boundary=x", []byte("not a form"), 400, "bad_multipart"},
+		{"too many files", "application/gzip", archive(t, many), 413, pluginpkg.CodeTooManyFiles},
+		{"manifest too large", "application/gzip", archive(t, map[string]string{
+			"plugin.json": `{"id":"com.x.y","name":"y","version":"1.0.0","description":"` + strings.Repeat("d", 5000) + `"}`}), 413, pluginpkg.CodeManifestTooLarge},
+		{"symlink", "application/gzip", linkTar(t), 400, pluginpkg.CodeLinkEntry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -85,7 +85,10 @@ type Server struct {
 
 	artifactsMu sync.RWMutex
 	artifacts   map[string]registry.Artifact // by identity SHA-256
-	bundles     *bundleCache
+	// byPrefix maps the first 16 hex digits of each JavaScript artifact's
+	// SHA-256 to the whole: Mattermost-style bundle names carry only those.
+	byPrefix map[string]string
+	bundles  *bundleCache
 
 	router chi.Router
 }
@@ -105,6 +108,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		log:       cfg.Logger,
 		metrics:   newMetrics(),
 		artifacts: map[string]registry.Artifact{},
+		byPrefix:  map[string]string{},
 		bundles:   newBundleCache(cfg.BundleCacheBytes),
 
 		eventLimiter: newRateLimiter(eventRate, eventBurst),
