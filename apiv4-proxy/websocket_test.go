@@ -2,6 +2,7 @@ package apiv4proxy
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -239,6 +240,12 @@ func TestWebsocketOriginAndRefusals(t *testing.T) {
 			}
 			if tt.status == http.StatusForbidden && e.mm.count("/api/v4/websocket") != before {
 				t.Errorf("a refused origin reached the upstream")
+			}
+			if tt.status == http.StatusForbidden {
+				body, _ := io.ReadAll(resp.Body)
+				if !strings.Contains(string(body), `"origin_not_allowed"`) {
+					t.Errorf("refusal without its code: %s", body)
+				}
 			}
 		})
 	}
