@@ -83,6 +83,12 @@ export interface HostContext {
   team: string;
   platform: Platform;
   runtimeVersion: string;
+  /**
+   * fetch against the mmtoolkit server with the app's Mattermost token:
+   * `path` is absolute (`/api/v1/plugins/<id>/kv/user/x`,
+   * `/api/v1/plugins/<id>/proxy/api/v4/posts`). A plugin never sees the token.
+   */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
 interface Active {
@@ -225,6 +231,18 @@ export class PluginHost {
     }
     this.emit();
     return {source, manifest, plugins: this.status(), problems};
+  }
+
+  /** HostContext.fetch: same-server paths only, with the token and Mattermost's CSRF header. */
+  private async pluginFetch(path: string, init: RequestInit = {}): Promise<Response> {
+    if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('//')) {
+      throw new Error(`fetch: ${String(path)} is not an absolute path on the mmtoolkit server`);
+    }
+    const headers = new Headers(init.headers);
+    const token = await this.token();
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    headers.set('X-Requested-With', 'XMLHttpRequest');
+    return this.fetchImpl(this.options.serverURL.replace(/\/+$/, '') + path, {...init, headers});
   }
 
   private async token(): Promise<string | undefined> {
@@ -451,6 +469,7 @@ export class PluginHost {
       team: this.manifest?.team ?? this.options.team,
       platform: this.options.platform,
       runtimeVersion: this.options.runtimeVersion,
+      fetch: (path, init) => this.pluginFetch(path, init),
     });
     this.deactivate(entry.id);
     this.active.set(entry.id, {entry, manifestVersion, plugin, registrations, rendered: false, fallback});
