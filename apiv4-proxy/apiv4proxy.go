@@ -130,18 +130,48 @@ func hasRole(roles, role string) bool {
 // its order: Authorization "Bearer" then "Token", the MMAUTHTOKEN cookie,
 // then the access_token query parameter.
 func TokenFromRequest(r *http.Request) string {
+	token, _ := tokenAndSource(r)
+	return token
+}
+
+// CSRFHeader and CSRFHeaderValue are the header Mattermost's clients send
+// with every request (Client4 does) and that a cross-site form or a
+// cross-origin fetch without CORS cannot send.
+const (
+	CSRFHeader      = "X-Requested-With"
+	CSRFHeaderValue = "XMLHttpRequest"
+)
+
+// CrossSiteForged reports whether r acts on a session cookie without
+// proof that a same-origin page sent it: the token came from the
+// MMAUTHTOKEN cookie, the method changes state, and X-Requested-With is
+// not XMLHttpRequest. Mattermost refuses such requests too (it accepts
+// X-Requested-With in place of its X-CSRF-Token); a token sent in a header
+// or the query is never ambient, so those requests pass.
+func CrossSiteForged(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	if _, fromCookie := tokenAndSource(r); !fromCookie {
+		return false
+	}
+	return r.Header.Get(CSRFHeader) != CSRFHeaderValue
+}
+
+func tokenAndSource(r *http.Request) (token string, fromCookie bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-			return strings.TrimSpace(h[7:])
+			return strings.TrimSpace(h[7:]), false
 		}
 		if len(h) > 6 && strings.EqualFold(h[:6], "token ") {
-			return strings.TrimSpace(h[6:])
+			return strings.TrimSpace(h[6:]), false
 		}
 	}
 	if c, err := r.Cookie("MMAUTHTOKEN"); err == nil && c.Value != "" {
-		return c.Value
+		return c.Value, true
 	}
-	return r.URL.Query().Get("access_token")
+	return r.URL.Query().Get("access_token"), false
 }
 
 // mmEncoding is Mattermost's id alphabet (model.NewId): 26 lowercase chars.

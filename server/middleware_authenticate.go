@@ -11,6 +11,8 @@ type identityKey struct{}
 
 // authenticate requires a Mattermost token (Authorization: Bearer, Token,
 // the MMAUTHTOKEN cookie) and puts the caller's identity in the context.
+// A state-changing request on the cookie alone must also carry
+// X-Requested-With: XMLHttpRequest (apiv4proxy.CrossSiteForged).
 func authenticate(id Identity) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -18,6 +20,13 @@ func authenticate(id Identity) func(http.Handler) http.Handler {
 			if token == "" {
 				writeErrorBody(w, errorf(http.StatusUnauthorized, "unauthenticated",
 					"log in first: send a Mattermost token as \"Authorization: Bearer <token>\" or the MMAUTHTOKEN cookie"))
+				return
+			}
+			if apiv4proxy.CrossSiteForged(r) {
+				writeErrorBody(w, errorf(http.StatusForbidden, "csrf_header_missing",
+					"a request authenticated by the MMAUTHTOKEN cookie that changes state must carry the header "+
+						"\""+apiv4proxy.CSRFHeader+": "+apiv4proxy.CSRFHeaderValue+"\" (Mattermost's clients send it); "+
+						"scripts and tools should send \"Authorization: Bearer <token>\" instead"))
 				return
 			}
 			who, err := id.Authenticate(r.Context(), token)
