@@ -25,7 +25,13 @@ const maxProblems = 20
 //     recorded size;
 //   - every version has exactly one push audit entry and every push entry
 //     names a stored version (no audit line for work that did not commit);
-//   - every team state names a stored plugin and, if pinned, version.
+//   - every team state names a stored plugin and, if pinned, version, and
+//     replaying the team's enable, disable and pin audit entries for the
+//     plugin gives exactly that state (no audit line for a toggle that did
+//     not commit, no toggle without its line);
+//   - every Hermes bytecode record sits under its own source and version,
+//     its source blob is stored, and its bytecode blob (unless the record
+//     is a compile failure) is stored, hashes to its key and has its size.
 //
 // It reads and hashes every blob, so it is for start-up checks, operators and
 // tests, not for a request path.
@@ -139,6 +145,9 @@ func (b *Bolt) Verify(ctx context.Context) error {
 		}
 
 		pushes := map[string]int{}
+		// replayed is each team's plugin state as its audit entries say,
+		// by "team/plugin".
+		replayed := map[string]*TeamState{}
 		if err := tx.Bucket(bucketAudit).ForEach(func(k, raw []byte) error {
 			var e AuditEntry
 			if err := json.Unmarshal(raw, &e); err != nil {
@@ -148,7 +157,21 @@ func (b *Bolt) Verify(ctx context.Context) error {
 			if len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq {
 				report("audit %x: record says seq %d", k, e.Seq)
 			}
-			if e.Action != ActionPush {
+			switch e.Action {
+			case ActionEnable, ActionDisable, ActionPin:
+				key := e.TeamID + "/" + e.PluginID
+				st := replayed[key]
+				if st == nil {
+					st = &TeamState{}
+					replayed[key] = st
+				}
+				st.Version = e.Version
+				if e.Action != ActionPin {
+					st.Enabled = e.Action == ActionEnable
+				}
+				return nil
+			case ActionPush:
+			default:
 				return nil
 			}
 			key := e.PluginID + "@" + e.Version
@@ -183,8 +206,34 @@ func (b *Bolt) Verify(ctx context.Context) error {
 			return err
 		}
 
+		if bk := tx.Bucket(bucketBytecode); bk != nil {
+			if err := bk.ForEach(func(k, raw []byte) error {
+				var bc Bytecode
+				if err := json.Unmarshal(raw, &bc); err != nil {
+					report("bytecode %s: %v", k, err)
+					return nil
+				}
+				if string(k) != string(bytecodeKey(bc.Source, bc.BytecodeVersion)) {
+					report("bytecode %s: record says source %s version %d", k, bc.Source, bc.BytecodeVersion)
+				}
+				if blobs.Get([]byte(bc.Source)) == nil {
+					report("bytecode %s: source blob %s missing", k, bc.Source)
+				}
+				if bc.Error != "" {
+					if bc.Artifact.SHA256 != "" {
+						report("bytecode %s: a failed compile names blob %s", k, bc.Artifact.SHA256)
+					}
+					return nil
+				}
+				checkBlob("bytecode "+string(k), bc.Artifact.SHA256, bc.Artifact.Size)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+
 		teams := tx.Bucket(bucketTeams)
-		return teams.ForEachBucket(func(team []byte) error {
+		err := teams.ForEachBucket(func(team []byte) error {
 			return teams.Bucket(team).ForEach(func(k, raw []byte) error {
 				var s TeamState
 				if err := json.Unmarshal(raw, &s); err != nil {
@@ -199,9 +248,26 @@ func (b *Bolt) Verify(ctx context.Context) error {
 				} else if s.Version != "" && !stored[string(k)+"@"+s.Version] {
 					report("team %s: %s pinned to unknown version %s", team, k, s.Version)
 				}
+				key := string(team) + "/" + string(k)
+				r := replayed[key]
+				delete(replayed, key)
+				switch {
+				case r == nil:
+					report("team %s: state of %s has no audit entry", team, k)
+				case r.Enabled != s.Enabled || r.Version != s.Version:
+					report("team %s: %s is enabled=%v version %q, its audit entries say enabled=%v version %q",
+						team, k, s.Enabled, s.Version, r.Enabled, r.Version)
+				}
 				return nil
 			})
 		})
+		if err != nil {
+			return err
+		}
+		for key := range replayed {
+			report("audit: team changes of %s, which has no stored state", key)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("registry: verify %s: %w", b.path, err)
