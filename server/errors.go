@@ -35,6 +35,7 @@ var sizeCodes = map[string]bool{
 	pluginpkg.CodeUnpackedTooLarge: true,
 	pluginpkg.CodeTooManyFiles:     true,
 	pluginpkg.CodeManifestTooLarge: true,
+	pluginpkg.CodeImageTooLarge:    true,
 }
 
 // sentinels maps the domain packages' sentinel errors to what a client

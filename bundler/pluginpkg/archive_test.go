@@ -269,7 +269,7 @@ func TestReadArchive(t *testing.T) {
 }
 
 func TestReadArchiveMattermostManifest(t *testing.T) {
-	data := tarGz(t, file("com.example.x/plugin.json", mattermostManifest), file("com.example.x/webapp/dist/main.js", "x"), file("com.example.x/assets/icon.svg", "x"))
+	data := tarGz(t, file("com.example.x/plugin.json", mattermostManifest), file("com.example.x/webapp/dist/main.js", "x"), file("com.example.x/assets/icon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>"))
 	pkg, err := pluginpkg.ReadArchive(bytes.NewReader(data), pluginpkg.Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -332,6 +332,9 @@ func (c *collector) assemble(known SlotCatalogue) (*Package, error) {
 		}
 		return nil, &Error{Code: CodeEntryMissing, File: ref.path, Field: ref.field, Message: msg}
 	}
+	if err := checkImages(m, files); err != nil {
+		return nil, err
+	}
 	return pkg, nil
 }
 
@@ -386,6 +389,9 @@ func referencedFiles(m *Manifest) []fileRef {
 	}
 	if m.IconPath != "" {
 		refs = append(refs, fileRef{"icon_path", m.IconPath})
+	}
+	for i, p := range m.Screenshots {
+		refs = append(refs, fileRef{fmt.Sprintf("screenshots[%d]", i), p})
 	}
 	return refs
 }

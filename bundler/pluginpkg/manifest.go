@@ -152,6 +152,9 @@ func (m *Manifest) Validate(known SlotCatalogue) error {
 			return err
 		}
 	}
+	if err := checkScreenshots(m.Screenshots); err != nil {
+		return err
+	}
 	if err := checkServer(m.Server); err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ type Manifest struct {
 	SupportURL       string          `json:"support_url,omitempty"`
 	ReleaseNotesURL  string          `json:"release_notes_url,omitempty"`
 	IconPath         string          `json:"icon_path,omitempty"`
+	Screenshots      []string        `json:"screenshots,omitempty"` // mmtoolkit's: images the directory shows
 	MinServerVersion string          `json:"min_server_version,omitempty"`
 	Server           json.RawMessage `json:"server,omitempty"`
 	Webapp           *Webapp         `json:"webapp,omitempty"`
@@ -127,7 +128,9 @@ const (
 	CodeManifestTooLarge = "manifest_too_large" // plugin.json over MaxManifestBytes
 	CodeManifestSyntax   = "manifest_syntax"    // plugin.json is not valid JSON for Manifest
 	CodeManifestInvalid  = "manifest_invalid"   // a field breaks a rule; Error.Field names it
-	CodeEntryMissing     = "entry_missing"      // webapp.entry, mobile.entry, bundle_path or icon_path names no file in the package
+	CodeEntryMissing     = "entry_missing"      // webapp.entry, mobile.entry, bundle_path, icon_path or a screenshot names no file in the package
+	CodeImageInvalid     = "image_invalid"      // icon_path or a screenshot is not a PNG, JPEG, WebP or SVG image matching its extension
+	CodeImageTooLarge    = "image_too_large"    // icon_path over MaxIconBytes or a screenshot over MaxScreenshotBytes
 )
 
 // Error is a problem with a package. File names the archive entry or package

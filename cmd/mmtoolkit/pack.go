@@ -91,6 +91,9 @@ func packFiles(pkg *pluginpkg.Package) ([]string, error) {
 		}
 	}
 	add(m.IconPath)
+	for _, s := range m.Screenshots {
+		add(s)
+	}
 	for _, t := range []struct {
 		on     bool
 		target bundler.Target
