@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
@@ -33,6 +34,10 @@ type cachedManifest struct {
 // serveManifest is GET /api/v1/manifest?team=&platform=web: the plugins
 // enabled for the team, with a strong ETag and 304 on If-None-Match.
 func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
+	s.serveManifestAs(w, r, caller(r))
+}
+
+func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) {
 	teamParam, platformParam := queryParam(r.URL.RawQuery, "team"), queryParam(r.URL.RawQuery, "platform")
 	if teamParam == "" {
 		s.writeError(w, r, errorf(http.StatusBadRequest, "team_required",
@@ -48,12 +53,12 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
 			"platform %q has no web manifest: use platform=web (mobile apps use /api/v1/mobile/manifest)", platform))
 		return
 	}
-	t, err := s.identity.Team(r.Context(), caller(r), teamParam)
+	t, err := s.identity.Team(r.Context(), who, teamParam)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if !caller(r).CanReadTeam(t.ID) {
+	if !who.CanReadTeam(t.ID) {
 		s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
 			"you are not a member of team %s: ask a team admin to add you", t.Name))
 		return
