@@ -25,7 +25,9 @@ import (
 // The first pusher of an id owns it; others get ErrNotOwner unless they are
 // system admins. Pushing an existing version again with the same
 // PackageSHA256 writes nothing and returns the stored version with Created
-// false; with another PackageSHA256 it is ErrVersionConflict. v itself is not
+// false, unless v carries a higher Certification: then only the stored
+// version's Certification and SignerKey are raised (Certified true, audited
+// as ActionCertify). Another PackageSHA256 is ErrVersionConflict. v itself is not
 // modified; PutResult.Version is the record as stored (PushedBy set,
 // PushedAt from the store's clock unless v carried one).
 func (b *Bolt) PutVersion(ctx context.Context, v *Version, blobs map[string][]byte, by Pusher) (PutResult, error) {
@@ -81,8 +83,30 @@ func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]by
 			if stored.PackageSHA256 != v.PackageSHA256 {
 				return fmt.Errorf("%w: stored package %s, pushed %s", ErrVersionConflict, stored.PackageSHA256, v.PackageSHA256)
 			}
-			res = PutResult{Created: false, Version: stored}
-			return errUnchanged
+			if v.Certification <= stored.Certification {
+				res = PutResult{Created: false, Version: stored}
+				return errUnchanged
+			}
+			// The same content, now vouched for more: raise the level. The
+			// content and artifacts stay as they are (versions are immutable).
+			detail := fmt.Sprintf("%s -> %s", stored.Certification, v.Certification)
+			if v.SignerKey != "" {
+				detail += ", key " + v.SignerKey
+			}
+			stored.Certification, stored.SignerKey = v.Certification, v.SignerKey
+			raw, err := json.Marshal(stored)
+			if err != nil {
+				return fmt.Errorf("encode version: %w", err)
+			}
+			if err := versions.Put([]byte(v.Version), raw); err != nil {
+				return err
+			}
+			if _, err := appendAudit(tx, AuditEntry{At: b.now(), Actor: by.UserID, Action: ActionCertify,
+				PluginID: v.PluginID, Version: v.Version, Detail: detail}); err != nil {
+				return err
+			}
+			res = PutResult{Created: false, Certified: true, Version: stored}
+			return nil
 		}
 
 		stored := tx.Bucket(bucketBlobs)
@@ -184,6 +208,8 @@ func validateVersion(v *Version, by Pusher) ([]blobRef, error) {
 		return nil, invalid("manifest version %q differs from version", v.Manifest.Version)
 	case !isSHA256(v.PackageSHA256):
 		return nil, invalid("package sha256 %q is not 64 lowercase hex digits", v.PackageSHA256)
+	case !v.Certification.Valid():
+		return nil, invalid("certification %d is not a level", uint8(v.Certification))
 	}
 	var refs []blobRef
 	for _, kind := range slices.Sorted(maps.Keys(v.Artifacts)) {

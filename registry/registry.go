@@ -93,12 +93,18 @@ type Version struct {
 	HostModules []string `json:"host_modules,omitempty"`
 	// Prebuilt is true when the web bundle is a Mattermost bundle served
 	// unchanged rather than compiled here.
-	Prebuilt  bool      `json:"prebuilt,omitempty"`
-	Warnings  []string  `json:"warnings,omitempty"`
-	PushedBy  string    `json:"pushed_by"`
-	PushedAt  time.Time `json:"pushed_at"`
-	BuildMS   float64   `json:"build_ms"`
-	EsbuildMS float64   `json:"esbuild_ms"`
+	Prebuilt bool `json:"prebuilt,omitempty"`
+	// Certification is the level the package's signature earned at push
+	// (Unverified for an unsigned package); SignerKey is the fingerprint
+	// (pluginpkg.KeyFingerprint) of the key that signed it, or "builtin"
+	// for a reference plugin the binary carries.
+	Certification Certification `json:"certification"`
+	SignerKey     string        `json:"signer_key,omitempty"`
+	Warnings      []string      `json:"warnings,omitempty"`
+	PushedBy      string        `json:"pushed_by"`
+	PushedAt      time.Time     `json:"pushed_at"`
+	BuildMS       float64       `json:"build_ms"`
+	EsbuildMS     float64       `json:"esbuild_ms"`
 }
 
 // Plugin is a plugin id with its owner and versions.
@@ -130,6 +136,9 @@ const (
 	ActionEnable  = "enable"
 	ActionDisable = "disable"
 	ActionPin     = "pin"
+	// ActionCertify records an identical re-push that raised a stored
+	// version's certification (say, the same package signed by a certifier).
+	ActionCertify = "certify"
 )
 
 // AuditEntry is one line of the append-only audit log.
@@ -162,7 +171,10 @@ type PutResult struct {
 	// Created is false when an identical version already existed (the push
 	// was idempotent and nothing was written).
 	Created bool
-	Version *Version
+	// Certified is true when an identical re-push carried a higher
+	// certification than the stored version's, and raised it.
+	Certified bool
+	Version   *Version
 }
 
 // Store is the registry. Every method is safe for concurrent use.

@@ -317,6 +317,14 @@ func (c *collector) assemble(known SlotCatalogue) (*Package, error) {
 		RawManifest: append([]byte(nil), raw...),
 		Files:       files,
 	}
+	if sig, ok := files[SignatureFile]; ok {
+		if len(sig) > MaxSignatureBytes {
+			return nil, &Error{Code: CodeSignatureMalformed, File: SignatureFile, Limit: MaxSignatureBytes,
+				Message: fmt.Sprintf("%s is %d bytes, over the %s limit of a signature file; write it with `mmtoolkit sign`", SignatureFile, len(sig), formatBytes(MaxSignatureBytes))}
+		}
+		delete(files, SignatureFile)
+		pkg.Signature = sig
+	}
 	if len(dropped) > 0 {
 		sort.Strings(dropped)
 		pkg.Warnings = append(pkg.Warnings, serverWarning(dropped))

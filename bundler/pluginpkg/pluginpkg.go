@@ -92,6 +92,10 @@ type Package struct {
 	// archive's single top-level directory is stripped, as Mattermost does)
 	// to their contents. plugin.json is included.
 	Files map[string][]byte
+	// Signature is the plugin.sig found at the plugin root, as read (nil
+	// when there is none). It is not in Files and so not in SHA256, the
+	// digest it signs; ParseSignature reads it.
+	Signature []byte
 	// Warnings are problems that do not stop the push, such as server
 	// executables that mmtoolkit ignores.
 	Warnings []string
