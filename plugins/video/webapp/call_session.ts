@@ -1,0 +1,510 @@
+// One person's presence in one call, in one browser tab: the camera and
+// microphone, an RTCPeerConnection per other participant (a full mesh, no
+// media server), and the signalling that sets them up over mmtoolkit's
+// plugin events.
+//
+// Signalling (every event carries call_id and the sender's tab `from`):
+//   join      to the channel: "I am in". Everyone already in the call opens a
+//             connection to the newcomer; the newcomer opens one per offer.
+//   offer, answer, ice
+//             to one user (user_ids) and one tab (`to`): SDP and candidates.
+//   media     to the channel: muted / camera off, for the tiles.
+//   leave     to the channel: close my connection.
+//   roll_call from the call's starter, answered with `here` (see keeper.ts).
+//
+// Glare (two people joining at once both offer) is resolved with the
+// "perfect negotiation" pattern of the WebRTC spec: per pair, the tab with
+// the smaller session id is polite and rolls back its own offer when one
+// collides; the other ignores the colliding offer.
+import {newId, type SignalEvent} from '../shared/call';
+
+import {RequestError, sendEvent, type Destination} from './client';
+
+export interface CallInfo {
+    postId: string;
+    callId: string;
+    channelId: string;
+    channelName: string;
+    teamId: string;
+    /** The call's starter: the post's author, who keeps the post up to date. */
+    startedBy: string;
+    startedAt: number;
+}
+
+export type Phase = 'starting' | 'joined' | 'error' | 'left';
+export type MediaErrorKind = 'denied' | 'no_device' | 'in_use' | 'insecure' | 'generic';
+
+export interface RemotePeer {
+    session: string;
+    userId: string;
+    stream: MediaStream | null;
+    connectionState: RTCPeerConnectionState;
+    muted: boolean;
+    cameraOff: boolean;
+}
+
+export interface Snapshot {
+    phase: Phase;
+    error?: {kind: MediaErrorKind; detail: string};
+    info: CallInfo;
+    localStream: MediaStream | null;
+    muted: boolean;
+    cameraOff: boolean;
+    peers: RemotePeer[];
+}
+
+/** How long a peer may stay disconnected (or take to connect) before its tile goes. */
+export const timeouts = {disconnectedMs: 8000, connectMs: 30000};
+
+interface Peer extends RemotePeer {
+    pc: RTCPeerConnection;
+    polite: boolean;
+    makingOffer: boolean;
+    ignoreOffer: boolean;
+    pendingCandidates: RTCIceCandidateInit[];
+    inbox: Promise<void>;
+    timer?: ReturnType<typeof setTimeout>;
+}
+
+/** The data of one of our events, as it arrives (untrusted). */
+export type EventData = Record<string, unknown>;
+
+export class CallSession {
+    /** This tab's id in the call (one user may join from two tabs). */
+    readonly session = newId();
+    private readonly peers = new Map<string, Peer>();
+    private local: MediaStream | null = null;
+    private phase: Phase = 'starting';
+    private error?: Snapshot['error'];
+    private muted = false;
+    private cameraOff = false;
+    private snap: Snapshot;
+    private readonly listeners = new Set<() => void>();
+    private readonly outboxes = new Map<string, Promise<void>>();
+
+    constructor(
+        readonly info: CallInfo,
+        readonly me: string,
+        private readonly iceServers: RTCIceServer[],
+        private readonly onLeft: (s: CallSession) => void,
+        private readonly onJoined: (s: CallSession) => void,
+    ) {
+        this.snap = this.build();
+    }
+
+    // --- what the UI reads (useSyncExternalStore) ---
+
+    subscribe = (l: () => void) => {
+        this.listeners.add(l);
+        return () => {
+            this.listeners.delete(l);
+        };
+    };
+
+    getSnapshot = () => this.snap;
+
+    private emit() {
+        this.snap = this.build();
+        this.listeners.forEach((l) => l());
+    }
+
+    private build(): Snapshot {
+        return {
+            phase: this.phase,
+            error: this.error,
+            info: this.info,
+            localStream: this.local,
+            muted: this.muted,
+            cameraOff: this.cameraOff,
+            peers: [...this.peers.values()].map(({session, userId, stream, connectionState, muted, cameraOff}) =>
+                ({session, userId, stream, connectionState, muted, cameraOff})),
+        };
+    }
+
+    get active() {
+        return this.phase === 'starting' || this.phase === 'joined';
+    }
+
+    // --- joining and leaving ---
+
+    /** Asks for the camera and microphone, then announces the join. Safe to call again after an error. */
+    async start() {
+        this.phase = 'starting';
+        this.error = undefined;
+        this.emit();
+        try {
+            this.local = await getMedia();
+        } catch (e) {
+            this.phase = 'error';
+            this.error = describeMediaError(e);
+            this.emit();
+            return;
+        }
+        if (this.phase !== 'starting') { // left while the permission prompt was open
+            this.local.getTracks().forEach((t) => t.stop());
+            this.local = null;
+            return;
+        }
+        this.phase = 'joined';
+        this.emit();
+        this.onJoined(this);
+        this.send('join', {channelId: this.info.channelId}, {post_id: this.info.postId, started_by: this.info.startedBy});
+    }
+
+    /** Leaves: tells the others, closes every connection, releases the devices. */
+    leave(fromPagehide = false) {
+        if (this.phase === 'left') {
+            return;
+        }
+        const wasIn = this.phase === 'joined';
+        this.phase = 'left';
+        if (wasIn) {
+            const data = {call_id: this.info.callId, from: this.session, post_id: this.info.postId, started_by: this.info.startedBy};
+            // Not queued: from pagehide there is no later.
+            sendEvent('leave', {channelId: this.info.channelId}, data, fromPagehide).catch(() => undefined);
+        }
+        for (const p of [...this.peers.keys()]) {
+            this.removePeer(p);
+        }
+        this.local?.getTracks().forEach((t) => t.stop());
+        this.local = null;
+        this.emit();
+        this.onLeft(this);
+    }
+
+    toggleMute() {
+        this.muted = !this.muted;
+        this.local?.getAudioTracks().forEach((t) => {
+            t.enabled = !this.muted;
+        });
+        this.announceMedia();
+    }
+
+    toggleCamera() {
+        this.cameraOff = !this.cameraOff;
+        this.local?.getVideoTracks().forEach((t) => {
+            t.enabled = !this.cameraOff;
+        });
+        this.announceMedia();
+    }
+
+    private announceMedia() {
+        this.emit();
+        if (this.phase === 'joined') {
+            this.send('media', {channelId: this.info.channelId}, {muted: this.muted, camera_off: this.cameraOff});
+        }
+    }
+
+    // --- signalling in ---
+
+    /** One of our websocket events; `sender` is broadcast.sender_id (set by the server, trusted). */
+    handle(event: SignalEvent, data: EventData, sender: string) {
+        if (data.call_id !== this.info.callId || data.from === this.session || typeof data.from !== 'string' || !sender) {
+            return;
+        }
+        if (data.to !== undefined && data.to !== this.session) {
+            return;
+        }
+        const from = data.from;
+        if (event === 'roll_call') {
+            if (this.active && typeof data.nonce === 'string') {
+                this.send('here', {channelId: this.info.channelId, userIds: [sender]}, {nonce: data.nonce, post_id: this.info.postId});
+            }
+            return;
+        }
+        if (this.phase !== 'joined') {
+            return;
+        }
+        switch (event) {
+        case 'join':
+            this.ensurePeer(from, sender); // we offer (negotiationneeded)
+            return;
+        case 'leave':
+            this.removePeer(from);
+            return;
+        case 'media': {
+            const p = this.peers.get(from);
+            if (p) {
+                p.muted = data.muted === true;
+                p.cameraOff = data.camera_off === true;
+                this.emit();
+            }
+            return;
+        }
+        case 'offer':
+        case 'answer':
+        case 'ice': {
+            const p = event === 'offer' ? this.ensurePeer(from, sender) : this.peers.get(from);
+            if (!p || p.userId !== sender) {
+                return;
+            }
+            if (typeof data.muted === 'boolean') {
+                p.muted = data.muted;
+                p.cameraOff = data.camera_off === true;
+            }
+            // One message at a time per peer, in arrival order.
+            p.inbox = p.inbox.then(() => this.receive(p, event, data)).catch((e) => {
+                console.warn(`[mmtoolkit.video] ${event} from ${from}:`, e); // eslint-disable-line no-console
+            });
+        }
+        }
+    }
+
+    private async receive(p: Peer, event: 'offer' | 'answer' | 'ice', data: EventData) {
+        const {pc} = p;
+        if (pc.signalingState === 'closed') {
+            return;
+        }
+        if (event === 'ice') {
+            const c = data.candidate as RTCIceCandidateInit | undefined;
+            if (!c) {
+                return;
+            }
+            if (!pc.remoteDescription) {
+                p.pendingCandidates.push(c); // arrived before the description it belongs to
+                return;
+            }
+            try {
+                await pc.addIceCandidate(c);
+            } catch (e) {
+                if (!p.ignoreOffer) {
+                    throw e;
+                }
+            }
+            return;
+        }
+        const description = data.description as RTCSessionDescriptionInit | undefined;
+        if (!description || (description.type !== 'offer' && description.type !== 'answer') || typeof description.sdp !== 'string') {
+            return;
+        }
+        const collision = description.type === 'offer' && (p.makingOffer || pc.signalingState !== 'stable');
+        p.ignoreOffer = !p.polite && collision;
+        if (p.ignoreOffer) {
+            return;
+        }
+        await pc.setRemoteDescription(description); // a polite peer's own offer is rolled back implicitly
+        for (const c of p.pendingCandidates.splice(0)) {
+            await pc.addIceCandidate(c).catch(() => undefined);
+        }
+        if (description.type === 'offer') {
+            await pc.setLocalDescription();
+            this.sendDescription(p);
+        }
+    }
+
+    // --- peers ---
+
+    private ensurePeer(session: string, userId: string): Peer {
+        const existing = this.peers.get(session);
+        if (existing) {
+            return existing;
+        }
+        const pc = new RTCPeerConnection({iceServers: this.iceServers});
+        const p: Peer = {
+            session, userId, pc, stream: null, connectionState: pc.connectionState, muted: false, cameraOff: false,
+            polite: this.session < session, makingOffer: false, ignoreOffer: false, pendingCandidates: [], inbox: Promise.resolve(),
+        };
+        this.peers.set(session, p);
+        const local = this.local;
+        if (local) {
+            for (const t of local.getTracks()) {
+                pc.addTrack(t, local);
+            }
+        }
+        // Receive both kinds even when we send only one (no camera, say).
+        for (const kind of ['audio', 'video'] as const) {
+            if (!local?.getTracks().some((t) => t.kind === kind)) {
+                pc.addTransceiver(kind, {direction: 'recvonly'});
+            }
+        }
+        pc.ontrack = ({track, streams}) => {
+            if (streams[0]) {
+                p.stream = streams[0];
+            } else {
+                p.stream ??= new MediaStream();
+                p.stream.addTrack(track);
+            }
+            this.emit();
+        };
+        pc.onnegotiationneeded = async () => {
+            try {
+                p.makingOffer = true;
+                await pc.setLocalDescription();
+                this.sendDescription(p);
+            } catch (e) {
+                console.warn('[mmtoolkit.video] negotiation:', e); // eslint-disable-line no-console
+            } finally {
+                p.makingOffer = false;
+            }
+        };
+        pc.onicecandidate = ({candidate}) => {
+            if (candidate) {
+                this.send('ice', this.toPeer(p), {to: p.session, candidate: candidate.toJSON()});
+            }
+        };
+        pc.oniceconnectionstatechange = () => {
+            if (pc.iceConnectionState === 'failed') {
+                pc.restartIce(); // a new network path may work; the timer below gives up otherwise
+            }
+        };
+        pc.onconnectionstatechange = () => {
+            p.connectionState = pc.connectionState;
+            switch (pc.connectionState) {
+            case 'connected':
+                this.clearTimer(p);
+                break;
+            case 'disconnected':
+            case 'failed':
+                this.armTimer(p, timeouts.disconnectedMs);
+                break;
+            case 'closed':
+                this.removePeer(session);
+                return;
+            }
+            this.emit();
+        };
+        this.armTimer(p, timeouts.connectMs);
+        this.emit();
+        return p;
+    }
+
+    /** Removes the peer's tile if it has not (re)connected by then. */
+    private armTimer(p: Peer, ms: number) {
+        this.clearTimer(p);
+        p.timer = setTimeout(() => {
+            if (p.pc.connectionState !== 'connected') {
+                this.removePeer(p.session);
+            }
+        }, ms);
+    }
+
+    private clearTimer(p: Peer) {
+        if (p.timer) {
+            clearTimeout(p.timer);
+            p.timer = undefined;
+        }
+    }
+
+    private removePeer(session: string) {
+        const p = this.peers.get(session);
+        if (!p) {
+            return;
+        }
+        this.peers.delete(session);
+        this.clearTimer(p);
+        p.pc.ontrack = null;
+        p.pc.onconnectionstatechange = null;
+        p.pc.onicecandidate = null;
+        p.pc.onnegotiationneeded = null;
+        p.pc.close();
+        this.emit();
+    }
+
+    // --- signalling out ---
+
+    private toPeer(p: Peer): Destination {
+        return {channelId: this.info.channelId, userIds: [p.userId]};
+    }
+
+    private sendDescription(p: Peer) {
+        const d = p.pc.localDescription;
+        if (d) {
+            this.send(d.type === 'offer' ? 'offer' : 'answer', this.toPeer(p),
+                {to: p.session, description: {type: d.type, sdp: d.sdp}, muted: this.muted, camera_off: this.cameraOff});
+        }
+    }
+
+    /**
+     * Sends in order per destination (an answer must not overtake its
+     * offer's candidates), retrying once when rate limited.
+     */
+    private send(event: SignalEvent, to: Destination, data: EventData) {
+        const payload = {...data, call_id: this.info.callId, from: this.session};
+        const key = `${to.channelId}/${to.userIds?.join(',') ?? '*'}`;
+        const prev = this.outboxes.get(key) ?? Promise.resolve();
+        const next = prev.then(async () => {
+            try {
+                await sendEvent(event, to, payload);
+            } catch (e) {
+                if (e instanceof RequestError && e.status === 429) {
+                    await new Promise((r) => setTimeout(r, (e.retryAfter || 1) * 1000));
+                    await sendEvent(event, to, payload);
+                    return;
+                }
+                throw e;
+            }
+        }).catch((e) => {
+            console.warn(`[mmtoolkit.video] send ${event}:`, e); // eslint-disable-line no-console
+        });
+        this.outboxes.set(key, next);
+    }
+
+    // --- debugging (window.__mmtoolkitVideo) ---
+
+    /** Per peer: connection state and what getStats says arrived. */
+    async stats() {
+        const out = [];
+        for (const p of this.peers.values()) {
+            let bytesReceived = 0;
+            let framesDecoded = 0;
+            let bytesSent = 0;
+            const report = await p.pc.getStats();
+            report.forEach((s: RTCStats & Record<string, unknown>) => {
+                if (s.type === 'inbound-rtp') {
+                    bytesReceived += Number(s.bytesReceived ?? 0);
+                    framesDecoded += Number(s.framesDecoded ?? 0);
+                } else if (s.type === 'outbound-rtp') {
+                    bytesSent += Number(s.bytesSent ?? 0);
+                }
+            });
+            out.push({session: p.session, userId: p.userId, connectionState: p.pc.connectionState, iceConnectionState: p.pc.iceConnectionState,
+                bytesReceived, bytesSent, framesDecoded});
+        }
+        return out;
+    }
+}
+
+/** Camera and microphone; falls back to whichever exists when one is missing. */
+async function getMedia(): Promise<MediaStream> {
+    if (!navigator.mediaDevices?.getUserMedia) {
+        throw Object.assign(new Error('navigator.mediaDevices is unavailable'), {name: 'InsecureContext'});
+    }
+    try {
+        return await navigator.mediaDevices.getUserMedia({audio: true, video: {width: {ideal: 640}, height: {ideal: 360}}});
+    } catch (e) {
+        const name = (e as Error).name;
+        if (name !== 'NotFoundError' && name !== 'OverconstrainedError' && name !== 'NotReadableError') {
+            throw e;
+        }
+        for (const c of [{audio: true}, {video: true}]) {
+            try {
+                return await navigator.mediaDevices.getUserMedia(c);
+            } catch {
+                // try the other kind
+            }
+        }
+        throw e;
+    }
+}
+
+export function describeMediaError(e: unknown): {kind: MediaErrorKind; detail: string} {
+    const err = e as Error;
+    const detail = err?.message || String(e);
+    switch (err?.name) {
+    case 'NotAllowedError':
+    case 'PermissionDeniedError':
+    case 'SecurityError':
+        return {kind: 'denied', detail};
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+    case 'DevicesNotFoundError':
+        return {kind: 'no_device', detail};
+    case 'NotReadableError':
+    case 'TrackStartError':
+        return {kind: 'in_use', detail};
+    case 'InsecureContext':
+        return {kind: 'insecure', detail};
+    default:
+        return {kind: 'generic', detail};
+    }
+}
