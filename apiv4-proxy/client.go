@@ -39,6 +39,7 @@ type upstreamClient struct {
 // upstreamConn is one keep-alive connection and its buffers.
 type upstreamConn struct {
 	nc        net.Conn
+	cr        *connReader // nc, as br reads it
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
@@ -120,7 +121,51 @@ func (c *upstreamClient) dial(ctx context.Context) (*upstreamConn, error) {
 		}
 		nc = tc
 	}
-	return &upstreamConn{nc: nc, br: bufio.NewReaderSize(nc, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, nil
+	cr := &connReader{nc: nc}
+	return &upstreamConn{nc: nc, cr: cr, br: bufio.NewReaderSize(cr, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, nil
+}
+
+// maxResponseHeadBytes bounds the head of an upstream answer (status line,
+// headers and any 1xx answers before it), as http.Transport's
+// MaxResponseHeaderBytes does; Mattermost's are a few KiB.
+const maxResponseHeadBytes = 1 << 20
+
+// errHeadTooLarge is an upstream answer whose head passed
+// maxResponseHeadBytes.
+var errHeadTooLarge = errors.New("upstream answer's header is over 1 MiB")
+
+// connReader is the connection as its bufio.Reader sees it. While the head
+// of an answer is read it bounds its size (a header line that never ends
+// would otherwise grow in memory until the timeout), and it keeps the
+// connection's last read error, which textproto reports as a malformed
+// header when a deadline cuts a line.
+type connReader struct {
+	nc      net.Conn
+	bounded bool  // reading a head: at most left more bytes
+	left    int64 //
+	err     error // the last read error of nc
+}
+
+// head starts reading an answer's head; body ends it.
+func (c *connReader) head() { c.bounded, c.left, c.err = true, maxResponseHeadBytes, nil }
+func (c *connReader) body() { c.bounded = false }
+
+func (c *connReader) Read(p []byte) (int, error) {
+	if c.bounded {
+		if c.left <= 0 {
+			c.err = errHeadTooLarge
+			return 0, errHeadTooLarge
+		}
+		if int64(len(p)) > c.left {
+			p = p[:c.left]
+		}
+	}
+	n, err := c.nc.Read(p)
+	c.left -= int64(n)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // put returns a connection whose exchange ended cleanly to the pool.

@@ -1,6 +1,7 @@
 package apiv4proxy
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -299,6 +300,8 @@ const fastAnswer = 500 * time.Millisecond
 // awaitResponse reads the head of the upstream's answer, sent at sent, by
 // headerEnd.
 func (p *proxy) awaitResponse(ctx context.Context, uc *upstreamConn, r *http.Request, sent, headerEnd time.Time) (*http.Response, error) {
+	uc.cr.head()
+	defer uc.cr.body()
 	first := minTime(sent.Add(fastAnswer), headerEnd)
 	uc.nc.SetReadDeadline(first)
 	_, err := uc.br.Peek(1) // consumes nothing: a timeout here leaves the reader clean
@@ -309,12 +312,23 @@ func (p *proxy) awaitResponse(ctx context.Context, uc *upstreamConn, r *http.Req
 		if !stop() || ctx.Err() != nil {
 			return nil, cmpOr(ctx.Err(), context.Canceled)
 		}
+	} else if err == nil && first.Before(headerEnd) {
+		// The answer began within fastAnswer; unless its whole head came
+		// with it (the usual case), the rest has until headerEnd too.
+		if buf, _ := uc.br.Peek(uc.br.Buffered()); !bytes.Contains(buf, headEnd) {
+			uc.nc.SetReadDeadline(headerEnd)
+		}
 	}
 	if err == nil {
 		var resp *http.Response
 		if resp, err = readResponse(uc.br, r); err == nil {
 			return resp, nil
 		}
+	}
+	// A deadline that cuts a header line is reported by textproto as a
+	// malformed header; the connection's own error says what happened.
+	if !isTimeout(err) && isTimeout(uc.cr.err) {
+		err = uc.cr.err
 	}
 	if isTimeout(err) {
 		err = fmt.Errorf("%w: %w", errHeaderTimeout, err)
@@ -330,6 +344,8 @@ func cmpOr(errs ...error) error {
 	}
 	return nil
 }
+
+var headEnd = []byte("\r\n\r\n")
 
 // errHeaderTimeout is the upstream taking longer than Timeout to answer.
 var errHeaderTimeout = errors.New("upstream did not answer within the timeout")

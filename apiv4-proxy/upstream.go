@@ -501,5 +501,7 @@ func newTransport(idlePerHost int) *http.Transport {
 		// Larger buffers than the 4 KiB default cut syscalls on bodies.
 		WriteBufferSize: 32 << 10,
 		ReadBufferSize:  32 << 10,
+		// As the proxy bounds answers' heads (the default is 10 MiB).
+		MaxResponseHeaderBytes: maxResponseHeadBytes,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -56,8 +57,19 @@ func (p *proxy) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 			"websockets may be opened only from this server's own pages (or an allowed origin)")
 		return
 	}
-	d := p.dialer // a copy: the subprotocols are per request
+	d := p.dialer // a copy: the subprotocols and the connection are per request
 	d.Subprotocols = websocket.Subprotocols(r)
+	// The handshake answer's head is bounded as REST answers' are: the
+	// dialer would read a header that never ends until the timeout.
+	var cr *handshakeConn
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := p.dialer.NetDialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		cr = &handshakeConn{Conn: nc, left: maxResponseHeadBytes}
+		return cr, nil
+	}
 	u := p.target(r.URL)
 	u.Scheme = p.wsScheme
 	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
@@ -67,6 +79,7 @@ func (p *proxy) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		p.dialFailed(w, r, resp, err)
 		return
 	}
+	cr.done.Store(true) // frames are bounded by the message limit instead
 	respHeader := http.Header{}
 	if sp := resp.Header.Get("Sec-Websocket-Protocol"); sp != "" {
 		respHeader.Set("Sec-Websocket-Protocol", sp)
@@ -124,11 +137,34 @@ func (p *proxy) websocketHeader(r *http.Request) http.Header {
 	return h
 }
 
+// handshakeConn is an upstream websocket connection that refuses to read
+// more than left bytes until the handshake is done.
+type handshakeConn struct {
+	net.Conn
+	left int64
+	done atomic.Bool
+}
+
+func (c *handshakeConn) Read(p []byte) (int, error) {
+	if c.done.Load() {
+		return c.Conn.Read(p)
+	}
+	if c.left <= 0 {
+		return 0, errHeadTooLarge
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.Conn.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
 // dialFailed answers a client whose upstream websocket could not be opened:
 // with the upstream's own refusal when there is one.
 func (p *proxy) dialFailed(w http.ResponseWriter, r *http.Request, resp *http.Response, err error) {
 	switch {
-	case resp != nil && errors.Is(err, websocket.ErrBadHandshake):
+	case resp != nil && errors.Is(err, websocket.ErrBadHandshake) && resp.StatusCode >= 200:
 		h := w.Header()
 		for k, vv := range resp.Header {
 			if !isHopHeader(k) && !strings.HasPrefix(k, "Sec-Websocket-") {

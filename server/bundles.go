@@ -19,6 +19,11 @@ var extTypes = map[string]string{
 	"js":  "text/javascript; charset=utf-8",
 	"map": "application/json",
 	"hbc": "application/vnd.facebook.hermes-bytecode",
+	// Icons and screenshots of plugin packages.
+	"png":  "image/png",
+	"jpg":  "image/jpeg",
+	"webp": "image/webp",
+	"svg":  "image/svg+xml",
 }
 
 // indexArtifacts learns every stored artifact, so a bundle request finds its
@@ -131,6 +136,10 @@ func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext 
 	h["Vary"] = varyEncoding
 	h["X-Content-Type-Options"] = nosniff
 	h["Access-Control-Allow-Origin"] = anyOrigin // SRI on cross-origin scripts needs CORS
+	if ext == "svg" {
+		// An SVG opened on its own runs no script and loads nothing.
+		h["Content-Security-Policy"] = svgPolicy
+	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -161,6 +170,7 @@ var (
 	varyEncoding = []string{"Accept-Encoding"}
 	nosniff      = []string{"nosniff"}
 	anyOrigin    = []string{"*"}
+	svgPolicy    = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
 )
 
 // negotiate picks br, else gzip, among the available codings the client

@@ -54,6 +54,9 @@ func (c *compressor) enqueue(sha string, data []byte, contentType string) {
 	if len(data) < minCompress && data != nil {
 		return
 	}
+	if strings.HasPrefix(contentType, "image/") && contentType != "image/svg+xml" {
+		return // PNG, JPEG and WebP are compressed formats already
+	}
 	if a, ok := c.s.artifact(sha); ok && len(a.Encodings) > 0 {
 		return
 	}

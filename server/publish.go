@@ -110,6 +110,7 @@ func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registr
 		v.EsbuildMS += ms(mobile.res.Esbuild)
 	}
 
+	addImages(pkg, files)
 	blobs := make(map[string][]byte, len(files))
 	for kind, f := range files {
 		sha := sum(f.data)

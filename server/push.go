@@ -44,6 +44,9 @@ func bundleOf(kind string, a registry.Artifact) bundleInfo {
 func (s *Server) bundlesOf(v *registry.Version) map[string]bundleInfo {
 	out := make(map[string]bundleInfo, len(v.Artifacts))
 	for kind, a := range v.Artifacts {
+		if artifactNames[kind] == "" {
+			continue // an icon or a screenshot, not a bundle
+		}
 		if known, ok := s.artifact(a.SHA256); ok {
 			a = known
 		}

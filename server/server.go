@@ -204,6 +204,7 @@ func (s *Server) routes() chi.Router {
 	if s.cfg.Upstream != nil {
 		r.Handle("/api/v4/*", detachRoute(s.cfg.Upstream))
 	}
+	s.mountConsole(r)
 	s.mountWebapp(r)
 	return r
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -115,36 +116,48 @@ func (s *Server) serveSetTeamPlugin(w http.ResponseWriter, r *http.Request) {
 			`"enabled" is required: send {"enabled": true} or {"enabled": false}`))
 		return
 	}
-	id := chi.URLParam(r, "id")
-	p, err := s.store.Plugin(r.Context(), id)
+	st, p, err := s.setTeamPlugin(r.Context(), caller(r).User.ID, t.ID, chi.URLParam(r, "id"), *req.Enabled, req.Version)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	states, err := s.store.TeamStates(r.Context(), t.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	st := states[p.ID]
-	before := st
-	st.TeamID, st.PluginID, st.Enabled, st.UpdatedBy = t.ID, p.ID, *req.Enabled, caller(r).User.ID
-	if req.Version != nil {
-		st.Version = *req.Version
-		if st.Version == "latest" {
-			st.Version = ""
-		}
-	}
-	st, err = s.store.SetTeamState(r.Context(), st)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.changed()
-	s.teamChanged(r.Context(), t.ID, before, st, p)
 	name := ""
 	if sum, _, err := s.summary(r, p); err == nil {
 		name = sum.Name
 	}
 	writeJSON(w, http.StatusOK, teamPluginOf(p, name, st))
+}
+
+// setTeamPlugin is the one code path that changes a plugin's state for a
+// team, for the JSON API and the admin console: the registry writes the
+// state and its audit entry, cached manifests are invalidated and the
+// team's open pages get plugin_enabled, plugin_disabled or plugin_updated.
+// version nil keeps the current pin; "" or "latest" follows the latest
+// version; anything else pins it. The caller checked that actor may
+// administer the team.
+func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID string, enabled bool, version *string) (registry.TeamState, *registry.Plugin, error) {
+	p, err := s.store.Plugin(ctx, pluginID)
+	if err != nil {
+		return registry.TeamState{}, nil, err
+	}
+	states, err := s.store.TeamStates(ctx, teamID)
+	if err != nil {
+		return registry.TeamState{}, nil, err
+	}
+	st := states[p.ID]
+	before := st
+	st.TeamID, st.PluginID, st.Enabled, st.UpdatedBy = teamID, p.ID, enabled, actor
+	if version != nil {
+		st.Version = *version
+		if st.Version == "latest" {
+			st.Version = ""
+		}
+	}
+	st, err = s.store.SetTeamState(ctx, st)
+	if err != nil {
+		return registry.TeamState{}, nil, err
+	}
+	s.changed()
+	s.teamChanged(ctx, teamID, before, st, p)
+	return st, p, nil
 }
