@@ -1,0 +1,242 @@
+// The video reference plugin (plugins/video) in Chromium: two people in two
+// browser contexts start and join a call, their RTCPeerConnections connect
+// peer to peer and media flows (Chromium's fake camera and microphone), the
+// post tracks who joined and ends when the last one leaves; a team admin's
+// disable removes the plugin live.
+import assert from 'node:assert/strict';
+import {mkdirSync} from 'node:fs';
+import path from 'node:path';
+import {after, before, describe, it} from 'node:test';
+
+import {chromium} from 'playwright-core';
+
+import {api, binary, chromiumPath, cli, login, repoDir, startServer, withShots} from './harness.mjs';
+
+const PLUGIN = 'mmtoolkit.video';
+const shotsDir = path.join(repoDir, 'docs', 'screenshots');
+
+// Chromium's fake devices: a test pattern camera and a beeping microphone,
+// permission granted without a prompt.
+const mediaArgs = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+async function launchWithMedia() {
+    const executablePath = chromiumPath();
+    if (!executablePath) {
+        return null;
+    }
+    const browser = await chromium.launch({
+        executablePath,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+            '--disable-sync', '--no-first-run', ...mediaArgs],
+    });
+    return {browser, close: () => browser.close()};
+}
+
+describe('video reference plugin', () => {
+    let bin;
+    let server;
+    let chrome;
+    const pages = [];
+    const shots = () => pages;
+
+    /** A logged-in page in its own browser context (its own cookies: another person). */
+    const open = async (user, p, {initScript} = {}) => {
+        const context = await chrome.browser.newContext({viewport: {width: 1280, height: 800}});
+        if (initScript) {
+            await context.addInitScript(initScript);
+        }
+        const page = await context.newPage();
+        page.consoleLines = [];
+        page.on('console', (m) => page.consoleLines.push(`${m.type()}: ${m.text()}`));
+        page.on('pageerror', (e) => page.consoleLines.push(`pageerror: ${e.message}`));
+        await page.goto(server.url + '/login');
+        await page.fill('input[name=loginId]', user);
+        await page.fill('input[name=password]', 'mmtoolkit');
+        await page.click('button[type=submit]');
+        await page.waitForSelector('.channel-header h2');
+        await page.goto(server.url + p);
+        await page.waitForFunction(() => window.mmtoolkitHost?.store.getState().plugins.settledAt > 0);
+        pages.push(page);
+        return page;
+    };
+    const peers = (page) => page.evaluate(() => window.__mmtoolkitVideo?.snapshot()?.peers.map((p) => ({...p, stream: Boolean(p.stream)})) ?? []);
+    const waitConnected = (page, n) => page.waitForFunction((want) => {
+        const s = window.__mmtoolkitVideo?.snapshot();
+        return s?.phase === 'joined' && s.peers.length === want && s.peers.every((p) => p.connectionState === 'connected');
+    }, n, {timeout: 20000});
+    const stats = (page) => page.evaluate(() => window.__mmtoolkitVideo.stats());
+
+    before(async () => {
+        bin = await binary();
+        // The reference plugins are pushed here with the real CLI, whether or
+        // not this server preinstalled them (an identical push is a no-op).
+        server = await startServer(bin, {referencePlugins: false});
+        chrome = await launchWithMedia();
+        await cli(bin, server, 'admin', 'push', path.join(repoDir, 'plugins', 'video'));
+        await cli(bin, server, 'alice', 'enable', '--team', 'engineering', '--plugin', PLUGIN);
+        await cli(bin, server, 'admin', 'enable', '--team', 'sales', '--plugin', PLUGIN);
+    });
+    after(async () => {
+        for (const p of pages) {
+            await p.context().close().catch(() => undefined);
+        }
+        await chrome?.close();
+        await server?.stop();
+    });
+
+    it('bob starts a call, alice joins: peer to peer, media flows, the post ends when both leave', withShots('video-call', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        const bob = await open('bob', '/engineering/channels/town-square');
+        await bob.click('[data-testid=video-call-button]');
+        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        const bobPost = bob.locator('[data-testid=video-call-post]').last();
+        await bobPost.waitFor();
+        assert.equal(await bobPost.getAttribute('data-state'), 'ongoing');
+        assert.match(await bobPost.locator('[data-testid=video-call-participants]').textContent(), /@bob$/);
+        // bob's own tile shows his camera.
+        await bob.waitForFunction(() => document.querySelector('[data-testid=video-tile][data-local=true] video')?.videoWidth > 0);
+
+        const alice = await open('alice', '/engineering/channels/town-square');
+        const alicePost = alice.locator('[data-testid=video-call-post][data-state=ongoing]').last();
+        await alicePost.locator('[data-testid=video-call-join]').click();
+        await Promise.all([waitConnected(bob, 1), waitConnected(alice, 1)]);
+
+        // Each side sees the other, by user id, over a connected RTCPeerConnection.
+        const [bobId, aliceId] = await Promise.all([bob, alice].map((p) => p.evaluate(() => window.mmtoolkitHost.store.getState().entities.users.currentUserId)));
+        assert.equal((await peers(bob))[0].userId, aliceId);
+        assert.equal((await peers(alice))[0].userId, bobId);
+
+        // Media flows both ways: received bytes and decoded frames grow...
+        const before1 = await Promise.all([stats(bob), stats(alice)]);
+        await bob.waitForTimeout(1500);
+        const after1 = await Promise.all([stats(bob), stats(alice)]);
+        for (const i of [0, 1]) {
+            assert.equal(after1[i][0].connectionState, 'connected');
+            assert.ok(after1[i][0].bytesReceived > before1[i][0].bytesReceived, `inbound bytes grow on page ${i}: ${JSON.stringify([before1[i], after1[i]])}`);
+            assert.ok(after1[i][0].framesDecoded > before1[i][0].framesDecoded, `frames decoded grow on page ${i}`);
+        }
+        // ...and the remote <video> plays: it has a size and its clock advances.
+        for (const page of [bob, alice]) {
+            const remote = '[data-testid=video-tile][data-local=false] video';
+            await page.waitForFunction((sel) => document.querySelector(sel)?.videoWidth > 0, remote);
+            const t0 = await page.$eval(remote, (v) => v.currentTime);
+            await page.waitForFunction(([sel, t]) => document.querySelector(sel).currentTime > t + 0.3, [remote, t0]);
+        }
+        // The starter's client put alice on the post; both pages see the edit live.
+        for (const page of [bob, alice]) {
+            await page.waitForFunction(() => /@bob, @alice$/.test(
+                [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.querySelector('[data-testid=video-call-participants]')?.textContent ?? ''));
+        }
+        // Mute and camera off reach the other side.
+        await alice.click('[data-testid=video-call-mute]');
+        await alice.click('[data-testid=video-call-camera]');
+        await bob.waitForFunction(() => {
+            const p = window.__mmtoolkitVideo.snapshot().peers[0];
+            return p.muted && p.cameraOff;
+        });
+        await alice.click('[data-testid=video-call-camera]');
+        await alice.click('[data-testid=video-call-mute]');
+        await bob.waitForFunction(() => {
+            const p = window.__mmtoolkitVideo.snapshot().peers[0];
+            return !p.muted && !p.cameraOff;
+        });
+        await bob.waitForFunction(() => document.querySelector('[data-testid=video-tile][data-local=false] video')?.videoWidth > 0);
+        await bob.waitForTimeout(300); // a settled frame for the screenshot
+        mkdirSync(shotsDir, {recursive: true});
+        await bob.screenshot({path: path.join(shotsDir, 'video-call.png')});
+
+        // alice leaves: bob's tile of her goes, the call goes on.
+        await alice.click('[data-testid=video-call-leave]');
+        await alice.waitForSelector('[data-testid=video-call-view]', {state: 'detached'});
+        await bob.waitForFunction(() => window.__mmtoolkitVideo.snapshot().peers.length === 0);
+        await bob.waitForSelector('[data-testid=video-tile][data-local=false]', {state: 'detached'});
+        // Still running after the roll call (bob answers it).
+        await bob.waitForTimeout(4000);
+        assert.equal(await bobPost.getAttribute('data-state'), 'ongoing');
+        // alice's device released.
+        assert.equal(await alice.evaluate(() => window.__mmtoolkitVideo.snapshot()), null);
+
+        // bob leaves last: the post ends, with a duration, for both.
+        await bob.click('[data-testid=video-call-leave]');
+        for (const page of [bob, alice]) {
+            const post = page.locator('[data-testid=video-call-post]').last();
+            await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
+            assert.equal(await post.locator('[data-testid=video-call-status]').textContent(), 'Call ended');
+            assert.match(await post.locator('[data-testid=video-call-duration]').textContent(), /^Lasted \d+:\d\d$/);
+            assert.equal(await post.locator('[data-testid=video-call-join]').count(), 0);
+        }
+        // The stored post says the same.
+        const token = await login(server, 'bob');
+        const postId = await bob.locator('.post', {has: bob.locator('[data-testid=video-call-post]')}).last().getAttribute('data-post-id');
+        const stored = await api(server, token, 'GET', `/api/v4/posts/${postId}`);
+        assert.equal(stored.type, 'custom_video_call');
+        assert.deepEqual(stored.props.participants, [bobId, aliceId]);
+        assert.equal(stored.props.started_by, bobId);
+        assert.ok(stored.props.ended_at > stored.props.started_at, JSON.stringify(stored.props));
+        await bob.locator('.post', {has: bob.locator('[data-testid=video-call-post]')}).last().screenshot({path: path.join(shotsDir, 'video-post.png')});
+    }));
+
+    it('a closed tab drops out of the call', withShots('video-tab-closed', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        const bob = await open('bob', '/engineering/channels/dev-talk');
+        await bob.click('[data-testid=video-call-button]');
+        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        const alice = await open('alice', '/engineering/channels/dev-talk');
+        await alice.locator('[data-testid=video-call-post][data-state=ongoing]').last().locator('[data-testid=video-call-join]').click();
+        await Promise.all([waitConnected(bob, 1), waitConnected(alice, 1)]);
+        // Closing the tab: pagehide sends a best-effort leave; failing that,
+        // the disconnected connection times out. Either way the tile goes.
+        await alice.context().close();
+        await bob.waitForFunction(() => window.__mmtoolkitVideo.snapshot().peers.length === 0, null, {timeout: 20000});
+        await bob.click('[data-testid=video-call-leave]');
+        await bob.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
+    }));
+
+    it('explains a denied camera and microphone', withShots('video-denied', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        // What Chromium throws when the user (or a site setting) blocks the devices.
+        const deny = () => {
+            navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+        };
+        const bob = await open('bob', '/engineering/channels/town-square', {initScript: deny});
+        await bob.click('[data-testid=video-call-button]');
+        const error = bob.locator('[data-testid=video-call-error]');
+        await error.waitFor();
+        assert.equal(await error.getAttribute('data-kind'), 'denied');
+        assert.match(await error.textContent(), /Camera and microphone access was denied/);
+        await bob.click('[data-testid=video-call-view] button >> text=Close');
+        await bob.waitForSelector('[data-testid=video-call-view]', {state: 'detached'});
+    }));
+
+    it('disabled for a team disappears live', withShots('video-disabled', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        const bob = await open('bob', '/engineering/channels/dev-talk');
+        const carol = await open('carol', '/sales/channels/deals');
+        for (const page of [bob, carol]) {
+            await page.waitForSelector('[data-testid=video-call-button]');
+            await page.waitForSelector('[data-testid=video-call-post][data-state=ended]');
+        }
+        await bob.evaluate(() => {
+            window.notReloaded = true;
+        });
+        await cli(bin, server, 'alice', 'disable', '--team', 'engineering', '--plugin', PLUGIN);
+        await bob.waitForSelector('[data-testid=video-call-button]', {state: 'detached', timeout: 5000});
+        await bob.waitForSelector('[data-testid=video-call-post]', {state: 'detached', timeout: 5000});
+        // The seeded call post falls back to its plain message.
+        await bob.waitForSelector('.post-message >> text=Video call ended.');
+        assert.equal(await bob.evaluate(() => window.notReloaded && window.__mmtoolkitVideo === undefined), true);
+        // sales still has it.
+        assert.equal(await carol.locator('[data-testid=video-call-button]').count(), 1);
+        assert.equal(await carol.locator('[data-testid=video-call-post]').count(), 1);
+        await cli(bin, server, 'alice', 'enable', '--team', 'engineering', '--plugin', PLUGIN);
+        await bob.waitForSelector('[data-testid=video-call-button]', {timeout: 5000});
+    }));
+});
