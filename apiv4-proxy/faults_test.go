@@ -367,7 +367,10 @@ func TestAuthenticateUpstreamFaults(t *testing.T) {
 			if c := faultWants[mode].code; c == "upstream_timeout" {
 				want = ErrUpstreamTimeout
 			}
-			if !errors.Is(err, want) {
+			// A head flood ends at net/http's header limit or at the
+			// timeout, whichever a loaded machine reaches first.
+			flood := mode == "huge-header" || mode == "many-headers" || mode == "endless-1xx"
+			if !errors.Is(err, want) && !(flood && errors.Is(err, ErrUpstreamTimeout)) {
 				t.Errorf("Authenticate: %v, want %v", err, want)
 			}
 			f.setMode("ok")
