@@ -10,20 +10,17 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
-// certificationUnverified is every plugin's level until signed packages
-// (certification levels official, certified, community) are verified.
-const certificationUnverified = "unverified"
-
 type pluginSummary struct {
-	ID            string               `json:"id"`
-	Name          string               `json:"name"`
-	Description   string               `json:"description"`
-	Owner         string               `json:"owner"`
-	Latest        string               `json:"latest"`
-	Versions      []string             `json:"versions"`
-	Certification string               `json:"certification"`
-	Slots         []pluginpkg.SlotDecl `json:"slots"`
-	CreatedAt     time.Time            `json:"created_at"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Owner       string   `json:"owner"`
+	Latest      string   `json:"latest"`
+	Versions    []string `json:"versions"`
+	// Certification is the latest version's level (each version has its own).
+	Certification registry.Certification `json:"certification"`
+	Slots         []pluginpkg.SlotDecl   `json:"slots"`
+	CreatedAt     time.Time              `json:"created_at"`
 }
 
 type versionDetail struct {
@@ -37,6 +34,11 @@ type versionDetail struct {
 	Prebuilt    bool                  `json:"prebuilt,omitempty"`
 	Warnings    []string              `json:"warnings"`
 	MinServer   string                `json:"min_server_version,omitempty"`
+	// Certification is the level the version's signature earned at push;
+	// SignerKey the signing key's fingerprint ("builtin" for the reference
+	// plugins the binary carries).
+	Certification registry.Certification `json:"certification"`
+	SignerKey     string                 `json:"signer_key,omitempty"`
 }
 
 func (s *Server) summary(r *http.Request, p *registry.Plugin) (pluginSummary, *registry.Version, error) {
@@ -46,7 +48,7 @@ func (s *Server) summary(r *http.Request, p *registry.Plugin) (pluginSummary, *r
 	}
 	return pluginSummary{
 		ID: p.ID, Name: v.Manifest.Name, Description: v.Manifest.Description, Owner: p.Owner,
-		Latest: p.Latest, Versions: nonNil(p.Versions), Certification: certificationUnverified,
+		Latest: p.Latest, Versions: nonNil(p.Versions), Certification: v.Certification,
 		Slots: nonNil(v.Manifest.Slots), CreatedAt: p.CreatedAt,
 	}, v, nil
 }
@@ -94,6 +96,7 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
 			Version: v.Version, PushedAt: v.PushedAt, PushedBy: v.PushedBy, Slots: nonNil(v.Manifest.Slots),
 			Bundles: s.bundlesOf(v), BuildMS: v.BuildMS, HostModules: nonNil(v.HostModules), Prebuilt: v.Prebuilt,
 			Warnings: nonNil(v.Warnings), MinServer: v.Manifest.MinServerVersion,
+			Certification: v.Certification, SignerKey: v.SignerKey,
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"plugin": sum, "versions": versions})

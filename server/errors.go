@@ -88,6 +88,9 @@ func toError(err error) *Error {
 		if sizeCodes[perr.Code] {
 			status = http.StatusRequestEntityTooLarge
 		}
+		if signatureCodes[perr.Code] {
+			status = http.StatusUnprocessableEntity
+		}
 		d := map[string]any{}
 		if perr.File != "" {
 			d["file"] = perr.File

@@ -369,11 +369,7 @@ func (m *mobileService) manifest(ctx context.Context, k mobileManifestKey, rt *p
 	if ok && c.gen == gen {
 		return c, nil
 	}
-	src, ok := m.s.store.(slots.MobileSource)
-	if !ok {
-		src = noBytecode{m.s.store}
-	}
-	mm, err := slots.BuildMobile(ctx, src, slots.MobileQuery{TeamID: k.teamID, Platform: k.platform, Runtime: rt, Bytecode: k.bytecode})
+	mm, err := slots.BuildMobile(ctx, m.s.manifestSource(), slots.MobileQuery{TeamID: k.teamID, Platform: k.platform, Runtime: rt, Bytecode: k.bytecode})
 	if err != nil {
 		return nil, err
 	}

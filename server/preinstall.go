@@ -46,7 +46,7 @@ func (s *Server) Preinstall(ctx context.Context, pkgs []*pluginpkg.Package, enab
 		case err != nil:
 			return out, err
 		}
-		put, err := s.publish(ctx, pkg, by)
+		put, err := s.publishBuiltin(ctx, pkg, by)
 		if err != nil {
 			// A compile error lists its diagnostics as file:line:col.
 			return out, fmt.Errorf("built-in plugin %s %s: %w", m.ID, m.Version, err)

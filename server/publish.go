@@ -21,11 +21,26 @@ const (
 	typeMap = "application/json"
 )
 
-// publish is the push pipeline after the package is read: compile the web
-// and mobile entries (concurrently), then store the version and its blobs in
-// one registry transaction. The version is servable when that commits;
-// precompressed variants follow from the compressor.
+// publish stores pkg as an unverified version (see publishCertified).
 func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registry.Pusher) (registry.PutResult, error) {
+	return s.publishCertified(ctx, pkg, by, certification{Level: registry.Unverified})
+}
+
+// publishBuiltin stores a package the binary itself carries (Preinstall's
+// reference plugins) at the Official level: the binary is the signature. A
+// version already stored at a lower level (by an older binary) is raised.
+func (s *Server) publishBuiltin(ctx context.Context, pkg *pluginpkg.Package, by registry.Pusher) (registry.PutResult, error) {
+	return s.publishCertified(ctx, pkg, by, certification{Level: registry.Official, Signer: BuiltinSigner})
+}
+
+// publishCertified is the push pipeline after the package is read and its
+// signature checked (certify): compile the web and mobile entries
+// (concurrently), then store the version, its level and its blobs in one
+// registry transaction. The version is servable when that commits;
+// precompressed variants follow from the compressor. An identical re-push
+// with a higher level raises the stored version's level and compiles
+// nothing.
+func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, by registry.Pusher, cert certification) (registry.PutResult, error) {
 	t0 := time.Now()
 	m := &pkg.Manifest
 	v := &registry.Version{
@@ -35,6 +50,8 @@ func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registr
 		RawManifest:   pkg.RawManifest,
 		PackageSHA256: pkg.SHA256(),
 		Artifacts:     map[string]registry.Artifact{},
+		Certification: cert.Level,
+		SignerKey:     cert.Signer,
 		Warnings:      pkg.Warnings,
 	}
 
@@ -47,7 +64,15 @@ func (s *Server) publish(ctx context.Context, pkg *pluginpkg.Package, by registr
 		}
 		if old, err := s.store.Version(ctx, m.ID, m.Version); err == nil {
 			if old.PackageSHA256 == v.PackageSHA256 {
-				return registry.PutResult{Created: false, Version: old}, nil
+				if cert.Level <= old.Certification {
+					return registry.PutResult{Created: false, Version: old}, nil
+				}
+				v.Artifacts = old.Artifacts
+				res, err := s.store.PutVersion(ctx, v, nil, by)
+				if err == nil && res.Certified {
+					s.changed() // a minimum level may now let it into manifests
+				}
+				return res, err
 			}
 			return registry.PutResult{}, registry.ErrVersionConflict
 		}

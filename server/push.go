@@ -56,17 +56,20 @@ func (s *Server) bundlesOf(v *registry.Version) map[string]bundleInfo {
 }
 
 type pushResponse struct {
-	ID            string                `json:"id"`
-	Version       string                `json:"version"`
-	Created       bool                  `json:"created"`
-	PackageSHA256 string                `json:"package_sha256"`
-	Bundles       map[string]bundleInfo `json:"bundles"`
-	BuildMS       float64               `json:"build_ms"`
-	EsbuildMS     float64               `json:"esbuild_ms"`
-	Slots         []pluginpkg.SlotDecl  `json:"slots"`
-	HostModules   []string              `json:"host_modules"`
-	Prebuilt      bool                  `json:"prebuilt,omitempty"`
-	Warnings      []string              `json:"warnings"`
+	ID            string                 `json:"id"`
+	Version       string                 `json:"version"`
+	Created       bool                   `json:"created"`
+	Certified     bool                   `json:"certified,omitempty"`
+	PackageSHA256 string                 `json:"package_sha256"`
+	Certification registry.Certification `json:"certification"`
+	SignerKey     string                 `json:"signer_key,omitempty"`
+	Bundles       map[string]bundleInfo  `json:"bundles"`
+	BuildMS       float64                `json:"build_ms"`
+	EsbuildMS     float64                `json:"esbuild_ms"`
+	Slots         []pluginpkg.SlotDecl   `json:"slots"`
+	HostModules   []string               `json:"host_modules"`
+	Prebuilt      bool                   `json:"prebuilt,omitempty"`
+	Warnings      []string               `json:"warnings"`
 }
 
 // eventPluginBuildFailed tells the pusher's open pages that a push did not
@@ -99,13 +102,22 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	pkg, err := pluginpkg.ReadArchive(body, lim, slots.Known)
+	pkg, err := pluginpkg.ReadArchive(body.archive, lim, slots.Known)
+	if err == nil {
+		err = body.rest() // a signature field after the archive
+	}
 	if err != nil {
 		s.metrics.push("rejected")
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.publish(r.Context(), pkg, registry.Pusher{UserID: who.User.ID, SystemAdmin: who.User.SystemAdmin()})
+	cert, err := s.certify(pkg, body.signature)
+	if err != nil {
+		s.metrics.push("rejected")
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.publishCertified(r.Context(), pkg, registry.Pusher{UserID: who.User.ID, SystemAdmin: who.User.SystemAdmin()}, cert)
 	if err != nil {
 		s.metrics.push("failed")
 		var ce *bundler.CompileError
@@ -122,24 +134,46 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := http.StatusOK
-	s.metrics.push("unchanged")
-	if res.Created {
+	switch {
+	case res.Created:
 		status = http.StatusCreated
 		s.metrics.push("created")
 		s.log.Info("plugin pushed", "id", res.Version.PluginID, "version", res.Version.Version,
-			"by", who.User.Username, "build_ms", res.Version.BuildMS)
+			"by", who.User.Username, "build_ms", res.Version.BuildMS, "certification", res.Version.Certification)
+	case res.Certified:
+		s.metrics.push("certified")
+		s.log.Info("plugin certified", "id", res.Version.PluginID, "version", res.Version.Version,
+			"by", who.User.Username, "certification", res.Version.Certification, "key", res.Version.SignerKey)
+	default:
+		s.metrics.push("unchanged")
 	}
 	v := res.Version
 	writeJSON(w, status, pushResponse{
-		ID: v.PluginID, Version: v.Version, Created: res.Created, PackageSHA256: v.PackageSHA256,
+		ID: v.PluginID, Version: v.Version, Created: res.Created, Certified: res.Certified, PackageSHA256: v.PackageSHA256,
+		Certification: v.Certification, SignerKey: v.SignerKey,
 		Bundles: s.bundlesOf(v), BuildMS: v.BuildMS, EsbuildMS: v.EsbuildMS,
 		Slots: nonNil(v.Manifest.Slots), HostModules: nonNil(v.HostModules), Prebuilt: v.Prebuilt,
 		Warnings: nonNil(v.Warnings),
 	})
 }
 
-// pushBody finds the archive in the request.
-func pushBody(r *http.Request) (io.Reader, error) {
+// pushRequest is what a push sends: the archive, and a detached signature
+// (SignatureHeader, or multipart field "signature") when there is one.
+type pushRequest struct {
+	archive   io.Reader
+	signature []byte
+	// rest reads what follows the archive in a multipart form, once the
+	// archive has been read.
+	rest func() error
+}
+
+// pushBody finds the archive and any detached signature in the request.
+func pushBody(r *http.Request) (*pushRequest, error) {
+	sig, err := detachedSignature(r)
+	if err != nil {
+		return nil, err
+	}
+	req := &pushRequest{signature: sig, rest: func() error { return nil }}
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct != "" && err != nil {
@@ -148,25 +182,57 @@ func pushBody(r *http.Request) (io.Reader, error) {
 	}
 	switch mt {
 	case "", "application/gzip", "application/x-gzip", "application/octet-stream", "application/x-tar+gzip", "application/x-compressed-tar":
-		return r.Body, nil
+		req.archive = r.Body
+		return req, nil
 	case "multipart/form-data":
 		mr, err := r.MultipartReader()
 		if err != nil {
 			return nil, errorf(http.StatusBadRequest, "bad_multipart", "the multipart body cannot be read: %v", err)
 		}
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				return nil, errorf(http.StatusBadRequest, "plugin_field_missing",
-					"the multipart form has no field \"plugin\": put the package .tar.gz in a field named plugin")
-			}
-			if err != nil {
-				return nil, errorf(http.StatusBadRequest, "bad_multipart", "the multipart body cannot be read: %v", err)
-			}
-			if part.FormName() == "plugin" {
-				return part, nil
+		// readParts reads fields up to the archive (or, after it, to the
+		// end), keeping a signature met on the way.
+		readParts := func(afterArchive bool) error {
+			for {
+				part, err := mr.NextPart()
+				if err == io.EOF {
+					if afterArchive {
+						return nil
+					}
+					return errorf(http.StatusBadRequest, "plugin_field_missing",
+						"the multipart form has no field \"plugin\": put the package .tar.gz in a field named plugin")
+				}
+				if err != nil {
+					return errorf(http.StatusBadRequest, "bad_multipart", "the multipart body cannot be read: %v", err)
+				}
+				switch part.FormName() {
+				case "plugin":
+					if afterArchive {
+						return errorf(http.StatusBadRequest, "bad_multipart", "the multipart form has two \"plugin\" fields: send one package")
+					}
+					req.archive = part
+					return nil
+				case "signature":
+					if req.signature != nil {
+						return errorf(http.StatusBadRequest, codeSignatureConflict,
+							"two detached signatures were sent (a \"signature\" field and the %s header, or two fields): send one", SignatureHeader)
+					}
+					data, err := io.ReadAll(io.LimitReader(part, pluginpkg.MaxSignatureBytes+1))
+					if err != nil {
+						return errorf(http.StatusBadRequest, "bad_multipart", "the multipart body cannot be read: %v", err)
+					}
+					if len(data) > pluginpkg.MaxSignatureBytes {
+						return errorf(http.StatusBadRequest, pluginpkg.CodeSignatureMalformed,
+							"the \"signature\" field is over %d bytes: it must hold the signature file (%s) that `mmtoolkit sign` writes", pluginpkg.MaxSignatureBytes, pluginpkg.SignatureFile)
+					}
+					req.signature = data
+				}
 			}
 		}
+		if err := readParts(false); err != nil {
+			return nil, err
+		}
+		req.rest = func() error { return readParts(true) }
+		return req, nil
 	}
 	return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
 		"Content-Type %s is not a package: send the .tar.gz as application/gzip, or multipart/form-data with field \"plugin\"", mt)

@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -62,6 +63,13 @@ type Config struct {
 	// Hermesc is the hermesc binary that compiles mobile bundles to Hermes
 	// bytecode in the background (bundler.FindHermesc); "" serves JS only.
 	Hermesc string
+	// TrustedKeys are the keys whose package signatures earn a
+	// certification level; a signed push with any other key is refused.
+	TrustedKeys []TrustedKey
+	// MinCertification is the lowest level a version may have to be
+	// enabled for a team or served in a manifest; the zero value
+	// (registry.Unverified) restricts nothing.
+	MinCertification registry.Certification
 }
 
 // Server holds the handlers' dependencies.
@@ -77,6 +85,7 @@ type Server struct {
 	crashLimiter *rateLimiter
 	log          *slog.Logger
 	metrics      *metrics
+	trust        trustIndex
 
 	// generation increases on every change to the registry made through
 	// this server; cached manifests carry the generation they were built at.
@@ -116,6 +125,14 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		eventLimiter: newRateLimiter(eventRate, eventBurst),
 		crashLimiter: newRateLimiter(crashRate, crashBurst),
 	}
+	if !cfg.MinCertification.Valid() {
+		return nil, fmt.Errorf("server: minimum certification %d is not a level", uint8(cfg.MinCertification))
+	}
+	trust, err := newTrustIndex(cfg.TrustedKeys)
+	if err != nil {
+		return nil, err
+	}
+	s.trust = trust
 	if err := s.indexArtifacts(context.Background()); err != nil {
 		return nil, err
 	}

@@ -153,6 +153,11 @@ func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID stri
 			st.Version = ""
 		}
 	}
+	if st.Enabled {
+		if err := s.checkEnable(ctx, p, st.Version); err != nil {
+			return registry.TeamState{}, nil, err
+		}
+	}
 	st, err = s.store.SetTeamState(ctx, st)
 	if err != nil {
 		return registry.TeamState{}, nil, err
