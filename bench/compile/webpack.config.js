@@ -12,10 +12,14 @@ if (!pluginDir || !outDir) {
 }
 const webapp = path.join(pluginDir, 'webapp');
 
+// MMTOOLKIT_WEBPACK_ENTRY (relative to webapp/) builds another entry:
+// reference.sh points it at the reference plugins' webapp/index.tsx.
+const entry = process.env.MMTOOLKIT_WEBPACK_ENTRY || './src/index.tsx';
+
 module.exports = {
     mode: 'production',
     context: webapp,
-    entry: ['./src/index.tsx'],
+    entry: [entry],
     cache: false,
     devtool: 'source-map',
     resolve: {
@@ -43,7 +47,9 @@ module.exports = {
                                 debug: false,
                                 useBuiltIns: false,
                             }],
-                            [require.resolve('@babel/preset-react'), {useBuiltIns: true}],
+                            // The reference plugins use the automatic JSX runtime, as
+                            // their tsconfig says; the generated plugin the classic one.
+                            [require.resolve('@babel/preset-react'), process.env.MMTOOLKIT_WEBPACK_ENTRY ? {runtime: 'automatic'} : {useBuiltIns: true}],
                             [require.resolve('@babel/preset-typescript'), {allExtensions: true, isTSX: true}],
                         ],
                     },
@@ -64,6 +70,8 @@ module.exports = {
         'react-bootstrap': 'ReactBootstrap',
         'react-router-dom': 'ReactRouterDom',
         'react-intl': 'ReactIntl',
+        // What the host provides for the automatic runtime.
+        'react/jsx-runtime': 'React',
     },
     output: {
         devtoolNamespace: 'com.example.bench',

@@ -26,13 +26,23 @@ var archiveTime = time.Unix(0, 0).UTC()
 // A path ReadArchive would reject (absolute, "..", a file that is also a
 // directory) is an error, so WriteArchive never produces a package that
 // cannot be read back.
+//
+// It compresses with gzip.BestCompression: what `mmtoolkit pack` writes is
+// written once and shared. WriteArchiveLevel picks another level.
 func WriteArchive(w io.Writer, files map[string][]byte) error {
+	return WriteArchiveLevel(w, files, gzip.BestCompression)
+}
+
+// WriteArchiveLevel is WriteArchive with a gzip level. A push that packs a
+// directory only to upload it at once uses gzip.BestSpeed: on a 660 KB
+// source file level 9 costs 260 ms and level 1 6 ms, for a 25% larger
+// upload. The same files and level always give the same bytes.
+func WriteArchiveLevel(w io.Writer, files map[string][]byte, level int) error {
 	paths, err := sortedPaths(files)
 	if err != nil {
 		return err
 	}
-	// BestCompression: archives are written once (by pack) and uploaded.
-	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(w, level)
 	if err != nil {
 		return fmt.Errorf("pluginpkg: write archive: %w", err)
 	}
