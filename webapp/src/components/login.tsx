@@ -15,7 +15,13 @@ export function Login() {
         setError('');
         try {
             await host.login(loginId, password);
-            navigate('/');
+            const back = returnPath(window.location.search);
+            if (back) {
+                // The admin console and the directory are server pages.
+                window.location.assign(back);
+            } else {
+                navigate('/');
+            }
         } catch (err) {
             setError((err as Error).message || 'Login failed');
         } finally {
@@ -40,4 +46,10 @@ export function Login() {
             </form>
         </div>
     );
+}
+
+/** The same-origin path of ?redirect_to= (as Mattermost's login takes it), or ''. */
+export function returnPath(search: string): string {
+    const to = new URLSearchParams(search).get('redirect_to') ?? '';
+    return to.startsWith('/') && !to.startsWith('//') && !to.startsWith('/\\') ? to : '';
 }
