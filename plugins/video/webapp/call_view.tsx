@@ -79,12 +79,13 @@ function Tiles({snap, me, theme, t}: {snap: Snapshot; me: string; theme: Theme; 
         return <p role='status' style={{padding: 16, margin: 0}}>{t('mmtoolkit.video.view.starting')}</p>;
     }
     const count = snap.peers.length + 1;
-    const columns = count === 1 ? 1 : count <= 4 ? 2 : 3;
+    // One tile stays small enough to keep the channel visible; more share the width.
+    const columns = count === 1 ? 'minmax(0, 400px)' : `repeat(${count <= 4 ? 2 : 3}, 1fr)`;
     return (
         <div style={{padding: 8}}>
             <ul
                 aria-label={t('mmtoolkit.video.view.tiles')}
-                style={{listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: 8, gridTemplateColumns: `repeat(${columns}, 1fr)`}}
+                style={{listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: 8, gridTemplateColumns: columns, justifyContent: 'center'}}
             >
                 <Tile
                     stream={snap.localStream}
