@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sort"
 	"time"
@@ -42,7 +43,13 @@ func (s *Server) serveReportCrash(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req crashRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCrashBody)).Decode(&req); err != nil || req.Version == "" || req.Message == "" {
+	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCrashBody)).Decode(&req)
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, "body_too_large",
+			"a crash report is at most %d KiB: send the message and the top of the stack", maxCrashBody>>10))
+		return
+	}
+	if err != nil || req.Version == "" || req.Message == "" {
 		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
 			`the body must be JSON like {"version":"1.2.0","message":"...","stack":"...","slot":"post_type"} (version and message required)`))
 		return

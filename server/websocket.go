@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -18,6 +19,13 @@ const (
 	wsMaxMessage  = 64 << 10
 	wsSendBuffer  = 256
 	wsHelloServer = "mmtoolkit"
+
+	// A client says little on this socket (a ping every half minute), so
+	// one that sends more than wsClientRate messages a second, past a burst
+	// of wsClientBurst, is broken or hostile: its connection is closed
+	// (1008, "rate_limited") instead of the server parsing all it sends.
+	wsClientRate  = 10
+	wsClientBurst = 50
 )
 
 var upgrader = websocket.Upgrader{
@@ -168,14 +176,24 @@ func (c *wsClient) readPump() {
 		c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
 		return nil
 	})
+	tokens, last := float64(wsClientBurst), time.Now()
 	for {
 		// Clients say little on this socket: Mattermost's "ping" action
 		// (answered "pong") and keepalives. Plugin events are published
 		// with POST .../events.
 		_, msg, err := c.conn.ReadMessage()
 		if err != nil {
+			return // closed, silent, or over wsMaxMessage (gorilla has sent 1009)
+		}
+		now := time.Now()
+		tokens = min(wsClientBurst, tokens+now.Sub(last).Seconds()*wsClientRate)
+		last = now
+		if tokens < 1 {
+			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
+				fmt.Sprintf("rate_limited: more than %d messages a second", wsClientRate)), now.Add(time.Second))
 			return
 		}
+		tokens--
 		var action struct {
 			Seq    int64  `json:"seq"`
 			Action string `json:"action"`
