@@ -79,14 +79,17 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("%s [%s]", e.Message, e.Code)
 }
 
-// do sends a request and decodes a JSON answer into out; a non-2xx answer
-// is returned as *apiError.
-func (c *client) do(method, path, contentType string, body io.Reader, out any) (int, error) {
+// do sends a request, with header's name/value pairs, and decodes a JSON
+// answer into out; a non-2xx answer is returned as *apiError.
+func (c *client) do(method, path, contentType string, body io.Reader, out any, header ...string) (int, error) {
 	req, err := http.NewRequest(method, c.server+path, body)
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

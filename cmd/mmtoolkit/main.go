@@ -30,7 +30,8 @@ Commands:
   teams     list your teams
   enable    enable a plugin for a team (optionally pinning a version)
   disable   disable a plugin for a team
-  keygen    write a key pair for signing mobile manifests
+  keygen    write an ed25519 key pair (mobile manifests, or --purpose package)
+  sign      sign a plugin directory or .tar.gz with a package key
 
 Run "mmtoolkit <command> --help" for a command's flags.
 
@@ -45,8 +46,8 @@ In front of a real Mattermost: mmtoolkit serve --upstream https://mm.example.com
 (identity, teams and roles then come from that server; log in with your account).
 
 Environment: MMTOOLKIT_SERVER, MMTOOLKIT_TOKEN, MMTOOLKIT_USER, MMTOOLKIT_PASSWORD,
-MMTOOLKIT_ADDR, MMTOOLKIT_DATA, MMTOOLKIT_UPSTREAM, MMTOOLKIT_KEY, MMTOOLKIT_HERMESC
-provide flag defaults.
+MMTOOLKIT_ADDR, MMTOOLKIT_DATA, MMTOOLKIT_UPSTREAM, MMTOOLKIT_KEY, MMTOOLKIT_HERMESC,
+MMTOOLKIT_TRUST, MMTOOLKIT_MIN_CERTIFICATION, MMTOOLKIT_SIGNING_KEY provide flag defaults.
 `
 
 // errUsage makes main print the command's usage and exit 2.
@@ -75,6 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"pack":    cmdPack,
 		"teams":   cmdTeams,
 		"keygen":  cmdKeygen,
+		"sign":    cmdSign,
 		"enable":  func(a []string, o, e io.Writer) error { return cmdToggle(a, o, e, true) },
 		"disable": func(a []string, o, e io.Writer) error { return cmdToggle(a, o, e, false) },
 	}

@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/mobile"
+	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
@@ -47,7 +53,7 @@ func TestPackKeepsExactlyTheImportGraph(t *testing.T) {
 		"node_modules/unused-dep/index.js":     "module.exports = 1;\n",
 	})
 	var buf bytes.Buffer
-	if _, err := packDir(dir, &buf, os.Stderr); err != nil {
+	if _, err := packDir(dir, &buf, os.Stderr, nil); err != nil {
 		t.Fatal(err)
 	}
 	pkg, err := pluginpkg.ReadArchive(bytes.NewReader(buf.Bytes()), pluginpkg.Limits{}, slots.Known)
@@ -70,7 +76,7 @@ func TestPackKeepsExactlyTheImportGraph(t *testing.T) {
 
 	// Deterministic: packing again gives the same bytes.
 	var again bytes.Buffer
-	if _, err := packDir(dir, &again, os.Stderr); err != nil {
+	if _, err := packDir(dir, &again, os.Stderr, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
@@ -88,6 +94,65 @@ func TestNodeModuleRoot(t *testing.T) {
 	} {
 		if got := nodeModuleRoot(in); got != want {
 			t.Errorf("nodeModuleRoot(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestParseInterspersed: flags may follow the package path, as in
+// "sign DIR --key K"; "--" ends the flags.
+func TestParseInterspersed(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		key  string
+		pos  []string
+	}{
+		{[]string{"dir", "--key", "k"}, "k", []string{"dir"}},
+		{[]string{"--key", "k", "dir"}, "k", []string{"dir"}},
+		{[]string{"a", "-key=k", "b"}, "k", []string{"a", "b"}},
+		{[]string{"--", "--key", "dir"}, "", []string{"--key", "dir"}},
+		{[]string{"a", "--", "-x"}, "", []string{"a", "-x"}},
+	} {
+		fs := newFlags("t", "", "", io.Discard)
+		key := fs.String("key", "", "")
+		pos, err := parseInterspersed(fs, tc.args)
+		if err != nil || *key != tc.key || !reflect.DeepEqual(pos, tc.pos) {
+			t.Errorf("%q: key %q pos %q err %v; want %q %q", tc.args, *key, pos, err, tc.key, tc.pos)
+		}
+	}
+}
+
+// TestTrustFlag reads LEVEL=FILE with a keygen .pub or a PEM public key,
+// and refuses what would be a mistake.
+func TestTrustFlag(t *testing.T) {
+	dir := t.TempDir()
+	priv, _ := mobile.GenerateKey()
+	keyPath, pubPath := filepath.Join(dir, "k.key"), filepath.Join(dir, "k.pub")
+	if err := mobile.WriteKey(keyPath, pubPath, priv); err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(priv.Public())
+	pemPath := filepath.Join(dir, "k.pem")
+	os.WriteFile(pemPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644)
+
+	var tf trustFlag
+	for _, v := range []string{"certified=" + pubPath, "Official=" + pemPath} {
+		if err := tf.Set(v); err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+	}
+	if len(tf.keys) != 2 || tf.keys[0].Level != registry.Certified || tf.keys[1].Level != registry.Official ||
+		!tf.keys[0].Key.Equal(priv.Public()) || !tf.keys[1].Key.Equal(priv.Public()) {
+		t.Fatalf("keys: %+v", tf.keys)
+	}
+	for v, want := range map[string]string{
+		"certified":                  "LEVEL=PUBLIC_KEY_FILE",
+		"gold=" + pubPath:            "unknown certification level",
+		"unverified=" + pubPath:      "needs no key",
+		"certified=" + keyPath:       "is a private key",
+		"certified=" + dir + "/nope": "no such file",
+	} {
+		if err := tf.Set(v); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", v, err, want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,8 @@ type packer struct {
 	// plugin.json (push --watch), since versions are immutable.
 	dev      bool
 	lastKeep []string
+	// signature is a detached signature file to send (push --signature).
+	signature string
 }
 
 func (p *packer) read(path string) ([]byte, error) {
@@ -71,8 +74,16 @@ func (p *packer) read(path string) ([]byte, error) {
 			files[f] = data
 		}
 	}
+	// The directory's plugin.sig goes with a package that builds, so the
+	// server checks it (and refuses it if the files changed since signing).
+	// A dev push rewrites the version, and sources that do not compile are
+	// sent whole for their diagnostics: neither is what was signed.
+	if pkg.Signature != nil && !p.dev && err == nil {
+		files[pluginpkg.SignatureFile] = pkg.Signature
+	}
 	var buf bytes.Buffer
-	if err := pluginpkg.WriteArchive(&buf, files); err != nil {
+	// Packed to upload at once: speed over size (pluginpkg.WriteArchiveLevel).
+	if err := pluginpkg.WriteArchiveLevel(&buf, files, gzip.BestSpeed); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
 type pushResult struct {
@@ -17,9 +22,12 @@ type pushResult struct {
 		Size     int64  `json:"size"`
 		GzipSize int64  `json:"gzip_size"`
 	} `json:"bundles"`
-	BuildMS  float64  `json:"build_ms"`
-	Warnings []string `json:"warnings"`
-	Slots    []struct {
+	Certified     bool     `json:"certified"`
+	Certification string   `json:"certification"`
+	SignerKey     string   `json:"signer_key"`
+	BuildMS       float64  `json:"build_ms"`
+	Warnings      []string `json:"warnings"`
+	Slots         []struct {
 		Slot     string `json:"slot"`
 		PostType string `json:"post_type"`
 	} `json:"slots"`
@@ -29,13 +37,18 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("push", "[flags] DIR|FILE.tar.gz",
 		"Compiles and publishes a plugin. A directory is packed first (only the files its\n"+
 			"entries import, as \"mmtoolkit pack\" does); a .tar.gz is sent as it is. Compile\n"+
-			"errors print as file:line:col: message and the command exits 1.", stderr)
+			"errors print as file:line:col: message and the command exits 1.\n\n"+
+			"A signature goes with the package: the "+pluginpkg.SignatureFile+" inside it (mmtoolkit sign DIR,\n"+
+			"pack --key), FILE.tar.gz.sig beside an archive, or --signature. The server stores the\n"+
+			"version at the level it trusts the signing key for; unsigned is \"unverified\".", stderr)
 	cf := addClientFlags(fs)
-	watch := fs.Bool("watch", false, "push again on every change of DIR, until Ctrl-C (open pages update live)")
-	if err := fs.Parse(args); err != nil {
+	watch := fs.Bool("watch", false, "push again on every change of DIR, until Ctrl-C (open pages update live;\ndev versions are pushed unsigned)")
+	sigPath := fs.String("signature", "", "detached signature file to send (default FILE.tar.gz.sig beside an archive, if present)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
 		return errUsage
 	}
@@ -44,9 +57,9 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *watch {
-		return watchAndPush(c, fs.Arg(0), stdout, stderr)
+		return watchAndPush(c, pos[0], stdout, stderr)
 	}
-	return pushOnce(c, &packer{}, fs.Arg(0), stdout, stderr)
+	return pushOnce(c, &packer{signature: *sigPath}, pos[0], stdout, stderr)
 }
 
 // pushOnce packs (for a directory) and pushes, printing the outcome. The
@@ -57,8 +70,16 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	sig, err := p.detachedSignature(path)
+	if err != nil {
+		return err
+	}
+	var hdr []string
+	if sig != nil {
+		hdr = []string{server.SignatureHeader, base64.StdEncoding.EncodeToString(sig)}
+	}
 	var res pushResult
-	_, err = c.do("POST", "/api/v1/plugins", "application/gzip", bytes.NewReader(archive), &res)
+	_, err = c.do("POST", "/api/v1/plugins", "application/gzip", bytes.NewReader(archive), &res, hdr...)
 	var ae *apiError
 	if errors.As(err, &ae) && len(ae.Diagnostics) > 0 {
 		for _, d := range ae.Diagnostics {
@@ -74,7 +95,10 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	verb := "pushed"
-	if !res.Created {
+	switch {
+	case res.Certified:
+		verb = "certified (identical content already pushed, now at a higher level):"
+	case !res.Created:
 		verb = "unchanged (identical content already pushed):"
 	}
 	var parts []string
@@ -83,8 +107,22 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 			parts = append(parts, fmt.Sprintf("%s %s", k, size(b.Size)))
 		}
 	}
-	fmt.Fprintf(stdout, "%s %s@%s: %s, built in %.0f ms\n", verb, res.ID, res.Version, strings.Join(parts, ", "), res.BuildMS)
+	level := res.Certification
+	if res.SignerKey != "" {
+		level += ", key " + res.SignerKey
+	}
+	fmt.Fprintf(stdout, "%s %s@%s (%s): %s, built in %.0f ms\n", verb, res.ID, res.Version, level, strings.Join(parts, ", "), res.BuildMS)
 	return nil
+}
+
+// detachedSignature is the signature push sends beside the package: the
+// --signature file, or for an archive FILE.sig when it exists.
+func (p *packer) detachedSignature(path string) ([]byte, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() && p.signature == "" {
+		return nil, nil // a directory's plugin.sig travels inside the archive
+	}
+	sig, _, err := detachedSignatureFor(path, p.signature)
+	return sig, err
 }
 
 func formatDiagnostic(d diagnostic) string {

@@ -35,6 +35,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"ed25519 key that signs mobile manifests (mmtoolkit keygen; env MMTOOLKIT_KEY);\ndefault <data>/"+mobile.DefaultKeyFile+", created if missing")
 	hermescPath := fs.String("hermesc", env("MMTOOLKIT_HERMESC", ""),
 		"hermesc that compiles mobile bundles to Hermes bytecode (env MMTOOLKIT_HERMESC);\ndefault: the project's pinned install ("+bundler.HermescRelPath+") or hermesc on PATH; \"off\" serves JS only")
+	trust, minLevel, err := certificationFlags(fs)
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,7 +83,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream, MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc})
+	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream, MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc,
+		TrustedKeys: trust.keys, MinCertification: minLevel.c})
 	if err != nil {
 		return err
 	}
