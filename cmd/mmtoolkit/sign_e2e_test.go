@@ -101,6 +101,11 @@ func TestSignPackPushEndToEnd(t *testing.T) {
 		t.Errorf("push output: %s", out)
 	}
 
+	// The signed directory pushed as it is: the same package, same level.
+	if out := must(run(srv.url, "dev", "push", dir)); !strings.Contains(out, "unchanged (identical content already pushed): com.example.hello@1.0.0 (certified, key "+fp+")") {
+		t.Errorf("push of the signed directory: %s", out)
+	}
+
 	// A file changed after signing: pack refuses the stale signature, and
 	// a push of the directory is refused by the server.
 	bump(t, dir, "1.0.1")
