@@ -178,6 +178,33 @@ describe('video reference plugin', () => {
         await bob.locator('.post', {has: bob.locator('[data-testid=video-call-post]')}).last().screenshot({path: path.join(shotsDir, 'video-post.png')});
     }));
 
+    it('two people joining at the same moment both connect (no glare), a mesh of three', withShots('video-glare', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        const bob = await open('bob', '/engineering/channels/town-square');
+        await bob.click('[data-testid=video-call-button]');
+        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        const [alice, dev] = await Promise.all([open('alice', '/engineering/channels/town-square'), open('dev', '/engineering/channels/town-square')]);
+        const join = (page) => page.locator('[data-testid=video-call-post][data-state=ongoing]').last().locator('[data-testid=video-call-join]');
+        await Promise.all([join(alice).waitFor(), join(dev).waitFor()]);
+        // Both click at once: each sees the other's join and both offer.
+        await Promise.all([join(alice).click(), join(dev).click()]);
+        await Promise.all([bob, alice, dev].map((p) => waitConnected(p, 2)));
+        for (const page of [bob, alice, dev]) {
+            const s = await stats(page);
+            assert.equal(s.length, 2);
+            assert.ok(s.every((p) => p.connectionState === 'connected' && p.bytesReceived > 0), JSON.stringify(s));
+        }
+        for (const page of [alice, dev, bob]) {
+            await page.click('[data-testid=video-call-leave]');
+        }
+        await bob.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
+        for (const page of [alice, dev]) {
+            await page.context().close();
+        }
+    }));
+
     it('a closed tab drops out of the call', withShots('video-tab-closed', shots, async (t) => {
         if (!chrome) {
             return t.skip('no Chromium');
