@@ -133,6 +133,12 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.trust = trust
+	for _, k := range cfg.TrustedKeys {
+		s.log.Info("trusting package signing key", "level", k.Level, "key", pluginpkg.KeyFingerprint(k.Key), "file", k.Source)
+	}
+	if cfg.MinCertification != registry.Unverified {
+		s.log.Info("minimum certification", "level", cfg.MinCertification)
+	}
 	if err := s.indexArtifacts(context.Background()); err != nil {
 		return nil, err
 	}
