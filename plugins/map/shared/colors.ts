@@ -72,11 +72,11 @@ export interface MapColors {
 export function mapColors(theme: Partial<MapTheme> | undefined): MapColors {
     const t = {...DEFAULT_THEME, ...theme};
     return {
-        sea: blend(t.centerChannelBg, t.linkColor, 0.14),
-        land: blend(t.centerChannelBg, t.centerChannelColor, 0.1),
+        sea: blend(t.centerChannelBg, t.linkColor, 0.24),
+        land: blend(t.centerChannelBg, t.centerChannelColor, 0.05),
         border: withOpacity(t.centerChannelColor, 0.45),
-        coast: withOpacity(t.centerChannelColor, 0.3),
-        graticule: withOpacity(t.centerChannelColor, 0.12),
+        coast: withOpacity(t.centerChannelColor, 0.5),
+        graticule: withOpacity(t.centerChannelColor, 0.1),
         marker: t.buttonBg,
         markerStroke: t.buttonColor,
         text: t.centerChannelColor,

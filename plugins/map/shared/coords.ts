@@ -69,11 +69,12 @@ export function parseLocationCommand(input: string): ParseResult {
     return {ok: true, location: {latitude, longitude, label}};
 }
 
-// In free text, coordinates need a decimal point and a comma between them
-// ("52.52, 13.405"), or hemisphere letters ("52.52° N 13.405° E"), so
-// version numbers, times and lists of integers are not taken for places.
+// In free text, coordinates need two decimals or more and a comma between
+// them ("52.52, 13.405"), or hemisphere letters ("52.5° N 13.4° E"), so
+// version numbers, times and lists of numbers are not taken for places.
 const DEC = String.raw`\d{1,3}\.\d+`;
-const SIGNED_PAIR = new RegExp(String.raw`(?<![\w.\-+])([+-]?${DEC})°?\s*,\s*([+-]?${DEC})°?(?![\w.])`, 'g');
+const DEC2 = String.raw`\d{1,3}\.\d{2,}`;
+const SIGNED_PAIR = new RegExp(String.raw`(?<![\w.\-+])([+-]?${DEC2})°?\s*,\s*([+-]?${DEC2})°?(?![\w.])`, 'g');
 const HEMI_PAIR = new RegExp(String.raw`(?<![\w.])(${DEC}|\d{1,3})\s*°?\s*([NS])\s*,?\s*(${DEC}|\d{1,3})\s*°?\s*([EW])(?![\w])`, 'gi');
 
 export interface FoundLocation extends Location {
@@ -82,10 +83,7 @@ export interface FoundLocation extends Location {
     length: number;
 }
 
-/**
- * The first coordinates in a message, with a label made of the rest of the
- * message (trimmed of punctuation around the coordinates), or null.
- */
+/** The first coordinates in a message, with a label taken from the message, or null. */
 export function findCoordinates(text: string): FoundLocation | null {
     const candidates: FoundLocation[] = [];
     for (const m of text.matchAll(SIGNED_PAIR)) {
@@ -101,14 +99,14 @@ export function findCoordinates(text: string): FoundLocation | null {
     if (!found) {
         return null;
     }
-    const before = text.slice(0, found.index);
-    const after = text.slice(found.index + found.length);
-    const label = `${before} ${after}`.
-        replace(/[([{<]\s*[)\]}>]/g, ' ').
+    // The label: the words before the coordinates ("Office: 52.52, 13.405"),
+    // else those after them, without the punctuation around them.
+    const clean = (part: string) => part.
         replace(/\s+/g, ' ').
-        replace(/^[\s:;,.\-–—@(]+|[\s:;,\-–—@(]+$/g, '').
         replace(/^📍\s*/u, '').
+        replace(/^[\s:;,.\-–—@()]+|[\s:;,\-–—@(]+$/g, '').
         trim();
+    const label = clean(text.slice(0, found.index)) || clean(text.slice(found.index + found.length));
     return {...found, label: [...label].slice(0, 80).join('')};
 }
 
