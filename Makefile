@@ -10,14 +10,14 @@ GOTEST_FLAGS ?= -count=1 -timeout 15m
 # The pinned hermesc (make mobile) that compiles mobile bundles to bytecode.
 HERMESC := mobile/tools/node_modules/hermes-compiler/hermesc/linux64-bin/hermesc
 
-.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test
+.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test plugins-test
 
 ## run: build and start the server with the sandbox (prints the URL and demo logins)
 run: build
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
 
 ## test: everything CI runs
-test: deps vet unit race webapp-test browser mobile-test
+test: deps vet unit race webapp-test plugins-test browser mobile-test
 	@echo "make test: all passed"
 
 build: deps webapp $(HERMESC) mobile/preview/dist/preview.js
@@ -39,6 +39,18 @@ webapp/dist/manifest.json: webapp/node_modules/.mmtoolkit-ci $(WEBAPP_SRC)
 ## webapp-test: type check and Vitest unit tests of the host
 webapp-test: webapp/node_modules/.mmtoolkit-ci
 	cd webapp && npx tsc --noEmit -p . && npx vitest run
+
+## plugins-test: type-check the reference plugins (plugins/): web parts against
+## the published plugin types (webapp/sdk) with the host's React, mobile parts
+## against the host library (mobile/src) with React Native's types
+plugins-test: webapp/node_modules/.mmtoolkit-ci mobile/node_modules/.mmtoolkit-ci plugins/node_modules/.mmtoolkit-ci
+	webapp/node_modules/.bin/tsc -p plugins/tsconfig.web.json
+	mobile/node_modules/.bin/tsc -p plugins/tsconfig.mobile.json
+
+plugins/node_modules/.mmtoolkit-ci: plugins/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
+	cd plugins && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 ## browser: the host in Debian's Chromium against a real server (webapp/e2e)
 browser: build chromium

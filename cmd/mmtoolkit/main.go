@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 )
 
 const usage = `mmtoolkit: the Mattermost Developer Toolkit.
@@ -104,6 +105,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 func env(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
+	}
+	return def
+}
+
+// envBool reads a boolean environment variable (strconv.ParseBool's
+// forms); unset or unreadable means def.
+func envBool(key string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(key)); err == nil {
+		return b
 	}
 	return def
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
+	"github.com/mmtoolkit/mmtoolkit/plugins"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
@@ -35,6 +36,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"ed25519 key that signs mobile manifests (mmtoolkit keygen; env MMTOOLKIT_KEY);\ndefault <data>/"+mobile.DefaultKeyFile+", created if missing")
 	hermescPath := fs.String("hermesc", env("MMTOOLKIT_HERMESC", ""),
 		"hermesc that compiles mobile bundles to Hermes bytecode (env MMTOOLKIT_HERMESC);\ndefault: the project's pinned install ("+bundler.HermescRelPath+") or hermesc on PATH; \"off\" serves JS only")
+	reference := fs.Bool("reference-plugins", envBool("MMTOOLKIT_REFERENCE_PLUGINS", true),
+		"install the built-in reference plugins (video, map, appcenter) at start (env MMTOOLKIT_REFERENCE_PLUGINS);\nenabled for every team in the sandbox, left disabled in front of --upstream")
 	trust, minLevel, err := certificationFlags(fs)
 	if err != nil {
 		return err
@@ -59,6 +62,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		id       server.Identity
 		upstream http.Handler
 		demo     []apiv4proxy.User // sandbox users, listed at start-up
+		// sandboxTeams get the reference plugins enabled on first start.
+		sandboxTeams []string
 	)
 	if *upstreamURL != "" {
 		// Both check the URL the same way; an error names it.
@@ -78,6 +83,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 		defer sb.Close()
 		id, upstream, demo = sb, sb.Handler(), sb.Users()
+		teams, err := sb.Teams(context.Background())
+		if err != nil {
+			return err
+		}
+		for _, t := range teams {
+			sandboxTeams = append(sandboxTeams, t.ID)
+		}
 	}
 	mcfg, err := mobileConfig(*data, *keyPath, *hermescPath, stdout)
 	if err != nil {
@@ -89,6 +101,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close() // after Shutdown: ends websockets and background compression
+	if *reference {
+		if err := preinstall(srv, sandboxTeams, stdout); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -133,6 +150,33 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// preinstall publishes the reference plugins built into the binary
+// (server.Preinstall): enabled for enableTeams the first time, then left to
+// the admins.
+func preinstall(srv *server.Server, enableTeams []string, stdout io.Writer) error {
+	pkgs, err := plugins.Packages()
+	if err != nil {
+		return err
+	}
+	res, err := srv.Preinstall(context.Background(), pkgs, enableTeams)
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		state := "present"
+		switch {
+		case r.Installed && len(r.EnabledFor) > 0:
+			state = fmt.Sprintf("installed, enabled for %d team(s)", len(r.EnabledFor))
+		case r.Installed:
+			state = "installed, disabled until an admin enables it"
+		case r.Published:
+			state = "upgraded"
+		}
+		fmt.Fprintf(stdout, "reference plugin %s %s: %s\n", r.ID, r.Version, state)
 	}
 	return nil
 }

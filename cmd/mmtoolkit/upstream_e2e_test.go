@@ -96,10 +96,12 @@ func TestUpstreamMode(t *testing.T) {
 	}
 }
 
-// startServerArgs starts `serve --addr 127.0.0.1:0` with more flags.
+// startServerArgs starts `serve --addr 127.0.0.1:0` with more flags,
+// without the reference plugins unless args ask for them (the last
+// --reference-plugins wins).
 func startServerArgs(t *testing.T, bin string, args ...string) *serverProc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--reference-plugins=false"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {

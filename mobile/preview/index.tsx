@@ -22,7 +22,7 @@ function Section({title, children}: {title: string; children: React.ReactNode}) 
   );
 }
 
-function Preview({host, result}: {host: PluginHost; result: LoadResult}) {
+function Preview({host, result, samples}: {host: PluginHost; result: LoadResult; samples: Samples}) {
   const m = result.manifest;
   const postTypes = new Set<string>();
   m?.plugins.forEach((p) => p.slots.forEach((s) => s.slot === 'post_type' && s.post_type && postTypes.add(s.post_type)));
@@ -56,13 +56,13 @@ function Preview({host, result}: {host: PluginHost; result: LoadResult}) {
           {[...postTypes].map((type) => (
             <View key={type} style={styles.post}>
               <Text style={styles.muted}>a {type} post</Text>
-              <Slot name="post_type" post={{id: 'preview-' + type, type, message: 'preview message', props: {}}} />
+              <Slot name="post_type" post={samples.posts[type] ?? {id: 'preview-' + type, type, message: 'preview message', props: {}}} />
             </View>
           ))}
         </Section>
         <Section title="call_button">
           <View style={styles.row}>
-            <Slot name="call_button" channel={{id: 'preview', display_name: 'Town Square', name: 'town-square'}} />
+            <Slot name="call_button" channel={samples.channel ?? {id: 'preview', display_name: 'Town Square', name: 'town-square'}} />
           </View>
         </Section>
         <Section title="app_center">
@@ -73,8 +73,52 @@ function Preview({host, result}: {host: PluginHost; result: LoadResult}) {
   );
 }
 
+type Post = {id: string; type: string; message: string; props: Record<string, unknown>; user_id?: string; channel_id?: string; create_at?: number};
+type Channel = {id: string; name: string; display_name: string; team_id?: string};
+
+/** Real data to render the slots with: the newest post of each type in the team's channels, and its town-square. */
+interface Samples {
+  posts: Record<string, Post>;
+  channel?: Channel;
+}
+
+/**
+ * Reads the team's channels and their recent posts through /api/v4 (the
+ * sandbox or the real Mattermost behind the server), so each post type is
+ * previewed with a real post of that type when the team has one. Failures
+ * leave the placeholders: the preview is about the plugins, not the posts.
+ */
+async function loadSamples(): Promise<Samples> {
+  const token = params.get('token');
+  const get = async <T,>(path: string): Promise<T> => {
+    const res = await fetch(path, {headers: token ? {Authorization: `Bearer ${token}`} : {}, credentials: 'same-origin'});
+    if (!res.ok) throw new Error(`${path}: ${res.status}`);
+    return res.json() as Promise<T>;
+  };
+  const samples: Samples = {posts: {}};
+  try {
+    const teams = await get<Array<{id: string; name: string}>>('/api/v4/users/me/teams');
+    const t = teams.find((x) => x.id === team || x.name === team);
+    if (!t) return samples;
+    const channels = await get<Channel[]>(`/api/v4/users/me/teams/${t.id}/channels`);
+    samples.channel = channels.find((c) => c.name === 'town-square') ?? channels[0];
+    const lists = await Promise.all(
+      channels.map((c) => get<{order: string[]; posts: Record<string, Post>}>(`/api/v4/channels/${c.id}/posts?per_page=60`).catch(() => null)),
+    );
+    for (const list of lists) {
+      for (const p of Object.values(list?.posts ?? {})) {
+        const have = samples.posts[p.type];
+        if (p.type && (!have || (p.create_at ?? 0) > (have.create_at ?? 0))) samples.posts[p.type] = p;
+      }
+    }
+  } catch {
+    // placeholders
+  }
+  return samples;
+}
+
 function App() {
-  const [state, setState] = useState<{host: PluginHost; result: LoadResult} | {error: string} | null>(null);
+  const [state, setState] = useState<{host: PluginHost; result: LoadResult; samples: Samples} | {error: string} | null>(null);
   useEffect(() => {
     (async () => {
       // A developer tool on the server's own origin: it asks the server for
@@ -88,13 +132,13 @@ function App() {
         token: params.get('token') || undefined, // else the MMAUTHTOKEN cookie (same origin)
         reportCrashes: false,
       });
-      const result = await host.load();
-      setState({host, result});
+      const [result, samples] = await Promise.all([host.load(), loadSamples()]);
+      setState({host, result, samples});
     })().catch((e) => setState({error: String(e)}));
   }, []);
   if (!state) return <Text>Loading…</Text>;
   if ('error' in state) return <Text style={styles.problem}>{state.error}</Text>;
-  return <Preview host={state.host} result={state.result} />;
+  return <Preview host={state.host} result={state.result} samples={state.samples} />;
 }
 
 const styles = StyleSheet.create({

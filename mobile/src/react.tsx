@@ -1,6 +1,6 @@
 // React side of the host: <PluginHostProvider>, <Slot> and the error
 // boundary every registration renders in.
-import React, {Component, createContext, ErrorInfo, ReactNode, useContext, useSyncExternalStore} from 'react';
+import {Component, createContext, ErrorInfo, ReactNode, useContext, useSyncExternalStore} from 'react';
 import {Pressable} from 'react-native';
 
 import type {PluginHost} from './host';

@@ -17,7 +17,8 @@ module.exports = async function globalSetup() {
     execFileSync('go', ['build', '-o', bin, './cmd/mmtoolkit'], {cwd: root, stdio: 'inherit'});
   }
   const data = path.join(tmp, 'data');
-  const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', data], {stdio: ['ignore', 'pipe', 'pipe']});
+  // Without the reference plugins: these tests count the fixtures' registrations.
+  const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', data, '--reference-plugins=false'], {stdio: ['ignore', 'pipe', 'pipe']});
   let log = '';
   server.stderr.on('data', (d) => (log += d));
   const url = await new Promise((resolve, reject) => {

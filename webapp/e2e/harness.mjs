@@ -38,9 +38,15 @@ export async function binary() {
     return out;
 }
 
-export async function startServer(bin) {
+/**
+ * Starts `mmtoolkit serve` on a temp data directory. The reference plugins
+ * are not preinstalled unless {referencePlugins: true}: most tests want a
+ * team with only the plugins they push.
+ */
+export async function startServer(bin, {referencePlugins = false} = {}) {
     const data = mkdtempSync(path.join(tmpdir(), 'mmtoolkit-e2e-'));
-    const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', data], {stdio: ['ignore', 'pipe', 'pipe']});
+    const args = ['serve', '--addr', '127.0.0.1:0', '--data', data, `--reference-plugins=${referencePlugins}`];
+    const proc = spawn(bin, args, {stdio: ['ignore', 'pipe', 'pipe']});
     let log = '';
     const url = await new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 15000);

@@ -29,7 +29,7 @@ let server, url, tmp, browser;
 before(async () => {
   assert.ok(bin, 'set MMTOOLKIT_BIN to a built mmtoolkit (make build)');
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mmtoolkit-preview-'));
-  server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', path.join(tmp, 'data')], {stdio: ['ignore', 'pipe', 'inherit']});
+  server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', path.join(tmp, 'data'), '--reference-plugins=false'], {stdio: ['ignore', 'pipe', 'inherit']});
   url = await new Promise((resolve, reject) => {
     let out = '';
     server.stdout.on('data', (d) => {
