@@ -1,0 +1,111 @@
+// Command plugins measures the reference plugins (plugins/video, map,
+// appcenter) as issue #5 asks: source lines (web, mobile, shared; their own
+// code, not node_modules or message files), the web bundle raw and gzip'd,
+// the mobile bundle raw and gzip'd, and the median compile time of each
+// target (bundler.Build, what a push spends compiling). Hermes bytecode
+// sizes and hermesc times per plugin: `go run ./bench/mobile plugins/video
+// plugins/map plugins/appcenter`.
+//
+//	go run ./bench/plugins [-n 9]
+//
+// Prints a Markdown table, then one summary line per plugin:
+//
+//	plugin mmtoolkit.map src_web=.. src_mobile=.. src_shared=.. web=.. web_gzip=.. web_ms=.. mobile=.. mobile_gzip=.. mobile_ms=..
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler"
+	"github.com/mmtoolkit/mmtoolkit/plugins"
+)
+
+func main() {
+	n := flag.Int("n", 9, "compiles per target (the median is reported)")
+	flag.Parse()
+	if err := run(*n); err != nil {
+		fmt.Fprintln(os.Stderr, "plugins bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int) error {
+	pkgs, err := plugins.Packages()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("medians of %d compiles; gzip level 9 (what the server stores)\n\n", n)
+	fmt.Println("| plugin | source lines web / mobile / shared | web bundle | web gzip | web compile | mobile bundle | mobile gzip | mobile compile |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|")
+	var lines []string
+	for _, pkg := range pkgs {
+		src := map[string]int{}
+		for name, data := range pkg.Files {
+			part, _, _ := strings.Cut(name, "/")
+			if strings.Contains(name, "node_modules/") || !isSource(name) || strings.Contains(name, "/i18n/") {
+				continue
+			}
+			src[part] += bytes.Count(data, []byte("\n"))
+		}
+		var web, mob *bundler.Result
+		webT := median(n, func() error { web, err = bundler.Build(pkg, bundler.Web); return err })
+		if err != nil {
+			return err
+		}
+		mobT := median(n, func() error { mob, err = bundler.Build(pkg, bundler.Mobile); return err })
+		if err != nil {
+			return err
+		}
+		id := pkg.Manifest.ID
+		fmt.Printf("| %s | %d / %d / %d | %s | %s | %s | %s | %s | %s |\n", id, src["webapp"], src["mobile"], src["shared"],
+			kb(len(web.JS)), kb(gzipLen(web.JS)), msf(webT), kb(len(mob.JS)), kb(gzipLen(mob.JS)), msf(mobT))
+		lines = append(lines, fmt.Sprintf("plugin %s src_web=%d src_mobile=%d src_shared=%d web=%d web_gzip=%d web_ms=%.1f mobile=%d mobile_gzip=%d mobile_ms=%.1f",
+			id, src["webapp"], src["mobile"], src["shared"], len(web.JS), gzipLen(web.JS), ms(webT), len(mob.JS), gzipLen(mob.JS), ms(mobT)))
+	}
+	fmt.Println()
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+	return nil
+}
+
+func isSource(name string) bool {
+	for _, ext := range []string{".ts", ".tsx", ".js", ".jsx", ".css"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func median(n int, f func() error) time.Duration {
+	var ds []time.Duration
+	for i := 0; i < n; i++ {
+		t := time.Now()
+		if f() != nil {
+			return 0
+		}
+		ds = append(ds, time.Since(t))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+func gzipLen(b []byte) int {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	return buf.Len()
+}
+
+func kb(n int) string            { return fmt.Sprintf("%.1f KB", float64(n)/1024) }
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func msf(d time.Duration) string { return fmt.Sprintf("%.1f ms", ms(d)) }
