@@ -89,6 +89,11 @@ describe('appcenter reference plugin', () => {
         assert.deepEqual(Object.keys(value.apps), ['review']);
         assert.match(res.headers.get('ETag'), /^"\d+"$/);
         await alice.screenshot({path: path.join(shotsDir, 'appcenter.png')});
+        // Its second language reaches the host through registerTranslations.
+        const de = await alice.evaluate((id) => window.mmtoolkitHost.slots.list('translations').
+            find((r) => r.pluginId === id).hook('de'), PLUGIN);
+        assert.equal(de['appcenter.install'], 'Installieren');
+        assert.equal(de['app.review.name'], 'Jährliches Mitarbeitergespräch');
     }));
 
     it('shows a member what is installed, without letting them change it', withShots('appcenter-member', shots, async (t) => {
