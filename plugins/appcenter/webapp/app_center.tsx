@@ -11,7 +11,7 @@ import {changeOpacity} from '../shared/theme';
 import {canManageApps, selectMeId, useCurrentTeam, useHostState, useSubPath, viewURL, type TeamInfo} from './host';
 import {useT} from './i18n';
 import {Guide} from './guides';
-import {changeInstalled, useInstalled} from './installed';
+import {changeInstalled, loadInstalled, useInstalled} from './installed';
 import {ViewLink} from './links';
 import {ReviewApp} from './review';
 
@@ -75,7 +75,10 @@ function Home({team}: {team: TeamInfo}) {
                 {t(admin ? 'appcenter.admin_note' : 'appcenter.member_note')}
             </p>
             {state.status === 'error' && (
-                <p className='appcenter-error' role='alert'>{t('appcenter.load_error', {message: state.error ?? ''})}</p>
+                <p className='appcenter-error' role='alert'>
+                    {t('appcenter.load_error', {message: state.error ?? ''})}{' '}
+                    <button type='button' className='appcenter-button small' onClick={() => loadInstalled(team.id)}>{t('appcenter.retry')}</button>
+                </p>
             )}
             <ul className='appcenter-list' aria-busy={state.status === 'loading'}>
                 {APPS.map((app) => (
