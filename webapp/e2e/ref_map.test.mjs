@@ -126,7 +126,7 @@ describe('map reference plugin', () => {
         assert.equal(await el.locator('text.map-label').textContent(), 'Eiffel Tower');
         assert.match(await el.locator('.mmtoolkit-map-place').textContent(), /Eiffel Tower.*48\.8584° N, 2\.2945° E in France/);
         // Land, borders and graticule were drawn (long paths, not empty ones).
-        for (const cls of ['map-land', 'map-borders', 'map-graticule']) {
+        for (const cls of ['map-land', 'map-coasts', 'map-borders', 'map-graticule']) {
             const d = await el.locator(`path.${cls}`).getAttribute('d');
             assert.ok(d && d.length > 1000, `${cls} path is ${d?.length ?? 0} characters`);
         }

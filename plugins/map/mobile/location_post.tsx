@@ -9,7 +9,7 @@ import {StyleSheet, Text, View} from 'react-native';
 
 import {mapColors, type MapTheme} from '../shared/colors';
 import {formatCoordinates, locationFromProps, locationPost} from '../shared/coords';
-import {DEFAULT_ZOOM, countryAt, loadWorld, rasterize, type Run} from '../shared/geo';
+import {DEFAULT_ZOOM, countryAt, rasterize, shapes, type Run} from '../shared/geo';
 import {translate} from '../shared/i18n';
 
 export const MAP_WIDTH = 300;
@@ -26,7 +26,7 @@ export interface LocationPostProps {
 /** The land of a view as runs, memoized per place. */
 export function landRuns(latitude: number, longitude: number): Run[] {
     const view = {latitude, longitude, width: MAP_WIDTH, height: MAP_HEIGHT, zoom: DEFAULT_ZOOM};
-    return rasterize(view, loadWorld().land, MAP_ROWS);
+    return rasterize(view, shapes(view).land, MAP_ROWS);
 }
 
 export function LocationPost({post, theme, locale}: LocationPostProps) {

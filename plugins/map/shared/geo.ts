@@ -2,8 +2,8 @@
 // use), an azimuthal equidistant projection centred on the place, and what is
 // drawn on it. The web part turns it into SVG paths; the mobile part into
 // horizontal runs of Views (rasterize below).
-import {geoAzimuthalEquidistant, geoBounds, geoContains, geoGraticule, geoPath, type GeoContext, type GeoPermissibleObjects, type GeoProjection} from 'd3-geo';
-import type {Feature, FeatureCollection, GeoJsonProperties, Geometry, MultiLineString} from 'geojson';
+import {geoAzimuthalEquidistant, geoContains, geoGraticule, geoPath, type GeoContext, type GeoPermissibleObjects, type GeoProjection} from 'd3-geo';
+import type {Feature, FeatureCollection, GeoJsonProperties, Geometry, MultiLineString, Position} from 'geojson';
 import {feature, mesh} from 'topojson-client';
 import type {GeometryCollection, Topology} from 'topojson-specification';
 
@@ -17,53 +17,91 @@ export const ZOOM_SPANS_KM = [20000, 8000, 4000, 2000, 1000, 500];
 /** The post's default zoom: a region around the place (about 2,000 km across). */
 export const DEFAULT_ZOOM = 3;
 
+/** A planar lon/lat box [west, south, east, north]; shapes crossing the antimeridian span -180..180. */
+type Box = [number, number, number, number];
+
 interface Country {
     name: string;
     feature: Feature<Geometry, GeoJsonProperties>;
-    bounds: [[number, number], [number, number]];
+    box: Box;
+}
+
+interface Line {
+    coordinates: Position[];
+    box: Box;
 }
 
 export interface World {
-    land: FeatureCollection | Feature;
-    borders: MultiLineString;
     countries: Country[];
+    /** Coastlines (arcs of one country) and borders (arcs of two), as separate lines. */
+    coasts: Line[];
+    borders: Line[];
+}
+
+function boxOf(points: Position[][]): Box {
+    let w = Infinity;
+    let s = Infinity;
+    let e = -Infinity;
+    let n = -Infinity;
+    for (const line of points) {
+        for (const [x, y] of line) {
+            w = Math.min(w, x);
+            e = Math.max(e, x);
+            s = Math.min(s, y);
+            n = Math.max(n, y);
+        }
+    }
+    return [w, s, e, n];
+}
+
+function ringsOf(g: Geometry): Position[][] {
+    switch (g.type) {
+    case 'Polygon': return g.coordinates;
+    case 'MultiPolygon': return g.coordinates.flat();
+    case 'GeometryCollection': return g.geometries.flatMap(ringsOf);
+    default: return [];
+    }
 }
 
 let world: World | undefined;
 
 /**
  * The world geometry: the TopoJSON text is parsed and converted on first use
- * (about 20 ms), so loading the plugin costs no more than evaluating a string.
+ * (tens of ms), so loading the plugin costs no more than evaluating a string.
+ * Each country and line keeps its lon/lat box, so a view draws only what
+ * is near it.
  */
 export function loadWorld(): World {
     if (!world) {
         const topology = JSON.parse(WORLD_TOPOJSON) as Topology<{countries: GeometryCollection<{name: string}>; land: GeometryCollection}>;
         const countries = feature(topology, topology.objects.countries);
+        const lines = (m: MultiLineString): Line[] => m.coordinates.map((c) => ({coordinates: c, box: boxOf([c])}));
         world = {
-            land: feature(topology, topology.objects.land),
-            // Borders between countries only: coastlines are the land's outline.
-            borders: mesh(topology, topology.objects.countries, (a, b) => a !== b),
             countries: countries.features.map((f) => ({
                 name: String(f.properties?.name ?? ''),
                 feature: f as Feature<Geometry, GeoJsonProperties>,
-                bounds: geoBounds(f) as [[number, number], [number, number]],
+                box: boxOf(ringsOf(f.geometry)),
             })),
+            coasts: lines(mesh(topology, topology.objects.countries, (a, b) => a === b)),
+            borders: lines(mesh(topology, topology.objects.countries, (a, b) => a !== b)),
         };
     }
     return world;
 }
 
+/** Whether lon/lat boxes overlap, taking longitudes modulo 360. */
+function overlaps(a: Box, b: Box): boolean {
+    if (a[1] > b[3] || b[1] > a[3]) {
+        return false;
+    }
+    return [-360, 0, 360].some((k) => a[0] + k <= b[2] && b[0] <= a[2] + k);
+}
+
 /** The country the point lies in (Natural Earth's short name), or ''. */
 export function countryAt(longitude: number, latitude: number): string {
-    for (const c of loadWorld().countries) {
-        const [[w, s], [e, n]] = c.bounds;
-        // geoBounds of a feature crossing the antimeridian has w > e.
-        const inLng = w <= e ? longitude >= w && longitude <= e : longitude >= w || longitude <= e;
-        if (latitude >= s && latitude <= n && inLng && geoContains(c.feature, [longitude, latitude])) {
-            return c.name;
-        }
-    }
-    return '';
+    const at: Box = [longitude, latitude, longitude, latitude];
+    const c = loadWorld().countries.find((x) => overlaps(x.box, at) && geoContains(x.feature, [longitude, latitude]));
+    return c?.name ?? '';
 }
 
 export interface MapView {
@@ -87,7 +125,9 @@ export function projectionFor(v: MapView): GeoProjection {
         translate([v.width / 2, v.height / 2]).
         scale(v.width / (spanKm / EARTH_RADIUS_KM)).
         clipExtent([[0, 0], [v.width, v.height]]).
-        precision(0.5);
+        // No adaptive resampling: at these scales the 1:50m segments are
+        // short enough, and resampling costs more than the rest together.
+        precision(0);
 }
 
 /** Graticule spacing in degrees: a handful of lines across the view. */
@@ -107,34 +147,58 @@ export function scaleBar(projection: GeoProjection, width: number): {km: number;
     return {km, px: km / kmPerPx};
 }
 
+/**
+ * The lon/lat box around everything a view shows: the spherical cap
+ * reaching the viewport's corners (the projection is azimuthal).
+ */
+export function viewBox(v: MapView): Box {
+    const kmPerPx = ZOOM_SPANS_KM[clampZoom(v.zoom)] / v.width;
+    const r = (Math.hypot(v.width, v.height) / 2) * kmPerPx / EARTH_RADIUS_KM; // radians
+    const deg = (r * 180) / Math.PI;
+    const lat = (v.latitude * Math.PI) / 180;
+    if (r >= Math.PI / 2 || Math.abs(v.latitude) + deg >= 90) {
+        return [-180, Math.max(-90, v.latitude - deg), 180, Math.min(90, v.latitude + deg)];
+    }
+    const dLng = (Math.asin(Math.min(1, Math.sin(r) / Math.cos(lat))) * 180) / Math.PI;
+    return [v.longitude - dLng, v.latitude - deg, v.longitude + dLng, v.latitude + deg];
+}
+
 export interface MapShapes {
     /** The globe's outline: the sea. */
     sphere: GeoPermissibleObjects;
-    land: GeoPermissibleObjects;
-    borders: GeoPermissibleObjects;
+    land: FeatureCollection;
+    coasts: MultiLineString;
+    borders: MultiLineString;
     graticule: GeoPermissibleObjects;
 }
 
-export function shapes(zoom: number): MapShapes {
+/** What a view draws: the countries and lines near it, and a graticule. */
+export function shapes(v: MapView): MapShapes {
     const w = loadWorld();
-    const step = graticuleStep(zoom);
+    const box = viewBox(v);
+    const near = (lines: Line[]): MultiLineString => ({
+        type: 'MultiLineString', coordinates: lines.filter((l) => overlaps(l.box, box)).map((l) => l.coordinates),
+    });
+    const step = graticuleStep(v.zoom);
     return {
         sphere: {type: 'Sphere'},
-        land: w.land,
-        borders: w.borders,
-        graticule: geoGraticule().step([step, step]).precision(1)(),
+        land: {type: 'FeatureCollection', features: w.countries.filter((c) => overlaps(c.box, box)).map((c) => c.feature)},
+        coasts: near(w.coasts),
+        borders: near(w.borders),
+        graticule: geoGraticule().step([step, step]).precision(0.5)(),
     };
 }
 
 /** SVG path data of each shape in a view (the web renderer). */
-export function svgPaths(v: MapView): {sphere: string; land: string; borders: string; graticule: string; marker: [number, number]} {
+export function svgPaths(v: MapView): {sphere: string; land: string; coasts: string; borders: string; graticule: string; marker: [number, number]} {
     const projection = projectionFor(v);
     const path = geoPath(projection);
-    const s = shapes(v.zoom);
+    const s = shapes(v);
     const marker = projection([v.longitude, v.latitude]) ?? [v.width / 2, v.height / 2];
     return {
         sphere: path(s.sphere) ?? '',
         land: path(s.land) ?? '',
+        coasts: path(s.coasts) ?? '',
         borders: path(s.borders) ?? '',
         graticule: path(s.graticule) ?? '',
         marker: [marker[0], marker[1]],

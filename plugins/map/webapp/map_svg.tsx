@@ -63,7 +63,8 @@ export function MapSvg({location, theme, width, height, zoom, country}: MapSvgPr
             <title>{aria}</title>
             <path className='map-sea' d={view.paths.sphere} fill={colors.sea}/>
             <path className='map-graticule' d={view.paths.graticule} fill='none' stroke={colors.graticule} strokeWidth={1}/>
-            <path className='map-land' d={view.paths.land} fill={colors.land} stroke={colors.coast} strokeWidth={0.75}/>
+            <path className='map-land' d={view.paths.land} fill={colors.land}/>
+            <path className='map-coasts' d={view.paths.coasts} fill='none' stroke={colors.coast} strokeWidth={0.75}/>
             <path className='map-borders' d={view.paths.borders} fill='none' stroke={colors.border} strokeWidth={0.75} strokeDasharray='3 2'/>
             <g className='map-marker' transform={`translate(${mx},${my})`}>
                 <circle r={11} fill={colors.marker} opacity={0.2}/>
