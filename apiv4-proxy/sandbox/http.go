@@ -41,6 +41,7 @@ func (s *Sandbox) Handler() http.Handler {
 		r.Get("/api/v4/users/me", s.serveMe)
 		r.Get("/api/v4/users/me/teams", s.serveMyTeams)
 		r.Get("/api/v4/users/me/teams/members", s.serveMyTeamMembers)
+		r.Get("/api/v4/users", s.serveUsers)
 		r.Post("/api/v4/users/ids", s.serveUsersByIDs)
 		r.Get("/api/v4/users/{user_id}", s.serveUser)
 		r.Get("/api/v4/users/{user_id}/teams/{team_id}/channels", s.serveUserChannels)

@@ -5,6 +5,7 @@ import (
 
 	"encoding/json"
 	"net/http"
+	"sort"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -58,6 +59,41 @@ func (s *Sandbox) serveUsersByIDs(w http.ResponseWriter, r *http.Request) {
 			seen[id] = true
 			out = append(out, mmProfile(u))
 		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// serveUsers is GET /users?in_team=&page=&per_page=: profiles sorted by
+// username, a team's members with in_team (view_team: its members and
+// system admins), else everyone. per_page is at most 200 (default 60), as
+// in Mattermost.
+func (s *Sandbox) serveUsers(w http.ResponseWriter, r *http.Request) {
+	who, _ := identityFrom(r)
+	q := r.URL.Query()
+	page, perPage := paging(r)
+	team := q.Get("in_team")
+	if team != "" {
+		if !validID(team) {
+			invalidURLParam(w, r, "in_team")
+			return
+		}
+		if !who.CanReadTeam(team) {
+			permissionError(w, r, who, "view_team")
+			return
+		}
+	}
+	var list []*apiv4proxy.User
+	for uid, u := range s.users {
+		if team == "" {
+			list = append(list, u)
+		} else if _, member := s.members[uid][team]; member {
+			list = append(list, u)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Username < list[j].Username })
+	out := []map[string]any{}
+	for i := page * perPage; i < len(list) && i < (page+1)*perPage; i++ {
+		out = append(out, mmProfile(list[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
