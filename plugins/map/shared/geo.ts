@@ -264,10 +264,15 @@ export function rasterize(v: MapView, shape: GeoPermissibleObjects, rows: number
             }
         }
         xs.sort((a, b) => a - b);
+        const rowStart = runs.length;
         for (let i = 0; i + 1 < xs.length; i += 2) {
             const x0 = Math.max(0, Math.round(xs[i]));
             const x1 = Math.min(v.width, Math.round(xs[i + 1]));
-            if (x1 > x0) {
+            const last = runs.length > rowStart ? runs[runs.length - 1] : undefined;
+            if (last && x0 <= last.x1) {
+                // Neighbouring countries meet at a border: one run of land.
+                last.x1 = Math.max(last.x1, x1);
+            } else if (x1 > x0) {
                 runs.push({y: r, x0, x1});
             }
         }
