@@ -333,10 +333,12 @@ func validToken(s string) bool {
 	return true
 }
 
-// validValue reports whether a header value can be written on one line.
+// validValue reports whether a header value can be written on one line
+// as RFC 9110 allows: no control characters but tab (CR and LF would split
+// the header; others make servers such as Go's refuse the request).
 func validValue(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
 			return false
 		}
 	}

@@ -514,13 +514,18 @@ func (p *proxy) forwardedValues(r *http.Request) (xff, realIP, proto string) {
 		proto = "https"
 	}
 	if p.trustForwarded {
+		// The values are written as they are: one that could not be
+		// written on one line (net/http refuses them from the wire, but a
+		// handler may be given anything) is not trusted either.
 		if prior := r.Header["X-Forwarded-For"]; len(prior) > 0 && ip != "" {
-			xff = strings.Join(prior, ", ") + ", " + ip
+			if joined := strings.Join(prior, ", "); validValue(joined) {
+				xff = joined + ", " + ip
+			}
 		}
-		if v := r.Header.Get("X-Real-Ip"); v != "" {
+		if v := r.Header.Get("X-Real-Ip"); v != "" && validValue(v) {
 			realIP = v
 		}
-		if v := r.Header.Get("X-Forwarded-Proto"); v != "" {
+		if v := r.Header.Get("X-Forwarded-Proto"); v != "" && validValue(v) {
 			proto = v
 		}
 	}
