@@ -15,8 +15,7 @@
 set -euo pipefail
 
 D3_GEO=3.1.2          # projections, geoPath, graticule, geoContains
-D3_ARRAY=3.2.5        # dependency of d3-geo (Adder, merge, range)
-INTERNMAP=2.0.3       # dependency of d3-array
+D3_ARRAY=3.2.5        # dependency of d3-geo (Adder, merge, range); its dist build inlines internmap
 TOPOJSON_CLIENT=3.1.0 # TopoJSON -> GeoJSON (feature, mesh)
 WORLD_ATLAS=2.0.2     # Natural Earth countries as TopoJSON (data only, not bundled as-is)
 QUANTIZATION=20000    # grid steps across the world: ~1.8 km x 0.9 km at 1:50m
@@ -42,13 +41,12 @@ vendor() { # name files...
 
 fetch d3-geo "$D3_GEO"
 fetch d3-array "$D3_ARRAY"
-fetch internmap "$INTERNMAP"
 fetch topojson-client "$TOPOJSON_CLIENT"
 fetch world-atlas "$WORLD_ATLAS"
 
+rm -rf "$here/node_modules" # a package dropped from this list goes too
 vendor d3-geo dist/d3-geo.mjs
 vendor d3-array dist/d3-array.mjs
-vendor internmap src/index.js
 # src/index.js re-exports every module, so the import graph reaches them all.
 vendor topojson-client src/index.js src/bbox.js src/bisect.js src/feature.js src/identity.js src/merge.js \
     src/mesh.js src/neighbors.js src/quantize.js src/reverse.js src/stitch.js src/transform.js src/untransform.js
