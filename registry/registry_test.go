@@ -457,6 +457,8 @@ func TestAuditOrderAndFilters(t *testing.T) {
 		{"team and plugin", registry.AuditFilter{TeamID: "engineering", PluginID: "a.plugin"}, []string{"3 alice enable a.plugin engineering"}},
 		{"limit", registry.AuditFilter{Limit: 2}, []string{"5 alice enable b.plugin engineering", "4 carol enable a.plugin sales"}},
 		{"no match", registry.AuditFilter{Actor: "nobody"}, nil},
+		{"a prefix is not a match", registry.AuditFilter{Actor: "alic", TeamID: "engineer"}, nil},
+		{"a value in another field is not a match", registry.AuditFilter{Actor: "engineering"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,6 +27,7 @@ import (
 // of PUT /api/v1/teams/{team}/plugins/{id}.
 func (s *Server) mountConsole(r chi.Router) {
 	c := &consoleAdapter{s: s}
+	s.console = c
 	console.New(console.Config{
 		Identity: c, Source: c, Actions: c,
 		CSRFKey: s.consoleKey(),
@@ -52,6 +53,13 @@ type consoleAdapter struct {
 	mu  sync.Mutex
 	gen uint64
 	cat *console.Catalogue
+	// latest caches the catalogue's version details by "id@version":
+	// versions are immutable but for a certification an identical re-push
+	// may raise, which the audit log records (auditSeq: the newest entry
+	// seen). A rebuild after a push then reads one version, not all.
+	latest   map[string]console.VersionInfo
+	auditSeq uint64
+	plugins  map[string]*console.PluginInfo // by id, as of auditSeq
 }
 
 // teamLister is what an identity provider offers when it can list every
@@ -156,21 +164,102 @@ func (c *consoleAdapter) Catalogue(ctx context.Context) (*console.Catalogue, err
 	if c.cat != nil && c.gen == gen {
 		return c.cat, nil
 	}
-	plugins, err := c.s.store.Plugins(ctx)
-	if err != nil {
+	if err := c.refresh(ctx); err != nil {
 		return nil, err
 	}
-	out := make([]*console.PluginInfo, 0, len(plugins))
-	for _, p := range plugins {
+	list := make([]*console.PluginInfo, 0, len(c.plugins))
+	for _, p := range c.plugins {
+		list = append(list, p)
+	}
+	c.cat, c.gen = console.NewCatalogue(list), gen
+	return c.cat, nil
+}
+
+// refresh brings c.plugins up to date. The audit log says what changed
+// since the last refresh: a push (a new version, maybe a new latest) or a
+// certification raised; only those plugins are read again. The first
+// refresh, or one after more changes than a read of the log shows, reads
+// every plugin. Versions are immutable but for their certification, so
+// their details stay cached.
+func (c *consoleAdapter) refresh(ctx context.Context) error {
+	const window = 200
+	entries, err := c.s.store.Audit(ctx, registry.AuditFilter{Limit: window})
+	if err != nil {
+		return err
+	}
+	full := c.plugins == nil || len(entries) == window && entries[len(entries)-1].Seq > c.auditSeq+1
+	changed := map[string]bool{}
+	for _, e := range entries {
+		if e.Seq <= c.auditSeq {
+			break
+		}
+		switch e.Action {
+		case registry.ActionCertify:
+			delete(c.latest, e.PluginID+"@"+e.Version)
+			changed[e.PluginID] = true
+		case registry.ActionPush:
+			changed[e.PluginID] = true
+		}
+	}
+	if len(entries) > 0 {
+		c.auditSeq = entries[0].Seq
+	}
+	if c.latest == nil {
+		c.latest = map[string]console.VersionInfo{}
+	}
+	if full {
+		plugins, err := c.s.store.Plugins(ctx)
+		if err != nil {
+			return err
+		}
+		c.plugins = make(map[string]*console.PluginInfo, len(plugins))
+		for _, p := range plugins {
+			if err := c.addPlugin(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for id := range changed {
+		p, err := c.s.store.Plugin(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := c.addPlugin(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *consoleAdapter) addPlugin(ctx context.Context, p *registry.Plugin) error {
+	key := p.ID + "@" + p.Latest
+	info, ok := c.latest[key]
+	if !ok {
 		v, err := c.s.store.Version(ctx, p.ID, p.Latest)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, &console.PluginInfo{ID: p.ID, Owner: p.Owner, CreatedAt: p.CreatedAt, Versions: p.Versions,
-			Latest: c.versionInfo(v, false)})
+		info = c.versionInfo(v, false)
+		c.latest[key] = info
 	}
-	c.cat, c.gen = console.NewCatalogue(out), gen
-	return c.cat, nil
+	c.plugins[p.ID] = &console.PluginInfo{ID: p.ID, Owner: p.Owner, CreatedAt: p.CreatedAt, Versions: p.Versions, Latest: info}
+	return nil
+}
+
+// teamStateChanged is s.changed for a change of one team's state: cached
+// manifests are invalidated, and the console's catalogue, which holds no
+// team state, moves to the new generation instead of being rebuilt (500
+// version reads) on the next page.
+func (s *Server) teamStateChanged() {
+	gen := s.generation.Add(1)
+	if c := s.console; c != nil {
+		c.mu.Lock()
+		if c.cat != nil && c.gen == gen-1 {
+			c.gen = gen
+		}
+		c.mu.Unlock()
+	}
 }
 
 func (c *consoleAdapter) Versions(ctx context.Context, pluginID string) ([]console.VersionInfo, error) {

@@ -317,3 +317,32 @@ func TestConsoleImages(t *testing.T) {
 		t.Errorf("bundles: %v", b)
 	}
 }
+
+// TestConsoleCatalogueFollowsChanges: the pages' snapshot of the catalogue
+// is refreshed from the audit log after pushes, and kept across toggles.
+func TestConsoleCatalogueFollowsChanges(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	index := func() string {
+		t.Helper()
+		r := e.page("admin", "GET", "/admin", nil)
+		var out []string
+		for _, m := range regexp.MustCompile(`<span class="id">([^<]+)</span></td>\s*<td>([^<]+)</td>`).FindAllStringSubmatch(string(r.body), -1) {
+			out = append(out, m[1]+"@"+m[2])
+		}
+		return strings.Join(out, " ")
+	}
+	if got := index(); got != "" {
+		t.Fatalf("empty registry lists %q", got)
+	}
+	e.push("dev", helloPlugin("com.example.a", "1.0.0"))
+	if got := index(); got != "com.example.a@1.0.0" {
+		t.Fatalf("after a push: %q", got)
+	}
+	e.setTeam("alice", "engineering", "com.example.a", `{"enabled":true}`)
+	e.push("dev", helloPlugin("com.example.b", "1.0.0"))
+	e.setTeam("alice", "engineering", "com.example.b", `{"enabled":true}`)
+	e.push("dev", helloPlugin("com.example.a", "1.1.0"))
+	if got := index(); got != "com.example.a@1.1.0 com.example.b@1.0.0" {
+		t.Fatalf("after toggles and pushes: %q", got)
+	}
+}

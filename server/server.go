@@ -85,6 +85,7 @@ type Server struct {
 	crashLimiter *rateLimiter
 	log          *slog.Logger
 	metrics      *metrics
+	console      *consoleAdapter
 	trust        trustIndex
 
 	// generation increases on every change to the registry made through

@@ -162,7 +162,7 @@ func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID stri
 	if err != nil {
 		return registry.TeamState{}, nil, err
 	}
-	s.changed()
+	s.teamStateChanged()
 	s.teamChanged(ctx, teamID, before, st, p)
 	return st, p, nil
 }

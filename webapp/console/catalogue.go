@@ -21,16 +21,25 @@ type Catalogue struct {
 
 // NewCatalogue indexes plugins; it takes ownership of the slice.
 func NewCatalogue(plugins []*PluginInfo) *Catalogue {
-	slices.SortFunc(plugins, func(a, b *PluginInfo) int {
-		if c := strings.Compare(strings.ToLower(a.Latest.Name), strings.ToLower(b.Latest.Name)); c != 0 {
+	type entry struct {
+		p          *PluginInfo
+		name, text string
+	}
+	entries := make([]entry, len(plugins))
+	for i, p := range plugins {
+		name := strings.ToLower(p.Latest.Name)
+		entries[i] = entry{p, name, name + "\x00" + strings.ToLower(p.ID+"\x00"+p.Latest.Description)}
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(a.p.ID, b.p.ID)
 	})
 	c := &Catalogue{Plugins: plugins, byID: make(map[string]*PluginInfo, len(plugins)), text: make([]string, len(plugins))}
-	for i, p := range plugins {
-		c.byID[p.ID] = p
-		c.text[i] = strings.ToLower(p.Latest.Name + "\x00" + p.ID + "\x00" + p.Latest.Description)
+	for i, e := range entries {
+		c.Plugins[i], c.text[i] = e.p, e.text
+		c.byID[e.p.ID] = e.p
 	}
 	return c
 }
