@@ -404,7 +404,35 @@ func (b *build) inputs() []string {
 			set[f] = true
 		}
 	}
+	// The licence of every npm package the bundle draws from travels with
+	// it: a package shared by `mmtoolkit pack` must carry its third-party
+	// code's terms (the bundle keeps their legal comments too).
+	pkgDirs := map[string]bool{}
+	for f := range set {
+		if path.Base(f) == "package.json" && strings.Contains(f, "node_modules/") {
+			pkgDirs[path.Dir(f)] = true
+		}
+	}
+	if len(pkgDirs) > 0 {
+		for name := range b.pkg.Files {
+			if pkgDirs[path.Dir(name)] && isLicence(path.Base(name)) {
+				set[name] = true
+			}
+		}
+	}
 	return sortedKeys(set)
+}
+
+// isLicence reports whether a file name is a licence or notice file, as npm
+// names them (LICENSE, LICENCE.md, license.txt, COPYING, NOTICE, ...).
+func isLicence(base string) bool {
+	u := strings.ToUpper(base)
+	for _, p := range []string{"LICENSE", "LICENCE", "COPYING", "NOTICE"} {
+		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys(m map[string]bool) []string {
