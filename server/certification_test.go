@@ -295,7 +295,9 @@ func manifestVersions(t *testing.T, e *env, user, team string) map[string]string
 	if r.status != 200 {
 		t.Fatalf("manifest: %d %s", r.status, r.body)
 	}
-	var m struct{ Plugins []struct{ ID, Version string } }
+	var m struct {
+		Plugins []struct{ ID, Version string }
+	}
 	json.Unmarshal(r.body, &m)
 	out := map[string]string{}
 	for _, p := range m.Plugins {
@@ -310,7 +312,9 @@ func mobileVersions(t *testing.T, e *env, user, team string) map[string]string {
 	if r.status != 200 {
 		t.Fatalf("mobile manifest: %d %s", r.status, r.body)
 	}
-	var m struct{ Plugins []struct{ ID, Version string } }
+	var m struct {
+		Plugins []struct{ ID, Version string }
+	}
 	json.Unmarshal(r.body, &m)
 	out := map[string]string{}
 	for _, p := range m.Plugins {

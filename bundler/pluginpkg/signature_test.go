@@ -150,9 +150,11 @@ func TestParseSignatureRejects(t *testing.T) {
 		"short sha":     edit(func(s *pluginpkg.Signature) { s.PackageSHA256 = "abc" }),
 		"upper sha":     edit(func(s *pluginpkg.Signature) { s.PackageSHA256 = strings.Repeat("A", 64) }),
 		"short key":     edit(func(s *pluginpkg.Signature) { s.PublicKey = "AAAA" }),
-		"url base64":    edit(func(s *pluginpkg.Signature) { s.Signature = strings.NewReplacer("+", "-", "/", "_").Replace(s.Signature) + "x" }),
-		"short sig":     edit(func(s *pluginpkg.Signature) { s.Signature = s.PublicKey }),
-		"huge":          `{"format":1,"algorithm":"` + strings.Repeat("x", pluginpkg.MaxSignatureBytes) + `"}`,
+		"url base64": edit(func(s *pluginpkg.Signature) {
+			s.Signature = strings.NewReplacer("+", "-", "/", "_").Replace(s.Signature) + "x"
+		}),
+		"short sig": edit(func(s *pluginpkg.Signature) { s.Signature = s.PublicKey }),
+		"huge":      `{"format":1,"algorithm":"` + strings.Repeat("x", pluginpkg.MaxSignatureBytes) + `"}`,
 	} {
 		if _, err := pluginpkg.ParseSignature([]byte(in)); code(err) != pluginpkg.CodeSignatureMalformed {
 			t.Errorf("%s: %v", name, err)
@@ -164,8 +166,8 @@ func TestParseSignatureRejects(t *testing.T) {
 // signature stops the read with the signature's code.
 func TestOversizedSignatureFileRejectedOnRead(t *testing.T) {
 	files := map[string][]byte{
-		"plugin.json":            []byte(manifest()),
-		"webapp/index.tsx":       []byte(entryTSX),
+		"plugin.json":           []byte(manifest()),
+		"webapp/index.tsx":      []byte(entryTSX),
 		pluginpkg.SignatureFile: bytes.Repeat([]byte("x"), pluginpkg.MaxSignatureBytes+1),
 	}
 	var buf bytes.Buffer
