@@ -9,7 +9,8 @@ import (
 
 // TestSoakSmoke runs the soak small and short (50 readers, 20 websocket
 // clients, 8 s) so that the tool keeps working; the real run is
-// `bash bench/soak/soak.sh` (5 minutes).
+// `bash bench/soak/soak.sh` (5 minutes). Memory stability is judged only
+// on runs of a minute or more; here it is reported, not checked.
 func TestSoakSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and loads the binary for 8 s")
