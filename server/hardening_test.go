@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -337,4 +341,68 @@ func TestV4WebsocketFloodDoesNotStarveOthers(t *testing.T) {
 		t.Fatal("the flooder, which reads nothing, is still connected after 10 s")
 	}
 	t.Logf("the flooder sent %d pings before it was cut off", sent)
+}
+
+// TestSlowPushBodies: a push whose body stalls is answered 408
+// body_timeout once no data came for the idle deadline, and one that
+// trickles (a byte now and then, never stalling) once the upload deadline
+// passes; a body cut short is 400 bad_request_body, never a 500.
+func TestSlowPushBodies(t *testing.T) {
+	defer server.SetPushBodyTimeouts(500*time.Millisecond, 2*time.Second)()
+	e := newEnv(t, server.Config{})
+	addr := strings.TrimPrefix(e.url, "http://")
+	pkg := archive(t, helloPlugin("com.example.slow", "1.0.0"))
+	for _, tc := range []struct {
+		name    string
+		send    func(c net.Conn)
+		atLeast time.Duration
+		status  int
+		code    string
+	}{
+		{"stalled", func(c net.Conn) { c.Write(pkg[:100]) }, 500 * time.Millisecond, 408, "body_timeout"},
+		{"trickle", func(c net.Conn) {
+			for i := 0; i < len(pkg); i++ {
+				if _, err := c.Write(pkg[i : i+1]); err != nil {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}, 2 * time.Second, 408, "body_timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			start := time.Now()
+			fmt.Fprintf(c, "POST /api/v1/plugins HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/gzip\r\nContent-Length: %d\r\n\r\n",
+				addr, e.tokens["dev"], len(pkg))
+			go tc.send(c)
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			r := response{resp.StatusCode, resp.Header, body}
+			if r.status != tc.status || r.errorCode(t) != tc.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
+			}
+			if d := time.Since(start); d < tc.atLeast || d > tc.atLeast+3*time.Second {
+				t.Errorf("answered after %v, want about %v", d, tc.atLeast)
+			}
+		})
+	}
+
+	// A multipart body that ends inside the archive part.
+	cut := "--b\r\nContent-Disposition: form-data; name=\"plugin\"; filename=\"p.tar.gz\"\r\n\r\n" + string(pkg[:len(pkg)/2])
+	r := e.do("dev", "POST", "/api/v1/plugins", "multipart/form-data; boundary=b", strings.NewReader(cut))
+	if r.status != 400 || r.errorCode(t) != "bad_request_body" {
+		t.Fatalf("multipart cut short: %d %s", r.status, r.body)
+	}
+	// The server still takes a whole push afterwards.
+	if r := e.push("dev", helloPlugin("com.example.slow", "1.0.0")); r.status != 201 {
+		t.Fatalf("push after the slow ones: %d %s", r.status, r.body)
+	}
 }

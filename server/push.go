@@ -5,6 +5,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -95,6 +97,8 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 	// The reader enforces the archive limit with a precise error; this only
 	// stops a client that keeps sending after that.
 	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxArchiveBytes+1<<20)
+	stall := newStallReader(w, r.Body)
+	r.Body = stall
 
 	body, err := pushBody(r)
 	if err != nil {
@@ -107,10 +111,13 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		err = body.rest() // a signature field after the archive
 	}
 	if err != nil {
+		// The deadline stays: net/http reads what is left of the body
+		// before answering, and must not wait on a stalled client for it.
 		s.metrics.push("rejected")
-		s.writeError(w, r, err)
+		s.writeError(w, r, bodyError(w, err, lim.MaxArchiveBytes))
 		return
 	}
+	stall.done()
 	cert, err := s.certify(pkg, body.signature)
 	if err != nil {
 		s.metrics.push("rejected")
@@ -236,6 +243,69 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 	}
 	return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
 		"Content-Type %s is not a package: send the .tar.gz as application/gzip, or multipart/form-data with field \"plugin\"", mt)
+}
+
+// A push body must keep arriving: a read may wait pushBodyIdle for data,
+// and the whole upload may take pushBodyMax (a 100 MiB package on a slow
+// link), so a client that stalls or trickles holds its connection for
+// seconds, not for the server's whole read timeout.
+var (
+	pushBodyIdle = 30 * time.Second
+	pushBodyMax  = 5 * time.Minute
+)
+
+// stallReader moves the connection's read deadline on before each read of
+// the body.
+type stallReader struct {
+	io.ReadCloser
+	rc  *http.ResponseController
+	end time.Time
+}
+
+func newStallReader(w http.ResponseWriter, body io.ReadCloser) *stallReader {
+	return &stallReader{ReadCloser: body, rc: http.NewResponseController(w), end: time.Now().Add(pushBodyMax)}
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	deadline := time.Now().Add(pushBodyIdle)
+	if deadline.After(s.end) {
+		deadline = s.end
+	}
+	s.rc.SetReadDeadline(deadline) // an error only means the writer cannot: the server's timeouts still hold
+	return s.ReadCloser.Read(p)
+}
+
+// done lifts the deadline once the body is read: net/http's background
+// read (which notices a client that leaves) must not end the request while
+// it compiles.
+func (s *stallReader) done() { s.rc.SetReadDeadline(time.Time{}) }
+
+// bodyError says why reading a push body failed when the archive itself
+// was not the problem (pluginpkg.ReadArchive returns those failures as they
+// are): the client stalled, sent too much, or broke off.
+func bodyError(w http.ResponseWriter, err error, maxArchive int64) error {
+	var (
+		perr *pluginpkg.Error
+		serr *Error
+		mbe  *http.MaxBytesError
+	)
+	switch {
+	case err == nil, errors.As(err, &perr), errors.As(err, &serr):
+		return err
+	}
+	// The connection's read side is broken or out of time: it cannot carry
+	// another request.
+	w.Header().Set("Connection", "close")
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errorf(http.StatusRequestTimeout, "body_timeout",
+			"the upload stalled (no data for %v) or took over %v: push again on a steadier connection", pushBodyIdle, pushBodyMax)
+	case errors.As(err, &mbe):
+		return &pluginpkg.Error{Code: pluginpkg.CodeArchiveTooLarge, Limit: maxArchive,
+			Message: "the request body is over the archive limit; remove server executables and files the plugin does not use"}
+	}
+	return errorf(http.StatusBadRequest, "bad_request_body",
+		"the request body could not be read to its end (%v): send the whole package again", err)
 }
 
 func nonNil[T any](s []T) []T {
