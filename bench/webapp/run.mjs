@@ -21,6 +21,9 @@ import {sizeReport} from './size.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 20);
 const PUSHES = Number(process.env.PUSHES ?? 10);
+// EXTRA more plugins (copies of docs/examples/hello under other ids, each a
+// post type and a channel header button): EXTRA=27 measures 30 plugins.
+const EXTRA = Number(process.env.EXTRA ?? 0);
 const fixtures = path.join(repoDir, 'webapp', 'e2e', 'fixtures');
 
 const median = (xs) => {
@@ -52,10 +55,29 @@ try {
     for (const [type, props] of [['custom_fixture_card', {title: 'bench'}], ['custom_webpack_note', {}], ['custom_hello', {name: 'bench'}]]) {
         await api(server, token, 'POST', '/api/v4/posts', {channel_id: ch.id, message: 'bench post', type, props});
     }
+    const extraDir = mkdtempSync(path.join(tmpdir(), 'mmtoolkit-bench-extra-'));
+    const extraSelectors = [];
+    for (let i = 1; i <= EXTRA; i++) {
+        const id = `com.example.hello${i}`;
+        const dir = path.join(extraDir, id);
+        cpSync(path.join(repoDir, 'docs', 'examples', 'hello'), dir, {recursive: true});
+        const pj = JSON.parse(readFileSync(path.join(dir, 'plugin.json'), 'utf8'));
+        pj.id = id;
+        pj.slots = pj.slots.map((sl) => (sl.post_type ? {...sl, post_type: `custom_hello${i}`} : sl));
+        writeFileSync(path.join(dir, 'plugin.json'), JSON.stringify(pj));
+        for (const f of ['webapp/index.tsx', 'mobile/index.tsx']) {
+            const src = path.join(dir, f);
+            writeFileSync(src, readFileSync(src, 'utf8').replaceAll("'com.example.hello'", `'${id}'`).replaceAll("'custom_hello'", `'custom_hello${i}'`));
+        }
+        await cli(bin, server, 'dev', 'push', dir);
+        await cli(bin, server, 'alice', 'enable', '--team', 'engineering', '--plugin', id);
+        await api(server, token, 'POST', '/api/v4/posts', {channel_id: ch.id, message: 'bench post', type: `custom_hello${i}`, props: {name: `n${i}`}});
+        extraSelectors.push(`[data-plugin-id="${id}"][data-slot="channel_header_button"]`);
+    }
     const url = `${server.url}/engineering/channels/town-square`;
     const cookie = {name: 'MMAUTHTOKEN', value: token, url: server.url};
     // Every slot the three plugins fill that a person can see on this page.
-    const expected = ['.fixture-card', '.fixture-call', '.fixture-header-button', '.app-bar-icon', '.fixture-root', '.webpack-badge', '.webpack-note', '.hello-post', '[data-plugin-id="com.example.hello"][data-slot="channel_header_button"]'];
+    const expected = ['.fixture-card', '.fixture-call', '.fixture-header-button', '.app-bar-icon', '.fixture-root', '.webpack-badge', '.webpack-note', '.hello-post', '[data-plugin-id="com.example.hello"][data-slot="channel_header_button"]', ...extraSelectors];
 
     const evals = [];
     const measure = async (page) => {
@@ -137,8 +159,9 @@ try {
     await ctx.close();
 
     const size = sizeReport();
-    console.log(`slots-cold ${fmt(cold)} (goal: median < 400 ms)`);
-    console.log(`slots-warm ${fmt(warm)} (goal: median < 200 ms)`);
+    const n = plugins.length + EXTRA;
+    console.log(`slots-cold plugins=${n} ${fmt(cold)}${n === 3 ? ' (goal: median < 400 ms)' : ''}`);
+    console.log(`slots-warm plugins=${n} ${fmt(warm)}${n === 3 ? ' (goal: median < 200 ms)' : ''}`);
     console.log(`update push->visible ${fmt(update)}; after the push's HTTP answer ${fmt(afterAck)} (goal: median < 1000 ms)`);
     console.log(`main-evaluated (navigation -> host code starts, all runs) ${fmt(evals)}`);
     console.log(`load average (1 min) before ${loadBefore.toFixed(1)}, after ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores: figures scale with it`);
