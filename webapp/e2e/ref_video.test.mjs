@@ -63,7 +63,9 @@ describe('video reference plugin', () => {
     const waitConnected = (page, n) => page.waitForFunction((want) => {
         const s = window.__mmtoolkitVideo?.snapshot();
         return s?.phase === 'joined' && s.peers.length === want && s.peers.every((p) => p.connectionState === 'connected');
-    }, n, {timeout: 20000});
+    // Under the plugin's own 30 s connect deadline (a busy 2-core CI machine
+    // runs three Chromium contexts with fake media here).
+    }, n, {timeout: 29000});
     const stats = (page) => page.evaluate(() => window.__mmtoolkitVideo.stats());
 
     before(async () => {
