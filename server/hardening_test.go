@@ -207,6 +207,7 @@ func TestBodiesOverTheLimit(t *testing.T) {
 	}{
 		{"crash report", "bob", "POST", "/api/v1/plugins/com.example.big/errors", big(1 << 20), 413, "body_too_large"},
 		{"event", "bob", "POST", "/api/v1/plugins/com.example.big/events", `{"event":"x","team_id":"engineering","data":"` + strings.Repeat("a", 1<<20) + `"}`, 413, "event_too_large"},
+		{"team toggle", "alice", "PUT", "/api/v1/teams/engineering/plugins/com.example.big", `{"enabled":true,"version":"` + strings.Repeat("1", 1<<20) + `"}`, 413, "body_too_large"},
 		{"kv value", "bob", "PUT", "/api/v1/plugins/com.example.big/kv/user/k", `"` + strings.Repeat("a", 1<<20) + `"`, 413, "kv_value_too_large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -107,6 +108,11 @@ func (s *Server) serveSetTeamPlugin(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, "body_too_large",
+				`the body is over 4 KiB: send only {"enabled": true, "version": "1.2.0"}`))
+			return
+		}
 		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
 			`the body must be JSON like {"enabled": true, "version": "1.2.0"}: %v`, err))
 		return
