@@ -117,10 +117,10 @@ bench: build
 
 ## fuzz: run each fuzzer for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
+## fuzz: every fuzz target, FUZZTIME each (default 5m), two at a time; new
+## corpus entries land in testdata/fuzz/ (bench/fuzz.sh)
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzReadArchive -fuzztime=$(FUZZTIME) ./bundler/pluginpkg/
-	$(GO) test -run='^$$' -fuzz=FuzzParseManifest -fuzztime=$(FUZZTIME) ./bundler/pluginpkg/
-	$(GO) test -run='^$$' -fuzz=FuzzRuntime -fuzztime=$(FUZZTIME) ./bundler/pluginpkg/
+	FUZZTIME=$(FUZZTIME) bash bench/fuzz.sh
 
 clean:
 	rm -rf bin webapp/dist/static webapp/dist/*.json
