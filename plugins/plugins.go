@@ -11,10 +11,13 @@ package plugins
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 
+	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -49,20 +52,52 @@ func Files(name string) (map[string][]byte, error) {
 }
 
 // Packages reads every reference plugin with the rules of a push
-// (pluginpkg.ReadFiles is ReadArchive without the archive), so a built-in
-// package is held to exactly what a developer's would be.
+// (pluginpkg.ReadFiles is ReadArchive without the archive) and keeps the
+// files `mmtoolkit pack` would (bundler.PackFiles), so a built-in package
+// is held to exactly what a developer's is, and has the SHA-256 of
+// `mmtoolkit pack plugins/<name>`: pushing that directory unchanged onto a
+// server that preinstalled it is an idempotent 200, not a conflict.
 func Packages() ([]*pluginpkg.Package, error) {
-	pkgs := make([]*pluginpkg.Package, 0, len(Names))
-	for _, name := range Names {
-		f, err := Files(name)
-		if err != nil {
-			return nil, err
-		}
-		pkg, err := pluginpkg.ReadFiles(f, pluginpkg.Limits{}, slots.Known)
-		if err != nil {
-			return nil, fmt.Errorf("plugins: %s: %w", name, err)
-		}
-		pkgs = append(pkgs, pkg)
+	pkgs := make([]*pluginpkg.Package, len(Names))
+	errs := make([]error, len(Names))
+	var wg sync.WaitGroup
+	for i, name := range Names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pkgs[i], errs[i] = read(name)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return pkgs, nil
+}
+
+func read(name string) (*pluginpkg.Package, error) {
+	all, err := Files(name)
+	if err != nil {
+		return nil, err
+	}
+	pkg, err := pluginpkg.ReadFiles(all, pluginpkg.Limits{}, slots.Known)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %s: %w", name, err)
+	}
+	keep, err := bundler.PackFiles(pkg)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %s: %w", name, err)
+	}
+	files := make(map[string][]byte, len(keep))
+	for _, p := range keep {
+		files[p] = all[p]
+	}
+	if sig, ok := all[pluginpkg.SignatureFile]; ok {
+		files[pluginpkg.SignatureFile] = sig
+	}
+	pkg, err = pluginpkg.ReadFiles(files, pluginpkg.Limits{}, slots.Known)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %s: %w", name, err)
+	}
+	return pkg, nil
 }

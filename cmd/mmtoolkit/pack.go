@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
-	"sort"
-	"strings"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -90,7 +87,7 @@ func packedFiles(dir string, stderr io.Writer) (*pluginpkg.Package, map[string][
 	if err != nil {
 		return nil, nil, err
 	}
-	keep, err := packFiles(pkg)
+	keep, err := bundler.PackFiles(pkg)
 	var ce *bundler.CompileError
 	if errors.As(err, &ce) {
 		for _, d := range ce.Diagnostics {
@@ -106,75 +103,4 @@ func packedFiles(dir string, stderr io.Writer) (*pluginpkg.Package, map[string][
 		files[p] = pkg.Files[p]
 	}
 	return pkg, files, nil
-}
-
-// packFiles lists the files of pkg a server needs to rebuild it: the
-// manifest and the files it names, the import graph of each entry, the
-// package.json of every node_modules package in that graph (resolution
-// reads it), tsconfig/jsconfig, and README/LICENSE files at the root.
-func packFiles(pkg *pluginpkg.Package) ([]string, error) {
-	keep := map[string]bool{"plugin.json": true}
-	m := pkg.Manifest
-	add := func(p string) {
-		if _, ok := pkg.Files[p]; ok && p != "" {
-			keep[p] = true
-		}
-	}
-	add(m.IconPath)
-	for _, s := range m.Screenshots {
-		add(s)
-	}
-	for _, t := range []struct {
-		on     bool
-		target bundler.Target
-	}{{m.Webapp != nil && m.Webapp.Entry != "", bundler.Web}, {m.Mobile != nil && m.Mobile.Entry != "", bundler.Mobile}} {
-		if !t.on {
-			continue
-		}
-		res, err := bundler.Build(pkg, t.target)
-		if err != nil {
-			return nil, err
-		}
-		for _, in := range res.Inputs {
-			add(in)
-			if root := nodeModuleRoot(in); root != "" {
-				add(root + "/package.json")
-			}
-		}
-	}
-	if m.Webapp != nil && m.Webapp.BundlePath != "" {
-		add(m.Webapp.BundlePath)
-		add(m.Webapp.BundlePath + ".map")
-	}
-	for p := range pkg.Files {
-		base := strings.ToLower(p)
-		if !strings.Contains(p, "/") && (base == "tsconfig.json" || base == "jsconfig.json" ||
-			strings.HasPrefix(base, "readme") || strings.HasPrefix(base, "license")) {
-			add(p)
-		}
-	}
-	out := make([]string, 0, len(keep))
-	for p := range keep {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// nodeModuleRoot returns the package directory of a file under
-// node_modules ("node_modules/@scope/name" or "node_modules/name"), or "".
-func nodeModuleRoot(p string) string {
-	i := strings.LastIndex(p, "node_modules/")
-	if i < 0 {
-		return ""
-	}
-	rest := strings.Split(p[i+len("node_modules/"):], "/")
-	n := 1
-	if strings.HasPrefix(rest[0], "@") {
-		n = 2
-	}
-	if len(rest) <= n {
-		return ""
-	}
-	return path.Join(p[:i+len("node_modules")], path.Join(rest[:n]...))
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -92,8 +93,8 @@ func TestNodeModuleRoot(t *testing.T) {
 		"webapp/index.tsx":                       "",
 		"node_modules/a":                         "",
 	} {
-		if got := nodeModuleRoot(in); got != want {
-			t.Errorf("nodeModuleRoot(%q) = %q, want %q", in, got, want)
+		if got := bundler.NodeModuleRoot(in); got != want {
+			t.Errorf("NodeModuleRoot(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

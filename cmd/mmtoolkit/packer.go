@@ -48,7 +48,7 @@ func (p *packer) read(path string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	keep, err := packFiles(pkg)
+	keep, err := bundler.PackFiles(pkg)
 	var ce *bundler.CompileError
 	switch {
 	case errors.As(err, &ce):

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,14 @@ func TestServePreinstallsTheReferencePlugins(t *testing.T) {
 			}
 		}
 	}
+	// The built-in package is what `mmtoolkit pack` makes of its directory:
+	// pushing the directory unchanged is an idempotent 200, not a conflict.
+	push := exec.Command(bin, "push", filepath.Join("..", "..", "plugins", "map")) // it has files pack leaves out
+	push.Env = append(os.Environ(), "MMTOOLKIT_SERVER="+a.url, "MMTOOLKIT_USER=admin", "MMTOOLKIT_PASSWORD=mmtoolkit", "MMTOOLKIT_TOKEN=")
+	if out, err := push.CombinedOutput(); err != nil {
+		t.Fatalf("push plugins/map onto its preinstalled copy: %v\n%s", err, out)
+	}
+
 	// alice disables the map for engineering; a restart leaves it disabled.
 	alice := login(t, a.url, "alice")
 	req, _ := http.NewRequest("PUT", a.url+"/api/v1/teams/engineering/plugins/mmtoolkit.map", strings.NewReader(`{"enabled":false}`))
