@@ -71,6 +71,12 @@ export async function build() {
     const main = await esbuild.build({
         ...common,
         entryPoints: {main: 'src/main.tsx'},
+        // V8's explicit compile hint: main.js runs nearly all of its
+        // functions at start, so compile them eagerly on the background
+        // thread while the script streams instead of lazily on the main
+        // thread. Measured with bench/webapp, A/B alternating, 15 cold loads
+        // each: slots rendered 416/450 ms median vs 442/479 without.
+        banner: {js: '//# allFunctionsCalledOnLoad'},
         format: 'iife',
         loader: {'.svg': 'file'},
     });
