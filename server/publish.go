@@ -80,6 +80,13 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		return registry.PutResult{}, err
 	}
 
+	// One of MaxCompiles slots, held while both entries compile.
+	select {
+	case s.compileSlots <- struct{}{}:
+	case <-ctx.Done():
+		return registry.PutResult{}, ctx.Err()
+	}
+
 	type built struct {
 		res *bundler.Result
 		err error
@@ -105,6 +112,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		}()
 	}
 	wg.Wait()
+	<-s.compileSlots
 	if err := errors.Join(web.err, mobile.err); err != nil {
 		var ce *bundler.CompileError
 		if errors.As(web.err, &ce) || errors.As(mobile.err, &ce) {

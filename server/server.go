@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -70,6 +71,12 @@ type Config struct {
 	// enabled for a team or served in a manifest; the zero value
 	// (registry.Unverified) restricts nothing.
 	MinCertification registry.Certification
+	// MaxCompiles bounds the pushes compiling at once (each compiles its
+	// web and mobile entries); others wait their turn, or give up with
+	// their request. esbuild's memory grows with a package's sources (up to
+	// the unpacked limit), so this bounds the server's memory under a burst
+	// of pushes. Default: GOMAXPROCS, at least 2.
+	MaxCompiles int
 }
 
 // Server holds the handlers' dependencies.
@@ -86,6 +93,7 @@ type Server struct {
 	log          *slog.Logger
 	metrics      *metrics
 	console      *consoleAdapter
+	compileSlots chan struct{} // see Config.MaxCompiles
 	trust        trustIndex
 
 	// generation increases on every change to the registry made through
@@ -123,6 +131,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		byPrefix:  map[string]string{},
 		bundles:   newBundleCache(cfg.BundleCacheBytes),
 
+		compileSlots: make(chan struct{}, compileSlots(cfg.MaxCompiles)),
 		eventLimiter: newRateLimiter(eventRate, eventBurst),
 		crashLimiter: newRateLimiter(crashRate, crashBurst),
 	}
@@ -231,6 +240,13 @@ func (s *Server) routes() chi.Router {
 	s.mountConsole(r)
 	s.mountWebapp(r)
 	return r
+}
+
+func compileSlots(n int) int {
+	if n > 0 {
+		return n
+	}
+	return max(runtime.GOMAXPROCS(0), 2)
 }
 
 // changed invalidates every cached manifest.
