@@ -200,6 +200,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.serveHealth)
 	r.Get("/metrics", s.serveMetrics)
 	r.Get("/bundles/{file}", s.serveBundle)
+	// Deeper paths are no bundle either (not the webapp's shell).
+	r.Get("/bundles/*", func(w http.ResponseWriter, r *http.Request) { s.serveArtifact(w, r, "", "") })
 	r.Get("/api/v1/websocket", s.serveWebsocket)
 	r.HandleFunc("/plugins/{id}", s.servePluginRoute)
 	r.HandleFunc("/plugins/{id}/*", s.servePluginRoute)

@@ -247,7 +247,8 @@ func TestBundlesNegotiateEncodingAndAreImmutable(t *testing.T) {
 		t.Errorf("source map: %d", m.status)
 	}
 	sha := strings.TrimSuffix(strings.TrimPrefix(url, "/bundles/"), ".js")
-	for _, bad := range []string{"/bundles/" + sha + ".map", "/bundles/" + sha + ".css", "/bundles/" + strings.Repeat("0", 64) + ".js", "/bundles/x.js"} {
+	for _, bad := range []string{"/bundles/" + sha + ".map", "/bundles/" + sha + ".css", "/bundles/" + strings.Repeat("0", 64) + ".js", "/bundles/x.js",
+		"/bundles/" + sha + "/x.js", "/bundles//"} {
 		if r := e.do("", "GET", bad, "", nil); r.status != 404 || r.errorCode(t) != "bundle_not_found" {
 			t.Errorf("%s: %d %s", bad, r.status, r.body)
 		}
