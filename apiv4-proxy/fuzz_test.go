@@ -119,7 +119,13 @@ func FuzzTokenFromRequest(f *testing.F) {
 				t.Fatal("refused with the header")
 			}
 		}
-		if l := strings.ToLower(auth); (strings.HasPrefix(l, "bearer ") || strings.HasPrefix(l, "token ")) && forged {
+		// An Authorization header that carries a token is never ambient. One
+		// with the scheme and no token ("Bearer ") carries none: the cookie
+		// authenticates, and the CSRF rule applies.
+		l := strings.ToLower(auth)
+		hasToken := (strings.HasPrefix(l, "bearer ") && strings.TrimSpace(auth[7:]) != "") ||
+			(strings.HasPrefix(l, "token ") && strings.TrimSpace(auth[6:]) != "")
+		if hasToken && forged {
 			t.Fatalf("a request with an Authorization token refused as forged")
 		}
 	})
