@@ -53,7 +53,9 @@ func FuzzProxyRouteMatch(f *testing.F) {
 // patternRegexp reads a route pattern plainly.
 func patternRegexp(p string) *regexp.Regexp {
 	var b strings.Builder
-	b.WriteString("^")
+	// (?s): a final * takes any rest, newlines included (a path may carry
+	// a decoded %0A).
+	b.WriteString("(?s)^")
 	segs := strings.Split(strings.Trim(p, "/"), "/")
 	for i, seg := range segs {
 		switch {
