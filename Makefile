@@ -82,7 +82,8 @@ mobile/node_modules/.mmtoolkit-ci: mobile/package-lock.json
 ## mobile-test: type check and Jest (React Native preset) of the host library
 ## against a real server (the binary `build` makes)
 mobile-test: build chromium mobile/node_modules/.mmtoolkit-ci
-	cd mobile && npx tsc --noEmit -p . && MMTOOLKIT_BIN=$(CURDIR)/$(BIN) npx jest --ci
+	# --runInBand: the test files share one server (test/globalSetup.js), one at a time.
+	cd mobile && npx tsc --noEmit -p . && MMTOOLKIT_BIN=$(CURDIR)/$(BIN) npx jest --ci --runInBand
 	MMTOOLKIT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 mobile/preview/e2e/
 
 ## the /mobile-preview app (react-native-web), embedded by the binary

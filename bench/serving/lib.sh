@@ -293,7 +293,7 @@ busy_percent() {
 }
 
 # fixture_plugins: on the server at MM_URL, pushes docs/examples/hello, a
-# copy of it under another id and a generated ~350 KB plugin, enables the
+# copy of it under another id and a generated ~350 KB plugin (BUNDLE_KB), enables the
 # three for engineering, logs in as bob (a member), and writes the exact
 # bytes mmtoolkit serves into WWW for nginx: manifest.json, bundle.js and
 # bundle.js.gz. Sets AUTH, MANIFEST (URL), ETAG, BUNDLE (path) and WWW.
@@ -303,7 +303,7 @@ fixture_plugins() {
 	rm -rf "$WORK/hello2" "$WORK/big"
 	cp -r docs/examples/hello "$WORK/hello2"
 	sed -i 's/"com.example.hello"/"com.example.hello2"/; s/"name": "Hello"/"name": "Hello 2"/' "$WORK/hello2/plugin.json"
-	"$WORK/genplugin" -out "$WORK/big" -id com.example.bench.big -kb 350
+	"$WORK/genplugin" -out "$WORK/big" -id com.example.bench.big -kb "${BUNDLE_KB:-350}"
 	local p id
 	for p in docs/examples/hello "$WORK/hello2" "$WORK/big"; do
 		MMTOOLKIT_USER=dev "$MMTOOLKIT_BIN" push "$p" >&2

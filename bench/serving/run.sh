@@ -4,7 +4,7 @@
 #
 #   manifest-200         GET /api/v1/manifest (authenticated, 3 plugins) vs nginx /manifest.json
 #   manifest-304         the same with If-None-Match (each server's own ETag)
-#   bundle-gzip          GET /bundles/<sha>.js, ~350 KB, Accept-Encoding: gzip vs nginx gzip_static
+#   bundle-gzip          GET /bundles/<sha>.js, ~350 KB (BUNDLE_KB=200 for issue #8's 200 KB), Accept-Encoding: gzip vs nginx gzip_static
 #   memory               manifests from a registry of 1,000 plugins x 5 versions and 1,000
 #                        teams' states: p99 and the server's RSS
 #   manifest-build-cold  slots.Build for all 1,000 teams on that registry (Go benchmark)

@@ -46,6 +46,13 @@ beforeAll(async () => {
   };
 });
 
+// The server is shared by every test file (globalSetup): leave its teams
+// with the plugins the other files expect.
+afterAll(() => {
+  cli('admin', 'disable', '--team', 'sales', '--plugin', PLUGIN);
+  cli('alice', 'disable', '--team', 'engineering', '--plugin', PLUGIN);
+});
+
 test('two admins installing at the same moment both win (ETag compare-and-set)', async () => {
   // Both read before either writes: the second PUT carries a stale ETag.
   let reads = 0;
