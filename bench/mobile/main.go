@@ -12,17 +12,15 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/mmtoolkit/mmtoolkit/bench/internal/measure"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/slots"
@@ -67,55 +65,32 @@ func run(n int, hermescPath string, dirs []string) error {
 			return err
 		}
 		var res *bundler.Result
-		esb := median(n, func() error { res, err = bundler.Build(pkg, bundler.Mobile); return err })
+		esb := measure.Median(n, func() error { res, err = bundler.Build(pkg, bundler.Mobile); return err })
 		if err != nil {
 			return err
 		}
 		var opt, noopt *bundler.Bytecode
 		h.Optimize = true
-		tO := median(n, func() error { opt, err = h.Compile(context.Background(), res.JS); return err })
+		tO := measure.Median(n, func() error { opt, err = h.Compile(context.Background(), res.JS); return err })
 		if err != nil {
 			return err
 		}
 		h.Optimize = false
-		tO0 := median(n, func() error { noopt, err = h.Compile(context.Background(), res.JS); return err })
+		tO0 := measure.Median(n, func() error { noopt, err = h.Compile(context.Background(), res.JS); return err })
 		if err != nil {
 			return err
 		}
 		name := pkg.Manifest.ID
 		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name,
-			kb(len(res.JS)), kb(gzipLen(res.JS)), msf(esb),
-			kb(len(opt.HBC)), kb(gzipLen(opt.HBC)), msf(tO), kb(len(noopt.HBC)), msf(tO0))
+			measure.KB(len(res.JS)), measure.KB(measure.GzipLen(res.JS)), msf(esb),
+			measure.KB(len(opt.HBC)), measure.KB(measure.GzipLen(opt.HBC)), msf(tO), measure.KB(len(noopt.HBC)), msf(tO0))
 		fmt.Fprintf(os.Stderr, "mobile %s js=%d js_gzip=%d hbc=%d hbc_gzip=%d esbuild_ms=%.1f hermesc_O_ms=%.1f hermesc_O0_ms=%.1f\n",
-			name, len(res.JS), gzipLen(res.JS), len(opt.HBC), gzipLen(opt.HBC), ms(esb), ms(tO), ms(tO0))
+			name, len(res.JS), measure.GzipLen(res.JS), len(opt.HBC), measure.GzipLen(opt.HBC), measure.MS(esb), measure.MS(tO), measure.MS(tO0))
 	}
 	return nil
 }
 
-func median(n int, f func() error) time.Duration {
-	var ds []time.Duration
-	for i := 0; i < n; i++ {
-		t := time.Now()
-		if f() != nil {
-			return 0
-		}
-		ds = append(ds, time.Since(t))
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2]
-}
-
-func gzipLen(b []byte) int {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	return buf.Len()
-}
-
-func kb(n int) string            { return fmt.Sprintf("%.1f KB", float64(n)/1024) }
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-func msf(d time.Duration) string { return fmt.Sprintf("%.0f ms", ms(d)) }
+func msf(d time.Duration) string { return fmt.Sprintf("%.0f ms", measure.MS(d)) }
 
 // writeGenerated writes a React Native plugin of n components, each a
 // screen-sized function with state, styles, a list and handlers.

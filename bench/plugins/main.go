@@ -15,14 +15,13 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/mmtoolkit/mmtoolkit/bench/internal/measure"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/plugins"
 )
@@ -55,19 +54,19 @@ func run(n int) error {
 			src[part] += bytes.Count(data, []byte("\n"))
 		}
 		var web, mob *bundler.Result
-		webT := median(n, func() error { web, err = bundler.Build(pkg, bundler.Web); return err })
+		webT := measure.Median(n, func() error { web, err = bundler.Build(pkg, bundler.Web); return err })
 		if err != nil {
 			return err
 		}
-		mobT := median(n, func() error { mob, err = bundler.Build(pkg, bundler.Mobile); return err })
+		mobT := measure.Median(n, func() error { mob, err = bundler.Build(pkg, bundler.Mobile); return err })
 		if err != nil {
 			return err
 		}
 		id := pkg.Manifest.ID
 		fmt.Printf("| %s | %d / %d / %d | %s | %s | %s | %s | %s | %s |\n", id, src["webapp"], src["mobile"], src["shared"],
-			kb(len(web.JS)), kb(gzipLen(web.JS)), msf(webT), kb(len(mob.JS)), kb(gzipLen(mob.JS)), msf(mobT))
+			measure.KB(len(web.JS)), measure.KB(measure.GzipLen(web.JS)), msf(webT), measure.KB(len(mob.JS)), measure.KB(measure.GzipLen(mob.JS)), msf(mobT))
 		lines = append(lines, fmt.Sprintf("plugin %s src_web=%d src_mobile=%d src_shared=%d web=%d web_gzip=%d web_ms=%.1f mobile=%d mobile_gzip=%d mobile_ms=%.1f",
-			id, src["webapp"], src["mobile"], src["shared"], len(web.JS), gzipLen(web.JS), ms(webT), len(mob.JS), gzipLen(mob.JS), ms(mobT)))
+			id, src["webapp"], src["mobile"], src["shared"], len(web.JS), measure.GzipLen(web.JS), measure.MS(webT), len(mob.JS), measure.GzipLen(mob.JS), measure.MS(mobT)))
 	}
 	fmt.Println()
 	for _, l := range lines {
@@ -85,27 +84,4 @@ func isSource(name string) bool {
 	return false
 }
 
-func median(n int, f func() error) time.Duration {
-	var ds []time.Duration
-	for i := 0; i < n; i++ {
-		t := time.Now()
-		if f() != nil {
-			return 0
-		}
-		ds = append(ds, time.Since(t))
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2]
-}
-
-func gzipLen(b []byte) int {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	return buf.Len()
-}
-
-func kb(n int) string            { return fmt.Sprintf("%.1f KB", float64(n)/1024) }
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-func msf(d time.Duration) string { return fmt.Sprintf("%.1f ms", ms(d)) }
+func msf(d time.Duration) string { return fmt.Sprintf("%.1f ms", measure.MS(d)) }
