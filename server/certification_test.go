@@ -376,6 +376,13 @@ func TestMinCertificationEnforced(t *testing.T) {
 	if got := manifestVersions(t, e, "bob", "engineering"); got["com.example.ok"] != "1.2.0" {
 		t.Errorf("official 1.2.0 not served: %v", got)
 	}
+	// The team listing says what the manifest serves, not the raw latest.
+	if err := e.push("dev", helloPlugin("com.example.ok", "1.3.0")); err.status != http.StatusCreated {
+		t.Fatalf("unsigned 1.3.0: %d", err.status)
+	}
+	if got := effectiveVersions(t, e, "bob", "engineering"); got["com.example.ok"] != "1.2.0" || got["com.example.low"] != "" {
+		t.Errorf("effective versions under min certified: %v", got)
+	}
 
 	// States set before the policy (written straight to the store) are
 	// hidden from the manifests: a pinned low version, a plugin with no
@@ -398,6 +405,9 @@ func TestMinCertificationEnforced(t *testing.T) {
 	}
 	if got := manifestVersions(t, e, "bob", "engineering"); len(got) != 0 {
 		t.Errorf("manifest serves versions below the minimum: %v", got)
+	}
+	if got := effectiveVersions(t, e, "bob", "engineering"); got["com.example.ok"] != "" || got["com.example.low"] != "" {
+		t.Errorf("the listing reports versions below the minimum as served: %v", got)
 	}
 	if got := mobileVersions(t, e, "bob", "engineering"); len(got) != 0 {
 		t.Errorf("mobile manifest serves versions below the minimum: %v", got)
@@ -458,4 +468,27 @@ func TestTrustConfigRejectsAmbiguity(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// effectiveVersions is each plugin's effective_version in the team listing.
+func effectiveVersions(t *testing.T, e *env, user, team string) map[string]string {
+	t.Helper()
+	r := e.do(user, "GET", "/api/v1/teams/"+team+"/plugins", "", nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("team listing: %d %s", r.status, r.body)
+	}
+	var body struct {
+		Plugins []struct {
+			ID        string `json:"id"`
+			Effective string `json:"effective_version"`
+		} `json:"plugins"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range body.Plugins {
+		out[p.ID] = p.Effective
+	}
+	return out
 }

@@ -76,9 +76,40 @@ func (s *Server) serveTeamPlugins(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		out = append(out, teamPluginOf(p, sum.Name, states[p.ID]))
+		tp := teamPluginOf(p, sum.Name, states[p.ID])
+		if s.minCertification() != registry.Unverified {
+			// Without a minimum every version is served: no reads needed.
+			if tp.Effective, err = s.servedVersion(r.Context(), p.ID, tp.Version); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		out = append(out, tp)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"team": teamInfo{t.ID, t.Name, t.DisplayName}, "plugins": out})
+}
+
+// servedVersion is the version of a plugin a team's manifest serves for its
+// pin ("" = follow the latest): the one the manifests read through the
+// minimum certification, so a version below it is never reported as
+// served. "" when none is (a pin below the minimum, or no version at it).
+func (s *Server) servedVersion(ctx context.Context, id, pin string) (string, error) {
+	src := s.manifestSource()
+	version := pin
+	if version == "" {
+		p, err := src.Plugin(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		version = p.Latest
+	}
+	switch _, err := src.Version(ctx, id, version); {
+	case errors.Is(err, registry.ErrVersionNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return version, nil
 }
 
 func teamPluginOf(p *registry.Plugin, name string, st registry.TeamState) teamPlugin {
