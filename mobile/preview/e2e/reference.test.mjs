@@ -4,56 +4,36 @@
 // docs/screenshots/mobile-preview.png.
 //
 //   MMTOOLKIT_BIN=bin/mmtoolkit node --test mobile/preview/e2e/
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {fileURLToPath} from 'node:url';
 import {chromium} from 'playwright-core';
 
+// The webapp's browser-test harness: the server on a temp data directory and
+// Debian's Chromium (a failure, not a skip, under CI=true).
+import {chromiumPath, startServer} from '../../../webapp/e2e/harness.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.join(here, '..', '..', '..');
 const bin = process.env.MMTOOLKIT_BIN;
 const refs = ['video', 'map', 'appcenter'].map((name) => JSON.parse(fs.readFileSync(path.join(repo, 'plugins', name, 'plugin.json'), 'utf8')));
 
-function chromiumPath() {
-  for (const p of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean)) {
-    if (fs.existsSync(p)) return p;
-  }
-  if (process.env.CI === 'true') throw new Error('Chromium not found (CI=true makes this a failure): apt-get install -y chromium');
-  return null;
-}
-
-let server, url, tmp, browser;
+let server, url, browser;
 
 before(async () => {
   assert.ok(bin, 'set MMTOOLKIT_BIN to a built mmtoolkit (make build)');
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mmtoolkit-preview-ref-'));
   // Zero config, as an operator starts it: the reference plugins install.
-  server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', path.join(tmp, 'data')], {stdio: ['ignore', 'pipe', 'inherit']});
-  url = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 30 s: ${out}`)), 30000);
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    server.on('exit', (c) => reject(new Error(`serve exited ${c}: ${out}`)));
-  });
+  server = await startServer(bin, {referencePlugins: true});
+  url = server.url;
   const exe = chromiumPath();
   if (exe) browser = await chromium.launch({executablePath: exe, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run']});
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
-  if (tmp) fs.rmSync(tmp, {recursive: true, force: true});
+  await server?.stop();
 });
 
 for (const [user, team] of [['bob', 'engineering'], ['carol', 'sales']]) {
