@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -36,6 +37,76 @@ func BenchmarkBuildSmall(b *testing.B) {
 func BenchmarkBuildTypical(b *testing.B) {
 	pkg := typicalPackage(b)
 	benchmarkBuild(b, pkg, Web)
+}
+
+// BenchmarkRebuildTypical: the typical plugin re-pushed after an edit of
+// one component, through a Cache (the server's dev loop): each iteration
+// appends to one of its files and builds again with the context the
+// previous iteration left. context-MB is the heap one cached context of
+// the plugin holds (heap in use after GC with the context, minus after
+// Close), and source-KB what its build loaded.
+func BenchmarkRebuildTypical(b *testing.B) {
+	pkg := typicalPackage(b)
+	var file string
+	for name := range pkg.Files {
+		if strings.HasPrefix(name, "webapp/src/components/") && (file == "" || name < file) {
+			file = name
+		}
+	}
+	edit := func(i int) *pluginpkg.Package {
+		cp := *pkg
+		cp.Files = make(map[string][]byte, len(pkg.Files))
+		for k, v := range pkg.Files {
+			cp.Files[k] = v
+		}
+		cp.Files[file] = append(append([]byte(nil), pkg.Files[file]...), fmt.Sprintf("\nexport const edit%d = %d;\n", i, i)...)
+		return &cp
+	}
+	heap := func() uint64 {
+		// esbuild's goroutines let go of a build's memory a moment after
+		// it returns.
+		time.Sleep(2 * time.Second)
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	c := NewCache(1, 1<<30, 0)
+	if _, err := c.Build(edit(1<<20), Web); err != nil { // the first push
+		b.Fatal(err)
+	}
+	durations := make([]time.Duration, 0, b.N)
+	var inEsbuild time.Duration
+	b.ResetTimer()
+	cpuStart := processCPU()
+	for i := 0; i < b.N; i++ {
+		p := edit(i)
+		start := time.Now()
+		res, err := c.Build(p, Web)
+		d := time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		durations = append(durations, d)
+		inEsbuild += res.Esbuild
+	}
+	cpu := processCPU() - cpuStart
+	b.StopTimer()
+	with := heap()
+	loaded := c.bytes
+	c.Close()
+	after := heap()
+	sort.Slice(durations, func(i, j int) bool { return durations[i] < durations[j] })
+	b.ReportMetric(float64(durations[len(durations)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	var sum time.Duration
+	for _, d := range durations {
+		sum += d
+	}
+	b.ReportMetric(100*float64(inEsbuild)/float64(sum), "esbuild-%")
+	b.ReportMetric(float64(int64(with)-int64(after))/(1<<20), "context-MB")
+	b.ReportMetric(float64(loaded)/1024, "source-KB")
 }
 
 func benchmarkBuild(b *testing.B, pkg *pluginpkg.Package, t Target) {

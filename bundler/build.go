@@ -165,7 +165,7 @@ func (b *build) options() api.BuildOptions {
 			"global":               "globalThis",
 			"process.env.NODE_ENV": `"production"`,
 		},
-		Plugins: []api.Plugin{{Name: "mmtoolkit", Setup: b.setup}},
+		Plugins: []api.Plugin{{Name: "mmtoolkit", Setup: func(pb api.PluginBuild) { setupPlugin(pb, func() *build { return b }) }}},
 	}
 	if b.target == Mobile {
 		o.Format = api.FormatCommonJS
@@ -182,10 +182,12 @@ func (b *build) options() api.BuildOptions {
 	return o
 }
 
-// setup installs the resolver and loaders. Every import ends here, so
-// esbuild's own resolver, which reads the disk, never runs.
-func (b *build) setup(pb api.PluginBuild) {
+// setupPlugin installs the resolver and loaders of the build cur returns
+// (a cached context serves one build after another). Every import ends
+// here, so esbuild's own resolver, which reads the disk, never runs.
+func setupPlugin(pb api.PluginBuild, cur func() *build) {
 	pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(args api.OnResolveArgs) (api.OnResolveResult, error) {
+		b := cur()
 		if strings.HasPrefix(args.Path, contextScheme) {
 			return api.OnResolveResult{Path: args.Path, Namespace: nsContext}, nil
 		}
@@ -212,7 +214,9 @@ func (b *build) setup(pb api.PluginBuild) {
 		}
 		return out, nil
 	})
-	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsPkg}, b.loadFile)
+	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsPkg}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
+		return cur().loadFile(args)
+	})
 	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsHost}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
 		src := hostModuleSource(args.Path)
 		return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
@@ -222,7 +226,7 @@ func (b *build) setup(pb api.PluginBuild) {
 		if !ok {
 			return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf("cannot resolve %q", args.Path)}}}, nil
 		}
-		src, err := contextModule(b.tree, spec)
+		src, err := contextModule(cur().tree, spec)
 		if err != nil {
 			return api.OnLoadResult{Errors: []api.Message{{Text: err.Error()}}}, nil
 		}
@@ -341,8 +345,12 @@ func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 func (b *build) run() (*Result, error) {
 	start := time.Now()
 	out := api.Build(b.options())
-	elapsed := time.Since(start)
+	return b.finish(out, time.Since(start))
+}
 
+// finish turns esbuild's output into the Result: source paths made
+// package-relative, CSS injected, the sourceMappingURL comment added.
+func (b *build) finish(out api.BuildResult, elapsed time.Duration) (*Result, error) {
 	if len(out.Errors) > 0 {
 		return nil, &CompileError{Target: b.target, Diagnostics: b.diagnostics(out.Errors)}
 	}
@@ -379,6 +387,17 @@ func (b *build) run() (*Result, error) {
 		Warnings:    b.diagnostics(out.Warnings),
 		Esbuild:     elapsed,
 	}, nil
+}
+
+// loadedBytes is the size of the package files esbuild loaded.
+func (b *build) loadedBytes() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var n int64
+	for f := range b.loaded {
+		n += int64(len(b.tree.files[f]))
+	}
+	return n
 }
 
 // inputs are the files esbuild loaded, plus the package.json and tsconfig

@@ -1,0 +1,262 @@
+package bundler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+)
+
+// withFiles returns a copy of pkg with files changed (nil removes one).
+func withFiles(pkg *pluginpkg.Package, files map[string]string) *pluginpkg.Package {
+	cp := *pkg
+	cp.Files = make(map[string][]byte, len(pkg.Files))
+	for k, v := range pkg.Files {
+		cp.Files[k] = v
+	}
+	for k, v := range files {
+		if v == "\x00" {
+			delete(cp.Files, k)
+			continue
+		}
+		cp.Files[k] = []byte(v)
+	}
+	return &cp
+}
+
+// sameAsCold builds pkg through c and cold, and fails unless both give
+// the same result (or the same compile error).
+func sameAsCold(t *testing.T, c *Cache, pkg *pluginpkg.Package, target Target, step string) {
+	t.Helper()
+	got, gotErr := c.Build(pkg, target)
+	want, wantErr := Build(pkg, target)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%s: cached build error %v, cold build error %v", step, gotErr, wantErr)
+	}
+	if wantErr != nil {
+		var g, w *CompileError
+		if !errors.As(gotErr, &g) || !errors.As(wantErr, &w) || !reflect.DeepEqual(g.Diagnostics, w.Diagnostics) {
+			t.Fatalf("%s: cached build error\n%v\ncold build error\n%v", step, gotErr, wantErr)
+		}
+		return
+	}
+	if !bytes.Equal(got.JS, want.JS) {
+		t.Fatalf("%s: cached bundle differs from the cold one:\n%s", step, diffLines(string(want.JS), string(got.JS)))
+	}
+	if !bytes.Equal(got.SourceMap, want.SourceMap) {
+		t.Fatalf("%s: cached source map differs from the cold one", step)
+	}
+	if !reflect.DeepEqual(got.HostModules, want.HostModules) || !reflect.DeepEqual(got.Inputs, want.Inputs) ||
+		!reflect.DeepEqual(got.Warnings, want.Warnings) {
+		t.Fatalf("%s: cached host modules/inputs/warnings %v %v %v, cold %v %v %v", step,
+			got.HostModules, got.Inputs, got.Warnings, want.HostModules, want.Inputs, want.Warnings)
+	}
+}
+
+// A plugin edited push after push through one cached context builds, at
+// every step, exactly what a cold build of that step builds: edits, new
+// and removed modules, CSS, npm code, a compile error and its fix, a
+// tsconfig change (a new context), context imports.
+func TestCacheRebuildMatchesColdBuild(t *testing.T) {
+	c := NewCache(4, 1<<30, time.Minute)
+	defer c.Close()
+
+	pkg := loadFixture(t, "deps")
+	sameAsCold(t, c, pkg, Web, "first build")
+	sameAsCold(t, c, pkg, Web, "same package again")
+	if c.Len() != 1 {
+		t.Fatalf("cache holds %d contexts, want 1", c.Len())
+	}
+	entry := string(pkg.Files["webapp/index.tsx"])
+	pkg = withFiles(pkg, map[string]string{"webapp/index.tsx": entry + "\nexport const edited = 1;\n"})
+	sameAsCold(t, c, pkg, Web, "entry edited")
+	pkg = withFiles(pkg, map[string]string{
+		"webapp/extra.ts":  "export const extra = (n: number) => n * 2;\n",
+		"webapp/extra.css": ".extra { color: red }\n",
+		"webapp/index.tsx": entry + "\nimport './extra.css';\nimport {extra} from './extra';\nexport const more = extra(21);\n",
+	})
+	sameAsCold(t, c, pkg, Web, "module and stylesheet added")
+	pkg = withFiles(pkg, map[string]string{"webapp/extra.css": ".extra { color: blue }\n"})
+	sameAsCold(t, c, pkg, Web, "stylesheet edited")
+	pkg = withFiles(pkg, map[string]string{"webapp/extra.ts": "export const extra = (n: number) => n *;\n"})
+	sameAsCold(t, c, pkg, Web, "syntax error")
+	pkg = withFiles(pkg, map[string]string{"webapp/extra.ts": "export const extra = (n: number) => n * 3;\n"})
+	sameAsCold(t, c, pkg, Web, "syntax error fixed")
+	pkg = withFiles(pkg, map[string]string{"webapp/index.tsx": entry, "webapp/extra.ts": "\x00", "webapp/extra.css": "\x00"})
+	sameAsCold(t, c, pkg, Web, "module removed")
+	pkg = withFiles(pkg, map[string]string{"webapp/index.tsx": entry + "\nimport {missing} from './nowhere';\nexport const m = missing;\n"})
+	sameAsCold(t, c, pkg, Web, "import of a missing file")
+	if c.Len() != 1 {
+		t.Fatalf("cache holds %d contexts after editing one plugin, want 1", c.Len())
+	}
+
+	// tsconfig is fixed when a context is made: a change makes another.
+	paths := loadFixture(t, "paths")
+	sameAsCold(t, c, paths, Web, "paths fixture")
+	ts := strings.Replace(string(paths.Files["tsconfig.json"]), `"compilerOptions": {`, `"compilerOptions": {"jsx": "react",`, 1)
+	paths = withFiles(paths, map[string]string{"tsconfig.json": ts})
+	sameAsCold(t, c, paths, Web, "tsconfig edited")
+
+	ctxPkg := loadFixture(t, "context")
+	sameAsCold(t, c, ctxPkg, Web, "context imports")
+	ctxPkg = withFiles(ctxPkg, map[string]string{"webapp/src/i18n/it.json": `{"hello": "ciao"}`})
+	sameAsCold(t, c, ctxPkg, Web, "file added under a context import")
+	if c.Len() != 4 {
+		t.Fatalf("cache holds %d contexts, want 4 (deps, paths twice, context)", c.Len())
+	}
+}
+
+func TestCacheMobile(t *testing.T) {
+	c := NewCache(4, 1<<30, time.Minute)
+	defer c.Close()
+	pkg := loadFixture(t, "mobile")
+	sameAsCold(t, c, pkg, Mobile, "mobile")
+	for f, data := range pkg.Files {
+		if strings.HasSuffix(f, ".tsx") {
+			pkg = withFiles(pkg, map[string]string{f: string(data) + "\nexport const edited = 2;\n"})
+			break
+		}
+	}
+	sameAsCold(t, c, pkg, Mobile, "mobile edited")
+	if _, err := c.Build(pkg, Web); !errors.Is(err, ErrNoEntry) && pkg.Manifest.Webapp == nil {
+		t.Errorf("web build of a mobile-only plugin: %v, want ErrNoEntry", err)
+	}
+}
+
+func numbered(id string, n int) *pluginpkg.Package {
+	pkg := memPackage("index.tsx", "", map[string]string{
+		"index.tsx": fmt.Sprintf("import {n} from './n';\nexport default () => <b>{n + %d}</b>;\n", n),
+		"n.ts":      "export const n = 1;\n",
+	})
+	pkg.Manifest.ID = id
+	return pkg
+}
+
+func (c *Cache) keys() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for el := c.lru.Front(); el != nil; el = el.Next() {
+		out = append(out, el.Value.(*cachedContext).key.plugin)
+	}
+	return out
+}
+
+// The cache keeps at most max contexts, least recently used out first,
+// and drops contexts idle for too long.
+func TestCacheBounds(t *testing.T) {
+	c := NewCache(2, 1<<30, time.Hour)
+	defer c.Close()
+	for _, id := range []string{"a", "b", "a", "c"} {
+		if _, err := c.Build(numbered(id, 1), Web); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.keys(); !reflect.DeepEqual(got, []string{"c", "a"}) {
+		t.Fatalf("cache holds %v, want [c a] (b least recently used)", got)
+	}
+	c.dropIdle(time.Now().Add(59 * time.Minute))
+	if c.Len() != 2 {
+		t.Fatalf("contexts used a minute ago were dropped")
+	}
+	c.dropIdle(time.Now().Add(61 * time.Minute))
+	if c.Len() != 0 {
+		t.Fatalf("cache holds %v after an hour idle, want none", c.keys())
+	}
+	// A dropped context is not used again: building works, cold.
+	sameAsCold(t, c, numbered("a", 2), Web, "after expiry")
+
+	// The source bound: each numbered plugin loads about 80 bytes.
+	small := NewCache(4, 150, time.Hour)
+	defer small.Close()
+	for _, id := range []string{"a", "b"} {
+		sameAsCold(t, small, numbered(id, 1), Web, "bytes bound "+id)
+	}
+	if got := small.keys(); !reflect.DeepEqual(got, []string{"b"}) {
+		t.Fatalf("cache bounded to 150 bytes of source holds %v, want [b]", got)
+	}
+	tiny := NewCache(4, 10, time.Hour)
+	defer tiny.Close()
+	sameAsCold(t, tiny, numbered("a", 1), Web, "bigger than the bound")
+	if tiny.Len() != 0 {
+		t.Fatal("a cache bounded to 10 bytes of source kept an 80-byte plugin's context")
+	}
+
+	off := NewCache(0, 1<<30, time.Hour)
+	defer off.Close()
+	sameAsCold(t, off, numbered("a", 3), Web, "cache off")
+	if off.Len() != 0 {
+		t.Fatal("a cache of size 0 kept a context")
+	}
+}
+
+// The idle timer runs on its own.
+func TestCacheExpiresOnItsOwn(t *testing.T) {
+	c := NewCache(2, 1<<30, 50*time.Millisecond)
+	defer c.Close()
+	if _, err := c.Build(numbered("a", 1), Web); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); c.Len() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("an idle context was never dropped")
+		}
+	}
+}
+
+// Builds of one plugin and of several run concurrently (go test -race):
+// each gets a context of its own, every result is what a cold build
+// gives, and the cache stays within its bound.
+func TestCacheConcurrent(t *testing.T) {
+	c := NewCache(3, 1<<30, time.Minute)
+	want := map[string][]byte{}
+	for _, id := range []string{"a", "b", "c", "d"} {
+		for n := 0; n < 3; n++ {
+			want[fmt.Sprint(id, n)] = mustBuild(t, numbered(id, n), Web).JS
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 12; i++ {
+				id, n := string(rune('a'+(g+i)%4)), (g*i)%3
+				res, err := c.Build(numbered(id, n), Web)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(res.JS, want[fmt.Sprint(id, n)]) {
+					errs <- fmt.Errorf("plugin %s version %d: bundle differs from a cold build", id, n)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if c.Len() > 3 {
+		t.Errorf("cache holds %d contexts, bound 3", c.Len())
+	}
+	c.Close()
+	c.Close()
+	if c.Len() != 0 {
+		t.Error("Close left contexts")
+	}
+	// A closed cache still builds; it keeps nothing.
+	sameAsCold(t, c, numbered("a", 1), Web, "after Close")
+	if c.Len() != 0 {
+		t.Error("a closed cache kept a context")
+	}
+}
