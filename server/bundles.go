@@ -148,17 +148,29 @@ func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext 
 	if c := negotiate(r.Header.Get("Accept-Encoding"), a.Encodings); c != "" {
 		coding, blobSHA = c, a.Encodings[c]
 	}
-	body, err := s.bundles.get(r.Context(), s.store, blobSHA)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	h["Content-Type"] = []string{a.ContentType}
-	// A length lets net/http send the body in one piece, not chunked.
-	h["Content-Length"] = body.clen
 	if coding != "" {
 		h["Content-Encoding"] = []string{coding}
 	}
+	if s.files != nil {
+		if f, ok := s.files.lookup(blobSHA); ok && s.files.send(w, r, blobSHA, f) {
+			return
+		}
+	}
+	body, err := s.bundles.get(r.Context(), s.store, blobSHA)
+	if err != nil {
+		// Nothing of an error answer is immutable.
+		delete(h, "Content-Encoding")
+		delete(h, "Etag")
+		h["Cache-Control"] = noCache
+		s.writeError(w, r, err)
+		return
+	}
+	if s.files != nil && len(body.body) >= sendfileMin {
+		s.files.want(blobSHA, body.body)
+	}
+	// A length lets net/http send the body in one piece, not chunked.
+	h["Content-Length"] = body.clen
 	if r.Method == http.MethodHead {
 		return
 	}
@@ -170,41 +182,56 @@ var (
 	varyEncoding = []string{"Accept-Encoding"}
 	nosniff      = []string{"nosniff"}
 	anyOrigin    = []string{"*"}
+	noCache      = []string{"no-cache"}
 	svgPolicy    = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
 )
 
 // negotiate picks br, else gzip, among the available codings the client
-// accepts (q=0 refuses a coding). "" means identity.
+// accepts (q=0 refuses a coding). "" means identity. It allocates nothing:
+// it runs on every bundle request.
 func negotiate(accept string, available map[string]string) string {
 	if accept == "" || len(available) == 0 {
 		return ""
 	}
-	ok := map[string]bool{}
-	star := false
-	for _, part := range strings.Split(accept, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		name = strings.ToLower(strings.TrimSpace(name))
-		refused := false
-		for _, p := range strings.Split(params, ";") {
-			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+	// Per coding: 0 not named, 1 accepted, 2 refused.
+	var br, gz, star uint8
+	for accept != "" {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
+		name, params, _ := strings.Cut(part, ";")
+		state := uint8(1)
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
+			k, v, _ := strings.Cut(p, "=")
 			if strings.EqualFold(strings.TrimSpace(k), "q") {
-				q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				refused = err == nil && q == 0
+				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q == 0 {
+					state = 2
+				} else {
+					state = 1
+				}
 			}
 		}
-		if name == "*" {
-			star = !refused
-			continue
+		switch name = strings.TrimSpace(name); {
+		case name == "*":
+			star = state
+		case strings.EqualFold(name, "br"):
+			br = state
+		case strings.EqualFold(name, "gzip"):
+			gz = state
 		}
-		ok[name] = !refused
 	}
-	for _, c := range []string{"br", "gzip"} {
-		if _, have := available[c]; !have {
-			continue
-		}
-		if v, said := ok[c]; said && v || !said && star {
-			return c
-		}
+	if br == 0 {
+		br = star
+	}
+	if gz == 0 {
+		gz = star
+	}
+	if _, have := available["br"]; have && br == 1 {
+		return "br"
+	}
+	if _, have := available["gzip"]; have && gz == 1 {
+		return "gzip"
 	}
 	return ""
 }

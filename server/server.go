@@ -53,6 +53,10 @@ type Config struct {
 	// BundleCacheBytes bounds the in-memory cache of served bundle bytes
 	// (identity and precompressed); default 64 MiB.
 	BundleCacheBytes int64
+	// BlobFiles is a directory where the server keeps copies of served
+	// blobs of 32 KiB and more as files, to send them with sendfile(2).
+	// Derived data, safe to delete. "" serves every blob from memory.
+	BlobFiles string
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 	// Upstream serves /api/v4/* (the sandbox's handler, or a proxy to a
@@ -107,6 +111,7 @@ type Server struct {
 	// SHA-256 to the whole: Mattermost-style bundle names carry only those.
 	byPrefix map[string]string
 	bundles  *bundleCache
+	files    *blobFiles // nil without Config.BlobFiles
 
 	router chi.Router
 	// manifestRoute is GET /api/v1/manifest without the router: see ServeHTTP.
@@ -152,6 +157,11 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if err := s.indexArtifacts(context.Background()); err != nil {
 		return nil, err
 	}
+	if cfg.BlobFiles != "" {
+		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.blobSizes()); err != nil {
+			return nil, err
+		}
+	}
 	s.router = s.routes()
 	s.manifestRoute = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, manifestPath)(
 		authenticateFunc(s.identity, s.serveManifestAs)))
@@ -173,11 +183,16 @@ func (s *Server) Close() {
 	s.hub.close()
 	s.compressor.close()
 	s.mobile.close()
+	if s.files != nil {
+		s.files.close()
+	}
 }
 
 // Idle reports whether background work (precompressing new bundles) is
 // done: tests and benchmarks wait for it.
-func (s *Server) Idle() bool { return s.compressor.idle() && s.mobile.idle() }
+func (s *Server) Idle() bool {
+	return s.compressor.idle() && s.mobile.idle() && (s.files == nil || s.files.idle())
+}
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -200,6 +215,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.serveHealth)
 	r.Get("/metrics", s.serveMetrics)
 	r.Get("/bundles/{file}", s.serveBundle)
+	r.Head("/bundles/{file}", s.serveBundle) // what curl -I and caches ask
 	// Deeper paths are no bundle either (not the webapp's shell).
 	r.Get("/bundles/*", func(w http.ResponseWriter, r *http.Request) { s.serveArtifact(w, r, "", "") })
 	r.Get("/api/v1/websocket", s.serveWebsocket)

@@ -95,7 +95,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream, MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc,
+	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream,
+		BlobFiles: filepath.Join(*data, "blob-files"), MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc,
 		TrustedKeys: trust.keys, MinCertification: minLevel.c})
 	if err != nil {
 		return err

@@ -1,0 +1,204 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// sendfileMin is the smallest blob served from a file. Below it, one write
+// from memory costs less than opening, sending and closing a file; above
+// it, sendfile(2) saves copying the body into the socket, which is most of
+// the CPU a large bundle costs (bench/serving: _copy_from_iter alone was 15
+// % of the server's time on a 90 KB gzip body).
+const sendfileMin = 32 << 10
+
+// blobFiles keeps copies of served blobs as files named by their SHA-256,
+// so that large bundles go to the socket with sendfile(2), as nginx's
+// static files do. The files are derived data: the registry stays the
+// truth, a missing or foreign file is simply not used, and deleting the
+// directory is always safe. A blob gets its file in the background after
+// it is first served from memory.
+type blobFiles struct {
+	dir  string
+	log  *slog.Logger
+	work *worker[blobJob]
+
+	mu   sync.RWMutex
+	have map[string]blobFile
+
+	sent atomic.Uint64 // responses whose body came from a file
+}
+
+type blobFile struct {
+	size int64
+	clen []string // Content-Length header value, made once
+}
+
+type blobJob struct {
+	sha  string
+	body []byte
+}
+
+const blobTempPrefix = ".tmp-"
+
+// openBlobFiles prepares dir and learns the files already in it. sizes
+// holds the length of every blob the registry has: a file for an unknown
+// blob, or of the wrong length (a write a crash cut short), is removed.
+func openBlobFiles(dir string, log *slog.Logger, sizes map[string]int64) (*blobFiles, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("server: blob file cache: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("server: blob file cache: %w", err)
+	}
+	f := &blobFiles{dir: dir, log: log, have: map[string]blobFile{}}
+	for _, e := range entries {
+		name := e.Name()
+		want, known := sizes[name]
+		if known && !strings.HasPrefix(name, blobTempPrefix) && e.Type().IsRegular() {
+			if info, err := e.Info(); err == nil && info.Size() == want {
+				f.have[name] = newBlobFile(want)
+				continue
+			}
+		}
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			log.Warn("blob file cache: cannot remove a stale file", "file", name, "err", err)
+		}
+	}
+	f.work = newWorker("blob files", log, f.write)
+	return f, nil
+}
+
+func newBlobFile(size int64) blobFile {
+	return blobFile{size: size, clen: []string{strconv.FormatInt(size, 10)}}
+}
+
+func (f *blobFiles) lookup(sha string) (blobFile, bool) {
+	f.mu.RLock()
+	b, ok := f.have[sha]
+	f.mu.RUnlock()
+	return b, ok
+}
+
+// want asks for sha's file, with its bytes; it returns at once.
+func (f *blobFiles) want(sha string, body []byte) {
+	f.work.enqueue(sha, blobJob{sha, body})
+}
+
+// write stores one blob's file: a temporary file renamed into place, so a
+// reader never opens a partial one. No fsync: after a crash, a cut file
+// has the wrong length and openBlobFiles removes it.
+func (f *blobFiles) write(_ context.Context, j blobJob) error {
+	if _, ok := f.lookup(j.sha); ok {
+		return nil
+	}
+	tmp, err := os.CreateTemp(f.dir, blobTempPrefix)
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(j.body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(f.dir, j.sha))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	f.mu.Lock()
+	f.have[j.sha] = newBlobFile(int64(len(j.body)))
+	f.mu.Unlock()
+	return nil
+}
+
+// forget drops sha's file from the index (it went missing).
+func (f *blobFiles) forget(sha string) {
+	f.mu.Lock()
+	delete(f.have, sha)
+	f.mu.Unlock()
+}
+
+func (f *blobFiles) idle() bool { return f.work.idle() }
+
+func (f *blobFiles) close() { f.work.close() }
+
+// send writes the headers already set on w, then sha's file as the body,
+// with sendfile(2) when w is a plain HTTP/1.1 response on a TCP
+// connection. It reports false, having written nothing, when the file
+// cannot be opened: the caller serves the blob from memory instead.
+func (f *blobFiles) send(w http.ResponseWriter, r *http.Request, sha string, b blobFile) bool {
+	file, err := openBlob(filepath.Join(f.dir, sha))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			f.forget(sha)
+		}
+		f.log.Warn("blob file cache: cannot open a file; serving from memory", "blob", sha, "err", err)
+		return false
+	}
+	defer file.Close()
+	f.sent.Add(1)
+	w.Header()["Content-Length"] = b.clen
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return true
+	}
+	// The headers go out first, so net/http hands the body straight to
+	// the connection's ReadFrom (sendfile) instead of copying its first
+	// 512 bytes through its buffer.
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	body := &io.LimitedReader{R: file, N: b.size}
+	if rf, ok := unwrapReaderFrom(w); ok {
+		rf.ReadFrom(body)
+	} else {
+		io.Copy(w, body)
+	}
+	return true
+}
+
+// unwrapReaderFrom finds the io.ReaderFrom under middleware wrappers
+// (statusWriter), which do not implement it themselves so that ordinary
+// copies keep net/http's buffering.
+func unwrapReaderFrom(w http.ResponseWriter) (io.ReaderFrom, bool) {
+	for {
+		if sw, ok := w.(*statusWriter); ok {
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			w = sw.ResponseWriter
+			continue
+		}
+		rf, ok := w.(io.ReaderFrom)
+		return rf, ok
+	}
+}
+
+// blobSizes maps every blob the server serves to its length, by SHA-256:
+// identity artifacts and their precompressed variants.
+func (s *Server) blobSizes() map[string]int64 {
+	s.artifactsMu.RLock()
+	defer s.artifactsMu.RUnlock()
+	sizes := make(map[string]int64, 2*len(s.artifacts))
+	for sha, a := range s.artifacts {
+		sizes[sha] = a.Size
+		for c, esha := range a.Encodings {
+			sizes[esha] = a.EncodedSizes[c]
+		}
+	}
+	return sizes
+}
