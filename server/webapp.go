@@ -1,8 +1,11 @@
 package server
 
 import (
+	"net/http"
+
 	"github.com/go-chi/chi/v5"
 
+	"github.com/mmtoolkit/mmtoolkit/slots"
 	"github.com/mmtoolkit/mmtoolkit/webapp"
 )
 
@@ -12,7 +15,7 @@ import (
 // content-hashed assets under /static/. chi prefers static segments, so
 // /api/..., /bundles/..., /plugins/... and the like keep their handlers.
 func (s *Server) mountWebapp(r chi.Router) {
-	host := webapp.New(webapp.Config{})
+	host := webapp.New(webapp.Config{Team: s.shellTeam})
 	if err := host.Err(); err != nil {
 		s.log.Warn("webapp host not served", "err", err)
 	}
@@ -26,4 +29,42 @@ func (s *Server) mountWebapp(r chi.Router) {
 	}
 	r.Method("GET", "/static/*", host.Static())
 	r.Method("HEAD", "/static/*", host.Static())
+}
+
+// shellTeam is what the page of a team's URL learns with its HTML: the
+// manifest GET /api/v1/manifest would answer the session's user (the same
+// cached bytes, under the same checks), so the host neither requests it
+// nor discovers its bundles late. Anything the API would refuse (no valid
+// session, not a member, no such team) gives nil, and the page's own
+// request gets the API's explanation.
+func (s *Server) shellTeam(r *http.Request, team string) *webapp.TeamBoot {
+	c, err := r.Cookie("MMAUTHTOKEN")
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	ctx := r.Context()
+	who, err := s.identity.Authenticate(ctx, c.Value)
+	if err != nil {
+		return nil
+	}
+	t, err := s.identity.Team(ctx, who, team)
+	if err != nil || !who.CanReadTeam(t.ID) {
+		return nil
+	}
+	m, err := s.manifest(ctx, manifestKey{t.ID, slots.Web})
+	if err != nil {
+		return nil
+	}
+	b := &webapp.TeamBoot{Manifest: m.body}
+	seen := map[string]bool{}
+	for _, p := range m.manifest.Plugins {
+		b.Bundles = append(b.Bundles, webapp.Script{URL: p.Bundle.URL, Integrity: p.Bundle.Integrity})
+		for _, h := range p.HostModules {
+			if !seen[h] {
+				seen[h] = true
+				b.HostModules = append(b.HostModules, h)
+			}
+		}
+	}
+	return b
 }

@@ -27,6 +27,32 @@ type Config struct {
 	SiteURL string
 	// Assets replaces the embedded dist/ directory (tests).
 	Assets fs.FS
+	// Team says what the shell may tell a page about the team its URL
+	// names (/{team}/...): the caller's manifest, which the page then
+	// neither requests nor waits for, and its plugin bundles, which the
+	// browser fetches while the host's own code loads. It runs after the
+	// head of the page is sent, for requests with a session cookie only.
+	// A nil answer (no valid session, not a member of the team, an
+	// error) says nothing: the page asks the API, which explains.
+	Team func(r *http.Request, team string) *TeamBoot
+}
+
+// TeamBoot is what the server knows about a team for the page it serves.
+type TeamBoot struct {
+	// Manifest is the exact body GET /api/v1/manifest?team=&platform=web
+	// answers the caller for the team.
+	Manifest []byte
+	// Bundles are the manifest's plugin bundles.
+	Bundles []Script
+	// HostModules are the lazy host modules (react-intl, ...) the
+	// bundles need, by the names of the manifest's host_modules.
+	HostModules []string
+}
+
+// Script is a script URL and its Subresource Integrity value.
+type Script struct {
+	URL       string
+	Integrity string
 }
 
 // Host serves the shell and the static assets of the webapp host.
@@ -42,6 +68,8 @@ type assetManifest struct {
 	Main struct {
 		JS  string `json:"js"`
 		CSS string `json:"css"`
+		// Chunks are the ES module chunks main.js imports.
+		Chunks []string `json:"chunks"`
 	} `json:"main"`
 	// Modules maps a lazy host module (react-intl, ...) to its URL.
 	Modules map[string]string `json:"modules"`
@@ -119,21 +147,49 @@ func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
 	if site == "" {
 		site = requestOrigin(r)
 	}
+	session, team := routeTeam(r)
 	page := shellPage{
 		Title:   "mmtoolkit",
 		Nonce:   nonce,
 		MainJS:  h.man.Main.JS,
 		MainCSS: h.man.Main.CSS,
+		Chunks:  h.man.Main.Chunks,
 		Config:  shellConfig{SiteURL: strings.TrimRight(site, "/"), Modules: h.man.Modules},
-		Preload: preloads(r),
+		Preload: preloads(r, session, team, h.cfg.Team == nil),
 	}
 	if r.Method == http.MethodHead {
 		return
 	}
-	if err := shell(page).Render(r.Context(), w); err != nil {
+	if err := shellHead(page).Render(r.Context(), w); err != nil {
 		// Headers are gone; the client sees a cut page. Nothing more to do.
 		return
 	}
+	var t *shellTeam
+	if session && team != "" && h.cfg.Team != nil {
+		// The browser fetches the host's code while the server looks up
+		// the team.
+		http.NewResponseController(w).Flush() //nolint:errcheck // a writer that cannot flush sends it all at the end
+		t = h.team(r, team)
+	}
+	shellTail(t).Render(r.Context(), w) //nolint:errcheck // as above
+}
+
+// team is the shell's view of Config.Team's answer: what to preload, and
+// the manifest to embed.
+func (h *Host) team(r *http.Request, name string) *shellTeam {
+	b := h.cfg.Team(r, name)
+	if b == nil || !json.Valid(b.Manifest) {
+		return nil
+	}
+	t := &shellTeam{Name: name, Manifest: b.Manifest, Bundles: b.Bundles}
+	seen := map[string]bool{}
+	for _, m := range b.HostModules {
+		if u := h.man.Modules[m]; u != "" && !seen[u] {
+			seen[u] = true
+			t.Modules = append(t.Modules, u)
+		}
+	}
+	return t
 }
 
 // ContentSecurityPolicy is the shell's policy. Scripts: only files from this
@@ -161,22 +217,37 @@ func ContentSecurityPolicy(nonce string) string {
 // urlName is a Mattermost team or channel URL name.
 var urlName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
+// routeTeam reports whether the request carries a session cookie and the
+// team name the URL opens ("" for /, /login, /plug/...).
+func routeTeam(r *http.Request) (session bool, team string) {
+	if _, err := r.Cookie("MMAUTHTOKEN"); err != nil {
+		return false, ""
+	}
+	first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if !urlName.MatchString(first) || first == "login" || first == "plug" {
+		return true, ""
+	}
+	return true, first
+}
+
 // preloads lists the API requests the app makes first for this URL, so the
 // browser sends them while the app's script downloads and starts (they
 // carry the session cookie; nothing is fetched for a visitor without one).
 // They must be the exact URLs the app requests (src/host.ts), or the
-// browser fetches twice.
-func preloads(r *http.Request) []string {
-	if _, err := r.Cookie("MMAUTHTOKEN"); err != nil {
+// browser fetches twice. The team's manifest is among them only when the
+// shell cannot embed it (no Config.Team).
+func preloads(r *http.Request, session bool, team string, manifest bool) []string {
+	if !session {
 		return nil
 	}
 	out := []string{"/api/v4/users/me", "/api/v4/users/me/teams", "/api/v4/users/me/teams/members"}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) == 0 || !urlName.MatchString(parts[0]) || parts[0] == "login" || parts[0] == "plug" {
+	if team == "" {
 		return out
 	}
-	team := parts[0]
-	out = append(out, "/api/v1/manifest?team="+team+"&platform=web")
+	if manifest {
+		out = append(out, "/api/v1/manifest?team="+team+"&platform=web")
+	}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) == 3 && parts[1] == "channels" && urlName.MatchString(parts[2]) {
 		out = append(out, "/api/v4/teams/name/"+team+"/channels/name/"+parts[2]+"?include_deleted=false")
 	}

@@ -11,7 +11,7 @@ import (
 
 func built() fstest.MapFS {
 	return fstest.MapFS{
-		"manifest.json":            {Data: []byte(`{"main":{"js":"/static/main.ABC.js","css":"/static/main.DEF.css"},"modules":{"react-intl":"/static/react-intl.XYZ.js"}}`)},
+		"manifest.json":            {Data: []byte(`{"main":{"js":"/static/main.ABC.js","css":"/static/main.DEF.css","chunks":["/static/chunk.C1.js"]},"modules":{"react-intl":"/static/react-intl.XYZ.js"}}`)},
 		"static/main.ABC.js":       {Data: []byte("console.log('host')")},
 		"static/main.ABC.js.gz":    {Data: []byte("gz-bytes")},
 		"static/main.ABC.js.br":    {Data: []byte("br")},
@@ -46,7 +46,8 @@ func TestShell(t *testing.T) {
 	}
 	nonce := m[1]
 	for _, want := range []string{
-		`<script src="/static/main.ABC.js" nonce="` + nonce + `" defer>`,
+		`<script type="module" src="/static/main.ABC.js" nonce="` + nonce + `">`,
+		`<link rel="modulepreload" href="/static/chunk.C1.js">`,
 		`<link rel="stylesheet" href="/static/main.DEF.css">`,
 		`"siteURL":"http://chat.example.com"`,
 		`"react-intl":"/static/react-intl.XYZ.js"`,
@@ -97,6 +98,8 @@ func TestShellPreloadsFirstRequests(t *testing.T) {
 		{"/login", true, []string{`href="/api/v4/users/me"`}, []string{"manifest"}},
 		{"/Eng%22ineering/channels/x", true, nil, []string{"manifest", "Eng"}},
 	}
+	// (A shell that can embed the team's manifest does not preload it:
+	// TestShellTeam.)
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			req := httptest.NewRequest("GET", tc.path, nil)
@@ -168,7 +171,7 @@ func TestEmbeddedBuildIsConsistent(t *testing.T) {
 	if h.Err() != nil {
 		t.Skip("front end not built into this binary (make webapp builds it)")
 	}
-	for _, u := range append([]string{h.man.Main.JS, h.man.Main.CSS}, values(h.man.Modules)...) {
+	for _, u := range append(append([]string{h.man.Main.JS, h.man.Main.CSS}, h.man.Main.Chunks...), values(h.man.Modules)...) {
 		rec := httptest.NewRecorder()
 		h.Static().ServeHTTP(rec, httptest.NewRequest("GET", u, nil))
 		if rec.Code != 200 {
@@ -183,4 +186,99 @@ func values(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// The team the URL names: Config.Team's answer becomes preloads of the
+// bundles (with their SRI hashes, as the loader requests them) and of the
+// host modules they need, and the embedded manifest.
+func TestShellTeam(t *testing.T) {
+	manifest := `{"team":"tid","platform":"web","plugins":[{"id":"p1","bundle":{"url":"/bundles/aaa.js","integrity":"sha256-AAA="},"host_modules":["react","react-intl"]},` +
+		`{"id":"p2","name":"</script><script>alert(1)</script>","bundle":{"url":"/bundles/bbb.js","integrity":"sha256-BBB="},"host_modules":["react-intl"]}]}`
+	var asked []string
+	h := New(Config{Assets: built(), Team: func(r *http.Request, team string) *TeamBoot {
+		asked = append(asked, team)
+		c, _ := r.Cookie("MMAUTHTOKEN")
+		switch {
+		case team == "engineering" && c.Value == "member":
+			return &TeamBoot{
+				Manifest:    []byte(manifest),
+				Bundles:     []Script{{"/bundles/aaa.js", "sha256-AAA="}, {"/bundles/bbb.js", "sha256-BBB="}},
+				HostModules: []string{"react", "react-intl"},
+			}
+		case team == "broken":
+			return &TeamBoot{Manifest: []byte(`{"plugins":[`), Bundles: []Script{{"/bundles/ccc.js", "sha256-CCC="}}}
+		}
+		return nil
+	}})
+	get := func(path, cookie string) string {
+		t.Helper()
+		req := httptest.NewRequest("GET", path, nil)
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "MMAUTHTOKEN", Value: cookie})
+		}
+		rec := httptest.NewRecorder()
+		h.Shell().ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.HasSuffix(rec.Body.String(), "</body>\n</html>\n") {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+
+	body := get("/engineering/channels/town-square", "member")
+	for _, want := range []string{
+		`<link rel="preload" as="script" href="/bundles/aaa.js" integrity="sha256-AAA=" crossorigin="anonymous">`,
+		`<link rel="preload" as="script" href="/bundles/bbb.js" integrity="sha256-BBB=" crossorigin="anonymous">`,
+		// Only the lazy module (react is in main.js), once, without
+		// crossorigin: the host adds its script element without one.
+		`<link rel="preload" as="script" href="/static/react-intl.XYZ.js">`,
+		`<script id="mmtoolkit-team" type="application/json">{"team":"engineering","manifest":{"team":"tid",`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("lacks %s:\n%s", want, body)
+		}
+	}
+	if n := strings.Count(body, "react-intl.XYZ.js\">"); n != 1 {
+		t.Errorf("react-intl preloaded %d times", n)
+	}
+	if strings.Contains(body, "manifest?team=") {
+		t.Error("manifest both embedded and preloaded")
+	}
+	// A plugin's strings cannot end the element.
+	if strings.Contains(body, "</script><script>alert") {
+		t.Errorf("manifest not escaped:\n%s", body)
+	}
+	// The head comes first: the browser fetches the host while the server
+	// asks Config.Team.
+	if strings.Index(body, `src="/static/main.ABC.js"`) > strings.Index(body, "/bundles/aaa.js") {
+		t.Error("bundle preloads before the host's script")
+	}
+
+	// Nothing when the answer is nil (no session, not a member, another
+	// team), when the manifest is not JSON, and Config.Team is not asked
+	// without a session cookie or a team in the URL.
+	for _, c := range []struct{ path, cookie string }{
+		{"/engineering/channels/town-square", "outsider"},
+		{"/sales/channels/town-square", "member"},
+		{"/broken/channels/town-square", "member"},
+		{"/engineering/channels/town-square", ""},
+		{"/login", "member"},
+		{"/plug/p1", "member"},
+	} {
+		b := get(c.path, c.cookie)
+		if strings.Contains(b, "/bundles/") || strings.Contains(b, "mmtoolkit-team") || strings.Contains(b, "react-intl.XYZ.js\">") {
+			t.Errorf("%s as %q: team data in the page:\n%s", c.path, c.cookie, b)
+		}
+	}
+	if want := "engineering engineering sales broken"; strings.Join(asked, " ") != want {
+		t.Errorf("Config.Team asked for %q, want %q", asked, want)
+	}
+	// HEAD sends the headers only, without asking.
+	asked = nil
+	req := httptest.NewRequest("HEAD", "/engineering/channels/town-square", nil)
+	req.AddCookie(&http.Cookie{Name: "MMAUTHTOKEN", Value: "member"})
+	rec := httptest.NewRecorder()
+	h.Shell().ServeHTTP(rec, req)
+	if rec.Body.Len() != 0 || len(asked) != 0 {
+		t.Errorf("HEAD: %d bytes, asked %v", rec.Body.Len(), asked)
+	}
 }

@@ -18,7 +18,8 @@ function pkgOf(input) {
 export function sizeReport() {
     const manifest = JSON.parse(readFileSync(path.join(dist, 'manifest.json'), 'utf8'));
     const report = {files: [], mainDeps: [], modules: []};
-    const every = [manifest.main.js, manifest.main.css].filter(Boolean).map((u) => path.basename(u));
+    // main.js, the chunks it imports (modulepreloaded by the shell) and the CSS.
+    const every = [manifest.main.js, ...(manifest.main.chunks ?? []), manifest.main.css].filter(Boolean).map((u) => path.basename(u));
     let total = {size: 0, gzip: 0, br: 0};
     for (const f of every) {
         const s = manifest.files[f];
@@ -27,15 +28,24 @@ export function sizeReport() {
     }
     report.total = total;
     const meta = JSON.parse(readFileSync(path.join(dist, 'meta-main.json'), 'utf8'));
-    const out = Object.entries(meta.outputs).find(([f]) => f.endsWith(path.basename(manifest.main.js)))[1];
+    // Per dependency over every JavaScript file the page loads, each file's
+    // gzip bytes shared among the packages in it.
     const byPkg = {};
-    for (const [input, {bytesInOutput}] of Object.entries(out.inputs)) {
-        byPkg[pkgOf(input)] = (byPkg[pkgOf(input)] ?? 0) + bytesInOutput;
+    const gzByPkg = {};
+    for (const f of every.filter((f) => f.endsWith('.js'))) {
+        const out = Object.entries(meta.outputs).find(([o]) => path.basename(o) === f)[1];
+        const inFile = {};
+        for (const [input, {bytesInOutput}] of Object.entries(out.inputs)) {
+            inFile[pkgOf(input)] = (inFile[pkgOf(input)] ?? 0) + bytesInOutput;
+        }
+        const sum = Object.values(inFile).reduce((a, b) => a + b, 0);
+        for (const [pkg, bytes] of Object.entries(inFile)) {
+            byPkg[pkg] = (byPkg[pkg] ?? 0) + bytes;
+            gzByPkg[pkg] = (gzByPkg[pkg] ?? 0) + (sum ? manifest.files[f].gzip * bytes / sum : 0);
+        }
     }
-    const js = manifest.files[path.basename(manifest.main.js)];
-    const sum = Object.values(byPkg).reduce((a, b) => a + b, 0);
     report.mainDeps = Object.entries(byPkg).sort((a, b) => b[1] - a[1]).
-        map(([pkg, bytes]) => ({pkg, bytes, gzipEstimate: Math.round(js.gzip * bytes / sum)}));
+        map(([pkg, bytes]) => ({pkg, bytes, gzipEstimate: Math.round(gzByPkg[pkg])}));
     for (const [mod, url] of Object.entries(manifest.modules)) {
         report.modules.push({module: mod, ...manifest.files[path.basename(url)]});
     }
@@ -51,7 +61,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         console.log(`| ${f.file} | ${kb(f.size)} | ${kb(f.gzip)} | ${kb(f.br)} |`);
     }
     console.log(`| **total** | ${kb(r.total.size)} | **${kb(r.total.gzip)}** | ${kb(r.total.br)} |\n`);
-    console.log('| dependency in main.js | raw KiB in output | gzip KiB (estimated share) |\n|---|---:|---:|');
+    console.log('| dependency in the host JavaScript every page loads | raw KiB in output | gzip KiB (estimated share) |\n|---|---:|---:|');
     for (const d of r.mainDeps.filter((d) => d.bytes > 512)) {
         console.log(`| ${d.pkg} | ${kb(d.bytes)} | ${kb(d.gzipEstimate)} |`);
     }

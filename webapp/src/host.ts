@@ -26,6 +26,12 @@ export interface ShellConfig {
     nonce: string;
     /** Lazy host module name -> URL. */
     modules: Record<string, string>;
+    /**
+     * The manifest of the team the URL names, when the shell embedded it
+     * (the same body GET /api/v1/manifest answers): the host starts the
+     * team's plugins without requesting it.
+     */
+    manifest?: {team: string; manifest: TeamManifest};
 }
 
 export interface Host {
@@ -178,7 +184,8 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             mm.receivedConfig(store.dispatch, {SiteURL: config.siteURL, PluginsEnabled: 'true'});
             const route = parseRoute(win.location.pathname);
             if ('team' in route && route.team) {
-                prefetched = {team: route.team, manifest: fetchManifest(route.team)};
+                const embedded = config.manifest?.team === route.team ? config.manifest.manifest : undefined;
+                prefetched = {team: route.team, manifest: embedded ? Promise.resolve(embedded) : fetchManifest(route.team)};
                 // Start the downloads now; the plugins run once the team is selected.
                 prefetched.manifest.then((m) => loader.prefetch(m.plugins), () => undefined);
             }

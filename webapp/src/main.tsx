@@ -7,15 +7,32 @@ import {Provider} from 'react-redux';
 import {App} from './components/app';
 import {installGlobals} from './globals';
 import {createHost, HostContext, type Host, type ShellConfig} from './host';
+import type {TeamManifest} from './plugins/types';
 
 import './styles.css';
 
 function readConfig(): ShellConfig {
     const el = document.getElementById('mmtoolkit-config');
     const c = JSON.parse(el?.textContent || '{}') as Partial<ShellConfig>;
-    // The nonce is not in the config: script elements expose it only to script.
-    const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
-    return {siteURL: c.siteURL || window.location.origin, nonce, modules: c.modules ?? {}};
+    // The nonce is not in the config: script elements expose it only to
+    // script (the nonce property; the attribute reads empty). A module
+    // script has no document.currentScript, so find the host's own element.
+    const nonce = (document.querySelector('script[type="module"][src*="/static/main."]') as HTMLScriptElement | null)?.nonce ?? '';
+    return {siteURL: c.siteURL || window.location.origin, nonce, modules: c.modules ?? {}, manifest: readManifest()};
+}
+
+/** The manifest of the URL's team the shell embedded, if it did (webapp.go). */
+function readManifest(): ShellConfig['manifest'] {
+    const el = document.getElementById('mmtoolkit-team');
+    if (!el) {
+        return undefined;
+    }
+    try {
+        const t = JSON.parse(el.textContent || '') as {team?: string; manifest?: TeamManifest};
+        return t.team && Array.isArray(t.manifest?.plugins) ? {team: t.team, manifest: t.manifest} : undefined;
+    } catch {
+        return undefined; // the host requests it
+    }
 }
 
 /**
