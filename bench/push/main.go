@@ -4,6 +4,12 @@
 // `mmtoolkit serve` it starts itself.
 //
 //	go run ./bench/push -bin bin/mmtoolkit -plugin DIR -n 20
+//
+// Each version after the first also edits one of the plugin's own source
+// files (-edit, the developer loop: edit, push, look), so a server that
+// keeps what it parsed for the previous push still has to compile the
+// change. The first push (nothing kept yet) and the re-pushes are reported
+// apart.
 package main
 
 import (
@@ -14,7 +20,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bench/internal/benchserver"
@@ -28,20 +36,27 @@ func main() {
 	n := flag.Int("n", 20, "versions to push")
 	name := flag.String("name", "", "label for the summary line (default: the directory)")
 	gap := flag.Duration("gap", 0, "pause between pushes, so the previous push's background work (precompression, bytecode) is done, as between a developer's saves")
+	edit := flag.String("edit", "auto", `source file (package path) each version after the first edits; "auto" picks the plugin's first own .tsx/.ts/.jsx/.js file outside node_modules that is not the entry (else the entry); "" edits nothing (only plugin.json's version changes)`)
 	flag.Parse()
 	if *name == "" {
 		*name = *dir
 	}
-	if err := run(*bin, *dir, *n, *name, *gap); err != nil {
+	if err := run(*bin, *dir, *n, *name, *gap, *edit); err != nil {
 		fmt.Fprintln(os.Stderr, "push bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, dir string, n int, name string, gap time.Duration) error {
+func run(bin, dir string, n int, name string, gap time.Duration, edit string) error {
 	pkg, err := pluginpkg.ReadDir(dir, pluginpkg.Limits{}, slots.Known)
 	if err != nil {
 		return err
+	}
+	if edit == "auto" {
+		edit = editable(pkg)
+	}
+	if _, ok := pkg.Files[edit]; edit != "" && !ok {
+		return fmt.Errorf("-edit %s: no such file in the package", edit)
 	}
 	archives := make([][]byte, n)
 	for i := range archives {
@@ -53,6 +68,15 @@ func run(bin, dir string, n int, name string, gap time.Duration) error {
 			files[k] = v
 		}
 		files["plugin.json"], _ = json.Marshal(m)
+		if edit != "" && i > 0 {
+			// A statement with an effect, so the bundle changes too.
+			target := "globalThis"
+			if strings.HasPrefix(path.Ext(edit), ".ts") {
+				target = "(globalThis as any)"
+			}
+			files[edit] = append(append([]byte(nil), pkg.Files[edit]...),
+				fmt.Sprintf("\n;%s.__mmtoolkitBenchEdit = %d;\n", target, i)...)
+		}
 		var buf bytes.Buffer
 		if err := pluginpkg.WriteArchive(&buf, files); err != nil {
 			return err
@@ -72,6 +96,7 @@ func run(bin, dir string, n int, name string, gap time.Duration) error {
 	}
 
 	var total, build, esb []float64
+	var first string
 	for i, a := range archives {
 		time.Sleep(gap)
 		req, _ := http.NewRequest("POST", url+"/api/v1/plugins", bytes.NewReader(a))
@@ -100,13 +125,48 @@ func run(bin, dir string, n int, name string, gap time.Duration) error {
 		}
 		io.Copy(io.Discard, b.Body)
 		b.Body.Close()
-		total = append(total, float64(time.Since(t0).Microseconds())/1000)
+		d := float64(time.Since(t0).Microseconds()) / 1000
+		if i == 0 {
+			first = fmt.Sprintf("first_push=%.1fms first_build=%.1fms", d, res.BuildMS)
+			continue
+		}
+		total = append(total, d)
 		build = append(build, res.BuildMS)
 		esb = append(esb, res.EsbuildMS)
 	}
-	fmt.Printf("push: plugin=%s archive=%dKB n=%d gap=%v push_to_servable_median=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms\n",
-		name, len(archives[0])>>10, n, gap, median(total), pct(total, 0.9), median(build), median(esb))
+	what := "version"
+	if edit != "" {
+		what = edit
+	}
+	fmt.Printf("push: plugin=%s archive=%dKB n=%d gap=%v edit=%s %s repush_to_servable_median=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms\n",
+		name, len(archives[0])>>10, n, gap, what, first, median(total), pct(total, 0.9), median(build), median(esb))
 	return nil
+}
+
+// editable picks the source file the re-pushes edit: the plugin's first
+// own script that is not the web entry, else the entry.
+func editable(pkg *pluginpkg.Package) string {
+	entry := ""
+	if pkg.Manifest.Webapp != nil {
+		entry = pkg.Manifest.Webapp.Entry
+	}
+	var names []string
+	for f := range pkg.Files {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		if strings.Contains("/"+f, "/node_modules/") || f == entry {
+			continue
+		}
+		switch path.Ext(f) {
+		case ".tsx", ".ts", ".jsx", ".js":
+			if strings.HasPrefix(f, path.Dir(entry)+"/") {
+				return f
+			}
+		}
+	}
+	return entry
 }
 
 func median(v []float64) float64 { return pct(v, 0.5) }
