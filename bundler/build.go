@@ -96,6 +96,10 @@ type build struct {
 	tree   *fileTree
 	ts     *tsconfig
 	res    *resolver
+	// graph builds only to learn the import graph (Result.Inputs, for
+	// packing): no source map, no printing-only minification. Which
+	// files load does not depend on those options.
+	graph bool
 
 	mu     sync.Mutex
 	loaded map[string]bool // package files esbuild loaded
@@ -178,6 +182,12 @@ func (b *build) options() api.BuildOptions {
 	}
 	if b.ts != nil {
 		o.TsconfigRaw = b.ts.raw
+	}
+	if b.graph {
+		o.Sourcemap = api.SourceMapNone
+		o.SourcesContent = api.SourcesContentExclude
+		o.MinifyWhitespace = false
+		o.MinifyIdentifiers = false
 	}
 	return o
 }
@@ -365,8 +375,12 @@ func (b *build) finish(out api.BuildResult, elapsed time.Duration) (*Result, err
 			css = f.Contents
 		}
 	}
-	if js == nil || jsMap == nil {
+	if js == nil || (jsMap == nil && !b.graph) {
 		return nil, fmt.Errorf("bundler: %s build of %s: esbuild returned no bundle", b.target, b.entry)
+	}
+	if b.graph {
+		return &Result{Target: b.target, JS: js, HostModules: sortedKeys(b.res.hosts), Inputs: b.inputs(),
+			Warnings: b.diagnostics(out.Warnings), Esbuild: elapsed}, nil
 	}
 	jsMap = rewriteSources(jsMap)
 	if css = bytes.TrimSpace(css); len(css) > 0 && b.target == Web {

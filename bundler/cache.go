@@ -51,6 +51,7 @@ type cacheKey struct {
 	plugin string
 	target Target
 	entry  string
+	graph  bool
 	// options is a digest of what else esbuild fixes at context creation:
 	// the raw tsconfig.
 	options [sha256.Size]byte
@@ -88,9 +89,12 @@ func NewCache(max int, maxBytes int64, idle time.Duration) *Cache {
 // faster when the cache holds a context for this plugin, target, entry and
 // tsconfig.
 func (c *Cache) Build(pkg *pluginpkg.Package, t Target) (*Result, error) {
-	if c == nil || c.max < 1 {
-		return Build(pkg, t)
-	}
+	return c.build(pkg, t, false)
+}
+
+// build is Build, or with graph a build for the import graph only (see
+// build.graph); a nil Cache builds cold.
+func (c *Cache) build(pkg *pluginpkg.Package, t Target, graph bool) (*Result, error) {
 	entry := entryOf(pkg, t)
 	if entry == "" {
 		return nil, fmt.Errorf("bundler: %s build of %s: %w", t, pkg.Manifest.ID, ErrNoEntry)
@@ -99,7 +103,11 @@ func (c *Cache) Build(pkg *pluginpkg.Package, t Target) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := cacheKey{plugin: pkg.Manifest.ID, target: t, entry: b.entry}
+	b.graph = graph
+	if c == nil || c.max < 1 {
+		return b.run()
+	}
+	key := cacheKey{plugin: pkg.Manifest.ID, target: t, entry: b.entry, graph: graph}
 	if b.ts != nil {
 		key.options = sha256.Sum256([]byte(b.ts.raw))
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -258,5 +260,47 @@ func TestCacheConcurrent(t *testing.T) {
 	sameAsCold(t, c, numbered("a", 1), Web, "after Close")
 	if c.Len() != 0 {
 		t.Error("a closed cache kept a context")
+	}
+}
+
+// Packing builds only for the import graph (no source map, no printing
+// minification); what loads must be exactly what the full build loads,
+// and a package must fail in both or in neither.
+func TestGraphBuildLoadsWhatTheFullBuildLoads(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join("testdata", "plugins"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := map[string]*pluginpkg.Package{"small": generatedPackage(smallPlugin())}
+	for _, e := range entries {
+		pkgs[e.Name()] = loadFixture(t, e.Name())
+	}
+	if typical, err := loadTypical(); err == nil {
+		pkgs["typical"] = typical
+	}
+	pkgs["broken"] = memPackage("index.tsx", "", map[string]string{"index.tsx": "import './a';\nexport const x = ;\n", "a.ts": "export {};\n"})
+	pkgs["unresolved"] = memPackage("index.tsx", "", map[string]string{"index.tsx": "import 'left-pad';\n"})
+	for name, pkg := range pkgs {
+		for _, target := range []Target{Web, Mobile} {
+			full, fullErr := Build(pkg, target)
+			graph, graphErr := (*Cache)(nil).build(pkg, target, true)
+			if errors.Is(fullErr, ErrNoEntry) && errors.Is(graphErr, ErrNoEntry) {
+				continue
+			}
+			if (fullErr == nil) != (graphErr == nil) {
+				t.Errorf("%s %s: full build error %v, graph build error %v", name, target, fullErr, graphErr)
+				continue
+			}
+			if fullErr != nil {
+				continue
+			}
+			if !reflect.DeepEqual(full.Inputs, graph.Inputs) || !reflect.DeepEqual(full.HostModules, graph.HostModules) {
+				t.Errorf("%s %s: graph build loaded %v (hosts %v), full build %v (hosts %v)", name, target,
+					graph.Inputs, graph.HostModules, full.Inputs, full.HostModules)
+			}
+			if graph.SourceMap != nil {
+				t.Errorf("%s %s: a graph build made a source map", name, target)
+			}
+		}
 	}
 }

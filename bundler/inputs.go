@@ -17,7 +17,7 @@ func Inputs(pkg *pluginpkg.Package) ([]string, error) {
 	set := map[string]bool{}
 	built := false
 	for _, t := range []Target{Web, Mobile} {
-		res, err := Build(pkg, t)
+		res, err := (*Cache)(nil).build(pkg, t, true)
 		if errors.Is(err, ErrNoEntry) {
 			continue
 		}

@@ -29,6 +29,8 @@ type packer struct {
 	lastKeep []string
 	// signature is a detached signature file to send (push --signature).
 	signature string
+	// cache, when set, keeps the esbuild context of the last pack.
+	cache *bundler.Cache
 }
 
 func (p *packer) read(path string) ([]byte, error) {
@@ -48,7 +50,7 @@ func (p *packer) read(path string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	keep, err := bundler.PackFiles(pkg)
+	keep, err := p.cache.PackFiles(pkg)
 	var ce *bundler.CompileError
 	switch {
 	case errors.As(err, &ce):

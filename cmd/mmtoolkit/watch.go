@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler"
 )
 
 // watchPoll is how often the directory is checked. Polling needs no
@@ -32,7 +34,10 @@ func watchAndPush(c *client, dir string, stdout, stderr io.Writer) error {
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(stop)
 
-	p := &packer{dev: true}
+	// The cache keeps what packing parsed, so a save re-parses only the
+	// files that changed.
+	p := &packer{dev: true, cache: bundler.NewCache(1, 64<<20, 0)}
+	defer p.cache.Close()
 	last := ""
 	tick := time.NewTicker(watchPoll)
 	defer tick.Stop()
