@@ -166,8 +166,8 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		s.addArtifacts(res.Version)
 		s.changed()
 		s.versionPushed(ctx, res.Version)
-		for _, f := range files {
-			s.compressor.enqueue(sum(f.data), f.data, f.contentType)
+		for kind, f := range files {
+			s.compressor.enqueue(v.Artifacts[kind].SHA256, f.data, f.contentType) // hashed above
 		}
 		s.mobile.versionStored(res.Version)
 	}
