@@ -186,8 +186,9 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             if ('team' in route && route.team) {
                 const embedded = config.manifest?.team === route.team ? config.manifest.manifest : undefined;
                 prefetched = {team: route.team, manifest: embedded ? Promise.resolve(embedded) : fetchManifest(route.team)};
-                // Start the downloads now; the plugins run once the team is selected.
-                prefetched.manifest.then((m) => loader.prefetch(m.plugins), () => undefined);
+                // Download and run the bundles now; the plugins are
+                // initialized once the team is selected.
+                prefetched.manifest.then((m) => loader.stage(m.plugins), () => undefined);
             }
             // And the channel the URL names with its posts, so the first
             // screen does not wait for teams, then channels, then posts.
@@ -206,7 +207,13 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
                 navigate('/login', true);
                 return;
             }
-            await teams;
+            const mine = await teams;
+            // The URL's team, selected now rather than by the app's route
+            // effect after the next render (which then finds it selected):
+            // its plugins start initializing at once.
+            if ('team' in route && mine.some((t) => t.name === route.team)) {
+                host.switchTeam(route.team).catch(() => undefined);
+            }
             connectSockets();
             mm.loadConfig(store.dispatch, config.siteURL);
         },

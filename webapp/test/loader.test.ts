@@ -222,4 +222,87 @@ describe('PluginLoader', () => {
         expect(t.store.getState().plugins.teamId).toBe('t2');
         expect(Object.keys(t.store.getState().plugins.plugins)).toEqual(['b']);
     });
+    describe('stage (bundles run at boot, before the team is selected)', () => {
+        it('runs the bundles without initializing them; sync initializes them without loading again', async () => {
+            const t = setup(bundles);
+            const init = vi.fn((r: any) => r.registerRootComponent(() => null));
+            bundles.a = (w) => w.registerPlugin('a', {initialize: init});
+            bundles.b = (w) => w.registerPlugin('b', {initialize: init});
+            t.loader.stage([manifest('a'), manifest('b')]);
+            await flush();
+            expect(t.appended.map((s) => [s.dataset.pluginId, s.integrity, s.crossOrigin])).toEqual([
+                ['a', 'sha256-a', 'anonymous'], ['b', 'sha256-b', 'anonymous'],
+            ]);
+            t.finish('a');
+            t.finish('b');
+            await flush();
+            expect(init).not.toHaveBeenCalled();
+            expect(t.slots.pluginIds().size).toBe(0);
+            expect(t.store.getState().plugins.settledAt).toBe(0);
+
+            await t.loader.sync('team', [manifest('a'), manifest('b')]);
+            expect(t.appended).toHaveLength(2);
+            expect(init).toHaveBeenCalledTimes(2);
+            expect(t.slots.list('root').map((r) => r.pluginId)).toEqual(['a', 'b']);
+            expect(t.store.getState().plugins.status.a.phase).toBe('loaded');
+        });
+
+        it('sync waits for a staged bundle still loading', async () => {
+            const t = setup(bundles);
+            bundles.a = (w) => w.registerPlugin('a', {initialize: (r: any) => r.registerRootComponent(() => null)});
+            t.loader.stage([manifest('a')]);
+            await flush();
+            let settled = false;
+            const done = t.loader.sync('team', [manifest('a')]).then(() => {
+                settled = true;
+            });
+            await flush();
+            expect(settled).toBe(false);
+            expect(t.appended).toHaveLength(1);
+            t.finish('a');
+            await done;
+            expect(t.slots.list('root').map((r) => r.pluginId)).toEqual(['a']);
+        });
+
+        it('drops what the team manifest does not have as staged: another plugin, another bundle', async () => {
+            const t = setup(bundles);
+            const initOld = vi.fn();
+            bundles.gone = (w) => w.registerPlugin('gone', {initialize: initOld});
+            bundles.p = (w) => w.registerPlugin('p', {initialize: initOld});
+            t.loader.stage([manifest('gone'), manifest('p')]);
+            await flush();
+            t.finish('gone');
+            t.finish('p');
+            await flush();
+            const [goneScript, oldP] = t.appended;
+
+            const initNew = vi.fn((r: any) => r.registerRootComponent(() => null));
+            const done = t.loader.sync('team', [manifest('p', {version: '2.0.0', bundle: {url: '/bundles/p2.js', integrity: 'sha256-p2', size: 1}})]);
+            await flush();
+            expect(goneScript.isConnected).toBe(false);
+            expect(oldP.isConnected).toBe(false);
+            expect(t.win.plugins.gone).toBeUndefined();
+            const p2 = t.appended[2];
+            expect(p2.src).toContain('/bundles/p2.js');
+            t.win.registerPlugin('p', {initialize: initNew});
+            p2.onload?.(new Event('load'));
+            await done;
+            expect(initOld).not.toHaveBeenCalled();
+            expect(initNew).toHaveBeenCalledOnce();
+            expect(t.store.getState().plugins.status.p.version).toBe('2.0.0');
+            expect(t.store.getState().plugins.status.gone).toBeUndefined();
+        });
+
+        it('a staged bundle that fails is reported by the sync that takes it', async () => {
+            const t = setup(bundles);
+            t.loader.stage([manifest('bad')]);
+            await flush();
+            t.finish('bad', false);
+            await flush();
+            expect(t.crashes).toHaveLength(0);
+            await t.loader.sync('team', [manifest('bad')]);
+            expect(t.store.getState().plugins.status.bad).toMatchObject({phase: 'failed', where: 'load'});
+            expect(t.crashes.map((c) => `${c.pluginId}:${c.where}`)).toEqual(['bad:load']);
+        });
+    });
 });

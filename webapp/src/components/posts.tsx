@@ -2,7 +2,7 @@
 // post.props.type ?? post.type replaces the message body and gets the props
 // Mattermost passes: post, theme, isRHS, compactDisplay.
 import type {Post} from '@mattermost/types/posts';
-import {useEffect, useMemo, useRef, useState} from 'react';
+import {memo, useMemo, useState} from 'react';
 
 import {useHost} from '../host';
 import {channelPosts} from '../mattermost/actions';
@@ -55,8 +55,13 @@ function PostBodyLive({post, isRHS}: {post: Post; isRHS: boolean}) {
             </Boundary>
         );
     }
-    return <div className='post-message'>{messageHtmlToComponent(formatText(post.message))}</div>;
+    return <PostMessage message={post.message}/>;
 }
+
+// Re-rendered with its post (slots, theme, plugin status), formatted once per message.
+const PostMessage = memo(function PostMessage({message}: {message: string}) {
+    return <div className='post-message'>{messageHtmlToComponent(formatText(message))}</div>;
+});
 
 function PostMenu({post}: {post: Post}) {
     const items = useSlot('post_dropdown_menu');
@@ -94,7 +99,8 @@ function PostMenu({post}: {post: Post}) {
     );
 }
 
-export function PostView({post, isRHS = false}: {post: Post; isRHS?: boolean}) {
+// Memoized: a post re-renders when it changes, not with the whole list.
+export const PostView = memo(function PostView({post, isRHS = false}: {post: Post; isRHS?: boolean}) {
     const user = useAppSelector((s) => s.entities.users.profiles[post.user_id]);
     return (
         <article className='post' data-post-id={post.id} data-post-type={post.type || undefined}>
@@ -109,21 +115,23 @@ export function PostView({post, isRHS = false}: {post: Post; isRHS?: boolean}) {
             </div>
         </article>
     );
-}
+});
 
 export function PostList() {
     const channelId = useAppSelector((s) => s.entities.channels.currentChannelId);
     const blocks = useAppSelector((s) => s.entities.posts.postsInChannel[channelId]);
     const byId = useAppSelector((s) => s.entities.posts.posts);
     const posts = useMemo(() => channelPosts(blocks, byId), [blocks, byId]);
-    const end = useRef<HTMLDivElement>(null);
-    useEffect(() => {
-        end.current?.scrollIntoView?.({block: 'end'});
-    }, [posts.length, channelId]);
+    // The list opens at its newest post and stays there as posts arrive
+    // (unless the reader scrolled up) by CSS alone: a column-reverse
+    // scroller (styles.css). Scrolling from script would force a layout of
+    // the page in the middle of its first renders. A channel gets a new
+    // scroller, so it opens at its newest post too.
     return (
-        <div className='post-list' role='log' aria-label='Posts'>
-            {posts.map((p) => <PostView key={p.id} post={p}/>)}
-            <div ref={end}/>
+        <div key={channelId} className='post-list' role='log' aria-label='Posts'>
+            <div className='post-list-content'>
+                {posts.map((p) => <PostView key={p.id} post={p}/>)}
+            </div>
         </div>
     );
 }

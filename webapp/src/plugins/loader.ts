@@ -39,10 +39,17 @@ interface Loaded {
     done: Promise<void>;
 }
 
+/** A bundle run ahead of its team's sync: executed, not initialized. */
+interface Staged {
+    manifest: ManifestPlugin;
+    done: Promise<{script: HTMLScriptElement; plugin?: PluginObject}>;
+}
+
 let tokens = 0;
 
 export class PluginLoader {
     private loaded = new Map<string, Loaded>();
+    private staged = new Map<string, Staged>();
 
     constructor(private readonly deps: LoaderDeps) {}
 
@@ -68,7 +75,12 @@ export class PluginLoader {
                 this.remove(id);
             }
         }
-        await Promise.all(plugins.map((p) => this.load(p)));
+        const all = Promise.all(plugins.map((p) => this.load(p)));
+        // load took every staged bundle this manifest has as it is.
+        for (const id of [...this.staged.keys()]) {
+            this.discardStaged(id);
+        }
+        await all;
         this.deps.store.dispatch(pluginsActions.settled(performance.now()));
     }
 
@@ -127,16 +139,23 @@ export class PluginLoader {
         const {manifest: p, token} = entry;
         const {store, report, modules, slots} = this.deps;
         const current = () => this.loaded.get(p.id)?.token === token;
+        let plugin: PluginObject | undefined;
         try {
-            // Fetch the bundle while the libraries it needs arrive; execute it
-            // only after they did, since webpack externals read window.X at once.
-            this.preload(p);
-            await modules.ensure(p.host_modules ?? []);
-            if (!current()) {
-                return;
+            const staged = this.takeStaged(p);
+            if (staged) {
+                ({script: entry.script, plugin} = await staged);
+            } else {
+                // Fetch the bundle while the libraries it needs arrive; execute it
+                // only after they did, since webpack externals read window.X at once.
+                this.preload(p);
+                await modules.ensure(p.host_modules ?? []);
+                if (!current()) {
+                    return;
+                }
+                delete this.deps.win.plugins[p.id];
+                entry.script = await this.inject(p);
+                plugin = this.deps.win.plugins[p.id];
             }
-            delete this.deps.win.plugins[p.id];
-            entry.script = await this.inject(p);
         } catch (e) {
             if (current()) {
                 store.dispatch(pluginsActions.bundleFailed({id: p.id, version: p.version, error: String((e as Error).message ?? e)}));
@@ -148,7 +167,6 @@ export class PluginLoader {
             entry.script?.remove();
             return;
         }
-        const plugin = this.deps.win.plugins[p.id];
         if (!plugin) {
             const error = new Error(`the bundle of ${p.id} did not call window.registerPlugin('${p.id}', ...)`);
             store.dispatch(pluginsActions.bundleFailed({id: p.id, version: p.version, error: error.message}));
@@ -178,14 +196,52 @@ export class PluginLoader {
     }
 
     /**
-     * Starts downloading bundles and the host modules they need, without
-     * running any plugin: used at boot while the host still loads the team.
+     * Runs the bundles of the manifest the page expects while the host
+     * still loads the user and the team: each is downloaded and executed
+     * once its host modules are there (window.registerPlugin only records
+     * the plugin), and none is initialized. The next sync (or load) takes a
+     * staged bundle when its manifest has the same one, and initializes it
+     * then; the others are dropped. Failures are reported by that sync, as
+     * if it had loaded the bundle itself.
      */
-    prefetch(plugins: ManifestPlugin[]) {
+    stage(plugins: ManifestPlugin[]) {
+        const {win, modules} = this.deps;
         for (const p of plugins) {
+            if (this.loaded.has(p.id) || this.staged.has(p.id)) {
+                continue;
+            }
             this.preload(p);
-            this.deps.modules.ensure(p.host_modules ?? []).catch(() => undefined);
+            const done = modules.ensure(p.host_modules ?? []).then(async () => {
+                delete win.plugins[p.id];
+                const script = await this.inject(p);
+                // The bundle ran just before its load event: what it registered is its own.
+                return {script, plugin: win.plugins[p.id]};
+            });
+            done.catch(() => undefined); // reported by the sync that takes it
+            this.staged.set(p.id, {manifest: p, done});
         }
+    }
+
+    private takeStaged(p: ManifestPlugin): Staged['done'] | undefined {
+        const s = this.staged.get(p.id);
+        if (!s || s.manifest.bundle.url !== p.bundle.url || s.manifest.bundle.integrity !== p.bundle.integrity) {
+            return undefined;
+        }
+        this.staged.delete(p.id);
+        return s.done;
+    }
+
+    /** Drops a staged bundle nothing took: its script tag and its registration. */
+    private discardStaged(id: string) {
+        const s = this.staged.get(id);
+        this.staged.delete(id);
+        s?.done.then(({script, plugin}) => {
+            script.remove();
+            const {win} = this.deps;
+            if (plugin && win.plugins[id] === plugin && this.loaded.get(id)?.plugin !== plugin) {
+                delete win.plugins[id];
+            }
+        }, () => undefined);
     }
 
     private preload(p: ManifestPlugin) {
