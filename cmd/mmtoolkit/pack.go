@@ -29,6 +29,7 @@ func cmdPack(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	oneShotGC()
 	var key ed25519.PrivateKey
 	if *keyPath != "" {
 		if key, err = mobile.ReadKey(*keyPath); err != nil {

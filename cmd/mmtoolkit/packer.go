@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -31,6 +32,20 @@ type packer struct {
 	signature string
 	// cache, when set, keeps the esbuild context of the last pack.
 	cache *bundler.Cache
+}
+
+// oneShotGC sets the garbage collector up for a command that packs once
+// and exits, as esbuild's own command does for a build: no collection
+// until the heap nears 1 GiB. The packing build of a typical plugin
+// allocates about 90 MB and the process ends moments later; collecting
+// meanwhile costs a sixth of its time. GOGC or GOMEMLIMIT in the
+// environment win.
+func oneShotGC() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(1 << 30)
+	debug.SetGCPercent(-1)
 }
 
 func (p *packer) read(path string) ([]byte, error) {

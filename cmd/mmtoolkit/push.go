@@ -59,6 +59,7 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 	if *watch {
 		return watchAndPush(c, pos[0], stdout, stderr)
 	}
+	oneShotGC()
 	return pushOnce(c, &packer{signature: *sigPath}, pos[0], stdout, stderr)
 }
 
