@@ -119,6 +119,13 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request) {
 	s.serveArtifact(w, r, sha, ext)
 }
 
+// serveBundlePath is serveBundle outside the router (the Edge's fast lane):
+// the file is the rest of the path.
+func (s *Server) serveBundlePath(w http.ResponseWriter, r *http.Request) {
+	sha, ext, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bundles/"), ".")
+	s.serveArtifact(w, r, sha, ext)
+}
+
 // serveArtifact serves the stored artifact sha as a file of type ext.
 func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext string) {
 	file := sha + "." + ext

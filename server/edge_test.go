@@ -1,0 +1,296 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/server"
+)
+
+// startEdge serves e's server through an Edge on loopback too, and returns
+// its base URL.
+func startEdge(t *testing.T, e *env) (*server.Edge, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: e.srv, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	edge := e.srv.NewEdge(hs)
+	done := make(chan error, 1)
+	go func() { done <- edge.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		edge.Shutdown(ctx)
+		if err := <-done; err != http.ErrServerClosed {
+			t.Errorf("Serve returned %v", err)
+		}
+	})
+	return edge, "http://" + ln.Addr().String()
+}
+
+// doAt is e.do against another base URL.
+func (e *env) doAt(base, user, method, path string, hdr ...string) response {
+	e.t.Helper()
+	saved := e.url
+	e.url = base
+	defer func() { e.url = saved }()
+	return e.do(user, method, path, "", nil, hdr...)
+}
+
+// comparable is what a client sees of an answer, without the Date.
+func (r response) comparable() string {
+	var keys []string
+	for k := range r.header {
+		if k != "Date" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d\n", r.status)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(r.header[k], ", "))
+	}
+	b.Write(r.body)
+	return b.String()
+}
+
+func TestFastLaneMatchesNetHTTP(t *testing.T) {
+	e := newEnv(t, server.Config{BlobFiles: t.TempDir()})
+	edge, fast := startEdge(t, e)
+	r := e.push("dev", bigPlugin(t, "com.example.big", "1.0.0"))
+	if r.status != 201 {
+		t.Fatal(r.status, string(r.body))
+	}
+	e.push("dev", helloPlugin("com.example.hello", "1.0.0"))
+	for _, id := range []string{"com.example.big", "com.example.hello"} {
+		if r := e.do("admin", "PUT", "/api/v1/teams/engineering/plugins/"+id, "application/json", strings.NewReader(`{"enabled":true}`)); r.status != 200 {
+			t.Fatal(r.status, string(r.body))
+		}
+	}
+	big := r.json(t)["bundles"].(map[string]any)["web"].(map[string]any)["url"].(string)
+	e.waitIdle()
+	// Served once from memory on each lane, so that files exist for what follows.
+	for _, base := range []string{e.url, fast} {
+		for _, enc := range []string{"identity", "gzip", "br"} {
+			e.doAt(base, "", "GET", big, "Accept-Encoding", enc)
+		}
+	}
+	e.waitIdle()
+	etag := e.do("bob", "GET", "/api/v1/manifest?team=engineering", "", nil).header.Get("Etag")
+	if etag == "" {
+		t.Fatal("no manifest ETag")
+	}
+
+	type req struct {
+		user, method, path string
+		hdr                []string
+	}
+	cases := []req{
+		{"bob", "GET", "/api/v1/manifest?team=engineering", nil},
+		{"bob", "GET", "/api/v1/manifest?team=engineering&platform=web", []string{"If-None-Match", etag}},
+		{"bob", "GET", "/api/v1/manifest?team=engineering", []string{"If-None-Match", `W/"nope", ` + etag}},
+		{"bob", "GET", "/api/v1/manifest?team=engineering", []string{"If-None-Match", `"other"`}},
+		{"bob", "GET", "/api/v1/manifest?team=" + e.teams["engineering"], nil},
+		{"bob", "GET", "/api/v1/manifest?team=sales", nil},           // 403 not_team_member
+		{"bob", "GET", "/api/v1/manifest?team=nope", nil},            // 404
+		{"bob", "GET", "/api/v1/manifest", nil},                      // 400 team_required
+		{"bob", "GET", "/api/v1/manifest?team=engineering&platform=ios", nil},
+		{"", "GET", "/api/v1/manifest?team=engineering", nil},        // 401
+		{"", "GET", "/api/v1/manifest?team=engineering", []string{"Authorization", "Bearer nope"}},
+		{"", "GET", "/api/v1/manifest?team=engineering", []string{"Cookie", "MMAUTHTOKEN=" + e.tokens["bob"]}},
+		{"", "GET", "/api/v1/manifest?team=engineering&access_token=" + e.tokens["bob"], nil},
+		{"", "GET", big, []string{"Accept-Encoding", "identity"}},
+		{"", "GET", big, []string{"Accept-Encoding", "gzip"}},
+		{"", "GET", big, []string{"Accept-Encoding", "gzip, deflate, br, zstd"}},
+		{"", "HEAD", big, []string{"Accept-Encoding", "gzip"}},
+		{"", "GET", big, []string{"If-None-Match", `"` + strings.TrimSuffix(strings.TrimPrefix(big, "/bundles/"), ".js") + `"`}},
+		{"", "GET", "/bundles/" + strings.Repeat("0", 64) + ".js", nil},
+		{"", "GET", strings.TrimSuffix(big, ".js") + ".map", nil},
+		{"", "GET", "/bundles/x", nil},
+		{"", "HEAD", "/bundles/x.js", nil},
+	}
+	before := edge.FastServed()
+	for _, c := range cases {
+		slow := e.doAt(e.url, c.user, c.method, c.path, c.hdr...)
+		n0 := edge.FastServed()
+		fastR := e.doAt(fast, c.user, c.method, c.path, c.hdr...)
+		if n := edge.FastServed() - n0; n != 1 {
+			t.Errorf("%s %s: %d fast-lane answers", c.method, c.path, n)
+		}
+		if s, f := slow.comparable(), fastR.comparable(); s != f {
+			t.Errorf("%s %s %v:\nnet/http:\n%.600s\nfast lane:\n%.600s", c.method, c.path, c.hdr, s, f)
+		}
+		if fastR.header.Get("Date") == "" {
+			t.Errorf("%s %s: no Date", c.method, c.path)
+		}
+	}
+	if got := edge.FastServed() - before; got != uint64(len(cases)) {
+		t.Errorf("the fast lane answered %d of the %d requests", got, len(cases))
+	}
+}
+
+// rawExchange writes requests on one connection and reads as many answers.
+func rawExchange(t *testing.T, base string, requests ...string) []*http.Response {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	var out []*http.Response
+	for _, rq := range requests {
+		if _, err := io.WriteString(c, rq); err != nil {
+			t.Fatal(err)
+		}
+		method, _, _ := strings.Cut(rq, " ")
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("after %q: %v", rq, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body = io.NopCloser(strings.NewReader(string(body)))
+		out = append(out, resp)
+	}
+	return out
+}
+
+func TestFastLaneHandsConnectionsToNetHTTP(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	edge, fast := startEdge(t, e)
+	tok := e.tokens["bob"]
+	manifest := "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\n\r\n"
+
+	// Fast, then an ordinary route (the hand-off, mid-connection), then fast
+	// again, now served by net/http on the same connection.
+	before := edge.HandedOff()
+	rs := rawExchange(t, fast, manifest, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", manifest)
+	for i, r := range rs {
+		if r.StatusCode != 200 {
+			t.Errorf("answer %d: %d", i, r.StatusCode)
+		}
+	}
+	if edge.HandedOff()-before != 1 {
+		t.Errorf("hand-offs: %d, want 1", edge.HandedOff()-before)
+	}
+
+	// Pipelined: three requests in one write, three answers in order.
+	c, err := net.Dial("tcp", strings.TrimPrefix(fast, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, manifest+strings.Replace(manifest, "engineering", "sales", 1)+manifest)
+	br := bufio.NewReader(c)
+	for i, want := range []int{200, 403, 200} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != want {
+			t.Errorf("pipelined answer %d: %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+
+	// What the fast lane leaves to net/http, which answers as it always did.
+	for _, tt := range []struct {
+		name, req string
+		status    int
+	}{
+		{"HTTP/1.0", "GET /api/v1/manifest?team=engineering HTTP/1.0\r\nAuthorization: Bearer " + tok + "\r\n\r\n", 200},
+		{"no Host", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nAuthorization: Bearer " + tok + "\r\n\r\n", 400},
+		{"two Hosts", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+		{"space before colon", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost : x\r\n\r\n", 400},
+		{"folded line", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n " + tok + "\r\n\r\n", 200},
+		{"bare LF", "GET /api/v1/manifest?team=engineering HTTP/1.1\nHost: x\nAuthorization: Bearer " + tok + "\n\n", 200},
+		{"absolute form", "GET http://x/api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\n\r\n", 200},
+		{"escaped path", "GET /api/v1/%6Danifest?team=engineering HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\n\r\n", 200},
+		{"body", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nAuthorization: Bearer " + tok + "\r\n\r\nhi", 200},
+		{"chunked", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nAuthorization: Bearer " + tok + "\r\n\r\n0\r\n\r\n", 200},
+		{"two tokens", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nAuthorization: Bearer " + tok + "\r\n\r\n", 401},
+		{"big cookie", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nCookie: junk=" + strings.Repeat("j", 9000) + "\r\nAuthorization: Bearer " + tok + "\r\n\r\n", 200},
+		{"HEAD manifest", "HEAD /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\n\r\n", 200},
+		{"nested bundle path", "GET /bundles/a/b.js HTTP/1.1\r\nHost: x\r\n\r\n", 404},
+	} {
+		before := edge.HandedOff()
+		got := rawExchange(t, fast, tt.req)[0]
+		if got.StatusCode != tt.status {
+			t.Errorf("%s: %d, want %d", tt.name, got.StatusCode, tt.status)
+		}
+		if edge.HandedOff()-before != 1 {
+			t.Errorf("%s: not handed to net/http", tt.name)
+		}
+	}
+
+	// Connection: close is honoured on the fast lane.
+	c2, err := net.Dial("tcp", strings.TrimPrefix(fast, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c2, strings.Replace(manifest, "\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1))
+	all, err := io.ReadAll(c2) // returns only when the server closes
+	if err != nil || !strings.HasPrefix(string(all), "HTTP/1.1 200 OK\r\n") || !strings.Contains(string(all), "Connection: close\r\n") {
+		t.Errorf("Connection: close: %v %.200q", err, all)
+	}
+}
+
+func TestEdgeShutdown(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge := e.srv.NewEdge(&http.Server{Handler: e.srv, IdleTimeout: time.Minute})
+	done := make(chan error, 1)
+	go func() { done <- edge.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	// An idle connection on each lane.
+	fastIdle, _ := net.Dial("tcp", ln.Addr().String())
+	defer fastIdle.Close()
+	io.WriteString(fastIdle, "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+e.tokens["bob"]+"\r\n\r\n")
+	slowIdle, _ := net.Dial("tcp", ln.Addr().String())
+	defer slowIdle.Close()
+	io.WriteString(slowIdle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, c := range []net.Conn{fastIdle, slowIdle} {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("before shutdown: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	if err := edge.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Errorf("Shutdown took %v with only idle connections", d)
+	}
+	if err := <-done; err != http.ErrServerClosed {
+		t.Errorf("Serve: %v", err)
+	}
+	for name, c := range map[string]net.Conn{"fast": fastIdle, "slow": slowIdle} {
+		if n, err := c.Read(make([]byte, 1)); err == nil {
+			t.Errorf("%s idle connection still open after Shutdown (%d bytes)", name, n)
+		}
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("still accepting after Shutdown")
+	}
+}

@@ -1,0 +1,603 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The fast lane's buffers: a request head longer than fastHeadMax (large
+// cookies, say) goes to net/http, whose limit is the server's
+// MaxHeaderBytes.
+const (
+	fastHeadMax  = 8 << 10
+	fastWriteBuf = 4 << 10
+	fastMaxLines = 64
+)
+
+var (
+	fastReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, fastHeadMax) }}
+	fastWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, fastWriteBuf) }}
+)
+
+// The request headers the fast lane's handlers read. A request carrying
+// one of them twice goes to net/http. Every other header is left out of
+// the request the handlers see, so a handler served here must read no
+// other (TestFastLaneMatchesNetHTTP compares both lanes' answers).
+const (
+	hAuthorization = iota
+	hCookie
+	hIfNoneMatch
+	hAcceptEncoding
+	hXRequestedWith
+	nKnown
+)
+
+var knownHeaders = [nKnown]string{"Authorization", "Cookie", "If-None-Match", "Accept-Encoding", "X-Requested-With"}
+
+// head is a request head the fast lane serves.
+type head struct {
+	method, target, path, query, host string
+	close                             bool
+	known                             [nKnown]string
+	has                               [nKnown]bool
+}
+
+// parseHead parses one request head, s (from the request line to the empty
+// line, CRLF included). It accepts only what it reads exactly as net/http
+// would and what the fast lane serves: an HTTP/1.1 GET of /api/v1/manifest,
+// or GET or HEAD of /bundles/{file}, in origin form, without a body,
+// upgrade or expectation, with one valid Host, CRLF line ends and no
+// obsolete line folding. Anything else reports false, and the connection
+// goes to net/http, which answers it (or refuses it) as it always did.
+func parseHead(s string) (h head, ok bool) {
+	line, rest, found := strings.Cut(s, "\r\n")
+	if !found {
+		return h, false
+	}
+	method, line, _ := strings.Cut(line, " ")
+	target, proto, _ := strings.Cut(line, " ")
+	if proto != "HTTP/1.1" || (method != http.MethodGet && method != http.MethodHead) {
+		return h, false
+	}
+	h.method, h.target = method, target
+	if !fastRoute(&h) {
+		return h, false
+	}
+	hostSeen := false
+	for lines := 0; ; lines++ {
+		if lines == fastMaxLines {
+			return h, false
+		}
+		line, rest, found = strings.Cut(rest, "\r\n")
+		if !found {
+			return h, false
+		}
+		if line == "" {
+			if rest != "" {
+				return h, false // bytes after the head: not a head
+			}
+			break
+		}
+		name, value, found := strings.Cut(line, ":")
+		if !found || !validFieldName(name) || !validFieldValue(value) {
+			return h, false // obs-fold (a line starting with a space) is an invalid name
+		}
+		value = strings.Trim(value, " \t")
+		switch {
+		case strings.EqualFold(name, "Host"):
+			if hostSeen || !validHost(value) {
+				return h, false
+			}
+			h.host, hostSeen = value, true
+		case strings.EqualFold(name, "Connection"):
+			for value != "" {
+				var tok string
+				tok, value, _ = strings.Cut(value, ",")
+				switch tok = strings.Trim(tok, " \t"); {
+				case strings.EqualFold(tok, "close"):
+					h.close = true
+				case strings.EqualFold(tok, "keep-alive"), tok == "":
+				default:
+					return h, false // upgrade, or a hop-by-hop header named
+				}
+			}
+		case strings.EqualFold(name, "Content-Length"):
+			if value != "0" {
+				return h, false
+			}
+		case strings.EqualFold(name, "Transfer-Encoding"), strings.EqualFold(name, "Upgrade"),
+			strings.EqualFold(name, "Expect"), strings.EqualFold(name, "Te"), strings.EqualFold(name, "Trailer"):
+			return h, false
+		default:
+			for i, k := range knownHeaders {
+				if strings.EqualFold(name, k) {
+					if h.has[i] {
+						return h, false
+					}
+					h.known[i], h.has[i] = value, true
+					break
+				}
+			}
+		}
+	}
+	return h, hostSeen
+}
+
+// fastRoute splits the target and reports whether the fast lane serves it.
+func fastRoute(h *head) bool {
+	t := h.target
+	if t == "" || t[0] != '/' {
+		return false // absolute form, authority form, "*"
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c <= ' ' || c >= 0x7f || c == '#' {
+			return false
+		}
+	}
+	h.path, h.query, _ = strings.Cut(t, "?")
+	if strings.IndexByte(h.path, '%') >= 0 {
+		return false // escaped paths are net/http's and chi's to decode
+	}
+	if h.path == manifestPath {
+		return h.method == http.MethodGet
+	}
+	file, isBundle := strings.CutPrefix(h.path, "/bundles/")
+	return isBundle && file != "" && strings.IndexByte(file, '/') < 0
+}
+
+// validFieldName: a token (RFC 9110), as net/http requires of header names.
+func validFieldName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTchar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// validFieldValue: no control characters but horizontal tab, as net/http
+// requires of header values.
+func validFieldValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHost accepts host names, IPv4 and bracketed IPv6 addresses with an
+// optional port: a subset of what net/http accepts.
+func validHost(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".-_:[]", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// fastConn is one connection on the fast lane.
+type fastConn struct {
+	e      *Edge
+	c      net.Conn
+	remote string
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	idle   atomic.Bool
+
+	req  http.Request
+	url  url.URL
+	hdr  http.Header
+	vals [nKnown][1]string
+	w    fastWriter
+}
+
+func newFastConn(e *Edge, c net.Conn) *fastConn {
+	fc := &fastConn{e: e, c: c, remote: c.RemoteAddr().String(), hdr: make(http.Header, nKnown)}
+	fc.w = fastWriter{fc: fc, hdr: make(http.Header, 12)}
+	return fc
+}
+
+// wakeIfIdle interrupts a connection waiting for its next request, for
+// Shutdown; one in a request finishes it first.
+func (fc *fastConn) wakeIfIdle() {
+	if fc.idle.Load() {
+		fc.c.SetReadDeadline(time.Now())
+	}
+}
+
+func (fc *fastConn) serve() {
+	handedOff := false
+	defer func() {
+		if v := recover(); v != nil {
+			fc.e.srv.log.Error("fast lane panic", "remote", fc.remote, "panic", v)
+		}
+		if fc.bw != nil {
+			fc.bw.Reset(nil)
+			fastWriters.Put(fc.bw)
+		}
+		if !handedOff {
+			fc.c.Close()
+			if fc.br != nil {
+				fc.br.Reset(nil)
+				fastReaders.Put(fc.br)
+			}
+		}
+		fc.e.untrack(fc)
+	}()
+	fc.br = fastReaders.Get().(*bufio.Reader)
+	fc.br.Reset(fc.c)
+	fc.bw = fastWriters.Get().(*bufio.Writer)
+	fc.bw.Reset(fc.c)
+	e := fc.e
+	for {
+		// Between requests: the idle timeout, and Shutdown may wake us.
+		if fc.br.Buffered() == 0 {
+			fc.idle.Store(true)
+			fc.c.SetReadDeadline(deadline(e.idle))
+			if e.closing.Load() {
+				return
+			}
+			if _, err := fc.br.Peek(1); err != nil {
+				return
+			}
+			fc.idle.Store(false)
+		}
+		fc.c.SetReadDeadline(deadline(e.readHeader))
+		raw, full, err := fc.peekHead()
+		if err != nil {
+			return
+		}
+		var h head
+		ok := full
+		if ok {
+			h, ok = parseHead(string(raw))
+		}
+		if !ok {
+			if fc.bw.Flush() != nil {
+				return
+			}
+			fc.c.SetDeadline(time.Time{})
+			e.handedOff.Add(1)
+			if e.slow.handoff(&prefixConn{Conn: fc.c, r: fc.br}) {
+				handedOff = true
+			}
+			return
+		}
+		fc.br.Discard(len(raw))
+		if e.write > 0 {
+			fc.c.SetWriteDeadline(time.Now().Add(e.write))
+		}
+		e.fastServed.Add(1)
+		keep := fc.serveOne(&h)
+		if !keep || e.closing.Load() {
+			fc.bw.Flush()
+			return
+		}
+		if fc.br.Buffered() == 0 { // answers to pipelined requests go out together
+			if fc.bw.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+func deadline(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
+
+// peekHead returns the buffered bytes of the next request head, reading
+// until its empty line. full is false when the head does not fit the
+// buffer or has a bare LF (net/http's cases).
+func (fc *fastConn) peekHead() (raw []byte, full bool, err error) {
+	for n := fc.br.Buffered(); ; n = fc.br.Buffered() {
+		buf, _ := fc.br.Peek(n)
+		if i := bytes.Index(buf, crlfcrlf); i >= 0 {
+			return buf[:i+4], true, nil
+		}
+		if hasBareLF(buf) || n >= fc.br.Size() {
+			return nil, false, nil
+		}
+		if _, err := fc.br.Peek(n + 1); err != nil {
+			return nil, false, err
+		}
+	}
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+func hasBareLF(b []byte) bool {
+	for i := bytes.IndexByte(b, '\n'); i >= 0; {
+		if i == 0 || b[i-1] != '\r' {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '\n')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// serveOne answers one request; false means close the connection.
+func (fc *fastConn) serveOne(h *head) bool {
+	clear(fc.hdr)
+	for i, k := range knownHeaders {
+		if h.has[i] {
+			fc.vals[i][0] = h.known[i]
+			fc.hdr[k] = fc.vals[i][:]
+		}
+	}
+	fc.url = url.URL{Path: h.path, RawQuery: h.query}
+	fc.req = http.Request{
+		Method: h.method, URL: &fc.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: fc.hdr, Body: http.NoBody, Host: h.host, RemoteAddr: fc.remote,
+		RequestURI: h.target, Close: h.close,
+	}
+	w := &fc.w
+	w.reset(h.method == http.MethodHead, h.close)
+	switch {
+	case h.path == manifestPath:
+		fc.e.manifest.ServeHTTP(w, &fc.req)
+	case h.method == http.MethodHead:
+		fc.e.bundleHead.ServeHTTP(w, &fc.req)
+	default:
+		fc.e.bundleGet.ServeHTTP(w, &fc.req)
+	}
+	return w.finish()
+}
+
+// fastWriter is the http.ResponseWriter of the fast lane: it writes the
+// status line and headers as net/http would (Date added, Content-Length
+// from the handler or counted, Content-Type sniffed when missing) into
+// the connection's buffer.
+type fastWriter struct {
+	fc          *fastConn
+	hdr         http.Header
+	status      int
+	headerSent  bool
+	declared    int64 // Content-Length the handler set, -1 if none
+	written     int64
+	body        []byte // the body while its length is unknown
+	isHead      bool
+	closeAfter  bool
+	failed      bool
+	wroteHeader bool
+}
+
+func (w *fastWriter) reset(isHead, closeAfter bool) {
+	clear(w.hdr)
+	w.status, w.headerSent, w.wroteHeader, w.failed = 0, false, false, false
+	w.declared, w.written, w.body = -1, 0, w.body[:0]
+	w.isHead, w.closeAfter = isHead, closeAfter
+}
+
+func (w *fastWriter) Header() http.Header { return w.hdr }
+
+func (w *fastWriter) WriteHeader(code int) {
+	if w.wroteHeader || code < 100 || code > 999 {
+		return
+	}
+	if code < 200 { // 1xx: the fast lane's handlers send none
+		return
+	}
+	w.wroteHeader, w.status = true, code
+	if cl := w.hdr["Content-Length"]; len(cl) == 1 {
+		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
+			w.declared = n
+		} else {
+			delete(w.hdr, "Content-Length")
+		}
+	}
+}
+
+func bodyAllowed(status int) bool { return status != http.StatusNoContent && status != http.StatusNotModified }
+
+func (w *fastWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !bodyAllowed(w.status) {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if w.isHead {
+		w.written += int64(len(p))
+		return len(p), nil
+	}
+	if w.declared < 0 {
+		w.body = append(w.body, p...)
+		w.written += int64(len(p))
+		return len(p), nil
+	}
+	if w.written+int64(len(p)) > w.declared {
+		w.closeAfter = true
+		return 0, http.ErrContentLength
+	}
+	w.sendHeader()
+	n, err := w.fc.bw.Write(p)
+	w.written += int64(n)
+	if err != nil {
+		w.failed = true
+	}
+	return n, err
+}
+
+// Flush sends the headers and what is buffered (blobFiles.send flushes
+// the headers before sendfile).
+func (w *fastWriter) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.declared < 0 {
+		return // the length is not known yet: the answer goes out whole at the end
+	}
+	w.sendHeader()
+	if w.fc.bw.Flush() != nil {
+		w.failed = true
+	}
+}
+
+// ReadFrom sends a body of declared length straight to the connection:
+// sendfile(2) for a file.
+func (w *fastWriter) ReadFrom(src io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.declared < 0 || w.isHead || !bodyAllowed(w.status) {
+		return io.Copy(writerOnly{w}, src)
+	}
+	w.sendHeader()
+	if err := w.fc.bw.Flush(); err != nil {
+		w.failed = true
+		return 0, err
+	}
+	// src is the caller's to bound (blobFiles.send passes an
+	// io.LimitedReader of the file, which net's sendfile path unwraps; a
+	// second wrapper would hide the file from it).
+	var n int64
+	var err error
+	if rf, ok := w.fc.c.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(writerOnly{w.fc.c}, src)
+	}
+	w.written += n
+	if err != nil {
+		w.failed = true
+	}
+	return n, err
+}
+
+// finish completes the answer; false means close the connection.
+func (w *fastWriter) finish() bool {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.headerSent {
+		w.sendHeader()
+		if w.declared < 0 && !w.isHead && bodyAllowed(w.status) {
+			if _, err := w.fc.bw.Write(w.body); err != nil {
+				w.failed = true
+			}
+		}
+	}
+	if w.declared >= 0 && !w.isHead && bodyAllowed(w.status) && w.written != w.declared {
+		return false // the handler wrote less than it declared: the client would wait for the rest
+	}
+	if cap(w.body) > 64<<10 {
+		w.body = nil // do not keep a large error body per connection
+	}
+	return !w.closeAfter && !w.failed
+}
+
+func (w *fastWriter) sendHeader() {
+	if w.headerSent {
+		return
+	}
+	w.headerSent = true
+	bw := w.fc.bw
+	bw.WriteString("HTTP/1.1 ")
+	bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(w.status), 10))
+	bw.WriteByte(' ')
+	bw.WriteString(http.StatusText(w.status))
+	bw.WriteString("\r\n")
+	hasType := false
+	for k, vv := range w.hdr {
+		if !validFieldName(k) {
+			continue // as net/http: an invalid name is not sent
+		}
+		switch k {
+		case "Content-Length":
+			if !bodyAllowed(w.status) {
+				continue
+			}
+		case "Content-Type":
+			hasType = true
+		case "Connection":
+			continue
+		}
+		for _, v := range vv {
+			bw.WriteString(k)
+			bw.WriteString(": ")
+			if strings.ContainsAny(v, "\r\n") {
+				v = headerNewlineToSpace.Replace(v)
+			}
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+	if _, ok := w.hdr["Date"]; !ok {
+		bw.WriteString("Date: ")
+		bw.Write(httpDate())
+		bw.WriteString("\r\n")
+	}
+	if bodyAllowed(w.status) && w.declared < 0 {
+		if !hasType && len(w.body) > 0 {
+			bw.WriteString("Content-Type: ")
+			bw.WriteString(http.DetectContentType(w.body))
+			bw.WriteString("\r\n")
+		}
+		// As net/http: a HEAD answer states the length of the body the
+		// handler wrote (and that was not sent), if any.
+		if n := int64(len(w.body)); !w.isHead || w.written > 0 {
+			if w.isHead {
+				n = w.written
+			}
+			bw.WriteString("Content-Length: ")
+			bw.Write(strconv.AppendInt(bw.AvailableBuffer(), n, 10))
+			bw.WriteString("\r\n")
+		}
+	}
+	if w.closeAfter || w.fc.e.closing.Load() {
+		w.closeAfter = true
+		bw.WriteString("Connection: close\r\n")
+	}
+	bw.WriteString("\r\n")
+}
+
+var headerNewlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
+
+// httpDate is the Date header's value, formatted once a second.
+func httpDate() []byte {
+	now := time.Now()
+	sec := now.Unix()
+	if d := dateCache.Load(); d != nil && d.sec == sec {
+		return d.val
+	}
+	d := &cachedDate{sec: sec, val: now.UTC().AppendFormat(nil, http.TimeFormat)}
+	dateCache.Store(d)
+	return d.val
+}
+
+type cachedDate struct {
+	sec int64
+	val []byte
+}
+
+var dateCache atomic.Pointer[cachedDate]
