@@ -100,6 +100,9 @@ type build struct {
 	// packing): no source map, no printing-only minification. Which
 	// files load does not depend on those options.
 	graph bool
+	// loads, when set, remembers what prepare made of each file, for the
+	// next build of a cached context.
+	loads *loadMemo
 
 	mu     sync.Mutex
 	loaded map[string]bool // package files esbuild loaded
@@ -294,7 +297,20 @@ func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 	b.mu.Lock()
 	b.loaded[p] = true
 	b.mu.Unlock()
+	if b.loads == nil {
+		return b.prepare(p, data), nil
+	}
+	if out, ok := b.loads.get(p, data); ok {
+		return out, nil
+	}
+	out := b.prepare(p, data)
+	b.loads.put(p, data, out)
+	return out, nil
+}
 
+// prepare makes the contents and loader esbuild gets for package file p.
+// It depends only on p, data and the build's target.
+func (b *build) prepare(p string, data []byte) api.OnLoadResult {
 	ext := strings.ToLower(path.Ext(p))
 	src := string(data)
 	if !dataURLExts[ext] {
@@ -310,7 +326,7 @@ func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 	}
 	if len(src) > safeDepthBytes && !dataURLExts[ext] && nestingDepth(src, maxNesting) > maxNesting {
 		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
-			"cannot compile %s: it nests brackets, operators or JSX more than %d levels deep, more than the compiler can take; split the expression or the data", p, maxNesting)}}}, nil
+			"cannot compile %s: it nests brackets, operators or JSX more than %d levels deep, more than the compiler can take; split the expression or the data", p, maxNesting)}}}
 	}
 	if isScript(ext) && mayHaveComputedImport(src) {
 		src = rewriteContextImports(src, p)
@@ -344,12 +360,12 @@ func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 		out.Loader = api.LoaderText
 	case ext == ".scss" || ext == ".sass" || ext == ".less":
 		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
-			"cannot load %s: %s needs a preprocessor the server does not run; compile it to .css and import that", p, ext)}}}, nil
+			"cannot load %s: %s needs a preprocessor the server does not run; compile it to .css and import that", p, ext)}}}
 	default:
 		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
-			"cannot load %s: no loader for %q files (sources: .tsx .ts .jsx .js .mjs .cjs .json; styles: .css; assets: images and fonts)", p, ext)}}}, nil
+			"cannot load %s: no loader for %q files (sources: .tsx .ts .jsx .js .mjs .cjs .json; styles: .css; assets: images and fonts)", p, ext)}}}
 	}
-	return out, nil
+	return out
 }
 
 func (b *build) run() (*Result, error) {

@@ -1,6 +1,7 @@
 package bundler
 
 import (
+	"bytes"
 	"container/list"
 	"crypto/sha256"
 	"fmt"
@@ -63,7 +64,8 @@ type cachedContext struct {
 	key      cacheKey
 	ctx      api.BuildContext
 	cur      *build // set for the duration of a Rebuild
-	bytes    int64  // source its last build loaded
+	loads    *loadMemo
+	bytes    int64 // source its last build loaded
 	lastUsed time.Time
 }
 
@@ -114,7 +116,7 @@ func (c *Cache) build(pkg *pluginpkg.Package, t Target, graph bool) (*Result, er
 
 	cc := c.take(key)
 	if cc == nil {
-		cc = &cachedContext{key: key}
+		cc = &cachedContext{key: key, loads: &loadMemo{files: map[string]loadedFile{}}}
 		o := b.options()
 		o.Plugins = []api.Plugin{{Name: "mmtoolkit", Setup: func(pb api.PluginBuild) {
 			setupPlugin(pb, func() *build { return cc.cur })
@@ -128,10 +130,12 @@ func (c *Cache) build(pkg *pluginpkg.Package, t Target, graph bool) (*Result, er
 		cc.ctx = ctx
 	}
 	cc.cur = b
+	b.loads = cc.loads
 	start := time.Now()
 	out := cc.ctx.Rebuild()
 	elapsed := time.Since(start)
 	cc.cur = nil
+	cc.loads.keep(b.loaded)
 	cc.bytes = b.loadedBytes()
 	c.put(cc)
 	return b.finish(out, elapsed)
@@ -237,4 +241,45 @@ func (c *Cache) Close() {
 	for _, d := range drop {
 		d.ctx.Dispose()
 	}
+}
+
+// loadMemo remembers, per package file, what build.prepare made of it
+// (contents with source map comments defanged and context imports
+// rewritten, loader, resolve directory), so a rebuild skips that work for
+// every file whose bytes did not change.
+type loadMemo struct {
+	mu    sync.Mutex
+	files map[string]loadedFile
+}
+
+type loadedFile struct {
+	data []byte
+	out  api.OnLoadResult
+}
+
+func (m *loadMemo) get(p string, data []byte) (api.OnLoadResult, bool) {
+	m.mu.Lock()
+	f, ok := m.files[p]
+	m.mu.Unlock()
+	if !ok || !bytes.Equal(f.data, data) {
+		return api.OnLoadResult{}, false
+	}
+	return f.out, true
+}
+
+func (m *loadMemo) put(p string, data []byte, out api.OnLoadResult) {
+	m.mu.Lock()
+	m.files[p] = loadedFile{data, out}
+	m.mu.Unlock()
+}
+
+// keep forgets the files the last build did not load.
+func (m *loadMemo) keep(loaded map[string]bool) {
+	m.mu.Lock()
+	for p := range m.files {
+		if !loaded[p] {
+			delete(m.files, p)
+		}
+	}
+	m.mu.Unlock()
 }
