@@ -13,8 +13,9 @@ import (
 )
 
 // Edge serves the server on a listener. Every connection starts on a fast
-// lane that answers the two requests open pages and apps repeat most,
-// GET of /api/v1/manifest and GET or HEAD of /bundles/{file}, with the same
+// lane that answers the requests open pages and apps repeat most, GET of
+// /api/v1/manifest, GET or HEAD of /bundles/{file} and GET of the
+// /api/v4/* routes passed to the upstream Mattermost, with the same
 // handlers as always but without net/http's per-request machinery (a
 // goroutine and a read armed per request, a parsed header map, a response
 // object): on loopback that machinery is about a third of the CPU a
@@ -40,6 +41,7 @@ type Edge struct {
 	handedOff  atomic.Uint64
 
 	manifest, bundleGet, bundleHead http.Handler
+	upstream                        http.Handler // nil without Config.Upstream
 }
 
 // NewEdge prepares an Edge for s, handing other requests to hs, whose
@@ -58,10 +60,18 @@ func (s *Server) NewEdge(hs *http.Server) *Edge {
 	e.manifest = s.manifestRoute
 	e.bundleGet = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, bundleRoute)(http.HandlerFunc(s.serveBundlePath)))
 	e.bundleHead = recoverer(s.log)(s.metrics.fixedRoute(http.MethodHead, bundleRoute)(http.HandlerFunc(s.serveBundlePath)))
+	if s.cfg.Upstream != nil {
+		// As the router's "/api/v4/*" route: no routing context reaches
+		// the upstream handler (the request's context is a fresh one).
+		e.upstream = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, upstreamRoute)(s.cfg.Upstream))
+	}
 	return e
 }
 
-const bundleRoute = "/bundles/{file}"
+const (
+	bundleRoute   = "/bundles/{file}"
+	upstreamRoute = "/api/v4/*"
+)
 
 // Serve accepts connections on ln until Shutdown; like http.Server.Serve it
 // returns http.ErrServerClosed then.

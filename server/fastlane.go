@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -46,10 +47,27 @@ var knownHeaders = [nKnown]string{"Authorization", "Cookie", "If-None-Match", "A
 // head is a request head the fast lane serves.
 type head struct {
 	method, target, path, query, host string
+	route                             fastRouteKind
 	close                             bool
 	known                             [nKnown]string
 	has                               [nKnown]bool
+	// all holds every header but Host, in order, for routeUpstream: the
+	// upstream gets what the client sent.
+	all []headerField
 }
+
+type headerField struct{ name, value string }
+
+type fastRouteKind uint8
+
+const (
+	routeNone fastRouteKind = iota
+	routeManifest
+	routeBundle
+	// routeUpstream is GET /api/v4/* passed to Config.Upstream (the proxy
+	// to Mattermost, or the sandbox), except what the server answers itself.
+	routeUpstream
+)
 
 // parseHead parses one request head, s (from the request line to the empty
 // line, CRLF included). It accepts only what it reads exactly as net/http
@@ -58,7 +76,11 @@ type head struct {
 // upgrade or expectation, with one valid Host, CRLF line ends and no
 // obsolete line folding. Anything else reports false, and the connection
 // goes to net/http, which answers it (or refuses it) as it always did.
-func parseHead(s string) (h head, ok bool) {
+//
+// With upstream set, GET /api/v4/* is served too, with every header kept in
+// h.all (appended to all, a buffer to reuse).
+func parseHead(s string, upstream bool, all []headerField) (h head, ok bool) {
+	h.all = all[:0]
 	line, rest, found := strings.Cut(s, "\r\n")
 	if !found {
 		return h, false
@@ -69,7 +91,7 @@ func parseHead(s string) (h head, ok bool) {
 		return h, false
 	}
 	h.method, h.target = method, target
-	if !fastRoute(&h) {
+	if h.route = fastRoute(&h, upstream); h.route == routeNone {
 		return h, false
 	}
 	hostSeen := false
@@ -128,30 +150,45 @@ func parseHead(s string) (h head, ok bool) {
 				}
 			}
 		}
+		if h.route == routeUpstream && !strings.EqualFold(name, "Host") {
+			h.all = append(h.all, headerField{name, value})
+		}
 	}
 	return h, hostSeen
 }
 
-// fastRoute splits the target and reports whether the fast lane serves it.
-func fastRoute(h *head) bool {
+// fastRoute splits the target and says how the fast lane serves it, if it
+// does.
+func fastRoute(h *head, upstream bool) fastRouteKind {
 	t := h.target
 	if t == "" || t[0] != '/' {
-		return false // absolute form, authority form, "*"
+		return routeNone // absolute form, authority form, "*"
 	}
 	for i := 0; i < len(t); i++ {
 		if c := t[i]; c <= ' ' || c >= 0x7f || c == '#' {
-			return false
+			return routeNone
 		}
 	}
 	h.path, h.query, _ = strings.Cut(t, "?")
 	if strings.IndexByte(h.path, '%') >= 0 {
-		return false // escaped paths are net/http's and chi's to decode
+		return routeNone // escaped paths are net/http's and chi's to decode
 	}
-	if h.path == manifestPath {
-		return h.method == http.MethodGet
+	switch {
+	case h.path == manifestPath:
+		if h.method == http.MethodGet {
+			return routeManifest
+		}
+	case strings.HasPrefix(h.path, "/bundles/"):
+		if file := h.path[len("/bundles/"):]; file != "" && strings.IndexByte(file, '/') < 0 {
+			return routeBundle
+		}
+	case upstream && strings.HasPrefix(h.path, "/api/v4/") && h.method == http.MethodGet:
+		// The server answers these itself (server.routes).
+		if h.path != "/api/v4/plugins/webapp" {
+			return routeUpstream
+		}
 	}
-	file, isBundle := strings.CutPrefix(h.path, "/bundles/")
-	return isBundle && file != "" && strings.IndexByte(file, '/') < 0
+	return routeNone
 }
 
 // validFieldName: a token (RFC 9110), as net/http requires of header names.
@@ -207,11 +244,13 @@ type fastConn struct {
 	bw     *bufio.Writer
 	idle   atomic.Bool
 
-	req  http.Request
-	url  url.URL
-	hdr  http.Header
-	vals [nKnown][1]string
-	w    fastWriter
+	req    http.Request
+	url    url.URL
+	hdr    http.Header
+	vals   [nKnown][1]string
+	all    []headerField // parseHead's buffer
+	values []string      // backing array of hdr's values on routeUpstream
+	w      fastWriter
 }
 
 func newFastConn(e *Edge, c net.Conn) *fastConn {
@@ -273,7 +312,8 @@ func (fc *fastConn) serve() {
 		var h head
 		ok := full
 		if ok {
-			h, ok = parseHead(string(raw))
+			h, ok = parseHead(string(raw), e.upstream != nil, fc.all)
+			fc.all = h.all
 		}
 		if !ok {
 			if fc.bw.Flush() != nil {
@@ -348,10 +388,14 @@ func hasBareLF(b []byte) bool {
 // serveOne answers one request; false means close the connection.
 func (fc *fastConn) serveOne(h *head) bool {
 	clear(fc.hdr)
-	for i, k := range knownHeaders {
-		if h.has[i] {
-			fc.vals[i][0] = h.known[i]
-			fc.hdr[k] = fc.vals[i][:]
+	if h.route == routeUpstream {
+		fc.values = upstreamHeader(h, fc.hdr, fc.values)
+	} else {
+		for i, k := range knownHeaders {
+			if h.has[i] {
+				fc.vals[i][0] = h.known[i]
+				fc.hdr[k] = fc.vals[i][:]
+			}
 		}
 	}
 	fc.url = url.URL{Path: h.path, RawQuery: h.query}
@@ -363,14 +407,33 @@ func (fc *fastConn) serveOne(h *head) bool {
 	w := &fc.w
 	w.reset(h.method == http.MethodHead, h.close)
 	switch {
-	case h.path == manifestPath:
+	case h.route == routeManifest:
 		fc.e.manifest.ServeHTTP(w, &fc.req)
+	case h.route == routeUpstream:
+		fc.e.upstream.ServeHTTP(w, &fc.req)
 	case h.method == http.MethodHead:
 		fc.e.bundleHead.ServeHTTP(w, &fc.req)
 	default:
 		fc.e.bundleGet.ServeHTTP(w, &fc.req)
 	}
 	return w.finish()
+}
+
+// upstreamHeader fills dst with h's headers as net/http would (canonical
+// names, repeated names in one entry, Host left out), with the values in
+// one backing array, values (returned for reuse).
+func upstreamHeader(h *head, dst http.Header, values []string) []string {
+	values = values[:0]
+	for _, f := range h.all {
+		k := textproto.CanonicalMIMEHeaderKey(f.name) // no copy when already canonical
+		if vv, ok := dst[k]; ok {
+			dst[k] = append(vv, f.value)
+			continue
+		}
+		values = append(values, f.value)
+		dst[k] = values[len(values)-1 : len(values) : len(values)]
+	}
+	return values
 }
 
 // fastWriter is the http.ResponseWriter of the fast lane: it writes the

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -19,11 +20,12 @@ func FuzzParseHead(f *testing.F) {
 		"GET /bundles/0123.js HTTP/1.1\r\nHost: x\r\nX-Requested-With: XMLHttpRequest\r\nUser-Agent: t\r\n\r\n",
 		"GET /bundles/0123.js HTTP/1.1\r\nHost: x\r\nAuthorization:\tBearer  a \t\r\n\r\n",
 		"GET /api/v1/manifest HTTP/1.1\r\nHost: [::1]:80\r\n\r\n",
+		"GET /api/v4/users/me?x=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\naccept: text/html\r\nX-Forwarded-For: 1.2.3.4\r\nuser-agent: t\r\n\r\n",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		h, ok := parseHead(s)
+		h, ok := parseHead(s, true, nil)
 		if !ok {
 			return
 		}
@@ -39,6 +41,13 @@ func FuzzParseHead(f *testing.F) {
 		}
 		if req.ContentLength > 0 || len(req.TransferEncoding) > 0 {
 			t.Fatalf("%q: the fast lane accepts a request with a body", s)
+		}
+		if h.route == routeUpstream {
+			got := http.Header{}
+			upstreamHeader(&h, got, nil)
+			if !reflect.DeepEqual(got, req.Header) && (len(got) > 0 || len(req.Header) > 0) {
+				t.Fatalf("%q: net/http reads the headers %q, the fast lane %q", s, req.Header, got)
+			}
 		}
 		for i, k := range knownHeaders {
 			vs := req.Header.Values(k)
