@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench/proxy/run.sh: the same small GET (a 200-byte JSON answer) straight
-# to an upstream, through nginx proxy_pass, and through mmtoolkit's proxy
-# (apiv4proxy.NewProxy with its defaults, served by bench/proxy/mmproxy),
-# side by side in one run on loopback; for scale also through Go's
-# httputil.ReverseProxy with a tuned Transport (mmproxy -impl stdlib).
+# to an upstream, through nginx proxy_pass, and through mmtoolkit's proxy as
+# it runs (`mmtoolkit serve --upstream`: the Edge's fast lane, metrics,
+# apiv4proxy), side by side in one run on loopback; for scale also the
+# proxy alone under a plain net/http server (bench/proxy/mmproxy, "alone")
+# and Go's httputil.ReverseProxy with a tuned Transport (mmproxy -impl
+# stdlib).
 #
 # Goal (the proxy issue): mmtoolkit at least 0.8x nginx's requests/s, and its
 # added p50 latency (its p50 minus the direct p50) no more than nginx's.
@@ -98,17 +100,26 @@ busy_percent() {
 	echo $((100 * (total - idle) / (total > 0 ? total : 1)))
 }
 
-log "building the upstream and the proxy"
+log "building the upstream and the proxies"
 $GO build -o "$WORK/upstream" ./bench/proxy/upstream
 $GO build -o "$WORK/mmproxy" ./bench/proxy/mmproxy
+MMTOOLKIT_BIN=${MMTOOLKIT_BIN:-}
+if [ -z "$MMTOOLKIT_BIN" ]; then
+	$GO build -o bin/mmtoolkit ./cmd/mmtoolkit
+	MMTOOLKIT_BIN=$PWD/bin/mmtoolkit
+fi
 
 start upstream "listening on" "$WORK/upstream" -addr 127.0.0.1:0
 DIRECT_URL=$URL
 UP_PID=${PIDS[-1]}
 UP_HOSTPORT=${DIRECT_URL#http://}
-start mmproxy "serving on" "$WORK/mmproxy" -addr 127.0.0.1:0 -upstream "$DIRECT_URL"
+start serve "serving on" "$MMTOOLKIT_BIN" serve --addr 127.0.0.1:0 --data "$WORK/serve-data" \
+	--upstream "$DIRECT_URL" --reference-plugins=false
 MM_URL=$URL
 MM_PID=${PIDS[-1]}
+start mmproxy "serving on" "$WORK/mmproxy" -addr 127.0.0.1:0 -upstream "$DIRECT_URL"
+ALONE_URL=$URL
+ALONE_PID=${PIDS[-1]}
 start stdlib "serving on" "$WORK/mmproxy" -addr 127.0.0.1:0 -upstream "$DIRECT_URL" -impl stdlib
 STDLIB_URL=$URL
 STDLIB_PID=${PIDS[-1]}
@@ -167,7 +178,7 @@ NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
 # All three must answer the same bytes before anything is measured.
 PATH_Q=/api/v4/users/me/status
 curl -fsS -o "$WORK/direct.body" "$DIRECT_URL$PATH_Q" || die "the upstream does not answer"
-for t in "$NGINX_URL" "$MM_URL" "$STDLIB_URL"; do
+for t in "$NGINX_URL" "$MM_URL" "$ALONE_URL" "$STDLIB_URL"; do
 	curl -fsS -o "$WORK/check.body" "$t$PATH_Q" || die "$t does not answer"
 	cmp -s "$WORK/check.body" "$WORK/direct.body" || die "$t answers other bytes"
 done
@@ -214,12 +225,13 @@ median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 echo "# bench/proxy $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores shared by wrk, the upstream and the proxy (nothing pinned);" \
 	"other processes kept the CPUs $(busy_percent 2)% busy just before;" \
 	"wrk -t$THREADS -c$CONNS on 127.0.0.1, GET $PATH_Q ($(wc -c <"$WORK/direct.body")-byte answer)," \
-	"${WARMUP}s warm-up each, median of $ROUNDS x ${DURATION}s runs alternating direct, nginx, mmtoolkit, stdlib"
+	"${WARMUP}s warm-up each, median of $ROUNDS x ${DURATION}s runs alternating direct, nginx, mmtoolkit, alone, stdlib"
 
-declare -A TARGET=([direct]=$DIRECT_URL$PATH_Q [nginx]=$NGINX_URL$PATH_Q [mmtoolkit]=$MM_URL$PATH_Q [stdlib]=$STDLIB_URL$PATH_Q)
+declare -A TARGET=([direct]=$DIRECT_URL$PATH_Q [nginx]=$NGINX_URL$PATH_Q [mmtoolkit]=$MM_URL$PATH_Q
+	[alone]=$ALONE_URL$PATH_Q [stdlib]=$STDLIB_URL$PATH_Q)
 # Whose CPU time counts for each target: the proxy's (the upstream's for direct).
-declare -A CPU_PIDS=([direct]=$UP_PID [nginx]=$NGINX_PIDS [mmtoolkit]=$MM_PID [stdlib]=$STDLIB_PID)
-ORDER=(direct nginx mmtoolkit stdlib)
+declare -A CPU_PIDS=([direct]=$UP_PID [nginx]=$NGINX_PIDS [mmtoolkit]=$MM_PID [alone]=$ALONE_PID [stdlib]=$STDLIB_PID)
+ORDER=(direct nginx mmtoolkit alone stdlib)
 for name in "${ORDER[@]}"; do
 	log "warm-up $name"
 	wrk_run "$WARMUP" "${TARGET[$name]}" ${CPU_PIDS[$name]} >/dev/null
@@ -240,10 +252,12 @@ for name in "${ORDER[@]}"; do
 done
 awk -v d="${RPS[direct]}" -v dp="${P50[direct]}" -v n="${RPS[nginx]}" -v np="${P50[nginx]}" \
 	-v m="${RPS[mmtoolkit]}" -v mp="${P50[mmtoolkit]}" -v s="${RPS[stdlib]}" -v sp="${P50[stdlib]}" \
-	-v dc="${CPU[direct]}" -v nc="${CPU[nginx]}" -v mc="${CPU[mmtoolkit]}" -v sc="${CPU[stdlib]}" 'BEGIN {
+	-v a="${RPS[alone]}" -v ap="${P50[alone]}" \
+	-v dc="${CPU[direct]}" -v nc="${CPU[nginx]}" -v mc="${CPU[mmtoolkit]}" -v sc="${CPU[stdlib]}" -v ac="${CPU[alone]}" 'BEGIN {
 	printf "proxy: direct=%d req/s p50=%.3fms nginx=%d req/s p50=%.3fms mmtoolkit=%d req/s p50=%.3fms ratio_vs_nginx=%.2f added_p50_mmtoolkit=%.3fms added_p50_nginx=%.3fms", d, dp, n, np, m, mp, m / n, mp - dp, np - dp
-	printf " (nginx_vs_direct=%.2f mmtoolkit_vs_direct=%.2f stdlib_reverseproxy=%d req/s p50=%.3fms stdlib_vs_direct=%.2f;", n / d, m / d, s, sp, s / d
-	printf " cpu_us_per_request: upstream=%.1f nginx=%.1f mmtoolkit=%.1f stdlib=%.1f)\n", dc, nc, mc, sc
+	printf " ratio_ok=%s added_p50_ok=%s", (m / n >= 0.8 ? "yes" : "no"), (mp - dp <= np - dp ? "yes" : "no")
+	printf " (nginx_vs_direct=%.2f mmtoolkit_vs_direct=%.2f proxy_alone_under_net_http=%d req/s p50=%.3fms stdlib_reverseproxy=%d req/s p50=%.3fms stdlib_vs_direct=%.2f;", n / d, m / d, a, ap, s, sp, s / d
+	printf " cpu_us_per_request: upstream=%.1f nginx=%.1f mmtoolkit=%.1f alone=%.1f stdlib=%.1f)\n", dc, nc, mc, ac, sc
 }'
 
 if [ -n "${PROFILE:-}" ]; then

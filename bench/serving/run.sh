@@ -6,7 +6,8 @@
 #   manifest-304         the same with If-None-Match (each server's own ETag)
 #   bundle-gzip          GET /bundles/<sha>.js, ~350 KB (BUNDLE_KB=200 for issue #8's 200 KB), Accept-Encoding: gzip vs nginx gzip_static
 #   memory               manifests from a registry of 1,000 plugins x 5 versions and 1,000
-#                        teams' states: p99 and the server's RSS
+#                        teams' states: p99 and the server's RSS, at saturation (wrk) and
+#                        at half that rate in an open loop (memory-open-loop line)
 #   manifest-build-cold  slots.Build for all 1,000 teams on that registry (Go benchmark)
 #
 # The side-by-side lines also measure bench/serving/gofloor, the same bytes
@@ -43,6 +44,7 @@ build_mmtoolkit
 $GO build -o "$WORK/genplugin" ./bench/serving/genplugin
 $GO build -o "$WORK/seed" ./bench/serving/seed
 $GO build -o "$WORK/gofloor" ./bench/serving/gofloor
+$GO build -o "$WORK/rateload" ./bench/serving/rateload
 $GO test -c -o "$WORK/seed.test" ./bench/serving/seed
 
 echo "# bench/serving $(date -u +%Y-%m-%dT%H:%MZ): $(nproc) cores shared by wrk, the server and nginx (nothing pinned);" \
@@ -129,15 +131,28 @@ memory_benches() {
 	local rss hwm anon file
 	rss=$(rss_kib "$MM_PID" VmRSS) hwm=$(rss_kib "$MM_PID" VmHWM)
 	anon=$(rss_kib "$MM_PID" RssAnon) file=$(rss_kib "$MM_PID" RssFile)
-	stop "$MM_PID"
 	local med
 	med=$(medians "${clean[@]}")
+	# The same requests at a fixed rate, half of what wrk's closed loop got
+	# (MEM_RATE overrides): the latency a server at half its capacity gives,
+	# counted from when each request was due (bench/serving/rateload).
+	local rate open
+	rate=${MEM_RATE:-$(awk -v m="$med" 'BEGIN { split(m, v, " "); printf "%d", v[1] / 2 }')}
+	log "memory: open loop at $rate req/s for ${DURATION}s"
+	open=$("$WORK/rateload" -rate "$rate" -duration "${DURATION}s" -conns "$CONNS" -header "$ADMIN" \
+		"$MM_URL/api/v1/manifest?team=engineering&platform=web" "$MM_URL/api/v1/manifest?team=sales&platform=web")
+	stop "$MM_PID"
 	awk -v med="$med" -v clean="$used/$round" -v rss="$rss" -v hwm="$hwm" -v anon="$anon" -v file="$file" \
 		-v idle="$RSS_IDLE" -v cold="$COLD_MS" -v ne="$ne" -v ns="$ns" -v db="$(stat -c %s "$MEM/registry.db")" 'BEGIN {
 		split(med, v, " "); rps = v[1]; p99 = v[2]; cpu = v[3]
 		printf "memory: registry=1000x5 teams=1000 db=%.1fMiB manifest_plugins=%d,%d req/s=%.0f p99=%.2fms cpu=%.1fus/req rss=%.1fMiB anon=%.1fMiB file=%.1fMiB idle_rss=%.1fMiB peak_rss=%.1fMiB first_request=%sms p99_ok=%s rss_ok=%s clean=%s\n",
 			db / 1048576, ne, ns, rps, p99, cpu, rss / 1024, anon / 1024, file / 1024, idle / 1024, hwm / 1024, cold,
 			(p99 < 5) ? "yes" : "no", (rss < 150 * 1024) ? "yes" : "no", clean
+	}'
+	awk -v open="$open" -v rate="$rate" 'BEGIN {
+		split(open, v, " ")
+		printf "memory-open-loop: registry=1000x5 teams=1000 rate=%d sent=%.0f req/s p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms errors=%d late=%d p99_ok=%s\n",
+			rate, v[1], v[2], v[3], v[4], v[5], v[6], v[7], (v[4] < 5 && v[6] == 0) ? "yes" : "no"
 	}'
 
 	# The cold cost behind every cache miss: slots.Build for each of the
