@@ -65,6 +65,7 @@ func (s *Server) NewEdge(hs *http.Server) *Edge {
 		// the upstream handler (the request's context is a fresh one).
 		e.upstream = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, upstreamRoute)(s.cfg.Upstream))
 	}
+	s.edge.Store(e)
 	return e
 }
 

@@ -149,6 +149,15 @@ func TestFastLaneMatchesNetHTTP(t *testing.T) {
 	if got := edge.FastServed() - before; got != uint64(len(cases)) {
 		t.Errorf("the fast lane answered %d of the %d requests", got, len(cases))
 	}
+	m := string(e.do("", "GET", "/metrics", "", nil).body)
+	for _, want := range []string{"mmtoolkit_edge_fast_requests_total ", "mmtoolkit_edge_handoffs_total ", "mmtoolkit_bundles_sent_from_files_total ",
+		`mmtoolkit_http_requests_total{method="GET",route="/api/v1/manifest",code="304"}`,
+		`mmtoolkit_http_requests_total{method="HEAD",route="/bundles/{file}",code="200"}`,
+		`mmtoolkit_http_requests_total{method="GET",route="/api/v4/*",code="200"}`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
 }
 
 // rawExchange writes requests on one connection and reads as many answers.

@@ -277,6 +277,13 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "# HELP mmtoolkit_websocket_dropped_total Connections dropped because they could not keep up.\n# TYPE mmtoolkit_websocket_dropped_total counter\nmmtoolkit_websocket_dropped_total %d\n", s.hub.dropped.Load())
 	fmt.Fprintf(w, "# HELP mmtoolkit_events_delivered_total Events handed to websocket connections.\n# TYPE mmtoolkit_events_delivered_total counter\nmmtoolkit_events_delivered_total %d\n", s.hub.delivered.Load())
 	fmt.Fprintf(w, "# HELP mmtoolkit_bundle_cache_bytes Bytes held by the bundle cache.\n# TYPE mmtoolkit_bundle_cache_bytes gauge\nmmtoolkit_bundle_cache_bytes %d\n", s.bundles.size())
+	if s.files != nil {
+		fmt.Fprintf(w, "# HELP mmtoolkit_bundles_sent_from_files_total Bundle answers sent from blob files (sendfile).\n# TYPE mmtoolkit_bundles_sent_from_files_total counter\nmmtoolkit_bundles_sent_from_files_total %d\n", s.files.sent.Load())
+	}
+	if e := s.edge.Load(); e != nil {
+		fmt.Fprintf(w, "# HELP mmtoolkit_edge_fast_requests_total Requests answered on the Edge's fast lane.\n# TYPE mmtoolkit_edge_fast_requests_total counter\nmmtoolkit_edge_fast_requests_total %d\n", e.fastServed.Load())
+		fmt.Fprintf(w, "# HELP mmtoolkit_edge_handoffs_total Connections the Edge's fast lane handed to net/http.\n# TYPE mmtoolkit_edge_handoffs_total counter\nmmtoolkit_edge_handoffs_total %d\n", e.handedOff.Load())
+	}
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {

@@ -112,6 +112,7 @@ type Server struct {
 	byPrefix map[string]string
 	bundles  *bundleCache
 	files    *blobFiles // nil without Config.BlobFiles
+	edge     atomic.Pointer[Edge] // the Edge serving it, for /metrics
 
 	router chi.Router
 	// manifestRoute is GET /api/v1/manifest without the router: see ServeHTTP.
