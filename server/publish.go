@@ -178,11 +178,13 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 // developer loop (edit one file, push again) re-parses only what changed;
 // builds through it are byte-for-byte the cold ones (bundler.Cache). One
 // cache serves the whole process, so its bound is the process's: at most
-// 4 contexts holding at most 16 MiB of loaded source (a context takes
-// about ten times its source in memory: 30 MB for a typical plugin's
-// 2.7 MB), each dropped after 10 minutes without a push.
+// 4 contexts holding at most 8 MiB of loaded source, each dropped after 10
+// minutes without a push. A context takes about eleven times its source
+// in memory (30 MB for the typical plugin's 2.7 MB), so the cache holds
+// at most about 90 MB, and a plugin with more source than the bound is
+// always built cold.
 var buildCache = sync.OnceValue(func() *bundler.Cache {
-	return bundler.NewCache(4, 16<<20, 10*time.Minute)
+	return bundler.NewCache(4, 8<<20, 10*time.Minute)
 })
 
 type file struct {
