@@ -3,15 +3,18 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -315,5 +318,42 @@ func TestEdgeShutdown(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("still accepting after Shutdown")
+	}
+}
+
+// TestFastLaneProxiesAsNetHTTPDoes puts apiv4proxy in front of an upstream
+// that echoes what it receives: both lanes must forward the same request.
+func TestFastLaneProxiesAsNetHTTPDoes(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Clone()
+		h.Del("X-Forwarded-For") // the client's port differs between the two connections
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Set-Cookie", "MMUSERID=u; Path=/")
+		json.NewEncoder(w).Encode(map[string]any{"uri": r.RequestURI, "host": r.Host, "header": h,
+			"xff_is_loopback": strings.HasPrefix(r.Header.Get("X-Forwarded-For"), "127.0.0.1")})
+	}))
+	defer echo.Close()
+	proxy, err := apiv4proxy.NewProxy(echo.URL, apiv4proxy.ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, server.Config{Upstream: proxy})
+	edge, fast := startEdge(t, e)
+	before := edge.FastServed()
+	for _, hdr := range [][]string{
+		nil,
+		{"Accept", "application/json", "X-Requested-With", "XMLHttpRequest", "Cookie", "MMAUTHTOKEN=abc; MMUSERID=u"},
+		{"Connection", "keep-alive, Te", "Te", "trailers"}, // hop-by-hop: net/http's lane
+		{"X-Forwarded-For", "10.0.0.1", "Mattermost-User-Id", "forged", "Accept-Language", "de"},
+		{"Authorization", "Bearer tok", "User-Agent", "mmtoolkit-test", "If-None-Match", `"abc"`},
+	} {
+		slow := e.doAt(e.url, "", "GET", "/api/v4/users/me/status?x=1&y=%20", hdr...)
+		fastR := e.doAt(fast, "", "GET", "/api/v4/users/me/status?x=1&y=%20", hdr...)
+		if s, f := slow.comparable(), fastR.comparable(); s != f || slow.status != 200 {
+			t.Errorf("%v:\nnet/http:\n%s\nfast lane:\n%s", hdr, s, f)
+		}
+	}
+	if edge.FastServed() == before {
+		t.Error("no request went through the fast lane")
 	}
 }
