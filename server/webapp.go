@@ -58,7 +58,7 @@ func (s *Server) shellTeam(r *http.Request, team string) *webapp.TeamBoot {
 	b := &webapp.TeamBoot{Manifest: m.body}
 	seen := map[string]bool{}
 	for _, p := range m.manifest.Plugins {
-		b.Bundles = append(b.Bundles, webapp.Script{URL: p.Bundle.URL, Integrity: p.Bundle.Integrity})
+		b.Bundles = append(b.Bundles, webapp.Script{Plugin: p.ID, URL: p.Bundle.URL, Integrity: p.Bundle.Integrity})
 		for _, h := range p.HostModules {
 			if !seen[h] {
 				seen[h] = true

@@ -11,9 +11,9 @@ import (
 )
 
 // The page of a team's URL carries what the caller's GET /api/v1/manifest
-// answers for that team (embedded, and its bundles preloaded with their SRI
-// hashes), and nothing for a visitor without a session or a team the
-// caller is not a member of.
+// answers for that team (embedded, and its bundles as deferred scripts with
+// their SRI hashes), and nothing for a visitor without a session or a team
+// the caller is not a member of.
 func TestShellTeamPlugins(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	prebuilt := func(id, body string) map[string]string {
@@ -66,11 +66,11 @@ func TestShellTeamPlugins(t *testing.T) {
 		t.Fatalf("manifest: %v %s", err, manifest.body)
 	}
 	b := m.Plugins[0].Bundle
-	if want := `<link rel="preload" as="script" href="` + b.URL + `" integrity="` + b.Integrity + `" crossorigin="anonymous">`; !strings.Contains(body, want) {
-		t.Errorf("lacks %s:\n%s", want, body)
+	if !regexp.MustCompile(`<script src="` + regexp.QuoteMeta(b.URL) + `" integrity="` + regexp.QuoteMeta(b.Integrity) + `" crossorigin="anonymous" nonce="[^"]+" defer data-plugin-id="com.example.intl">`).MatchString(body) {
+		t.Errorf("lacks the bundle's deferred script:\n%s", body)
 	}
-	if !regexp.MustCompile(`<link rel="preload" as="script" href="/static/react-intl\.[^"]+\.js">`).MatchString(body) {
-		t.Errorf("react-intl, which the bundle reads, is not preloaded:\n%s", body)
+	if !regexp.MustCompile(`<script src="/static/react-intl\.[^"]+\.js" nonce="[^"]+" defer data-host-module="react-intl">`).MatchString(body) {
+		t.Errorf("react-intl, which the bundle reads, is not in the page:\n%s", body)
 	}
 	// The embedded manifest is the API's answer.
 	sub := regexp.MustCompile(`(?s)<script id="mmtoolkit-team" type="application/json">(.*?)</script>`).FindStringSubmatch(body)

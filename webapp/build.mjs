@@ -110,6 +110,16 @@ export async function build() {
         loader: {'.svg': 'file'},
         plugins: [vendorPlugin],
     });
+    // The boot script the shell inlines (src/boot.ts): tiny, no imports.
+    const boot = await esbuild.build({
+        ...common,
+        entryPoints: ['src/boot.ts'],
+        outdir: undefined,
+        sourcemap: false,
+        write: false,
+        metafile: false,
+        format: 'iife',
+    });
     const modules = await esbuild.build({
         ...common,
         entryPoints: Object.fromEntries(Object.entries(lazyModules).map(([name, file]) => [name, file])),
@@ -118,6 +128,12 @@ export async function build() {
     });
 
     const manifest = {main: {js: '', css: '', chunks: []}, modules: {}, files: {}};
+    const bootJS = boot.outputFiles[0].text;
+    if (/<\/script|<!--/i.test(bootJS)) {
+        throw new Error('src/boot.ts must not contain "</script" or "<!--": the shell inlines it');
+    }
+    writeFileSync(path.join(dist, 'boot.js'), bootJS);
+    manifest.boot = 'boot.js';
     for (const [file, info] of Object.entries({...main.metafile.outputs, ...modules.metafile.outputs})) {
         const name = path.basename(file);
         if (name.startsWith('vendor-')) {

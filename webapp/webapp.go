@@ -1,6 +1,7 @@
 package webapp
 
 import (
+	"bytes"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -30,7 +31,7 @@ type Config struct {
 	// Team says what the shell may tell a page about the team its URL
 	// names (/{team}/...): the caller's manifest, which the page then
 	// neither requests nor waits for, and its plugin bundles, which the
-	// browser fetches while the host's own code loads. It runs after the
+	// browser fetches and compiles while the host's own code loads. It runs after the
 	// head of the page is sent, for requests with a session cookie only.
 	// A nil answer (no valid session, not a member of the team, an
 	// error) says nothing: the page asks the API, which explains.
@@ -49,8 +50,9 @@ type TeamBoot struct {
 	HostModules []string
 }
 
-// Script is a script URL and its Subresource Integrity value.
+// Script is a plugin's bundle: its URL and Subresource Integrity value.
 type Script struct {
+	Plugin    string
 	URL       string
 	Integrity string
 }
@@ -60,6 +62,7 @@ type Host struct {
 	cfg    Config
 	assets fs.FS // rooted at dist/
 	man    assetManifest
+	boot   string // src/boot.ts, built
 	err    error
 }
 
@@ -71,6 +74,8 @@ type assetManifest struct {
 		// Chunks are the ES module chunks main.js imports.
 		Chunks []string `json:"chunks"`
 	} `json:"main"`
+	// Boot is the file (in dist/) of the boot script the shell inlines.
+	Boot string `json:"boot"`
 	// Modules maps a lazy host module (react-intl, ...) to its URL.
 	Modules map[string]string `json:"modules"`
 	Files   map[string]struct {
@@ -100,6 +105,15 @@ func New(cfg Config) *Host {
 	}
 	if err := json.Unmarshal(b, &h.man); err != nil || h.man.Main.JS == "" {
 		h.err = fmt.Errorf("webapp: read dist/manifest.json: %v: %w", err, ErrNotBuilt)
+		return h
+	}
+	if h.man.Boot != "" {
+		boot, err := fs.ReadFile(h.assets, h.man.Boot)
+		if err != nil || !safeInline(boot) {
+			h.err = fmt.Errorf("webapp: boot script %s: %v: %w", h.man.Boot, err, ErrNotBuilt)
+			return h
+		}
+		h.boot = string(boot)
 	}
 	return h
 }
@@ -157,6 +171,9 @@ func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
 		Config:  shellConfig{SiteURL: strings.TrimRight(site, "/"), Modules: h.man.Modules},
 		Preload: preloads(r, session, team, h.cfg.Team == nil),
 	}
+	if len(page.Preload) > 0 {
+		page.Boot = h.boot
+	}
 	if r.Method == http.MethodHead {
 		return
 	}
@@ -169,24 +186,24 @@ func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
 		// The browser fetches the host's code while the server looks up
 		// the team.
 		http.NewResponseController(w).Flush() //nolint:errcheck // a writer that cannot flush sends it all at the end
-		t = h.team(r, team)
+		t = h.team(r, team, nonce)
 	}
 	shellTail(t).Render(r.Context(), w) //nolint:errcheck // as above
 }
 
 // team is the shell's view of Config.Team's answer: what to preload, and
 // the manifest to embed.
-func (h *Host) team(r *http.Request, name string) *shellTeam {
+func (h *Host) team(r *http.Request, name, nonce string) *shellTeam {
 	b := h.cfg.Team(r, name)
 	if b == nil || !json.Valid(b.Manifest) {
 		return nil
 	}
-	t := &shellTeam{Name: name, Manifest: b.Manifest, Bundles: b.Bundles}
+	t := &shellTeam{Name: name, Nonce: nonce, Manifest: b.Manifest, Bundles: b.Bundles}
 	seen := map[string]bool{}
 	for _, m := range b.HostModules {
-		if u := h.man.Modules[m]; u != "" && !seen[u] {
-			seen[u] = true
-			t.Modules = append(t.Modules, u)
+		if u := h.man.Modules[m]; u != "" && !seen[m] {
+			seen[m] = true
+			t.Modules = append(t.Modules, hostModule{m, u})
 		}
 	}
 	return t
@@ -216,6 +233,13 @@ func ContentSecurityPolicy(nonce string) string {
 
 // urlName is a Mattermost team or channel URL name.
 var urlName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// safeInline reports whether a script can sit in an HTML script element as
+// it is (build.mjs checks the same).
+func safeInline(js []byte) bool {
+	l := bytes.ToLower(js)
+	return !bytes.Contains(l, []byte("</script")) && !bytes.Contains(l, []byte("<!--"))
+}
 
 // routeTeam reports whether the request carries a session cookie and the
 // team name the URL opens ("" for /, /login, /plug/...).

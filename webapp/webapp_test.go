@@ -1,6 +1,7 @@
 package webapp
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -11,7 +12,8 @@ import (
 
 func built() fstest.MapFS {
 	return fstest.MapFS{
-		"manifest.json":            {Data: []byte(`{"main":{"js":"/static/main.ABC.js","css":"/static/main.DEF.css","chunks":["/static/chunk.C1.js"]},"modules":{"react-intl":"/static/react-intl.XYZ.js"}}`)},
+		"manifest.json":            {Data: []byte(`{"main":{"js":"/static/main.ABC.js","css":"/static/main.DEF.css","chunks":["/static/chunk.C1.js"]},"boot":"boot.js","modules":{"react-intl":"/static/react-intl.XYZ.js"}}`)},
+		"boot.js":                  {Data: []byte(`window.mmtoolkitEarly={};`)},
 		"static/main.ABC.js":       {Data: []byte("console.log('host')")},
 		"static/main.ABC.js.gz":    {Data: []byte("gz-bytes")},
 		"static/main.ABC.js.br":    {Data: []byte("br")},
@@ -188,9 +190,9 @@ func values(m map[string]string) []string {
 	return out
 }
 
-// The team the URL names: Config.Team's answer becomes preloads of the
-// bundles (with their SRI hashes, as the loader requests them) and of the
-// host modules they need, and the embedded manifest.
+// The team the URL names: Config.Team's answer becomes deferred scripts of
+// the host modules the bundles need and of the bundles (with their SRI
+// hashes), after the host's own script, and the embedded manifest.
 func TestShellTeam(t *testing.T) {
 	manifest := `{"team":"tid","platform":"web","plugins":[{"id":"p1","bundle":{"url":"/bundles/aaa.js","integrity":"sha256-AAA="},"host_modules":["react","react-intl"]},` +
 		`{"id":"p2","name":"</script><script>alert(1)</script>","bundle":{"url":"/bundles/bbb.js","integrity":"sha256-BBB="},"host_modules":["react-intl"]}]}`
@@ -202,11 +204,11 @@ func TestShellTeam(t *testing.T) {
 		case team == "engineering" && c.Value == "member":
 			return &TeamBoot{
 				Manifest:    []byte(manifest),
-				Bundles:     []Script{{"/bundles/aaa.js", "sha256-AAA="}, {"/bundles/bbb.js", "sha256-BBB="}},
+				Bundles:     []Script{{"p1", "/bundles/aaa.js", "sha256-AAA="}, {"p2", "/bundles/bbb.js", "sha256-BBB="}},
 				HostModules: []string{"react", "react-intl"},
 			}
 		case team == "broken":
-			return &TeamBoot{Manifest: []byte(`{"plugins":[`), Bundles: []Script{{"/bundles/ccc.js", "sha256-CCC="}}}
+			return &TeamBoot{Manifest: []byte(`{"plugins":[`), Bundles: []Script{{"p3", "/bundles/ccc.js", "sha256-CCC="}}}
 		}
 		return nil
 	}})
@@ -225,20 +227,30 @@ func TestShellTeam(t *testing.T) {
 	}
 
 	body := get("/engineering/channels/town-square", "member")
-	for _, want := range []string{
-		`<link rel="preload" as="script" href="/bundles/aaa.js" integrity="sha256-AAA=" crossorigin="anonymous">`,
-		`<link rel="preload" as="script" href="/bundles/bbb.js" integrity="sha256-BBB=" crossorigin="anonymous">`,
-		// Only the lazy module (react is in main.js), once, without
-		// crossorigin: the host adds its script element without one.
-		`<link rel="preload" as="script" href="/static/react-intl.XYZ.js">`,
-		`<script id="mmtoolkit-team" type="application/json">{"team":"engineering","manifest":{"team":"tid",`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("lacks %s:\n%s", want, body)
-		}
+	nonce := regexp.MustCompile(`<script type="module" src="/static/main.ABC.js" nonce="([^"]+)">`).FindStringSubmatch(body)
+	if nonce == nil {
+		t.Fatalf("no host script:\n%s", body)
 	}
-	if n := strings.Count(body, "react-intl.XYZ.js\">"); n != 1 {
-		t.Errorf("react-intl preloaded %d times", n)
+	order := []string{
+		`<script type="module" src="/static/main.ABC.js" nonce="` + nonce[1] + `">`,
+		// Only the lazy module (react is in main.js), once; the host adds
+		// its own elements without crossorigin, and so does the shell.
+		`<script src="/static/react-intl.XYZ.js" nonce="` + nonce[1] + `" defer data-host-module="react-intl">`,
+		`<script src="/bundles/aaa.js" integrity="sha256-AAA=" crossorigin="anonymous" nonce="` + nonce[1] + `" defer data-plugin-id="p1">`,
+		`<script src="/bundles/bbb.js" integrity="sha256-BBB=" crossorigin="anonymous" nonce="` + nonce[1] + `" defer data-plugin-id="p2">`,
+		`<script id="mmtoolkit-team" type="application/json">{"team":"engineering","manifest":{"team":"tid",`,
+	}
+	// In this order: deferred scripts run in document order.
+	at := 0
+	for _, want := range order {
+		i := strings.Index(body[at:], want)
+		if i < 0 {
+			t.Fatalf("lacks (after the previous) %s:\n%s", want, body)
+		}
+		at += i + len(want)
+	}
+	if n := strings.Count(body, "react-intl.XYZ.js\" nonce"); n != 1 {
+		t.Errorf("react-intl in %d script elements", n)
 	}
 	if strings.Contains(body, "manifest?team=") {
 		t.Error("manifest both embedded and preloaded")
@@ -246,11 +258,6 @@ func TestShellTeam(t *testing.T) {
 	// A plugin's strings cannot end the element.
 	if strings.Contains(body, "</script><script>alert") {
 		t.Errorf("manifest not escaped:\n%s", body)
-	}
-	// The head comes first: the browser fetches the host while the server
-	// asks Config.Team.
-	if strings.Index(body, `src="/static/main.ABC.js"`) > strings.Index(body, "/bundles/aaa.js") {
-		t.Error("bundle preloads before the host's script")
 	}
 
 	// Nothing when the answer is nil (no session, not a member, another
@@ -265,7 +272,7 @@ func TestShellTeam(t *testing.T) {
 		{"/plug/p1", "member"},
 	} {
 		b := get(c.path, c.cookie)
-		if strings.Contains(b, "/bundles/") || strings.Contains(b, "mmtoolkit-team") || strings.Contains(b, "react-intl.XYZ.js\">") {
+		if strings.Contains(b, "/bundles/") || strings.Contains(b, "mmtoolkit-team") || strings.Contains(b, "react-intl.XYZ.js\" nonce") {
 			t.Errorf("%s as %q: team data in the page:\n%s", c.path, c.cookie, b)
 		}
 	}
@@ -280,5 +287,44 @@ func TestShellTeam(t *testing.T) {
 	h.Shell().ServeHTTP(rec, req)
 	if rec.Body.Len() != 0 || len(asked) != 0 {
 		t.Errorf("HEAD: %d bytes, asked %v", rec.Body.Len(), asked)
+	}
+}
+
+// The boot script is inlined with the response's nonce, and only where
+// there is something for it to take (a session's preloads).
+func TestShellBootScript(t *testing.T) {
+	h := New(Config{Assets: built()})
+	for _, tc := range []struct {
+		path   string
+		cookie bool
+		boot   bool
+	}{
+		{"/engineering/channels/town-square", true, true},
+		{"/login", true, true},
+		{"/engineering/channels/town-square", false, false},
+		{"/login", false, false},
+	} {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		if tc.cookie {
+			req.AddCookie(&http.Cookie{Name: "MMAUTHTOKEN", Value: "t"})
+		}
+		rec := httptest.NewRecorder()
+		h.Shell().ServeHTTP(rec, req)
+		nonce := regexp.MustCompile(`'nonce-([^']+)'`).FindStringSubmatch(rec.Header().Get("Content-Security-Policy"))[1]
+		want := `<script nonce="` + nonce + `">window.mmtoolkitEarly={};</script>`
+		body := rec.Body.String()
+		if got := strings.Contains(body, want); got != tc.boot {
+			t.Errorf("%s cookie=%v: boot script %v, want %v:\n%s", tc.path, tc.cookie, got, tc.boot, body)
+		}
+		// After the preloads it takes.
+		if tc.boot && strings.Index(body, want) < strings.LastIndex(body, `rel="preload" as="fetch"`) {
+			t.Errorf("boot script before the preloads:\n%s", body)
+		}
+	}
+	// A build whose boot script could end its element is refused.
+	bad := built()
+	bad["boot.js"] = &fstest.MapFile{Data: []byte(`x="</SCRIPT><script>alert(1)"`)}
+	if err := New(Config{Assets: bad}).Err(); err == nil || !errors.Is(err, ErrNotBuilt) {
+		t.Errorf("unsafe boot script accepted: %v", err)
 	}
 }

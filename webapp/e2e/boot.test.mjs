@@ -1,7 +1,8 @@
 // The first load of a team's page, in Chromium: the shell embeds the team's
-// manifest and preloads its bundles and the host modules they need, and the
-// host uses exactly those responses (no manifest request, no bundle or
-// module fetched twice, no preload left unused).
+// manifest, puts its bundles and the host modules they need in the page,
+// preloads the first API requests, and its boot script takes those and asks
+// for the channel's posts; the host uses exactly these responses (no
+// manifest request, nothing fetched twice, no preload left unused).
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
@@ -68,9 +69,31 @@ describe('first load of a team page', () => {
         const chunks = requests.filter((r) => r.startsWith('/static/chunk.'));
         assert.ok(chunks.length >= 2, `chunks: ${chunks}`);
         assert.equal(new Set(chunks).size, chunks.length, `a chunk fetched twice: ${chunks}`);
+        // The first API requests: preloaded, taken by the boot script, each sent once.
+        for (const u of ['/api/v4/users/me', '/api/v4/users/me/teams', '/api/v4/users/me/teams/members',
+            '/api/v4/teams/name/engineering/channels/name/town-square?include_deleted=false']) {
+            assert.equal(requests.filter((r) => r === u).length, 1, `${u}: ${requests.join(' ')}`);
+        }
+        assert.equal(requests.filter((r) => /^\/api\/v4\/channels\/[^/]+\/posts\?/.test(r)).length, 1, requests.join(' '));
+        assert.deepEqual(await page.evaluate(() => Object.keys(window.mmtoolkitEarly)), [], 'the host took everything the boot script fetched');
         // Chromium warns when a preload goes unused or does not match its use (credentials, integrity).
         // (The sandbox's 404 for /api/v4/config/client is expected: the host falls back.)
         assert.deepEqual(page.consoleLines.filter((l) => /preload|integrity|pageerror/i.test(l)), []);
+    }));
+
+    it('an expired session still ends on the login page', withShots('boot-expired', () => pages, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        // The boot script's answers are 401s: the host asks again through
+        // Client4, which fails the same way, and sends the person to log in.
+        const ctx = await chrome.browser.newContext();
+        await ctx.addCookies([{name: 'MMAUTHTOKEN', value: 'expired', url: server.url}]);
+        const page = await ctx.newPage();
+        pages.push(page);
+        await page.goto(server.url + '/engineering/channels/town-square');
+        await page.waitForURL(/\/login/);
+        await page.locator('input[name=loginId]').waitFor();
     }));
 
     it('falls back to requesting the manifest when the shell has none for the URL', withShots('boot-fallback', () => pages, async (t) => {

@@ -110,11 +110,25 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         await loader.sync(teamId, m.plugins);
     }
 
+    /**
+     * What the shell's boot script (src/boot.ts) asked for before this code
+     * ran, by URL (posts: the posts of the URL's channel). Each is taken
+     * once: later loads ask the server.
+     */
+    function takeEarly(key: string): Promise<unknown> | undefined {
+        const early = (win as unknown as {mmtoolkitEarly?: Record<string, Promise<unknown>>}).mmtoolkitEarly;
+        const p = early?.[key];
+        if (p) {
+            delete early[key];
+        }
+        return p;
+    }
+
     /** Posts of a channel, one request at a time per channel. */
-    function loadPostsOnce(channelId: string) {
+    function loadPostsOnce(channelId: string, early?: mm.EarlyPosts) {
         let p = channelLoads.get(channelId);
         if (!p) {
-            p = mm.loadPosts(store, channelId).finally(() => channelLoads.delete(channelId));
+            p = mm.loadPosts(store, channelId, early).finally(() => channelLoads.delete(channelId));
             channelLoads.set(channelId, p);
         }
         return p;
@@ -185,23 +199,33 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             const route = parseRoute(win.location.pathname);
             if ('team' in route && route.team) {
                 const embedded = config.manifest?.team === route.team ? config.manifest.manifest : undefined;
-                prefetched = {team: route.team, manifest: embedded ? Promise.resolve(embedded) : fetchManifest(route.team)};
                 // Download and run the bundles now; the plugins are
-                // initialized once the team is selected.
-                prefetched.manifest.then((m) => loader.stage(m.plugins), () => undefined);
+                // initialized once the team is selected. The embedded
+                // manifest's are in the page already and run right after
+                // this script: watch them now, before they do.
+                if (embedded) {
+                    prefetched = {team: route.team, manifest: Promise.resolve(embedded)};
+                    loader.stage(embedded.plugins);
+                } else {
+                    prefetched = {team: route.team, manifest: fetchManifest(route.team)};
+                    prefetched.manifest.then((m) => loader.stage(m.plugins), () => undefined);
+                }
             }
             // And the channel the URL names with its posts, so the first
             // screen does not wait for teams, then channels, then posts.
             if (route.kind === 'channel') {
-                mm.loadChannelByName(store.dispatch, route.team, route.channel).
-                    then((ch) => loadPostsOnce(ch.id)).
+                // (The URL the shell preloads: webapp.go, preloads.)
+                const channel = takeEarly(`/api/v4/teams/name/${route.team}/channels/name/${route.channel}?include_deleted=false`);
+                const posts = takeEarly('posts') as mm.EarlyPosts | undefined;
+                mm.loadChannelByName(store.dispatch, route.team, route.channel, channel).
+                    then((ch) => loadPostsOnce(ch.id, posts)).
                     catch(() => undefined); // the route's own flow reports problems
             }
             // Who am I and my teams, in parallel: both need only the session.
-            const teams = mm.loadTeams(store.dispatch);
+            const teams = mm.loadTeams(store.dispatch, {teams: takeEarly('/api/v4/users/me/teams'), members: takeEarly('/api/v4/users/me/teams/members')});
             teams.catch(() => undefined);
             try {
-                await mm.loadMe(store.dispatch);
+                await mm.loadMe(store.dispatch, takeEarly('/api/v4/users/me'));
             } catch {
                 prefetched = null;
                 navigate('/login', true);

@@ -30,6 +30,7 @@ function setup(bundles: Record<string, (w: PluginWindow) => void>) {
     const doc = {
         createElement: (t: string) => document.createElement(t),
         querySelector: (s: string) => head.querySelector(s),
+        querySelectorAll: (s: string) => head.querySelectorAll(s),
         head: {
             appendChild(el: HTMLElement) {
                 head.appendChild(el);
@@ -291,6 +292,40 @@ describe('PluginLoader', () => {
             expect(initNew).toHaveBeenCalledOnce();
             expect(t.store.getState().plugins.status.p.version).toBe('2.0.0');
             expect(t.store.getState().plugins.status.gone).toBeUndefined();
+        });
+
+        it("watches the shell's deferred bundle scripts instead of loading them again", async () => {
+            const t = setup(bundles);
+            t.head.innerHTML = '<script src="/bundles/a.js" integrity="sha256-a" crossorigin="anonymous" defer data-plugin-id="a"></script>' +
+                '<script src="/bundles/old.js" integrity="sha256-old" defer data-plugin-id="b"></script>';
+            const [shellA] = t.head.querySelectorAll('script');
+            const init = vi.fn((r: any) => r.registerRootComponent(() => null));
+            t.loader.stage([manifest('a'), manifest('b')]);
+            await flush();
+            // a is the page's; b's element is another bundle, so b is loaded by the host.
+            expect(t.appended.map((s) => s.dataset.pluginId)).toEqual(['b']);
+            const done = t.loader.sync('team', [manifest('a'), manifest('b')]);
+            t.win.registerPlugin('a', {initialize: init}); // the deferred script runs
+            shellA.dispatchEvent(new Event('load'));
+            bundles.b = (w) => w.registerPlugin('b', {initialize: init});
+            t.finish('b');
+            await done;
+            expect(init).toHaveBeenCalledTimes(2);
+            expect(t.slots.list('root').map((r) => r.pluginId).sort()).toEqual(['a', 'b']);
+        });
+
+        it("a shell bundle that fails (integrity, network) is reported, and its element removed", async () => {
+            const t = setup(bundles);
+            t.head.innerHTML = '<script src="/bundles/a.js" integrity="sha256-a" crossorigin="anonymous" defer data-plugin-id="a"></script>';
+            const shellA = t.head.querySelector('script')!;
+            t.loader.stage([manifest('a')]);
+            const done = t.loader.sync('team', [manifest('a')]);
+            shellA.dispatchEvent(new Event('error'));
+            await done;
+            expect(shellA.isConnected).toBe(false);
+            expect(t.appended).toHaveLength(0);
+            expect(t.store.getState().plugins.status.a).toMatchObject({phase: 'failed', where: 'load'});
+            expect(t.crashes.map((c) => `${c.pluginId}:${c.where}`)).toEqual(['a:load']);
         });
 
         it('a staged bundle that fails is reported by the sync that takes it', async () => {

@@ -35,14 +35,28 @@ export function receivedMe(dispatch: Dispatch, me: UserProfile) {
     dispatch({type: UserTypes.RECEIVED_ME, data: me});
 }
 
-export async function loadMe(dispatch: Dispatch): Promise<UserProfile> {
-    const me = await Client4.getMe();
+/**
+ * A response the page's boot script already asked for (host.ts, takeEarly),
+ * else Client4's request: a failed early answer is asked again, so errors
+ * come from Client4 as usual.
+ */
+function orAsk<T>(early: Promise<unknown> | undefined, ask: () => Promise<T>): Promise<T> {
+    return early ? (early as Promise<T>).catch(ask) : ask();
+}
+
+export type EarlyPosts = Promise<{channelId: string; posts: PostList}>;
+
+export async function loadMe(dispatch: Dispatch, early?: Promise<unknown>): Promise<UserProfile> {
+    const me = await orAsk(early, () => Client4.getMe());
     receivedMe(dispatch, me);
     return me;
 }
 
-export async function loadTeams(dispatch: Dispatch): Promise<Team[]> {
-    const [teams, members] = await Promise.all([Client4.getMyTeams(), Client4.getMyTeamMembers()]);
+export async function loadTeams(dispatch: Dispatch, early?: {teams?: Promise<unknown>; members?: Promise<unknown>}): Promise<Team[]> {
+    const [teams, members] = await Promise.all([
+        orAsk(early?.teams, () => Client4.getMyTeams()),
+        orAsk(early?.members, () => Client4.getMyTeamMembers()),
+    ]);
     dispatch({type: TeamTypes.RECEIVED_TEAMS_LIST, data: teams});
     dispatch({type: TeamTypes.RECEIVED_MY_TEAM_MEMBERS, data: members});
     return teams;
@@ -59,8 +73,8 @@ export async function loadChannels(dispatch: Dispatch, teamId: string): Promise<
     return channels;
 }
 
-export async function loadChannelByName(dispatch: Dispatch, teamName: string, channelName: string): Promise<Channel> {
-    const channel = await Client4.getChannelByNameAndTeamName(teamName, channelName);
+export async function loadChannelByName(dispatch: Dispatch, teamName: string, channelName: string, early?: Promise<unknown>): Promise<Channel> {
+    const channel = await orAsk(early, () => Client4.getChannelByNameAndTeamName(teamName, channelName));
     dispatch({type: ChannelTypes.RECEIVED_CHANNEL, data: channel});
     return channel;
 }
@@ -69,8 +83,9 @@ export function selectChannel(dispatch: Dispatch, channelId: string) {
     dispatch({type: ChannelTypes.SELECT_CHANNEL, data: channelId});
 }
 
-export async function loadPosts(store: HostStore, channelId: string): Promise<PostList> {
-    const posts = await Client4.getPosts(channelId, 0, 60);
+export async function loadPosts(store: HostStore, channelId: string, early?: EarlyPosts): Promise<PostList> {
+    const ask = () => Client4.getPosts(channelId, 0, 60);
+    const posts = await (early ? early.then((e) => (e.channelId === channelId ? e.posts : ask()), ask) : ask());
     store.dispatch({type: PostTypes.RECEIVED_POSTS, data: posts});
     store.dispatch({type: PostTypes.RECEIVED_POSTS_IN_CHANNEL, channelId, data: posts, recent: true, oldest: posts.prev_post_id === ''});
     await loadMissingProfiles(store, Object.values(posts.posts).map((p) => p.user_id));

@@ -50,22 +50,30 @@ export class HostModules {
         let p = this.pending.get(name);
         if (!p) {
             p = new Promise<void>((resolve, reject) => {
-                const s = this.doc.createElement('script');
-                s.src = this.urls[name];
-                s.async = true;
-                if (this.nonce) {
-                    s.nonce = this.nonce;
+                // The shell's deferred element for it, when the page's team
+                // needs it (it runs after the host's script): wait for that one.
+                const shell = this.doc.querySelector<HTMLScriptElement>(`script[data-host-module="${name}"]`);
+                const s = shell ?? this.doc.createElement('script');
+                if (!shell) {
+                    s.src = this.urls[name];
+                    s.async = true;
+                    if (this.nonce) {
+                        s.nonce = this.nonce;
+                    }
+                    s.dataset.hostModule = name;
                 }
-                s.dataset.hostModule = name;
                 s.onload = () => {
                     resolve();
                     this.listeners.forEach((l) => l());
                 };
                 s.onerror = () => {
                     this.pending.delete(name); // let a later plugin retry
+                    s.remove();
                     reject(new Error(`host module ${name} failed to load from ${this.urls[name]}`));
                 };
-                this.doc.head.appendChild(s);
+                if (!shell) {
+                    this.doc.head.appendChild(s);
+                }
             });
             this.pending.set(name, p);
         }

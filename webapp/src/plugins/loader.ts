@@ -199,7 +199,9 @@ export class PluginLoader {
      * Runs the bundles of the manifest the page expects while the host
      * still loads the user and the team: each is downloaded and executed
      * once its host modules are there (window.registerPlugin only records
-     * the plugin), and none is initialized. The next sync (or load) takes a
+     * the plugin), and none is initialized. Bundles the shell already put
+     * in the page (deferred scripts, which run after the host's) are
+     * watched, not loaded again: call it while the host's script runs. The next sync (or load) takes a
      * staged bundle when its manifest has the same one, and initializes it
      * then; the others are dropped. Failures are reported by that sync, as
      * if it had loaded the bundle itself.
@@ -210,16 +212,45 @@ export class PluginLoader {
             if (this.loaded.has(p.id) || this.staged.has(p.id)) {
                 continue;
             }
-            this.preload(p);
-            const done = modules.ensure(p.host_modules ?? []).then(async () => {
-                delete win.plugins[p.id];
-                const script = await this.inject(p);
-                // The bundle ran just before its load event: what it registered is its own.
-                return {script, plugin: win.plugins[p.id]};
-            });
+            const shell = this.shellScript(p);
+            let done: Staged['done'];
+            if (shell) {
+                // Deferred in the page after the host's own script (which is
+                // running now), so it has not run yet: wait for it.
+                done = Promise.all([modules.ensure(p.host_modules ?? []), this.loaded$(shell, p)]).
+                    then(() => ({script: shell, plugin: win.plugins[p.id]}));
+            } else {
+                this.preload(p);
+                done = modules.ensure(p.host_modules ?? []).then(async () => {
+                    delete win.plugins[p.id];
+                    const script = await this.inject(p);
+                    // The bundle ran just before its load event: what it registered is its own.
+                    return {script, plugin: win.plugins[p.id]};
+                });
+            }
             done.catch(() => undefined); // reported by the sync that takes it
             this.staged.set(p.id, {manifest: p, done});
         }
+    }
+
+    /** The shell's <script defer data-plugin-id> for this very bundle, if the page has one. */
+    private shellScript(p: ManifestPlugin): HTMLScriptElement | null {
+        for (const s of this.deps.doc.querySelectorAll<HTMLScriptElement>('script[data-plugin-id]:not([id])')) {
+            if (s.dataset.pluginId === p.id && s.getAttribute('src') === p.bundle.url && (s.getAttribute('integrity') ?? '') === (p.bundle.integrity ?? '')) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private loaded$(s: HTMLScriptElement, p: ManifestPlugin): Promise<void> {
+        return new Promise((resolve, reject) => {
+            s.addEventListener('load', () => resolve(), {once: true});
+            s.addEventListener('error', () => {
+                s.remove();
+                reject(new Error(`Unable to load bundle for plugin ${p.id} from ${p.bundle.url} (network error or integrity mismatch)`));
+            }, {once: true});
+        });
     }
 
     private takeStaged(p: ManifestPlugin): Staged['done'] | undefined {
