@@ -25,15 +25,15 @@ import (
 // any of those starts a new context. A context serves one build at a time:
 // a build takes its context out of the cache and puts it back when done,
 // so a second build of the same plugin meanwhile gets a context of its own
-// (the later one to finish is kept). A context holds the parsed modules of
+// (the first one back is kept, the other dropped). A context holds the parsed modules of
 // its plugin, about ten times the size of their source: 30 MB for a typical
 // plugin (300 KB of its own source plus 2.7 MB of npm code). So the cache
 // keeps at most max contexts whose builds loaded at most maxBytes of source
 // in all, least recently used dropped first, and drops a context unused
 // for idle.
 //
-// A Cache is safe for concurrent use. The zero Cache is not usable; call
-// NewCache.
+// A Cache is safe for concurrent use. Make one with NewCache; a nil *Cache
+// builds every time cold.
 type Cache struct {
 	max      int
 	maxBytes int64
@@ -184,6 +184,9 @@ func (c *Cache) removeLocked(el *list.Element) *cachedContext {
 
 // Len is the number of idle contexts the cache holds.
 func (c *Cache) Len() int {
+	if c == nil {
+		return 0
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len()
@@ -225,6 +228,9 @@ func (c *Cache) dropIdle(now time.Time) {
 // Close drops every context; builds still running finish, and their
 // contexts are dropped when they do. Close is idempotent.
 func (c *Cache) Close() {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

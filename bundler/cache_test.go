@@ -190,6 +190,13 @@ func TestCacheBounds(t *testing.T) {
 		t.Fatal("a cache bounded to 10 bytes of source kept an 80-byte plugin's context")
 	}
 
+	var none *Cache
+	sameAsCold(t, none, numbered("a", 4), Web, "nil cache")
+	if none.Len() != 0 {
+		t.Fatal("a nil cache holds contexts")
+	}
+	none.Close()
+
 	off := NewCache(0, 1<<30, time.Hour)
 	defer off.Close()
 	sameAsCold(t, off, numbered("a", 3), Web, "cache off")
