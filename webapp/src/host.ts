@@ -213,12 +213,14 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             }
             // And the channel the URL names with its posts, so the first
             // screen does not wait for teams, then channels, then posts.
+            let channelLoaded: Promise<unknown> = Promise.resolve();
             if (route.kind === 'channel') {
                 // (The URL the shell preloads: webapp.go, preloads.)
                 const channel = takeEarly(`/api/v4/teams/name/${route.team}/channels/name/${route.channel}?include_deleted=false`);
                 const posts = takeEarly('posts') as mm.EarlyPosts | undefined;
-                mm.loadChannelByName(store.dispatch, route.team, route.channel, channel).
-                    then((ch) => loadPostsOnce(ch.id, posts)).
+                channelLoaded = mm.loadChannelByName(store.dispatch, route.team, route.channel, channel);
+                channelLoaded.
+                    then((ch) => loadPostsOnce((ch as {id: string}).id, posts)).
                     catch(() => undefined); // the route's own flow reports problems
             }
             // Who am I and my teams, in parallel: both need only the session.
@@ -232,11 +234,18 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
                 return;
             }
             const mine = await teams;
-            // The URL's team, selected now rather than by the app's route
-            // effect after the next render (which then finds it selected):
-            // its plugins start initializing at once.
+            // The URL's team and channel, selected now rather than by the
+            // app's route effect after the first render and paint (which
+            // then finds them selected): the team's plugins start
+            // initializing at once, and the first render can be the channel.
             if ('team' in route && mine.some((t) => t.name === route.team)) {
-                host.switchTeam(route.team).catch(() => undefined);
+                if (route.kind === 'channel') {
+                    const {team, channel} = route;
+                    // (Also when the channel is not there: the team still opens.)
+                    channelLoaded.catch(() => undefined).then(() => host.openChannel(team, channel)).catch(() => undefined);
+                } else {
+                    host.switchTeam(route.team).catch(() => undefined);
+                }
             }
             connectSockets();
             mm.loadConfig(store.dispatch, config.siteURL);
