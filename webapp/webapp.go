@@ -184,11 +184,12 @@ func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
 	var t *shellTeam
 	if session && team != "" && h.cfg.Team != nil {
 		// The browser fetches the host's code while the server looks up
-		// the team.
-		http.NewResponseController(w).Flush() //nolint:errcheck // a writer that cannot flush sends it all at the end
+		// the team. (A writer that cannot flush sends it all at the end.)
+		_ = http.NewResponseController(w).Flush()
 		t = h.team(r, team, nonce)
 	}
-	shellTail(t).Render(r.Context(), w) //nolint:errcheck // as above
+	// As above, an error here leaves a cut page and nothing to do.
+	_ = shellTail(t).Render(r.Context(), w)
 }
 
 // team is the shell's view of Config.Team's answer: what to preload, and
