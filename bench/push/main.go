@@ -138,9 +138,25 @@ func run(bin, dir string, n int, name string, gap time.Duration, edit string) er
 	if edit != "" {
 		what = edit
 	}
-	fmt.Printf("push: plugin=%s archive=%dKB n=%d gap=%v edit=%s %s repush_to_servable_median=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms\n",
-		name, len(archives[0])>>10, n, gap, what, first, median(total), pct(total, 0.9), median(build), median(esb))
+	fmt.Printf("push: plugin=%s archive=%dKB n=%d gap=%v edit=%s %s repush_to_servable_median=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms%s\n",
+		name, len(archives[0])>>10, n, gap, what, first, median(total), pct(total, 0.9), median(build), median(esb), memory(srv.Pid))
 	return nil
+}
+
+// memory reports the server's resident memory after the pushes and its
+// peak (Linux; nothing elsewhere): what compiling, and the contexts the
+// server keeps for re-pushes, cost.
+func memory(pid int) string {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return ""
+	}
+	var rss, peak int
+	for _, line := range strings.Split(string(status), "\n") {
+		fmt.Sscanf(line, "VmRSS: %d kB", &rss)
+		fmt.Sscanf(line, "VmHWM: %d kB", &peak)
+	}
+	return fmt.Sprintf(" server_rss=%dMB peak_rss=%dMB", rss>>10, peak>>10)
 }
 
 // editable picks the source file the re-pushes edit: the plugin's first
