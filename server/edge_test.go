@@ -109,11 +109,11 @@ func TestFastLaneMatchesNetHTTP(t *testing.T) {
 		{"bob", "GET", "/api/v1/manifest?team=engineering", []string{"If-None-Match", `W/"nope", ` + etag}},
 		{"bob", "GET", "/api/v1/manifest?team=engineering", []string{"If-None-Match", `"other"`}},
 		{"bob", "GET", "/api/v1/manifest?team=" + e.teams["engineering"], nil},
-		{"bob", "GET", "/api/v1/manifest?team=sales", nil},           // 403 not_team_member
-		{"bob", "GET", "/api/v1/manifest?team=nope", nil},            // 404
-		{"bob", "GET", "/api/v1/manifest", nil},                      // 400 team_required
+		{"bob", "GET", "/api/v1/manifest?team=sales", nil}, // 403 not_team_member
+		{"bob", "GET", "/api/v1/manifest?team=nope", nil},  // 404
+		{"bob", "GET", "/api/v1/manifest", nil},            // 400 team_required
 		{"bob", "GET", "/api/v1/manifest?team=engineering&platform=ios", nil},
-		{"", "GET", "/api/v1/manifest?team=engineering", nil},        // 401
+		{"", "GET", "/api/v1/manifest?team=engineering", nil}, // 401
 		{"", "GET", "/api/v1/manifest?team=engineering", []string{"Authorization", "Bearer nope"}},
 		{"", "GET", "/api/v1/manifest?team=engineering", []string{"Cookie", "MMAUTHTOKEN=" + e.tokens["bob"]}},
 		{"", "GET", "/api/v1/manifest?team=engineering&access_token=" + e.tokens["bob"], nil},

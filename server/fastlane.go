@@ -480,7 +480,9 @@ func (w *fastWriter) WriteHeader(code int) {
 	}
 }
 
-func bodyAllowed(status int) bool { return status != http.StatusNoContent && status != http.StatusNotModified }
+func bodyAllowed(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified
+}
 
 func (w *fastWriter) Write(p []byte) (int, error) {
 	if !w.wroteHeader {

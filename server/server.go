@@ -111,7 +111,7 @@ type Server struct {
 	// SHA-256 to the whole: Mattermost-style bundle names carry only those.
 	byPrefix map[string]string
 	bundles  *bundleCache
-	files    *blobFiles // nil without Config.BlobFiles
+	files    *blobFiles           // nil without Config.BlobFiles
 	edge     atomic.Pointer[Edge] // the Edge serving it, for /metrics
 
 	router chi.Router
