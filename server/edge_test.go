@@ -134,7 +134,7 @@ func TestFastLaneMatchesNetHTTP(t *testing.T) {
 		{"", "GET", "/api/v4/users/me", nil},
 		{"bob", "GET", "/api/v4/nope", nil},
 	}
-	before := edge.FastServed()
+	before, filesBefore := edge.FastServed(), e.srv.BlobFilesSent()
 	for _, c := range cases {
 		slow := e.doAt(e.url, c.user, c.method, c.path, c.hdr...)
 		n0 := edge.FastServed()
@@ -151,6 +151,10 @@ func TestFastLaneMatchesNetHTTP(t *testing.T) {
 	}
 	if got := edge.FastServed() - before; got != uint64(len(cases)) {
 		t.Errorf("the fast lane answered %d of the %d requests", got, len(cases))
+	}
+	// The three GETs and the HEAD of the big bundle, on each lane.
+	if got := e.srv.BlobFilesSent() - filesBefore; got != 8 {
+		t.Errorf("%d answers from blob files, want 8", got)
 	}
 	m := string(e.do("", "GET", "/metrics", "", nil).body)
 	for _, want := range []string{"mmtoolkit_edge_fast_requests_total ", "mmtoolkit_edge_handoffs_total ", "mmtoolkit_bundles_sent_from_files_total ",

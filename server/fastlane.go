@@ -242,6 +242,7 @@ type fastConn struct {
 	remote string
 	br     *bufio.Reader
 	bw     *bufio.Writer
+	cw     *connWriter // under bw
 	idle   atomic.Bool
 
 	req    http.Request
@@ -288,8 +289,9 @@ func (fc *fastConn) serve() {
 	}()
 	fc.br = fastReaders.Get().(*bufio.Reader)
 	fc.br.Reset(fc.c)
+	fc.cw = newConnWriter(fc.c)
 	fc.bw = fastWriters.Get().(*bufio.Writer)
-	fc.bw.Reset(fc.c)
+	fc.bw.Reset(fc.cw)
 	e := fc.e
 	for {
 		// Between requests: the idle timeout, and Shutdown may wake us.
@@ -557,6 +559,35 @@ func (w *fastWriter) ReadFrom(src io.Reader) (int64, error) {
 		w.failed = true
 	}
 	return n, err
+}
+
+// sendFileAt sends the headers and then size bytes of the file fd as the
+// body, the headers written with MSG_MORE so they leave with the file's
+// first bytes, and the file with sendfile(2) at an offset, so one open
+// descriptor serves concurrent answers. False, having written nothing,
+// when that cannot be done here (not a TCP connection, not an answer with
+// that body).
+func (w *fastWriter) sendFileAt(fd int, size int64) bool {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.headerSent || w.declared != size || w.isHead || !bodyAllowed(w.status) || w.fc.cw.rcNil() {
+		return false
+	}
+	w.sendHeader()
+	w.fc.cw.more = true
+	err := w.fc.bw.Flush()
+	w.fc.cw.more = false
+	if err != nil {
+		w.failed = true
+		return true
+	}
+	n, _, err := w.fc.cw.sendFileAt(fd, size)
+	w.written += n
+	if err != nil {
+		w.failed = true
+	}
+	return true
 }
 
 // finish completes the answer; false means close the connection.
