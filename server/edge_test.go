@@ -361,3 +361,42 @@ func TestFastLaneProxiesAsNetHTTPDoes(t *testing.T) {
 		t.Error("no request went through the fast lane")
 	}
 }
+
+// TestFastLaneTimeouts: a head that stops coming and an idle connection
+// are closed by the http.Server's ReadHeaderTimeout and IdleTimeout, on the
+// fast lane too.
+func TestFastLaneTimeouts(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: e.srv, ReadHeaderTimeout: 300 * time.Millisecond, IdleTimeout: 600 * time.Millisecond}
+	edge := e.srv.NewEdge(hs)
+	go edge.Serve(ln)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		edge.Shutdown(ctx)
+	}()
+	for _, tt := range []struct {
+		name, send string
+		within     time.Duration
+	}{
+		{"a head cut short", "GET /api/v1/manifest?team=engineering HTTP/1.1\r\nHost: x\r\n", 300 * time.Millisecond},
+		{"idle after an answer", "GET /bundles/x.js HTTP/1.1\r\nHost: x\r\n\r\n", 600 * time.Millisecond},
+	} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		t0 := time.Now()
+		io.WriteString(c, tt.send)
+		io.ReadAll(c) // until the server closes
+		if d := time.Since(t0); d < tt.within || d > tt.within+2*time.Second {
+			t.Errorf("%s: closed after %v, want about %v", tt.name, d, tt.within)
+		}
+		c.Close()
+	}
+}
