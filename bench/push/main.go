@@ -37,17 +37,21 @@ func main() {
 	name := flag.String("name", "", "label for the summary line (default: the directory)")
 	gap := flag.Duration("gap", 0, "pause between pushes, so the previous push's background work (precompression, bytecode) is done, as between a developer's saves")
 	edit := flag.String("edit", "auto", `source file (package path) each version after the first edits; "auto" picks the plugin's first own .tsx/.ts/.jsx/.js file outside node_modules that is not the entry (else the entry); "" edits nothing (only plugin.json's version changes)`)
+	fresh := flag.Bool("new", false, "push every version after the first as a new plugin id (<id>.nN): nothing the server cached from earlier pushes applies, as for a plugin pushed for the first time to a running server (-edit is then ignored)")
 	flag.Parse()
 	if *name == "" {
 		*name = *dir
 	}
-	if err := run(*bin, *dir, *n, *name, *gap, *edit); err != nil {
+	if *fresh {
+		*edit = ""
+	}
+	if err := run(*bin, *dir, *n, *name, *gap, *edit, *fresh); err != nil {
 		fmt.Fprintln(os.Stderr, "push bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, dir string, n int, name string, gap time.Duration, edit string) error {
+func run(bin, dir string, n int, name string, gap time.Duration, edit string, fresh bool) error {
 	pkg, err := pluginpkg.ReadDir(dir, pluginpkg.Limits{}, slots.Known)
 	if err != nil {
 		return err
@@ -63,6 +67,9 @@ func run(bin, dir string, n int, name string, gap time.Duration, edit string) er
 		var m map[string]any
 		json.Unmarshal(pkg.Files["plugin.json"], &m)
 		m["version"] = fmt.Sprintf("9.0.%d", i)
+		if fresh && i > 0 {
+			m["id"] = fmt.Sprintf("%s.n%d", m["id"], i)
+		}
 		files := map[string][]byte{}
 		for k, v := range pkg.Files {
 			files[k] = v
@@ -138,8 +145,12 @@ func run(bin, dir string, n int, name string, gap time.Duration, edit string) er
 	if edit != "" {
 		what = edit
 	}
-	fmt.Printf("push: plugin=%s archive=%dKB n=%d gap=%v edit=%s %s repush_to_servable_median=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms%s\n",
-		name, len(archives[0])>>10, n, gap, what, first, median(total), pct(total, 0.9), median(build), median(esb), memory(srv.Pid))
+	label := "repush_to_servable_median"
+	if fresh {
+		what, label = "none", "new_plugin_push_median"
+	}
+	fmt.Printf("push: plugin=%s archive=%dKB n=%d gap=%v edit=%s %s %s=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms%s\n",
+		name, len(archives[0])>>10, n, gap, what, first, label, median(total), pct(total, 0.9), median(build), median(esb), memory(srv.Pid))
 	return nil
 }
 
