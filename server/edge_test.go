@@ -333,8 +333,11 @@ func TestFastLaneProxiesAsNetHTTPDoes(t *testing.T) {
 		h.Del("X-Forwarded-For") // the client's port differs between the two connections
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Set-Cookie", "MMUSERID=u; Path=/")
+		// Padded past the fast lane's 4 KiB write buffer: headers and body
+		// then leave in one writev.
 		json.NewEncoder(w).Encode(map[string]any{"uri": r.RequestURI, "host": r.Host, "header": h,
-			"xff_is_loopback": strings.HasPrefix(r.Header.Get("X-Forwarded-For"), "127.0.0.1")})
+			"xff_is_loopback": strings.HasPrefix(r.Header.Get("X-Forwarded-For"), "127.0.0.1"),
+			"pad":             strings.Repeat("p", 10000)})
 	}))
 	defer echo.Close()
 	proxy, err := apiv4proxy.NewProxy(echo.URL, apiv4proxy.ProxyOptions{})
@@ -398,5 +401,76 @@ func TestFastLaneTimeouts(t *testing.T) {
 			t.Errorf("%s: closed after %v, want about %v", tt.name, d, tt.within)
 		}
 		c.Close()
+	}
+}
+
+// TestFastLaneLargeBodyFromMemory: a body larger than the fast lane's write
+// buffer (a bundle without blob files) goes out whole and the connection
+// stays usable.
+func TestFastLaneLargeBodyFromMemory(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	edge, fast := startEdge(t, e)
+	r := e.push("dev", bigPlugin(t, "com.example.big", "1.0.0"))
+	big := r.json(t)["bundles"].(map[string]any)["web"].(map[string]any)["url"].(string)
+	slow := e.doAt(e.url, "", "GET", big, "Accept-Encoding", "identity")
+	before := edge.FastServed()
+	req := "GET " + big + " HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n"
+	rs := rawExchange(t, fast, req, req)
+	for i, resp := range rs {
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(body) != string(slow.body) || resp.Header.Get("Etag") != slow.header.Get("Etag") {
+			t.Errorf("answer %d: %d, %d bytes (want %d)", i, resp.StatusCode, len(body), len(slow.body))
+		}
+	}
+	if edge.FastServed()-before != 2 {
+		t.Errorf("fast-lane answers: %d, want 2", edge.FastServed()-before)
+	}
+}
+
+// TestFastLaneStreams: an upstream answer of unknown length that the proxy
+// flushes as it comes reaches the client as it comes (chunked), not when
+// it ends.
+func TestFastLaneStreams(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+		io.WriteString(w, "second\n")
+	}))
+	defer up.Close()
+	proxy, err := apiv4proxy.NewProxy(up.URL, apiv4proxy.ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, server.Config{Upstream: proxy})
+	edge, fast := startEdge(t, e)
+	before := edge.FastServed()
+	c, err := net.Dial("tcp", strings.TrimPrefix(fast, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c, "GET /api/v4/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "first\n" || len(resp.TransferEncoding) == 0 {
+		t.Fatalf("the first part did not arrive before the answer ended: %q %v %v", line, err, resp.TransferEncoding)
+	}
+	close(release)
+	if rest, err := io.ReadAll(br); err != nil || string(rest) != "second\n" {
+		t.Fatalf("rest: %q %v", rest, err)
+	}
+	if edge.FastServed() == before {
+		t.Error("not served by the fast lane")
 	}
 }

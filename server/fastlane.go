@@ -243,6 +243,7 @@ type fastConn struct {
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	cw     *connWriter // under bw
+	hdrBuf []byte      // an answer's header block, rendered
 	idle   atomic.Bool
 
 	req    http.Request
@@ -441,7 +442,10 @@ func upstreamHeader(h *head, dst http.Header, values []string) []string {
 // fastWriter is the http.ResponseWriter of the fast lane: it writes the
 // status line and headers as net/http would (Date added, Content-Length
 // from the handler or counted, Content-Type sniffed when missing) into
-// the connection's buffer.
+// the connection's buffer. A body of unknown length is held until the
+// handler returns and sent with its length, unless the handler flushes or
+// it outgrows maxHeldBody: then it is streamed with chunked transfer
+// coding, as net/http does.
 type fastWriter struct {
 	fc          *fastConn
 	hdr         http.Header
@@ -454,11 +458,16 @@ type fastWriter struct {
 	closeAfter  bool
 	failed      bool
 	wroteHeader bool
+	chunked     bool // streaming a body of unknown length
 }
+
+// maxHeldBody is the most of a body of unknown length held to send it with
+// a Content-Length; past it the answer is streamed.
+const maxHeldBody = 64 << 10
 
 func (w *fastWriter) reset(isHead, closeAfter bool) {
 	clear(w.hdr)
-	w.status, w.headerSent, w.wroteHeader, w.failed = 0, false, false, false
+	w.status, w.headerSent, w.wroteHeader, w.failed, w.chunked = 0, false, false, false, false
 	w.declared, w.written, w.body = -1, 0, w.body[:0]
 	w.isHead, w.closeAfter = isHead, closeAfter
 }
@@ -498,13 +507,38 @@ func (w *fastWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if w.declared < 0 {
-		w.body = append(w.body, p...)
+		if !w.chunked {
+			w.body = append(w.body, p...)
+			w.written += int64(len(p))
+			if len(w.body) > maxHeldBody {
+				w.startChunked()
+			}
+			return len(p), nil
+		}
+		w.writeChunk(p)
 		w.written += int64(len(p))
 		return len(p), nil
 	}
 	if w.written+int64(len(p)) > w.declared {
 		w.closeAfter = true
 		return 0, http.ErrContentLength
+	}
+	if !w.headerSent && w.fc.bw.Buffered() == 0 {
+		// Headers and a body larger than the buffer leave in one writev
+		// (through the buffer they would be two writes).
+		h := w.renderHeader()
+		if len(h)+len(p) <= w.fc.bw.Available() {
+			w.fc.bw.Write(h)
+		} else {
+			bufs := net.Buffers{h, p}
+			n, err := bufs.WriteTo(w.fc.c)
+			n = max(n-int64(len(h)), 0)
+			w.written += n
+			if err != nil {
+				w.failed = true
+			}
+			return int(n), err
+		}
 	}
 	w.sendHeader()
 	n, err := w.fc.bw.Write(p)
@@ -521,11 +555,33 @@ func (w *fastWriter) Flush() {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	if w.declared < 0 {
-		return // the length is not known yet: the answer goes out whole at the end
+	if w.declared < 0 && !w.isHead && bodyAllowed(w.status) && !w.chunked {
+		w.startChunked() // the handler streams: so do we
 	}
 	w.sendHeader()
 	if w.fc.bw.Flush() != nil {
+		w.failed = true
+	}
+}
+
+// startChunked sends the headers with Transfer-Encoding: chunked and what
+// was held of the body as the first chunk.
+func (w *fastWriter) startChunked() {
+	w.chunked = true
+	w.sendHeader()
+	w.writeChunk(w.body)
+	w.body = w.body[:0]
+}
+
+func (w *fastWriter) writeChunk(p []byte) {
+	if len(p) == 0 {
+		return // an empty chunk would end the body
+	}
+	bw := w.fc.bw
+	bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(len(p)), 16))
+	bw.WriteString("\r\n")
+	bw.Write(p)
+	if _, err := bw.WriteString("\r\n"); err != nil {
 		w.failed = true
 	}
 }
@@ -603,6 +659,11 @@ func (w *fastWriter) finish() bool {
 			}
 		}
 	}
+	if w.chunked {
+		if _, err := w.fc.bw.WriteString("0\r\n\r\n"); err != nil {
+			w.failed = true
+		}
+	}
 	if w.declared >= 0 && !w.isHead && bodyAllowed(w.status) && w.written != w.declared {
 		return false // the handler wrote less than it declared: the client would wait for the rest
 	}
@@ -616,13 +677,18 @@ func (w *fastWriter) sendHeader() {
 	if w.headerSent {
 		return
 	}
+	w.fc.bw.Write(w.renderHeader())
+}
+
+// renderHeader marks the header sent and returns the status line and
+// header block, in a buffer of the connection's.
+func (w *fastWriter) renderHeader() []byte {
 	w.headerSent = true
-	bw := w.fc.bw
-	bw.WriteString("HTTP/1.1 ")
-	bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(w.status), 10))
-	bw.WriteByte(' ')
-	bw.WriteString(http.StatusText(w.status))
-	bw.WriteString("\r\n")
+	b := append(w.fc.hdrBuf[:0], "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(w.status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(w.status)...)
+	b = append(b, "\r\n"...)
 	hasType := false
 	for k, vv := range w.hdr {
 		if !validFieldName(k) {
@@ -635,29 +701,27 @@ func (w *fastWriter) sendHeader() {
 			}
 		case "Content-Type":
 			hasType = true
-		case "Connection":
-			continue
+		case "Connection", "Transfer-Encoding":
+			continue // framing is the lane's
 		}
 		for _, v := range vv {
-			bw.WriteString(k)
-			bw.WriteString(": ")
 			if strings.ContainsAny(v, "\r\n") {
 				v = headerNewlineToSpace.Replace(v)
 			}
-			bw.WriteString(v)
-			bw.WriteString("\r\n")
+			b = append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
 		}
 	}
 	if _, ok := w.hdr["Date"]; !ok {
-		bw.WriteString("Date: ")
-		bw.Write(httpDate())
-		bw.WriteString("\r\n")
+		b = append(append(append(b, "Date: "...), httpDate()...), "\r\n"...)
 	}
-	if bodyAllowed(w.status) && w.declared < 0 {
+	if bodyAllowed(w.status) && w.declared < 0 && w.chunked {
 		if !hasType && len(w.body) > 0 {
-			bw.WriteString("Content-Type: ")
-			bw.WriteString(http.DetectContentType(w.body))
-			bw.WriteString("\r\n")
+			b = append(append(append(b, "Content-Type: "...), http.DetectContentType(w.body)...), "\r\n"...)
+		}
+		b = append(b, "Transfer-Encoding: chunked\r\n"...)
+	} else if bodyAllowed(w.status) && w.declared < 0 {
+		if !hasType && len(w.body) > 0 {
+			b = append(append(append(b, "Content-Type: "...), http.DetectContentType(w.body)...), "\r\n"...)
 		}
 		// As net/http: a HEAD answer states the length of the body the
 		// handler wrote (and that was not sent), if any.
@@ -665,16 +729,16 @@ func (w *fastWriter) sendHeader() {
 			if w.isHead {
 				n = w.written
 			}
-			bw.WriteString("Content-Length: ")
-			bw.Write(strconv.AppendInt(bw.AvailableBuffer(), n, 10))
-			bw.WriteString("\r\n")
+			b = append(strconv.AppendInt(append(b, "Content-Length: "...), n, 10), "\r\n"...)
 		}
 	}
 	if w.closeAfter || w.fc.e.closing.Load() {
 		w.closeAfter = true
-		bw.WriteString("Connection: close\r\n")
+		b = append(b, "Connection: close\r\n"...)
 	}
-	bw.WriteString("\r\n")
+	b = append(b, "\r\n"...)
+	w.fc.hdrBuf = b
+	return b
 }
 
 var headerNewlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
