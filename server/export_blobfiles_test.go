@@ -1,5 +1,7 @@
 package server
 
+import "time"
+
 // BlobFilesSent counts the bundle responses whose body was sent from a
 // file (0 without Config.BlobFiles).
 func (s *Server) BlobFilesSent() uint64 {
@@ -7,4 +9,15 @@ func (s *Server) BlobFilesSent() uint64 {
 		return 0
 	}
 	return s.files.sent.Load()
+}
+
+// MemoryReleases counts the releases of compile memory to the OS.
+func (s *Server) MemoryReleases() uint64 { return s.release.released.Load() }
+
+// SetReleaseAfter shortens the pause after which compile memory is
+// released, for a test; the returned func restores it.
+func SetReleaseAfter(d time.Duration) (restore func()) {
+	old := releaseAfter
+	releaseAfter = d
+	return func() { releaseAfter = old }
 }

@@ -119,6 +119,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	wg.Wait()
 	<-s.compileSlots
+	s.compiled()
 	if err := errors.Join(web.err, mobile.err); err != nil {
 		var ce *bundler.CompileError
 		if errors.As(web.err, &ce) || errors.As(mobile.err, &ce) {

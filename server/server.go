@@ -98,6 +98,7 @@ type Server struct {
 	metrics      *metrics
 	console      *consoleAdapter
 	compileSlots chan struct{} // see Config.MaxCompiles
+	release      memRelease    // returns compile garbage to the OS when pushes pause
 	trust        trustIndex
 
 	// generation increases on every change to the registry made through
@@ -182,6 +183,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 // after http.Server.Shutdown, which does not touch hijacked connections.
 func (s *Server) Close() {
 	s.hub.close()
+	s.release.stop()
 	s.compressor.close()
 	s.mobile.close()
 	if s.files != nil {

@@ -1,0 +1,64 @@
+package server
+
+import (
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// releaseAfter is how long pushes must pause before the memory their
+// compiles used goes back to the operating system. Not shorter: releasing
+// between a developer's saves makes the next build regrow its heap under
+// more frequent collections (measured: re-pushes of the typical plugin
+// 132-138 -> 146-148 ms with 2 s and a save every 2 s).
+var releaseAfter = 30 * time.Second
+
+// memRelease returns compile garbage to the OS once pushes pause. A
+// typical plugin's build allocates about 90 MB, mostly garbage once it is
+// stored; Go's background scavenger gives such memory back slowly, so
+// after a burst of pushes an idle server kept several hundred MB resident
+// (bench/push: 443 MB after 8 new typical plugins; 213 MB 3 s after a
+// release, the rest being the build cache's contexts and the registry).
+// One forced collection and release after the pause costs a few
+// milliseconds of one core.
+type memRelease struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	stopped  bool
+	released atomic.Uint64
+}
+
+// compiled notes that a compile ended; s.compileSlots says whether others
+// still run.
+func (s *Server) compiled() {
+	m := &s.release
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return
+	}
+	if m.timer == nil {
+		m.timer = time.AfterFunc(releaseAfter, s.releaseIfIdle)
+		return
+	}
+	m.timer.Reset(releaseAfter)
+}
+
+func (s *Server) releaseIfIdle() {
+	if len(s.compileSlots) > 0 {
+		s.compiled() // still compiling: when that one ends
+		return
+	}
+	debug.FreeOSMemory()
+	s.release.released.Add(1)
+}
+
+func (m *memRelease) stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stopped = true
+	if m.timer != nil {
+		m.timer.Stop()
+	}
+}
