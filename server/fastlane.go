@@ -272,7 +272,9 @@ func (fc *fastConn) wakeIfIdle() {
 func (fc *fastConn) serve() {
 	handedOff := false
 	defer func() {
-		if v := recover(); v != nil {
+		// As net/http: http.ErrAbortHandler (the proxy cutting a broken
+		// answer short) closes the connection without a log line.
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
 			fc.e.srv.log.Error("fast lane panic", "remote", fc.remote, "panic", v)
 		}
 		if fc.bw != nil {
