@@ -474,3 +474,42 @@ func TestFastLaneStreams(t *testing.T) {
 		t.Error("not served by the fast lane")
 	}
 }
+
+// TestFastLaneCutUpstreamAnswer: an upstream answer cut short reaches the
+// client cut short on the fast lane too (never as a complete answer).
+func TestFastLaneCutUpstreamAnswer(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, bw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		if r.URL.Path == "/api/v4/cut-chunked" {
+			bw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+		} else {
+			bw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nonly ten b")
+		}
+		bw.Flush()
+	}))
+	defer up.Close()
+	proxy, err := apiv4proxy.NewProxy(up.URL, apiv4proxy.ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, server.Config{Upstream: proxy})
+	edge, fast := startEdge(t, e)
+	for _, path := range []string{"/api/v4/cut-length", "/api/v4/cut-chunked"} {
+		before := edge.FastServed()
+		resp, err := http.Get(fast + path)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		if err == nil {
+			t.Errorf("%s: a cut answer arrived complete", path)
+		}
+		if edge.FastServed() == before {
+			t.Errorf("%s: not served by the fast lane", path)
+		}
+	}
+}
