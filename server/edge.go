@@ -225,7 +225,11 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 		if c.r.Buffered() > 0 {
 			return c.r.Read(p)
 		}
-		c.r = nil // drained: read the socket directly from now on
+		// Drained: read the socket directly from now on, and give the
+		// buffer back for the next fast-lane connection.
+		c.r.Reset(nil)
+		fastReaders.Put(c.r)
+		c.r = nil
 	}
 	return c.Conn.Read(p)
 }
