@@ -141,15 +141,22 @@ func (f *blobFiles) close() {
 	f.open.closeAll()
 }
 
-// send writes the headers already set on w, then sha's file as the body,
-// with sendfile(2) when w is a plain HTTP/1.1 response on a TCP
-// connection. It reports false, having written nothing, when the file
-// cannot be opened: the caller serves the blob from memory instead.
+// send writes the headers already set on w, then sha's file as the body:
+// on the Edge's fast lane from a descriptor kept open, elsewhere with the
+// connection's ReadFrom (sendfile(2) on TCP). It reports false, having
+// written nothing, when the file cannot be opened: the caller serves the
+// blob from memory instead.
 func (f *blobFiles) send(w http.ResponseWriter, r *http.Request, sha string, b blobFile) bool {
+	inner := unwrapStatus(w)
+	if r.Method == http.MethodHead { // the length is known: nothing to open
+		f.sent.Add(1)
+		w.Header()["Content-Length"] = b.clen
+		w.WriteHeader(http.StatusOK)
+		return true
+	}
 	path := filepath.Join(f.dir, sha)
-	if fw, ok := unwrapFastWriter(w); ok && r.Method != http.MethodHead {
-		// The Edge's fast lane: the headers and the file in one go from a
-		// descriptor kept open (see fastWriter.sendFileAt).
+	if fw, ok := inner.(*fastWriter); ok {
+		// The headers and the file in one go (see fastWriter.sendFileAt).
 		if of, err := f.open.acquire(path, sha); err == nil {
 			defer f.open.release(of)
 			w.Header()["Content-Length"] = b.clen
@@ -158,6 +165,8 @@ func (f *blobFiles) send(w http.ResponseWriter, r *http.Request, sha string, b b
 				f.sent.Add(1)
 				return true
 			}
+			// Not a TCP connection: the headers are set but not sent;
+			// the copy below sends them with the body.
 		} else if errors.Is(err, fs.ErrNotExist) {
 			f.forget(sha)
 			f.log.Warn("blob file cache: a file went missing; serving from memory", "blob", sha)
@@ -176,17 +185,14 @@ func (f *blobFiles) send(w http.ResponseWriter, r *http.Request, sha string, b b
 	f.sent.Add(1)
 	w.Header()["Content-Length"] = b.clen
 	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return true
-	}
-	// The headers go out first, so net/http hands the body straight to
-	// the connection's ReadFrom (sendfile) instead of copying its first
-	// 512 bytes through its buffer.
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
 	body := &io.LimitedReader{R: file, N: b.size}
-	if rf, ok := unwrapReaderFrom(w); ok {
+	if rf, ok := inner.(io.ReaderFrom); ok {
+		// net/http: with the headers flushed first, its ReadFrom hands the
+		// body straight to the connection's sendfile instead of copying
+		// its first 512 bytes through its buffer.
+		if fl, ok := inner.(http.Flusher); ok {
+			fl.Flush()
+		}
 		rf.ReadFrom(body)
 	} else {
 		io.Copy(w, body)
@@ -194,37 +200,19 @@ func (f *blobFiles) send(w http.ResponseWriter, r *http.Request, sha string, b b
 	return true
 }
 
-// unwrapFastWriter finds the fast lane's writer under middleware wrappers.
-func unwrapFastWriter(w http.ResponseWriter) (*fastWriter, bool) {
+// unwrapStatus returns the writer under the metrics middleware's
+// statusWriters (which do not implement io.ReaderFrom themselves, so that
+// ordinary copies keep net/http's buffering), counting the answer as a 200.
+func unwrapStatus(w http.ResponseWriter) http.ResponseWriter {
 	for {
-		switch t := w.(type) {
-		case *statusWriter:
-			if t.status == 0 {
-				t.status = http.StatusOK
-			}
-			w = t.ResponseWriter
-		case *fastWriter:
-			return t, true
-		default:
-			return nil, false
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			return w
 		}
-	}
-}
-
-// unwrapReaderFrom finds the io.ReaderFrom under middleware wrappers
-// (statusWriter), which do not implement it themselves so that ordinary
-// copies keep net/http's buffering.
-func unwrapReaderFrom(w http.ResponseWriter) (io.ReaderFrom, bool) {
-	for {
-		if sw, ok := w.(*statusWriter); ok {
-			if sw.status == 0 {
-				sw.status = http.StatusOK
-			}
-			w = sw.ResponseWriter
-			continue
+		if sw.status == 0 {
+			sw.status = http.StatusOK
 		}
-		rf, ok := w.(io.ReaderFrom)
-		return rf, ok
+		w = sw.ResponseWriter
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -511,5 +512,44 @@ func TestFastLaneCutUpstreamAnswer(t *testing.T) {
 		if edge.FastServed() == before {
 			t.Errorf("%s: not served by the fast lane", path)
 		}
+	}
+}
+
+// TestFastLaneFilesOverUnixSocket: without a TCP connection there is no
+// sendfile at an offset; a bundle file still goes out whole, with its
+// headers, through the fast lane's ordinary writes.
+func TestFastLaneFilesOverUnixSocket(t *testing.T) {
+	e := newEnv(t, server.Config{BlobFiles: t.TempDir()})
+	r := e.push("dev", bigPlugin(t, "com.example.big", "1.0.0"))
+	big := r.json(t)["bundles"].(map[string]any)["web"].(map[string]any)["url"].(string)
+	want := e.do("", "GET", big, "", nil, "Accept-Encoding", "identity") // leaves the file behind
+	e.waitIdle()
+
+	sock := filepath.Join(t.TempDir(), "mm.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge := e.srv.NewEdge(&http.Server{Handler: e.srv})
+	go edge.Serve(ln)
+	defer edge.Shutdown(context.Background())
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+	sent, fastBefore := e.srv.BlobFilesSent(), edge.FastServed()
+	for i := 0; i < 2; i++ { // twice: the connection stays usable
+		resp, err := client.Get("http://mm" + big)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != string(want.body) || resp.Header.Get("Content-Length") != want.header.Get("Content-Length") {
+			t.Fatalf("answer %d: %d, %d bytes, want %d", i, resp.StatusCode, len(body), len(want.body))
+		}
+	}
+	if e.srv.BlobFilesSent()-sent != 2 || edge.FastServed()-fastBefore != 2 {
+		t.Errorf("from files %d, on the fast lane %d; want 2 and 2", e.srv.BlobFilesSent()-sent, edge.FastServed()-fastBefore)
 	}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -586,37 +585,6 @@ func (w *fastWriter) writeChunk(p []byte) {
 	if _, err := bw.WriteString("\r\n"); err != nil {
 		w.failed = true
 	}
-}
-
-// ReadFrom sends a body of declared length straight to the connection:
-// sendfile(2) for a file.
-func (w *fastWriter) ReadFrom(src io.Reader) (int64, error) {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	if w.declared < 0 || w.isHead || !bodyAllowed(w.status) {
-		return io.Copy(writerOnly{w}, src)
-	}
-	w.sendHeader()
-	if err := w.fc.bw.Flush(); err != nil {
-		w.failed = true
-		return 0, err
-	}
-	// src is the caller's to bound (blobFiles.send passes an
-	// io.LimitedReader of the file, which net's sendfile path unwraps; a
-	// second wrapper would hide the file from it).
-	var n int64
-	var err error
-	if rf, ok := w.fc.c.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(src)
-	} else {
-		n, err = io.Copy(writerOnly{w.fc.c}, src)
-	}
-	w.written += n
-	if err != nil {
-		w.failed = true
-	}
-	return n, err
 }
 
 // sendFileAt sends the headers and then size bytes of the file fd as the
