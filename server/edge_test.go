@@ -42,6 +42,19 @@ func startEdge(t *testing.T, e *env) (*server.Edge, string) {
 	return edge, "http://" + ln.Addr().String()
 }
 
+// proxiedEdge is a server whose /api/v4 is apiv4proxy in front of
+// upstream, served through an Edge too (its base URL).
+func proxiedEdge(t *testing.T, upstream string) (*env, *server.Edge, string) {
+	t.Helper()
+	proxy, err := apiv4proxy.NewProxy(upstream, apiv4proxy.ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, server.Config{Upstream: proxy})
+	edge, fast := startEdge(t, e)
+	return e, edge, fast
+}
+
 // doAt is e.do against another base URL.
 func (e *env) doAt(base, user, method, path string, hdr ...string) response {
 	e.t.Helper()
@@ -341,12 +354,7 @@ func TestFastLaneProxiesAsNetHTTPDoes(t *testing.T) {
 			"pad":             strings.Repeat("p", 10000)})
 	}))
 	defer echo.Close()
-	proxy, err := apiv4proxy.NewProxy(echo.URL, apiv4proxy.ProxyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, server.Config{Upstream: proxy})
-	edge, fast := startEdge(t, e)
+	e, edge, fast := proxiedEdge(t, echo.URL)
 	before := edge.FastServed()
 	for _, hdr := range [][]string{
 		nil,
@@ -444,12 +452,7 @@ func TestFastLaneStreams(t *testing.T) {
 		io.WriteString(w, "second\n")
 	}))
 	defer up.Close()
-	proxy, err := apiv4proxy.NewProxy(up.URL, apiv4proxy.ProxyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, server.Config{Upstream: proxy})
-	edge, fast := startEdge(t, e)
+	_, edge, fast := proxiedEdge(t, up.URL)
 	before := edge.FastServed()
 	c, err := net.Dial("tcp", strings.TrimPrefix(fast, "http://"))
 	if err != nil {
@@ -493,12 +496,7 @@ func TestFastLaneCutUpstreamAnswer(t *testing.T) {
 		bw.Flush()
 	}))
 	defer up.Close()
-	proxy, err := apiv4proxy.NewProxy(up.URL, apiv4proxy.ProxyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, server.Config{Upstream: proxy})
-	edge, fast := startEdge(t, e)
+	_, edge, fast := proxiedEdge(t, up.URL)
 	for _, path := range []string{"/api/v4/cut-length", "/api/v4/cut-chunked"} {
 		before := edge.FastServed()
 		resp, err := http.Get(fast + path)
