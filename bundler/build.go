@@ -67,15 +67,8 @@ const workDir = "/plugin"
 // npm code) at the end of the file. Building the same package twice gives
 // byte-identical JS and source maps.
 func Build(pkg *pluginpkg.Package, t Target) (*Result, error) {
-	entry := entryOf(pkg, t)
-	if entry == "" {
-		return nil, fmt.Errorf("bundler: %s build of %s: %w", t, pkg.Manifest.ID, ErrNoEntry)
-	}
-	b, err := newBuild(pkg, t, entry)
-	if err != nil {
-		return nil, err
-	}
-	return b.run()
+	var cold *Cache // a nil Cache builds cold
+	return cold.build(pkg, t, false)
 }
 
 func entryOf(pkg *pluginpkg.Package, t Target) string {
