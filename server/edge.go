@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // Edge serves the server on a listener. Every connection starts on a fast
@@ -42,6 +45,9 @@ type Edge struct {
 
 	manifest, bundleGet, bundleHead http.Handler
 	upstream                        http.Handler // nil without Config.Upstream
+	// toUpstream reports whether the router passes GET of an /api/v4/
+	// path to the upstream (nil without one): see upstreamPaths.
+	toUpstream func(path string) bool
 }
 
 // NewEdge prepares an Edge for s, handing other requests to hs, whose
@@ -64,6 +70,7 @@ func (s *Server) NewEdge(hs *http.Server) *Edge {
 		// As the router's "/api/v4/*" route: no routing context reaches
 		// the upstream handler (the request's context is a fresh one).
 		e.upstream = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, upstreamRoute)(s.cfg.Upstream))
+		e.toUpstream = s.upstreamPaths()
 	}
 	s.edge.Store(e)
 	return e
@@ -250,3 +257,35 @@ func (c *prefixConn) CloseWrite() error {
 
 // writerOnly hides a writer's ReadFrom, so io.Copy does not recurse.
 type writerOnly struct{ io.Writer }
+
+// upstreamPaths reads from the router which GET /api/v4/ paths the server
+// answers itself (Mattermost's client manifests, say) rather than passing
+// them to the upstream, so the fast lane never decides otherwise than the
+// router: an exact pattern is one path, a pattern with a parameter or a
+// wildcard keeps everything under its fixed prefix on the router's side.
+func (s *Server) upstreamPaths() func(path string) bool {
+	own := map[string]bool{}
+	var ownPrefixes []string
+	chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if method != http.MethodGet || route == upstreamRoute || !strings.HasPrefix(route, "/api/v4/") {
+			return nil
+		}
+		if i := strings.IndexAny(route, "{*"); i >= 0 {
+			ownPrefixes = append(ownPrefixes, route[:i])
+		} else {
+			own[route] = true
+		}
+		return nil
+	})
+	return func(path string) bool {
+		if own[path] {
+			return false
+		}
+		for _, p := range ownPrefixes {
+			if strings.HasPrefix(path, p) {
+				return false
+			}
+		}
+		return true
+	}
+}

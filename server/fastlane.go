@@ -76,9 +76,10 @@ const (
 // obsolete line folding. Anything else reports false, and the connection
 // goes to net/http, which answers it (or refuses it) as it always did.
 //
-// With upstream set, GET /api/v4/* is served too, with every header kept in
-// h.all (appended to all, a buffer to reuse).
-func parseHead(s string, upstream bool, all []headerField) (h head, ok bool) {
+// upstream, when not nil, says which GET /api/v4/ paths the router passes
+// to the upstream: the fast lane serves those too, with every header kept
+// in h.all (appended to all, a buffer to reuse).
+func parseHead(s string, upstream func(path string) bool, all []headerField) (h head, ok bool) {
 	h.all = all[:0]
 	line, rest, found := strings.Cut(s, "\r\n")
 	if !found {
@@ -158,7 +159,7 @@ func parseHead(s string, upstream bool, all []headerField) (h head, ok bool) {
 
 // fastRoute splits the target and says how the fast lane serves it, if it
 // does.
-func fastRoute(h *head, upstream bool) fastRouteKind {
+func fastRoute(h *head, upstream func(path string) bool) fastRouteKind {
 	t := h.target
 	if t == "" || t[0] != '/' {
 		return routeNone // absolute form, authority form, "*"
@@ -181,9 +182,8 @@ func fastRoute(h *head, upstream bool) fastRouteKind {
 		if file := h.path[len("/bundles/"):]; file != "" && strings.IndexByte(file, '/') < 0 {
 			return routeBundle
 		}
-	case upstream && strings.HasPrefix(h.path, "/api/v4/") && h.method == http.MethodGet:
-		// The server answers these itself (server.routes).
-		if h.path != "/api/v4/plugins/webapp" {
+	case upstream != nil && strings.HasPrefix(h.path, "/api/v4/") && h.method == http.MethodGet:
+		if upstream(h.path) {
 			return routeUpstream
 		}
 	}
@@ -316,7 +316,7 @@ func (fc *fastConn) serve() {
 		var h head
 		ok := full
 		if ok {
-			h, ok = parseHead(string(raw), e.upstream != nil, fc.all)
+			h, ok = parseHead(string(raw), e.toUpstream, fc.all)
 			fc.all = h.all
 		}
 		if !ok {

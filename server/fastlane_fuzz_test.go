@@ -25,7 +25,7 @@ func FuzzParseHead(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		h, ok := parseHead(s, true, nil)
+		h, ok := parseHead(s, func(string) bool { return true }, nil)
 		if !ok {
 			return
 		}
