@@ -217,8 +217,8 @@ func (s *Server) routes() chi.Router {
 
 	r.Get("/healthz", s.serveHealth)
 	r.Get("/metrics", s.serveMetrics)
-	r.Get("/bundles/{file}", s.serveBundle)
-	r.Head("/bundles/{file}", s.serveBundle) // what curl -I and caches ask
+	r.Get(bundleRoute, s.serveBundle)
+	r.Head(bundleRoute, s.serveBundle) // what curl -I and caches ask
 	// Deeper paths are no bundle either (not the webapp's shell).
 	r.Get("/bundles/*", func(w http.ResponseWriter, r *http.Request) { s.serveArtifact(w, r, "", "") })
 	r.Get("/api/v1/websocket", s.serveWebsocket)
@@ -256,7 +256,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/api/v4/plugins/webapp", s.serveMattermostWebapp)
 	r.Get("/static/plugins/{id}/{file}", s.serveMattermostStatic)
 	if s.cfg.Upstream != nil {
-		r.Handle("/api/v4/*", detachRoute(s.cfg.Upstream))
+		r.Handle(upstreamRoute, detachRoute(s.cfg.Upstream))
 	}
 	s.mountConsole(r)
 	s.mountWebapp(r)
