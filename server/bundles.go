@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -112,16 +110,10 @@ func (s *Server) artifact(sha string) (registry.Artifact, bool) {
 }
 
 // serveBundle serves /bundles/{sha256}.{js|map|hbc}: immutable, cached for a
-// year, with gzip or brotli chosen from the precompressed variants.
+// year, with gzip or brotli chosen from the precompressed variants. The file
+// is the rest of the (decoded) path, so the router and the Edge's fast lane
+// serve the same name the same way.
 func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request) {
-	file := chi.URLParam(r, "file")
-	sha, ext, _ := strings.Cut(file, ".")
-	s.serveArtifact(w, r, sha, ext)
-}
-
-// serveBundlePath is serveBundle outside the router (the Edge's fast lane):
-// the file is the rest of the path.
-func (s *Server) serveBundlePath(w http.ResponseWriter, r *http.Request) {
 	sha, ext, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bundles/"), ".")
 	s.serveArtifact(w, r, sha, ext)
 }

@@ -64,8 +64,8 @@ func (s *Server) NewEdge(hs *http.Server) *Edge {
 		e.readHeader = hs.ReadTimeout
 	}
 	e.manifest = s.manifestRoute
-	e.bundleGet = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, bundleRoute)(http.HandlerFunc(s.serveBundlePath)))
-	e.bundleHead = recoverer(s.log)(s.metrics.fixedRoute(http.MethodHead, bundleRoute)(http.HandlerFunc(s.serveBundlePath)))
+	e.bundleGet = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, bundleRoute)(http.HandlerFunc(s.serveBundle)))
+	e.bundleHead = recoverer(s.log)(s.metrics.fixedRoute(http.MethodHead, bundleRoute)(http.HandlerFunc(s.serveBundle)))
 	if s.cfg.Upstream != nil {
 		// As the router's "/api/v4/*" route: no routing context reaches
 		// the upstream handler (the request's context is a fresh one).
