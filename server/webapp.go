@@ -56,15 +56,9 @@ func (s *Server) shellTeam(r *http.Request, team string) *webapp.TeamBoot {
 		return nil
 	}
 	b := &webapp.TeamBoot{Manifest: m.body}
-	seen := map[string]bool{}
 	for _, p := range m.manifest.Plugins {
 		b.Bundles = append(b.Bundles, webapp.Script{Plugin: p.ID, URL: p.Bundle.URL, Integrity: p.Bundle.Integrity})
-		for _, h := range p.HostModules {
-			if !seen[h] {
-				seen[h] = true
-				b.HostModules = append(b.HostModules, h)
-			}
-		}
+		b.HostModules = append(b.HostModules, p.HostModules...) // the shell keeps each once
 	}
 	return b
 }

@@ -46,7 +46,8 @@ type TeamBoot struct {
 	// Bundles are the manifest's plugin bundles.
 	Bundles []Script
 	// HostModules are the lazy host modules (react-intl, ...) the
-	// bundles need, by the names of the manifest's host_modules.
+	// bundles need, by the names of the manifest's host_modules; a name
+	// may repeat (the shell loads each once).
 	HostModules []string
 }
 
