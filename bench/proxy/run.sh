@@ -14,9 +14,35 @@
 # the upstream, keepalive pool of 64, X-Real-IP/X-Forwarded-* set), plus
 # keepalive_requests raised so that it never reconnects mid-run.
 #
-# Prints one summary line on stdout (progress goes to stderr). Knobs
-# (environment): DURATION (s per run, 10), ROUNDS (3, the median is
-# reported), WARMUP (s, 3), CONNS (64), THREADS (2), KEEP=1 keeps the
+# Two phases, both reported; they answer different questions:
+#
+# 1. Closed loop (wrk -t2 -c64): each connection sends its next request as
+#    soon as the last answer arrives, so every target runs at its capacity
+#    on the 2 shared cores. req/s is that capacity. The p50 there is mostly
+#    the queue of 64 requests (Little's law: 64 / req/s), so it follows the
+#    CPU each request costs; "added_p50_*" (target p50 minus direct p50)
+#    is the latency a proxy adds *at saturation*.
+# 2. Open loop (bench/serving/rateload): the same GET at ONE fixed rate for
+#    every target, OPEN_FRACTION (0.5) of the lowest median req/s phase 1
+#    measured among the OPEN_TARGETS, so each target is well under its
+#    capacity, over CONNS connections, ROUNDS rounds alternating the
+#    targets, DURATION s each. Latency counts from when each request was
+#    due (no coordinated omission). "added_p50_open_*" (target p50 minus
+#    direct p50, medians of the rounds) is the latency a proxy adds *at
+#    equal load*: its own service time plus the queueing its CPU cost
+#    causes at that rate. rateload releases due requests every 0.5 ms, so
+#    every p50 includes part of that step; it is the same for all targets
+#    and cancels in the differences. cpu_us_per_request_open is the CPU per
+#    request at that rate (less batching per wake-up than at saturation).
+#
+# Prints the summary on stdout: the closed-loop line "proxy: ..." (its
+# fields as they always were, then open_rate= and added_p50_open_*= at the
+# end) and a second line "proxy-open-loop: ..." with each target's p50 and
+# p99 at that rate. Progress goes to stderr. Knobs (environment): DURATION
+# (s per run, 10), ROUNDS (3, the median is reported), WARMUP (s, 3),
+# CONNS (64), THREADS (2), OPEN_FRACTION (0.5), OPEN_RATE (req/s; overrides
+# OPEN_FRACTION), OPEN_TARGETS ("direct nginx mmtoolkit"; "alone" and
+# "stdlib" may be added, and then count for the rate too), KEEP=1 keeps the
 # scratch directory, PROFILE=1 writes a 10 s CPU profile of the proxy
 # under load to PROFILE_OUT (default /tmp/mmtoolkit-proxy-cpu.pprof).
 set -euo pipefail
@@ -28,6 +54,8 @@ CONNS=${CONNS:-64}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
 ROUNDS=${ROUNDS:-3}
+OPEN_FRACTION=${OPEN_FRACTION:-0.5}
+OPEN_TARGETS=${OPEN_TARGETS:-direct nginx mmtoolkit}
 
 log() { echo "# $*" >&2; }
 die() { echo "bench/proxy: $*" >&2; exit 1; }
@@ -103,6 +131,7 @@ busy_percent() {
 log "building the upstream and the proxies"
 $GO build -o "$WORK/upstream" ./bench/proxy/upstream
 $GO build -o "$WORK/mmproxy" ./bench/proxy/mmproxy
+$GO build -o "$WORK/rateload" ./bench/serving/rateload
 MMTOOLKIT_BIN=${MMTOOLKIT_BIN:-}
 if [ -z "$MMTOOLKIT_BIN" ]; then
 	$GO build -o bin/mmtoolkit ./cmd/mmtoolkit
@@ -250,15 +279,88 @@ for name in "${ORDER[@]}"; do
 	P50[$name]=$(awk '{print $2}' "$WORK/$name.runs" | median)
 	CPU[$name]=$(awk '{print $3}' "$WORK/$name.runs" | median)
 done
+# Phase 2, the open loop: one rate for every target, under each one's
+# capacity (see the header).
+for name in $OPEN_TARGETS; do
+	[ -n "${TARGET[$name]:-}" ] || die "OPEN_TARGETS: unknown target $name (one of ${ORDER[*]})"
+done
+[[ " $OPEN_TARGETS " == *" direct "* ]] || die "OPEN_TARGETS must include direct: the added latency is counted from it"
+if [ -n "${OPEN_RATE:-}" ]; then
+	RATE=$OPEN_RATE
+	RATE_WHY="OPEN_RATE"
+else
+	lowest=$(for name in $OPEN_TARGETS; do echo "${RPS[$name]} $name"; done | sort -g | head -1)
+	RATE=$(awk -v l="${lowest% *}" -v f="$OPEN_FRACTION" 'BEGIN { printf "%d", l * f }')
+	RATE_WHY="${OPEN_FRACTION}x ${lowest#* }'s ${lowest% *} req/s"
+fi
+[ "$RATE" -gt 0 ] 2>/dev/null || die "open-loop rate $RATE is not a positive number of requests per second"
+log "open loop at $RATE req/s ($RATE_WHY), $CONNS connections, $ROUNDS x ${DURATION}s alternating $OPEN_TARGETS"
+
+# open_run URL PID...: prints "P50_MS P99_MS CPU_US_PER_REQ SENT_PER_S
+# LATE" from one rateload run at RATE; an answer that is not 2xx/3xx or
+# a broken connection stops the benchmark.
+open_run() {
+	local url=$1 out before after
+	shift
+	before=$(cpu_ticks "$@")
+	out=$("$WORK/rateload" -rate "$RATE" -duration "${DURATION}s" -conns "$CONNS" "$url" 2>&1) ||
+		die "rateload failed: $out"
+	after=$(cpu_ticks "$@")
+	read -r sent p50 _ p99 _ errors late <<<"$out"
+	[ "$errors" = 0 ] || die "rateload saw $errors failed requests from $url: $out"
+	awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n=$((RATE * DURATION)) \
+		-v p50="$p50" -v p99="$p99" -v sent="$sent" -v late="$late" \
+		'BEGIN { printf "%.3f %.3f %.1f %.0f %d\n", p50, p99, ticks / hz * 1e6 / n, sent, late }'
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+	for name in $OPEN_TARGETS; do
+		r=$(open_run "${TARGET[$name]}" ${CPU_PIDS[$name]})
+		log "open round $round $name: $r (p50 ms, p99 ms, proxy CPU us/request, sent req/s, late)"
+		echo "$r" >>"$WORK/$name.open"
+	done
+done
+declare -A OP50 OP99 OCPU
+LATE=0
+for name in $OPEN_TARGETS; do
+	OP50[$name]=$(awk '{print $1}' "$WORK/$name.open" | median)
+	OP99[$name]=$(awk '{print $2}' "$WORK/$name.open" | median)
+	OCPU[$name]=$(awk '{print $3}' "$WORK/$name.open" | median)
+	LATE=$((LATE + $(awk '{s += $5} END {print s + 0}' "$WORK/$name.open")))
+done
+[ "$LATE" = 0 ] || log "rateload sent $LATE requests over 1 s late: it fell behind, the open-loop figures are not at $RATE req/s"
+
+# What the open loop adds to the closed-loop line, and its own line.
+open_fields=""
+open_line="proxy-open-loop: rate=$RATE req/s ($RATE_WHY) conns=$CONNS"
+cpu_line=""
+for name in $OPEN_TARGETS; do
+	open_line+=" $name p50=${OP50[$name]}ms p99=${OP99[$name]}ms"
+	cpu_line+=" ${name/#direct/upstream}=${OCPU[$name]}"
+done
+for name in $OPEN_TARGETS; do
+	[ "$name" = direct ] && continue
+	added=$(awk -v a="${OP50[$name]}" -v d="${OP50[direct]}" 'BEGIN { printf "%.3f", a - d }')
+	open_fields+=" added_p50_open_$name=${added}ms"
+	open_line+=" added_p50_open_$name=${added}ms"
+done
+if [ -n "${OP50[nginx]:-}" ] && [ -n "${OP50[mmtoolkit]:-}" ]; then
+	ok=$(awk -v m="${OP50[mmtoolkit]}" -v n="${OP50[nginx]}" 'BEGIN { print (m <= n ? "yes" : "no") }')
+	open_fields+=" added_p50_open_ok=$ok"
+	open_line+=" added_p50_open_ok=$ok"
+fi
+open_line+=" late=$LATE (cpu_us_per_request_open:$cpu_line)"
+
 awk -v d="${RPS[direct]}" -v dp="${P50[direct]}" -v n="${RPS[nginx]}" -v np="${P50[nginx]}" \
 	-v m="${RPS[mmtoolkit]}" -v mp="${P50[mmtoolkit]}" -v s="${RPS[stdlib]}" -v sp="${P50[stdlib]}" \
-	-v a="${RPS[alone]}" -v ap="${P50[alone]}" \
+	-v a="${RPS[alone]}" -v ap="${P50[alone]}" -v open="open_rate=$RATE$open_fields" \
 	-v dc="${CPU[direct]}" -v nc="${CPU[nginx]}" -v mc="${CPU[mmtoolkit]}" -v sc="${CPU[stdlib]}" -v ac="${CPU[alone]}" 'BEGIN {
 	printf "proxy: direct=%d req/s p50=%.3fms nginx=%d req/s p50=%.3fms mmtoolkit=%d req/s p50=%.3fms ratio_vs_nginx=%.2f added_p50_mmtoolkit=%.3fms added_p50_nginx=%.3fms", d, dp, n, np, m, mp, m / n, mp - dp, np - dp
 	printf " ratio_ok=%s added_p50_ok=%s", (m / n >= 0.8 ? "yes" : "no"), (mp - dp <= np - dp ? "yes" : "no")
 	printf " (nginx_vs_direct=%.2f mmtoolkit_vs_direct=%.2f proxy_alone_under_net_http=%d req/s p50=%.3fms stdlib_reverseproxy=%d req/s p50=%.3fms stdlib_vs_direct=%.2f;", n / d, m / d, a, ap, s, sp, s / d
-	printf " cpu_us_per_request: upstream=%.1f nginx=%.1f mmtoolkit=%.1f alone=%.1f stdlib=%.1f)\n", dc, nc, mc, ac, sc
+	printf " cpu_us_per_request: upstream=%.1f nginx=%.1f mmtoolkit=%.1f alone=%.1f stdlib=%.1f) %s\n", dc, nc, mc, ac, sc, open
 }'
+echo "$open_line"
 
 if [ -n "${PROFILE:-}" ]; then
 	out=${PROFILE_OUT:-${TMPDIR:-/tmp}/mmtoolkit-proxy-cpu.pprof}
