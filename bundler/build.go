@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -63,7 +65,7 @@ const workDir = "/plugin"
 // not are left alone and throw when called, as in any esbuild bundle.
 //
 // Both bundles are minified, end with a sourceMappingURL comment naming
-// "<sha256 of SourceMap>.map", and keep legal comments (licences of bundled
+// "<SourceMapKey>.map", and keep legal comments (licences of bundled
 // npm code) at the end of the file. Building the same package twice gives
 // byte-identical JS and source maps.
 func Build(pkg *pluginpkg.Package, t Target) (*Result, error) {
@@ -93,6 +95,9 @@ type build struct {
 	// packing): no source map, no printing-only minification. Which
 	// files load does not depend on those options.
 	graph bool
+	// noMap builds the bundle without its source map (BuildDeferred): the
+	// same bundle, byte for byte, about a quarter sooner.
+	noMap bool
 	// loads, when set, remembers what prepare made of each file, for the
 	// next build of a cached context.
 	loads *loadMemo
@@ -179,9 +184,11 @@ func (b *build) options() api.BuildOptions {
 	if b.ts != nil {
 		o.TsconfigRaw = b.ts.raw
 	}
-	if b.graph {
+	if b.graph || b.noMap {
 		o.Sourcemap = api.SourceMapNone
 		o.SourcesContent = api.SourcesContentExclude
+	}
+	if b.graph {
 		o.MinifyWhitespace = false
 		o.MinifyIdentifiers = false
 	}
@@ -384,32 +391,84 @@ func (b *build) finish(out api.BuildResult, elapsed time.Duration) (*Result, err
 			css = f.Contents
 		}
 	}
-	if js == nil || (jsMap == nil && !b.graph) {
+	if js == nil || (jsMap == nil && !b.graph && !b.noMap) {
 		return nil, fmt.Errorf("bundler: %s build of %s: esbuild returned no bundle", b.target, b.entry)
 	}
 	if b.graph {
 		return &Result{Target: b.target, JS: js, HostModules: sortedKeys(b.res.hosts), Inputs: b.inputs(),
 			Warnings: b.diagnostics(out.Warnings), Esbuild: elapsed}, nil
 	}
-	jsMap = rewriteSources(jsMap)
-	if css = bytes.TrimSpace(css); len(css) > 0 && b.target == Web {
+	if jsMap != nil {
+		jsMap = rewriteSources(jsMap)
+	}
+	if css = bytes.TrimSpace(stripCSSMapComment(css)); len(css) > 0 && b.target == Web {
 		// One line in front of the bundle; ";" in front of the mappings
 		// moves every mapping down that line.
 		js = append(append(cssInjection(b.pkg.Manifest.ID, css), '\n'), js...)
-		jsMap = shiftMappings(jsMap)
+		if jsMap != nil {
+			jsMap = shiftMappings(jsMap)
+		}
 	}
-	sum := sha256.Sum256(jsMap)
-	js = append(js, "\n//# sourceMappingURL="+hex.EncodeToString(sum[:])+".map\n"...)
+	key := b.sourceMapKey(js)
+	js = append(js, "\n//# sourceMappingURL="+key+".map\n"...)
 
 	return &Result{
-		Target:      b.target,
-		JS:          js,
-		SourceMap:   jsMap,
-		HostModules: sortedKeys(b.res.hosts),
-		Inputs:      b.inputs(),
-		Warnings:    b.diagnostics(out.Warnings),
-		Esbuild:     elapsed,
+		Target:       b.target,
+		JS:           js,
+		SourceMap:    jsMap,
+		SourceMapKey: key,
+		HostModules:  sortedKeys(b.res.hosts),
+		Inputs:       b.inputs(),
+		Warnings:     b.diagnostics(out.Warnings),
+		Esbuild:      elapsed,
 	}, nil
+}
+
+// sourceMapKey names a bundle's source map before the map exists, so the
+// bundle's sourceMappingURL is the same whether the map was built with it
+// or later (BuildDeferred): the SHA-256 of the bundle's code (sourceMappingURL
+// comment excepted) and of every package file esbuild loaded, path and bytes,
+// which is what a map is made of, with the esbuild version that maps them.
+// The same key therefore always names the same map.
+func (b *build) sourceMapKey(code []byte) string {
+	b.mu.Lock()
+	loaded := sortedKeys(b.loaded)
+	b.mu.Unlock()
+	h := sha256.New()
+	io.WriteString(h, "mmtoolkit source map 1\x00"+esbuildVersion()+"\x00"+b.target.String()+"\x00")
+	sum := sha256.Sum256(code)
+	h.Write(sum[:])
+	for _, f := range loaded {
+		io.WriteString(h, f+"\x00")
+		sum = sha256.Sum256(b.tree.files[f])
+		h.Write(sum[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// esbuildVersion is the version of the esbuild module this binary was
+// built with ("" when the build information is missing, as in some tests).
+var esbuildVersion = sync.OnceValue(func() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == "github.com/evanw/esbuild" {
+				return m.Version
+			}
+		}
+	}
+	return ""
+})
+
+// stripCSSMapComment drops the "/*# sourceMappingURL=out.css.map */" that
+// esbuild ends the CSS with when it writes a source map, so the CSS put in
+// the bundle is the same with and without one.
+func stripCSSMapComment(css []byte) []byte {
+	css = bytes.TrimRight(css, " \n")
+	if i := bytes.LastIndex(css, []byte("/*# sourceMappingURL=")); i >= 0 && bytes.HasSuffix(css, []byte("*/")) &&
+		!bytes.Contains(css[i+2:len(css)-2], []byte("*/")) {
+		return css[:i]
+	}
+	return css
 }
 
 // loadedBytes is the size of the package files esbuild loaded.

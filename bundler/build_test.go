@@ -2,8 +2,6 @@ package bundler
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -300,7 +298,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestSourceMap checks what devtools rely on: package-relative sources with
-// their content, a sourceMappingURL naming the map's hash, and mappings
+// their content, a sourceMappingURL naming the map's key, and mappings
 // that still point at the right line after the CSS injection line.
 func TestSourceMap(t *testing.T) {
 	pkg := loadFixture(t, "css")
@@ -334,8 +332,10 @@ func TestSourceMap(t *testing.T) {
 		t.Fatalf("webapp/index.tsx missing from sources %q", m.Sources)
 	}
 
-	sum := sha256.Sum256(res.SourceMap)
-	wantTail := "\n//# sourceMappingURL=" + hex.EncodeToString(sum[:]) + ".map\n"
+	if len(res.SourceMapKey) != 64 || strings.Trim(res.SourceMapKey, "0123456789abcdef") != "" {
+		t.Errorf("SourceMapKey %q is not 64 hex digits", res.SourceMapKey)
+	}
+	wantTail := "\n//# sourceMappingURL=" + res.SourceMapKey + ".map\n"
 	if !bytes.HasSuffix(res.JS, []byte(wantTail)) {
 		t.Errorf("bundle does not end with %q", wantTail)
 	}

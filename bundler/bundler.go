@@ -99,10 +99,15 @@ func (e *CompileError) Error() string {
 type Result struct {
 	Target Target
 	// JS is the minified bundle. It ends with a sourceMappingURL comment
-	// naming "<sha256 of SourceMap>.map", relative, so it resolves next to
-	// the bundle under /bundles/.
-	JS        []byte
+	// naming "<SourceMapKey>.map", relative, so it resolves next to the
+	// bundle under /bundles/.
+	JS []byte
+	// SourceMap is the bundle's source map; nil when BuildDeferred left it
+	// for later.
 	SourceMap []byte
+	// SourceMapKey names the source map (see build.sourceMapKey): known
+	// before the map is built, and the same for the same map.
+	SourceMapKey string
 	// HostModules are the host modules the bundle imports (sorted), so a host
 	// can load libraries only some plugins need on demand. For Web they are
 	// keys of HostGlobals (react/jsx-runtime counts as "react", whose global

@@ -94,9 +94,25 @@ func (c *Cache) Build(pkg *pluginpkg.Package, t Target) (*Result, error) {
 	return c.build(pkg, t, false)
 }
 
+// BuildDeferred is Build, except that when the cache holds no context for
+// the plugin (a first push, or one after the context expired) it builds the
+// bundle without its source map, which is about a quarter of a cold build,
+// and leaves Result.SourceMap nil. The bundle is byte for byte Build's, its
+// sourceMappingURL naming Result.SourceMapKey either way, so the map can be
+// made later by Build, which also leaves a context for the next push.
+func (c *Cache) BuildDeferred(pkg *pluginpkg.Package, t Target) (*Result, error) {
+	return c.buildMode(pkg, t, false, true)
+}
+
 // build is Build, or with graph a build for the import graph only (see
 // build.graph); a nil Cache builds cold.
 func (c *Cache) build(pkg *pluginpkg.Package, t Target, graph bool) (*Result, error) {
+	return c.buildMode(pkg, t, graph, false)
+}
+
+// buildMode is build; with deferMap, a build that would start a context
+// builds without the source map instead.
+func (c *Cache) buildMode(pkg *pluginpkg.Package, t Target, graph, deferMap bool) (*Result, error) {
 	entry := entryOf(pkg, t)
 	if entry == "" {
 		return nil, fmt.Errorf("bundler: %s build of %s: %w", t, pkg.Manifest.ID, ErrNoEntry)
@@ -107,6 +123,7 @@ func (c *Cache) build(pkg *pluginpkg.Package, t Target, graph bool) (*Result, er
 	}
 	b.graph = graph
 	if c == nil || c.max < 1 {
+		b.noMap = deferMap
 		return b.run()
 	}
 	key := cacheKey{plugin: pkg.Manifest.ID, target: t, entry: b.entry, graph: graph}
@@ -115,6 +132,10 @@ func (c *Cache) build(pkg *pluginpkg.Package, t Target, graph bool) (*Result, er
 	}
 
 	cc := c.take(key)
+	if cc == nil && deferMap {
+		b.noMap = true
+		return b.run()
+	}
 	if cc == nil {
 		cc = &cachedContext{key: key, loads: &loadMemo{files: map[string]loadedFile{}}}
 		o := b.options()

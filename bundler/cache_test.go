@@ -311,3 +311,75 @@ func TestGraphBuildLoadsWhatTheFullBuildLoads(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildDeferred checks the push's quick path: without a cached context
+// the bundle comes without its map, byte for byte the full build's (its
+// sourceMappingURL names the same key), and a later Build makes that map
+// and leaves a context, through which the next BuildDeferred builds both.
+func TestBuildDeferred(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		target  Target
+	}{{"css", Web}, {"deps", Web}, {"context", Web}, {"mobile", Mobile}} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			pkg := loadFixture(t, tc.fixture)
+			full := mustBuild(t, pkg, tc.target)
+
+			quick, err := (*Cache)(nil).BuildDeferred(pkg, tc.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if quick.SourceMap != nil {
+				t.Error("a cold BuildDeferred returned a source map")
+			}
+			if !bytes.Equal(quick.JS, full.JS) {
+				t.Fatalf("the bundle without its map differs from the full build's:\n%s", diffLines(string(full.JS), string(quick.JS)))
+			}
+			if quick.SourceMapKey != full.SourceMapKey || !reflect.DeepEqual(quick.Inputs, full.Inputs) ||
+				!reflect.DeepEqual(quick.HostModules, full.HostModules) {
+				t.Errorf("key/inputs/host modules %s %v %v, full build %s %v %v", quick.SourceMapKey, quick.Inputs,
+					quick.HostModules, full.SourceMapKey, full.Inputs, full.HostModules)
+			}
+
+			c := NewCache(4, 64<<20, 0)
+			defer c.Close()
+			first, err := c.BuildDeferred(pkg, tc.target)
+			if err != nil || first.SourceMap != nil || c.Len() != 0 {
+				t.Fatalf("first BuildDeferred through a cache: map %v, err %v, %d contexts kept (want no map, none kept)",
+					first != nil && first.SourceMap != nil, err, c.Len())
+			}
+			later, err := c.Build(pkg, tc.target) // what the server does after answering the push
+			if err != nil || !bytes.Equal(later.JS, first.JS) || !bytes.Equal(later.SourceMap, full.SourceMap) || c.Len() != 1 {
+				t.Fatalf("Build after BuildDeferred: same bundle %v, same map %v, err %v, %d contexts", err == nil && bytes.Equal(later.JS, first.JS),
+					err == nil && bytes.Equal(later.SourceMap, full.SourceMap), err, c.Len())
+			}
+			warm, err := c.BuildDeferred(pkg, tc.target)
+			if err != nil || warm.SourceMap == nil || !bytes.Equal(warm.JS, full.JS) {
+				t.Fatalf("BuildDeferred with a context cached: err %v, map %v, same bundle %v", err, warm != nil && warm.SourceMap != nil,
+					err == nil && bytes.Equal(warm.JS, full.JS))
+			}
+		})
+	}
+}
+
+// TestSourceMapKey checks that the key changes with what the map is made
+// of: a comment-only edit leaves the code alone but changes the map's
+// sourcesContent, so it must change the key (and so the bundle's URL of
+// its map); the same package gives the same key.
+func TestSourceMapKey(t *testing.T) {
+	pkg := loadFixture(t, "css")
+	a := mustBuild(t, pkg, Web)
+	if b := mustBuild(t, pkg, Web); b.SourceMapKey != a.SourceMapKey {
+		t.Fatal("two builds of one package name different maps")
+	}
+	src := string(pkg.Files["webapp/index.tsx"])
+	edited := mustBuild(t, withFiles(pkg, map[string]string{"webapp/index.tsx": "// a comment only\n" + src}), Web)
+	code := func(js []byte) []byte { return js[:bytes.LastIndex(js, []byte("\n//# sourceMappingURL="))] }
+	if !bytes.Equal(code(edited.JS), code(a.JS)) {
+		t.Fatal("test premise: a comment changed the code")
+	}
+	if bytes.Equal(edited.SourceMap, a.SourceMap) || edited.SourceMapKey == a.SourceMapKey {
+		t.Errorf("a comment-only edit: map changed %v, key changed %v; want both", !bytes.Equal(edited.SourceMap, a.SourceMap),
+			edited.SourceMapKey != a.SourceMapKey)
+	}
+}

@@ -217,6 +217,9 @@ func validateVersion(v *Version, by Pusher) ([]blobRef, error) {
 		if kind == "" || !isSHA256(a.SHA256) {
 			return nil, invalid("artifact %q: sha256 %q is not 64 lowercase hex digits", kind, a.SHA256)
 		}
+		if a.Key != "" && !isSHA256(a.Key) {
+			return nil, invalid("artifact %q: key %q is not 64 lowercase hex digits", kind, a.Key)
+		}
 		refs = append(refs, blobRef{what: kind, sha256: a.SHA256, size: a.Size})
 		for _, enc := range slices.Sorted(maps.Keys(a.Encodings)) {
 			sha := a.Encodings[enc]

@@ -65,6 +65,11 @@ type Artifact struct {
 	Encodings   map[string]string `json:"encodings,omitempty"`
 	// EncodedSizes maps a content coding to the precompressed size.
 	EncodedSizes map[string]int64 `json:"encoded_sizes,omitempty"`
+	// Key is, for a source map, the name its bundle's sourceMappingURL
+	// gives it (bundler.Result.SourceMapKey: known before the map is built,
+	// so it is not the map's SHA-256). "" for other artifacts and for maps
+	// stored before keys existed, whose bundles name them by SHA-256.
+	Key string `json:"key,omitempty"`
 }
 
 // Artifact kinds, the keys of Version.Artifacts.

@@ -161,10 +161,13 @@ func (f *blobFiles) send(w http.ResponseWriter, r *http.Request, sha string, b b
 			defer f.open.release(of)
 			w.Header()["Content-Length"] = b.clen
 			w.WriteHeader(http.StatusOK)
+			// Counted before the bytes leave, so a client that has them
+			// finds them counted.
+			f.sent.Add(1)
 			if fw.sendFileAt(of.descriptor(), b.size) {
-				f.sent.Add(1)
 				return true
 			}
+			f.sent.Add(^uint64(0))
 			// Not a TCP connection: the headers are set but not sent;
 			// the copy below sends them with the body.
 		} else if errors.Is(err, fs.ErrNotExist) {

@@ -71,14 +71,37 @@ func (s *Server) addArtifacts(v *registry.Version) {
 	s.artifactsMu.Lock()
 	defer s.artifactsMu.Unlock()
 	for _, a := range v.Artifacts {
-		if known, ok := s.artifacts[a.SHA256]; ok && len(known.Encodings) > 0 {
-			continue // a blob shared with an earlier version, already compressed
-		}
-		s.artifacts[a.SHA256] = a
-		if strings.HasPrefix(a.ContentType, "text/javascript") {
-			s.byPrefix[a.SHA256[:16]] = a.SHA256
-		}
+		s.addArtifactLocked(a)
 	}
+}
+
+// addArtifact learns one artifact (a source map built after its push).
+func (s *Server) addArtifact(a registry.Artifact) {
+	s.artifactsMu.Lock()
+	defer s.artifactsMu.Unlock()
+	s.addArtifactLocked(a)
+}
+
+func (s *Server) addArtifactLocked(a registry.Artifact) {
+	if a.Key != "" {
+		s.mapKeys[a.Key] = a.SHA256
+	}
+	if known, ok := s.artifacts[a.SHA256]; ok && len(known.Encodings) > 0 {
+		return // a blob shared with an earlier version, already compressed
+	}
+	s.artifacts[a.SHA256] = a
+	if strings.HasPrefix(a.ContentType, "text/javascript") {
+		s.byPrefix[a.SHA256[:16]] = a.SHA256
+	}
+}
+
+// sourceMapNamed returns the SHA-256 of the source map a bundle names by
+// key.
+func (s *Server) sourceMapNamed(key string) (string, bool) {
+	s.artifactsMu.RLock()
+	defer s.artifactsMu.RUnlock()
+	sha, ok := s.mapKeys[key]
+	return sha, ok
 }
 
 // addEncodings records precompressed variants of a blob.
@@ -118,9 +141,26 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request) {
 	s.serveArtifact(w, r, sha, ext)
 }
 
-// serveArtifact serves the stored artifact sha as a file of type ext.
+// serveArtifact serves the stored artifact sha as a file of type ext. A
+// source map may also be named by its key (registry.Artifact.Key); one
+// still being built (sourceMaps) is waited for.
 func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext string) {
 	file := sha + "." + ext
+	if ext == "map" {
+		byKey, ok := s.sourceMapNamed(sha)
+		if !ok && s.maps.wait(r.Context(), sha) {
+			byKey, ok = s.sourceMapNamed(sha)
+		}
+		if ok {
+			sha = byKey
+		} else if s.maps.building(sha) {
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Header().Set("Retry-After", "2")
+			writeErrorBody(w, errorf(http.StatusServiceUnavailable, "source_map_pending",
+				"the source map %s is still being built after its push: ask again in a few seconds", file))
+			return
+		}
+	}
 	a, ok := s.artifact(sha)
 	if !ok || len(sha) != 64 || !strings.HasPrefix(a.ContentType, strings.SplitN(extTypes[ext], ";", 2)[0]) || extTypes[ext] == "" {
 		w.Header().Set("Cache-Control", "no-cache")

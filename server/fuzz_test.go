@@ -146,22 +146,36 @@ func FuzzPushBody(f *testing.F) {
 }
 
 // FuzzBundleName asks for /bundles/<name>: unknown names are 4xx, and a
-// 200 is the artifact whose SHA-256 the name carries.
+// 200 is the artifact whose SHA-256 the name carries, or the source map
+// whose key it carries.
 func FuzzBundleName(f *testing.F) {
 	e := newEnv(f, server.Config{})
 	r := e.push("dev", helloPlugin("com.example.bundlefuzz", "1.0.0"))
 	if r.status != 201 {
 		f.Fatal(r.status, string(r.body))
 	}
-	var pushed struct {
-		Bundles map[string]struct{ URL string }
+	e.waitIdle() // the source maps
+	type bundle struct{ URL, SHA256 string }
+	var pushed struct{ Bundles map[string]bundle }
+	cat := e.do("dev", "GET", "/api/v1/plugins/com.example.bundlefuzz", "", nil)
+	var plugin struct {
+		Versions []struct{ Bundles map[string]bundle }
 	}
-	if err := json.Unmarshal(r.body, &pushed); err != nil {
-		f.Fatal(err)
+	if err := json.Unmarshal(cat.body, &plugin); err != nil || len(plugin.Versions) != 1 {
+		f.Fatal(err, string(cat.body))
 	}
+	pushed.Bundles = plugin.Versions[0].Bundles
 	var known []string
+	byKey := map[string]string{} // a map's key -> its SHA-256
 	for _, b := range pushed.Bundles {
-		known = append(known, strings.TrimPrefix(b.URL, "/bundles/"))
+		name := strings.TrimPrefix(b.URL, "/bundles/")
+		known = append(known, name)
+		if stem, _, _ := strings.Cut(name, "."); stem != b.SHA256 {
+			byKey[stem] = b.SHA256
+		}
+	}
+	if len(byKey) != 2 {
+		f.Fatalf("want the two source maps named by key, got %v in %s", byKey, cat.body)
 	}
 	for _, k := range known {
 		f.Add(k)
@@ -182,7 +196,11 @@ func FuzzBundleName(f *testing.F) {
 			t.Fatalf("GET %q: %d %s", u, r.status, r.body)
 		case r.status == 200:
 			sum := sha256.Sum256(r.body)
-			if !strings.HasPrefix(name, hex.EncodeToString(sum[:])) {
+			stem, _, _ := strings.Cut(name, ".")
+			if sha, ok := byKey[stem]; ok && strings.HasSuffix(name, ".map") {
+				stem = sha
+			}
+			if stem != hex.EncodeToString(sum[:]) {
 				t.Fatalf("GET %q: 200 with bytes hashing to %x", u, sum)
 			}
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"runtime/debug"
+	rtmetrics "runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,4 +62,54 @@ func (m *memRelease) stop() {
 	if m.timer != nil {
 		m.timer.Stop()
 	}
+}
+
+// compileGC turns the garbage collector off while compiles run, as
+// esbuild's own command does for its builds: a typical plugin's build
+// allocates about 80 MB in 100 ms, and collecting during it took 15 % of
+// the build's CPU (cold build of the typical plugin in process: 133 ->
+// 110 ms median with the collector off). A memory limit of the heap at the
+// start plus compileHeadroom bounds the heap meanwhile: past it the
+// collector runs anyway. The last compile to end restores the collector,
+// which then collects the build's garbage at once.
+type compileGC struct {
+	mu      sync.Mutex
+	running int
+	percent int   // the GC percent before the first compile
+	limit   int64 // the memory limit before the first compile
+}
+
+// compileHeadroom is how far the heap may grow during compiles before the
+// collector runs anyway. Compiles are bounded by Config.MaxCompiles and a
+// package's unpacked size.
+const compileHeadroom = 1 << 30
+
+var gcDuringCompiles compileGC
+
+// begin notes a compile starting; end must follow.
+func (g *compileGC) begin() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running++
+	if g.running > 1 {
+		return
+	}
+	heap := []rtmetrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	rtmetrics.Read(heap)
+	g.limit = debug.SetMemoryLimit(-1) // reads it
+	if bound := int64(heap[0].Value.Uint64()) + compileHeadroom; bound < g.limit {
+		debug.SetMemoryLimit(bound) // an operator's lower GOMEMLIMIT stays
+	}
+	g.percent = debug.SetGCPercent(-1)
+}
+
+func (g *compileGC) end() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running--
+	if g.running > 0 {
+		return
+	}
+	debug.SetGCPercent(g.percent)
+	debug.SetMemoryLimit(g.limit)
 }

@@ -87,9 +87,15 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		return registry.PutResult{}, ctx.Err()
 	}
 
-	// Plugins the binary carries are compiled once, at start-up: keeping
-	// their contexts would only hold memory.
+	// A push through the build cache leaves its source maps for after the
+	// answer when they would cost a cold build (sourceMaps), unless maps
+	// already wait. Plugins the binary carries are compiled once, at
+	// start-up, maps included: keeping their contexts would only hold
+	// memory.
 	build := buildCache().Build
+	if s.maps.room() {
+		build = buildCache().BuildDeferred
+	}
 	if cert.Signer == BuiltinSigner {
 		build = bundler.Build
 	}
@@ -99,6 +105,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	var web, mobile built
 	var wg sync.WaitGroup
+	gcDuringCompiles.begin()
 	if m.Webapp != nil && m.Webapp.Entry != "" {
 		wg.Add(1)
 		go func() {
@@ -118,6 +125,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		}()
 	}
 	wg.Wait()
+	gcDuringCompiles.end()
 	<-s.compileSlots
 	s.compiled()
 	if err := errors.Join(web.err, mobile.err); err != nil {
@@ -132,7 +140,9 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	switch {
 	case web.res != nil:
 		files[registry.WebJS] = file{web.res.JS, typeJS}
-		files[registry.WebMap] = file{web.res.SourceMap, typeMap}
+		if web.res.SourceMap != nil {
+			files[registry.WebMap] = file{web.res.SourceMap, typeMap}
+		}
 		v.HostModules = web.res.HostModules
 		v.EsbuildMS += ms(web.res.Esbuild)
 	case m.Webapp != nil && m.Webapp.BundlePath != "":
@@ -146,7 +156,9 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	if mobile.res != nil {
 		files[registry.MobileJS] = file{mobile.res.JS, typeJS}
-		files[registry.MobileMap] = file{mobile.res.SourceMap, typeMap}
+		if mobile.res.SourceMap != nil {
+			files[registry.MobileMap] = file{mobile.res.SourceMap, typeMap}
+		}
 		v.EsbuildMS += ms(mobile.res.Esbuild)
 	}
 
@@ -156,6 +168,13 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		sha := sum(f.data)
 		v.Artifacts[kind] = registry.Artifact{SHA256: sha, Size: int64(len(f.data)), ContentType: f.contentType}
 		blobs[sha] = f.data
+	}
+	// Compiled maps carry the key their bundles name them by.
+	for kind, res := range map[string]*bundler.Result{registry.WebMap: web.res, registry.MobileMap: mobile.res} {
+		if a, ok := v.Artifacts[kind]; ok && res != nil {
+			a.Key = res.SourceMapKey
+			v.Artifacts[kind] = a
+		}
 	}
 	v.BuildMS = ms(time.Since(t0))
 
@@ -171,6 +190,14 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 			s.compressor.enqueue(v.Artifacts[kind].SHA256, f.data, f.contentType) // hashed above
 		}
 		s.mobile.versionStored(res.Version)
+		for _, b := range []struct {
+			res        *bundler.Result
+			kind, from string
+		}{{web.res, registry.WebMap, registry.WebJS}, {mobile.res, registry.MobileMap, registry.MobileJS}} {
+			if b.res != nil && b.res.SourceMap == nil {
+				s.maps.add(pkg, b.res.Target, b.kind, b.res.SourceMapKey, v.Artifacts[b.from].SHA256, v.PluginID, v.Version)
+			}
+		}
 	}
 	return res, nil
 }

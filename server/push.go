@@ -22,6 +22,9 @@ type bundleInfo struct {
 	Size      int64  `json:"size"`
 	GzipSize  int64  `json:"gzip_size,omitempty"`
 	BrSize    int64  `json:"br_size,omitempty"`
+	// Pending marks a source map still being built after the push: its URL
+	// works (a request waits for it), the rest is known once it is stored.
+	Pending bool `json:"pending,omitempty"`
 }
 
 var artifactNames = map[string]string{
@@ -35,8 +38,12 @@ var artifactExt = map[string]string{
 }
 
 func bundleOf(kind string, a registry.Artifact) bundleInfo {
+	name := a.SHA256
+	if a.Key != "" {
+		name = a.Key // the name the bundle's sourceMappingURL gives its map
+	}
 	return bundleInfo{
-		URL: slots.BundleURL(a.SHA256, artifactExt[kind]), SHA256: a.SHA256, Integrity: slots.Integrity(a.SHA256),
+		URL: slots.BundleURL(name, artifactExt[kind]), SHA256: a.SHA256, Integrity: slots.Integrity(a.SHA256),
 		Size: a.Size, GzipSize: a.EncodedSizes["gzip"], BrSize: a.EncodedSizes["br"],
 	}
 }
@@ -53,6 +60,15 @@ func (s *Server) bundlesOf(v *registry.Version) map[string]bundleInfo {
 			a = known
 		}
 		out[artifactNames[kind]] = bundleOf(kind, a)
+	}
+	for kind, bundle := range map[string]string{registry.WebMap: registry.WebJS, registry.MobileMap: registry.MobileJS} {
+		if js, ok := v.Artifacts[bundle]; ok {
+			if _, ok := v.Artifacts[kind]; !ok {
+				if key := s.maps.pending(js.SHA256); key != "" {
+					out[artifactNames[kind]] = bundleInfo{URL: slots.BundleURL(key, "map"), Pending: true}
+				}
+			}
+		}
 	}
 	return out
 }

@@ -25,13 +25,25 @@ func TestPushCreatesThenIsIdempotentThenConflicts(t *testing.T) {
 		t.Errorf("push answer: %s", first.body)
 	}
 	bundles := body["bundles"].(map[string]any)
-	for _, k := range []string{"web", "web_map", "mobile", "mobile_map"} {
+	for _, k := range []string{"web", "mobile"} {
 		b, ok := bundles[k].(map[string]any)
 		if !ok {
 			t.Fatalf("no %s bundle in %s", k, first.body)
 		}
 		if !strings.HasPrefix(b["integrity"].(string), "sha256-") || b["size"].(float64) <= 0 {
 			t.Errorf("%s bundle: %v", k, b)
+		}
+	}
+	// A first push answers before its source maps are built: they are
+	// pending, named by the URL each bundle's sourceMappingURL gives.
+	for _, k := range []string{"web", "mobile"} {
+		m, ok := bundles[k+"_map"].(map[string]any)
+		if !ok || m["pending"] != true {
+			t.Fatalf("%s_map in the push answer: %v, want it pending", k, m)
+		}
+		js := e.do("", "GET", bundles[k].(map[string]any)["url"].(string), "", nil)
+		if want := "\n//# sourceMappingURL=" + strings.TrimPrefix(m["url"].(string), "/bundles/") + "\n"; !strings.HasSuffix(string(js.body), want) {
+			t.Errorf("%s bundle does not end with %q", k, want)
 		}
 	}
 	if slots := body["slots"].([]any); len(slots) != 2 {

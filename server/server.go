@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -44,6 +45,7 @@ type Store interface {
 	registry.KV
 	registry.CrashLog
 	registry.Encodings
+	registry.SourceMaps
 }
 
 // Config configures a Server. Zero values are sensible defaults.
@@ -91,6 +93,7 @@ type Server struct {
 	hub        *hub
 	compressor *compressor
 	mobile     *mobileService
+	maps       *sourceMaps
 
 	eventLimiter *rateLimiter
 	crashLimiter *rateLimiter
@@ -111,9 +114,12 @@ type Server struct {
 	// byPrefix maps the first 16 hex digits of each JavaScript artifact's
 	// SHA-256 to the whole: Mattermost-style bundle names carry only those.
 	byPrefix map[string]string
-	bundles  *bundleCache
-	files    *blobFiles           // nil without Config.BlobFiles
-	edge     atomic.Pointer[Edge] // the Edge serving it, for /metrics
+	// mapKeys maps a source map's key (the name its bundle gives it) to
+	// its SHA-256.
+	mapKeys map[string]string
+	bundles *bundleCache
+	files   *blobFiles           // nil without Config.BlobFiles
+	edge    atomic.Pointer[Edge] // the Edge serving it, for /metrics
 
 	router chi.Router
 	// manifestRoute is GET /api/v1/manifest without the router: see ServeHTTP.
@@ -136,6 +142,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		metrics:   newMetrics(),
 		artifacts: map[string]registry.Artifact{},
 		byPrefix:  map[string]string{},
+		mapKeys:   map[string]string{},
 		bundles:   newBundleCache(cfg.BundleCacheBytes),
 
 		compileSlots: make(chan struct{}, compileSlots(cfg.MaxCompiles)),
@@ -170,6 +177,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	s.hub = newHub()
 	s.compressor = newCompressor(s)
 	s.compressMissing()
+	s.maps = newSourceMaps(s)
 	mob, err := newMobile(s)
 	if err != nil {
 		s.Close()
@@ -184,6 +192,9 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 func (s *Server) Close() {
 	s.hub.close()
 	s.release.stop()
+	if s.maps != nil {
+		s.maps.close(10 * time.Second)
+	}
 	s.compressor.close()
 	s.mobile.close()
 	if s.files != nil {
@@ -194,7 +205,7 @@ func (s *Server) Close() {
 // Idle reports whether background work (precompressing new bundles) is
 // done: tests and benchmarks wait for it.
 func (s *Server) Idle() bool {
-	return s.compressor.idle() && s.mobile.idle() && (s.files == nil || s.files.idle())
+	return s.maps.idle() && s.compressor.idle() && s.mobile.idle() && (s.files == nil || s.files.idle())
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
@@ -182,10 +183,25 @@ func bundleHashes(t *testing.T, url, version string) map[string]string {
 	var detail struct {
 		Versions []struct {
 			Version string
-			Bundles map[string]struct{ URL, SHA256 string }
+			Bundles map[string]struct {
+				URL, SHA256 string
+				Pending     bool
+			}
 		}
 	}
-	getJSON(t, url+"/api/v1/plugins/com.example.hello", token, &detail)
+	// A first push's source maps are built after its answer: wait for them.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		getJSON(t, url+"/api/v1/plugins/com.example.hello", token, &detail)
+		pending := false
+		for _, v := range detail.Versions {
+			for _, b := range v.Bundles {
+				pending = pending || b.Pending
+			}
+		}
+		if !pending || time.Now().After(deadline) {
+			break
+		}
+	}
 	out := map[string]string{}
 	for _, v := range detail.Versions {
 		if v.Version != version {
