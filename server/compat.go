@@ -101,6 +101,11 @@ func (s *Server) serveMattermostWebapp(w http.ResponseWriter, r *http.Request) {
 // precompressed). Mattermost's webapp turns /static/ into /static/plugins/.
 func (s *Server) serveMattermostStatic(w http.ResponseWriter, r *http.Request) {
 	id, file := chi.URLParam(r, "id"), chi.URLParam(r, "file")
+	if name, ok := strings.CutSuffix(file, ".map"); ok && len(name) == 64 {
+		// The bundle's sourceMappingURL, resolved next to it.
+		s.serveArtifact(w, r, name, "map")
+		return
+	}
 	rest, ok := strings.CutPrefix(file, id+"_")
 	hash, ok2 := strings.CutSuffix(rest, "_bundle.js")
 	if !ok || !ok2 || len(hash) != 16 {

@@ -44,6 +44,13 @@ func TestMattermostClientManifests(t *testing.T) {
 	if r.status != 200 || !bytes.Equal(r.body, bundle) || r.header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 		t.Fatalf("static bundle: %d (same bytes: %v)", r.status, bytes.Equal(r.body, bundle))
 	}
+	// Devtools resolve the bundle's sourceMappingURL next to it.
+	e.waitIdle()
+	name := string(bundle[bytes.LastIndex(bundle, []byte("sourceMappingURL="))+len("sourceMappingURL="):])
+	mapPath := strings.Replace(path[:strings.LastIndex(path, "/")+1], "/static/", "/static/plugins/", 1) + strings.TrimSpace(name)
+	if m := e.do("", "GET", mapPath, "", nil); m.status != 200 || !bytes.HasPrefix(m.body, []byte(`{`)) || m.header.Get("Content-Type") != "application/json" {
+		t.Errorf("GET %s (the bundle's source map): %d %s", mapPath, m.status, m.header.Get("Content-Type"))
+	}
 	if got := list("carol", ""); len(got) != 0 {
 		t.Errorf("carol (sales) gets engineering's plugin: %v", got)
 	}
