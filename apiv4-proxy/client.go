@@ -44,6 +44,7 @@ type upstreamConn struct {
 	bw        *bufio.Writer
 	idleSince time.Time
 	reused    bool // it served an exchange before this one
+	head      answerHead
 }
 
 func newUpstreamClient(base *url.URL, tlsConfig *tls.Config, maxIdle int) *upstreamClient {
@@ -355,11 +356,14 @@ func validTarget(s string) bool {
 	return true
 }
 
-// readResponse reads the upstream's answer, skipping informational (1xx)
-// answers other than 101.
-func readResponse(br *bufio.Reader, r *http.Request) (*http.Response, error) {
+// readResponse reads the upstream's answer to r, skipping informational
+// (1xx) answers other than 101.
+func (uc *upstreamConn) readResponse(r *http.Request) (*http.Response, error) {
+	if resp, ok := uc.head.parse(uc.br, r); ok {
+		return resp, nil
+	}
 	for {
-		resp, err := http.ReadResponse(br, r)
+		resp, err := http.ReadResponse(uc.br, r)
 		if err != nil {
 			return nil, err
 		}

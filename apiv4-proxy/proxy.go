@@ -321,7 +321,7 @@ func (p *proxy) awaitResponse(ctx context.Context, uc *upstreamConn, r *http.Req
 	}
 	if err == nil {
 		var resp *http.Response
-		if resp, err = readResponse(uc.br, r); err == nil {
+		if resp, err = uc.readResponse(r); err == nil {
 			return resp, nil
 		}
 	}
