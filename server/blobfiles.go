@@ -56,7 +56,7 @@ const blobTempPrefix = ".tmp-"
 // openBlobFiles prepares dir and learns the files already in it. sizes
 // holds the length of every blob the registry has: a file for an unknown
 // blob, or of the wrong length (a write a crash cut short), is removed.
-func openBlobFiles(dir string, log *slog.Logger, sizes map[string]int64) (*blobFiles, error) {
+func openBlobFiles(dir string, log *slog.Logger, sizes map[string]int64, settle func(context.Context)) (*blobFiles, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("server: blob file cache: %w", err)
 	}
@@ -78,7 +78,7 @@ func openBlobFiles(dir string, log *slog.Logger, sizes map[string]int64) (*blobF
 			log.Warn("blob file cache: cannot remove a stale file", "file", name, "err", err)
 		}
 	}
-	f.work = newWorker("blob files", log, f.write)
+	f.work = newWorker("blob files", log, settle, f.write)
 	return f, nil
 }
 

@@ -45,7 +45,7 @@ type compressJob struct {
 
 func newCompressor(s *Server) *compressor {
 	c := &compressor{s: s}
-	c.work = newWorker("precompress", s.log, c.compress)
+	c.work = newWorker("precompress", s.log, s.settled, c.compress)
 	return c
 }
 

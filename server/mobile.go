@@ -105,7 +105,7 @@ func newMobile(s *Server) (*mobileService, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	m.hermes, m.store = h, bcs
-	m.work = newWorker("hermes bytecode", s.log, func(ctx context.Context, j bytecodeJob) error {
+	m.work = newWorker("hermes bytecode", s.log, s.settled, func(ctx context.Context, j bytecodeJob) error {
 		if err := m.compile(ctx, j); err != nil {
 			return fmt.Errorf("%s: %w", j.plugin, err) // the log names the plugin
 		}

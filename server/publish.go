@@ -183,6 +183,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		return registry.PutResult{}, err
 	}
 	if res.Created {
+		s.pushed() // before the background work below (settle.go)
 		s.addArtifacts(res.Version)
 		s.changed()
 		s.versionPushed(ctx, res.Version)

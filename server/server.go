@@ -107,6 +107,7 @@ type Server struct {
 	// generation increases on every change to the registry made through
 	// this server; cached manifests carry the generation they were built at.
 	generation atomic.Uint64
+	lastPush   atomic.Int64 // unix ns; see settle.go
 	manifests  sync.Map // manifestKey -> *cachedManifest
 
 	artifactsMu sync.RWMutex
@@ -167,7 +168,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if cfg.BlobFiles != "" {
-		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.blobSizes()); err != nil {
+		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.blobSizes(), s.settled); err != nil {
 			return nil, err
 		}
 	}

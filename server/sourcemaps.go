@@ -167,6 +167,7 @@ func (m *sourceMaps) run() {
 		if h := m.hold.Load(); h != nil {
 			<-*h
 		}
+		m.s.settled(context.Background())
 		if err := m.build(j); err != nil {
 			m.mu.Lock()
 			m.forget(j)

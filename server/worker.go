@@ -17,7 +17,9 @@ import (
 type worker[J any] struct {
 	name string
 	log  *slog.Logger
-	do   func(context.Context, J) error
+	// before runs ahead of each job (Server.settled); nil runs jobs at once.
+	before func(context.Context)
+	do     func(context.Context, J) error
 
 	queue chan keyedJob[J]
 
@@ -34,9 +36,9 @@ type keyedJob[J any] struct {
 	job J
 }
 
-func newWorker[J any](name string, log *slog.Logger, do func(context.Context, J) error) *worker[J] {
+func newWorker[J any](name string, log *slog.Logger, before func(context.Context), do func(context.Context, J) error) *worker[J] {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &worker[J]{name: name, log: log, do: do, queue: make(chan keyedJob[J], 4096),
+	w := &worker[J]{name: name, log: log, before: before, do: do, queue: make(chan keyedJob[J], 4096),
 		pending: map[string]bool{}, cancel: cancel}
 	w.wg.Add(1)
 	go w.run(ctx)
@@ -75,6 +77,9 @@ func (w *worker[J]) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case kj := <-w.queue:
+			if w.before != nil {
+				w.before(ctx)
+			}
 			if err := w.do(ctx, kj.job); err != nil && ctx.Err() == nil {
 				w.log.Error(w.name+" failed", "key", kj.key, "err", err)
 			}

@@ -12,7 +12,7 @@ import (
 func TestWorkerRunsEachKeyOnceAtATime(t *testing.T) {
 	release := make(chan struct{})
 	var runs, running, maxRunning atomic.Int64
-	w := newWorker("test", slog.New(slog.NewTextHandler(io.Discard, nil)), func(ctx context.Context, j int) error {
+	w := newWorker("test", slog.New(slog.NewTextHandler(io.Discard, nil)), nil, func(ctx context.Context, j int) error {
 		n := running.Add(1)
 		if n > maxRunning.Load() {
 			maxRunning.Store(n)
