@@ -108,7 +108,7 @@ type Server struct {
 	// this server; cached manifests carry the generation they were built at.
 	generation atomic.Uint64
 	lastPush   atomic.Int64 // unix ns; see settle.go
-	manifests  sync.Map // manifestKey -> *cachedManifest
+	manifests  sync.Map     // manifestKey -> *cachedManifest
 
 	artifactsMu sync.RWMutex
 	artifacts   map[string]registry.Artifact // by identity SHA-256
