@@ -31,6 +31,7 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var mapless []string
 	for _, p := range plugins {
 		for _, v := range p.Versions {
 			ver, err := s.store.Version(ctx, p.ID, v)
@@ -38,7 +39,14 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 				return err
 			}
 			s.addArtifacts(ver)
+			if missingSourceMap(ver) {
+				mapless = append(mapless, p.ID+"@"+v)
+			}
 		}
+	}
+	if len(mapless) > 0 {
+		s.log.Warn("versions without source maps: the server stopped before building them; push a new version to get one",
+			"count", len(mapless), "versions", mapless[:min(len(mapless), 10)])
 	}
 	all, err := s.store.AllEncodings(ctx)
 	if err != nil {
@@ -48,6 +56,19 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 		s.addEncodings(sha, enc)
 	}
 	return nil
+}
+
+// missingSourceMap reports whether a compiled bundle of v has no source
+// map: one left for after the push (sourceMaps) that a stop interrupted.
+func missingSourceMap(v *registry.Version) bool {
+	for kind, bundle := range map[string]string{registry.WebMap: registry.WebJS, registry.MobileMap: registry.MobileJS} {
+		_, hasBundle := v.Artifacts[bundle]
+		_, hasMap := v.Artifacts[kind]
+		if hasBundle && !hasMap && !(kind == registry.WebMap && v.Prebuilt) {
+			return true
+		}
+	}
+	return false
 }
 
 // compressMissing queues every stored artifact that has no variants yet:

@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -193,4 +196,24 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestStartNamesVersionsWithoutMaps: a version whose map a stop
+// interrupted is named at the next start, so the developer knows why
+// devtools find no map.
+func TestStartNamesVersionsWithoutMaps(t *testing.T) {
+	store := registrytest.Open(t)
+	registrytest.Push(t, store, registry.Pusher{UserID: "dev"}, "com.example.nomap", "1.0.0")                                            // web.js only
+	registrytest.Push(t, store, registry.Pusher{UserID: "dev"}, "com.example.withmap", "1.0.0", []byte("code"), []byte(`{"version":3}`)) // and its map
+	var log bytes.Buffer
+	srv, err := server.New(store, nil, server.Config{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	out := log.String()
+	if !strings.Contains(out, "versions without source maps") || !strings.Contains(out, "com.example.nomap@1.0.0") ||
+		strings.Contains(out, "com.example.withmap") {
+		t.Errorf("start-up log:\n%s", out)
+	}
 }
