@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -123,7 +124,10 @@ func (c *upstreamClient) dial(ctx context.Context) (*upstreamConn, error) {
 		nc = tc
 	}
 	cr := &connReader{nc: nc}
-	return &upstreamConn{nc: nc, cr: cr, br: bufio.NewReaderSize(cr, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, nil
+	if c.tlsConfig == nil {
+		cr.rc = rawConn(nc)
+	}
+	return &upstreamConn{nc: nc, cr: cr, br: bufio.NewReaderSize(cr, 8<<10), bw: bufio.NewWriterSize(cr, 8<<10)}, nil
 }
 
 // maxResponseHeadBytes bounds the head of an upstream answer (status line,
@@ -135,21 +139,61 @@ const maxResponseHeadBytes = 1 << 20
 // maxResponseHeadBytes.
 var errHeadTooLarge = errors.New("upstream answer's header is over 1 MiB")
 
-// connReader is the connection as its bufio.Reader sees it. While the head
-// of an answer is read it bounds its size (a header line that never ends
-// would otherwise grow in memory until the timeout), and it keeps the
-// connection's last read error, which textproto reports as a malformed
-// header when a deadline cuts a line.
+// connReader is the connection as its bufio.Reader and bufio.Writer see
+// it. While the head of an answer is read it bounds its size (a header line
+// that never ends would otherwise grow in memory until the timeout), and it
+// keeps the connection's last read error, which textproto reports as a
+// malformed header when a deadline cuts a line.
+//
+// A request without a body on a plain TCP connection is not written when
+// flushed: it is kept, and sent by the read of the answer, which then waits
+// for the answer before it reads (sendThenRead). Written and read
+// separately, the read would first find nothing, fail with EAGAIN and only
+// then wait: a system call per exchange that cannot succeed.
 type connReader struct {
 	nc      net.Conn
-	bounded bool  // reading a head: at most left more bytes
-	left    int64 //
-	err     error // the last read error of nc
+	rc      syscall.RawConn // nc's descriptor; nil when nc is not plain TCP
+	bounded bool            // reading a head: at most left more bytes
+	left    int64           //
+	err     error           // the last read error of nc
+
+	deferred bool      // keep what is written for the next read
+	pending  []byte    // the request kept (a copy: the bufio.Writer reuses its buffer)
+	writeEnd time.Time // the write deadline, if the request is written as usual after all
+	sendErr  error     // sending the kept request failed
 }
 
 // head starts reading an answer's head; body ends it.
 func (c *connReader) head() { c.bounded, c.left, c.err = true, maxResponseHeadBytes, nil }
 func (c *connReader) body() { c.bounded = false }
+
+// deferSend starts an exchange whose writes must end by end: with allow
+// (a request without a body) and a plain TCP connection, the request is
+// kept and sent by the next read.
+func (c *connReader) deferSend(allow bool, end time.Time) {
+	if cap(c.pending) > 64<<10 {
+		c.pending = nil // do not keep a large head per connection
+	}
+	c.pending, c.sendErr = c.pending[:0], nil
+	c.deferred, c.writeEnd = allow && c.rc != nil, end
+}
+
+func (c *connReader) Write(p []byte) (int, error) {
+	if c.deferred {
+		c.pending = append(c.pending, p...)
+		return len(p), nil
+	}
+	return c.nc.Write(p)
+}
+
+// send writes (the rest of) a kept request as an ordinary write would,
+// under the write deadline.
+func (c *connReader) send(req []byte) error {
+	c.deferred = false
+	c.nc.SetWriteDeadline(c.writeEnd)
+	_, err := c.nc.Write(req)
+	return err
+}
 
 func (c *connReader) Read(p []byte) (int, error) {
 	if c.bounded {
@@ -161,7 +205,13 @@ func (c *connReader) Read(p []byte) (int, error) {
 			p = p[:c.left]
 		}
 	}
-	n, err := c.nc.Read(p)
+	var n int
+	var err error
+	if c.deferred {
+		n, err = c.sendThenRead(p)
+	} else {
+		n, err = c.nc.Read(p)
+	}
 	c.left -= int64(n)
 	if err != nil {
 		c.err = err

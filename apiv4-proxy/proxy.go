@@ -256,7 +256,10 @@ func (p *proxy) exchange(r *http.Request, body *limitedBody, buf []byte, start t
 		return nil, nil, &dialError{err}
 	}
 	end := start.Add(p.maxDuration)
-	uc.nc.SetWriteDeadline(end) // awaitResponse sets the read deadline
+	uc.cr.deferSend(body == nil, end)
+	if !uc.cr.deferred {
+		uc.nc.SetWriteDeadline(end) // awaitResponse sets the read deadline
+	}
 	werr := p.writeRequest(uc, r, body, buf)
 	if werr != nil && (errors.Is(werr, errBadTarget) || (body != nil && (body.exceeded.Load() || body.readErr != nil))) {
 		uc.nc.Close()
@@ -269,6 +272,9 @@ func (p *proxy) exchange(r *http.Request, body *limitedBody, buf []byte, start t
 		sent = time.Now()
 	}
 	resp, err := p.awaitResponse(ctx, uc, r, sent, minTime(sent.Add(p.timeout), end))
+	if werr == nil {
+		werr = uc.cr.sendErr // a request kept by deferSend, sent by that read
+	}
 	switch {
 	case err != nil && werr != nil:
 		err = werr
