@@ -161,6 +161,8 @@ type connReader struct {
 	pending  []byte    // the request kept (a copy: the bufio.Writer reuses its buffer)
 	writeEnd time.Time // the write deadline, if the request is written as usual after all
 	sendErr  error     // sending the kept request failed
+	send1    sendState // sendThenRead's progress
+	step     func(fd uintptr) bool
 }
 
 // head starts reading an answer's head; body ends it.

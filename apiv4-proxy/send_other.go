@@ -16,3 +16,6 @@ func (c *connReader) sendThenRead(p []byte) (int, error) {
 	c.sendErr = c.send(c.pending)
 	return c.nc.Read(p)
 }
+
+// sendState is sendThenRead's progress where it sends and reads itself.
+type sendState struct{}
