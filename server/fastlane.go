@@ -308,7 +308,6 @@ func (fc *fastConn) serve() {
 			}
 			fc.idle.Store(false)
 		}
-		fc.c.SetReadDeadline(deadline(e.readHeader))
 		raw, full, err := fc.peekHead()
 		if err != nil {
 			return
@@ -357,8 +356,11 @@ func deadline(d time.Duration) time.Time {
 
 // peekHead returns the buffered bytes of the next request head, reading
 // until its empty line. full is false when the head does not fit the
-// buffer or has a bare LF (net/http's cases).
+// buffer or has a bare LF (net/http's cases). The read header timeout is
+// armed when more than what is buffered must be read: usually the whole
+// head came with its first byte, and a deadline not needed is not set.
 func (fc *fastConn) peekHead() (raw []byte, full bool, err error) {
+	armed := false
 	for n := fc.br.Buffered(); ; n = fc.br.Buffered() {
 		buf, _ := fc.br.Peek(n)
 		if i := bytes.Index(buf, crlfcrlf); i >= 0 {
@@ -366,6 +368,10 @@ func (fc *fastConn) peekHead() (raw []byte, full bool, err error) {
 		}
 		if hasBareLF(buf) || n >= fc.br.Size() {
 			return nil, false, nil
+		}
+		if !armed {
+			fc.c.SetReadDeadline(deadline(fc.e.readHeader))
+			armed = true
 		}
 		if _, err := fc.br.Peek(n + 1); err != nil {
 			return nil, false, err
