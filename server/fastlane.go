@@ -113,48 +113,91 @@ func parseHead(s string, upstream func(path string) bool, all []headerField) (h 
 		if !found || !validFieldName(name) || !validFieldValue(value) {
 			return h, false // obs-fold (a line starting with a space) is an invalid name
 		}
-		value = strings.Trim(value, " \t")
-		switch {
-		case strings.EqualFold(name, "Host"):
-			if hostSeen || !validHost(value) {
-				return h, false
-			}
-			h.host, hostSeen = value, true
-		case strings.EqualFold(name, "Connection"):
-			for value != "" {
-				var tok string
-				tok, value, _ = strings.Cut(value, ",")
-				switch tok = strings.Trim(tok, " \t"); {
-				case strings.EqualFold(tok, "close"):
-					h.close = true
-				case strings.EqualFold(tok, "keep-alive"), tok == "":
-				default:
-					return h, false // upgrade, or a hop-by-hop header named
+		value = trimOWS(value)
+		// Names are told apart by length first: most lines are compared
+		// with one name or none.
+		isHost := false
+		switch len(name) {
+		case 4:
+			if isHost = strings.EqualFold(name, "Host"); isHost {
+				if hostSeen || !validHost(value) {
+					return h, false
 				}
+				h.host, hostSeen = value, true
 			}
-		case strings.EqualFold(name, "Content-Length"):
-			if value != "0" {
-				return h, false
-			}
-		case strings.EqualFold(name, "Transfer-Encoding"), strings.EqualFold(name, "Upgrade"),
-			strings.EqualFold(name, "Expect"), strings.EqualFold(name, "Te"), strings.EqualFold(name, "Trailer"):
-			return h, false
-		default:
-			for i, k := range knownHeaders {
-				if strings.EqualFold(name, k) {
-					if h.has[i] {
-						return h, false
+		case 10:
+			if strings.EqualFold(name, "Connection") {
+				for value != "" {
+					var tok string
+					tok, value, _ = strings.Cut(value, ",")
+					switch tok = trimOWS(tok); {
+					case strings.EqualFold(tok, "close"):
+						h.close = true
+					case strings.EqualFold(tok, "keep-alive"), tok == "":
+					default:
+						return h, false // upgrade, or a hop-by-hop header named
 					}
-					h.known[i], h.has[i] = value, true
-					break
 				}
+			}
+		case 14:
+			if strings.EqualFold(name, "Content-Length") && value != "0" {
+				return h, false
+			}
+		case 17, 7, 6, 2:
+			if strings.EqualFold(name, "Transfer-Encoding") || strings.EqualFold(name, "Upgrade") ||
+				strings.EqualFold(name, "Expect") || strings.EqualFold(name, "Te") || strings.EqualFold(name, "Trailer") {
+				return h, false
 			}
 		}
-		if h.route == routeUpstream && !strings.EqualFold(name, "Host") {
+		if i := knownHeader(name); i >= 0 {
+			if h.has[i] {
+				return h, false
+			}
+			h.known[i], h.has[i] = value, true
+		}
+		if h.route == routeUpstream && !isHost {
 			h.all = append(h.all, headerField{name, value})
 		}
 	}
 	return h, hostSeen
+}
+
+// knownHeader is the index in knownHeaders of the header named name, or -1.
+func knownHeader(name string) int {
+	switch len(name) {
+	case 13:
+		if strings.EqualFold(name, "Authorization") {
+			return hAuthorization
+		}
+		if strings.EqualFold(name, "If-None-Match") {
+			return hIfNoneMatch
+		}
+	case 6:
+		if strings.EqualFold(name, "Cookie") {
+			return hCookie
+		}
+	case 15:
+		if strings.EqualFold(name, "Accept-Encoding") {
+			return hAcceptEncoding
+		}
+	case 16:
+		if strings.EqualFold(name, "X-Requested-With") {
+			return hXRequestedWith
+		}
+	}
+	return -1
+}
+
+// trimOWS trims the optional white space (spaces and tabs) around a
+// field value, as net/http does.
+func trimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // fastRoute splits the target and says how the fast lane serves it, if it
@@ -203,10 +246,16 @@ func validFieldName(s string) bool {
 	return true
 }
 
-func isTchar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+func isTchar(c byte) bool { return tchar[c] }
+
+// tchar: the bytes of a token (RFC 9110 section 5.6.2).
+var tchar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+	}
+	return t
+}()
 
 // validFieldValue: no control characters but horizontal tab, as net/http
 // requires of header values.
