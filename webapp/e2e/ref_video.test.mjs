@@ -207,6 +207,36 @@ describe('video reference plugin', () => {
         }
     }));
 
+    it('a lost answer: the pair negotiates again and connects', withShots('video-lost-answer', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        const bob = await open('bob', '/engineering/channels/dev-talk');
+        await bob.click('[data-testid=video-call-button]');
+        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        const alice = await open('alice', '/engineering/channels/dev-talk');
+        // Alice's first answer never reaches the server: bob's offer waits
+        // for it until the negotiation starts again.
+        let dropped = 0;
+        await alice.route('**/api/v1/plugins/mmtoolkit.video/events', (route) => {
+            if (dropped === 0 && route.request().postDataJSON()?.event === 'answer') {
+                dropped++;
+                return route.abort();
+            }
+            return route.continue();
+        });
+        const started = Date.now();
+        await alice.locator('[data-testid=video-call-post][data-state=ongoing]').last().locator('[data-testid=video-call-join]').click();
+        await Promise.all([waitConnected(bob, 1), waitConnected(alice, 1)]);
+        assert.equal(dropped, 1, 'no answer was dropped: the test did not test anything');
+        t.diagnostic(`connected ${Date.now() - started} ms after joining, an answer lost`);
+        for (const page of [alice, bob]) {
+            await page.click('[data-testid=video-call-leave]');
+        }
+        await bob.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
+        await alice.context().close();
+    }));
+
     it('a closed tab drops out of the call', withShots('video-tab-closed', shots, async (t) => {
         if (!chrome) {
             return t.skip('no Chromium');

@@ -53,8 +53,12 @@ export interface Snapshot {
     peers: RemotePeer[];
 }
 
-/** How long a peer may stay disconnected (or take to connect) before its tile goes. */
-export const timeouts = {disconnectedMs: 8000, connectMs: 30000};
+/**
+ * How long a peer may stay disconnected (or take to connect) before its tile
+ * goes, and how long a pair may take to connect before its negotiation
+ * starts again (stuckMs).
+ */
+export const timeouts = {disconnectedMs: 8000, connectMs: 30000, stuckMs: 8000};
 
 interface Peer extends RemotePeer {
     pc: RTCPeerConnection;
@@ -64,6 +68,7 @@ interface Peer extends RemotePeer {
     pendingCandidates: RTCIceCandidateInit[];
     inbox: Promise<void>;
     timer?: ReturnType<typeof setTimeout>;
+    nudge?: ReturnType<typeof setTimeout>;
 }
 
 /** The data of one of our events, as it arrives (untrusted). */
@@ -352,6 +357,8 @@ export class CallSession {
             switch (pc.connectionState) {
             case 'connected':
                 this.clearTimer(p);
+                clearTimeout(p.nudge);
+                p.nudge = undefined;
                 break;
             case 'disconnected':
             case 'failed':
@@ -364,8 +371,36 @@ export class CallSession {
             this.emit();
         };
         this.armTimer(p, timeouts.connectMs);
+        p.nudge = setTimeout(() => this.renegotiate(p), timeouts.stuckMs);
         this.emit();
         return p;
+    }
+
+    /**
+     * Nudges a pair that has not connected after timeouts.stuckMs, and again
+     * every stuckMs until it does or its tile goes: a description lost on
+     * the way would otherwise leave both sides waiting. A side still
+     * waiting for the answer to its offer sends that offer again (the other
+     * side answers a repeated offer like any other); of two stable sides
+     * whose connection does not come up, the impolite one restarts ICE. A
+     * glare either causes is resolved like any other.
+     */
+    private renegotiate(p: Peer) {
+        const {pc} = p;
+        if (this.peers.get(p.session) !== p || pc.connectionState === 'connected' || pc.signalingState === 'closed') {
+            p.nudge = undefined;
+            return;
+        }
+        p.nudge = setTimeout(() => this.renegotiate(p), timeouts.stuckMs);
+        p.inbox = p.inbox.then(() => {
+            if (pc.signalingState === 'have-local-offer' && !p.makingOffer) {
+                this.sendDescription(p);
+            } else if (pc.signalingState === 'stable' && !p.polite) {
+                pc.restartIce(); // negotiationneeded: a new offer
+            }
+        }).catch((e) => {
+            console.warn('[mmtoolkit.video] renegotiate:', e); // eslint-disable-line no-console
+        });
     }
 
     /** Removes the peer's tile if it has not (re)connected by then. */
@@ -392,6 +427,7 @@ export class CallSession {
         }
         this.peers.delete(session);
         this.clearTimer(p);
+        clearTimeout(p.nudge);
         p.pc.ontrack = null;
         p.pc.onconnectionstatechange = null;
         p.pc.onicecandidate = null;
