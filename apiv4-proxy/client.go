@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"golang.org/x/net/http/httpguts"
 	"io"
 	"net"
 	"net/http"
@@ -253,7 +254,7 @@ var errBadTarget = errors.New("request target not forwardable")
 func (p *proxy) writeRequest(uc *upstreamConn, r *http.Request, body *limitedBody, buf []byte) error {
 	bw := uc.bw
 	path := r.URL.EscapedPath()
-	if path == "" || path[0] != '/' || !validTarget(path) || !validTarget(r.URL.RawQuery) || !validToken(r.Method) {
+	if path == "" || path[0] != '/' || !validTarget(path) || !validTarget(r.URL.RawQuery) || !httpguts.ValidHeaderFieldName(r.Method) {
 		return errBadTarget
 	}
 	bw.WriteString(r.Method)
@@ -271,11 +272,11 @@ func (p *proxy) writeRequest(uc *upstreamConn, r *http.Request, body *limitedBod
 	var tokBuf [4]string
 	named := connectionTokens(r.Header, tokBuf[:0])
 	for k, vv := range r.Header {
-		if !p.forwardRequestHeader(k, named) || !validToken(k) {
+		if !p.forwardRequestHeader(k, named) || !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
 		for _, v := range vv {
-			if !validValue(v) {
+			if !httpguts.ValidHeaderFieldValue(v) {
 				continue // cannot be written without splitting the header
 			}
 			bw.WriteString(k)
@@ -368,34 +369,6 @@ func idempotent(m string) bool {
 		return true
 	}
 	return false
-}
-
-// validToken reports whether s is an HTTP token (a method or header name).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '<' || c == '>' || c == '@' || c == ',' ||
-			c == ';' || c == ':' || c == '\\' || c == '"' || c == '/' || c == '[' || c == ']' || c == '?' ||
-			c == '=' || c == '{' || c == '}' {
-			return false
-		}
-	}
-	return true
-}
-
-// validValue reports whether a header value can be written on one line
-// as RFC 9110 allows: no control characters but tab (CR and LF would split
-// the header; others make servers such as Go's refuse the request).
-func validValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // validTarget reports whether a path or query can go in a request line.

@@ -3,6 +3,7 @@ package apiv4proxy
 import (
 	"bufio"
 	"bytes"
+	"golang.org/x/net/http/httpguts"
 	"io"
 	"net/http"
 	"net/textproto"
@@ -49,10 +50,8 @@ func (a *answerHead) parse(br *bufio.Reader, r *http.Request) (*http.Response, b
 		return nil, false
 	}
 	s := string(raw) // the one copy: names and values are its substrings
-	for i := 12; i < len(line); i++ {
-		if !validValueByte(s[i]) {
-			return nil, false
-		}
+	if !httpguts.ValidHeaderFieldValue(s[12:len(line)]) {
+		return nil, false
 	}
 	values := make([]string, bytes.Count(rest, crlf))
 	if a.hdr == nil {
@@ -65,14 +64,11 @@ func (a *answerHead) parse(br *bufio.Reader, r *http.Request) (*http.Response, b
 		var l string
 		l, fields, _ = strings.Cut(fields, "\r\n")
 		name, value, ok := strings.Cut(l, ":")
-		if !ok || !validToken(name) { // also a line starting with a space (obs-fold)
+		if !ok || !httpguts.ValidHeaderFieldName(name) { // also a line starting with a space (obs-fold)
 			return nil, false
 		}
-		value = strings.Trim(value, " \t")
-		for j := 0; j < len(value); j++ {
-			if !validValueByte(value[j]) {
-				return nil, false
-			}
+		if value = strings.Trim(value, " \t"); !httpguts.ValidHeaderFieldValue(value) {
+			return nil, false
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name) // no copy when already canonical
 		switch key {
@@ -98,7 +94,7 @@ func (a *answerHead) parse(br *bufio.Reader, r *http.Request) (*http.Response, b
 		return nil, false
 	}
 	closeAfter := false
-	if conn, ok := h["Connection"]; ok && valuesContainToken(conn, "close") {
+	if conn, ok := h["Connection"]; ok && httpguts.HeaderValuesContainsToken(conn, "close") {
 		closeAfter = true
 		delete(h, "Connection") // as http.ReadResponse
 	}
@@ -121,41 +117,6 @@ var (
 )
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// validValueByte: what textproto accepts in a header value (visible
-// ASCII, space, tab, and obs-text).
-func validValueByte(c byte) bool { return c >= ' ' && c != 0x7f || c == '\t' }
-
-// valuesContainToken reports whether a comma-separated list in values has
-// token (ASCII case-insensitive), as net/http reads Connection.
-func valuesContainToken(values []string, token string) bool {
-	for _, v := range values {
-		for v != "" {
-			var t string
-			t, v, _ = strings.Cut(v, ",")
-			if t = strings.Trim(t, " \t"); len(t) == len(token) && asciiEqualFold(t, token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func asciiEqualFold(a, b string) bool {
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
 
 // lengthBody is an answer's body of known length, read as net/http reads
 // it: io.EOF with the last bytes, io.ErrUnexpectedEOF when the connection

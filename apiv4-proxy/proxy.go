@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/net/http/httpguts"
 	"io"
 	"log/slog"
 	"net"
@@ -524,14 +525,14 @@ func (p *proxy) forwardedValues(r *http.Request) (xff, realIP, proto string) {
 		// written on one line (net/http refuses them from the wire, but a
 		// handler may be given anything) is not trusted either.
 		if prior := r.Header["X-Forwarded-For"]; len(prior) > 0 && ip != "" {
-			if joined := strings.Join(prior, ", "); validValue(joined) {
+			if joined := strings.Join(prior, ", "); httpguts.ValidHeaderFieldValue(joined) {
 				xff = joined + ", " + ip
 			}
 		}
-		if v := r.Header.Get("X-Real-Ip"); v != "" && validValue(v) {
+		if v := r.Header.Get("X-Real-Ip"); v != "" && httpguts.ValidHeaderFieldValue(v) {
 			realIP = v
 		}
-		if v := r.Header.Get("X-Forwarded-Proto"); v != "" && validValue(v) {
+		if v := r.Header.Get("X-Forwarded-Proto"); v != "" && httpguts.ValidHeaderFieldValue(v) {
 			proto = v
 		}
 	}

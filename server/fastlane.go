@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"golang.org/x/net/http/httpguts"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -110,7 +111,7 @@ func parseHead(s string, upstream func(path string) bool, all []headerField) (h 
 			break
 		}
 		name, value, found := strings.Cut(line, ":")
-		if !found || !validFieldName(name) || !validFieldValue(value) {
+		if !found || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
 			return h, false // obs-fold (a line starting with a space) is an invalid name
 		}
 		value = trimOWS(value)
@@ -231,41 +232,6 @@ func fastRoute(h *head, upstream func(path string) bool) fastRouteKind {
 		}
 	}
 	return routeNone
-}
-
-// validFieldName: a token (RFC 9110), as net/http requires of header names.
-func validFieldName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTchar(c byte) bool { return tchar[c] }
-
-// tchar: the bytes of a token (RFC 9110 section 5.6.2).
-var tchar = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
-	}
-	return t
-}()
-
-// validFieldValue: no control characters but horizontal tab, as net/http
-// requires of header values.
-func validFieldValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // validHost accepts host names, IPv4 and bracketed IPv6 addresses with an
@@ -716,7 +682,7 @@ func (w *fastWriter) renderHeader() []byte {
 	b = append(b, "\r\n"...)
 	hasType := false
 	for k, vv := range w.hdr {
-		if !validFieldName(k) {
+		if !httpguts.ValidHeaderFieldName(k) {
 			continue // as net/http: an invalid name is not sent
 		}
 		switch k {
