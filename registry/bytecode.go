@@ -103,7 +103,11 @@ func checkBytecode(bc Bytecode, blob []byte) error {
 		}
 		return nil
 	}
-	a := bc.Artifact
+	return checkBlob(bc.Artifact, blob)
+}
+
+// checkBlob checks that blob is the artifact a describes.
+func checkBlob(a Artifact, blob []byte) error {
 	if !isSHA256(a.SHA256) || a.Size != int64(len(blob)) {
 		return fmt.Errorf("%w: artifact %q size %d, blob has %d bytes", ErrInvalid, a.SHA256, a.Size, len(blob))
 	}

@@ -81,6 +81,10 @@ const (
 	MobileHermes = "mobile.hbc"
 )
 
+// SourceMapOf is the kind of the source map of each bundle kind that has
+// one.
+var SourceMapOf = map[string]string{WebJS: WebMap, MobileJS: MobileMap}
+
 // Version is one immutable pushed version of a plugin.
 type Version struct {
 	PluginID string `json:"plugin_id"`

@@ -16,35 +16,32 @@ import (
 // the version's package, bundles and what every manifest serves do not
 // change. *Bolt implements it.
 type SourceMaps interface {
-	// PutSourceMap stores blob as the version's source map of kind (WebMap
-	// or MobileMap), described by a (its SHA-256, size, content type and
-	// Key), in one transaction. The version must exist and have the bundle
-	// the map goes with (WebJS or MobileJS). A version that already has a
-	// map of that kind keeps it: PutSourceMap then writes nothing and
-	// returns nil.
-	PutSourceMap(ctx context.Context, pluginID, version, kind string, a Artifact, blob []byte) error
+	// PutSourceMap stores blob as the source map of the version's bundle
+	// of kind bundle (WebJS or MobileJS; the map is stored as
+	// SourceMapOf[bundle]), described by a (its SHA-256, size, content type
+	// and Key), in one transaction. The version must exist and have that
+	// bundle. A version that already has its map keeps it: PutSourceMap then
+	// writes nothing and returns nil.
+	PutSourceMap(ctx context.Context, pluginID, version, bundle string, a Artifact, blob []byte) error
 }
 
 var _ SourceMaps = (*Bolt)(nil)
 
-// mapOf is the bundle kind each source map kind goes with.
-var mapOf = map[string]string{WebMap: WebJS, MobileMap: MobileJS}
 
 // PutSourceMap implements SourceMaps.
-func (b *Bolt) PutSourceMap(ctx context.Context, pluginID, version, kind string, a Artifact, blob []byte) error {
+func (b *Bolt) PutSourceMap(ctx context.Context, pluginID, version, bundle string, a Artifact, blob []byte) error {
+	kind, ok := SourceMapOf[bundle]
 	err := func() error {
-		bundle, ok := mapOf[kind]
 		switch {
 		case !ok:
-			return fmt.Errorf("%w: %q is not a source map kind", ErrInvalid, kind)
-		case !isSHA256(a.SHA256) || a.Size != int64(len(blob)):
-			return fmt.Errorf("%w: artifact %q size %d, blob has %d bytes", ErrInvalid, a.SHA256, a.Size, len(blob))
+			return fmt.Errorf("%w: a %q has no source map", ErrInvalid, bundle)
 		case a.Key != "" && !isSHA256(a.Key):
 			return fmt.Errorf("%w: key %q is not 64 lowercase hex digits", ErrInvalid, a.Key)
 		case len(a.Encodings) > 0:
 			return fmt.Errorf("%w: a new source map has no precompressed variants yet", ErrInvalid)
-		case sha256Hex(blob) != a.SHA256:
-			return ErrBlobMismatch
+		}
+		if err := checkBlob(a, blob); err != nil {
+			return err
 		}
 		return b.update(ctx, func(tx *bolt.Tx) error {
 			versions := tx.Bucket(bucketVersions).Bucket([]byte(pluginID))
@@ -80,7 +77,7 @@ func (b *Bolt) PutSourceMap(ctx context.Context, pluginID, version, kind string,
 		})
 	}()
 	if err != nil {
-		return fmt.Errorf("registry: source map %s of %s@%s: %w", kind, pluginID, version, err)
+		return fmt.Errorf("registry: source map of %s of %s@%s: %w", bundle, pluginID, version, err)
 	}
 	return nil
 }

@@ -27,21 +27,21 @@ func TestSourceMapJoinsItsVersion(t *testing.T) {
 	for _, tc := range []struct {
 		name            string
 		plugin, version string
-		kind            string
+		bundle          string
 		a               registry.Artifact
 		blob            []byte
 		want            error
 	}{
-		{"not a map kind", "p", "1.0.0", registry.WebJS, a, m, registry.ErrInvalid},
-		{"blob mismatch", "p", "1.0.0", registry.WebMap, a, []byte(`{"version":3,"sources":["other.tsx"]}`), registry.ErrInvalid},
-		{"bytes mismatch", "p", "1.0.0", registry.WebMap, func() registry.Artifact { b := a; b.Size = 3; return b }(), []byte("{ }"), registry.ErrBlobMismatch},
-		{"bad key", "p", "1.0.0", registry.WebMap, func() registry.Artifact { b := a; b.Key = "K"; return b }(), m, registry.ErrInvalid},
-		{"no mobile bundle", "p", "1.0.0", registry.MobileMap, a, m, registry.ErrInvalid},
-		{"unknown plugin", "q", "1.0.0", registry.WebMap, a, m, registry.ErrPluginNotFound},
-		{"unknown version", "p", "9.0.0", registry.WebMap, a, m, registry.ErrVersionNotFound},
+		{"no map for its kind", "p", "1.0.0", registry.MobileHermes, a, m, registry.ErrInvalid},
+		{"blob mismatch", "p", "1.0.0", registry.WebJS, a, []byte(`{"version":3,"sources":["other.tsx"]}`), registry.ErrInvalid},
+		{"bytes mismatch", "p", "1.0.0", registry.WebJS, func() registry.Artifact { b := a; b.Size = 3; return b }(), []byte("{ }"), registry.ErrBlobMismatch},
+		{"bad key", "p", "1.0.0", registry.WebJS, func() registry.Artifact { b := a; b.Key = "K"; return b }(), m, registry.ErrInvalid},
+		{"no mobile bundle", "p", "1.0.0", registry.MobileJS, a, m, registry.ErrInvalid},
+		{"unknown plugin", "q", "1.0.0", registry.WebJS, a, m, registry.ErrPluginNotFound},
+		{"unknown version", "p", "9.0.0", registry.WebJS, a, m, registry.ErrVersionNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.PutSourceMap(ctx, tc.plugin, tc.version, tc.kind, tc.a, tc.blob); !errors.Is(err, tc.want) {
+			if err := s.PutSourceMap(ctx, tc.plugin, tc.version, tc.bundle, tc.a, tc.blob); !errors.Is(err, tc.want) {
 				t.Fatalf("PutSourceMap: %v, want %v", err, tc.want)
 			}
 		})
@@ -50,7 +50,7 @@ func TestSourceMapJoinsItsVersion(t *testing.T) {
 		t.Fatalf("a refused map changed the version: %+v", got)
 	}
 
-	if err := s.PutSourceMap(ctx, "p", "1.0.0", registry.WebMap, a, m); err != nil {
+	if err := s.PutSourceMap(ctx, "p", "1.0.0", registry.WebJS, a, m); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Version(ctx, "p", "1.0.0")
@@ -70,7 +70,7 @@ func TestSourceMapJoinsItsVersion(t *testing.T) {
 	}
 
 	// A version with a map keeps it.
-	if err := s.PutSourceMap(ctx, "p", "1.1.0", registry.WebMap, a, m); err != nil {
+	if err := s.PutSourceMap(ctx, "p", "1.1.0", registry.WebJS, a, m); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Version(ctx, "p", "1.1.0"); !reflect.DeepEqual(got, withMap) {

@@ -39,7 +39,7 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 				return err
 			}
 			s.addArtifacts(ver)
-			if missingSourceMap(ver) {
+			if missingSourceMap(ver, registry.WebJS) || missingSourceMap(ver, registry.MobileJS) {
 				mapless = append(mapless, p.ID+"@"+v)
 			}
 		}
@@ -58,17 +58,13 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 	return nil
 }
 
-// missingSourceMap reports whether a compiled bundle of v has no source
-// map: one left for after the push (sourceMaps) that a stop interrupted.
-func missingSourceMap(v *registry.Version) bool {
-	for kind, bundle := range map[string]string{registry.WebMap: registry.WebJS, registry.MobileMap: registry.MobileJS} {
-		_, hasBundle := v.Artifacts[bundle]
-		_, hasMap := v.Artifacts[kind]
-		if hasBundle && !hasMap && !(kind == registry.WebMap && v.Prebuilt) {
-			return true
-		}
-	}
-	return false
+// missingSourceMap reports whether v's compiled bundle of kind bundle has
+// no source map: one left for after the push (sourceMaps), being built or
+// lost to a stop. A prebuilt Mattermost bundle may come without one.
+func missingSourceMap(v *registry.Version, bundle string) bool {
+	_, hasBundle := v.Artifacts[bundle]
+	_, hasMap := v.Artifacts[registry.SourceMapOf[bundle]]
+	return hasBundle && !hasMap && !(bundle == registry.WebJS && v.Prebuilt)
 }
 
 // compressMissing queues every stored artifact that has no variants yet:

@@ -137,44 +137,38 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 
 	files := map[string]file{}
-	switch {
-	case web.res != nil:
-		files[registry.WebJS] = file{web.res.JS, typeJS}
-		if web.res.SourceMap != nil {
-			files[registry.WebMap] = file{web.res.SourceMap, typeMap}
+	var deferred []*bundler.Result // built without their maps: sourceMaps makes them
+	for _, res := range []*bundler.Result{web.res, mobile.res} {
+		if res == nil {
+			continue
 		}
+		js := bundleKind[res.Target]
+		files[js] = file{data: res.JS, contentType: typeJS}
+		if res.SourceMap != nil {
+			files[registry.SourceMapOf[js]] = file{data: res.SourceMap, contentType: typeMap, key: res.SourceMapKey}
+		} else {
+			deferred = append(deferred, res)
+		}
+		v.EsbuildMS += ms(res.Esbuild)
+	}
+	if web.res != nil {
 		v.HostModules = web.res.HostModules
-		v.EsbuildMS += ms(web.res.Esbuild)
-	case m.Webapp != nil && m.Webapp.BundlePath != "":
+	} else if m.Webapp != nil && m.Webapp.BundlePath != "" {
 		js := pkg.Files[m.Webapp.BundlePath]
-		files[registry.WebJS] = file{js, typeJS}
+		files[registry.WebJS] = file{data: js, contentType: typeJS}
 		if sm, ok := pkg.Files[m.Webapp.BundlePath+".map"]; ok {
-			files[registry.WebMap] = file{sm, typeMap}
+			files[registry.WebMap] = file{data: sm, contentType: typeMap}
 		}
 		v.Prebuilt = true
 		v.HostModules = referencedGlobals(js)
-	}
-	if mobile.res != nil {
-		files[registry.MobileJS] = file{mobile.res.JS, typeJS}
-		if mobile.res.SourceMap != nil {
-			files[registry.MobileMap] = file{mobile.res.SourceMap, typeMap}
-		}
-		v.EsbuildMS += ms(mobile.res.Esbuild)
 	}
 
 	addImages(pkg, files)
 	blobs := make(map[string][]byte, len(files))
 	for kind, f := range files {
 		sha := sum(f.data)
-		v.Artifacts[kind] = registry.Artifact{SHA256: sha, Size: int64(len(f.data)), ContentType: f.contentType}
+		v.Artifacts[kind] = registry.Artifact{SHA256: sha, Size: int64(len(f.data)), ContentType: f.contentType, Key: f.key}
 		blobs[sha] = f.data
-	}
-	// Compiled maps carry the key their bundles name them by.
-	for kind, res := range map[string]*bundler.Result{registry.WebMap: web.res, registry.MobileMap: mobile.res} {
-		if a, ok := v.Artifacts[kind]; ok && res != nil {
-			a.Key = res.SourceMapKey
-			v.Artifacts[kind] = a
-		}
 	}
 	v.BuildMS = ms(time.Since(t0))
 
@@ -191,13 +185,8 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 			s.compressor.enqueue(v.Artifacts[kind].SHA256, f.data, f.contentType) // hashed above
 		}
 		s.mobile.versionStored(res.Version)
-		for _, b := range []struct {
-			res        *bundler.Result
-			kind, from string
-		}{{web.res, registry.WebMap, registry.WebJS}, {mobile.res, registry.MobileMap, registry.MobileJS}} {
-			if b.res != nil && b.res.SourceMap == nil {
-				s.maps.add(pkg, b.res.Target, b.kind, b.res.SourceMapKey, v.Artifacts[b.from].SHA256, v.PluginID, v.Version)
-			}
+		for _, r := range deferred {
+			s.maps.add(pkg, r, v.Artifacts[bundleKind[r.Target]].SHA256, v.PluginID, v.Version)
 		}
 	}
 	return res, nil
@@ -219,7 +208,11 @@ var buildCache = sync.OnceValue(func() *bundler.Cache {
 type file struct {
 	data        []byte
 	contentType string
+	key         string // a compiled source map's key (registry.Artifact.Key)
 }
+
+// bundleKind is the artifact kind of each target's bundle.
+var bundleKind = map[bundler.Target]string{bundler.Web: registry.WebJS, bundler.Mobile: registry.MobileJS}
 
 func sum(b []byte) string {
 	h := sha256.Sum256(b)

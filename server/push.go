@@ -61,12 +61,10 @@ func (s *Server) bundlesOf(v *registry.Version) map[string]bundleInfo {
 		}
 		out[artifactNames[kind]] = bundleOf(kind, a)
 	}
-	for kind, bundle := range map[string]string{registry.WebMap: registry.WebJS, registry.MobileMap: registry.MobileJS} {
-		if js, ok := v.Artifacts[bundle]; ok {
-			if _, ok := v.Artifacts[kind]; !ok {
-				if key := s.maps.pending(js.SHA256); key != "" {
-					out[artifactNames[kind]] = bundleInfo{URL: slots.BundleURL(key, "map"), Pending: true}
-				}
+	for bundle, kind := range registry.SourceMapOf {
+		if js, ok := v.Artifacts[bundle]; ok && missingSourceMap(v, bundle) {
+			if key := s.maps.pending(js.SHA256); key != "" {
+				out[artifactNames[kind]] = bundleInfo{URL: slots.BundleURL(key, "map"), Pending: true}
 			}
 		}
 	}

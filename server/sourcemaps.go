@@ -55,7 +55,6 @@ var mapWait = 30 * time.Second
 type mapJob struct {
 	pkg    *pluginpkg.Package
 	target bundler.Target
-	kind   string // registry.WebMap or registry.MobileMap
 	key    string // bundler.Result.SourceMapKey
 	bundle string // SHA-256 of the bundle
 	// versions get the map once it is built; guarded by sourceMaps.mu.
@@ -77,9 +76,10 @@ func (m *sourceMaps) room() bool {
 	return !m.closed && len(m.byKey) < m.max
 }
 
-// add asks for the map of a bundle built by BuildDeferred, for a version
-// just committed.
-func (m *sourceMaps) add(pkg *pluginpkg.Package, t bundler.Target, kind, key, bundle, pluginID, version string) {
+// add asks for the map of res, a bundle BuildDeferred built without it,
+// stored as the blob bundle of a version just committed.
+func (m *sourceMaps) add(pkg *pluginpkg.Package, res *bundler.Result, bundle, pluginID, version string) {
+	key := res.SourceMapKey
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if j, ok := m.byKey[key]; ok {
@@ -87,16 +87,16 @@ func (m *sourceMaps) add(pkg *pluginpkg.Package, t bundler.Target, kind, key, bu
 		return
 	}
 	if m.closed {
-		m.s.log.Warn("source map not built: the server is stopping", "plugin", pluginID, "version", version, "kind", kind)
+		m.s.log.Warn("source map not built: the server is stopping", "plugin", pluginID, "version", version, "target", res.Target)
 		return
 	}
-	j := &mapJob{pkg: pkg, target: t, kind: kind, key: key, bundle: bundle,
+	j := &mapJob{pkg: pkg, target: res.Target, key: key, bundle: bundle,
 		versions: [][2]string{{pluginID, version}}, ready: make(chan struct{})}
 	select {
 	case m.queue <- j:
 		m.byKey[key], m.byBundle[bundle] = j, j
 	default: // unreachable while room() is asked first
-		m.s.log.Warn("source map not built: too many waiting", "plugin", pluginID, "version", version, "kind", kind)
+		m.s.log.Warn("source map not built: too many waiting", "plugin", pluginID, "version", version, "target", res.Target)
 	}
 }
 
@@ -172,7 +172,7 @@ func (m *sourceMaps) run() {
 			m.mu.Lock()
 			m.forget(j)
 			m.mu.Unlock()
-			m.s.log.Error("source map not built", "versions", j.versions, "kind", j.kind, "err", err)
+			m.s.log.Error("source map not built", "versions", j.versions, "target", j.target, "err", err)
 		}
 		close(j.ready)
 	}
@@ -221,8 +221,8 @@ func (m *sourceMaps) build(j *mapJob) error {
 		// A version pushed meanwhile with the same bundle joins j: the
 		// loop stores the map for it too.
 		for _, v := range versions {
-			if err := s.store.PutSourceMap(context.Background(), v[0], v[1], j.kind, a, res.SourceMap); err != nil {
-				s.log.Error("source map not stored", "plugin", v[0], "version", v[1], "kind", j.kind, "err", err)
+			if err := s.store.PutSourceMap(context.Background(), v[0], v[1], bundleKind[j.target], a, res.SourceMap); err != nil {
+				s.log.Error("source map not stored", "plugin", v[0], "version", v[1], "target", j.target, "err", err)
 				continue
 			}
 			stored = true
