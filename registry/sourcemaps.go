@@ -27,7 +27,6 @@ type SourceMaps interface {
 
 var _ SourceMaps = (*Bolt)(nil)
 
-
 // PutSourceMap implements SourceMaps.
 func (b *Bolt) PutSourceMap(ctx context.Context, pluginID, version, bundle string, a Artifact, blob []byte) error {
 	kind, ok := SourceMapOf[bundle]
