@@ -1,13 +1,13 @@
 package apiv4proxy
 
 import (
-	"bufio"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/proxytest"
 )
 
 // BenchmarkExchange measures the proxy's own work for one small GET: the
@@ -16,42 +16,11 @@ import (
 // behind), so -benchmem counts the proxy's allocations and nothing else's.
 // bench/proxy measures the whole server against nginx.
 func BenchmarkExchange(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
 	body := `{"id":"s36pyg4oqtfftpt6hrnxbydbze","username":"user1","roles":"system_user","status":"online"}`
-	answer := []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
-		"Date: Tue, 24 Nov 2026 06:33:00 GMT\r\n\r\n%s", len(body), body))
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					for { // one request head, to its empty line
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) == 2 {
-							break
-						}
-					}
-					if _, err := c.Write(answer); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
+	answer := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+		"Date: Tue, 24 Nov 2026 06:33:00 GMT\r\n\r\n%s", len(body), body)
 
-	p, err := newProxy("http://"+ln.Addr().String(), ProxyOptions{Logger: slog.New(slog.DiscardHandler)})
+	p, err := newProxy(proxytest.RawUpstream(b, answer), ProxyOptions{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

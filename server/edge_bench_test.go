@@ -14,6 +14,8 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/server"
+
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/proxytest"
 )
 
 // BenchmarkEdgeProxyGET is one small GET of /api/v4 through the Edge's fast
@@ -23,7 +25,7 @@ import (
 // allocations. bench/proxy measures the same against nginx.
 func BenchmarkEdgeProxyGET(b *testing.B) {
 	body := `{"id":"s36pyg4oqtfftpt6hrnxbydbze","username":"user1","roles":"system_user","status":"online"}`
-	upstream := rawUpstream(b, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
+	upstream := proxytest.RawUpstream(b, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"+
 		"Date: Tue, 24 Nov 2026 06:33:00 GMT\r\n\r\n%s", len(body), body))
 	proxy, err := apiv4proxy.NewProxy(upstream, apiv4proxy.ProxyOptions{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -71,44 +73,6 @@ func BenchmarkEdgeProxyGET(b *testing.B) {
 	if edge.HandedOff() != 0 {
 		b.Fatalf("%d connections went to net/http: the fast lane did not serve the benchmark", edge.HandedOff())
 	}
-}
-
-// rawUpstream answers every request head on its connections with answer,
-// and returns its URL.
-func rawUpstream(tb testing.TB, answer string) string {
-	a := []byte(answer)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					for { // a request head, to its empty line
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) == 2 {
-							break
-						}
-					}
-					if _, err := c.Write(a); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
 }
 
 // readAnswer reads one answer with a Content-Length body, allocating
