@@ -13,9 +13,8 @@ import (
 	"time"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
-	"github.com/mmtoolkit/mmtoolkit/server"
-
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/proxytest"
+	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
 // BenchmarkEdgeProxyGET is one small GET of /api/v4 through the Edge's fast
