@@ -67,6 +67,17 @@ describe('video reference plugin', () => {
     // runs three Chromium contexts with fake media here).
     }, n, {timeout: 29000});
     const stats = (page) => page.evaluate(() => window.__mmtoolkitVideo.stats());
+    /** Bob opens the channel and starts a call; resolves once he is in it. */
+    const bobStartsCall = async (channel) => {
+        const bob = await open('bob', `/engineering/channels/${channel}`);
+        await bob.click('[data-testid=video-call-button]');
+        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        return bob;
+    };
+    /** The join button of the newest ongoing call post on the page. */
+    const joinButton = (page) => page.locator('[data-testid=video-call-post][data-state=ongoing]').last().locator('[data-testid=video-call-join]');
+    /** Waits until the newest call post on the page says the call ended. */
+    const waitEnded = (page) => page.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
 
     before(async () => {
         bin = await binary();
@@ -90,9 +101,7 @@ describe('video reference plugin', () => {
         if (!chrome) {
             return t.skip('no Chromium');
         }
-        const bob = await open('bob', '/engineering/channels/town-square');
-        await bob.click('[data-testid=video-call-button]');
-        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        const bob = await bobStartsCall('town-square');
         const bobPost = bob.locator('[data-testid=video-call-post]').last();
         await bobPost.waitFor();
         assert.equal(await bobPost.getAttribute('data-state'), 'ongoing');
@@ -101,8 +110,7 @@ describe('video reference plugin', () => {
         await bob.waitForFunction(() => document.querySelector('[data-testid=video-tile][data-local=true] video')?.videoWidth > 0);
 
         const alice = await open('alice', '/engineering/channels/town-square');
-        const alicePost = alice.locator('[data-testid=video-call-post][data-state=ongoing]').last();
-        await alicePost.locator('[data-testid=video-call-join]').click();
+        await joinButton(alice).click();
         await Promise.all([waitConnected(bob, 1), waitConnected(alice, 1)]);
 
         // Each side sees the other, by user id, over a connected RTCPeerConnection.
@@ -164,7 +172,7 @@ describe('video reference plugin', () => {
         await bob.click('[data-testid=video-call-leave]');
         for (const page of [bob, alice]) {
             const post = page.locator('[data-testid=video-call-post]').last();
-            await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
+            await waitEnded(page);
             assert.equal(await post.locator('[data-testid=video-call-status]').textContent(), 'Call ended');
             assert.match(await post.locator('[data-testid=video-call-duration]').textContent(), /^Lasted \d+:\d\d$/);
             assert.equal(await post.locator('[data-testid=video-call-join]').count(), 0);
@@ -184,15 +192,20 @@ describe('video reference plugin', () => {
         if (!chrome) {
             return t.skip('no Chromium');
         }
-        const bob = await open('bob', '/engineering/channels/town-square');
-        await bob.click('[data-testid=video-call-button]');
-        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        const bob = await bobStartsCall('town-square');
         const [alice, dev] = await Promise.all([open('alice', '/engineering/channels/town-square'), open('dev', '/engineering/channels/town-square')]);
-        const join = (page) => page.locator('[data-testid=video-call-post][data-state=ongoing]').last().locator('[data-testid=video-call-join]');
-        await Promise.all([join(alice).waitFor(), join(dev).waitFor()]);
+        await Promise.all([joinButton(alice).waitFor(), joinButton(dev).waitFor()]);
         // Both click at once: each sees the other's join and both offer.
-        await Promise.all([join(alice).click(), join(dev).click()]);
-        await Promise.all([bob, alice, dev].map((p) => waitConnected(p, 2)));
+        await Promise.all([joinButton(alice).click(), joinButton(dev).click()]);
+        try {
+            await Promise.all([bob, alice, dev].map((p) => waitConnected(p, 2)));
+        } catch (e) {
+            for (const [name, page] of [['bob', bob], ['alice', alice], ['dev', dev]]) {
+                t.diagnostic(`${name} ${await page.evaluate(() => window.__mmtoolkitVideo.session())}: ${JSON.stringify(await stats(page))}`);
+                t.diagnostic(`${name} console: ${page.consoleLines.filter((l) => l.includes('video')).join(' | ')}`);
+            }
+            throw e;
+        }
         for (const page of [bob, alice, dev]) {
             const s = await stats(page);
             assert.equal(s.length, 2);
@@ -201,7 +214,7 @@ describe('video reference plugin', () => {
         for (const page of [alice, dev, bob]) {
             await page.click('[data-testid=video-call-leave]');
         }
-        await bob.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
+        await waitEnded(bob);
         for (const page of [alice, dev]) {
             await page.context().close();
         }
@@ -211,9 +224,7 @@ describe('video reference plugin', () => {
         if (!chrome) {
             return t.skip('no Chromium');
         }
-        const bob = await open('bob', '/engineering/channels/dev-talk');
-        await bob.click('[data-testid=video-call-button]');
-        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        const bob = await bobStartsCall('dev-talk');
         const alice = await open('alice', '/engineering/channels/dev-talk');
         // Alice's first answer never reaches the server: bob's offer waits
         // for it until the negotiation starts again.
@@ -226,14 +237,14 @@ describe('video reference plugin', () => {
             return route.continue();
         });
         const started = Date.now();
-        await alice.locator('[data-testid=video-call-post][data-state=ongoing]').last().locator('[data-testid=video-call-join]').click();
+        await joinButton(alice).click();
         await Promise.all([waitConnected(bob, 1), waitConnected(alice, 1)]);
         assert.equal(dropped, 1, 'no answer was dropped: the test did not test anything');
         t.diagnostic(`connected ${Date.now() - started} ms after joining, an answer lost`);
         for (const page of [alice, bob]) {
             await page.click('[data-testid=video-call-leave]');
         }
-        await bob.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
+        await waitEnded(bob);
         await alice.context().close();
     }));
 
@@ -241,18 +252,16 @@ describe('video reference plugin', () => {
         if (!chrome) {
             return t.skip('no Chromium');
         }
-        const bob = await open('bob', '/engineering/channels/dev-talk');
-        await bob.click('[data-testid=video-call-button]');
-        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        const bob = await bobStartsCall('dev-talk');
         const alice = await open('alice', '/engineering/channels/dev-talk');
-        await alice.locator('[data-testid=video-call-post][data-state=ongoing]').last().locator('[data-testid=video-call-join]').click();
+        await joinButton(alice).click();
         await Promise.all([waitConnected(bob, 1), waitConnected(alice, 1)]);
         // Closing the tab: pagehide sends a best-effort leave; failing that,
         // the disconnected connection times out. Either way the tile goes.
         await alice.context().close();
         await bob.waitForFunction(() => window.__mmtoolkitVideo.snapshot().peers.length === 0, null, {timeout: 20000});
         await bob.click('[data-testid=video-call-leave]');
-        await bob.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 15000});
+        await waitEnded(bob);
     }));
 
     it('explains a denied camera and microphone', withShots('video-denied', shots, async (t) => {

@@ -494,7 +494,7 @@ export class CallSession {
                 }
             });
             out.push({session: p.session, userId: p.userId, connectionState: p.pc.connectionState, iceConnectionState: p.pc.iceConnectionState,
-                bytesReceived, bytesSent, framesDecoded});
+                signalingState: p.pc.signalingState, polite: p.polite, bytesReceived, bytesSent, framesDecoded});
         }
         return out;
     }
