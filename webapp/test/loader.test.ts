@@ -164,7 +164,7 @@ describe('PluginLoader', () => {
         expect(uninitialize).toHaveBeenCalledOnce();
         expect(t.slots.pluginIds().size).toBe(0);
         expect(t.appended[0].isConnected).toBe(false);
-        expect(t.store.getState().views.rhs.open).toBe(false);
+        expect(t.store.getState().views.rhs.isSidebarOpen).toBe(false);
         expect(t.win.plugins.p).toBeUndefined();
         expect(t.store.getState().plugins.status.p).toBeUndefined();
     });

@@ -69,13 +69,13 @@ describe('PluginRegistry', () => {
         const {id, showRHSPlugin, hideRHSPlugin, toggleRHSPlugin} = registry.registerRightHandSidebarComponent(Icon, 'Title');
         expect(id).toMatch(idPattern);
         store.dispatch(showRHSPlugin);
-        expect(store.getState().views.rhs).toEqual({open: true, pluggableId: id});
+        expect(store.getState().views.rhs).toMatchObject({isSidebarOpen: true, isSidebarExpanded: false, rhsState: 'plugin', pluggableId: id, selectedPostId: ''});
         store.dispatch(hideRHSPlugin);
-        expect(store.getState().views.rhs.open).toBe(false);
+        expect(store.getState().views.rhs.isSidebarOpen).toBe(false);
         store.dispatch(toggleRHSPlugin);
-        expect(store.getState().views.rhs.open).toBe(true);
+        expect(store.getState().views.rhs.isSidebarOpen).toBe(true);
         store.dispatch(toggleRHSPlugin);
-        expect(store.getState().views.rhs.open).toBe(false);
+        expect(store.getState().views.rhs.isSidebarOpen).toBe(false);
     });
 
     it('registers an app bar icon with its own RHS', () => {

@@ -92,9 +92,9 @@ describe('views slice', () => {
     it('opens and closes the RHS and the build-failure overlay', () => {
         const r = viewsSlice.reducer;
         let s = r(undefined, viewsActions.rhsPluginShown('x'));
-        expect(s.rhs).toEqual({open: true, pluggableId: 'x'});
+        expect(s.rhs).toMatchObject({isSidebarOpen: true, isSidebarExpanded: false, rhsState: 'plugin', pluggableId: 'x', selectedPostId: ''});
         s = r(s, viewsActions.rhsClosed());
-        expect(s.rhs.open).toBe(false);
+        expect(s.rhs.isSidebarOpen).toBe(false);
         s = r(s, viewsActions.buildFailed({pluginId: 'p', diagnostics: [{file: 'a.tsx', line: 1, column: 2, text: 'bad'}], message: 'm', at: 1}));
         expect(s.buildFailure?.pluginId).toBe('p');
         s = r(s, viewsActions.buildFixed());

@@ -22,7 +22,7 @@ export function AppBar() {
                 render={(r) => (
                     <button
                         type='button'
-                        className={'app-bar-icon' + (r.rhsId && rhs.open && rhs.pluggableId === r.rhsId ? ' active' : '')}
+                        className={'app-bar-icon' + (r.rhsId && rhs.isSidebarOpen && rhs.pluggableId === r.rhsId ? ' active' : '')}
                         title={typeof r.tooltipText === 'string' ? r.tooltipText : undefined}
                         aria-label={typeof r.tooltipText === 'string' ? r.tooltipText : r.pluginId}
                         onClick={() => {
@@ -45,7 +45,7 @@ export function RightHandSidebar() {
     const rhs = useAppSelector((s) => s.views.rhs);
     const regs = useSlot('right_hand_sidebar');
     const reg = regs.find((r) => r.id === rhs.pluggableId);
-    if (!rhs.open || !reg) {
+    if (!rhs.isSidebarOpen || !reg) {
         return null;
     }
     return (

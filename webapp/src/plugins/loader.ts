@@ -106,7 +106,7 @@ export class PluginLoader {
         this.loaded.delete(id);
         const {slots, store, win, report} = this.deps;
         const rhs = store.getState().views.rhs;
-        if (rhs.open && slots.get(rhs.pluggableId)?.pluginId === id) {
+        if (rhs.isSidebarOpen && slots.get(rhs.pluggableId)?.pluginId === id) {
             store.dispatch(viewsActions.rhsClosed());
         }
         slots.removePlugin(id);

@@ -227,9 +227,9 @@ export class PluginRegistry {
 export const reconnectKey = '__reconnect__';
 
 export function toggleRHS(id: string) {
-    return (dispatch: (a: never) => unknown, getState: () => {views: {rhs: {open: boolean; pluggableId: string}}}) => {
+    return (dispatch: (a: never) => unknown, getState: () => {views: {rhs: {isSidebarOpen: boolean; pluggableId: string}}}) => {
         const {rhs} = getState().views;
-        dispatch((rhs.open && rhs.pluggableId === id ? viewsActions.rhsClosed() : viewsActions.rhsPluginShown(id)) as never);
+        dispatch((rhs.isSidebarOpen && rhs.pluggableId === id ? viewsActions.rhsClosed() : viewsActions.rhsPluginShown(id)) as never);
     };
 }
 
