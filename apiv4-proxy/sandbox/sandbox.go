@@ -144,7 +144,8 @@ type Sandbox struct {
 	stats   map[string]*channelStats // by channel id
 	replies map[string]int64         // root post id -> live replies
 
-	hub *hub
+	hub      *hub
+	presence presence
 }
 
 // Open opens (or creates and seeds) the sandbox at path. Posts are seeded

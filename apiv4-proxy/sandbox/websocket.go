@@ -35,6 +35,9 @@ type hubConfig struct {
 	authTimeout time.Duration // to send the authentication_challenge, as Mattermost's 5s
 	closeGrace  time.Duration // at shutdown, before connections are cut
 	sendBuffer  int           // queued frames per connection before it is dropped
+	// quiet leaves out status_change, for tests that count other events'
+	// sequence numbers.
+	quiet bool
 }
 
 var defaultHubConfig = hubConfig{
@@ -395,7 +398,13 @@ func (s *Sandbox) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 // connection.
 func (s *Sandbox) readPump(ctx context.Context, c *wsConn, userID string) {
 	h := s.hub
+	if userID != "" {
+		s.userConnected(userID)
+	}
 	defer func() {
+		if userID != "" {
+			s.userDisconnected(userID)
+		}
 		select {
 		case h.unregister <- c:
 		case <-h.quit:
@@ -450,6 +459,7 @@ func (s *Sandbox) readPump(ctx context.Context, c *wsConn, userID string) {
 				return // as Mattermost: a bad challenge closes the connection
 			}
 			userID = id.User.ID
+			s.userConnected(userID)
 			c.ws.SetReadDeadline(time.Now().Add(h.cfg.pongWait))
 			select {
 			case h.auth <- wsAuth{c, userID, req.Seq}:

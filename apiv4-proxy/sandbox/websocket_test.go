@@ -96,6 +96,7 @@ func sub(m map[string]any, k string) map[string]any { v, _ := m[k].(map[string]a
 // string, and never reaches a non-member.
 func TestWebSocketChallengeAndPosted(t *testing.T) {
 	sb, _ := openSandbox(t)
+	sb.hub.cfg.quiet = true
 	api := newAPIServer(t, sb)
 	frames := sessionSample(t)
 	sampleHello, sampleOK, samplePosted := frames[1], frames[2], frames[3]
@@ -182,6 +183,7 @@ func TestWebSocketChallengeAndPosted(t *testing.T) {
 // authentication, a second challenge, ping and user_typing.
 func TestWebSocketRouter(t *testing.T) {
 	sb, _ := openSandbox(t)
+	sb.hub.cfg.quiet = true
 	api := newAPIServer(t, sb)
 
 	c := dial(t, api.url, "")
@@ -233,6 +235,7 @@ func TestWebSocketRouter(t *testing.T) {
 
 func TestWebSocketClosesBadOrMissingAuthentication(t *testing.T) {
 	sb, _ := openSandbox(t)
+	sb.hub.cfg.quiet = true
 	sb.hub.cfg.authTimeout = 200 * time.Millisecond
 	api := newAPIServer(t, sb)
 
@@ -253,6 +256,7 @@ func TestWebSocketClosesBadOrMissingAuthentication(t *testing.T) {
 // stays connected past pongWait.
 func TestWebSocketKeepalive(t *testing.T) {
 	sb, _ := openSandbox(t)
+	sb.hub.cfg.quiet = true
 	sb.hub.cfg.pingPeriod = 20 * time.Millisecond
 	sb.hub.cfg.pongWait = 100 * time.Millisecond
 	api := newAPIServer(t, sb)
@@ -280,6 +284,7 @@ func TestWebSocketKeepalive(t *testing.T) {
 // order, without waiting for it.
 func TestWebSocketSlowClientIsDropped(t *testing.T) {
 	sb, _ := openSandbox(t)
+	sb.hub.cfg.quiet = true
 	sb.hub.cfg.sendBuffer = 16
 	api := newAPIServer(t, sb)
 	slow := dial(t, api.url, api.token("bob"))
@@ -339,6 +344,9 @@ func TestWebSocketSlowClientIsDropped(t *testing.T) {
 func TestCloseEndsConnectionsWithoutLeaks(t *testing.T) {
 	before := runtime.NumGoroutine()
 	sb, err := Open(t.TempDir() + "/sandbox.db")
+	if err == nil {
+		sb.hub.cfg.quiet = true
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,4 +390,57 @@ func TestCloseEndsConnectionsWithoutLeaks(t *testing.T) {
 	// Publishing after Close neither blocks nor panics.
 	ch := sb.channels[channelID("engineering/town-square")]
 	sb.publishEvent("custom_test", map[string]any{}, wsBroadcast{}, sb.channelAudience(ch, ""))
+}
+
+// TestWebSocketPresence: a user with a websocket is online for
+// /users/status/ids, and team mates hear status_change when the first
+// connection opens and the last one closes.
+func TestWebSocketPresence(t *testing.T) {
+	sb, _ := openSandbox(t)
+	api := newAPIServer(t, sb)
+	bob := dial(t, api.url, api.token("bob"))
+	bob.event("hello")
+	if m := bob.event("status_change"); sub(m, "data")["user_id"] != userID("bob") || sub(m, "data")["status"] != "online" {
+		t.Fatalf("bob's own status: %v", m)
+	}
+	status := func(user string) string {
+		t.Helper()
+		r := api.do("bob", "POST", "/api/v4/users/status/ids", `["`+userID(user)+`"]`)
+		var l []map[string]any
+		if err := json.Unmarshal(r.body, &l); err != nil || len(l) != 1 {
+			t.Fatalf("statuses: %d %s", r.status, r.body)
+		}
+		return l[0]["status"].(string)
+	}
+	if got := status("alice"); got != "offline" {
+		t.Fatalf("alice before connecting: %s", got)
+	}
+	alice := dial(t, api.url, api.token("alice"))
+	alice.event("hello")
+	m := bob.event("status_change")
+	if d := sub(m, "data"); d["user_id"] != userID("alice") || d["status"] != "online" {
+		t.Fatalf("status_change: %v", m)
+	}
+	if got := status("alice"); got != "online" {
+		t.Fatalf("alice connected: %s", got)
+	}
+	// A second connection changes nothing; closing both makes her offline.
+	alice2 := dial(t, api.url, api.token("alice"))
+	alice2.event("hello")
+	alice.conn.Close()
+	alice2.conn.Close()
+	m = bob.event("status_change")
+	if d := sub(m, "data"); d["user_id"] != userID("alice") || d["status"] != "offline" {
+		t.Fatalf("after closing: %v", m)
+	}
+	if got := status("alice"); got != "offline" {
+		t.Fatalf("alice gone: %s", got)
+	}
+	// carol shares no team with alice... but admin shares both: carol
+	// heard nothing about alice.
+	carol := dial(t, api.url, api.token("carol"))
+	carol.event("hello")
+	if m := carol.event("status_change"); sub(m, "data")["user_id"] != userID("carol") {
+		t.Fatalf("carol heard %v", m)
+	}
 }
