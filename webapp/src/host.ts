@@ -150,11 +150,44 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             case 'post_deleted':
                 mm.postDeleted(store.dispatch, JSON.parse(String(d.post)) as Post);
                 break;
+            case 'status_change':
+                mm.receivedStatuses(store.dispatch, [{user_id: String(d.user_id), status: String(d.status)}]);
+                break;
+            case 'preferences_changed':
+            case 'preferences_deleted':
+                mm.receivedPreferences(store.dispatch, JSON.parse(String(d.preferences)), msg.event === 'preferences_deleted');
+                break;
+            case 'hello':
+                mm.receivedServerVersion(store.dispatch, String(d.server_version ?? ''));
+                break;
             }
         } catch (e) {
             console.error('websocket event', msg.event, e); // eslint-disable-line no-console
         }
         dispatchToPlugins(slots, report, msg);
+    }
+
+    /**
+     * What Mattermost's webapp loads with the user (loadMe): the server
+     * version (X-Version-Id of the answers so far), the client license, the
+     * preferences (the theme among them), the system roles and the user's
+     * status. None of it holds up the first screen; a server without a
+     * route leaves that part of the store empty.
+     */
+    function loadSessionData() {
+        const state = store.getState();
+        const me = state.entities.users.profiles[state.entities.users.currentUserId];
+        mm.receivedServerVersion(store.dispatch, Client4.getServerVersion());
+        mm.loadLicense(store.dispatch).catch(() => undefined);
+        mm.loadPreferences(store.dispatch).catch(() => undefined);
+        mm.loadRolesIfNeeded(store, [me?.roles]).catch(() => undefined);
+        mm.loadStatuses(store.dispatch, [me?.id ?? '']).catch(() => undefined);
+    }
+
+    /** The roles of my team memberships (team_user, team_admin). */
+    function loadTeamRoles() {
+        const members = Object.values(store.getState().entities.teams.myMembers);
+        mm.loadRolesIfNeeded(store, members.map((m) => m.roles)).catch(() => undefined);
     }
 
     function onToolkitEvent(msg: WebSocketMessage) {
@@ -170,16 +203,21 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         toolkitSocket.addMessageListener(onToolkitEvent as never);
         const resync = () => {
             if (currentTeamId) {
-                loadManifest(currentTeamId, '').then(() => runReconnectHandlers(slots, report)).catch(() => undefined);
+                loadManifest(currentTeamId, '').catch(() => undefined);
             }
         };
         // Re-sync on reconnect: events sent while away are lost.
         toolkitSocket.addReconnectListener(resync);
         mmSocket.addReconnectListener(() => {
-            const ch = store.getState().entities.channels.currentChannelId;
+            const state = store.getState();
+            const ch = state.entities.channels.currentChannelId;
             if (ch) {
                 loadPostsOnce(ch).catch(() => undefined);
             }
+            // Statuses changed while away; then the plugins' handlers, as
+            // Mattermost's webapp runs them on its own socket's reconnect.
+            mm.loadStatuses(store.dispatch, Object.keys(state.entities.users.profiles)).catch(() => undefined);
+            runReconnectHandlers(slots, report);
         });
         // The token (when we have one) answers the authentication challenge;
         // without one (after a reload) the MMAUTHTOKEN cookie authenticates.
@@ -233,7 +271,9 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
                 navigate('/login', true);
                 return;
             }
+            loadSessionData();
             const mine = await teams;
+            loadTeamRoles();
             // The URL's team and channel, selected now rather than by the
             // app's route effect after the first render and paint (which
             // then finds them selected): the team's plugins start
@@ -268,7 +308,11 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
                 store.dispatch(pluginsActions.manifestLoaded({teamId: team.id, plugins: []}));
                 store.dispatch(pluginsActions.settled(performance.now()));
             });
-            teamLoad = mm.loadChannels(store.dispatch, team.id).then(() => undefined);
+            teamLoad = mm.loadChannels(store.dispatch, team.id).then(() => {
+                // The roles of my channel memberships (channel_user, channel_admin).
+                const members = Object.values(store.getState().entities.channels.myMembers);
+                mm.loadRolesIfNeeded(store, members.map((m) => m.roles)).catch(() => undefined);
+            });
             return teamLoad;
         },
 
@@ -303,7 +347,9 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         async login(loginId: string, password: string) {
             const me = await Client4.login(loginId, password);
             mm.receivedMe(store.dispatch, me);
+            loadSessionData();
             await mm.loadTeams(store.dispatch);
+            loadTeamRoles();
             connectSockets();
             mm.loadConfig(store.dispatch, config.siteURL);
         },

@@ -4,7 +4,9 @@
 // We call Client4 directly rather than through those creators to keep the
 // host bundle small and to avoid their side requests (roles, statuses,
 // client logs) that a sandbox need not answer.
-import {ChannelTypes, GeneralTypes, PostTypes, TeamTypes, UserTypes} from 'mattermost-redux/action_types';
+import {ChannelTypes, GeneralTypes, PostTypes, PreferenceTypes, RoleTypes, TeamTypes, UserTypes} from 'mattermost-redux/action_types';
+import type {PreferenceType} from '@mattermost/types/preferences';
+import type {UserStatus} from '@mattermost/types/users';
 import type {Channel} from '@mattermost/types/channels';
 import type {Post, PostList} from '@mattermost/types/posts';
 import type {Team} from '@mattermost/types/teams';
@@ -33,6 +35,79 @@ export async function loadConfig(dispatch: Dispatch, siteURL: string) {
 
 export function receivedMe(dispatch: Dispatch, me: UserProfile) {
     dispatch({type: UserTypes.RECEIVED_ME, data: me});
+}
+
+/**
+ * The server version Client4 read from the X-Version-Id header of its
+ * last answer (getServerVersion), as Mattermost's setServerVersion stores
+ * it: plugins compare it with isMinimumServerVersion.
+ */
+export function receivedServerVersion(dispatch: Dispatch, version: string) {
+    if (version) {
+        dispatch({type: GeneralTypes.RECEIVED_SERVER_VERSION, data: version});
+    }
+}
+
+/** GET /api/v4/license/client?format=old, as mattermost-redux's getLicenseConfig. */
+export async function loadLicense(dispatch: Dispatch) {
+    const license = await Client4.getClientLicenseOld();
+    dispatch({type: GeneralTypes.CLIENT_LICENSE_RECEIVED, data: license});
+}
+
+/** GET /api/v4/users/me/preferences, as mattermost-redux's getMyPreferences (the theme is one). */
+export async function loadPreferences(dispatch: Dispatch) {
+    const prefs = await Client4.getMyPreferences();
+    dispatch({type: PreferenceTypes.RECEIVED_ALL_PREFERENCES, data: prefs});
+}
+
+/** A preferences_changed or preferences_deleted websocket event. */
+export function receivedPreferences(dispatch: Dispatch, prefs: PreferenceType[], deleted = false) {
+    dispatch({type: deleted ? PreferenceTypes.DELETED_PREFERENCES : PreferenceTypes.RECEIVED_PREFERENCES, data: prefs});
+}
+
+// Role names asked for already: each is loaded once (loadRolesIfNeeded).
+const rolesAsked = new Set<string>();
+
+/**
+ * Loads the roles the names (space-separated lists, as users', team and
+ * channel members' roles fields) mention and the store lacks, as
+ * mattermost-redux's loadRolesIfNeeded: POST /api/v4/roles/names. The
+ * permission selectors (haveITeamPermission, ...) read them.
+ */
+export async function loadRolesIfNeeded(store: HostStore, roleLists: Array<string | undefined>) {
+    const have = store.getState().entities.roles.roles;
+    const names = [...new Set(roleLists.flatMap((l) => (l ?? '').split(' ')).filter((n) => n && !have[n] && !rolesAsked.has(n)))];
+    if (names.length === 0) {
+        return;
+    }
+    names.forEach((n) => rolesAsked.add(n));
+    try {
+        const roles = await Client4.getRolesByNames(names);
+        store.dispatch({type: RoleTypes.RECEIVED_ROLES, data: roles});
+    } catch (e) {
+        names.forEach((n) => rolesAsked.delete(n));
+        throw e;
+    }
+}
+
+/** Statuses as mattermost-redux's getStatusesByIds stores them. */
+export function receivedStatuses(dispatch: Dispatch, statuses: Array<Partial<UserStatus> & {user_id: string}>) {
+    const pick = <T>(f: (s: Partial<UserStatus>) => T) => Object.fromEntries(statuses.map((s) => [s.user_id, f(s)]));
+    dispatch({type: UserTypes.RECEIVED_STATUSES, data: pick((s) => s.status ?? '')});
+    dispatch({type: UserTypes.RECEIVED_STATUSES_IS_MANUAL, data: pick((s) => s.manual ?? false)});
+    if (statuses.some((s) => s.last_activity_at !== undefined)) {
+        dispatch({type: UserTypes.RECEIVED_LAST_ACTIVITIES, data: pick((s) => s.last_activity_at ?? 0)});
+        dispatch({type: UserTypes.RECEIVED_DND_END_TIMES, data: pick((s) => s.dnd_end_time ?? 0)});
+    }
+}
+
+/** POST /api/v4/users/status/ids. */
+export async function loadStatuses(dispatch: Dispatch, ids: string[]) {
+    const uniq = [...new Set(ids)].filter(Boolean);
+    if (uniq.length === 0) {
+        return;
+    }
+    receivedStatuses(dispatch, await Client4.getStatusesByIds(uniq));
 }
 
 /**
@@ -105,6 +180,8 @@ export async function loadMissingProfiles(store: HostStore, ids: string[]) {
     try {
         const users = await Client4.getProfilesByIds(missing);
         store.dispatch({type: UserTypes.RECEIVED_PROFILES_LIST, data: users});
+        // Their statuses too, as Mattermost's webapp asks for the users it shows.
+        loadStatuses(store.dispatch, users.map((u) => u.id)).catch(() => undefined);
     } catch {
         // Names fall back to usernames unknown; posts still show.
     } finally {
