@@ -1,7 +1,10 @@
 import {createElement} from 'react';
 import {describe, expect, it, vi} from 'vitest';
 
+import {PluginLoader, type PluginWindow} from '../src/plugins/loader';
 import {PluginRegistry} from '../src/plugins/registry';
+import {SlotMap} from '../src/plugins/slot_map';
+import {createHostStore} from '../src/store';
 
 import {setup} from './helpers';
 
@@ -49,13 +52,13 @@ describe('PluginRegistry', () => {
         }
     });
 
-    it('unregisters its own components only', () => {
+    it('unregisters any registration, as Mattermost removes any id', () => {
         const {store, slots, registry} = setup('a');
         const other = new PluginRegistry('b', {slots, store}) as PluginRegistry & Record<string, (...a: any[]) => any>;
         const mine = registry.registerRootComponent(Icon);
         const theirs = other.registerRootComponent(Icon);
         registry.unregisterComponent(theirs);
-        expect(slots.get(theirs)).toBeDefined();
+        expect(slots.get(theirs)).toBeUndefined();
         registry.unregisterComponent(mine);
         expect(slots.get(mine)).toBeUndefined();
         const pt = registry.registerPostTypeComponent('custom_a', Icon);
@@ -126,6 +129,79 @@ describe('PluginRegistry', () => {
         expect(registry.supports).toEqual({globalAppBar: true, globalRhs: true});
         const sub = registry.registerPostDropdownSubMenuAction('Root', vi.fn());
         expect(sub.id).toMatch(idPattern);
-        expect(sub.rootRegisterMenuItem('Child', vi.fn())).toMatch(idPattern);
+        // As Mattermost: the root's registrar returns the next level's, which throws.
+        const deeper = sub.rootRegisterMenuItem('Child', vi.fn());
+        expect(typeof deeper).toBe('function');
+        expect(() => deeper('Grandchild', vi.fn())).toThrow('Cannot register a sub menu item on a sub menu item');
+    });
+
+    it('has the 68 methods of the reference, each registration unregistrable', () => {
+        const {registry, slots} = setup();
+        const all = ['registerRootComponent', 'registerPopoverUserAttributesComponent', 'registerPopoverUserActionsComponent',
+            'registerLeftSidebarHeaderComponent', 'registerBottomTeamSidebarComponent', 'registerPostMessageAttachmentComponent',
+            'registerSearchComponents', 'registerLinkTooltipComponent', 'registerActionAfterChannelCreation', 'registerChannelHeaderIcon',
+            'registerChannelHeaderButtonAction', 'registerChannelIntroButtonAction', 'registerCallButtonAction', 'registerPostTypeComponent',
+            'registerPostCardTypeComponent', 'registerPostWillRenderEmbedComponent', 'registerMainMenuAction', 'registerChannelHeaderMenuAction',
+            'registerFileDropdownMenuAction', 'registerUserGuideDropdownMenuAction', 'registerPostActionComponent',
+            'registerPostEditorActionComponent', 'registerCodeBlockActionComponent', 'registerNewMessagesSeparatorActionComponent',
+            'registerPostDropdownMenuAction', 'registerPostDropdownSubMenuAction', 'registerPostDropdownMenuComponent',
+            'registerFileUploadMethod', 'registerFilesWillUploadHook', 'unregisterComponent', 'unregisterPostTypeComponent', 'registerReducer',
+            'registerWebSocketEventHandler', 'unregisterWebSocketEventHandler', 'registerReconnectHandler', 'unregisterReconnectHandler',
+            'registerMessageWillBePostedHook', 'registerSlashCommandWillBePostedHook', 'registerMessageWillFormatHook',
+            'registerFilePreviewComponent', 'registerTranslations', 'registerAdminConsolePlugin', 'unregisterAdminConsolePlugin',
+            'registerAdminConsoleCustomSetting', 'registerAdminConsoleCustomSection', 'registerRightHandSidebarComponent',
+            'registerNeedsTeamRoute', 'registerCustomRoute', 'registerProduct', 'registerMessageWillBeUpdatedHook',
+            'registerSidebarChannelLinkLabelComponent', 'registerSidebarBrowseOrAddChannelMenuAction', 'registerChannelToastComponent',
+            'registerGlobalComponent', 'registerAppBarComponent', 'registerSiteStatisticsHandler', 'registerDesktopNotificationHook',
+            'registerUserSettings', 'registerSystemConsoleGroupTable', 'registerRHSPluginPopoutListener',
+            'registerAIActionMenuItemComponent', 'registerChannelTypeOption', 'registerChannelIconOverride',
+            'registerChannelComposerBannerComponent', 'registerChannelIntro', 'registerPostHeaderComponent', 'registerComposerPlaceholder',
+            'registerProductSwitcherMenuItem'];
+        expect(new Set(all).size).toBe(68);
+        for (const m of all) {
+            expect(typeof registry[m], m).toBe('function');
+        }
+        // The newest methods take Mattermost's parameters, positional or as one object.
+        const ai = registry.registerAIActionMenuItemComponent({text: 'Summarize', sortOrder: 2, action: vi.fn()});
+        expect(slots.get(ai)).toMatchObject({slot: 'AIActionMenuItem', text: 'Summarize', extra: {sortOrder: 2}});
+        const icon = registry.registerChannelIconOverride((c: {name: string}) => c.name === 'x', 'robot');
+        expect(slots.get(icon)).toMatchObject({slot: 'ChannelIconOverride', key: 'robot'});
+        const ph = registry.registerComposerPlaceholder((p: string) => p + '!');
+        expect(slots.get(ph)!.hook!('Write')).toBe('Write!');
+        const ps = registry.registerProductSwitcherMenuItem('Boards', null, vi.fn(), () => false);
+        expect(slots.get(ps)).toMatchObject({slot: 'ProductSwitcherMenuItem', text: 'Boards'});
+        for (const id of [ai, icon, ph, ps]) {
+            registry.unregisterComponent(id);
+            expect(slots.get(id)).toBeUndefined();
+        }
+    });
+
+    it('keeps the call button\'s dropdownButton and dropdownText apart', () => {
+        const {registry, slots} = setup();
+        const id = registry.registerCallButtonAction('Start call', 'Start call (menu)', vi.fn(), null, 'Calls');
+        expect(slots.get(id)).toMatchObject({text: 'Start call', dropdownText: 'Calls', extra: {dropdownButton: 'Start call (menu)'}});
+    });
+});
+
+describe('window.registerPlugin', () => {
+    it('uninitializes the object an id had before registering the new one, as Mattermost', () => {
+        const win = {plugins: {}} as unknown as PluginWindow;
+        const store = createHostStore();
+        const report = vi.fn();
+        new PluginLoader({doc: document, win, slots: new SlotMap(), store, modules: {ensure: async () => undefined}, report}).install();
+        const old = {uninitialize: vi.fn()};
+        const next = {uninitialize: vi.fn()};
+        win.registerPlugin('p', old);
+        win.registerPlugin('p', next);
+        expect(old.uninitialize).toHaveBeenCalledTimes(1);
+        expect(next.uninitialize).not.toHaveBeenCalled();
+        expect(win.plugins.p).toBe(next);
+        // A throwing uninitialize is reported, the new object still registers.
+        win.registerPlugin('p', {uninitialize: () => {
+            throw new Error('boom');
+        }});
+        win.registerPlugin('p', old);
+        expect(report).toHaveBeenCalledWith(expect.objectContaining({pluginId: 'p', where: 'uninitialize'}));
+        expect(win.plugins.p).toBe(old);
     });
 });

@@ -58,6 +58,15 @@ export class PluginLoader {
         const {win} = this.deps;
         win.plugins = win.plugins ?? {};
         win.registerPlugin = (id: string, plugin: PluginObject) => {
+            // As Mattermost: an id registered again first uninitializes the old object.
+            const old = win.plugins[id];
+            if (old && old !== plugin) {
+                try {
+                    old.uninitialize?.();
+                } catch (e) {
+                    this.deps.report({pluginId: id, where: 'uninitialize', error: e});
+                }
+            }
             win.plugins[id] = plugin;
         };
     }

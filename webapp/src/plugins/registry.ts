@@ -27,48 +27,78 @@ export function resolveReactElement(v: unknown): ReactNode {
 type Fn = (...args: any[]) => any;
 
 /**
- * Registry methods that Mattermost has and this host accepts without
- * rendering anything yet: they return an id (or nothing) so plugins that
- * feature-detect or call them keep working. [name, parameter order,
- * Mattermost's component key, returns an id].
+ * Registry methods that only store their arguments under a slot, the
+ * slot named by Mattermost's component key (state.plugins.components[key]
+ * there). [name, parameter order, slot, how the arguments become fields].
+ * The components that render each slot are listed in docs/webapp.md.
  */
-const acceptedOnly: Array<[string, string[], string, boolean]> = [
-    ['registerGlobalComponent', ['component'], 'Global', true],
-    ['registerPopoverUserAttributesComponent', ['component'], 'PopoverUserAttributes', true],
-    ['registerPopoverUserActionsComponent', ['component'], 'PopoverUserActions', true],
-    ['registerLeftSidebarHeaderComponent', ['component'], 'LeftSidebarHeader', true],
-    ['registerBottomTeamSidebarComponent', ['component'], 'BottomTeamSidebar', true],
-    ['registerPostMessageAttachmentComponent', ['component'], 'PostMessageAttachment', true],
-    ['registerLinkTooltipComponent', ['component'], 'LinkTooltip', true],
-    ['registerActionAfterChannelCreation', ['component', 'action'], 'CreateBoardFromTemplate', true],
-    ['registerChannelHeaderIcon', ['component'], 'ChannelHeaderIcon', true],
-    ['registerChannelIntroButtonAction', ['icon', 'action', 'text'], 'ChannelIntroButton', true],
-    ['registerPostCardTypeComponent', ['type', 'component'], 'postCardTypes', true],
-    ['registerPostWillRenderEmbedComponent', ['match', 'component', 'toggleable'], 'PostWillRenderEmbedComponent', true],
-    ['registerChannelHeaderMenuAction', ['text', 'action', 'shouldRender'], 'ChannelHeader', true],
-    ['registerFileDropdownMenuAction', ['match', 'text', 'action'], 'FilesDropdown', true],
-    ['registerUserGuideDropdownMenuAction', ['text', 'action'], 'UserGuideDropdown', true],
-    ['registerPostActionComponent', ['component'], 'PostAction', true],
-    ['registerPostEditorActionComponent', ['component'], 'PostEditorAction', true],
-    ['registerCodeBlockActionComponent', ['component'], 'CodeBlockAction', true],
-    ['registerNewMessagesSeparatorActionComponent', ['component'], 'NewMessagesSeparatorAction', true],
-    ['registerPostDropdownMenuComponent', ['component'], 'PostDropdownMenuItem', true],
-    ['registerFileUploadMethod', ['icon', 'action', 'text'], 'FileUploadMethod', true],
-    ['registerFilePreviewComponent', ['override', 'component'], 'FilePreview', true],
-    ['registerSidebarChannelLinkLabelComponent', ['component'], 'SidebarChannelLinkLabel', true],
-    ['registerSidebarBrowseOrAddChannelMenuAction', ['text', 'action', 'icon'], 'SidebarBrowseOrAddChannelMenu', true],
-    ['registerChannelToastComponent', ['component'], 'ChannelToast', true],
-    ['registerSystemConsoleGroupTable', ['component'], 'SystemConsoleGroupTable', true],
-    ['registerMessageWillFormatHook', ['hook'], 'MessageWillFormat', true],
-    ['registerMessageWillBeUpdatedHook', ['hook'], 'MessageWillBeUpdated', true],
-    ['registerFilesWillUploadHook', ['hook'], 'FilesWillUpload', true],
-    ['registerDesktopNotificationHook', ['hook'], 'DesktopNotificationHooks', true],
-    ['registerAdminConsoleCustomSetting', ['key', 'component', 'options'], 'AdminConsoleCustomSetting', false],
-    ['registerAdminConsoleCustomSection', ['key', 'component'], 'AdminConsoleCustomSection', false],
-    ['registerAdminConsolePlugin', ['func'], 'AdminConsolePlugin', false],
-    ['registerUserSettings', ['setting'], 'UserSettings', false],
-    ['registerSiteStatisticsHandler', ['handler'], 'SiteStatistics', false],
-    ['registerRHSPluginPopoutListener', ['pluginId', 'onPopoutOpened'], 'RHSPopoutListener', false],
+type Fields = (...a: any[]) => Partial<Registration>;
+const component: Fields = (c) => ({component: c});
+const simple: Array<[string, string[], SlotName, Fields]> = [
+    ['registerGlobalComponent', ['component'], 'Global', component],
+    ['registerPopoverUserAttributesComponent', ['component'], 'PopoverUserAttributes', component],
+    ['registerPopoverUserActionsComponent', ['component'], 'PopoverUserActions', component],
+    ['registerLeftSidebarHeaderComponent', ['component'], 'LeftSidebarHeader', component],
+    ['registerBottomTeamSidebarComponent', ['component'], 'BottomTeamSidebar', component],
+    ['registerPostMessageAttachmentComponent', ['component'], 'PostMessageAttachment', component],
+    ['registerLinkTooltipComponent', ['component'], 'LinkTooltip', component],
+    ['registerActionAfterChannelCreation', ['component', 'action'], 'CreateBoardFromTemplate', (c, action) => ({component: c, action})],
+    ['registerChannelHeaderIcon', ['component'], 'ChannelHeaderIcon', component],
+    ['registerChannelIntroButtonAction', ['icon', 'action', 'text'], 'ChannelIntroButton',
+        (icon, action, text) => ({icon: resolveReactElement(icon), action, text: resolveReactElement(text)})],
+    ['registerPostCardTypeComponent', ['type', 'component'], 'PostCardType', (key, c) => ({key, component: c})],
+    ['registerPostWillRenderEmbedComponent', ['match', 'component', 'toggleable'], 'PostWillRenderEmbedComponent',
+        (match, c, toggleable) => ({filter: match, component: c, extra: {toggleable: Boolean(toggleable)}})],
+    ['registerChannelHeaderMenuAction', ['text', 'action', 'shouldRender'], 'ChannelHeader',
+        (text, action, shouldRender) => ({text: resolveReactElement(text), action, filter: shouldRender})],
+    ['registerFileDropdownMenuAction', ['match', 'text', 'action'], 'FilesDropdown',
+        (match, text, action) => ({filter: match, text: resolveReactElement(text), action})],
+    ['registerUserGuideDropdownMenuAction', ['text', 'action'], 'UserGuideDropdown', (text, action) => ({text: resolveReactElement(text), action})],
+    ['registerPostActionComponent', ['component'], 'PostAction', component],
+    ['registerPostEditorActionComponent', ['component'], 'PostEditorAction', component],
+    ['registerCodeBlockActionComponent', ['component'], 'CodeBlockAction', component],
+    ['registerNewMessagesSeparatorActionComponent', ['component'], 'NewMessagesSeparatorAction', component],
+    ['registerFileUploadMethod', ['icon', 'action', 'text'], 'FileUploadMethod',
+        (icon, action, text) => ({icon: resolveReactElement(icon), action, text: resolveReactElement(text)})],
+    ['registerFilePreviewComponent', ['override', 'component'], 'FilePreview', (override, c) => ({filter: override, component: c})],
+    ['registerSidebarChannelLinkLabelComponent', ['component'], 'SidebarChannelLinkLabel', component],
+    ['registerSidebarBrowseOrAddChannelMenuAction', ['text', 'action', 'icon'], 'SidebarBrowseOrAddChannelMenu',
+        (text, action, icon) => ({text: resolveReactElement(text), action, icon: resolveReactElement(icon)})],
+    ['registerChannelToastComponent', ['component'], 'ChannelToast', component],
+    ['registerSystemConsoleGroupTable', ['component'], 'SystemConsoleGroupTable', component],
+    ['registerMessageWillFormatHook', ['hook'], 'MessageWillFormat', (hook) => ({hook})],
+    ['registerMessageWillBeUpdatedHook', ['hook'], 'MessageWillBeUpdated', (hook) => ({hook})],
+    ['registerFilesWillUploadHook', ['hook'], 'FilesWillUpload', (hook) => ({hook})],
+    ['registerDesktopNotificationHook', ['hook'], 'DesktopNotificationHooks', (hook) => ({hook})],
+    // The newest methods (Mattermost's reference lists them with these parameters).
+    ['registerAIActionMenuItemComponent', ['icon', 'text', 'sortOrder', 'component', 'action'], 'AIActionMenuItem',
+        (icon, text, sortOrder, c, action) => ({icon: resolveReactElement(icon), text: resolveReactElement(text), component: c, action,
+            extra: {sortOrder: typeof sortOrder === 'number' ? sortOrder : 0}})],
+    ['registerChannelTypeOption', ['label', 'description', 'icon', 'isAvailable', 'extraContent', 'onCreate', 'createButtonText'], 'ChannelTypeOption',
+        (label, description, icon, isAvailable, extraContent, onCreate, createButtonText) => ({
+            text: resolveReactElement(label), icon: resolveReactElement(icon), filter: isAvailable, action: onCreate,
+            extra: {description: resolveReactElement(description), extraContent, createButtonText: resolveReactElement(createButtonText)},
+        })],
+    ['registerChannelIconOverride', ['matcher', 'iconName'], 'ChannelIconOverride', (matcher, iconName) => ({filter: matcher, key: String(iconName ?? '')})],
+    ['registerChannelComposerBannerComponent', ['component'], 'ChannelComposerBanner', component],
+    ['registerChannelIntro', ['matcher', 'component'], 'ChannelIntro', (matcher, c) => ({filter: matcher, component: c})],
+    ['registerPostHeaderComponent', ['component'], 'PostHeader', component],
+    ['registerComposerPlaceholder', ['transform'], 'ComposerPlaceholder', (hook) => ({hook})],
+    ['registerProductSwitcherMenuItem', ['text', 'icon', 'action', 'isHidden'], 'ProductSwitcherMenuItem',
+        (text, icon, action, isHidden) => ({text: resolveReactElement(text), icon: resolveReactElement(icon), action, filter: isHidden})],
+];
+
+/**
+ * Methods whose registration Mattermost keeps in a place this host does
+ * not have (the system console): stored, they return what Mattermost
+ * returns (nothing), and unregisterComponent or a removal drops them.
+ */
+const noPlace: Array<[string, string[], SlotName]> = [
+    ['registerAdminConsoleCustomSetting', ['key', 'component', 'options'], 'AdminConsoleCustomSetting'],
+    ['registerAdminConsoleCustomSection', ['key', 'component'], 'AdminConsoleCustomSection'],
+    ['registerAdminConsolePlugin', ['func'], 'AdminConsolePlugin'],
+    ['registerSiteStatisticsHandler', ['handler'], 'SiteStatistics'],
+    ['registerRHSPluginPopoutListener', ['pluginId', 'onPopoutOpened'], 'RHSPopoutListener'],
 ];
 
 export interface RegistryDeps {
@@ -101,8 +131,8 @@ export class PluginRegistry {
             }));
         m('registerCallButtonAction', ['button', 'dropdownButton', 'action', 'icon', 'dropdownText'],
             (button, dropdownButton, action, icon, dropdownText) => this.add('call_button', 'CallButton', {
-                text: resolveReactElement(button), dropdownText: resolveReactElement(dropdownButton ?? dropdownText),
-                icon: resolveReactElement(icon), action,
+                text: resolveReactElement(button), dropdownText: resolveReactElement(dropdownText),
+                icon: resolveReactElement(icon), action, extra: {dropdownButton: resolveReactElement(dropdownButton)},
             }));
         m('registerMainMenuAction', ['text', 'action', 'mobileIcon'], (text, action, mobileIcon) =>
             this.add('main_menu', 'MainMenu', {text: resolveReactElement(text), action, extra: {mobileIcon}}));
@@ -110,14 +140,22 @@ export class PluginRegistry {
             this.add('post_dropdown_menu', 'PostDropdownMenu', {text: resolveReactElement(text), action, filter}));
         m('registerPostDropdownSubMenuAction', ['text', 'action', 'filter'], (text, action, filter) => {
             const id = this.add('post_dropdown_menu', 'PostDropdownMenu', {text: resolveReactElement(text), action, filter});
-            // One level of nesting, as Mattermost: items under the root entry.
-            const rootRegisterMenuItem = reArg(['text', 'action', 'filter'], (t, a, f) =>
+            // One level of nesting, as Mattermost: rootRegisterMenuItem(text,
+            // action, filter) adds an item to the root's sub-menu and returns
+            // the registrar of a level below it, which throws.
+            const rootRegisterMenuItem = (t: unknown, a: Fn, f?: Fn) => {
                 this.add('post_dropdown_menu', 'PostDropdownMenu', {
-                    text: resolveReactElement(t), action: a as Fn, filter: f as Fn, extra: {parentMenuId: id},
-                }));
+                    text: resolveReactElement(t), action: a, filter: f, extra: {parentMenuId: id},
+                });
+                return () => {
+                    throw new Error('Cannot register a sub menu item on a sub menu item');
+                };
+            };
             return {id, rootRegisterMenuItem};
         });
-        m('registerRightHandSidebarComponent', ['component', 'title'], (component, title) => this.rhs(component, title));
+        // showPopout: Mattermost opens the RHS in a separate window; this host has no popouts (kept, unused).
+        m('registerRightHandSidebarComponent', ['component', 'title', 'showPopout'], (component, title, showPopout) =>
+            this.rhs(component, title, showPopout));
         m('registerAppBarComponent', ['iconUrl', 'action', 'tooltipText', 'supportedProductIds', 'rhsComponent', 'rhsTitle'],
             (iconUrl: string, action, tooltipText, supportedProductIds, rhsComponent, rhsTitle) => {
                 const rhs = rhsComponent ? this.rhs(rhsComponent, rhsTitle) : undefined;
@@ -143,7 +181,8 @@ export class PluginRegistry {
         });
         m('registerSearchComponents', ['buttonComponent', 'suggestionsComponent', 'hintsComponent', 'action'],
             (buttonComponent, suggestionsComponent, hintsComponent, action) =>
-                this.add('other', 'SearchButtons', {action, extra: {buttonComponent, suggestionsComponent, hintsComponent}}));
+                this.add('SearchButtons', 'SearchButtons', {action: action as Fn, component: buttonComponent as ComponentType,
+                    extra: {suggestionsComponent, hintsComponent}}));
 
         m('registerWebSocketEventHandler', ['event', 'handler'], (event: string, handler: Fn) => {
             this.removeWhere((r) => r.slot === 'websocket_event' && r.key === event);
@@ -172,15 +211,30 @@ export class PluginRegistry {
             this.removeWhere((r) => r.slot === 'translations');
             this.add('translations', 'translations', {hook: fn});
         });
-        m('unregisterComponent', ['componentId'], (id: string) => this.unregister(id));
+        // Any registration, another plugin's too, as Mattermost's removeComponent.
+        m('unregisterComponent', ['componentId'], (id: string) => {
+            this.deps.slots.remove(id);
+        });
         m('unregisterAdminConsolePlugin', [], () => undefined);
 
-        for (const [name, keys, key, returnsId] of acceptedOnly) {
+        for (const [name, keys, slot, fields] of simple) {
+            m(name, keys, (...a: unknown[]) => this.add(slot, slot, fields(...a)));
+        }
+        for (const [name, keys, slot] of noPlace) {
             m(name, keys, (...a: unknown[]) => {
-                const id = this.add('other', key, {extra: Object.fromEntries(keys.map((k, i) => [k, a[i]]))});
-                return returnsId ? id : undefined;
+                this.add(slot, slot, {extra: Object.fromEntries(keys.map((k, i) => [k, a[i]]))});
             });
         }
+        // Deprecated in Mattermost 11 (it warns there too); shown in the post menu.
+        m('registerPostDropdownMenuComponent', ['component'], (c) => {
+            console.warn(`plugin ${this.id}: registerPostDropdownMenuComponent is deprecated, use registerPostDropdownMenuAction`); // eslint-disable-line no-console
+            return this.add('post_dropdown_menu', 'PostDropdownMenuItem', {component: c as ComponentType});
+        });
+        m('registerUserSettings', ['setting'], (setting: {id?: string} | undefined) => {
+            // One entry per plugin, as Mattermost's state.plugins.userSettings[pluginId].
+            this.removeWhere((r) => r.slot === 'UserSettings');
+            this.add('UserSettings', 'UserSettings', {extra: {setting}});
+        });
     }
 
     private add(slot: SlotName, mattermostKey: string, fields: Partial<Registration>): string {
@@ -200,7 +254,7 @@ export class PluginRegistry {
     }
 
     private removeWhere(pred: (r: Registration) => boolean) {
-        for (const slot of ['websocket_event', 'reducer', 'translations'] as SlotName[]) {
+        for (const slot of ['websocket_event', 'reducer', 'translations', 'UserSettings'] as SlotName[]) {
             for (const r of this.deps.slots.list(slot)) {
                 if (r.pluginId === this.id && pred(r)) {
                     this.deps.slots.remove(r.id);
@@ -210,9 +264,9 @@ export class PluginRegistry {
     }
 
     /** registerRightHandSidebarComponent: the actions are Redux actions to dispatch. */
-    private rhs(component: unknown, title: unknown) {
+    private rhs(component: unknown, title: unknown, showPopout?: unknown) {
         const id = this.add('right_hand_sidebar', 'RightHandSidebarComponent', {
-            component: component as ComponentType, title: resolveReactElement(title),
+            component: component as ComponentType, title: resolveReactElement(title), extra: {showPopout: Boolean(showPopout)},
         });
         return {
             id,

@@ -47,6 +47,17 @@ export type SlotName =
     | 'translations'
     // Not in the catalogue but part of Mattermost's contract: rendered too.
     | 'product'
+    // The rest are named by Mattermost's component key (state.plugins.components[key]).
+    | 'Global' | 'PopoverUserAttributes' | 'PopoverUserActions' | 'LeftSidebarHeader' | 'BottomTeamSidebar'
+    | 'PostMessageAttachment' | 'LinkTooltip' | 'CreateBoardFromTemplate' | 'ChannelHeaderIcon' | 'ChannelIntroButton'
+    | 'PostCardType' | 'PostWillRenderEmbedComponent' | 'ChannelHeader' | 'FilesDropdown' | 'UserGuideDropdown'
+    | 'PostAction' | 'PostEditorAction' | 'CodeBlockAction' | 'NewMessagesSeparatorAction' | 'FileUploadMethod'
+    | 'FilePreview' | 'SidebarChannelLinkLabel' | 'SidebarBrowseOrAddChannelMenu' | 'ChannelToast'
+    | 'SystemConsoleGroupTable' | 'MessageWillFormat' | 'MessageWillBeUpdated' | 'FilesWillUpload'
+    | 'DesktopNotificationHooks' | 'AIActionMenuItem' | 'ChannelTypeOption' | 'ChannelIconOverride'
+    | 'ChannelComposerBanner' | 'ChannelIntro' | 'PostHeader' | 'ComposerPlaceholder' | 'ProductSwitcherMenuItem'
+    | 'UserSettings' | 'SearchButtons'
+    | 'AdminConsoleCustomSetting' | 'AdminConsoleCustomSection' | 'AdminConsolePlugin' | 'SiteStatistics' | 'RHSPopoutListener'
     | 'other';
 
 /** A label argument: a string, an element, or a component type. */
