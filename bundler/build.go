@@ -106,8 +106,9 @@ type build struct {
 	loaded map[string]bool // package files esbuild loaded
 }
 
-func newBuild(pkg *pluginpkg.Package, t Target, entry string) (*build, error) {
+func newBuild(pkg *pluginpkg.Package, disk *diskTree, t Target, entry string) (*build, error) {
 	tree := newFileTree(pkg.Files)
+	tree.disk = disk
 	entryPath, ok := cleanRel(entry)
 	// esbuild expands an entry point holding "*" as a glob on the disk.
 	if !ok || strings.ContainsRune(entryPath, '*') {
@@ -126,6 +127,7 @@ func newBuild(pkg *pluginpkg.Package, t Target, entry string) (*build, error) {
 		res:    newResolver(tree, t, ts),
 		loaded: map[string]bool{},
 	}
+	b.res.webRoot = webpackRoot(tree, entryPath)
 	// A missing entry is a mistake in plugin.json: say so there, at the
 	// line naming it, rather than as a location-less esbuild error.
 	if _, err := b.res.resolve(entryPath, "", kindEntry); err != nil {
@@ -289,10 +291,11 @@ var dataURLExts = map[string]bool{
 
 func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 	p := strings.TrimPrefix(args.Path, "/")
-	data, ok := b.tree.files[p]
+	data, ok := b.tree.read(p)
 	if !ok {
-		// Unreachable: the resolver hands out only files of the tree.
-		return api.OnLoadResult{}, fmt.Errorf("%s is not in the package", p)
+		// The resolver hands out only files of the tree; on disk (pack),
+		// one may be a link or unreadable.
+		return api.OnLoadResult{Errors: []api.Message{{Text: b.tree.whyUnreadable(p)}}}, nil
 	}
 	b.mu.Lock()
 	b.loaded[p] = true
@@ -440,7 +443,8 @@ func (b *build) sourceMapKey(code []byte) string {
 	h.Write(sum[:])
 	for _, f := range loaded {
 		io.WriteString(h, f+"\x00")
-		sum = sha256.Sum256(b.tree.files[f])
+		data, _ := b.tree.read(f)
+		sum = sha256.Sum256(data)
 		h.Write(sum[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -477,7 +481,8 @@ func (b *build) loadedBytes() int64 {
 	defer b.mu.Unlock()
 	var n int64
 	for f := range b.loaded {
-		n += int64(len(b.tree.files[f]))
+		data, _ := b.tree.read(f)
+		n += int64(len(data))
 	}
 	return n
 }
@@ -514,10 +519,10 @@ func (b *build) inputs() []string {
 			pkgDirs[path.Dir(f)] = true
 		}
 	}
-	if len(pkgDirs) > 0 {
-		for name := range b.pkg.Files {
-			if pkgDirs[path.Dir(name)] && isLicence(path.Base(name)) {
-				set[name] = true
+	for dir := range pkgDirs {
+		for _, name := range b.tree.filesIn(dir) {
+			if isLicence(name) {
+				set[dir+"/"+name] = true
 			}
 		}
 	}

@@ -113,11 +113,16 @@ func (c *Cache) build(pkg *pluginpkg.Package, t Target, graph bool) (*Result, er
 // buildMode is build; with deferMap, a build that would start a context
 // builds without the source map instead.
 func (c *Cache) buildMode(pkg *pluginpkg.Package, t Target, graph, deferMap bool) (*Result, error) {
+	return c.buildOn(pkg, nil, t, graph, deferMap)
+}
+
+// buildOn is buildMode over pkg.Files backed by disk (nil: pkg.Files only).
+func (c *Cache) buildOn(pkg *pluginpkg.Package, disk *diskTree, t Target, graph, deferMap bool) (*Result, error) {
 	entry := entryOf(pkg, t)
 	if entry == "" {
 		return nil, fmt.Errorf("bundler: %s build of %s: %w", t, pkg.Manifest.ID, ErrNoEntry)
 	}
-	b, err := newBuild(pkg, t, entry)
+	b, err := newBuild(pkg, disk, t, entry)
 	if err != nil {
 		return nil, err
 	}

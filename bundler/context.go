@@ -247,20 +247,20 @@ func contextModule(tree *fileTree, c contextSpec) (string, error) {
 		}
 	}
 	keys := map[string]string{} // key -> file
-	for f := range tree.files {
+	tree.list(dir, func(f string) {
 		rel := f
 		if dir != "" {
 			var ok bool
 			if rel, ok = strings.CutPrefix(f, dir+"/"); !ok {
-				continue
+				return
 			}
 		}
 		if strings.Contains("/"+rel, "/node_modules/") || !strings.HasPrefix(rel, namePrefix) || !strings.HasSuffix(rel, c.Suffix) ||
 			len(rel) < len(namePrefix)+len(c.Suffix) {
-			continue
+			return
 		}
 		if !loadable(path.Ext(f)) {
-			continue // README.md, LICENSE, ...: webpack would fail on them too
+			return // README.md, LICENSE, ...: webpack would fail on them too
 		}
 		key := rel[len(namePrefix) : len(rel)-len(c.Suffix)]
 		keys[key] = f
@@ -272,7 +272,7 @@ func contextModule(tree *fileTree, c contextSpec) (string, error) {
 				}
 			}
 		}
-	}
+	})
 	if len(keys) > maxContextFiles {
 		return "", fmt.Errorf("cannot import %q: it matches %d files of the package, more than %d", c.Prefix+"*"+c.Suffix, len(keys), maxContextFiles)
 	}

@@ -176,7 +176,7 @@ func (r *resolver) packageJSONAt(dir string) *packageJSON {
 	}
 	file := path.Join(dir, "package.json")
 	var pj *packageJSON
-	if data, ok := r.tree.files[file]; ok {
+	if data, ok := r.tree.read(file); ok {
 		pj = r.parsePackageJSON(dir, data)
 		if pj != nil {
 			r.consulted[file] = true

@@ -49,6 +49,10 @@ type resolver struct {
 	tree   *fileTree
 	target Target
 	ts     *tsconfig // nil when the entry has no tsconfig.json/jsconfig.json
+	// webRoot is the plugin's webapp directory (webpackRoot): bare imports
+	// of the plugin's own code are tried against its src/ and itself, as
+	// the starter template's webpack resolve.modules does.
+	webRoot string
 
 	mu        sync.Mutex
 	pkgs      map[string]*packageJSON // dir -> package.json (nil: none)
@@ -229,6 +233,13 @@ func (r *resolver) resolveBare(spec, importer string, kind importKind) (resolved
 		}
 	}
 
+	own := !inNodeModules(importer) && importer != ""
+	if own {
+		if f, ok := r.sourceModule(spec, dir); ok {
+			return r.finish(f)
+		}
+	}
+
 	name, sub := splitPackageName(spec)
 	if name == "" {
 		return resolved{}, errorf("cannot resolve %q: not a valid package name", spec)
@@ -253,6 +264,16 @@ func (r *resolver) resolveBare(spec, importer string, kind importKind) (resolved
 		}
 	}
 
+	// The last of the starter template's resolve.modules: the webapp
+	// directory itself (path.resolve(__dirname)).
+	if own && !strings.HasPrefix(spec, "node:") {
+		if p, ok := joinRel(r.webRoot, spec); ok && (r.webRoot == "" || strings.HasPrefix(p, r.webRoot+"/")) {
+			if f, found := r.loadAsFileOrDirectory(p); found && !inNodeModules(f) {
+				return r.finish(f)
+			}
+		}
+	}
+
 	if strings.HasPrefix(spec, "node:") || nodeBuiltins[name] {
 		return resolved{}, errorf("cannot import %q: it is a Node.js built-in module, and plugins run in %s, not Node.js; use a package that works there and carry it in node_modules/",
 			spec, r.runsIn())
@@ -262,6 +283,55 @@ func (r *resolver) resolveBare(spec, importer string, kind importKind) (resolved
 	}
 	return resolved{}, errorf("cannot resolve %q: not in the package's node_modules/ and not a host module (%s)",
 		spec, strings.Join(r.hostModuleNames(), ", "))
+}
+
+// sourceModule resolves a bare import of the plugin's own code as
+// webpack's resolve.modules: ['src', ...] does: "selectors" imported from
+// webapp/src/components/x.tsx is webapp/src/components/src/selectors,
+// webapp/src/src/selectors, webapp/src/selectors, ... whichever exists
+// first, walking up like node_modules/. Every Mattermost plugin made from
+// the starter template imports its src/ folders this way. Only the
+// webapp directory and the folders inside it are searched, never above it.
+func (r *resolver) sourceModule(spec, dir string) (string, bool) {
+	if strings.HasPrefix(spec, "node:") || strings.HasPrefix(spec, "@") {
+		return "", false
+	}
+	for d := dir; ; d = parentDir(d) {
+		if d == r.webRoot || strings.HasPrefix(d, r.webRoot+"/") || r.webRoot == "" {
+			src := path.Join(d, "src")
+			if r.tree.isDir(src) {
+				if p, ok := joinRel(src, spec); ok && strings.HasPrefix(p, src+"/") {
+					if f, found := r.loadAsFileOrDirectory(p); found {
+						return f, true
+					}
+				}
+			}
+		}
+		if d == "" || d == r.webRoot {
+			return "", false
+		}
+	}
+}
+
+// webpackRoot is the directory a plugin's webpack config would sit in,
+// which its resolve.modules are relative to: the nearest directory at or
+// above the entry holding a package.json or webpack config, below the
+// package root ("webapp" for webapp/src/index.tsx); else the entry's
+// directory, or its parent when that is named src.
+func webpackRoot(tree *fileTree, entry string) string {
+	for d := parentDir(entry); d != ""; d = parentDir(d) {
+		if inNodeModules(d + "/") {
+			break
+		}
+		if tree.isFile(d+"/package.json") || tree.isFile(d+"/webpack.config.js") {
+			return d
+		}
+	}
+	d := parentDir(entry)
+	if path.Base(d) == "src" {
+		return parentDir(d)
+	}
+	return d
 }
 
 func (r *resolver) runsIn() string {

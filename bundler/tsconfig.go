@@ -94,7 +94,8 @@ func (ts *tsconfig) read(tree *fileTree, file string, depth int) (*tsMerged, err
 		return nil, &tsconfigDiagnostic{Diagnostic{File: file, Line: 1, Text: "\"extends\" names more than 32 configs in all"}}
 	}
 	ts.files = append(ts.files, file)
-	src := stripJSONC(tree.files[file])
+	data, _ := tree.read(file)
+	src := stripJSONC(data)
 	var doc struct {
 		Extends         json.RawMessage            `json:"extends"`
 		CompilerOptions map[string]json.RawMessage `json:"compilerOptions"`

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,7 @@ func cmdPack(args []string, stdout, stderr io.Writer) error {
 			"archive is deterministic: the same files (and key) always give the same bytes.", stderr)
 	out := fs.String("o", "", "output file (default <id>-<version>.tar.gz in the current directory)")
 	keyPath := fs.String("key", "", "sign the package with this private key (mmtoolkit keygen --purpose package)")
+	src := addSourceFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -41,7 +43,7 @@ func cmdPack(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	m, err := packDir(pos[0], tmp, stderr, key)
+	m, err := packDirWith(pos[0], tmp, stderr, key, src.options())
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -64,7 +66,12 @@ func cmdPack(args []string, stdout, stderr io.Writer) error {
 // plugin.sig, which must still match), and returns its manifest. Compile
 // errors are printed to stderr.
 func packDir(dir string, w io.Writer, stderr io.Writer, key ed25519.PrivateKey) (*pluginpkg.Manifest, error) {
-	pkg, files, err := packedFiles(dir, stderr)
+	return packDirWith(dir, w, stderr, key, bundler.DirOptions{})
+}
+
+// packDirWith is packDir with the source options of the command line.
+func packDirWith(dir string, w io.Writer, stderr io.Writer, key ed25519.PrivateKey, o bundler.DirOptions) (*pluginpkg.Manifest, error) {
+	pkg, files, err := packedFilesWith(dir, stderr, o)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +91,16 @@ func packDir(dir string, w io.Writer, stderr io.Writer, key ed25519.PrivateKey) 
 // packedFiles reads the package in dir and returns the files pack keeps
 // (without plugin.sig). Compile errors are printed to stderr.
 func packedFiles(dir string, stderr io.Writer) (*pluginpkg.Package, map[string][]byte, error) {
-	pkg, err := pluginpkg.ReadDir(dir, pluginpkg.Limits{}, slots.Known)
-	if err != nil {
-		return nil, nil, err
-	}
-	keep, err := bundler.PackFiles(pkg)
+	return packedFilesWith(dir, stderr, bundler.DirOptions{})
+}
+
+// packedFilesWith is packedFiles with the source options of the command
+// line. The directory is never listed (bundler.PackDir): only plugin.json,
+// what it names and what the entries import are read, and the package
+// limits apply to those.
+func packedFilesWith(dir string, stderr io.Writer, o bundler.DirOptions) (*pluginpkg.Package, map[string][]byte, error) {
+	o.Known = slots.Known
+	pd, err := (*bundler.Cache)(nil).PackDir(dir, o)
 	var ce *bundler.CompileError
 	if errors.As(err, &ce) {
 		for _, d := range ce.Diagnostics {
@@ -99,9 +111,27 @@ func packedFiles(dir string, stderr io.Writer) (*pluginpkg.Package, map[string][
 	if err != nil {
 		return nil, nil, err
 	}
-	files := make(map[string][]byte, len(keep))
-	for _, p := range keep {
-		files[p] = pkg.Files[p]
+	if pd.SourceEntry != "" {
+		fmt.Fprintf(stderr, "webapp: built from %s (plugin.json names webapp.bundle_path; --prebuilt sends the built bundle instead)\n", pd.SourceEntry)
 	}
-	return pkg, files, nil
+	pd.Package.Signature = pd.Signature
+	return pd.Package, pd.Files, nil
+}
+
+// sourceFlags are the flags of pack and push that choose what of a plugin
+// repository is sent.
+type sourceFlags struct {
+	webappEntry *string
+	prebuilt    *bool
+}
+
+func addSourceFlags(fs *flag.FlagSet) sourceFlags {
+	return sourceFlags{
+		webappEntry: fs.String("webapp-entry", "", "build the web bundle from this source file of DIR (default for a plugin.json naming\nonly webapp.bundle_path: webapp/src/index.tsx, .ts, .jsx or .js when it exists)"),
+		prebuilt:    fs.Bool("prebuilt", false, "send webapp.bundle_path's built bundle and its output directory, not the sources"),
+	}
+}
+
+func (f sourceFlags) options() bundler.DirOptions {
+	return bundler.DirOptions{WebappEntry: *f.webappEntry, Prebuilt: *f.prebuilt}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ type packer struct {
 	signature string
 	// cache, when set, keeps the esbuild context of the last pack.
 	cache *bundler.Cache
+	// source chooses what of a plugin repository is sent (--webapp-entry,
+	// --prebuilt).
+	source bundler.DirOptions
 }
 
 // oneShotGC sets the garbage collector up for a command that packs once
@@ -56,47 +60,35 @@ func (p *packer) read(path string) ([]byte, error) {
 	if !st.IsDir() {
 		return os.ReadFile(path)
 	}
-	pkg, err := pluginpkg.ReadDir(path, pluginpkg.Limits{}, slots.Known)
-	if err != nil {
-		return nil, err
-	}
+	o := p.source
+	o.Known, o.Also = slots.Known, p.lastKeep
 	if p.dev {
-		if err := setVersion(pkg, devVersion(pkg.Manifest.Version, time.Now())); err != nil {
-			return nil, err
-		}
+		o.Rewrite = func(raw []byte) ([]byte, error) { return withDevVersion(raw, time.Now()) }
 	}
-	keep, err := p.cache.PackFiles(pkg)
+	pd, err := p.cache.PackDir(path, o)
 	var ce *bundler.CompileError
 	switch {
 	case errors.As(err, &ce):
-		keep = append([]string{}, p.lastKeep...)
-		for f := range pkg.Files {
-			if !strings.HasPrefix(f, "node_modules/") && !strings.Contains(f, "/node_modules/") {
-				keep = append(keep, f)
-			}
-		}
+		// pd holds the plugin's own sources and the node_modules files of
+		// the last good build.
 	case err != nil:
 		return nil, err
 	default:
 		p.lastKeep = nil
-		for _, f := range keep {
+		for f := range pd.Files {
 			if strings.Contains(f, "node_modules/") {
 				p.lastKeep = append(p.lastKeep, f)
 			}
 		}
+		sort.Strings(p.lastKeep)
 	}
-	files := make(map[string][]byte, len(keep))
-	for _, f := range keep {
-		if data, ok := pkg.Files[f]; ok {
-			files[f] = data
-		}
-	}
+	files := pd.Files
 	// The directory's plugin.sig goes with a package that builds, so the
 	// server checks it (and refuses it if the files changed since signing).
 	// A dev push rewrites the version, and sources that do not compile are
 	// sent whole for their diagnostics: neither is what was signed.
-	if pkg.Signature != nil && !p.dev && err == nil {
-		files[pluginpkg.SignatureFile] = pkg.Signature
+	if pd.Signature != nil && !p.dev && err == nil {
+		files[pluginpkg.SignatureFile] = pd.Signature
 	}
 	var buf bytes.Buffer
 	// Packed to upload at once: speed over size (pluginpkg.WriteArchiveLevel).
@@ -115,17 +107,16 @@ func devVersion(base string, now time.Time) string {
 	return fmt.Sprintf("%d.%d.%d-dev.%d", major, minor, patch+1, now.UnixMilli())
 }
 
-// setVersion rewrites the version in the package's plugin.json.
-func setVersion(pkg *pluginpkg.Package, v string) error {
+// withDevVersion rewrites the version in plugin.json to devVersion's.
+func withDevVersion(raw []byte, now time.Time) ([]byte, error) {
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(pkg.Files["plugin.json"], &m); err != nil {
-		return err
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
 	}
-	m["version"], _ = json.Marshal(v)
-	raw, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
+	var base string
+	if err := json.Unmarshal(m["version"], &base); err != nil {
+		return nil, fmt.Errorf("plugin.json: version: %w", err)
 	}
-	pkg.Files["plugin.json"], pkg.Manifest.Version = raw, v
-	return nil
+	m["version"], _ = json.Marshal(devVersion(base, now))
+	return json.MarshalIndent(m, "", "  ")
 }

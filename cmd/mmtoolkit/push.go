@@ -36,7 +36,10 @@ type pushResult struct {
 func cmdPush(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("push", "[flags] DIR|FILE.tar.gz",
 		"Compiles and publishes a plugin. A directory is packed first (only the files its\n"+
-			"entries import, as \"mmtoolkit pack\" does); a .tar.gz is sent as it is. Compile\n"+
+			"entries import, as \"mmtoolkit pack\" does; node_modules/ is never listed, so a\n"+
+			"repository after npm ci pushes as it is); a .tar.gz is sent as it is. A plugin.json\n"+
+			"naming only webapp.bundle_path is pushed from its sources when webapp/src/index.* (or\n"+
+			"--webapp-entry) exists, else with the built bundle. Compile\n"+
 			"errors print as file:line:col: message and the command exits 1.\n\n"+
 			"A signature goes with the package: the "+pluginpkg.SignatureFile+" inside it (mmtoolkit sign DIR,\n"+
 			"pack --key), FILE.tar.gz.sig beside an archive, or --signature. The server stores the\n"+
@@ -44,6 +47,7 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 	cf := addClientFlags(fs)
 	watch := fs.Bool("watch", false, "push again on every change of DIR, until Ctrl-C (open pages update live;\ndev versions are pushed unsigned)")
 	sigPath := fs.String("signature", "", "detached signature file to send (default FILE.tar.gz.sig beside an archive, if present)")
+	src := addSourceFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -60,7 +64,7 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 		return watchAndPush(c, pos[0], stdout, stderr)
 	}
 	oneShotGC()
-	return pushOnce(c, &packer{signature: *sigPath}, pos[0], stdout, stderr)
+	return pushOnce(c, &packer{signature: *sigPath, source: src.options()}, pos[0], stdout, stderr)
 }
 
 // pushOnce packs (for a directory) and pushes, printing the outcome. The
