@@ -1,7 +1,10 @@
 import {describe, expect, it, vi} from 'vitest';
 
 import {PluginRegistry} from '../src/plugins/registry';
-import {dispatchToPlugins, pluginTranslations, runMessageWillBePostedHooks, runSlashCommandHooks} from '../src/plugins/events';
+import {
+    composerPlaceholder, dispatchToPlugins, pluginTranslations, runDesktopNotificationHooks, runFilesWillUploadHooks,
+    runMessageWillBePostedHooks, runMessageWillBeUpdatedHooks, runMessageWillFormatHooks, runSlashCommandHooks,
+} from '../src/plugins/events';
 
 import {setup} from './helpers';
 
@@ -15,6 +18,44 @@ describe('hooks and websocket handlers', () => {
         expect(await runSlashCommandHooks(slots, report, '/cmd', args)).toEqual({message: '/cmd --x', args});
         registry.registerSlashCommandWillBePostedHook(() => ({}));
         expect(await runSlashCommandHooks(slots, report, '/cmd', args)).toEqual({swallowed: true});
+    });
+
+    it('lets a command through unchanged when a slash hook returns nothing (only {} swallows), as actions/hooks.ts', async () => {
+        const {slots, registry} = setup();
+        const report = vi.fn();
+        registry.registerSlashCommandWillBePostedHook(() => undefined);
+        registry.registerSlashCommandWillBePostedHook(async () => null);
+        expect(await runSlashCommandHooks(slots, report, '/away now', args)).toEqual({message: '/away now', args});
+        registry.registerSlashCommandWillBePostedHook(() => ({}));
+        expect(await runSlashCommandHooks(slots, report, '/away now', args)).toEqual({swallowed: true});
+    });
+
+    it('runs the format, update, upload, notification and placeholder hooks as Mattermost', async () => {
+        const {slots, registry} = setup();
+        const report = vi.fn();
+        registry.registerMessageWillFormatHook((_p: unknown, m: string) => m.replace('secret', '******'));
+        expect(runMessageWillFormatHooks(slots, report, {}, 'a secret')).toBe('a ******');
+        registry.registerMessageWillBeUpdatedHook((p: {message: string}, old: {message: string}) =>
+            ({post: {...p, message: `${p.message} (was ${old.message})`}}));
+        expect(await runMessageWillBeUpdatedHooks(slots, report, {message: 'new'}, {message: 'old'})).toEqual({post: {message: 'new (was old)'}});
+        const f1 = new File(['x'], 'a.txt');
+        registry.registerFilesWillUploadHook((files: File[]) => ({files: files.concat(files)}));
+        expect(runFilesWillUploadHooks(slots, report, [f1], vi.fn())).toEqual({files: [f1, f1]});
+        const id = registry.registerFilesWillUploadHook(() => ({message: 'too big'}));
+        expect(runFilesWillUploadHooks(slots, report, [f1], vi.fn())).toEqual({error: 'too big'});
+        registry.unregisterComponent(id);
+        registry.registerFilesWillUploadHook((_f: File[], upload: (f: File[]) => void) => {
+            upload([]);
+            return {files: null};
+        });
+        expect(runFilesWillUploadHooks(slots, report, [f1], vi.fn())).toEqual({files: []});
+        const args0 = {title: 't', body: 'b', silent: false, soundName: '', url: '/x', notify: true};
+        registry.registerDesktopNotificationHook(async (_p: unknown, _m: unknown, _c: unknown, _t: string, a: typeof args0) => ({args: {...a, title: 'T!'}}));
+        expect(await runDesktopNotificationHooks(slots, report, {}, {}, {}, 't', args0)).toMatchObject({title: 'T!'});
+        registry.registerDesktopNotificationHook((_p: unknown, _m: unknown, _c: unknown, _t: string, a: typeof args0) => ({args: {...a, notify: false}}));
+        expect(await runDesktopNotificationHooks(slots, report, {}, {}, {}, 't', args0)).toBeNull();
+        registry.registerComposerPlaceholder((p: string, c: {display_name: string}) => `${p} (${c.display_name})`);
+        expect(composerPlaceholder(slots, report, 'Write to Town', {display_name: 'Town'})).toBe('Write to Town (Town)');
     });
 
     it('stops at a rejecting hook and skips a throwing one', async () => {

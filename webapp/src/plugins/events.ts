@@ -43,27 +43,32 @@ export interface SlashArgs {
 export type SlashResult = {message: string; args: SlashArgs} | {error: {message: string}} | {swallowed: true};
 
 /**
- * Slash command hooks in registration order: each may rewrite the command
- * ({message, args}), reject it ({error}) or swallow it ({}).
+ * Slash command hooks in registration order, as Mattermost's
+ * actions/hooks.ts: each may rewrite the command ({message, args}),
+ * reject it ({error}) or swallow it ({}, neither message nor args). A hook
+ * that returns nothing lets the command through unchanged.
  */
 export async function runSlashCommandHooks(slots: SlotMap, report: CrashReporter, message: string, args: SlashArgs): Promise<SlashResult> {
     let msg = message;
     let a = args;
     for (const r of slots.list('slash_command_hook')) {
-        let res: {message?: string; args?: SlashArgs; error?: {message: string}} | undefined;
+        let res: {message?: string; args?: SlashArgs; error?: {message: string}} | undefined | null;
         try {
             res = (await r.hook?.(msg, a)) as typeof res;
         } catch (e) {
             report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'slash_command_hook'});
             continue;
         }
-        if (res?.error) {
+        if (!res) {
+            continue;
+        }
+        if (res.error) {
             return {error: res.error};
         }
-        if (!res?.message) {
+        if (!res.message && !res.args) {
             return {swallowed: true};
         }
-        msg = res.message;
+        msg = res.message ?? msg;
         a = res.args ?? a;
     }
     return {message: msg, args: a};
@@ -101,4 +106,121 @@ export function pluginTranslations(slots: SlotMap, report: CrashReporter, locale
         }
     }
     return out;
+}
+
+/**
+ * registerMessageWillBeUpdatedHook: before an edit is saved, each hook may
+ * rewrite the post ({post}) or reject the edit ({error}); hook(newPost, oldPost).
+ */
+export async function runMessageWillBeUpdatedHooks<P>(slots: SlotMap, report: CrashReporter, post: P, old: P): Promise<{post: P} | {error: {message: string}}> {
+    let p = post;
+    for (const r of slots.list('MessageWillBeUpdated')) {
+        let res: {post?: P; error?: {message: string}} | undefined;
+        try {
+            res = (await r.hook?.(p, old)) as typeof res;
+        } catch (e) {
+            report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'MessageWillBeUpdated'});
+            continue;
+        }
+        if (res?.error) {
+            return {error: res.error};
+        }
+        if (res?.post) {
+            p = res.post;
+        }
+    }
+    return {post: p};
+}
+
+/** registerMessageWillFormatHook: hook(post, message) returns the markdown to format. */
+export function runMessageWillFormatHooks(slots: SlotMap, report: CrashReporter, post: unknown, message: string): string {
+    let m = message;
+    for (const r of slots.list('MessageWillFormat')) {
+        try {
+            const res = r.hook?.(post, m);
+            if (typeof res === 'string') {
+                m = res;
+            }
+        } catch (e) {
+            report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'MessageWillFormat'});
+        }
+    }
+    return m;
+}
+
+/**
+ * registerFilesWillUploadHook, as Mattermost's file upload: each hook gets
+ * (files, upload) and returns {message} to stop with that error, {files}
+ * to go on with those, or no files when it took the upload over.
+ */
+export function runFilesWillUploadHooks(slots: SlotMap, report: CrashReporter, files: File[], upload: (f: File[]) => void): {files: File[]} | {error: string} {
+    let fs = files;
+    for (const r of slots.list('FilesWillUpload')) {
+        let res: {message?: string; files?: File[] | null} | undefined;
+        try {
+            res = r.hook?.(fs, upload) as typeof res;
+        } catch (e) {
+            report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'FilesWillUpload'});
+            continue;
+        }
+        if (res?.message) {
+            return {error: res.message};
+        }
+        if (!res || !res.files) {
+            return {files: []};
+        }
+        fs = res.files;
+    }
+    return {files: fs};
+}
+
+export interface NotificationArgs {
+    title: string;
+    body: string;
+    silent: boolean;
+    soundName: string;
+    url: string;
+    notify: boolean;
+}
+
+/**
+ * registerDesktopNotificationHook: hook(post, msgProps, channel, teamId,
+ * args) may change the notification ({args}, notify false drops it) or
+ * stop it ({error}), as Mattermost's sendDesktopNotification.
+ */
+export async function runDesktopNotificationHooks(slots: SlotMap, report: CrashReporter, post: unknown, msgProps: unknown,
+    channel: unknown, teamId: string, args: NotificationArgs): Promise<NotificationArgs | null> {
+    let a = args;
+    for (const r of slots.list('DesktopNotificationHooks')) {
+        let res: {args?: NotificationArgs; error?: string} | undefined;
+        try {
+            res = (await r.hook?.(post, msgProps, channel, teamId, a)) as typeof res;
+        } catch (e) {
+            report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'DesktopNotificationHooks'});
+            continue;
+        }
+        if (res?.error) {
+            return null;
+        }
+        if (res?.args) {
+            a = res.args;
+        }
+    }
+    return a.notify ? a : null;
+}
+
+/** registerComposerPlaceholder: each transform(placeholder, channel) rewrites the post box's placeholder. */
+export function composerPlaceholder(slots: SlotMap, report: CrashReporter, placeholder: string, channel: unknown): string {
+    let p = placeholder;
+    for (const r of slots.list('ComposerPlaceholder')) {
+        try {
+            const res = r.hook?.(p, channel);
+            if (typeof res === 'string' && res) {
+                p = res;
+            }
+        } catch (e) {
+            report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'ComposerPlaceholder'});
+        }
+    }
+    return p;
 }
