@@ -71,15 +71,33 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // consumed. archive/tar treats a stream that stops at an entry boundary as
 // complete; the end-of-archive marker (zero blocks) is how a truncated tar is
 // told from a whole one.
+//
+// It also stops the tar stream once it passes max: file bytes are counted
+// entry by entry (collector.addFile), but headers, long names and PAX
+// records are decompressed and parsed before any entry is returned.
 type zeroTracker struct {
 	r     io.Reader
 	zeros int64
 	total int64
+	max   int64
+	over  bool
 }
 
+var errTarTooLarge = errors.New("tar stream too large")
+
 func (z *zeroTracker) Read(p []byte) (int, error) {
+	if z.over {
+		return 0, errTarTooLarge
+	}
+	if left := z.max - z.total; int64(len(p)) > left {
+		p = p[:left+min(1, math.MaxInt64-left)]
+	}
 	n, err := z.r.Read(p)
 	z.total += int64(n)
+	if z.total > z.max {
+		z.over = true
+		return 0, errTarTooLarge
+	}
 	i := n
 	for i > 0 && p[i-1] == 0 {
 		i--
@@ -94,6 +112,7 @@ func (z *zeroTracker) Read(p []byte) (int, error) {
 
 type archiveReader struct {
 	src *countingReader
+	zt  *zeroTracker
 	c   *collector
 }
 
@@ -108,6 +127,10 @@ func (ar *archiveReader) fail(err error, file, doing string) error {
 			Message: fmt.Sprintf("archive is over the %s limit; remove server executables and files the plugin does not use (mmtoolkit serves client plugins)", formatBytes(max))}
 	case ar.src.err != nil:
 		return fmt.Errorf("pluginpkg: read archive: %w", ar.src.err)
+	case ar.zt != nil && ar.zt.over || errors.Is(err, errTarTooLarge):
+		lim := ar.c.lim
+		return &Error{Code: CodeUnpackedTooLarge, Limit: lim.MaxUnpackedBytes,
+			Message: fmt.Sprintf("the tar stream unpacks to more than the files' %s limit plus %s of headers; rebuild the archive with tar or `mmtoolkit pack` (headers and PAX records count too)", formatBytes(lim.MaxUnpackedBytes), formatBytes(lim.maxHeaderBytes()))}
 	}
 	what := "is corrupt"
 	if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -129,9 +152,10 @@ func (ar *archiveReader) read() error {
 		}
 		return &Error{Code: CodeBadArchive, Message: msg}
 	}
-	zt := &zeroTracker{r: gz}
-	tr := tar.NewReader(zt)
 	c := ar.c
+	zt := &zeroTracker{r: gz, max: c.lim.MaxUnpackedBytes + min(c.lim.maxHeaderBytes(), math.MaxInt64-c.lim.MaxUnpackedBytes)}
+	ar.zt = zt
+	tr := tar.NewReader(zt)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -169,14 +193,16 @@ func (ar *archiveReader) read() error {
 
 // entry checks one tar entry and, for a regular file worth keeping, reads it.
 func (ar *archiveReader) entry(tr *tar.Reader, hdr *tar.Header) error {
+	c := ar.c
 	if hdr.Typeflag == tar.TypeXGlobalHeader {
-		return nil // PAX global header, e.g. git archive's commit id: metadata only
+		// PAX global header, e.g. git archive's commit id: metadata only,
+		// but an entry read all the same.
+		return c.count("(PAX global header)", 0)
 	}
-	p, err := cleanName(hdr.Name)
+	p, err := c.clean(hdr.Name)
 	if err != nil {
 		return err
 	}
-	c := ar.c
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return c.addDir(p)
@@ -189,7 +215,7 @@ func (ar *archiveReader) entry(tr *tar.Reader, hdr *tar.Header) error {
 			kind = "a hard link"
 		}
 		return &Error{Code: CodeLinkEntry, File: hdr.Name,
-			Message: fmt.Sprintf("%s is %s to %q; packages hold only regular files and directories, so replace the link with the file it points to", hdr.Name, kind, hdr.Linkname)}
+			Message: fmt.Sprintf("%s is %s to %q; packages hold only regular files and directories, so replace the link with the file it points to", hdr.Name, kind, shorten(hdr.Linkname))}
 	default:
 		return &Error{Code: CodeDeviceEntry, File: hdr.Name,
 			Message: fmt.Sprintf("%s is %s; packages hold only regular files and directories, so remove it", hdr.Name, entryKind(hdr.Typeflag))}

@@ -52,7 +52,7 @@ func ReadDir(dir string, lim Limits, known SlotCatalogue) (*Package, error) {
 			return fmt.Errorf("pluginpkg: read dir %s: %w", dir, err)
 		}
 		name := filepath.ToSlash(rel)
-		p, err := cleanName(name)
+		p, err := c.clean(name)
 		if err != nil {
 			return err
 		}

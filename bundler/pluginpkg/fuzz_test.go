@@ -69,6 +69,9 @@ func checkPackage(t *testing.T, pkg *pluginpkg.Package) {
 		if strings.HasPrefix(p, "server/dist/") {
 			t.Errorf("server executable %q kept", p)
 		}
+		if len(p) > pluginpkg.DefaultLimits.MaxPathBytes || strings.Count(p, "/") >= pluginpkg.DefaultLimits.MaxPathDepth {
+			t.Errorf("path %.80q is over the path limits", p)
+		}
 		total += int64(len(b))
 	}
 	if total > fuzzLimits.MaxUnpackedBytes || len(pkg.Files) > fuzzLimits.MaxFiles {
@@ -100,6 +103,9 @@ func FuzzReadArchiveEntries(f *testing.F) {
 	f.Add("0plugin.json\n0../webapp/index.tsx", valid)
 	f.Add("0plugin.json\n0C:\\webapp\\index.tsx", valid)
 	f.Add("0a/plugin.json\n0b/webapp/index.tsx", valid)
+	f.Add("0plugin.json\n0webapp/index.tsx\n5"+strings.Repeat("d/", 40), valid)
+	f.Add("0plugin.json\n0webapp/index.tsx\n5d/\n5d/\n5./\n5./", valid)
+	f.Add("0plugin.json\n0webapp/index.tsx\n0"+strings.Repeat("n", 300), valid)
 	f.Add("0plugin.json\n0mobile/index.ts\n0icon.svg", []byte(manifest("webapp", nil, "mobile", map[string]any{"entry": "mobile/index.ts"}, "icon_path", "icon.svg")))
 
 	f.Fuzz(func(t *testing.T, spec string, manifest []byte) {

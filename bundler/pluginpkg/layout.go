@@ -3,6 +3,7 @@ package pluginpkg
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"path"
 	"sort"
 	"strings"
@@ -27,7 +28,32 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxManifestBytes <= 0 {
 		l.MaxManifestBytes = DefaultLimits.MaxManifestBytes
 	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = DefaultLimits.MaxEntries
+	}
+	if l.MaxNameBytes <= 0 {
+		l.MaxNameBytes = DefaultLimits.MaxNameBytes
+	}
+	if l.MaxPathBytes <= 0 {
+		l.MaxPathBytes = DefaultLimits.MaxPathBytes
+	}
+	if l.MaxPathDepth <= 0 {
+		l.MaxPathDepth = DefaultLimits.MaxPathDepth
+	}
+	if l.MaxBundleBytes <= 0 {
+		l.MaxBundleBytes = DefaultLimits.MaxBundleBytes
+	}
 	return l
+}
+
+// maxHeaderBytes is what the tar stream may hold beyond the files' bytes:
+// one 512-byte header and the padding of each entry, a PAX or GNU long-name
+// record beside it, and the names. archive/tar reads a PAX record of up to
+// 1 MiB before returning the entry it describes, so without this bound an
+// archive of records nobody reads (a 1 MiB comment on every entry) would
+// cost decompression work and memory that no limit counts.
+func (l Limits) maxHeaderBytes() int64 {
+	return min(l.MaxNameBytes, math.MaxInt64/2) + min(int64(l.MaxEntries), math.MaxInt64/4096)*2048
 }
 
 // serverDist is where Mattermost's build puts server executables. Files under
@@ -90,6 +116,63 @@ func formatBytes(n int64) string {
 	}
 }
 
+// clean turns an entry name into a package path (cleanName), first checking
+// the limits of one name: its length before any work that grows with it,
+// then its depth and segments. Every later step (parents, maps) then costs
+// at most MaxPathDepth lookups of at most MaxPathBytes each, so an entry's
+// work is bounded whatever its name.
+func (c *collector) clean(name string) (string, error) {
+	if len(name) > c.lim.MaxPathBytes {
+		return "", &Error{Code: CodePathTooLong, File: shorten(name), Limit: int64(c.lim.MaxPathBytes),
+			Message: fmt.Sprintf("an entry name is %d bytes, over the %d-byte limit (it starts %q); shorten the path", len(name), c.lim.MaxPathBytes, shorten(name))}
+	}
+	p, err := cleanName(name)
+	if err != nil {
+		return "", err
+	}
+	depth := 0
+	for rest := p; rest != ""; depth++ {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, "/")
+		if len(seg) > MaxSegmentBytes {
+			return "", &Error{Code: CodePathTooLong, File: p, Limit: MaxSegmentBytes,
+				Message: fmt.Sprintf("%s has a file or directory name of %d bytes, over the %d-byte limit; shorten it", shorten(p), len(seg), MaxSegmentBytes)}
+		}
+	}
+	if depth > c.lim.MaxPathDepth {
+		return "", &Error{Code: CodePathTooDeep, File: p, Limit: int64(c.lim.MaxPathDepth),
+			Message: fmt.Sprintf("%s is %d directories deep, over the %d limit; flatten the package's layout", shorten(p), depth, c.lim.MaxPathDepth)}
+	}
+	return p, nil
+}
+
+// shorten keeps error messages and fields small when they name an entry
+// whose name is itself the problem.
+func shorten(name string) string {
+	const keep = 64
+	if len(name) <= keep {
+		return name
+	}
+	return strings.ToValidUTF8(name[:keep], "") + "..."
+}
+
+// count adds one entry to the entry limit, and nameBytes (the bytes of a
+// name the collector is about to keep) to the name limit. It is called
+// before anything about the entry is kept.
+func (c *collector) count(p string, nameBytes int) error {
+	c.nEntries++
+	if c.nEntries > c.lim.MaxEntries {
+		return &Error{Code: CodeTooManyEntries, File: shorten(p), Limit: int64(c.lim.MaxEntries),
+			Message: fmt.Sprintf("the package has more than the %d-entry limit, files and directories counted (reached at %s); remove files the plugin does not use (`mmtoolkit pack` includes only what the import graph reaches)", c.lim.MaxEntries, shorten(p))}
+	}
+	c.nameBytes += int64(nameBytes)
+	if c.nameBytes > c.lim.MaxNameBytes {
+		return &Error{Code: CodeNamesTooLarge, File: shorten(p), Limit: c.lim.MaxNameBytes,
+			Message: fmt.Sprintf("the package's paths add up to more than %s (reached at %s); shorten the paths or remove files the plugin does not use", formatBytes(c.lim.MaxNameBytes), shorten(p))}
+	}
+	return nil
+}
+
 // collector accumulates entries in the order a reader meets them, enforcing
 // the per-entry rules and limits as it goes. Paths are archive paths: the
 // plugin root is only known once every entry has been seen.
@@ -100,8 +183,10 @@ type collector struct {
 	skipped map[string]bool   // regular files whose bytes were not kept (server executables)
 	dirs    map[string]bool   // explicit and implied directories
 
-	nFiles int
-	size   int64
+	nFiles    int
+	size      int64
+	nEntries  int   // see Limits.MaxEntries
+	nameBytes int64 // see Limits.MaxNameBytes
 
 	// Plugin-root tracking (Mattermost's rule): while every entry so far sits
 	// under the same top-level directory, that directory may be the root.
@@ -139,30 +224,42 @@ func (c *collector) notice(p string, isDir bool) {
 }
 
 // checkParents rejects p when one of its parent directories is a file, and
-// records the parents as directories.
+// records the parents as directories, each counted as an entry. It walks up
+// from the nearest parent and stops at the first directory already known:
+// that one's own parents were recorded (and checked) when it was, and a
+// file can never later take a directory's path. So each directory is looked
+// at about once, however many entries sit under it.
 func (c *collector) checkParents(p string) error {
-	for i := strings.IndexByte(p, '/'); i >= 0; i = next(p, i) {
+	for i := strings.LastIndexByte(p, '/'); i >= 0; i = strings.LastIndexByte(p[:i], '/') {
 		parent := p[:i]
+		if c.dirs[parent] {
+			return nil
+		}
 		if c.isFile(parent) {
 			return &Error{Code: CodeDuplicateEntry, File: p,
 				Message: fmt.Sprintf("%s is a file, so %s cannot be inside it; each path may appear once", parent, p)}
+		}
+		// A parent is a prefix of p: its map key shares p's bytes.
+		if err := c.count(parent, 0); err != nil {
+			return err
 		}
 		c.dirs[parent] = true
 	}
 	return nil
 }
 
-func next(p string, i int) int {
-	j := strings.IndexByte(p[i+1:], '/')
-	if j < 0 {
-		return -1
-	}
-	return i + 1 + j
-}
-
 // addDir records a directory entry. Repeating a directory is harmless and
 // allowed; a directory where a file is (or the reverse) is not.
 func (c *collector) addDir(p string) error {
+	// A repeated directory (or "./") costs no memory but still a header's
+	// work, so it counts as an entry too.
+	kept := 0
+	if p != "" && !c.dirs[p] && !c.isFile(p) {
+		kept = len(p)
+	}
+	if err := c.count(p, kept); err != nil {
+		return err
+	}
 	if p == "" {
 		return nil // "./": the root itself
 	}
@@ -191,6 +288,9 @@ func (c *collector) addFile(p string, size int64) error {
 	if c.dirs[p] {
 		return &Error{Code: CodeDuplicateEntry, File: p,
 			Message: fmt.Sprintf("%s is both a directory and a file; each path may appear once", p)}
+	}
+	if err := c.count(p, len(p)); err != nil {
+		return err
 	}
 	if err := c.checkParents(p); err != nil {
 		return err
@@ -402,4 +502,13 @@ func referencedFiles(m *Manifest) []fileRef {
 		refs = append(refs, fileRef{fmt.Sprintf("screenshots[%d]", i), p})
 	}
 	return refs
+}
+
+// next is the index of the '/' after the one at i in p, or -1.
+func next(p string, i int) int {
+	j := strings.IndexByte(p[i+1:], '/')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }

@@ -102,20 +102,55 @@ type Package struct {
 }
 
 // Limits bound what a reader accepts. Zero fields take DefaultLimits' value.
+//
+// The entry and name limits exist because a name costs memory and work
+// without costing archive bytes: a 1 MiB name compresses to about a
+// kilobyte, and every entry and directory is remembered until the package is
+// assembled. With them, what one package makes the server hold and do is
+// bounded by the limits, not by the compression ratio.
 type Limits struct {
 	MaxArchiveBytes  int64 // compressed .tar.gz size
-	MaxUnpackedBytes int64 // sum of file sizes after unpacking
+	MaxUnpackedBytes int64 // sum of file sizes after unpacking (the tar stream may add headers: MaxNameBytes and 2 KiB an entry)
 	MaxFiles         int   // regular files
 	MaxManifestBytes int64 // plugin.json size
+	// MaxEntries counts every entry: files, directories (each listed entry,
+	// a repeated one too, and each directory only implied by a path) and
+	// tar metadata entries.
+	MaxEntries int
+	// MaxNameBytes bounds the names kept: the bytes of every file's path
+	// and every listed directory's, added together (a directory only
+	// implied by a path shares that path's bytes).
+	MaxNameBytes int64
+	// MaxPathBytes bounds one entry name as written in the archive;
+	// MaxPathDepth the segments of one path (a/b/c is 3). A segment is at
+	// most MaxSegmentBytes whatever the limits.
+	MaxPathBytes int
+	MaxPathDepth int
+	// MaxBundleBytes bounds a prebuilt webapp.bundle_path file and its
+	// .map: they are stored and served as they are, not rebuilt.
+	MaxBundleBytes int64
 }
 
-// DefaultLimits are SPEC section 3's limits.
+// DefaultLimits are SPEC section 3's limits. The path limits leave room for
+// real packages: the deepest path of the project's own node_modules trees
+// (webapp, mobile, plugins: 44,000 paths) is 15 segments and 206 bytes, its
+// longest segment 73 bytes, and those trees hold one directory for every 5
+// to 9 files.
 var DefaultLimits = Limits{
 	MaxArchiveBytes:  100 << 20,
 	MaxUnpackedBytes: 300 << 20,
 	MaxFiles:         5000,
 	MaxManifestBytes: 1 << 20,
+	MaxEntries:       10_000,
+	MaxNameBytes:     2 << 20,
+	MaxPathBytes:     1024,
+	MaxPathDepth:     32,
+	MaxBundleBytes:   20 << 20,
 }
+
+// MaxSegmentBytes bounds one segment of a path (a file or directory name):
+// 255 bytes is what common file systems (ext4, APFS, NTFS) store.
+const MaxSegmentBytes = 255
 
 // Error codes. They are part of the HTTP API: never rename one.
 const (
@@ -135,6 +170,11 @@ const (
 	CodeEntryMissing     = "entry_missing"      // webapp.entry, mobile.entry, bundle_path, icon_path or a screenshot names no file in the package
 	CodeImageInvalid     = "image_invalid"      // icon_path or a screenshot is not a PNG, JPEG, WebP or SVG image matching its extension
 	CodeImageTooLarge    = "image_too_large"    // icon_path over MaxIconBytes or a screenshot over MaxScreenshotBytes
+	CodePathTooLong      = "path_too_long"      // an entry name over MaxPathBytes, or a segment over MaxSegmentBytes
+	CodePathTooDeep      = "path_too_deep"      // an entry path of more than MaxPathDepth segments
+	CodeTooManyEntries   = "too_many_entries"   // more than MaxEntries entries, directories included
+	CodeNamesTooLarge    = "names_too_large"    // the paths add up to more than MaxNameBytes
+	CodeBundleTooLarge   = "bundle_too_large"   // a prebuilt webapp.bundle_path (or its .map) over MaxBundleBytes
 )
 
 // Error is a problem with a package. File names the archive entry or package
