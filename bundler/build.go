@@ -203,6 +203,9 @@ func (b *build) options() api.BuildOptions {
 func setupPlugin(pb api.PluginBuild, cur func() *build) {
 	pb.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(args api.OnResolveArgs) (api.OnResolveResult, error) {
 		b := cur()
+		if err := checkSpecifier(args.Path); err != nil {
+			return api.OnResolveResult{Errors: []api.Message{{Text: err.Error()}}}, nil
+		}
 		if strings.HasPrefix(args.Path, contextScheme) {
 			return api.OnResolveResult{Path: args.Path, Namespace: nsContext}, nil
 		}
