@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -293,5 +294,80 @@ func TestLinkTargetIsNotEchoed(t *testing.T) {
 	e := wantError(t, err, pluginpkg.CodeLinkEntry, "l", "")
 	if len(e.Message) > 600 {
 		t.Errorf("message of %d bytes", len(e.Message))
+	}
+}
+
+// TestPrebuiltBundleLimit is issue #15 F09's package half: a prebuilt
+// webapp.bundle_path was stored as it was, up to the 300 MiB unpacked
+// limit. The bundle and its source map are each held to MaxBundleBytes
+// (20 MiB by default).
+func TestPrebuiltBundleLimit(t *testing.T) {
+	if pluginpkg.DefaultLimits.MaxBundleBytes != 20<<20 {
+		t.Errorf("default bundle limit %d, want 20 MiB", pluginpkg.DefaultLimits.MaxBundleBytes)
+	}
+	lim := pluginpkg.Limits{MaxBundleBytes: 1024}
+	at, over := strings.Repeat("x", 1024), strings.Repeat("x", 1025)
+	tests := []struct {
+		name       string
+		bundle     string
+		sourceMap  string
+		wantFile   string
+		wantRefuse bool
+	}{
+		{"at the limit", at, at, "", false},
+		{"bundle over", over, "", "x/webapp/dist/main.js", true},
+		{"source map over", at, over, "x/webapp/dist/main.js.map", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			entries := []entry{file("x/plugin.json", mattermostManifest), file("x/assets/icon.svg", `<svg xmlns="http://www.w3.org/2000/svg"/>`),
+				file("x/webapp/dist/main.js", tc.bundle)}
+			if tc.sourceMap != "" {
+				entries = append(entries, file("x/webapp/dist/main.js.map", tc.sourceMap))
+			}
+			_, err := pluginpkg.ReadArchive(bytes.NewReader(tarGz(t, entries...)), lim, knownSlots)
+			if !tc.wantRefuse {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			e := wantError(t, err, pluginpkg.CodeBundleTooLarge, strings.TrimPrefix(tc.wantFile, "x/"), "webapp.bundle_path")
+			if e.Limit != 1024 {
+				t.Errorf("limit %d, want 1024", e.Limit)
+			}
+		})
+	}
+}
+
+// TestReserveSeesEveryKeptByte: Limits.Reserve is asked for each file's
+// size before its bytes are read (server executables, never kept, are not
+// charged), and its error stops the read as it is.
+func TestReserveSeesEveryKeptByte(t *testing.T) {
+	data := tarGz(t, file("x/plugin.json", mattermostManifest), file("x/assets/icon.svg", `<svg xmlns="http://www.w3.org/2000/svg"/>`),
+		file("x/server/dist/plugin-linux-amd64", strings.Repeat("E", 5000)), file("x/webapp/dist/main.js", strings.Repeat("j", 3000)))
+	var reserved int64
+	lim := pluginpkg.Limits{Reserve: func(n int64) error { reserved += n; return nil }}
+	pkg, err := pluginpkg.ReadArchive(bytes.NewReader(data), lim, knownSlots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept int64
+	for _, b := range pkg.Files {
+		kept += int64(len(b))
+	}
+	if reserved != kept {
+		t.Errorf("reserved %d bytes, kept %d", reserved, kept)
+	}
+
+	full := errors.New("budget full")
+	lim.Reserve = func(n int64) error {
+		if n >= 3000 {
+			return full
+		}
+		return nil
+	}
+	if _, err := pluginpkg.ReadArchive(bytes.NewReader(data), lim, knownSlots); err != full {
+		t.Errorf("error %v, want the Reserve error as it is", err)
 	}
 }

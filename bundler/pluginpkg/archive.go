@@ -228,6 +228,9 @@ func (ar *archiveReader) entry(tr *tar.Reader, hdr *tar.Header) error {
 		c.skipped[p] = true
 		return nil // tr.Next discards the bytes, still counting them against the archive limit
 	}
+	if err := c.reserve(hdr.Size); err != nil {
+		return err
+	}
 	data, err := readEntry(tr, hdr.Size)
 	if err != nil {
 		return ar.fail(err, p, "reading "+p)

@@ -88,6 +88,9 @@ func ReadDir(dir string, lim Limits, known SlotCatalogue) (*Package, error) {
 			c.skipped[p] = true
 			continue
 		}
+		if err := c.reserve(size); err != nil {
+			return nil, err
+		}
 		data, err := readFileSize(filepath.Join(root, filepath.FromSlash(p)), size)
 		if err != nil {
 			return nil, fmt.Errorf("pluginpkg: read dir %s: %w", dir, err)

@@ -19,7 +19,7 @@ func ReadFiles(files map[string][]byte, lim Limits, known SlotCatalogue) (*Packa
 	sort.Strings(names) // errors name the same file whatever the map's order
 	c := newCollector(lim)
 	for _, name := range names {
-		p, err := cleanName(name)
+		p, err := c.clean(name)
 		if err != nil {
 			return nil, err
 		}

@@ -173,6 +173,14 @@ func (c *collector) count(p string, nameBytes int) error {
 	return nil
 }
 
+// reserve charges n bytes about to be kept to Limits.Reserve.
+func (c *collector) reserve(n int64) error {
+	if c.lim.Reserve == nil {
+		return nil
+	}
+	return c.lim.Reserve(n)
+}
+
 // collector accumulates entries in the order a reader meets them, enforcing
 // the per-entry rules and limits as it goes. Paths are archive paths: the
 // plugin root is only known once every entry has been seen.
@@ -429,6 +437,9 @@ func (c *collector) assemble(known SlotCatalogue) (*Package, error) {
 		sort.Strings(dropped)
 		pkg.Warnings = append(pkg.Warnings, serverWarning(dropped))
 	}
+	if err := c.checkBundle(m, files); err != nil {
+		return nil, err
+	}
 
 	for _, ref := range referencedFiles(m) {
 		if _, ok := files[ref.path]; ok {
@@ -444,6 +455,30 @@ func (c *collector) assemble(known SlotCatalogue) (*Package, error) {
 		return nil, err
 	}
 	return pkg, nil
+}
+
+// checkBundle holds a prebuilt bundle (webapp.bundle_path) and its source
+// map to MaxBundleBytes: they are stored and served byte for byte, where a
+// compiled bundle is made by the server from sources under the other limits.
+func (c *collector) checkBundle(m *Manifest, files map[string][]byte) error {
+	if m.Webapp == nil || m.Webapp.BundlePath == "" {
+		return nil
+	}
+	for _, p := range []string{m.Webapp.BundlePath, m.Webapp.BundlePath + ".map"} {
+		if n := int64(len(files[p])); n > c.lim.MaxBundleBytes {
+			return &Error{Code: CodeBundleTooLarge, File: p, Field: "webapp.bundle_path", Limit: c.lim.MaxBundleBytes,
+				Message: fmt.Sprintf("%s is %s, over the %s limit of a prebuilt bundle file; build it for production (minified, no inline source map), split it into chunks, or push the sources with webapp.entry", p, formatSize(n), formatBytes(c.lim.MaxBundleBytes))}
+		}
+	}
+	return nil
+}
+
+// formatSize prints a measured size, rounded.
+func formatSize(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // serverWarning lists a few of the dropped paths: enough to recognise them.

@@ -129,6 +129,13 @@ type Limits struct {
 	// MaxBundleBytes bounds a prebuilt webapp.bundle_path file and its
 	// .map: they are stored and served as they are, not rebuilt.
 	MaxBundleBytes int64
+
+	// Reserve, when set, is called with the size of each file a reader is
+	// about to read and keep in memory, before any of its bytes are read;
+	// an error stops the read and is returned as it is. It is how the
+	// server charges what a push holds to its memory budget for pushes in
+	// flight. Not a limit: withDefaults leaves it as it is.
+	Reserve func(n int64) error
 }
 
 // DefaultLimits are SPEC section 3's limits. The path limits leave room for
