@@ -9,7 +9,7 @@ import {createContext, useContext} from 'react';
 import * as mm from './mattermost/actions';
 import {apiFetch, Client4, setupClient} from './mattermost/client';
 import {createCrashReporter, type CrashReporter} from './plugins/crash';
-import {dispatchToPlugins, runReconnectHandlers, type WebSocketMessage} from './plugins/events';
+import {dispatchToPlugins, runDesktopNotificationHooks, runReconnectHandlers, type NotificationArgs, type WebSocketMessage} from './plugins/events';
 import {HostModules} from './plugins/host_modules';
 import {applyToolkitEvent} from './plugins/live';
 import {PluginLoader, type PluginWindow} from './plugins/loader';
@@ -134,6 +134,32 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         return p;
     }
 
+    /**
+     * A desktop notification for someone else's post in another channel
+     * (or while the page is hidden), after the plugins' desktop
+     * notification hooks, as Mattermost's sendDesktopNotification. Shown
+     * only when the browser already granted notifications.
+     */
+    function notify(post: Post, d: Record<string, unknown>) {
+        const state = store.getState();
+        if (post.user_id === state.entities.users.currentUserId || (post.channel_id === state.entities.channels.currentChannelId && !win.document.hidden)) {
+            return;
+        }
+        const channel = state.entities.channels.channels[post.channel_id] ?? {id: post.channel_id, display_name: String(d.channel_display_name ?? '')};
+        const teamId = String(d.team_id ?? '') || state.entities.teams.currentTeamId;
+        const team = state.entities.teams.teams[teamId];
+        const args: NotificationArgs = {
+            title: String(d.channel_display_name ?? channel.display_name ?? ''), body: `${String(d.sender_name ?? '')}: ${post.message}`,
+            silent: false, soundName: '', url: `/${team?.name ?? ''}/pl/${post.id}`, notify: true,
+        };
+        runDesktopNotificationHooks(slots, report, post, d, channel, teamId, args).then((a) => {
+            const N = (win as unknown as {Notification?: typeof Notification}).Notification;
+            if (a && N && N.permission === 'granted') {
+                new N(a.title, {body: a.body, silent: a.silent}); // eslint-disable-line no-new
+            }
+        }).catch(() => undefined);
+    }
+
     function onMattermostEvent(msg: WebSocketMessage) {
         const d = msg.data ?? {};
         try {
@@ -142,6 +168,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
                 const post = JSON.parse(String(d.post)) as Post;
                 mm.receivedNewPost(store.dispatch, post);
                 mm.loadMissingProfiles(store, [post.user_id]);
+                notify(post, d);
                 break;
             }
             case 'post_edited':

@@ -15,6 +15,7 @@ import {PluginView, ProductView} from './plugin_view';
 import {PostBox} from './post_box';
 import {PostList} from './posts';
 import {ModuleProviders} from './providers';
+import {GlobalComponents, ProductHeader, SearchBox, UserGuideMenu} from './pluggables';
 import {ChannelSidebar, TeamSidebar} from './sidebars';
 import {useSlot, useTheme} from './slot';
 import {applyTheme} from '../theme';
@@ -104,20 +105,28 @@ function Center({route}: {route: Route}) {
 function Layout({route}: {route: Route}) {
     useRouteData(route);
     useSlotsRenderedMark();
+    // registerProduct's showTeamSidebar and showAppBar, while the product is open.
+    const product = useSlot('product').find((r) => route.kind === 'product' && r.route === route.base);
+    const showTeamSidebar = product?.extra?.showTeamSidebar !== false;
+    const showAppBar = product?.extra?.showAppBar !== false;
     return (
         <div className='app'>
             <header className='global-header'>
                 <MainMenu/>
+                {route.kind === 'product' && <ProductHeader base={route.base}/>}
+                <SearchBox/>
+                <UserGuideMenu/>
                 <span className='brand'>{'mmtoolkit'}</span>
             </header>
-            <TeamSidebar/>
+            {showTeamSidebar && <TeamSidebar/>}
             <ChannelSidebar/>
             <main className='center'>
                 <Center route={route}/>
             </main>
             <RightHandSidebar/>
-            <AppBar/>
+            {showAppBar && <AppBar/>}
             <RootComponents/>
+            <GlobalComponents/>
             <ModalHost/>
             <DevOverlay/>
         </div>

@@ -1,54 +1,109 @@
-// The channel header: name, purpose, the call button and channel header
-// button slots. Both slots are actions: the host renders the plugin's icon
-// and calls action(channel, channelMember) on click, as Mattermost does.
+// The channel header: name (its menu holds registerChannelHeaderMenuAction
+// items whose shouldRender(state) passes), purpose, ChannelHeaderIcon
+// components, the call button and the channel header buttons. Both button
+// kinds are actions: the host renders the plugin's label and calls
+// action(channel, channelMember), as Mattermost does; several
+// registrations of a kind collapse into one dropdown, as Mattermost's
+// ChannelHeaderPlug and call button do.
+import type {Registration} from '../plugins/types';
 import {useAppSelector} from '../store';
 
-import {Slot, useSafeCall} from './slot';
+import {ActionMenu} from './pluggables';
+import {PluginNotice, Slot, useCrashedPlugins, useSafeCall, useSlot} from './slot';
 
 export function ChannelHeader() {
     const channelId = useAppSelector((s) => s.entities.channels.currentChannelId);
     const channel = useAppSelector((s) => s.entities.channels.channels[channelId]);
     const member = useAppSelector((s) => s.entities.channels.myMembers[channelId]);
-    const call = useSafeCall();
+    // shouldRender(state) reads any of the state: evaluated in a selector, so
+    // the menu follows the store; a throwing one hides its item.
+    const all = useSlot('ChannelHeader');
+    const shown = useAppSelector((s) => all.filter((r) => {
+        try {
+            return !r.filter || Boolean(r.filter(s));
+        } catch {
+            return false;
+        }
+    }).map((r) => r.id).join(' '));
+    const menuItems = all.filter((r) => shown.split(' ').includes(r.id));
     if (!channel) {
         return <header className='channel-header'/>;
     }
     return (
         <header className='channel-header'>
             <div className='channel-title'>
-                <h2>{channel.display_name}</h2>
+                <ActionMenu label={<h2>{channel.display_name}{' ▾'}</h2>} ariaLabel='Channel menu' className='channel-menu' items={menuItems} args={[channel.id]}/>
+                {menuItems.length === 0 && <h2>{channel.display_name}</h2>}
                 {channel.purpose && <span className='channel-purpose'>{channel.purpose}</span>}
             </div>
             <div className='channel-header-actions'>
-                <Slot
+                <Slot name='ChannelHeaderIcon' props={{channel, channelMember: member}}/>
+                <Collapsing
                     name='call_button'
-                    render={(r) => (
+                    menuLabel='Start call'
+                    args={[channel, member]}
+                    button={(r, onClick) => (
                         <span
                             role='button'
                             tabIndex={0}
                             className='call-button'
-                            onClick={() => call(r, r.action, channel, member)}
-                            onKeyDown={(e) => e.key === 'Enter' && call(r, r.action, channel, member)}
+                            onClick={onClick}
+                            onKeyDown={(e) => e.key === 'Enter' && onClick()}
                         >
                             {r.text ?? r.icon}
                         </span>
                     )}
+                    item={(r) => <>{r.icon}{r.icon ? ' ' : ''}{(r.extra?.dropdownButton as never) ?? r.dropdownText ?? r.text}</>}
                 />
-                <Slot
+                <Collapsing
                     name='channel_header_button'
-                    render={(r) => (
+                    menuLabel='Channel header plugins'
+                    args={[channel, member]}
+                    button={(r, onClick) => (
                         <button
                             type='button'
                             className='icon-button'
                             title={typeof r.tooltipText === 'string' ? r.tooltipText : undefined}
                             aria-label={typeof r.dropdownText === 'string' ? r.dropdownText : undefined}
-                            onClick={() => call(r, r.action, channel, member)}
+                            onClick={onClick}
                         >
                             {r.icon}
                         </button>
                     )}
+                    item={(r) => <>{r.icon}{' '}{r.dropdownText ?? r.tooltipText}</>}
                 />
             </div>
         </header>
+    );
+}
+
+interface CollapsingProps {
+    name: 'call_button' | 'channel_header_button';
+    menuLabel: string;
+    args: unknown[];
+    button: (r: Registration, onClick: () => void) => JSX.Element;
+    item: (r: Registration) => JSX.Element;
+}
+
+/** One registration: its button. Several: one dropdown listing them. */
+function Collapsing({name, menuLabel, args, button, item}: CollapsingProps) {
+    const all = useSlot(name);
+    const crashed = useCrashedPlugins(name, all);
+    const call = useSafeCall();
+    const regs = all.filter((r) => !crashed.includes(r.pluginId));
+    if (regs.length <= 1) {
+        return <Slot name={name} render={(r) => button(r, () => call(r, r.action, ...args))}/>;
+    }
+    return (
+        <span className={`collapsed-${name}`}>
+            <ActionMenu
+                label={<>{regs[0].icon ?? '⋯'}{` ${regs.length} ▾`}</>}
+                ariaLabel={menuLabel}
+                items={regs}
+                args={args}
+                itemLabel={item}
+            />
+            {crashed.map((id) => <PluginNotice key={id} pluginId={id}/>)}
+        </span>
     );
 }

@@ -6,6 +6,10 @@ import {useHost} from '../host';
 import {toggleRHS} from '../plugins/registry';
 import {navigate} from '../router';
 
+import {useState} from 'react';
+
+import {PostCardView} from './posts';
+import {UserSettingsModal, useVisible} from './pluggables';
 import {Slot, useSafeCall, useSlot} from './slot';
 
 export function AppBar() {
@@ -45,6 +49,17 @@ export function RightHandSidebar() {
     const rhs = useAppSelector((s) => s.views.rhs);
     const regs = useSlot('right_hand_sidebar');
     const reg = regs.find((r) => r.id === rhs.pluggableId);
+    if (rhs.isSidebarOpen && rhs.rhsState === 'post_card') {
+        return (
+            <aside className='rhs' aria-label='Right-hand sidebar'>
+                <header className='rhs-header'>
+                    <h3>{'Info'}</h3>
+                    <button type='button' className='icon-button' aria-label='Close' onClick={() => dispatch(viewsActions.rhsClosed())}>{'×'}</button>
+                </header>
+                <div className='rhs-body'><PostCardView postId={rhs.selectedPostCardId}/></div>
+            </aside>
+        );
+    }
     if (!rhs.isSidebarOpen || !reg) {
         return null;
     }
@@ -70,6 +85,9 @@ export function MainMenu() {
     const team = useAppSelector((s) => s.entities.teams.teams[teamId]);
     const me = useAppSelector((s) => s.entities.users.profiles[s.entities.users.currentUserId]);
     const products = useSlot('product');
+    const switcherItems = useVisible('ProductSwitcherMenuItem', (r) => !r.filter?.());
+    const hasSettings = useSlot('UserSettings').length > 0;
+    const [settingsOpen, setSettingsOpen] = useState(false);
     const close = () => dispatch(viewsActions.mainMenuToggled(false));
     return (
         <div className='main-menu'>
@@ -96,6 +114,7 @@ export function MainMenu() {
                         </li>
                     )}
                 />
+                {/* The product switcher: products (switcherLinkURL, else baseURL), then registerProductSwitcherMenuItem. */}
                 {products.map((p) => (
                     <li role='none' key={p.id}>
                         <button
@@ -103,17 +122,47 @@ export function MainMenu() {
                             role='menuitem'
                             onClick={() => {
                                 close();
-                                navigate(`/${p.route}`);
+                                const link = typeof p.extra?.switcherLinkURL === 'string' && p.extra.switcherLinkURL ? p.extra.switcherLinkURL : `/${p.route}`;
+                                navigate(link.startsWith('/') ? link : `/${link}`);
                             }}
                         >
                             {p.icon}{' '}{p.text ?? p.route}
                         </button>
                     </li>
                 ))}
+                {switcherItems.map((r) => (
+                    <li role='none' key={r.id} className='product-switcher-item'>
+                        <button
+                            type='button'
+                            role='menuitem'
+                            onClick={() => {
+                                close();
+                                call(r, r.action);
+                            }}
+                        >
+                            {r.icon}{r.icon ? ' ' : ''}{r.text}
+                        </button>
+                    </li>
+                ))}
+                {hasSettings && (
+                    <li role='none'>
+                        <button
+                            type='button'
+                            role='menuitem'
+                            onClick={() => {
+                                close();
+                                setSettingsOpen(true);
+                            }}
+                        >
+                            {'Settings'}
+                        </button>
+                    </li>
+                )}
                 <li role='none' className='separator'>
                     <button type='button' role='menuitem' onClick={() => host.logout()}>{'Log out'}</button>
                 </li>
             </ul>
+            {settingsOpen && <UserSettingsModal close={() => setSettingsOpen(false)}/>}
         </div>
     );
 }
