@@ -44,20 +44,6 @@ func (t Target) String() string {
 	return "web"
 }
 
-// HostGlobals maps each host-provided module of a web bundle to the window
-// global that Mattermost's webapp (and mmtoolkit's host) exposes for it.
-var HostGlobals = map[string]string{
-	"react":            "React",
-	"react-dom":        "ReactDOM",
-	"react-dom/client": "ReactDOM",
-	"redux":            "Redux",
-	"react-redux":      "ReactRedux",
-	"prop-types":       "PropTypes",
-	"react-intl":       "ReactIntl",
-	"react-router-dom": "ReactRouterDom",
-	"react-bootstrap":  "ReactBootstrap",
-}
-
 // MobileHostModules are provided by the React Native host at evaluation time.
 var MobileHostModules = []string{
 	"react", "react/jsx-runtime", "react/jsx-dev-runtime", "react-native", "@mmtoolkit/mobile",

@@ -5,6 +5,25 @@ import (
 	"strings"
 )
 
+// HostGlobals maps each host-provided module of a web bundle to the window
+// global that Mattermost's webapp (and mmtoolkit's host) exposes for it:
+// the externals of Mattermost's webpack-web-app-externals.cjs. A compiled
+// plugin's import of one becomes module.exports = window.<Global>
+// (hostModuleSource); a prebuilt bundle's reads of them are found by
+// ReferencedHostModules.
+var HostGlobals = map[string]string{
+	"react":            "React",
+	"react-dom":        "ReactDOM",
+	"react-dom/client": "ReactDOM",
+	"redux":            "Redux",
+	"react-redux":      "ReactRedux",
+	"prop-types":       "PropTypes",
+	"react-intl":       "ReactIntl",
+	"react-router-dom": "ReactRouterDom",
+	"react-bootstrap":  "ReactBootstrap",
+	"luxon":            "Luxon",
+}
+
 // jsxRuntimeShim is "react/jsx-runtime" for web bundles. Mattermost's
 // webapp exposes only window.React (no jsx-runtime global), so plugins
 // compiled with the automatic JSX runtime would have nothing to import.

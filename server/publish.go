@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"regexp"
-	"sort"
 	"sync"
 	"time"
 
@@ -160,7 +158,8 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 			files[registry.WebMap] = file{data: sm, contentType: typeMap}
 		}
 		v.Prebuilt = true
-		v.HostModules = referencedGlobals(js)
+		// Parsed, not matched: webpack's bare React as well as window.React.
+		v.HostModules = bundler.ReferencedHostModules(js)
 	}
 
 	addImages(pkg, files)
@@ -220,32 +219,3 @@ func sum(b []byte) string {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// globalRef finds the host globals a prebuilt (webpack-built) Mattermost
-// bundle reads, e.g. window.React or window["ReactDOM"].
-var globalRef = regexp.MustCompile(`window(?:\.([A-Za-z]+)|\[["']([A-Za-z]+)["']\])`)
-
-// referencedGlobals maps the globals a prebuilt bundle reads back to the
-// host modules they stand for, so the host can load on demand.
-func referencedGlobals(js []byte) []string {
-	byGlobal := map[string][]string{}
-	for mod, g := range bundler.HostGlobals {
-		byGlobal[g] = append(byGlobal[g], mod)
-	}
-	seen := map[string]bool{}
-	for _, m := range globalRef.FindAllSubmatch(js, -1) {
-		g := string(m[1]) + string(m[2])
-		for _, mod := range byGlobal[g] {
-			if mod == "react-dom/client" {
-				continue
-			}
-			seen[mod] = true
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for mod := range seen {
-		out = append(out, mod)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -24,7 +24,9 @@ func TestShellTeamPlugins(t *testing.T) {
 	}
 	urls := map[string]string{}
 	for id, body := range map[string]string{
-		"com.example.intl":  `(()=>{var i=window.ReactIntl;window.registerPlugin("com.example.intl",{initialize(){}})})();`,
+		// What webpack 5 emits for the external react-intl without
+		// output.library, as every real plugin does: a bare identifier.
+		"com.example.intl":  `(()=>{var e={1:e=>{"use strict";e.exports=ReactIntl}},t={};function r(n){var o=t[n];if(void 0!==o)return o.exports;var i=t[n]={exports:{}};return e[n](i,i.exports,r),i.exports}const i=r(1);window.registerPlugin("com.example.intl",{initialize(){i.useIntl}})})();`,
 		"com.example.sales": `(()=>{window.registerPlugin("com.example.sales",{initialize(){}})})();`,
 	} {
 		r := e.push("dev", prebuilt(id, body))
@@ -108,6 +110,8 @@ func TestShellTeamPlugins(t *testing.T) {
 	// carol's own team works the same way.
 	if b := page("carol", "/sales/channels/town-square"); !strings.Contains(b, urls["com.example.sales"]) || strings.Contains(b, urls["com.example.intl"]) {
 		t.Errorf("sales page for carol:\n%s", b)
+	} else if strings.Contains(b, "data-host-module") {
+		t.Errorf("sales page loads a host module no bundle of it reads:\n%s", b)
 	}
 }
 
