@@ -9,8 +9,10 @@ DATA    ?= data
 GOTEST_FLAGS ?= -count=1 -timeout 15m
 # The pinned hermesc (make mobile) that compiles mobile bundles to bytecode.
 HERMESC := mobile/tools/node_modules/hermes-compiler/hermesc/linux64-bin/hermesc
+# The pinned Dart Sass (make sass) that compiles plugins' .scss/.sass imports.
+SASS := bundler/sass/node_modules/sass-embedded-linux-x64/dart-sass/sass
 
-.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test plugins-test
+.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test plugins-test sass
 
 ## run: build and start the server with the sandbox (prints the URL and demo logins)
 run: build
@@ -20,7 +22,7 @@ run: build
 test: deps vet unit race webapp-test plugins-test browser mobile-test
 	@echo "make test: all passed"
 
-build: deps webapp $(HERMESC) mobile/preview/dist/preview.js
+build: deps webapp $(HERMESC) $(SASS) mobile/preview/dist/preview.js
 	$(GO) build -o $(BIN) ./cmd/mmtoolkit
 
 ## webapp: the Redux webapp host (webapp/): npm ci when package-lock.json
@@ -74,6 +76,15 @@ $(HERMESC): mobile/tools/package-lock.json
 	cd mobile/tools && npm ci --no-audit --no-fund --loglevel=error
 	@test -x $@ && touch $@
 
+## sass: the pinned Dart Sass (bundler/sass/, npm sass-embedded-linux-x64) that
+## compiles plugins' SCSS; serve finds it there. Missing under CI=true fails the Go tests.
+sass: $(SASS)
+
+$(SASS): bundler/sass/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
+	cd bundler/sass && npm ci --no-audit --no-fund --loglevel=error
+	@test -x $@ && touch $@
+
 mobile/node_modules/.mmtoolkit-ci: mobile/package-lock.json
 	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
 	cd mobile && npm ci --no-audit --no-fund --loglevel=error
@@ -106,7 +117,7 @@ vet: webapp
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
-unit: webapp $(HERMESC) mobile/preview/dist/preview.js
+unit: webapp $(HERMESC) $(SASS) mobile/preview/dist/preview.js
 	$(GO) test $(GOTEST_FLAGS) ./...
 
 race:

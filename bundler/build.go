@@ -273,7 +273,7 @@ func kindOf(k api.ResolveKind) importKind {
 // loadable reports whether loadFile has a loader for files with ext.
 func loadable(ext string) bool {
 	ext = strings.ToLower(ext)
-	return isScript(ext) || dataURLExts[ext] || ext == ".json" || ext == ".css" || ext == ".txt" || ext == ".md" || ext == ".html"
+	return isScript(ext) || dataURLExts[ext] || ext == ".json" || ext == ".css" || isSass(ext) || ext == ".txt" || ext == ".md" || ext == ".html"
 }
 
 func isScript(ext string) bool {
@@ -303,7 +303,9 @@ func (b *build) loadFile(args api.OnLoadArgs) (api.OnLoadResult, error) {
 	b.mu.Lock()
 	b.loaded[p] = true
 	b.mu.Unlock()
-	if b.loads == nil {
+	if b.loads == nil || isSass(strings.ToLower(path.Ext(p))) {
+		// A stylesheet's CSS depends on the partials it imports too, so
+		// it is never remembered by its own bytes alone.
 		return b.prepare(p, data), nil
 	}
 	if out, ok := b.loads.get(p, data); ok {
@@ -364,9 +366,16 @@ func (b *build) prepare(p string, data []byte) api.OnLoadResult {
 		out.Loader = api.LoaderDataURL
 	case ext == ".txt" || ext == ".md" || ext == ".html":
 		out.Loader = api.LoaderText
-	case ext == ".scss" || ext == ".sass" || ext == ".less":
+	case isSass(ext) && b.target == Mobile:
+		out.Loader = api.LoaderEmpty
+		out.Warnings = []api.Message{{Text: fmt.Sprintf("%s: CSS has no effect in a mobile bundle; it is left out", p)}}
+	case isSass(ext) && b.graph:
+		return b.sassGraph(p, src)
+	case isSass(ext):
+		return b.compileSass(p, src)
+	case ext == ".less":
 		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
-			"cannot load %s: %s needs a preprocessor the server does not run; compile it to .css and import that", p, ext)}}}
+			"cannot load %s: .less needs a preprocessor the server does not run; compile it to .css and import that", p)}}}
 	default:
 		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
 			"cannot load %s: no loader for %q files (sources: .tsx .ts .jsx .js .mjs .cjs .json; styles: .css; assets: images and fonts)", p, ext)}}}

@@ -452,9 +452,9 @@ func TestBuildErrorsGolden(t *testing.T) {
 			"index.ts": "import {nope} from './a';\nconsole.log(nope);\n",
 			"a.ts":     "export const yes = 1;\n",
 		})},
-		{"scss", Web, memPackage("index.tsx", "", map[string]string{
-			"index.tsx":  "import './style.scss';\n",
-			"style.scss": "$c: red; .a { color: $c; }\n",
+		{"less", Web, memPackage("index.tsx", "", map[string]string{
+			"index.tsx":  "import './style.less';\n",
+			"style.less": "@c: red; .a { color: @c; }\n",
 		})},
 		{"missing-entry", Web, memPackage("webapp/nope.tsx", "", map[string]string{
 			"webapp/index.tsx": "export {};\n",
