@@ -77,11 +77,15 @@ func newUpstreamClient(base *url.URL, tlsConfig *tls.Config, maxIdle int) *upstr
 	return c
 }
 
-// get returns an idle connection, or a new one. A caller that cannot
-// replay its request (it has a body, or a method that is not idempotent)
-// asks for a checked connection: an idle one the upstream has closed
-// meanwhile would otherwise lose the request.
-func (c *upstreamClient) get(ctx context.Context, now time.Time, checked bool) (*upstreamConn, error) {
+// get returns an idle connection, or a new one. Every idle connection is
+// checked before use, with one non-blocking peek (connAlive): besides a
+// close by the upstream while it sat in the pool, which would lose a
+// request that cannot be sent twice, the peek sees bytes the upstream sent
+// past the end of its last answer (a second answer, a body longer than its
+// Content-Length, a body on a 204, a 304 or a HEAD answer). Those would be
+// read as the answer to the next request, which may be another user's
+// (issue #15, F08): such a connection is closed instead.
+func (c *upstreamClient) get(ctx context.Context, now time.Time) (*upstreamConn, error) {
 	for {
 		c.mu.Lock()
 		n := len(c.idle)
@@ -93,12 +97,10 @@ func (c *upstreamClient) get(ctx context.Context, now time.Time, checked bool) (
 		c.idle[n-1] = nil
 		c.idle = c.idle[:n-1]
 		c.mu.Unlock()
-		if checked {
-			// The last exchange's read deadline may have passed, and a
-			// raw read on the connection would fail for that alone.
-			uc.nc.SetReadDeadline(time.Time{})
-		}
-		if now.Sub(uc.idleSince) > c.idleTimeout || uc.br.Buffered() > 0 || (checked && !connAlive(uc.nc)) {
+		// The last exchange's read deadline may have passed, and a raw
+		// read on the connection would fail for that alone.
+		uc.nc.SetReadDeadline(time.Time{})
+		if now.Sub(uc.idleSince) > c.idleTimeout || uc.br.Buffered() > 0 || !connAlive(uc.nc) {
 			uc.nc.Close()
 			continue
 		}
@@ -222,8 +224,13 @@ func (c *connReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// put returns a connection whose exchange ended cleanly to the pool.
+// put returns a connection whose exchange ended cleanly to the pool; one
+// with bytes already read past the answer is closed (see get).
 func (c *upstreamClient) put(uc *upstreamConn) {
+	if uc.br.Buffered() > 0 {
+		uc.nc.Close()
+		return
+	}
 	uc.idleSince = time.Now()
 	c.mu.Lock()
 	if len(c.idle) >= c.maxIdle {

@@ -191,9 +191,7 @@ func (p *proxy) serveREST(w http.ResponseWriter, r *http.Request) {
 	)
 	for attempt := 0; ; attempt++ {
 		var err error
-		// A retry checks pooled connections before use: when one was
-		// stale, others probably are too (the upstream restarted).
-		uc, resp, err = p.exchange(r, body, *bp, start, !replayable || attempt > 0)
+		uc, resp, err = p.exchange(r, body, *bp, start)
 		if err == nil {
 			break
 		}
@@ -214,6 +212,15 @@ func (p *proxy) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
+	if resp.StatusCode < 100 {
+		// http.ReadResponse takes any three digits, but 000-099 are no
+		// status: net/http's WriteHeader panics on one and the fast lane
+		// would answer 200 (issue #15, F15).
+		reusable = false
+		p.log.Warn("upstream answered a status under 100", "path", r.URL.Path, "status", resp.StatusCode)
+		writeError(w, http.StatusBadGateway, "upstream_bad_response", msgBadResponse)
+		return
+	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// Only websocket requests ask to switch, and they do not come here.
 		reusable = false
@@ -250,9 +257,9 @@ var errStaleConn = errors.New("idle upstream connection was closed")
 // within MaxDuration of start, and once the request is sent the upstream
 // has Timeout to start answering. On success the caller owns uc and puts it
 // back or closes it.
-func (p *proxy) exchange(r *http.Request, body *limitedBody, buf []byte, start time.Time, checked bool) (*upstreamConn, *http.Response, error) {
+func (p *proxy) exchange(r *http.Request, body *limitedBody, buf []byte, start time.Time) (*upstreamConn, *http.Response, error) {
 	ctx := r.Context()
-	uc, err := p.client.get(ctx, start, checked)
+	uc, err := p.client.get(ctx, start)
 	if err != nil {
 		return nil, nil, &dialError{err}
 	}
@@ -405,6 +412,7 @@ func isTimeout(err error) bool {
 const (
 	msgUnavailable = "the Mattermost server cannot be reached or failed: retry; if it persists, check the Mattermost server"
 	msgTimeout     = "the Mattermost server did not answer in time: retry; if it persists, check the Mattermost server"
+	msgBadResponse = "the Mattermost server answered with something that is not a valid HTTP answer: check the Mattermost server and anything between it and mmtoolkit"
 )
 
 func (p *proxy) writeGatewayTimeout(w http.ResponseWriter) {

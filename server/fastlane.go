@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"golang.org/x/net/http/httpguts"
 	"net"
 	"net/http"
@@ -310,11 +311,23 @@ func (fc *fastConn) serve() {
 	fc.bw = fastWriters.Get().(*bufio.Writer)
 	fc.bw.Reset(fc.cw)
 	e := fc.e
-	for {
+	// The first request's head must come whole within the read header
+	// timeout of the connection's start, as net/http's: a connection that
+	// says nothing is not an idle keep-alive one, and holding it for the
+	// idle timeout let silent connections pile up (issue #15, F05).
+	headEnd := deadline(e.readHeader)
+	if e.readHeader <= 0 {
+		headEnd = deadline(e.idle)
+	}
+	for first := true; ; first = false {
 		// Between requests: the idle timeout, and Shutdown may wake us.
 		if fc.br.Buffered() == 0 {
 			fc.idle.Store(true)
-			fc.c.SetReadDeadline(deadline(e.idle))
+			if first {
+				fc.c.SetReadDeadline(headEnd)
+			} else {
+				fc.c.SetReadDeadline(deadline(e.idle))
+			}
 			if e.closing.Load() {
 				return
 			}
@@ -323,7 +336,10 @@ func (fc *fastConn) serve() {
 			}
 			fc.idle.Store(false)
 		}
-		raw, full, err := fc.peekHead()
+		if !first {
+			headEnd = time.Time{} // armed by peekHead if the head must be read further
+		}
+		raw, full, err := fc.peekHead(headEnd)
 		if err != nil {
 			return
 		}
@@ -374,8 +390,9 @@ func deadline(d time.Duration) time.Time {
 // buffer or has a bare LF (net/http's cases). The read header timeout is
 // armed when more than what is buffered must be read: usually the whole
 // head came with its first byte, and a deadline not needed is not set.
-func (fc *fastConn) peekHead() (raw []byte, full bool, err error) {
-	armed := false
+// A non-zero end is the deadline already armed (the first request's).
+func (fc *fastConn) peekHead(end time.Time) (raw []byte, full bool, err error) {
+	armed := !end.IsZero()
 	for n := fc.br.Buffered(); ; n = fc.br.Buffered() {
 		buf, _ := fc.br.Peek(n)
 		if i := bytes.Index(buf, crlfcrlf); i >= 0 {
@@ -497,7 +514,12 @@ func (w *fastWriter) reset(isHead, closeAfter bool) {
 func (w *fastWriter) Header() http.Header { return w.hdr }
 
 func (w *fastWriter) WriteHeader(code int) {
-	if w.wroteHeader || code < 100 || code > 999 {
+	if code < 100 || code > 999 {
+		// As net/http: a status that cannot be sent is the handler's bug,
+		// never a 200 (issue #15, F15).
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if w.wroteHeader {
 		return
 	}
 	if code < 200 { // 1xx: the fast lane's handlers send none
