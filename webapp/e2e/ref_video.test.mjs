@@ -40,12 +40,13 @@ describe('video reference plugin', () => {
     const shots = () => pages;
 
     /** A logged-in page in its own browser context (its own cookies: another person). */
-    const open = async (user, p, {initScript} = {}) => {
+    const open = async (user, p, {initScript, setup} = {}) => {
         const context = await chrome.browser.newContext({viewport: {width: 1280, height: 800}});
         if (initScript) {
             await context.addInitScript(initScript);
         }
         const page = await context.newPage();
+        await setup?.(page);
         page.consoleLines = [];
         page.on('console', (m) => page.consoleLines.push(`${m.type()}: ${m.text()}`));
         page.on('pageerror', (e) => page.consoleLines.push(`pageerror: ${e.message}`));
@@ -67,12 +68,25 @@ describe('video reference plugin', () => {
     // runs three Chromium contexts with fake media here).
     }, n, {timeout: 29000});
     const stats = (page) => page.evaluate(() => window.__mmtoolkitVideo.stats());
-    /** Bob opens the channel and starts a call; resolves once he is in it. */
-    const bobStartsCall = async (channel) => {
-        const bob = await open('bob', `/engineering/channels/${channel}`);
+    /** Bob (or another starter) opens the channel and starts a call; resolves once he is in it. */
+    const bobStartsCall = async (channel, user = 'bob') => {
+        const bob = await open(user, `/engineering/channels/${channel}`);
         await bob.click('[data-testid=video-call-button]');
         await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
         return bob;
+    };
+    /** The next request of the page that publishes our event `event` (optionally matching `pred` on its data). */
+    const nextEvent = (page, event, pred = () => true, timeout = 15000) => page.waitForRequest((r) => {
+        if (!r.url().endsWith(`/api/v1/plugins/${PLUGIN}/events`) || r.method() !== 'POST') {
+            return false;
+        }
+        const body = r.postDataJSON();
+        return body?.event === event && pred(body.data ?? {});
+    }, {timeout});
+    /** The stored call post newest on the page, read with the API as bob. */
+    const storedCall = async (page) => {
+        const postId = await page.locator('.post', {has: page.locator('[data-testid=video-call-post]')}).last().getAttribute('data-post-id');
+        return api(server, await login(server, 'bob'), 'GET', `/api/v4/posts/${postId}`);
     };
     /** The join button of the newest ongoing call post on the page. */
     const joinButton = (page) => page.locator('[data-testid=video-call-post][data-state=ongoing]').last().locator('[data-testid=video-call-join]');
@@ -262,6 +276,137 @@ describe('video reference plugin', () => {
         await bob.waitForFunction(() => window.__mmtoolkitVideo.snapshot().peers.length === 0, null, {timeout: 20000});
         await bob.click('[data-testid=video-call-leave]');
         await waitEnded(bob);
+    }));
+
+    it('a second tab of the starter does not end a call that is starting', withShots('video-second-tab', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        // bob's other tab (another browser here; a second tab of the same
+        // one does the same) sees the new call post, finds its starter not
+        // in the call there, and runs a roll call. It reaches the starting
+        // tab while that one still waits for its ICE servers: that tab must
+        // answer, or the fresh call is ended ("Call ended, lasted 0:00").
+        const other = await open('bob', '/engineering/channels/town-square');
+        let release;
+        const released = new Promise((r) => {
+            release = r;
+        });
+        // Roll calls bob's tab received, by nonce; a waiter per wanted nonce.
+        const received = new Set();
+        const waiting = new Map();
+        const bob = await open('bob', '/engineering/channels/town-square', {
+            setup: async (page) => {
+                // The ICE servers arrive only after the other tab's roll call has.
+                await page.route('**/api/v1/plugins/mmtoolkit.video/kv/**/ice_servers', async (route) => {
+                    await released;
+                    await route.continue();
+                });
+                page.on('websocket', (ws) => ws.on('framereceived', ({payload}) => {
+                    const m = /"custom_mmtoolkit\.video_roll_call".*"nonce":"([a-z0-9]+)"/.exec(String(payload));
+                    if (m) {
+                        received.add(m[1]);
+                        waiting.get(m[1])?.();
+                    }
+                }));
+            },
+        });
+        const otherRollCall = nextEvent(other, 'roll_call');
+        await bob.click('[data-testid=video-call-button]');
+        const {nonce, post_id: postId} = (await otherRollCall).postDataJSON().data;
+        if (!received.has(nonce)) {
+            let timer;
+            await Promise.race([
+                new Promise((r) => waiting.set(nonce, r)),
+                new Promise((_, reject) => {
+                    timer = setTimeout(() => reject(new Error(`bob's tab never received the other tab's roll call ${nonce}`)), 15000);
+                }),
+            ]).finally(() => clearTimeout(timer));
+        }
+        // bob's tab has handled that roll call: now it gets its ICE servers.
+        release();
+        await bob.waitForSelector('[data-testid=video-call-view][data-phase=joined]');
+        // The other tab's roll call is over: it holds this lock until it has
+        // patched the post, or decided not to...
+        await other.evaluate((name) => navigator.locks.request(name, () => undefined), `mmtoolkit.video.roll_call.${postId}`);
+        // ...and the call still runs.
+        const stored = await storedCall(bob);
+        assert.equal(stored.props.ended_at, undefined, `the call was ended while its starter was starting it: ${JSON.stringify(stored.props)}`);
+        const alice = await open('alice', '/engineering/channels/town-square');
+        await joinButton(alice).click();
+        await Promise.all([waitConnected(bob, 1), waitConnected(alice, 1)]);
+        for (const page of [alice, bob]) {
+            await page.click('[data-testid=video-call-leave]');
+        }
+        await waitEnded(bob);
+        for (const page of [alice, other]) {
+            await page.context().close();
+        }
+    }));
+
+    it('a call started without camera or microphone ends on Close', withShots('video-no-devices', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        // No devices: getUserMedia fails, once the test says so (after the
+        // post is on the page, so that its renderer saw the call starting).
+        const none = () => {
+            let fail;
+            const failed = new Promise((_, reject) => {
+                fail = reject;
+            });
+            failed.catch(() => undefined);
+            window.failMedia = () => fail(new DOMException('Requested device not found', 'NotFoundError'));
+            navigator.mediaDevices.getUserMedia = () => failed;
+        };
+        const bob = await open('bob', '/engineering/channels/dev-talk', {initScript: none});
+        await bob.click('[data-testid=video-call-button]');
+        await bob.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ongoing');
+        await bob.evaluate(() => window.failMedia());
+        const error = bob.locator('[data-testid=video-call-error]');
+        await error.waitFor();
+        assert.equal(await error.getAttribute('data-kind'), 'no_device');
+        const closedAt = await bob.evaluate(() => Date.now());
+        await bob.click('[data-testid=video-call-view] button >> text=Close');
+        await bob.waitForSelector('[data-testid=video-call-view]', {state: 'detached'});
+        await waitEnded(bob);
+        const stored = await storedCall(bob);
+        assert.ok(stored.props.ended_at >= stored.props.started_at && stored.props.ended_at < closedAt + 5000, JSON.stringify(stored.props));
+        await bob.context().close();
+    }));
+
+    it('everyone leaving within one roll call: the call ends at the last leave', withShots('video-quick-leaves', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        // dev starts this call: no earlier test left a tab of dev open whose
+        // keeper would run roll calls of its own.
+        const dev = await bobStartsCall('dev-talk', 'dev');
+        // A long answer window, so that the last leave surely falls inside
+        // the roll call that the first leave starts.
+        await dev.evaluate(() => {
+            window.__mmtoolkitVideo.keeperTimings.answerMs = 6000;
+        });
+        const alice = await open('alice', '/engineering/channels/dev-talk');
+        await joinButton(alice).click();
+        await Promise.all([waitConnected(dev, 1), waitConnected(alice, 1)]);
+        await alice.waitForFunction(() => /@dev, @alice$/.test(
+            [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.querySelector('[data-testid=video-call-participants]')?.textContent ?? ''));
+        // alice leaves; dev's keeper asks who is still in, dev answers, and leaves right after.
+        const devHere = nextEvent(dev, 'here');
+        await alice.click('[data-testid=video-call-leave]');
+        await devHere;
+        const leftAt = await dev.evaluate(() => Date.now());
+        await dev.click('[data-testid=video-call-leave]');
+        // alice's tab sees the end, at dev's leave, within the two roll calls (6 s each).
+        await alice.waitForFunction(() => [...document.querySelectorAll('[data-testid=video-call-post]')].pop()?.dataset.state === 'ended', null, {timeout: 25000});
+        const stored = await storedCall(alice);
+        const lag = stored.props.ended_at - leftAt;
+        t.diagnostic(`ended_at is ${lag} ms after dev clicked Leave`);
+        assert.ok(lag >= 0 && lag < 3000, `ended_at ${lag} ms after the last leave: ${JSON.stringify(stored.props)}`);
+        for (const page of [alice, dev]) {
+            await page.context().close();
+        }
     }));
 
     it('explains a denied camera and microphone', withShots('video-denied', shots, async (t) => {

@@ -86,11 +86,17 @@ export class CallSession {
     private snap: Snapshot;
     private readonly listeners = new Set<() => void>();
     private readonly outboxes = new Map<string, Promise<void>>();
+    private iceServers: RTCIceServer[] = [];
 
+    /**
+     * loadIceServers is awaited in start(), not before the session exists:
+     * from the click on, the tab must count as in the call (it answers roll
+     * calls), or the starter's other tab could end a call that is starting.
+     */
     constructor(
         readonly info: CallInfo,
         readonly me: string,
-        private readonly iceServers: RTCIceServer[],
+        private readonly loadIceServers: () => Promise<RTCIceServer[]>,
         private readonly onLeft: (s: CallSession) => void,
         private readonly onJoined: (s: CallSession) => void,
     ) {
@@ -130,6 +136,11 @@ export class CallSession {
         return this.phase === 'starting' || this.phase === 'joined';
     }
 
+    /** The call window is open: starting, in the call, or showing a device error. */
+    get open() {
+        return this.phase !== 'left';
+    }
+
     // --- joining and leaving ---
 
     /** Asks for the camera and microphone, then announces the join. Safe to call again after an error. */
@@ -138,7 +149,7 @@ export class CallSession {
         this.error = undefined;
         this.emit();
         try {
-            this.local = await getMedia();
+            [this.local, this.iceServers] = await Promise.all([getMedia(), this.loadIceServers()]);
         } catch (e) {
             this.phase = 'error';
             this.error = describeMediaError(e);
@@ -161,9 +172,12 @@ export class CallSession {
         if (this.phase === 'left') {
             return;
         }
-        const wasIn = this.phase === 'joined';
         this.phase = 'left';
-        if (wasIn) {
+        // Also when the devices never came (Close on an error, Leave while
+        // starting): the starter's keeper ends the call on a leave nobody
+        // outlives, and a call whose starter never got in must end too.
+        // Before the post exists (startCall's placeholder) there is no call.
+        if (this.info.postId) {
             const data = {call_id: this.info.callId, from: this.session, post_id: this.info.postId, started_by: this.info.startedBy};
             // Not queued: from pagehide there is no later.
             sendEvent('leave', {channelId: this.info.channelId}, data, fromPagehide).catch(() => undefined);
@@ -212,7 +226,9 @@ export class CallSession {
         }
         const from = data.from;
         if (event === 'roll_call') {
-            if (this.active && typeof data.nonce === 'string') {
+            // An open call window answers, even on a device error: its
+            // person is still trying to be in the call (Try again).
+            if (this.open && typeof data.nonce === 'string') {
                 this.send('here', {channelId: this.info.channelId, userIds: [sender]}, {nonce: data.nonce, post_id: this.info.postId});
             }
             return;

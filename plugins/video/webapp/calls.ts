@@ -22,7 +22,7 @@ export class Calls {
     private notice: Notice | null = null;
     private readonly listeners = new Set<() => void>();
     private version = 0;
-    readonly keeper = new Keeper(() => this.me(), (callId) => this.session?.info.callId === callId && this.session.active);
+    readonly keeper = new Keeper(() => this.me(), (callId) => this.session?.info.callId === callId && this.session.open);
 
     attach(store: PluginStore) {
         this.store = store;
@@ -105,7 +105,7 @@ export class Calls {
         const props: CallProps = {call_id: newId(), started_by: me, started_at: Date.now(), participants: [me]};
         // Mark the call as ours before the post exists: the post renderer must
         // not take it for a call everybody left (keeper.checkStale).
-        const pending = new CallSession(this.info(channel, '', props), me, [], () => undefined, () => undefined);
+        const pending = new CallSession(this.info(channel, '', props), me, async () => [], () => undefined, () => undefined);
         this.session = pending;
         let post: Post;
         try {
@@ -115,12 +115,26 @@ export class Calls {
             this.setNotice({id: 'mmtoolkit.video.error.post', values: {message: e instanceof RequestError ? e.message : String(e)}});
             return;
         }
+        // The placeholder hands over to the real session with no await in
+        // between (enter is synchronous up to start()): the tab never
+        // stops answering roll calls for its new call.
         this.session = null;
-        await this.join(post, channel);
+        await this.enter(post, channel);
     }
 
     /** The Join button of a call post. */
-    async join(post: Post, channel?: Channel) {
+    join(post: Post, channel?: Channel) {
+        return this.enter(post, channel);
+    }
+
+    /**
+     * Makes the tab's session for the call synchronously, then starts it.
+     * Nothing may be awaited before `this.session` is set: a roll call
+     * arriving in such a gap finds no session, gets no answer from this
+     * tab, and may end the call (it did: a second tab of the starter ended
+     * every new call while the first waited for its ICE servers).
+     */
+    private async enter(post: Post, channel?: Channel) {
         const call = parseCall(post.props);
         if (!call || call.ended_at) {
             return;
@@ -131,15 +145,16 @@ export class Calls {
             }
             return;
         }
+        // A window left open on a device error: close it properly (its
+        // leave lets the keeper end a call nobody is in).
+        this.session?.leave();
         const state = this.getState();
         const ch = channel ?? state?.entities.channels.channels[post.channel_id];
         const teamId = ch?.team_id || state?.entities.teams.currentTeamId || '';
-        let ice: RTCIceServer[] = [];
-        try {
-            ice = await getIceServers(teamId);
-        } catch (e) {
+        const ice = () => getIceServers(teamId).catch((e) => {
             console.warn('[mmtoolkit.video] reading ICE servers; using none:', e); // eslint-disable-line no-console
-        }
+            return [];
+        });
         const info = this.info(ch ?? {id: post.channel_id, display_name: '', team_id: teamId} as Channel, post.id, call);
         info.startedBy = post.user_id || call.started_by;
         const s = new CallSession(info, this.me(), ice, (left) => {

@@ -5,7 +5,7 @@
 // participants do not write the post themselves: they announce `join` and
 // `leave` over plugin events, and the call's starter's client, the post's
 // author, patches it. Any open tab of the starter does this, in the call or
-// not; Web Locks keep two tabs of the same browser from racing.
+// not; Web Locks make two tabs of the same browser take turns.
 //
 // Ending: after a `leave`, the keeper sends a `roll_call`; every tab still
 // in the call answers `here`. No answer means the call is over: ended_at is
@@ -23,29 +23,17 @@ import type {EventData} from './call_session';
 /** Waits: leaves settle before a roll call; answers to it come back within. */
 export const keeperTimings = {settleMs: 800, answerMs: 2500};
 
-type Lock = <T>(name: string, opts: {ifAvailable?: boolean}, fn: (held: boolean) => Promise<T>) => Promise<T>;
+type Lock = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 
 /** navigator.locks when present (secure contexts), else a lock inside this tab only. */
 function makeLock(): Lock {
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
     if (locks) {
-        return (name, opts, fn) => locks.request(name, {ifAvailable: Boolean(opts.ifAvailable)}, (lock) => fn(lock !== null)) as Promise<never>;
+        return (name, fn) => locks.request(name, () => fn()) as Promise<never>;
     }
     const chains = new Map<string, Promise<unknown>>();
-    const busy = new Set<string>();
-    return async (name, opts, fn) => {
-        if (opts.ifAvailable && busy.has(name)) {
-            return fn(false);
-        }
-        const prev = chains.get(name) ?? Promise.resolve();
-        const run = prev.catch(() => undefined).then(async () => {
-            busy.add(name);
-            try {
-                return await fn(true);
-            } finally {
-                busy.delete(name);
-            }
-        });
+    return (name, fn) => {
+        const run = (chains.get(name) ?? Promise.resolve()).catch(() => undefined).then(fn);
         chains.set(name, run);
         return run;
     };
@@ -58,6 +46,8 @@ export class Keeper {
     private readonly answers = new Map<string, Set<string>>(); // roll call nonce -> users who answered
     private readonly settling = new Map<string, ReturnType<typeof setTimeout>>();
     private readonly checked = new Set<string>();
+    /** Posts with a roll call running in this tab -> the end time a re-run must use, if one was asked for meanwhile. */
+    private readonly rolling = new Map<string, {again: number | null}>();
     private stopped = false;
 
     constructor(
@@ -112,47 +102,85 @@ export class Keeper {
         void this.rollCall(postId, call.call_id, channelId, Date.now());
     }
 
+    /**
+     * Asks who is still in the call and ends it if nobody answers. A roll
+     * call asked for while one runs is never dropped: it runs again once
+     * the first is done. The first may have heard a `here` from someone
+     * who left a moment later; skipping the second (as a lock taken with
+     * ifAvailable did) left a call everyone had left "in progress" until
+     * some later check ended it, at that check's time. The Web Lock is
+     * waited for, so the tabs of one browser take turns; a turn that finds
+     * the call ended already does nothing.
+     */
     private async rollCall(postId: string, callId: string, channelId: string, endedAt: number) {
-        // One tab of this browser asks; the others skip.
-        await this.lock(`mmtoolkit.video.roll_call.${postId}`, {ifAvailable: true}, async (held) => {
-            if (!held || this.stopped) {
-                return;
+        const running = this.rolling.get(postId);
+        if (running) {
+            running.again = Math.max(running.again ?? 0, endedAt);
+            return;
+        }
+        const state: {again: number | null} = {again: null};
+        this.rolling.set(postId, state);
+        try {
+            let at: number | null = endedAt;
+            while (at !== null && !this.stopped) {
+                const endAt: number = at;
+                state.again = null;
+                await this.lock(`mmtoolkit.video.roll_call.${postId}`, () => this.rollCallOnce(postId, callId, channelId, endAt));
+                at = state.again;
             }
-            const nonce = newId();
-            const here = new Set<string>();
-            this.answers.set(nonce, here);
-            try {
-                await sendEvent('roll_call', {channelId}, {call_id: callId, post_id: postId, nonce, from: `keeper-${nonce}`});
-                await sleep(keeperTimings.answerMs);
-            } catch (e) {
-                console.warn('[mmtoolkit.video] roll call:', e); // eslint-disable-line no-console
-                return;
-            } finally {
-                this.answers.delete(nonce);
+        } finally {
+            this.rolling.delete(postId);
+        }
+    }
+
+    private async rollCallOnce(postId: string, callId: string, channelId: string, endedAt: number) {
+        if (this.stopped) {
+            return;
+        }
+        try {
+            const post = await getPost(postId);
+            const call = parseCall(post.props);
+            if (!call || call.ended_at || post.user_id !== this.me() || post.delete_at) {
+                return; // ended meanwhile (another tab's turn), or not ours to end
             }
-            if (this.inCall(callId)) {
-                here.add(this.me());
+        } catch (e) {
+            console.warn('[mmtoolkit.video] roll call:', e); // eslint-disable-line no-console
+            return;
+        }
+        const nonce = newId();
+        const here = new Set<string>();
+        this.answers.set(nonce, here);
+        try {
+            await sendEvent('roll_call', {channelId}, {call_id: callId, post_id: postId, nonce, from: `keeper-${nonce}`});
+            await sleep(keeperTimings.answerMs);
+        } catch (e) {
+            console.warn('[mmtoolkit.video] roll call:', e); // eslint-disable-line no-console
+            return;
+        } finally {
+            this.answers.delete(nonce);
+        }
+        if (this.inCall(callId)) {
+            here.add(this.me());
+        }
+        await this.update(postId, (call) => {
+            if (call.ended_at) {
+                return null;
             }
-            await this.update(postId, (call) => {
-                if (call.ended_at) {
-                    return null;
-                }
-                if (here.size === 0) {
-                    return {...call, ended_at: Math.max(endedAt, call.started_at)};
-                }
-                let next = call;
-                here.forEach((u) => {
-                    next = withParticipant(next, u);
-                });
-                return next;
+            if (here.size === 0) {
+                return {...call, ended_at: Math.max(endedAt, call.started_at)};
+            }
+            let next = call;
+            here.forEach((u) => {
+                next = withParticipant(next, u);
             });
+            return next;
         });
     }
 
     /** Reads the post fresh and patches it if `change` returns new props; authors only. */
     private async update(postId: string, change: (call: CallProps) => CallProps | null) {
         try {
-            await this.lock(`mmtoolkit.video.patch.${postId}`, {}, async () => {
+            await this.lock(`mmtoolkit.video.patch.${postId}`, async () => {
                 const post = await getPost(postId);
                 const call = parseCall(post.props);
                 if (!call || post.user_id !== this.me() || post.delete_at) {
