@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
@@ -21,6 +22,8 @@ type Error struct {
 	Message string
 	// Details are extra fields of the error object (diagnostics, file, ...).
 	Details map[string]any
+	// RetryAfter, when positive, is sent as the Retry-After header (seconds).
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
@@ -36,6 +39,9 @@ var sizeCodes = map[string]bool{
 	pluginpkg.CodeTooManyFiles:     true,
 	pluginpkg.CodeManifestTooLarge: true,
 	pluginpkg.CodeImageTooLarge:    true,
+	pluginpkg.CodeTooManyEntries:   true,
+	pluginpkg.CodeNamesTooLarge:    true,
+	pluginpkg.CodeBundleTooLarge:   true,
 }
 
 // sentinels maps the domain packages' sentinel errors to what a client
@@ -140,6 +146,9 @@ func writeErrorBody(w http.ResponseWriter, e *Error) {
 	h.Set("Cache-Control", "no-store")
 	if e.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="mmtoolkit"`)
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	w.WriteHeader(e.Status)
 	json.NewEncoder(w).Encode(map[string]any{"error": body})

@@ -56,7 +56,9 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	// Cheap checks first: an identical re-push or a conflicting one, and
 	// ownership, need no compile. The registry checks again in its
 	// transaction, so a race between two pushes still cannot go wrong.
+	owner := by.UserID // whose quota the version counts against (quota.go)
 	if p, err := s.store.Plugin(ctx, m.ID); err == nil {
+		owner = p.Owner
 		if p.Owner != by.UserID && !by.SystemAdmin {
 			return registry.PutResult{}, registry.ErrNotOwner
 		}
@@ -158,7 +160,6 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 			files[registry.WebMap] = file{data: sm, contentType: typeMap}
 		}
 		v.Prebuilt = true
-		addDistFiles(pkg, files) // compat.go: chunks, images, fonts under /static/plugins/<id>/
 		// Parsed, not matched: webpack's bare React as well as window.React.
 		v.HostModules = bundler.ReferencedHostModules(js)
 	}
@@ -172,7 +173,9 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	v.BuildMS = ms(time.Since(t0))
 
-	res, err := s.store.PutVersion(ctx, v, blobs, by)
+	res, err := s.quota.store(ctx, s.store, owner, v, cert.Signer == BuiltinSigner, func() (registry.PutResult, error) {
+		return s.store.PutVersion(ctx, v, blobs, by)
+	})
 	if err != nil {
 		return registry.PutResult{}, err
 	}

@@ -110,7 +110,18 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 	}
 	// The reader enforces the archive limit with a precise error; this only
 	// stops a client that keeps sending after that.
-	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxArchiveBytes+1<<20)
+	maxBody := pushBodyLimit(lim.MaxArchiveBytes)
+	// What the push holds, from its first byte to its answer, is charged
+	// to the budget of pushes in flight (pushbudget.go).
+	share, err := s.pushBudget.reserve(r.ContentLength, maxBody)
+	if err != nil {
+		s.metrics.push("rejected")
+		s.writeError(w, r, err)
+		return
+	}
+	defer share.release()
+	lim.Reserve = share.charge
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	stall := newStallReader(w, r.Body)
 	r.Body = stall
 

@@ -83,6 +83,17 @@ type Config struct {
 	// the unpacked limit), so this bounds the server's memory under a burst
 	// of pushes. Default: GOMAXPROCS, at least 2.
 	MaxCompiles int
+	// PushBudgetBytes bounds the bytes pushes in flight hold together, each
+	// reserving its Content-Length (the archive limit without one) and
+	// then what its archive unpacks to; a push past it is answered 503
+	// push_budget_exhausted with Retry-After. It must hold the largest
+	// push the Limits allow. Default DefaultPushBudget (512 MiB).
+	PushBudgetBytes int64
+	// OwnerQuotaBytes bounds what the versions of one owner's plugins
+	// store together (versionStoredBytes); a push past it is answered 507
+	// storage_quota_exceeded. Default DefaultOwnerQuota (2 GiB); negative:
+	// no quota.
+	OwnerQuotaBytes int64
 }
 
 // Server holds the handlers' dependencies.
@@ -101,6 +112,8 @@ type Server struct {
 	metrics      *metrics
 	console      *consoleAdapter
 	compileSlots chan struct{} // see Config.MaxCompiles
+	pushBudget   *pushBudget   // see Config.PushBudgetBytes
+	quota        *ownerQuota   // see Config.OwnerQuotaBytes
 	release      memRelease    // returns compile garbage to the OS when pushes pause
 	trust        trustIndex
 
@@ -153,6 +166,18 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if !cfg.MinCertification.Valid() {
 		return nil, fmt.Errorf("server: minimum certification %d is not a level", uint8(cfg.MinCertification))
 	}
+	lim := pluginpkg.DefaultLimits
+	if cfg.Limits.MaxArchiveBytes > 0 {
+		lim.MaxArchiveBytes = cfg.Limits.MaxArchiveBytes
+	}
+	if cfg.Limits.MaxUnpackedBytes > 0 {
+		lim.MaxUnpackedBytes = cfg.Limits.MaxUnpackedBytes
+	}
+	budget, err := newPushBudget(cfg.PushBudgetBytes, pushBodyLimit(lim.MaxArchiveBytes), lim.MaxUnpackedBytes)
+	if err != nil {
+		return nil, err
+	}
+	s.pushBudget, s.quota = budget, newOwnerQuota(cfg.OwnerQuotaBytes)
 	trust, err := newTrustIndex(cfg.TrustedKeys)
 	if err != nil {
 		return nil, err
@@ -266,7 +291,7 @@ func (s *Server) routes() chi.Router {
 	// Mattermost's client manifests, for Mattermost's own webapp: answered
 	// here, never by the upstream, since the team's plugins live here.
 	r.Get("/api/v4/plugins/webapp", s.serveMattermostWebapp)
-	r.Get("/static/plugins/{id}/*", s.serveMattermostStatic)
+	r.Get("/static/plugins/{id}/{file}", s.serveMattermostStatic)
 	if s.cfg.Upstream != nil {
 		r.Handle(upstreamRoute, detachRoute(s.cfg.Upstream))
 	}
