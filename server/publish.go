@@ -160,6 +160,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 			files[registry.WebMap] = file{data: sm, contentType: typeMap}
 		}
 		v.Prebuilt = true
+		addDistFiles(pkg, files) // compat.go: chunks, images, fonts under /static/plugins/<id>/
 		// Parsed, not matched: webpack's bare React as well as window.React.
 		v.HostModules = bundler.ReferencedHostModules(js)
 	}

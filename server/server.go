@@ -291,7 +291,7 @@ func (s *Server) routes() chi.Router {
 	// Mattermost's client manifests, for Mattermost's own webapp: answered
 	// here, never by the upstream, since the team's plugins live here.
 	r.Get("/api/v4/plugins/webapp", s.serveMattermostWebapp)
-	r.Get("/static/plugins/{id}/{file}", s.serveMattermostStatic)
+	r.Get("/static/plugins/{id}/*", s.serveMattermostStatic)
 	if s.cfg.Upstream != nil {
 		r.Handle(upstreamRoute, detachRoute(s.cfg.Upstream))
 	}
