@@ -371,3 +371,51 @@ func TestReserveSeesEveryKeptByte(t *testing.T) {
 		t.Errorf("error %v, want the Reserve error as it is", err)
 	}
 }
+
+// TestManifestArraysAreBounded: plugin.json may be 1 MiB, and its slots
+// reach every client's slot manifest and its routes every proxied call, so
+// a manifest of tens of thousands of slots or routes, or one megabyte-long
+// post type, cost every page of every team that enables the plugin. Each
+// array and string is bounded; the error names the field and the limit.
+func TestManifestArraysAreBounded(t *testing.T) {
+	slots := func(n int) []any {
+		var out []any
+		for i := range n {
+			out = append(out, map[string]any{"slot": "post_type", "post_type": fmt.Sprintf("custom_%d", i)})
+		}
+		return out
+	}
+	routes := func(n int) []any {
+		var out []any
+		for i := range n {
+			out = append(out, map[string]any{"method": "GET", "path": fmt.Sprintf("/api/v4/r%d", i)})
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		kv    []any
+		field string
+		limit int64
+	}{
+		{"257 slots", []any{"slots", slots(257)}, "slots", pluginpkg.MaxSlots},
+		{"a 129-byte post type", []any{"slots", []any{map[string]any{"slot": "post_type", "post_type": "custom_" + strings.Repeat("p", 122)}}}, "slots[0].post_type", pluginpkg.MaxPostTypeLen},
+		{"257 routes", []any{"proxy", routes(257)}, "proxy", pluginpkg.MaxProxyRoutes},
+		{"a 513-byte route", []any{"proxy", []any{map[string]any{"method": "GET", "path": "/api/v4/" + strings.Repeat("r", 505)}}}, "proxy[0].path", pluginpkg.MaxProxyPathBytes},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := pluginpkg.ParseManifest([]byte(manifest(tc.kv...)), knownSlots)
+			e := wantError(t, err, pluginpkg.CodeManifestInvalid, "", tc.field)
+			if e.Limit != tc.limit {
+				t.Errorf("limit %d, want %d", e.Limit, tc.limit)
+			}
+		})
+	}
+	// At the limits, a manifest is accepted.
+	at := manifest("slots", append(slots(pluginpkg.MaxSlots-1), map[string]any{"slot": "post_type", "post_type": "custom_" + strings.Repeat("p", 121)}),
+		"proxy", append(routes(pluginpkg.MaxProxyRoutes-1), map[string]any{"method": "GET", "path": "/api/v4/" + strings.Repeat("r", 504)}))
+	if _, err := pluginpkg.ParseManifest([]byte(at), knownSlots); err != nil {
+		t.Fatalf("at the limits: %v", err)
+	}
+}

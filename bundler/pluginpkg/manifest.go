@@ -24,6 +24,19 @@ const (
 	customPostPrefix  = "custom_"
 )
 
+// Limits on the manifest's arrays. Every client of a team where the plugin
+// is enabled receives its slots in the slot manifest, and the proxy matches
+// each call against its routes, so a 1 MiB plugin.json of slots or routes
+// would cost every page load and every proxied call; these leave real
+// plugins (the reference ones declare at most 6 slots and 2 routes) far
+// below them.
+const (
+	MaxSlots          = 256
+	MaxPostTypeLen    = 128
+	MaxProxyRoutes    = 256
+	MaxProxyPathBytes = 512
+)
+
 var (
 	idPattern       = regexp.MustCompile(`^[a-zA-Z0-9-_\.]+$`)
 	paramPattern    = regexp.MustCompile(`^\{[A-Za-z_][A-Za-z0-9_]*\}$`)
@@ -281,6 +294,11 @@ func checkServer(raw json.RawMessage) error {
 }
 
 func checkSlots(slots []SlotDecl, known SlotCatalogue) error {
+	if len(slots) > MaxSlots {
+		e := invalid("slots", "has %d entries; at most %d slots may be declared", len(slots), MaxSlots)
+		e.Limit = MaxSlots
+		return e
+	}
 	seen := make(map[SlotDecl]int, len(slots))
 	for i, s := range slots {
 		field := fmt.Sprintf("slots[%d]", i)
@@ -291,6 +309,10 @@ func checkSlots(slots []SlotDecl, known SlotCatalogue) error {
 			return invalid(field+".slot", "%q is not a known slot; use a slot name from the slot catalogue", s.Slot)
 		case s.Slot == "post_type" && s.PostType == "":
 			return invalid(field+".post_type", "is required on slot post_type; name the post type the plugin renders, such as custom_map_location")
+		case s.Slot == "post_type" && len(s.PostType) > MaxPostTypeLen:
+			e := invalid(field+".post_type", "is %d bytes; a post type is at most %d", len(s.PostType), MaxPostTypeLen)
+			e.Limit = MaxPostTypeLen
+			return e
 		case s.Slot == "post_type":
 			if !strings.HasPrefix(s.PostType, customPostPrefix) || len(s.PostType) == len(customPostPrefix) {
 				return invalid(field+".post_type", "%q must start with %q and name the post type, such as custom_map_location (Mattermost's rule for plugin post types)", s.PostType, customPostPrefix)
@@ -307,6 +329,11 @@ func checkSlots(slots []SlotDecl, known SlotCatalogue) error {
 }
 
 func checkProxy(routes []ProxyRoute) error {
+	if len(routes) > MaxProxyRoutes {
+		e := invalid("proxy", "has %d routes; at most %d may be declared (use {name} parameters and a final /* to cover many paths)", len(routes), MaxProxyRoutes)
+		e.Limit = MaxProxyRoutes
+		return e
+	}
 	for i := range routes {
 		r := &routes[i]
 		field := fmt.Sprintf("proxy[%d]", i)
@@ -330,6 +357,11 @@ func checkProxy(routes []ProxyRoute) error {
 // cannot be tricked: literal segments of unreserved URL characters, {name}
 // parameters, and "*" only as the last segment.
 func checkProxyPath(field, p string) error {
+	if len(p) > MaxProxyPathBytes {
+		e := invalid(field, "is %d bytes; a route is at most %d", len(p), MaxProxyPathBytes)
+		e.Limit = MaxProxyPathBytes
+		return e
+	}
 	if !strings.HasPrefix(p, proxyPathPrefix) {
 		return invalid(field, "%q must start with %s: only Mattermost's REST API can be proxied", p, proxyPathPrefix)
 	}
