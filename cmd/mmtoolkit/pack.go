@@ -112,10 +112,16 @@ func packedFilesWith(dir string, stderr io.Writer, o bundler.DirOptions) (*plugi
 		return nil, nil, err
 	}
 	if pd.SourceEntry != "" {
-		fmt.Fprintf(stderr, "webapp: built from %s (plugin.json names webapp.bundle_path; --prebuilt sends the built bundle instead)\n", pd.SourceEntry)
+		fmt.Fprintln(stderr, sourceEntryNote(pd.SourceEntry))
 	}
 	pd.Package.Signature = pd.Signature
 	return pd.Package, pd.Files, nil
+}
+
+// sourceEntryNote tells the developer that the sources, not the built
+// bundle plugin.json names, are what was sent.
+func sourceEntryNote(entry string) string {
+	return "webapp: built from " + entry + " (plugin.json names webapp.bundle_path; --prebuilt sends the built bundle instead)"
 }
 
 // sourceFlags are the flags of pack and push that choose what of a plugin

@@ -36,6 +36,9 @@ type packer struct {
 	// source chooses what of a plugin repository is sent (--webapp-entry,
 	// --prebuilt).
 	source bundler.DirOptions
+	// sourceEntry is the webapp source entry the last read built from in
+	// place of plugin.json's webapp.bundle_path ("" when it did not).
+	sourceEntry string
 }
 
 // oneShotGC sets the garbage collector up for a command that packs once
@@ -66,6 +69,9 @@ func (p *packer) read(path string) ([]byte, error) {
 		o.Rewrite = func(raw []byte) ([]byte, error) { return withDevVersion(raw, time.Now()) }
 	}
 	pd, err := p.cache.PackDir(path, o)
+	if pd != nil {
+		p.sourceEntry = pd.SourceEntry
+	}
 	var ce *bundler.CompileError
 	switch {
 	case errors.As(err, &ce):

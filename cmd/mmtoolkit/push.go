@@ -75,6 +75,9 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if p.sourceEntry != "" {
+		fmt.Fprintln(stderr, sourceEntryNote(p.sourceEntry))
+	}
 	sig, err := p.detachedSignature(path)
 	if err != nil {
 		return err
