@@ -215,3 +215,30 @@ func TestOwnerStorageQuota(t *testing.T) {
 		t.Fatalf("a version that fits: %d %s", r.status, r.body)
 	}
 }
+
+// TestMultipartFieldsAreBounded: fields of a multipart push other than
+// plugin and signature are skipped, but each costs a header's parsing and
+// nothing counted them, so 100,000 empty fields in front of the archive
+// were read through. A form may have 16 fields.
+func TestMultipartFieldsAreBounded(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	form := func(fields int) (string, io.Reader) {
+		var buf strings.Builder
+		for i := range fields {
+			fmt.Fprintf(&buf, "--b\r\nContent-Disposition: form-data; name=\"f%d\"\r\n\r\n\r\n", i)
+		}
+		buf.WriteString("--b\r\nContent-Disposition: form-data; name=\"plugin\"; filename=\"p.tar.gz\"\r\nContent-Type: application/gzip\r\n\r\n")
+		buf.Write(archive(t, helloPlugin("com.example.form", "1.0.0")))
+		buf.WriteString("\r\n--b--\r\n")
+		return "multipart/form-data; boundary=b", strings.NewReader(buf.String())
+	}
+	ct, body := form(100_000)
+	r := e.do("dev", "POST", "/api/v1/plugins", ct, body)
+	if r.status != http.StatusBadRequest || r.errorCode(t) != "bad_multipart" {
+		t.Fatalf("100,000 fields: %d %s, want 400 bad_multipart", r.status, r.body)
+	}
+	ct, body = form(14) // with plugin: 15 fields
+	if r := e.do("dev", "POST", "/api/v1/plugins", ct, body); r.status != http.StatusCreated {
+		t.Fatalf("15 fields: %d %s", r.status, r.body)
+	}
+}

@@ -222,9 +222,16 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 			return nil, errorf(http.StatusBadRequest, "bad_multipart", "the multipart body cannot be read: %v", err)
 		}
 		// readParts reads fields up to the archive (or, after it, to the
-		// end), keeping a signature met on the way.
+		// end), keeping a signature met on the way. Fields other than
+		// plugin and signature are skipped, but each still costs a
+		// header's parsing, so there may be only a few.
+		parts := 0
 		readParts := func(afterArchive bool) error {
 			for {
+				if parts++; parts > maxFormParts {
+					return errorf(http.StatusBadRequest, "bad_multipart",
+						"the multipart form has more than %d fields: send the package in field \"plugin\" and, if signed, the signature in field \"signature\"", maxFormParts)
+				}
 				part, err := mr.NextPart()
 				if err == io.EOF {
 					if afterArchive {
@@ -269,6 +276,10 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 	return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
 		"Content-Type %s is not a package: send the .tar.gz as application/gzip, or multipart/form-data with field \"plugin\"", mt)
 }
+
+// maxFormParts bounds the fields of a multipart push: plugin, signature
+// and whatever a browser's upload form adds beside them.
+const maxFormParts = 16
 
 // A push body must keep arriving: a read may wait pushBodyIdle for data,
 // and the whole upload may take pushBodyMax (a 100 MiB package on a slow
