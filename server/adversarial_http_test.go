@@ -3,8 +3,13 @@ package server_test
 import (
 	"context"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,4 +73,135 @@ func TestFastLaneSilentConnectionClosedAtHeaderTimeout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPluginRoutesNeedTheCSRFHeader (F14): /plugins/{id}/* follows the
+// CSRF rule of every other route: a cookie-only request that changes state
+// without X-Requested-With: XMLHttpRequest is refused 403
+// csrf_header_missing and never reaches the upstream; bearer tokens, GETs
+// and requests with the header pass.
+func TestPluginRoutesNeedTheCSRFHeader(t *testing.T) {
+	var mu sync.Mutex
+	var reached []string
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		reached = append(reached, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		echoUpstream.ServeHTTP(w, r)
+	})
+	e := newEnv(t, server.Config{Upstream: up})
+	if r := e.push("dev", helloPlugin("com.example.csrfroute", "1.0.0")); r.status != 201 {
+		t.Fatal(r.status, string(r.body))
+	}
+	e.setTeam("alice", "engineering", "com.example.csrfroute", `{"enabled":true}`)
+	cookie := "MMAUTHTOKEN=" + e.tokens["bob"]
+	for _, tt := range []struct {
+		name, user, method string
+		hdr                []string
+		status             int
+		code               string
+	}{
+		{"cookie POST", "", "POST", []string{"Cookie", cookie}, 403, "csrf_header_missing"},
+		{"cookie PUT", "", "PUT", []string{"Cookie", cookie}, 403, "csrf_header_missing"},
+		{"cookie DELETE", "", "DELETE", []string{"Cookie", cookie}, 403, "csrf_header_missing"},
+		{"cookie PATCH, wrong header value", "", "PATCH", []string{"Cookie", cookie, "X-Requested-With", "fetch"}, 403, "csrf_header_missing"},
+		{"cookie POST with the header", "", "POST", []string{"Cookie", cookie, "X-Requested-With", "XMLHttpRequest"}, 200, ""},
+		{"cookie GET", "", "GET", []string{"Cookie", cookie}, 200, ""},
+		{"bearer POST", "bob", "POST", nil, 200, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			before := len(reached)
+			mu.Unlock()
+			r := e.do(tt.user, tt.method, "/plugins/com.example.csrfroute/api/act", "application/json", strings.NewReader(`{}`), tt.hdr...)
+			mu.Lock()
+			forwarded := len(reached) - before
+			mu.Unlock()
+			if r.status != tt.status {
+				t.Fatalf("%d %s, want %d", r.status, r.body, tt.status)
+			}
+			if tt.code != "" {
+				if c := r.errorCode(t); c != tt.code {
+					t.Errorf("code %q, want %q", c, tt.code)
+				}
+				if forwarded != 0 {
+					t.Errorf("a refused request reached the upstream")
+				}
+			} else if forwarded != 1 {
+				t.Errorf("forwarded %d times, want once", forwarded)
+			}
+		})
+	}
+}
+
+// TestMetricsLabelsStayBounded (F07): requests with made-up methods, random
+// paths and any status an upstream may answer leave /metrics with a bounded
+// set of series: unknown methods are one label (OTHER), routes are
+// patterns, statuses without a name are counted by class.
+func TestMetricsLabelsStayBounded(t *testing.T) {
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
+		w.WriteHeader(status)
+	})
+	e := newEnv(t, server.Config{Upstream: up})
+	series := func() (n int, body string) {
+		r := e.do("", "GET", "/metrics", "", nil)
+		for _, l := range strings.Split(string(r.body), "\n") {
+			if strings.HasPrefix(l, "mmtoolkit_http_") {
+				n++
+			}
+		}
+		return n, string(r.body)
+	}
+	rng := rand.New(rand.NewPCG(15, 7))
+	letters := "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = letters[rng.IntN(len(letters))]
+		}
+		return string(b)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for i := range 1000 {
+		method := []string{"GET", "POST", "PROPFIND", word(3 + rng.IntN(8))}[rng.IntN(4)]
+		path := []string{
+			"/" + word(6) + "/" + word(4), // the webapp's or nothing
+			"/api/v1/" + word(8),          // unknown API path
+			"/api/v4/" + word(5) + "?status=" + strconv.Itoa(200+rng.IntN(800)), // the upstream, any status
+			"/plugins/" + strings.ToLower(word(10)) + "/x",                      // an unknown plugin
+		}[i%4]
+		req, err := http.NewRequest(method, e.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	n, body := series()
+	// 10 method labels and a few dozen status labels are possible per
+	// route; what 1000 random requests reach is far fewer.
+	if n > 600 {
+		t.Errorf("%d mmtoolkit_http_ series after 1000 random requests: the label set grows with the input", n)
+	}
+	if !strings.Contains(body, `method="OTHER"`) {
+		t.Error("no OTHER method label")
+	}
+	if strings.Contains(body, `code="9`) && !strings.Contains(body, `code="9xx"`) {
+		t.Error("a status without a name has a series of its own")
+	}
+	routes := map[string]bool{}
+	for _, m := range regexp.MustCompile(`route="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		routes[m[1]] = true
+	}
+	for r := range routes {
+		if strings.ContainsAny(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") { // the random words are upper case
+			t.Errorf("route label %q holds a request's path", r)
+		}
+	}
+	t.Logf("%d series, routes %v", n, routes)
 }

@@ -44,7 +44,10 @@ type histogram struct {
 
 // code counts one response of status code. As for routes, a map under a
 // read lock: boxing a status over 255 into sync.Map's any would allocate.
+// A status without a name (an upstream may answer any of 100-999) is
+// counted in its class, so the label set stays bounded (statusKey).
 func (h *histogram) code(status int) {
+	status = statusKey(status)
 	h.codesMu.RLock()
 	c, ok := h.codes[status]
 	h.codesMu.RUnlock()
@@ -60,6 +63,35 @@ func (h *histogram) code(status int) {
 		h.codesMu.Unlock()
 	}
 	c.Add(1)
+}
+
+// statusKey is the key a status is counted under: itself when it is a
+// status net/http names, else -(its class), written "5xx" and the like.
+func statusKey(status int) int {
+	if http.StatusText(status) != "" {
+		return status
+	}
+	return -(status / 100)
+}
+
+// statusLabel is the label value of a key of statusKey.
+func statusLabel(key int) string {
+	if key < 0 {
+		return strconv.Itoa(-key) + "xx"
+	}
+	return strconv.Itoa(key)
+}
+
+// methodLabel is the method label of a request: a method of RFC 9110 or
+// PATCH, or OTHER. Any token is a valid method, and a label per method a
+// client makes up grew /metrics without bound (issue #15, F07).
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }
 
 func (h *histogram) observe(d time.Duration) {
@@ -142,7 +174,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 var writers = sync.Pool{New: func() any { return new(statusWriter) }}
 
 // middleware counts requests and their latency by route pattern (never by
-// raw path, which would make the label set unbounded).
+// raw path, which would make the label set unbounded), method (known ones,
+// else OTHER) and status (named ones, else the class): no label takes a
+// value a client or the upstream chooses freely.
 func (m *metrics) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t0 := time.Now()
@@ -162,7 +196,7 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		h := m.route(routeKey{r.Method, route})
+		h := m.route(routeKey{methodLabel(r.Method), route})
 		h.observe(time.Since(t0))
 		h.code(sw.status)
 	})
@@ -171,7 +205,7 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 // fixedRoute is middleware for a handler served outside the router: the
 // route's histogram is looked up once, not per request.
 func (m *metrics) fixedRoute(method, route string) func(http.Handler) http.Handler {
-	h := m.route(routeKey{method, route})
+	h := m.route(routeKey{methodLabel(method), route})
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			t0 := time.Now()
@@ -226,7 +260,7 @@ func (m *metrics) write(w io.Writer) {
 		}
 		sort.Ints(codes)
 		for _, c := range codes {
-			fmt.Fprintf(w, "mmtoolkit_http_requests_total{method=%q,route=%q,code=\"%d\"} %d\n", r.k.method, r.k.route, c, r.h.codes[c].Load())
+			fmt.Fprintf(w, "mmtoolkit_http_requests_total{method=%q,route=%q,code=%q} %d\n", r.k.method, r.k.route, statusLabel(c), r.h.codes[c].Load())
 		}
 		r.h.codesMu.RUnlock()
 	}

@@ -71,19 +71,20 @@ func firstNonEmpty(a, b string) string {
 }
 
 // servePluginRoute is /plugins/{id}/*: forwarded to the upstream's plugin
-// only when the plugin is enabled for the caller's team.
+// only when the plugin is enabled for the caller's team. It authenticates
+// through authenticateFunc, as the /api/v1 routes do, so the CSRF rule is
+// the same: a cookie-only cross-site POST was forwarded before (issue #15,
+// F14).
 func (s *Server) servePluginRoute(w http.ResponseWriter, r *http.Request) {
-	token := apiv4proxy.TokenFromRequest(r)
-	if token == "" {
+	if apiv4proxy.TokenFromRequest(r) == "" {
 		writeErrorBody(w, errorf(http.StatusUnauthorized, "unauthenticated",
 			"log in first: plugin routes are served to members of teams that enabled the plugin"))
 		return
 	}
-	who, err := s.identity.Authenticate(r.Context(), token)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	authenticateFunc(s.identity, s.servePluginRouteAs).ServeHTTP(w, r)
+}
+
+func (s *Server) servePluginRouteAs(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) {
 	if _, err := s.enabledVersion(r.Context(), r, who, chi.URLParam(r, "id")); err != nil {
 		s.writeError(w, r, err)
 		return
