@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/plugins"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -38,6 +40,12 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"hermesc that compiles mobile bundles to Hermes bytecode (env MMTOOLKIT_HERMESC);\ndefault: the project's pinned install ("+bundler.HermescRelPath+") or hermesc on PATH; \"off\" serves JS only")
 	reference := fs.Bool("reference-plugins", envBool("MMTOOLKIT_REFERENCE_PLUGINS", true),
 		"install the built-in reference plugins (video, map, appcenter) at start (env MMTOOLKIT_REFERENCE_PLUGINS);\nenabled for every team in the sandbox, left disabled in front of --upstream")
+	pushBudget := fs.Int64("push-budget-mib", envInt64("MMTOOLKIT_PUSH_BUDGET_MIB", server.DefaultPushBudget>>20),
+		"memory budget of pushes in flight, in MiB (env MMTOOLKIT_PUSH_BUDGET_MIB): each reserves its upload's size,\nthen what its archive unpacks to; past it a push is answered 503 push_budget_exhausted (retry);\nat least the 300 MiB unpacked limit")
+	ownerQuota := fs.Int64("owner-quota-mib", envInt64("MMTOOLKIT_OWNER_QUOTA_MIB", server.DefaultOwnerQuota>>20),
+		"what the versions of one developer's plugins may store together, in MiB (env MMTOOLKIT_OWNER_QUOTA_MIB);\npast it a push is answered 507 storage_quota_exceeded; 0: no quota")
+	bundleLimit := fs.Int64("bundle-limit-mib", envInt64("MMTOOLKIT_BUNDLE_LIMIT_MIB", pluginpkg.DefaultLimits.MaxBundleBytes>>20),
+		"largest prebuilt webapp.bundle_path file (and its .map) a push may carry, in MiB (env MMTOOLKIT_BUNDLE_LIMIT_MIB)")
 	trust, minLevel, err := certificationFlags(fs)
 	if err != nil {
 		return err
@@ -48,6 +56,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if *pushBudget <= 0 || *ownerQuota < 0 || *bundleLimit <= 0 {
+		return fmt.Errorf("--push-budget-mib and --bundle-limit-mib must be positive, --owner-quota-mib 0 or more")
+	}
+	quota := *ownerQuota << 20
+	if quota == 0 {
+		quota = -1 // server.Config: negative is no quota
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	if err := os.MkdirAll(*data, 0o755); err != nil {
@@ -97,7 +112,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream,
 		BlobFiles: filepath.Join(*data, "blob-files"), MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc,
-		TrustedKeys: trust.keys, MinCertification: minLevel.c})
+		TrustedKeys: trust.keys, MinCertification: minLevel.c,
+		Limits:          pluginpkg.Limits{MaxBundleBytes: *bundleLimit << 20},
+		PushBudgetBytes: *pushBudget << 20, OwnerQuotaBytes: quota})
 	if err != nil {
 		return err
 	}
@@ -154,6 +171,15 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// envInt64 reads an integer environment variable; unset or unreadable
+// means def.
+func envInt64(key string, def int64) int64 {
+	if n, err := strconv.ParseInt(os.Getenv(key), 10, 64); err == nil {
+		return n
+	}
+	return def
 }
 
 // preinstall publishes the reference plugins built into the binary
