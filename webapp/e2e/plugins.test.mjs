@@ -158,9 +158,13 @@ describe('plugins in the host', () => {
         await enable('e2e.badinit');
         const page = await open('bob');
         await settled(page);
-        // Render crash: a notice in the call button slot, the fixture's button beside it still works.
+        // Two call buttons collapse into one dropdown, as Mattermost's. Render
+        // crash: a notice in that menu where the thrower's entry was; the
+        // fixture's entry beside it still works.
+        await page.click('.channel-header-actions button[aria-label="Start call"]');
         await page.waitForSelector('.channel-header-actions .plugin-error[data-plugin-id="e2e.thrower"] >> text=An error occurred in the e2e.thrower plugin.');
-        await page.click('.fixture-call');
+        await page.click('.channel-header-actions [role=menuitem] >> text=Fixture call');
+        assert.ok(await page.evaluate(() => window.fixture.called));
         // initialize crash: a notice in the slot it declared (channel header).
         await page.waitForSelector('.channel-header-actions .plugin-error[data-plugin-id="e2e.badinit"]');
         // Handler crash: a notice in the main menu where its item was.
@@ -175,7 +179,7 @@ describe('plugins in the host', () => {
         await page.waitForSelector('.post-message >> text=still working');
         await page.click('.channel-link >> text=Dev Talk');
         await page.waitForSelector('.channel-header h2 >> text=Dev Talk');
-        assert.equal(await page.locator('.fixture-call').count(), 1);
+        assert.equal(await page.locator('.channel-header-actions button[aria-label="Start call"]').count(), 1);
         const crashes = await page.evaluate(() => window.mmtoolkitHost.store.getState().plugins.crashes.map((c) => `${c.pluginId}:${c.where}`));
         for (const want of ['e2e.thrower:render', 'e2e.thrower:handler', 'e2e.badinit:initialize']) {
             assert.ok(crashes.includes(want), `${want} not in ${crashes}`);

@@ -235,6 +235,16 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         };
         // Re-sync on reconnect: events sent while away are lost.
         toolkitSocket.addReconnectListener(resync);
+        // A reconnect whose hello names another connection (the server
+        // lost ours): Mattermost's webapp re-syncs on this callback, and the
+        // client only resets its sequence number when one is set, else it
+        // drops every new connection as out of sequence.
+        mmSocket.addMissedMessageListener(() => {
+            const ch = store.getState().entities.channels.currentChannelId;
+            if (ch) {
+                loadPostsOnce(ch).catch(() => undefined);
+            }
+        });
         mmSocket.addReconnectListener(() => {
             const state = store.getState();
             const ch = state.entities.channels.currentChannelId;
