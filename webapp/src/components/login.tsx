@@ -48,8 +48,30 @@ export function Login() {
     );
 }
 
-/** The same-origin path of ?redirect_to= (as Mattermost's login takes it), or ''. */
+/**
+ * The same-origin path of ?redirect_to= (as Mattermost's login takes it), or ''.
+ *
+ * Browsers read URLs loosely: they drop tabs and newlines anywhere in them and
+ * take a backslash for a slash, so "/\t/evil.example" or "/\\evil.example" is
+ * "//evil.example", another site. Only a path starting with one "/" and holding
+ * no control character, white space or backslash is taken, and only if it
+ * resolves to this origin; what is returned is the resolved path, query and
+ * fragment (issue #15, F04).
+ */
 export function returnPath(search: string): string {
     const to = new URLSearchParams(search).get('redirect_to') ?? '';
-    return to.startsWith('/') && !to.startsWith('//') && !to.startsWith('/\\') ? to : '';
+    if (!to.startsWith('/') || to.startsWith('//') || /[\u0000-\u0020\u007f-\u00a0\s\\]/.test(to)) {
+        return '';
+    }
+    const origin = 'https://same-origin.invalid';
+    let u: URL;
+    try {
+        u = new URL(to, origin);
+    } catch {
+        return '';
+    }
+    if (u.origin !== origin || !u.pathname.startsWith('/') || u.pathname.startsWith('//')) {
+        return '';
+    }
+    return u.pathname + u.search + u.hash;
 }
