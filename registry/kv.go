@@ -20,7 +20,58 @@ var (
 	// ErrKVTooManyKeys is returned when a write would put more than
 	// KVLimits.MaxKeys keys in one plugin's scope.
 	ErrKVTooManyKeys = errors.New("kv scope is full")
+	// ErrKVQuota is returned when a write would take its actor past
+	// KVWrite.MaxActorKeys or MaxActorBytes, summed over every plugin and
+	// scope.
+	ErrKVQuota = errors.New("kv quota of the user exceeded")
 )
+
+// bucketKVUsage holds, per user id, the keys and bytes (key and value) of
+// the KV entries that user wrote last, over every plugin and scope: the
+// per-user quota. Created on the first write, so stores that predate it
+// count from then on (entries older than it are charged to nobody).
+var bucketKVUsage = []byte("kvusage")
+
+type kvUsage struct {
+	Keys  int64 `json:"keys"`
+	Bytes int64 `json:"bytes"`
+}
+
+// charge adds keys and bytes to user's usage (negative to release), never
+// below zero, and returns the usage after it.
+func charge(tx *bolt.Tx, user string, keys, bytes int64) (kvUsage, error) {
+	ub, err := tx.CreateBucketIfNotExists(bucketKVUsage)
+	if err != nil {
+		return kvUsage{}, err
+	}
+	var u kvUsage
+	if _, err := getJSON(ub, user, &u); err != nil {
+		return kvUsage{}, err
+	}
+	u.Keys, u.Bytes = max(0, u.Keys+keys), max(0, u.Bytes+bytes)
+	if u == (kvUsage{}) {
+		return u, ub.Delete([]byte(user))
+	}
+	return u, putJSON(ub, user, u)
+}
+
+// KVUsage returns the keys and bytes user's KV writes hold, over every
+// plugin and scope.
+func (b *Bolt) KVUsage(ctx context.Context, user string) (keys, bytes int64, err error) {
+	var u kvUsage
+	err = b.view(ctx, func(tx *bolt.Tx) error {
+		ub := tx.Bucket(bucketKVUsage)
+		if ub == nil {
+			return nil
+		}
+		_, err := getJSON(ub, user, &u)
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("registry: kv usage of %s: %w", user, err)
+	}
+	return u.Keys, u.Bytes, nil
+}
 
 // KVEntry is one value of a plugin's key-value store. Rev increases with
 // every write in the scope, so it identifies a version of the value for
@@ -43,6 +94,12 @@ type KVWrite struct {
 	Actor                string
 	// MaxKeys bounds the keys in the scope (0: no bound).
 	MaxKeys int
+	// MaxActorKeys and MaxActorBytes bound what Actor holds over every
+	// plugin and scope (0: no bound): an entry counts for the user who
+	// wrote it last. A write that does not grow the actor's usage passes
+	// even over the bound, so a user over it can still shrink or delete.
+	MaxActorKeys  int64
+	MaxActorBytes int64
 }
 
 // KV is a small per-plugin key-value store, scoped (per team, per user) by
@@ -116,6 +173,23 @@ func (b *Bolt) KVPut(ctx context.Context, w KVWrite) (KVEntry, error) {
 		if !exists && w.MaxKeys > 0 && bk.Stats().KeyN >= w.MaxKeys {
 			return ErrKVTooManyKeys
 		}
+		addKeys, addBytes := int64(1), int64(len(w.Key)+len(w.Value))
+		if exists {
+			if _, err := charge(tx, cur.UpdatedBy, -1, -int64(len(w.Key)+len(cur.Value))); err != nil {
+				return err
+			}
+			if cur.UpdatedBy == w.Actor {
+				addKeys, addBytes = 0, int64(len(w.Value)-len(cur.Value))
+			}
+		}
+		u, err := charge(tx, w.Actor, 1, int64(len(w.Key)+len(w.Value)))
+		if err != nil {
+			return err
+		}
+		if (addKeys > 0 && w.MaxActorKeys > 0 && u.Keys > w.MaxActorKeys) ||
+			(addBytes > 0 && w.MaxActorBytes > 0 && u.Bytes > w.MaxActorBytes) {
+			return ErrKVQuota // the transaction's charges roll back
+		}
 		rev, err := bk.NextSequence()
 		if err != nil {
 			return err
@@ -148,6 +222,9 @@ func (b *Bolt) KVDelete(ctx context.Context, w KVWrite) error {
 			return ErrKVNotFound
 		}
 		if err := checkRev(w.IfRev, exists, cur.Rev); err != nil {
+			return err
+		}
+		if _, err := charge(tx, cur.UpdatedBy, -1, -int64(len(w.Key)+len(cur.Value))); err != nil {
 			return err
 		}
 		return bk.Delete([]byte(w.Key))

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -54,8 +56,14 @@ func (s *Server) serveReportCrash(w http.ResponseWriter, r *http.Request) {
 			`the body must be JSON like {"version":"1.2.0","message":"...","stack":"...","slot":"post_type"} (version and message required)`))
 		return
 	}
+	pluginID := chi.URLParam(r, "id")
+	teamID, err := s.crashTeam(r.Context(), who, pluginID, req.TeamID, req.Version)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	c := registry.CrashReport{
-		PluginID: chi.URLParam(r, "id"), Version: req.Version, TeamID: req.TeamID, UserID: who.User.ID,
+		PluginID: pluginID, Version: req.Version, TeamID: teamID, UserID: who.User.ID,
 		Slot: truncate(req.Slot, 64), Message: truncate(req.Message, maxCrashMessage),
 		Stack: truncate(req.Stack, maxCrashStack), Platform: truncate(req.Platform, 16),
 	}
@@ -70,8 +78,60 @@ func (s *Server) serveReportCrash(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"crashes": h.Crashes, "flagged": h.Flagged})
 }
 
+// crashTeam is the team a crash report is filed under: the one it names
+// (by id or name), which the reporter must belong to and which must serve
+// the plugin; without one (the web host does not say), the first of the
+// reporter's teams, in id order, that serves the reported version, else
+// the first that serves the plugin at all. A report no team of the
+// reporter explains is refused: it could only be noise, or a user writing
+// into the health of plugins their teams never enabled.
+func (s *Server) crashTeam(ctx context.Context, who *apiv4proxy.Identity, pluginID, teamRef, version string) (string, error) {
+	if teamRef != "" {
+		t, err := s.identity.Team(ctx, who, teamRef)
+		if err != nil {
+			return "", err
+		}
+		if !who.MemberOf(t.ID) {
+			return "", errorf(http.StatusForbidden, "not_team_member",
+				"you are not a member of team %s: report crashes for the team the plugin ran in", t.Name)
+		}
+		if _, err := s.teamVersion(ctx, t.ID, pluginID); err != nil {
+			return "", err
+		}
+		return t.ID, nil
+	}
+	teams := make([]string, 0, len(who.Members))
+	for tid := range who.Members {
+		teams = append(teams, tid)
+	}
+	sort.Strings(teams)
+	first := ""
+	for _, tid := range teams {
+		v, err := s.teamVersion(ctx, tid, pluginID)
+		if e := (*Error)(nil); errors.As(err, &e) && e.Code == "plugin_not_enabled" {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if v.Version == version {
+			return tid, nil
+		}
+		if first == "" {
+			first = tid
+		}
+	}
+	if first == "" {
+		return "", errorf(http.StatusNotFound, "plugin_not_enabled",
+			"plugin %s is not enabled for any of your teams: crash reports are taken for plugins your teams run", pluginID)
+	}
+	return first, nil
+}
+
 // servePluginHealth is GET /api/v1/plugins/{id}/errors, for admins: crash
-// counts and the latest reports of every version, newest version first.
+// counts and the latest reports of every version, newest version first. A
+// team admin reads only the reports of the teams they administer; the
+// counts and the flag are the version's (registry.Health.OnlyTeams).
 func (s *Server) servePluginHealth(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	admin := who.User.SystemAdmin()
@@ -95,6 +155,9 @@ func (s *Server) servePluginHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]registry.Health, 0, len(health))
 	for _, h := range health {
+		if !who.User.SystemAdmin() {
+			h = h.OnlyTeams(func(teamID string) bool { return teamID != "" && who.CanAdminTeam(teamID) })
+		}
 		out = append(out, h)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LastAt.After(out[j].LastAt) })

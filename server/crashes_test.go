@@ -11,6 +11,12 @@ import (
 func TestCrashReportsFlagAVersion(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.flaky", "1.0.0"))
+	// Reports are taken for plugins the reporter's teams serve.
+	for _, team := range []string{"engineering", "sales"} {
+		if r := e.setTeam("admin", team, "com.example.flaky", `{"enabled":true}`); r.status != 200 {
+			t.Fatal(r.status, string(r.body))
+		}
+	}
 	report := func(user, body string) response {
 		t.Helper()
 		return e.do(user, "POST", "/api/v1/plugins/com.example.flaky/errors", "application/json", strings.NewReader(body))
@@ -35,7 +41,7 @@ func TestCrashReportsFlagAVersion(t *testing.T) {
 	if strings.Contains(string(h.body), "user_ids") {
 		t.Errorf("health leaks the reporting users' list: %s", h.body)
 	}
-	// Still enabled-able and served: nothing is disabled automatically.
+	// Still enabled and re-enabled: nothing is disabled automatically.
 	if r := e.setTeam("alice", "engineering", "com.example.flaky", `{"enabled":true}`); r.status != 200 {
 		t.Fatalf("enable a flagged plugin: %d", r.status)
 	}

@@ -13,6 +13,7 @@ import (
 func TestCookieWritesNeedTheCSRFHeader(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.csrf", "1.0.0"))
+	e.setTeam("alice", "engineering", "com.example.csrf", `{"enabled":true}`) // the KV store answers where it is served
 	cookie := "MMAUTHTOKEN=" + e.tokens["bob"]
 	put := func(hdr ...string) response {
 		return e.do("", "PUT", "/api/v1/plugins/com.example.csrf/kv/user/k", "text/plain", strings.NewReader(`1`),

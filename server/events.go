@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,10 +38,11 @@ type pluginEventData struct {
 // open pages: enabled, disabled, or (a new effective version) updated.
 func (s *Server) teamChanged(ctx context.Context, teamID string, before, after registry.TeamState, p *registry.Plugin) {
 	eff := func(st registry.TeamState) string {
-		if st.Version != "" {
-			return st.Version
+		v, err := slots.Effective(ctx, s.manifestSource(), p.ID, st.Version)
+		if err != nil {
+			return "" // none served: the manifest leaves the plugin out
 		}
-		return p.Latest
+		return v.Version
 	}
 	var event string
 	switch {
@@ -75,20 +78,20 @@ func (s *Server) publishPluginEvent(ctx context.Context, teamID, pluginID, event
 	s.hub.publish(outbound{TeamID: teamID}, wsEvent{Event: event, Data: data, Broadcast: wsBroadcast{TeamID: teamID}}, nil)
 }
 
-// versionPushed tells every team that follows the latest version of the
-// plugin, and has it enabled, that it changed.
+// versionPushed tells every team that now serves the pushed version (it
+// follows the latest, and under a minimum certification the version meets
+// it) that the plugin changed.
 func (s *Server) versionPushed(ctx context.Context, v *registry.Version) {
-	p, err := s.store.Plugin(ctx, v.PluginID)
-	if err != nil || p.Latest != v.Version {
-		return
-	}
 	states, err := s.store.PluginTeamStates(ctx, v.PluginID)
 	if err != nil {
 		s.log.Error("plugin event: team states", "plugin", v.PluginID, "err", err)
 		return
 	}
 	for teamID, st := range states {
-		if st.Enabled && st.Version == "" {
+		if st.Version != "" {
+			continue // pinned: a push changes nothing
+		}
+		if served, err := slots.Served(ctx, s.manifestSource(), v.PluginID, st); err == nil && served.Version == v.Version {
 			s.publishPluginEvent(ctx, teamID, v.PluginID, eventPluginUpdated)
 		}
 	}
@@ -167,6 +170,15 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		bc.ChannelID, bc.TeamID = ch.ID, ch.TeamID
+		if ch.TeamID == "" {
+			// A direct or group message belongs to no team: the plugin
+			// must be served in a team the sender and every recipient
+			// share (before, this case skipped the check entirely).
+			if err := s.requireSharedTeam(r.Context(), who, members, pluginID); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 	} else {
 		t, err := s.identity.Team(r.Context(), who, req.TeamID)
 		if err != nil {
@@ -190,7 +202,7 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 		to.UserIDs = only
 	}
 	if bc.TeamID != "" {
-		if err := s.requireEnabled(r.Context(), pluginID, bc.TeamID); err != nil {
+		if _, err := s.teamVersion(r.Context(), bc.TeamID, pluginID); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -204,21 +216,113 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]int{"delivered": <-count})
 }
 
-// requireEnabled answers plugin_not_found for a plugin the team does not
-// have enabled, as Mattermost hides plugins a user cannot use.
-func (s *Server) requireEnabled(ctx context.Context, pluginID, teamID string) error {
+// teamMembership is what an identity provider offers when it can say which
+// users belong to a team (apiv4proxy.Upstream asks Mattermost). Without it
+// no recipient of a direct message can be shown to share a team with the
+// sender, so plugin events to direct and group messages are refused.
+type teamMembership interface {
+	TeamMembers(ctx context.Context, who *apiv4proxy.Identity, teamID string, userIDs []string) ([]string, error)
+}
+
+// maxDMRecipients bounds the membership lookups of one event: Mattermost's
+// group messages have at most 8 members.
+const maxDMRecipients = 16
+
+// requireSharedTeam lets a plugin event into a direct or group channel
+// only when some team serves the plugin (teamVersion) and the sender and
+// every other member of the channel belong to it: a plugin enabled nowhere,
+// or only in a team the recipient is not in, must not reach them. The
+// sender's teams are tried in id order; membership answers are reused for
+// lookupTTL (see membershipCache).
+func (s *Server) requireSharedTeam(ctx context.Context, who *apiv4proxy.Identity, members []string, pluginID string) error {
+	others := make([]string, 0, len(members))
+	for _, u := range members {
+		if u != who.User.ID {
+			others = append(others, u)
+		}
+	}
+	sort.Strings(others)
+	teams := make([]string, 0, len(who.Members))
+	for tid := range who.Members {
+		teams = append(teams, tid)
+	}
+	sort.Strings(teams)
+	lookup, canLookup := s.identity.(teamMembership)
+	for _, tid := range teams {
+		if _, err := s.teamVersion(ctx, tid, pluginID); err != nil {
+			if e := (*Error)(nil); errors.As(err, &e) && e.Code == "plugin_not_enabled" {
+				continue
+			}
+			return err
+		}
+		if len(others) == 0 {
+			return nil // a direct message to oneself
+		}
+		if !canLookup || len(others) > maxDMRecipients {
+			break
+		}
+		all, err := s.memberships.allMembers(ctx, lookup, who, tid, others)
+		if err != nil {
+			return err
+		}
+		if all {
+			return nil
+		}
+	}
 	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
 		return err
 	}
-	states, err := s.store.TeamStates(ctx, teamID)
+	return errorf(http.StatusNotFound, "plugin_not_enabled",
+		"plugin %s is not enabled for a team that you and everyone in this conversation share: ask a team admin of a common team to enable it", pluginID)
+}
+
+// membershipCache remembers, for lookupTTL, whether a list of users all
+// belong to a team: a video call's signalling sends dozens of events into
+// one direct channel within seconds, and each would otherwise ask
+// Mattermost again. Bounded: it is emptied when it reaches maxEntries.
+type membershipCache struct {
+	mu      sync.Mutex
+	entries map[string]membershipEntry
+}
+
+type membershipEntry struct {
+	all     bool
+	expires time.Time
+}
+
+const (
+	lookupTTL            = 10 * time.Second // apiv4proxy.DefaultLookupTTL
+	membershipMaxEntries = 10_000
+)
+
+func (c *membershipCache) allMembers(ctx context.Context, lookup teamMembership, who *apiv4proxy.Identity, teamID string, userIDs []string) (bool, error) {
+	key := who.User.ID + "\x00" + teamID + "\x00" + strings.Join(userIDs, ",")
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.all, nil
+	}
+	in, err := lookup.TeamMembers(ctx, who, teamID, userIDs)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if !states[pluginID].Enabled {
-		return errorf(http.StatusNotFound, "plugin_not_enabled",
-			"plugin %s is not enabled for this team: ask a team admin to enable it", pluginID)
+	set := make(map[string]bool, len(in))
+	for _, u := range in {
+		set[u] = true
 	}
-	return nil
+	all := true
+	for _, u := range userIDs {
+		all = all && set[u]
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= membershipMaxEntries {
+		c.entries = map[string]membershipEntry{}
+	}
+	c.entries[key] = membershipEntry{all: all, expires: now.Add(lookupTTL)}
+	c.mu.Unlock()
+	return all, nil
 }
 
 // rateLimiter is a token bucket per key.

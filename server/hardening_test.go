@@ -76,7 +76,11 @@ func TestCSRFOnEveryWriteRoute(t *testing.T) {
 	if _, err := e.store.Version(t.Context(), "com.example.csrf", "1.0.2"); err == nil {
 		t.Fatal("a push refused for CSRF was stored")
 	}
-	// access_token in the query is not sent by the browser on its own.
+	// access_token in the query is not sent by the browser on its own (the
+	// plugin enabled again: the KV store answers only where it is served).
+	if r := e.setTeam("alice", "engineering", "com.example.csrf", `{"enabled":true}`); r.status != 200 {
+		t.Fatal(r.status, string(r.body))
+	}
 	r = e.do("", "PUT", "/api/v1/plugins/com.example.csrf/kv/user/q?access_token="+e.tokens["bob"], "application/json", strings.NewReader(`2`))
 	if r.status != 200 {
 		t.Fatalf("access_token write: %d %s", r.status, r.body)
@@ -197,6 +201,9 @@ func TestForgedUserHeadersAreIgnored(t *testing.T) {
 func TestBodiesOverTheLimit(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin("com.example.big", "1.0.0")); r.status != 201 {
+		t.Fatal(r.status, string(r.body))
+	}
+	if r := e.setTeam("alice", "engineering", "com.example.big", `{"enabled":true}`); r.status != 200 {
 		t.Fatal(r.status, string(r.body))
 	}
 	big := func(n int) string { return `{"version":"1.0.0","message":"` + strings.Repeat("x", n) + `"}` }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -14,22 +15,41 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
-// Limits of the plugin KV store.
+// Limits of the plugin KV store. The per-user totals are over every plugin
+// and scope, an entry counting for the user who wrote it last: without
+// them one member could fill every team's scope of every plugin, and a
+// user their own scope of each plugin, 64 MiB at a time.
 const (
 	kvMaxValue   = 64 << 10
 	kvMaxKeys    = 1000 // per plugin and scope
 	kvMaxKeySize = 256
 )
 
+var (
+	kvUserMaxKeys  int64 = 5000
+	kvUserMaxBytes int64 = 32 << 20
+)
+
 var kvKey = regexp.MustCompile(`^[A-Za-z0-9._~:-]+(/[A-Za-z0-9._~:-]+)*$`)
 
 // kvScope resolves the {scope} of a KV route for the caller: "user" is the
 // caller's own space; "team:<id or name>" a team's, which members read and
-// the team's admins (or, if the plugin's manifest says so, members) write.
+// the team's admins (or, if the manifest of the version the team serves
+// says so, members) write. A team's keys exist only where the team serves
+// the plugin (teamVersion), a user's only while one of their teams does:
+// the plugin's code runs nowhere else, so nothing else may write as it.
 func (s *Server) kvScope(r *http.Request, pluginID string, write bool) (string, error) {
 	who := caller(r)
 	scope := chi.URLParam(r, "scope")
 	if scope == "user" {
+		teams := make([]string, 0, len(who.Members))
+		for tid := range who.Members {
+			teams = append(teams, tid)
+		}
+		sort.Strings(teams)
+		if _, _, err := s.servesAny(r.Context(), teams, pluginID); err != nil {
+			return "", err
+		}
 		return "user:" + who.User.ID, nil
 	}
 	teamRef, ok := strings.CutPrefix(scope, "team:")
@@ -45,19 +65,13 @@ func (s *Server) kvScope(r *http.Request, pluginID string, write bool) (string, 
 		return "", errorf(http.StatusForbidden, "not_team_member",
 			"you are not a member of team %s: ask a team admin to add you", t.Name)
 	}
-	if write && !who.CanAdminTeam(t.ID) {
-		p, err := s.store.Plugin(r.Context(), pluginID)
-		if err != nil {
-			return "", err
-		}
-		v, err := s.store.Version(r.Context(), pluginID, p.Latest)
-		if err != nil {
-			return "", err
-		}
-		if !v.Manifest.TeamMembersWrite() {
-			return "", errorf(http.StatusForbidden, "not_team_admin",
-				"only admins of team %s write this plugin's team keys (the plugin's manifest can allow members with \"kv\": {\"team_write\": \"members\"})", t.Name)
-		}
+	v, err := s.teamVersion(r.Context(), t.ID, pluginID)
+	if err != nil {
+		return "", err
+	}
+	if write && !who.CanAdminTeam(t.ID) && !v.Manifest.TeamMembersWrite() {
+		return "", errorf(http.StatusForbidden, "not_team_admin",
+			"only admins of team %s write this plugin's team keys (%s %s, the version the team serves, does not let members: its manifest can, with \"kv\": {\"team_write\": \"members\"})", t.Name, v.PluginID, v.Version)
 	}
 	return "team:" + t.ID, nil
 }
@@ -169,7 +183,13 @@ func (s *Server) serveKV(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e, err := s.store.KVPut(r.Context(), registry.KVWrite{PluginID: pluginID, Scope: scope, Key: key,
-			Value: body, IfRev: ifRev, Actor: caller(r).User.ID, MaxKeys: kvMaxKeys})
+			Value: body, IfRev: ifRev, Actor: caller(r).User.ID, MaxKeys: kvMaxKeys,
+			MaxActorKeys: kvUserMaxKeys, MaxActorBytes: kvUserMaxBytes})
+		if errors.Is(err, registry.ErrKVQuota) {
+			s.writeError(w, r, errorf(http.StatusConflict, "kv_quota_exceeded",
+				"your values in the KV store, over every plugin and scope, would pass %d keys or %d MiB: delete keys you no longer need", kvUserMaxKeys, kvUserMaxBytes>>20))
+			return
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return

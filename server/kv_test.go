@@ -12,6 +12,9 @@ import (
 func TestKVStore(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.apps", "1.0.0"))
+	if r := e.setTeam("alice", "engineering", "com.example.apps", `{"enabled":true}`); r.status != 200 {
+		t.Fatal(r.status, string(r.body))
+	}
 	kv := func(user, method, path, body string, hdr ...string) response {
 		t.Helper()
 		var rd *strings.Reader
@@ -108,6 +111,9 @@ func TestKVMembersWriteWhenTheManifestSaysSo(t *testing.T) {
 	files := helloPlugin("com.example.board", "1.0.0")
 	files["plugin.json"] = strings.Replace(files["plugin.json"], `"description"`, `"kv":{"team_write":"members"},"description"`, 1)
 	if r := e.push("dev", files); r.status != 201 {
+		t.Fatal(r.status, string(r.body))
+	}
+	if r := e.setTeam("alice", "engineering", "com.example.board", `{"enabled":true}`); r.status != 200 {
 		t.Fatal(r.status, string(r.body))
 	}
 	if r := e.do("bob", "PUT", "/api/v1/plugins/com.example.board/kv/team:engineering/note", "application/json", strings.NewReader(`"hi"`)); r.status != 200 {

@@ -108,6 +108,7 @@ type Server struct {
 
 	eventLimiter *rateLimiter
 	crashLimiter *rateLimiter
+	memberships  membershipCache // see requireSharedTeam
 	log          *slog.Logger
 	metrics      *metrics
 	console      *consoleAdapter

@@ -11,6 +11,7 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
 type teamPlugin struct {
@@ -90,26 +91,67 @@ func (s *Server) serveTeamPlugins(w http.ResponseWriter, r *http.Request) {
 }
 
 // servedVersion is the version of a plugin a team's manifest serves for its
-// pin ("" = follow the latest): the one the manifests read through the
-// minimum certification, so a version below it is never reported as
-// served. "" when none is (a pin below the minimum, or no version at it).
+// pin ("" = follow the latest): slots.Effective through the minimum
+// certification, so a version below it is never reported as served. ""
+// when none is (a pin below the minimum, or no version at it).
 func (s *Server) servedVersion(ctx context.Context, id, pin string) (string, error) {
-	src := s.manifestSource()
-	version := pin
-	if version == "" {
-		p, err := src.Plugin(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		version = p.Latest
-	}
-	switch _, err := src.Version(ctx, id, version); {
-	case errors.Is(err, registry.ErrVersionNotFound):
+	v, err := slots.Effective(ctx, s.manifestSource(), id, pin)
+	switch {
+	case errors.Is(err, slots.ErrNotServed):
 		return "", nil
 	case err != nil:
 		return "", err
 	}
-	return version, nil
+	return v.Version, nil
+}
+
+// teamVersion is the one answer to "which version of plugin pluginID does
+// team teamID serve?" for every permission that depends on it: events, the
+// KV store's rights, crash reports (and plugin routes should ask it too).
+// It is slots.Served over the manifests' source, so it agrees with the
+// team's manifests by construction, the minimum certification included. A
+// plugin the team does not serve is a 404 plugin_not_enabled, as
+// Mattermost hides plugins a user cannot use; an unknown plugin stays
+// plugin_not_found.
+func (s *Server) teamVersion(ctx context.Context, teamID, pluginID string) (*registry.Version, error) {
+	states, err := s.store.TeamStates(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := slots.Served(ctx, s.manifestSource(), pluginID, states[pluginID])
+	if errors.Is(err, slots.ErrNotServed) {
+		if _, perr := s.store.Plugin(ctx, pluginID); perr != nil {
+			return nil, perr
+		}
+		return nil, errNotServed(pluginID)
+	}
+	return v, err
+}
+
+// errNotServed is the answer for a plugin a team (or every team that
+// matters to a request) does not serve.
+func errNotServed(pluginID string) *Error {
+	return errorf(http.StatusNotFound, "plugin_not_enabled",
+		"plugin %s is not enabled for this team: ask a team admin to enable it", pluginID)
+}
+
+// servesAny returns the first of teamIDs (in the order given) that serves
+// the plugin and the version it serves, or the teamVersion error of the
+// last team (plugin_not_enabled when none does).
+func (s *Server) servesAny(ctx context.Context, teamIDs []string, pluginID string) (string, *registry.Version, error) {
+	err := error(errNotServed(pluginID))
+	for _, tid := range teamIDs {
+		var v *registry.Version
+		v, err = s.teamVersion(ctx, tid, pluginID)
+		if err == nil {
+			return tid, v, nil
+		}
+		var e *Error
+		if !errors.As(err, &e) || e.Code != "plugin_not_enabled" {
+			return "", nil, err
+		}
+	}
+	return "", nil, err
 }
 
 func teamPluginOf(p *registry.Plugin, name string, st registry.TeamState) teamPlugin {

@@ -93,7 +93,7 @@ func Build(ctx context.Context, src Source, teamID string, platform Platform) (*
 }
 
 // enabledVersions returns the version each plugin the team enabled serves
-// (pinned, else latest), in plugin id order (stable, so the same state
+// (Served: pinned, else latest), in plugin id order (stable, so the same state
 // always gives the same bytes and ETag). It reads only the team's own
 // states and the plugins they enable, so its cost follows the team's
 // plugins, not the size of the registry. Plugins or versions gone from the
@@ -112,19 +112,8 @@ func enabledVersions(ctx context.Context, src Source, teamID string) ([]*registr
 	sort.Strings(ids)
 	out := make([]*registry.Version, 0, len(ids))
 	for _, id := range ids {
-		version := states[id].Version
-		if version == "" {
-			p, err := src.Plugin(ctx, id)
-			if errors.Is(err, registry.ErrPluginNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			version = p.Latest
-		}
-		v, err := src.Version(ctx, id, version)
-		if errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound) {
+		v, err := Served(ctx, src, id, states[id])
+		if errors.Is(err, ErrNotServed) {
 			continue
 		}
 		if err != nil {

@@ -73,7 +73,7 @@ func newFake() *fake {
 		},
 		health: map[string]map[string]registry.Health{
 			"com.example.map": {"1.0.0": {PluginID: "com.example.map", Version: "1.0.0", Crashes: 12, Users: 3, Flagged: true, LastAt: t0.Add(30 * time.Minute),
-				Recent: []registry.CrashReport{{Message: "TypeError: cannot read properties of undefined (reading 'lat')", Slot: "post_type", Platform: "web", At: t0.Add(30 * time.Minute)}}}},
+				Recent: []registry.CrashReport{{TeamID: "team-eng", Message: "TypeError: cannot read properties of undefined (reading 'lat')", Slot: "post_type", Platform: "web", At: t0.Add(30 * time.Minute)}}}},
 		},
 		states: map[string]map[string]registry.TeamState{
 			"team-eng": {"com.example.map": {TeamID: "team-eng", PluginID: "com.example.map", Enabled: true, Version: "1.0.0", UpdatedBy: "u-alice", UpdatedAt: t0.Add(2 * time.Hour)}},

@@ -294,6 +294,7 @@ func (c *Console) pluginPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 	if err != nil {
 		return err
 	}
+	health = visibleHealth(v, health)
 	states, err := c.cfg.Source.PluginTeamStates(r.Context(), id)
 	if err != nil {
 		return err
