@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 )
@@ -22,18 +23,30 @@ type clientFlags struct {
 	server, token, user, password *string
 }
 
+// addClientFlags adds the flags of commands that talk to a server. The
+// secrets (token, password) are read from the environment only when the
+// flag is unset, in connect, never as flag defaults: the flag package
+// prints defaults in --help and in every usage error, and a CI log would
+// then hold the token.
 func addClientFlags(fs *flag.FlagSet) clientFlags {
 	return clientFlags{
 		server:   fs.String("server", env("MMTOOLKIT_SERVER", "http://127.0.0.1:8065"), "mmtoolkit server URL (env MMTOOLKIT_SERVER)"),
-		token:    fs.String("token", env("MMTOOLKIT_TOKEN", ""), "Mattermost token (env MMTOOLKIT_TOKEN); or log in with --user and --password"),
+		token:    fs.String("token", "", "Mattermost token (env MMTOOLKIT_TOKEN); or log in with --user and --password"),
 		user:     fs.String("user", env("MMTOOLKIT_USER", ""), "Mattermost username or email to log in as (env MMTOOLKIT_USER)"),
-		password: fs.String("password", env("MMTOOLKIT_PASSWORD", ""), "password for --user (env MMTOOLKIT_PASSWORD)"),
+		password: fs.String("password", "", "password for --user (env MMTOOLKIT_PASSWORD)"),
 	}
 }
 
-// connect returns a client with a token: the one given, or one from
-// logging in with Mattermost's POST /api/v4/users/login.
+// connect returns a client with a token: the one given (flag, else
+// MMTOOLKIT_TOKEN), or one from logging in with Mattermost's POST
+// /api/v4/users/login (password: flag, else MMTOOLKIT_PASSWORD).
 func (f clientFlags) connect() (*client, error) {
+	if *f.token == "" {
+		*f.token = os.Getenv("MMTOOLKIT_TOKEN")
+	}
+	if *f.password == "" {
+		*f.password = os.Getenv("MMTOOLKIT_PASSWORD")
+	}
 	c := &client{server: strings.TrimRight(*f.server, "/"), token: *f.token, http: &http.Client{Timeout: 5 * time.Minute}}
 	if c.token != "" {
 		return c, nil
