@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/proxytest"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -204,4 +206,50 @@ func TestMetricsLabelsStayBounded(t *testing.T) {
 		}
 	}
 	t.Logf("%d series, routes %v", n, routes)
+}
+
+// TestEscapedPathsPassThroughByteForByte (F18): an escaped path (%2F, a
+// double escape, lower case hex, an escape of a letter) reaches the
+// upstream exactly as the client sent it on /api/v4/*, /plugins/{id}/* and
+// the plugin proxy, through net/http and through the Edge.
+func TestEscapedPathsPassThroughByteForByte(t *testing.T) {
+	proxy, err := apiv4proxy.NewProxy(proxytest.RequestLineUpstream(t), apiv4proxy.ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, server.Config{Upstream: proxy})
+	_, fast := startEdge(t, e)
+	files := helloPlugin("com.example.enc", "1.0.0")
+	files["plugin.json"] = strings.Replace(files["plugin.json"], `"description"`,
+		`"proxy":[{"method":"GET","path":"/api/v4/files/*"}],"description"`, 1)
+	if r := e.push("dev", files); r.status != 201 {
+		t.Fatal(r.status, string(r.body))
+	}
+	e.setTeam("alice", "engineering", "com.example.enc", `{"enabled":true}`)
+	for _, rest := range []string{"a%2Fb", "a%2fb", "a%252Fb", "a%20b%41", "plain"} {
+		for _, route := range []struct{ name, path, upstream string }{
+			{"/api/v4/*", "/api/v4/files/" + rest + "?q=%2F", "/api/v4/files/" + rest + "?q=%2F"},
+			{"/plugins/{id}/*", "/plugins/com.example.enc/files/" + rest + "?q=%2F", "/plugins/com.example.enc/files/" + rest + "?q=%2F"},
+			{"plugin proxy", "/api/v1/plugins/com.example.enc/proxy/api/v4/files/" + rest + "?q=%2F", "/api/v4/files/" + rest + "?q=%2F"},
+		} {
+			for _, lane := range []struct{ name, base string }{{"net/http", e.url}, {"edge", fast}} {
+				r := e.doAt(lane.base, "bob", "GET", route.path)
+				want := "GET " + route.upstream + " HTTP/1.1"
+				if r.status != 200 || string(r.body) != want {
+					t.Errorf("%s %s on %s: upstream got %d %q, want %q", route.name, rest, lane.name, r.status, r.body, want)
+				}
+			}
+		}
+	}
+	// Kept escaped, a dot segment must still not climb out of its route.
+	for _, tt := range []struct{ path, code string }{
+		{"/api/v1/plugins/com.example.enc/proxy/api/v4/files/%2e%2e/%2e%2e/users/me", "proxy_path_invalid"},
+		{"/api/v1/plugins/com.example.enc/proxy/api/v4/files/a%2F..%2F..%2Fusers", "proxy_path_invalid"},
+		{"/plugins/com.example.enc/a%2F..%2F..%2F..%2Fapi%2Fv4%2Fusers", "bad_path"},
+		{"/api/v4/files/%2e%2e%2F%2e%2e%2Fusers", "bad_path"},
+	} {
+		if r := e.do("bob", "GET", tt.path, "", nil); r.status != 400 || r.errorCode(t) != tt.code {
+			t.Errorf("%s: %d %s, want 400 %s", tt.path, r.status, r.body, tt.code)
+		}
+	}
 }

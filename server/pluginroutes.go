@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -89,18 +90,26 @@ func (s *Server) servePluginRouteAs(w http.ResponseWriter, r *http.Request, who 
 		s.writeError(w, r, err)
 		return
 	}
-	s.forward(w, r, r.URL.Path)
+	s.forward(w, r, r.URL.EscapedPath())
 }
 
 // servePluginProxy is /api/v1/plugins/{id}/proxy/*: a plugin's call to an
 // upstream API route, passed only if the plugin's manifest declares it.
+// The path goes upstream as the client escaped it (a %2F stays %2F), and
+// must be allowed read either way: escaped, as a server that routes on
+// the raw path sees it, and decoded, as one that decodes first does.
 func (s *Server) servePluginProxy(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	pluginID := chi.URLParam(r, "id")
-	target := "/" + chi.URLParam(r, "*")
-	if path.Clean(target) != target || !strings.HasPrefix(target, "/api/v4/") {
+	// chi routes on the escaped path when the request has one.
+	raw := "/" + chi.URLParam(r, "*")
+	if r.URL.RawPath == "" {
+		raw = (&url.URL{Path: raw}).EscapedPath()
+	}
+	target, err := url.PathUnescape(raw)
+	if err != nil || path.Clean(target) != target || path.Clean(raw) != raw || !strings.HasPrefix(target, "/api/v4/") {
 		s.writeError(w, r, errorf(http.StatusBadRequest, "proxy_path_invalid",
-			"%q is not a clean /api/v4/ path: plugins may call only Mattermost's REST API", target))
+			"%q is not a clean /api/v4/ path: plugins may call only Mattermost's REST API", raw))
 		return
 	}
 	v, err := s.enabledVersion(r.Context(), r, who, pluginID)
@@ -108,24 +117,34 @@ func (s *Server) servePluginProxy(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if !v.Manifest.AllowsProxy(r.Method, target) {
+	if !v.Manifest.AllowsProxy(r.Method, target) || !v.Manifest.AllowsProxy(r.Method, raw) {
 		s.writeError(w, r, errorf(http.StatusForbidden, "proxy_route_not_declared",
 			`%s %s is not in the proxy list of %s@%s: declare {"method": %q, "path": %q} (or a pattern with {param} or a final *) in plugin.json "proxy"`,
 			r.Method, target, v.PluginID, v.Version, r.Method, target))
 		return
 	}
-	s.forward(w, r, target)
+	s.forward(w, r, raw)
 }
 
-// forward hands the request to the upstream with path p, without the
+// forward hands the request to the upstream with the escaped path raw,
+// passed on byte for byte (issue #15, F18: a %2F was decoded on
+// /plugins/{id}/* and escaped again on the plugin proxy), without the
 // headers only Mattermost may set.
-func (s *Server) forward(w http.ResponseWriter, r *http.Request, p string) {
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, raw string) {
 	if s.cfg.Upstream == nil {
 		writeErrorBody(w, errorf(http.StatusBadGateway, "upstream_unavailable", "no upstream Mattermost is configured"))
 		return
 	}
+	p, err := url.PathUnescape(raw)
+	if err != nil {
+		writeErrorBody(w, errorf(http.StatusBadRequest, "bad_path", "the path %q is not validly escaped: send it escaped once", raw))
+		return
+	}
 	r2 := r.Clone(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
-	r2.URL.Path, r2.URL.RawPath, r2.RequestURI = p, "", ""
+	r2.URL.Path, r2.URL.RawPath, r2.RequestURI = p, raw, ""
+	if r2.URL.EscapedPath() != raw { // no escapes that need keeping
+		r2.URL.RawPath = ""
+	}
 	for _, h := range spoofable {
 		r2.Header.Del(h)
 	}

@@ -4,7 +4,10 @@ package proxytest
 
 import (
 	"bufio"
+	"fmt"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -40,6 +43,72 @@ func RawUpstream(tb testing.TB, answer string) string {
 						}
 					}
 					if _, err := c.Write(a); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// RequestLineUpstream listens on loopback and answers every request on its
+// connections with 200 and, as the body, the request line exactly as it
+// arrived ("GET /api/v4/a%2Fb?x=1 HTTP/1.1"): tests see what a path became
+// on its way. It returns the upstream's URL; the listener and its
+// connections close when the test ends. Requests must have no body.
+func RequestLineUpstream(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+		wg    sync.WaitGroup
+	)
+	tb.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					for { // the rest of the head
+						l, err := br.ReadSlice('\n')
+						if err != nil {
+							return
+						}
+						if len(l) == 2 {
+							break
+						}
+					}
+					body := strings.TrimSuffix(line, "\r\n")
+					if _, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", len(body), body); err != nil {
 						return
 					}
 				}
