@@ -24,6 +24,10 @@ type Repo struct {
 	// Unreachable is the number of files written under node_modules/ (and
 	// tests) that nothing imports.
 	Unreachable int
+	// Library is the number of modules of node_modules/reallib, an npm
+	// package (ES modules behind an "exports" map, about 1 KB each) the
+	// components import from; 0 leaves it out.
+	Library int
 	// ID is the plugin id (default com.example.repo).
 	ID string
 }
@@ -108,6 +112,28 @@ function Root() {
 	}
 	for i := 0; i < r.Components; i++ {
 		want = append(want, fmt.Sprintf("webapp/src/components/c%d.tsx", i))
+	}
+	if r.Library > 0 {
+		files["node_modules/reallib/package.json"] = `{"name":"reallib","version":"4.2.0","type":"module","sideEffects":false,
+  "exports":{".":"./index.js","./lib/*":"./lib/*.js","./package.json":"./package.json"}}`
+		files["node_modules/reallib/LICENSE"] = "MIT\n"
+		var index strings.Builder
+		for m := 0; m < r.Library; m++ {
+			fmt.Fprintf(&index, "export * from './lib/m%d.js';\n", m)
+			var mod strings.Builder
+			for f := 0; f < 8; f++ {
+				fmt.Fprintf(&mod, "export function m%d_f%d(xs, k = %d) {\n  const out = [];\n  for (const x of xs) { if (typeof x === 'number') out.push(x * k + %d); else out.push(String(x).padStart(k, '-')); }\n  return out;\n}\n", m, f, f+1, m)
+			}
+			files[fmt.Sprintf("node_modules/reallib/lib/m%d.js", m)] = mod.String()
+			want = append(want, fmt.Sprintf("node_modules/reallib/lib/m%d.js", m))
+		}
+		files["node_modules/reallib/index.js"] = index.String()
+		want = append(want, "node_modules/reallib/LICENSE", "node_modules/reallib/index.js", "node_modules/reallib/package.json")
+		for i := 0; i < r.Components; i++ {
+			p := fmt.Sprintf("webapp/src/components/c%d.tsx", i)
+			files[p] = fmt.Sprintf("import {m%d_f%d} from 'reallib';\n", i%r.Library, i%8) +
+				strings.Replace(files[p], "{format(", fmt.Sprintf("{m%d_f%d([1, 'a']).join(',')}{format(", i%r.Library, i%8), 1)
+		}
 	}
 	for p, body := range files {
 		if err := writeFile(dir, p, body); err != nil {
