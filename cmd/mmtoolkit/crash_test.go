@@ -75,6 +75,8 @@ func TestCrashConsistency(t *testing.T) {
 			stop     = make(chan struct{})
 			inflight *toggle // the toggle whose answer the kill cut off
 			pushed   []string
+			acks     = make(chan struct{}, ops+2) // one per acknowledged operation
+			idle     = make(chan struct{})        // both clients stopped (operations used up)
 		)
 		stopped := func() bool {
 			select {
@@ -108,6 +110,7 @@ func TestCrashConsistency(t *testing.T) {
 					c.acked[v] = true
 					pushed = append(pushed, v)
 					mu.Unlock()
+					acks <- struct{}{}
 				case 0: // killed before the answer: may or may not be stored
 					mu.Lock()
 					cut = append(cut, v)
@@ -143,11 +146,17 @@ func TestCrashConsistency(t *testing.T) {
 				if status != http.StatusOK {
 					return
 				}
+				acks <- struct{}{}
 				// About as many toggles as pushes: a toggle is much cheaper.
 				time.Sleep(time.Duration(10+rng.IntN(40)) * time.Millisecond)
 			}
 		}()
-		time.Sleep(time.Duration(20+rng.IntN(400)) * time.Millisecond)
+		go func() { wg.Wait(); close(idle) }()
+		// Kill after the round's k-th acknowledged operation (k in 1-8),
+		// 0-150 ms later: after a fixed delay, a busy machine's server had
+		// often acknowledged nothing yet, and such a round tests nothing.
+		c.waitAcks(rounds, acks, idle, 1+rng.IntN(8))
+		time.Sleep(time.Duration(rng.IntN(151)) * time.Millisecond)
 		c.srv.kill(t)
 		close(stop)
 		wg.Wait()
@@ -175,6 +184,27 @@ func TestCrashConsistency(t *testing.T) {
 	}
 	t.Logf("%d operations, %d SIGKILLs, %d versions acknowledged; of %d pushes cut off by a kill %d committed; %d distinct bundles checked; %v",
 		sent, rounds, len(c.acked), len(cut), committed, len(c.checked), time.Since(start).Round(time.Millisecond))
+}
+
+// crashAckTimeout bounds the wait for a round's acknowledged operations:
+// generous, for a machine so busy that a push takes seconds.
+const crashAckTimeout = 90 * time.Second
+
+// waitAcks returns once k operations of the round were acknowledged, or
+// both clients stopped (the run's operations are used up); it fails the
+// test if neither happens within crashAckTimeout.
+func (c *crashRun) waitAcks(round int, acks <-chan struct{}, idle <-chan struct{}, k int) {
+	timeout := time.After(crashAckTimeout)
+	for got := 0; got < k; {
+		select {
+		case <-acks:
+			got++
+		case <-idle:
+			return
+		case <-timeout:
+			c.t.Fatalf("round %d: %d of %d operations acknowledged in %v", round, got, k, crashAckTimeout)
+		}
+	}
 }
 
 type toggle struct {
