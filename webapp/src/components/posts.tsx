@@ -176,7 +176,10 @@ function PostEmbeds({post}: {post: Post}) {
  * menu of registerFileDropdownMenuAction items whose match(fileInfo) holds.
  */
 function PostFiles({post}: {post: Post}) {
-    const files = (post.metadata as {files?: FileInfo[]} | undefined)?.files ?? [];
+    // mattermost-redux keeps a post's files apart from it (entities.files), by post id.
+    const ids = useAppSelector((s) => s.entities.files.fileIdsByPostId[post.id]);
+    const byId = useAppSelector((s) => s.entities.files.files);
+    const files = useMemo(() => (ids ?? []).map((id) => byId[id]).filter(Boolean) as FileInfo[], [ids, byId]);
     const previews = useSlot('FilePreview');
     const host = useHost();
     const [open, setOpen] = useState<FileInfo | null>(null);
