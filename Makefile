@@ -12,7 +12,7 @@ HERMESC := mobile/tools/node_modules/hermes-compiler/hermesc/linux64-bin/hermesc
 # The pinned Dart Sass (make sass) that compiles plugins' .scss/.sass imports.
 SASS := bundler/sass/node_modules/sass-embedded-linux-x64/dart-sass/sass
 
-.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test plugins-test sass
+.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test plugins-test sass screenshots
 
 ## run: build and start the server with the sandbox (prints the URL and demo logins)
 run: build
@@ -60,6 +60,15 @@ plugins/node_modules/.mmtoolkit-ci: plugins/package-lock.json
 ## browser: the host in Debian's Chromium against a real server (webapp/e2e)
 browser: build chromium
 	cd webapp && MMTOOLKIT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 e2e/
+
+## screenshots: refresh the README's screenshots (docs/screenshots/): the
+## reference plugins' browser tests and the mobile preview's, run with
+## MMTOOLKIT_SCREENSHOTS pointing there (a plain test run writes them to
+## webapp/test-artifacts/screenshots/ and mobile/preview/e2e/out/, ignored)
+SHOTS_ENV = MMTOOLKIT_SCREENSHOTS=$(CURDIR)/docs/screenshots MMTOOLKIT_BIN=$(CURDIR)/$(BIN)
+screenshots: build chromium mobile/node_modules/.mmtoolkit-ci
+	cd webapp && $(SHOTS_ENV) node --test --test-concurrency=1 e2e/ref_video.test.mjs e2e/ref_map.test.mjs e2e/ref_appcenter.test.mjs
+	$(SHOTS_ENV) node --test --test-concurrency=1 mobile/preview/e2e/reference.test.mjs
 
 ## chromium: Debian's Chromium for the browser tests (missing under CI=true is a failure)
 chromium:

@@ -10,9 +10,10 @@ import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 
 import {api, binary, cli, launch, loggedInPage, login, repoDir, startServer, withShots} from './harness.mjs';
+import {screenshotsDir} from './screenshots.mjs';
 
 const PLUGIN = 'mmtoolkit.appcenter';
-const shotsDir = path.join(repoDir, 'docs', 'screenshots');
+const shotsDir = screenshotsDir; // docs/screenshots only under `make screenshots`
 const YEAR = '2026';
 
 describe('appcenter reference plugin', () => {

@@ -10,9 +10,10 @@ import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 
 import {api, binary, cli, launch, loggedInPage, login, repoDir, startServer, withShots} from './harness.mjs';
+import {screenshotsDir} from './screenshots.mjs';
 
 const PLUGIN = 'mmtoolkit.map';
-const shotsDir = path.join(repoDir, 'docs', 'screenshots');
+const shotsDir = screenshotsDir; // docs/screenshots only under `make screenshots`
 // The plugin's own d3-geo (vendored in its package), to project places in Node.
 const d3 = await import(path.join(repoDir, 'plugins', 'map', 'node_modules', 'd3-geo', 'dist', 'd3-geo.mjs'));
 

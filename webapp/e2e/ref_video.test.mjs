@@ -11,9 +11,10 @@ import {after, before, describe, it} from 'node:test';
 import {chromium} from 'playwright-core';
 
 import {api, binary, chromiumPath, cli, login, repoDir, startServer, withShots} from './harness.mjs';
+import {screenshotsDir} from './screenshots.mjs';
 
 const PLUGIN = 'mmtoolkit.video';
-const shotsDir = path.join(repoDir, 'docs', 'screenshots');
+const shotsDir = screenshotsDir; // docs/screenshots only under `make screenshots`
 
 // Chromium's fake devices: a test pattern camera and a beeping microphone,
 // permission granted without a prompt.
@@ -209,17 +210,48 @@ describe('video reference plugin', () => {
         const bob = await bobStartsCall('town-square');
         const [alice, dev] = await Promise.all([open('alice', '/engineering/channels/town-square'), open('dev', '/engineering/channels/town-square')]);
         await Promise.all([joinButton(alice).waitFor(), joinButton(dev).waitFor()]);
-        // Both click at once: each sees the other's join and both offer.
+        // The worst case of "at the same moment": each one's join reaches the
+        // other only once both are in (their joins are held until both are
+        // sent), so each learns of the other while in the call. Then only
+        // one of the two may offer: two offers collide, and a collision
+        // left the pair "Connecting" about one time in twelve (Chromium
+        // never gathered ICE candidates on the side that rolled back).
+        const joins = [];
+        let bothJoined;
+        const bothSent = new Promise((r) => {
+            bothJoined = r;
+        });
+        const offers = []; // [page name, to session]
+        for (const [name, page] of [['alice', alice], ['dev', dev]]) {
+            await page.route(`**/api/v1/plugins/${PLUGIN}/events`, async (route) => {
+                const body = route.request().postDataJSON();
+                if (body?.event === 'offer') {
+                    offers.push([name, body.data.to]);
+                }
+                if (body?.event === 'join' && body.data.post_id && !joins.includes(name)) {
+                    joins.push(name);
+                    if (joins.length === 2) {
+                        bothJoined();
+                    }
+                    await bothSent;
+                }
+                return route.continue();
+            });
+        }
         await Promise.all([joinButton(alice).click(), joinButton(dev).click()]);
         try {
             await Promise.all([bob, alice, dev].map((p) => waitConnected(p, 2)));
         } catch (e) {
             for (const [name, page] of [['bob', bob], ['alice', alice], ['dev', dev]]) {
                 t.diagnostic(`${name} ${await page.evaluate(() => window.__mmtoolkitVideo.session())}: ${JSON.stringify(await stats(page))}`);
+                t.diagnostic(`${name} signalling: ${(await page.evaluate(() => window.__mmtoolkitVideo.trace())).join(' | ')}`);
                 t.diagnostic(`${name} console: ${page.consoleLines.filter((l) => l.includes('video')).join(' | ')}`);
             }
             throw e;
         }
+        const [aliceSession, devSession] = await Promise.all([alice, dev].map((p) => p.evaluate(() => window.__mmtoolkitVideo.session())));
+        const offeredInPair = new Set(offers.filter(([name, to]) => (name === 'alice' ? to === devSession : to === aliceSession)).map(([name]) => name));
+        assert.equal(offeredInPair.size, 1, `alice and dev both offered (glare): ${JSON.stringify(offers)}`);
         for (const page of [bob, alice, dev]) {
             const s = await stats(page);
             assert.equal(s.length, 2);
@@ -240,16 +272,19 @@ describe('video reference plugin', () => {
         }
         const bob = await bobStartsCall('dev-talk');
         const alice = await open('alice', '/engineering/channels/dev-talk');
-        // Alice's first answer never reaches the server: bob's offer waits
-        // for it until the negotiation starts again.
+        // The first answer never reaches the server (from alice or bob:
+        // which of a pair offers depends on their session ids): the offer
+        // waits for it until the negotiation starts again.
         let dropped = 0;
-        await alice.route('**/api/v1/plugins/mmtoolkit.video/events', (route) => {
-            if (dropped === 0 && route.request().postDataJSON()?.event === 'answer') {
-                dropped++;
-                return route.abort();
-            }
-            return route.continue();
-        });
+        for (const page of [alice, bob]) {
+            await page.route('**/api/v1/plugins/mmtoolkit.video/events', (route) => {
+                if (dropped === 0 && route.request().postDataJSON()?.event === 'answer') {
+                    dropped++;
+                    return route.abort();
+                }
+                return route.continue();
+            });
+        }
         const started = Date.now();
         await joinButton(alice).click();
         await Promise.all([waitConnected(bob, 1), waitConnected(alice, 1)]);

@@ -59,8 +59,10 @@ for (const [user, team] of [['bob', 'engineering'], ['carol', 'sales']]) {
       assert.equal(await page.getByText(/^crash:/).count(), 0, 'a reference plugin crashed');
       assert.deepEqual(errors, []);
       if (team === 'engineering') {
-        fs.mkdirSync(path.join(repo, 'docs', 'screenshots'), {recursive: true});
-        await page.screenshot({path: path.join(repo, 'docs', 'screenshots', 'mobile-preview.png'), fullPage: true});
+        // docs/screenshots only under `make screenshots`: a test run leaves the tree as it was.
+        const shots = process.env.MMTOOLKIT_SCREENSHOTS ? path.resolve(process.env.MMTOOLKIT_SCREENSHOTS) : path.join(here, 'out');
+        fs.mkdirSync(shots, {recursive: true});
+        await page.screenshot({path: path.join(shots, 'mobile-preview.png'), fullPage: true});
       }
     } catch (e) {
       const shot = path.join(here, 'out', `reference-${team}-failure.png`);
