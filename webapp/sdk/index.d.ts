@@ -137,8 +137,9 @@ export interface PluginRegistry {
         text: Label,
         action?: (postId: string) => void,
         filter?: (postId: string) => boolean,
-    ): {id: string; rootRegisterMenuItem: (text: Label, action: (postId: string) => void, filter?: (postId: string) => boolean) => string};
-    registerRightHandSidebarComponent(component: ComponentType<HostProps>, title: Label): RHSRegistration;
+    ): {id: string; rootRegisterMenuItem: (text: Label, action: (postId: string) => void, filter?: (postId: string) => boolean) => SubMenuRegistrar};
+    /** showPopout is accepted; the host has no popout windows. */
+    registerRightHandSidebarComponent(component: ComponentType<HostProps>, title: Label, showPopout?: boolean): RHSRegistration;
     registerAppBarComponent(
         iconUrl: string,
         action?: (channel: Channel, channelMember?: ChannelMembership) => void,
@@ -152,7 +153,79 @@ export interface PluginRegistry {
     /** A view at /plug/<plugin id>/<route>. */
     registerCustomRoute(route: string, component: ComponentType<HostProps>): string;
     registerProduct(options: ProductOptions): string;
+    /** Removes any registration by its id (any plugin's, as Mattermost). */
     unregisterComponent(componentId: string): void;
+
+    // The rest of Mattermost's webapp reference; docs/webapp.md says where each renders.
+    registerGlobalComponent(component: ComponentType<HostProps>): string;
+    registerPopoverUserAttributesComponent(component: ComponentType<UserPopoverProps>): string;
+    registerPopoverUserActionsComponent(component: ComponentType<UserPopoverProps>): string;
+    registerLeftSidebarHeaderComponent(component: ComponentType<HostProps>): string;
+    registerBottomTeamSidebarComponent(component: ComponentType<HostProps>): string;
+    registerPostMessageAttachmentComponent(component: ComponentType<HostProps & {postId: string; onHeightChange: (h: number) => void}>): string;
+    registerSearchComponents(options: {
+        buttonComponent: ComponentType<HostProps>;
+        suggestionsComponent?: ComponentType<HostProps & {searchTerms: string; onRunSearch: (terms: string) => void}>;
+        hintsComponent?: ComponentType<HostProps & {searchTerms: string; onChangeSearch: (terms: string) => void}>;
+        action: (searchTerms: string) => void;
+    }): string;
+    registerLinkTooltipComponent(component: ComponentType<HostProps & {href: string; show: boolean}>): string;
+    registerActionAfterChannelCreation(component: ComponentType<HostProps>, action: (...args: any[]) => void): string;
+    registerChannelHeaderIcon(component: ComponentType<HostProps & {channel: Channel; channelMember?: ChannelMembership}>): string;
+    registerChannelIntroButtonAction(icon: Label, action: (channel: Channel, channelMember?: ChannelMembership) => void, text: Label): string;
+    registerPostCardTypeComponent(type: `custom_${string}`, component: ComponentType<PostTypeProps>): string;
+    registerPostWillRenderEmbedComponent(
+        match: (embed: PostEmbed) => boolean,
+        component: ComponentType<HostProps & {embed: PostEmbed}>,
+        toggleable?: boolean,
+    ): string;
+    registerChannelHeaderMenuAction(text: Label, action: (channelId: string) => void, shouldRender?: (state: any) => boolean): string;
+    registerFileDropdownMenuAction(match: (fileInfo: FileInfo) => boolean, text: Label, action: (fileInfo: FileInfo) => void): string;
+    registerUserGuideDropdownMenuAction(text: Label, action: () => void): string;
+    registerPostActionComponent(component: ComponentType<HostProps & {post: Post}>): string;
+    registerPostEditorActionComponent(component: ComponentType<HostProps & {
+        draft: {message: string; channelId: string; rootId: string};
+        getSelectedText: () => {start: number; end: number};
+        updateText: (message: string) => void;
+    }>): string;
+    registerCodeBlockActionComponent(component: ComponentType<HostProps & {code: string}>): string;
+    registerNewMessagesSeparatorActionComponent(component: ComponentType<HostProps & {lastViewedAt: number; channelId: string; threadId: string}>): string;
+    /** Deprecated in Mattermost 11; the item renders in the post menu. */
+    registerPostDropdownMenuComponent(component: ComponentType<HostProps & {postId: string}>): string;
+    registerFileUploadMethod(icon: Label, action: (upload: (files: File[]) => void) => void, text: Label): string;
+    registerFilesWillUploadHook(hook: (files: File[], upload: (files: File[]) => void) => {message?: string; files?: File[] | null}): string;
+    registerFilePreviewComponent(
+        override: (fileInfo: FileInfo, post?: Post) => boolean,
+        component: ComponentType<HostProps & {fileInfo: FileInfo; post?: Post; onModalDismissed: () => void}>,
+    ): string;
+    registerMessageWillFormatHook(hook: (post: Post, message: string) => string): string;
+    registerMessageWillBeUpdatedHook(hook: (newPost: Post, oldPost: Post) =>
+        {post: Post} | {error: {message: string}} | Promise<{post: Post} | {error: {message: string}}>): string;
+    registerSidebarChannelLinkLabelComponent(component: ComponentType<HostProps & {channel: Channel}>): string;
+    registerSidebarBrowseOrAddChannelMenuAction(text: Label, action: () => void, icon?: Label): string;
+    registerChannelToastComponent(component: ComponentType<HostProps>): string;
+    registerDesktopNotificationHook(hook: (post: Post, msgProps: any, channel: Channel, teamId: string, args: DesktopNotificationArgs) =>
+        {args?: DesktopNotificationArgs; error?: string} | Promise<{args?: DesktopNotificationArgs; error?: string}>): string;
+    registerUserSettings(setting: UserSettings): void;
+    registerSystemConsoleGroupTable(component: ComponentType<HostProps>): string;
+    // No place in mmtoolkit (Mattermost's system console): accepted, return what Mattermost returns.
+    registerAdminConsolePlugin(func: (registry: any) => void): void;
+    unregisterAdminConsolePlugin(): void;
+    registerAdminConsoleCustomSetting(key: string, component: ComponentType<any>, options?: {showTitle?: boolean}): void;
+    registerAdminConsoleCustomSection(key: string, component: ComponentType<any>): void;
+    registerSiteStatisticsHandler(handler: () => Promise<Record<string, unknown>> | Record<string, unknown>): void;
+    registerRHSPluginPopoutListener(pluginId: string, onPopoutOpened: (...args: any[]) => void): void;
+    // The newest methods of Mattermost's reference.
+    registerAIActionMenuItemComponent(item: {icon?: Label; text?: Label; sortOrder?: number; component?: ComponentType<HostProps>;
+        action?: (ctx: {message: string; channelId: string}) => void}): string;
+    registerChannelTypeOption(option: {label: Label; description?: Label; icon?: Label; isAvailable?: () => boolean;
+        extraContent?: ComponentType<any>; onCreate: (opts: {displayName: string; teamId: string}) => void; createButtonText?: Label}): string;
+    registerChannelIconOverride(matcher: (channel: Channel) => boolean, iconName: string): string;
+    registerChannelComposerBannerComponent(component: ComponentType<HostProps & {channelId: string}>): string;
+    registerChannelIntro(matcher: (channel: Channel) => boolean, component: ComponentType<HostProps & {channel: Channel}>): string;
+    registerPostHeaderComponent(component: ComponentType<HostProps & {post: Post}>): string;
+    registerComposerPlaceholder(transform: (placeholder: string, channel?: Channel) => string): string;
+    registerProductSwitcherMenuItem(text: Label, icon: Label, action: () => void, isHidden?: () => boolean): string;
 
     // Hooks, handlers, state and messages: no rendering.
     registerSlashCommandWillBePostedHook(hook: SlashCommandHook): string;
@@ -164,6 +237,57 @@ export interface PluginRegistry {
     /** The reducer's state lives at state['plugins-<id>']. */
     registerReducer(reducer: (state: any, action: any) => any): void;
     registerTranslations(getTranslationsForLocale: (locale: string) => Translations | undefined): void;
+}
+
+/** rootRegisterMenuItem's result: one level only, as Mattermost, so calling it throws. */
+export type SubMenuRegistrar = (text: Label, action: (postId: string) => void, filter?: (postId: string) => boolean) => never;
+
+/** Props of the user popover's plugin components. */
+export interface UserPopoverProps extends HostProps {
+    user: {id: string; username: string; first_name?: string; last_name?: string};
+    hide: () => void;
+    status: string;
+    fromWebhook: boolean;
+}
+
+/** An embed registerPostWillRenderEmbedComponent matches. */
+export interface PostEmbed {
+    type: string;
+    url: string;
+    data?: unknown;
+}
+
+/** A file of a post (Mattermost's FileInfo, the fields plugins read). */
+export interface FileInfo {
+    id: string;
+    name: string;
+    extension: string;
+    size: number;
+    mime_type: string;
+}
+
+export interface DesktopNotificationArgs {
+    title: string;
+    body: string;
+    silent: boolean;
+    soundName: string;
+    url: string;
+    notify: boolean;
+}
+
+/** registerUserSettings: a tab of the user settings modal. */
+export interface UserSettings {
+    id: string;
+    uiName: Label;
+    icon?: string;
+    sections?: Array<{
+        title: Label;
+        settings?: Array<{name: string; title?: Label; type?: 'radio'; default?: string;
+            options?: Array<{text?: Label; value: string; helpText?: Label}>; component?: ComponentType<any>}>;
+        onSubmit?: (changes: Record<string, string>) => void;
+        component?: ComponentType<any>;
+    }>;
+    action?: {title: Label; text?: Label; buttonText: Label; onClick: () => void};
 }
 
 /** What a bundle passes to window.registerPlugin. */

@@ -34,6 +34,52 @@ const published: Record<keyof PublishedRegistry, true> = {
     unregisterReconnectHandler: true,
     registerReducer: true,
     registerTranslations: true,
+    registerGlobalComponent: true,
+    registerPopoverUserAttributesComponent: true,
+    registerPopoverUserActionsComponent: true,
+    registerLeftSidebarHeaderComponent: true,
+    registerBottomTeamSidebarComponent: true,
+    registerPostMessageAttachmentComponent: true,
+    registerSearchComponents: true,
+    registerLinkTooltipComponent: true,
+    registerActionAfterChannelCreation: true,
+    registerChannelHeaderIcon: true,
+    registerChannelIntroButtonAction: true,
+    registerPostCardTypeComponent: true,
+    registerPostWillRenderEmbedComponent: true,
+    registerChannelHeaderMenuAction: true,
+    registerFileDropdownMenuAction: true,
+    registerUserGuideDropdownMenuAction: true,
+    registerPostActionComponent: true,
+    registerPostEditorActionComponent: true,
+    registerCodeBlockActionComponent: true,
+    registerNewMessagesSeparatorActionComponent: true,
+    registerPostDropdownMenuComponent: true,
+    registerFileUploadMethod: true,
+    registerFilesWillUploadHook: true,
+    registerFilePreviewComponent: true,
+    registerMessageWillFormatHook: true,
+    registerMessageWillBeUpdatedHook: true,
+    registerSidebarChannelLinkLabelComponent: true,
+    registerSidebarBrowseOrAddChannelMenuAction: true,
+    registerChannelToastComponent: true,
+    registerDesktopNotificationHook: true,
+    registerUserSettings: true,
+    registerSystemConsoleGroupTable: true,
+    registerAdminConsolePlugin: true,
+    unregisterAdminConsolePlugin: true,
+    registerAdminConsoleCustomSetting: true,
+    registerAdminConsoleCustomSection: true,
+    registerSiteStatisticsHandler: true,
+    registerRHSPluginPopoutListener: true,
+    registerAIActionMenuItemComponent: true,
+    registerChannelTypeOption: true,
+    registerChannelIconOverride: true,
+    registerChannelComposerBannerComponent: true,
+    registerChannelIntro: true,
+    registerPostHeaderComponent: true,
+    registerComposerPlaceholder: true,
+    registerProductSwitcherMenuItem: true,
 };
 
 describe('published plugin types', () => {
@@ -54,5 +100,13 @@ describe('published plugin types', () => {
         expect(slots.get(id)?.key).toBe('custom_sdk');
         typed.unregisterComponent(id);
         expect(slots.get(id)).toBeUndefined();
+        const banner = typed.registerChannelComposerBannerComponent(({channelId}) => channelId);
+        expect(slots.get(banner)?.slot).toBe('ChannelComposerBanner');
+        const placeholder = typed.registerComposerPlaceholder((p, channel) => `${p} ${channel?.name ?? ''}`);
+        expect(slots.get(placeholder)?.hook?.('Write', {name: 'x'})).toBe('Write x');
+    });
+
+    it('cover all 68 methods of the reference (60 of registry.ts, 8 newer)', () => {
+        expect(Object.keys(published).filter((k) => k !== 'id' && k !== 'supports')).toHaveLength(68);
     });
 });
