@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -231,6 +233,12 @@ func (c *Cache) PackDir(dir string, o DirOptions) (*PackedDir, error) {
 	tree := &fileTree{files: map[string][]byte{}, dirs: map[string]bool{"": true}, disk: disk}
 	raw, ok := tree.read("plugin.json")
 	if !ok {
+		// An unpacked Mattermost archive: one folder holding the plugin.
+		if entries, err := os.ReadDir(disk.root); err == nil && len(entries) == 1 && entries[0].IsDir() && entries[0].Name() != "node_modules" {
+			if _, err := os.Stat(filepath.Join(disk.root, entries[0].Name(), "plugin.json")); err == nil {
+				return c.PackDir(filepath.Join(disk.root, entries[0].Name()), o)
+			}
+		}
 		return nil, &pluginpkg.Error{Code: pluginpkg.CodeManifestMissing,
 			Message: fmt.Sprintf("no plugin.json in %s; run the command on the plugin's root directory", dir)}
 	}

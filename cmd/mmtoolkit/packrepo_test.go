@@ -154,3 +154,22 @@ func TestPackBundlePathWithoutSources(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// TestPackUnpackedArchiveFolder: a folder holding one folder with the
+// plugin (an unpacked Mattermost archive) packs that plugin, as ReadDir
+// takes the archive's single top-level directory for the root.
+func TestPackUnpackedArchiveFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"com.example.top/plugin.json":      `{"id":"com.example.top","name":"T","version":"1.0.0","webapp":{"entry":"webapp/index.ts"}}`,
+		"com.example.top/webapp/index.ts":  "(window as any).registerPlugin('com.example.top', {});\n",
+		"com.example.top/webapp/unused.ts": "export {};\n",
+	})
+	pd, err := (*bundler.Cache)(nil).PackDir(dir, bundler.DirOptions{Known: slots.Known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pd.Files) != 2 || pd.Files["webapp/index.ts"] == nil || pd.Files["plugin.json"] == nil {
+		t.Errorf("files: %d", len(pd.Files))
+	}
+}
