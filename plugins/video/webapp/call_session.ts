@@ -4,18 +4,25 @@
 // plugin events.
 //
 // Signalling (every event carries call_id and the sender's tab `from`):
-//   join      to the channel: "I am in". Everyone already in the call opens a
-//             connection to the newcomer; the newcomer opens one per offer.
+//   join      to the channel: "I am in". Of each pair, one tab offers: the
+//             one with the larger session id (the impolite one below). If
+//             that is the newcomer, the tab in the call answers the join
+//             with a `join` to the newcomer's tab only, and it offers.
 //   offer, answer, ice
 //             to one user (user_ids) and one tab (`to`): SDP and candidates.
 //   media     to the channel: muted / camera off, for the tiles.
 //   leave     to the channel: close my connection.
 //   roll_call from the call's starter, answered with `here` (see keeper.ts).
 //
-// Glare (two people joining at once both offer) is resolved with the
-// "perfect negotiation" pattern of the WebRTC spec: per pair, the tab with
-// the smaller session id is polite and rolls back its own offer when one
-// collides; the other ignores the colliding offer.
+// Glare (both sides of a pair offer at once) is resolved with the "perfect
+// negotiation" pattern of the WebRTC spec: per pair, the tab with the
+// smaller session id is polite and rolls back its own offer when one
+// collides; the other ignores the colliding offer. But the first offer of a
+// pair comes from one side only, so two people who join at the same moment
+// do not collide: in Chromium, a polite side whose offer was rolled back
+// while it was still being set then never gathered ICE candidates for its
+// answer, and the pair stayed "Connecting" whatever was renegotiated (the
+// glare test's flake, about 1 run in 12 of the glare scenario).
 import {newId, type SignalEvent} from '../shared/call';
 
 import {RequestError, sendEvent, type Destination} from './client';
@@ -87,6 +94,8 @@ export class CallSession {
     private readonly listeners = new Set<() => void>();
     private readonly outboxes = new Map<string, Promise<void>>();
     private iceServers: RTCIceServer[] = [];
+    private readonly traceLines: string[] = [];
+    private readonly born = Date.now();
 
     /**
      * loadIceServers is awaited in start(), not before the session exists:
@@ -238,7 +247,16 @@ export class CallSession {
         }
         switch (event) {
         case 'join':
-            this.ensurePeer(from, sender); // we offer (negotiationneeded)
+            if (this.peers.has(from)) {
+                return;
+            }
+            if (this.session > from) {
+                this.ensurePeer(from, sender); // we offer (negotiationneeded)
+            } else {
+                // That tab offers; it may have missed our join while it was
+                // starting. No post_id, started_by: the keeper ignores this.
+                this.send('join', {channelId: this.info.channelId, userIds: [sender]}, {to: from});
+            }
             return;
         case 'leave':
             this.removePeer(from);
@@ -273,6 +291,7 @@ export class CallSession {
 
     private async receive(p: Peer, event: 'offer' | 'answer' | 'ice', data: EventData) {
         const {pc} = p;
+        this.trace(p, `in ${event}`);
         if (pc.signalingState === 'closed') {
             return;
         }
@@ -348,9 +367,11 @@ export class CallSession {
             this.emit();
         };
         pc.onnegotiationneeded = async () => {
+            this.trace(p, 'negotiationneeded');
             try {
                 p.makingOffer = true;
                 await pc.setLocalDescription();
+                this.trace(p, 'offer made');
                 this.sendDescription(p);
             } catch (e) {
                 console.warn('[mmtoolkit.video] negotiation:', e); // eslint-disable-line no-console
@@ -364,8 +385,10 @@ export class CallSession {
             }
         };
         pc.oniceconnectionstatechange = () => {
-            if (pc.iceConnectionState === 'failed') {
-                pc.restartIce(); // a new network path may work; the timer below gives up otherwise
+            if (pc.iceConnectionState === 'failed' && !p.polite) {
+                // A new network path may work; the timer below gives up
+                // otherwise. One side restarts, so the restarts do not collide.
+                pc.restartIce();
             }
         };
         pc.onconnectionstatechange = () => {
@@ -386,6 +409,7 @@ export class CallSession {
             }
             this.emit();
         };
+        this.trace(p, `created (local tracks ${local?.getTracks().length ?? 'none'})`);
         this.armTimer(p, timeouts.connectMs);
         p.nudge = setTimeout(() => this.renegotiate(p), timeouts.stuckMs);
         this.emit();
@@ -408,7 +432,9 @@ export class CallSession {
             return;
         }
         p.nudge = setTimeout(() => this.renegotiate(p), timeouts.stuckMs);
+        this.trace(p, 'nudge queued');
         p.inbox = p.inbox.then(() => {
+            this.trace(p, 'nudge');
             if (pc.signalingState === 'have-local-offer' && !p.makingOffer) {
                 this.sendDescription(p);
             } else if (pc.signalingState === 'stable' && !p.polite) {
@@ -460,6 +486,7 @@ export class CallSession {
 
     private sendDescription(p: Peer) {
         const d = p.pc.localDescription;
+        this.trace(p, `out ${d?.type}`);
         if (d) {
             this.send(d.type === 'offer' ? 'offer' : 'answer', this.toPeer(p),
                 {to: p.session, description: {type: d.type, sdp: d.sdp}, muted: this.muted, camera_off: this.cameraOff});
@@ -492,6 +519,19 @@ export class CallSession {
     }
 
     // --- debugging (window.__mmtoolkitVideo) ---
+
+    private trace(p: Peer, what: string) {
+        const {pc} = p;
+        this.traceLines.push(`${Date.now() - this.born} ${p.session.slice(0, 4)} ${what} [${pc.signalingState} ${pc.localDescription?.type ?? '-'}/${pc.remoteDescription?.type ?? '-'} mo=${p.makingOffer} io=${p.ignoreOffer}]`);
+        if (this.traceLines.length > 300) {
+            this.traceLines.shift();
+        }
+    }
+
+    /** The last signalling steps of each peer, oldest first, for the browser test's failure report. */
+    traceLog(): string[] {
+        return [...this.traceLines];
+    }
 
     /** Per peer: connection state and what getStats says arrived. */
     async stats() {

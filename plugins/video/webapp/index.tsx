@@ -69,6 +69,7 @@ class VideoPlugin implements Plugin {
             session: () => calls.current?.session ?? null,
             snapshot: () => calls.current?.getSnapshot() ?? null,
             stats: () => calls.current?.stats() ?? Promise.resolve([]),
+            trace: () => calls.current?.traceLog() ?? [],
             timeouts,
             keeperTimings,
         };
