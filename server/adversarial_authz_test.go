@@ -236,7 +236,8 @@ func authzCases(min registry.Certification) []authzCase {
 				want = p.notServed()
 			}
 			add("kv user write", u, "PUT", base+"/kv/user/k", `1`, want)
-			// Crash reports (F12): for a named team, and for none.
+			// Crash reports (F12): for a named team, and for none. Two per
+			// plugin: ten per user, the crash limiter's burst.
 			want = "202"
 			switch {
 			case !member("engineering", u):
