@@ -93,6 +93,8 @@ for (const webpack of [5, 4]) {
             assert.equal(s.rhs.isSidebarOpen, true);
             assert.equal(s.rhs.rhsState, 'plugin');
             assert.equal(s.rhs.pluggableId, await page.evaluate(() => window.rf.ids.rhs));
+            await page.click('.rhs button[aria-label="Expand"]');
+            await page.waitForFunction(() => window.rf.read().rhs.isSidebarExpanded === true);
             await page.evaluate(() => window.rf.store.dispatch(window.rf.rhs.hideRHSPlugin));
             await page.waitForSelector('.rhs .rf-rhs', {state: 'detached'});
             // A team admin has manage_team on her team (roles from /api/v4/roles/names).

@@ -8,7 +8,7 @@ import {navigate} from '../router';
 
 import {useState} from 'react';
 
-import {PostCardView} from './posts';
+import {PostCardView, PostView} from './posts';
 import {UserSettingsModal, useVisible} from './pluggables';
 import {Slot, useSafeCall, useSlot} from './slot';
 
@@ -49,6 +49,18 @@ export function RightHandSidebar() {
     const rhs = useAppSelector((s) => s.views.rhs);
     const regs = useSlot('right_hand_sidebar');
     const reg = regs.find((r) => r.id === rhs.pluggableId);
+    if (rhs.isSidebarOpen && rhs.rhsState === 'thread') {
+        // ProductApi.selectRhsPost: the post in the RHS (the host has no thread view).
+        return (
+            <aside className='rhs' aria-label='Right-hand sidebar'>
+                <header className='rhs-header'>
+                    <h3>{'Post'}</h3>
+                    <button type='button' className='icon-button' aria-label='Close' onClick={() => dispatch(viewsActions.rhsClosed())}>{'×'}</button>
+                </header>
+                <div className='rhs-body'><SelectedPost postId={rhs.selectedPostId}/></div>
+            </aside>
+        );
+    }
     if (rhs.isSidebarOpen && rhs.rhsState === 'post_card') {
         return (
             <aside className='rhs' aria-label='Right-hand sidebar'>
@@ -64,10 +76,14 @@ export function RightHandSidebar() {
         return null;
     }
     return (
-        <aside className='rhs' aria-label='Right-hand sidebar'>
+        <aside className={'rhs' + (rhs.isSidebarExpanded ? ' expanded' : '')} aria-label='Right-hand sidebar'>
             <header className='rhs-header'>
                 <h3>{reg.title ?? reg.pluginId}</h3>
-                <button type='button' className='icon-button' aria-label='Close' onClick={() => dispatch(viewsActions.rhsClosed())}>{'×'}</button>
+                <span>
+                    {/* views.rhs.isSidebarExpanded, as Mattermost's expand button. */}
+                    <button type='button' className='icon-button' aria-label={rhs.isSidebarExpanded ? 'Collapse' : 'Expand'} aria-pressed={rhs.isSidebarExpanded} onClick={() => dispatch(viewsActions.rhsExpanded())}>{rhs.isSidebarExpanded ? '⇥' : '⇤'}</button>
+                    <button type='button' className='icon-button' aria-label='Close' onClick={() => dispatch(viewsActions.rhsClosed())}>{'×'}</button>
+                </span>
             </header>
             <div className='rhs-body'>
                 <Slot name='right_hand_sidebar' only={reg.id}/>
@@ -170,4 +186,9 @@ export function MainMenu() {
 /** registerRootComponent: mounted once at the root, for modals and listeners. */
 export function RootComponents() {
     return <div className='plugin-roots'><Slot name='root'/></div>;
+}
+
+function SelectedPost({postId}: {postId: string}) {
+    const post = useAppSelector((s) => s.entities.posts.posts[postId]);
+    return post ? <PostView post={post} isRHS={true}/> : <p className='hint'>{'This post is not loaded.'}</p>;
 }
