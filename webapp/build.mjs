@@ -7,7 +7,7 @@
 //     ReactDOM, Redux, ReactRedux, PropTypes, the mattermost-redux store,
 //     the Mattermost client), which it also puts on window for plugins;
 //   - modules: one file per heavy library only some plugins use
-//     (react-bootstrap, react-router-dom, react-intl). They read React and
+//     (react-bootstrap, react-router-dom, react-intl, luxon). They read React and
 //     friends from window, exactly as a webpack-built plugin does, so there
 //     is one React on the page however the files are loaded.
 import * as esbuild from 'esbuild';
@@ -33,6 +33,7 @@ export const lazyModules = {
     'react-bootstrap': 'src/modules/react_bootstrap.ts',
     'react-intl': 'src/modules/react_intl.ts',
     'react-router-dom': 'src/modules/react_router_dom.ts',
+    luxon: 'src/modules/luxon.ts',
 };
 
 // The main build's split points. Each group is a virtual entry point that

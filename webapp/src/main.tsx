@@ -66,8 +66,8 @@ function attributeUncaught(host: Host) {
 // Every library module above has run: what follows is the host itself.
 performance.mark('mmtoolkit:main');
 const config = readConfig();
-installGlobals();
 const host = createHost(config);
+installGlobals(window, host); // before any plugin bundle runs: those are deferred after this script
 attributeUncaught(host);
 (window as unknown as {mmtoolkitHost: Host}).mmtoolkitHost = host;
 

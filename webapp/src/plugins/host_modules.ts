@@ -1,8 +1,11 @@
 // Host modules: the libraries Mattermost puts on window for plugins. The
 // core ones (React, ReactDOM, Redux, ReactRedux, PropTypes) are in the main
 // bundle and set before any plugin loads; the heavy ones only some plugins
-// use are separate files loaded once, on demand, when an enabled plugin's
-// manifest lists them in host_modules.
+// use (react-bootstrap, react-intl, react-router-dom, luxon) are separate
+// files loaded once, on demand, when an enabled plugin's manifest lists
+// them in host_modules. For a prebuilt bundle the server finds them by
+// parsing it (bundler.ReferencedHostModules), and lists all of them when
+// it cannot be sure; the loader runs a bundle only after its modules.
 
 /** host_modules name -> the window global a webpack-built bundle reads. */
 export const hostGlobals: Record<string, string> = {
@@ -15,6 +18,7 @@ export const hostGlobals: Record<string, string> = {
     'react-intl': 'ReactIntl',
     'react-router-dom': 'ReactRouterDom',
     'react-bootstrap': 'ReactBootstrap',
+    luxon: 'Luxon',
 };
 
 type Listener = () => void;
