@@ -13,6 +13,7 @@ import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 
 import {binary, cli, launch, loggedInPage, startServer, webappDir, withShots} from './harness.mjs';
+import {pluginDir} from './webpack/build.mjs';
 
 const ID = 'e2e.sourcefolder';
 
@@ -139,5 +140,45 @@ describe('a plugin repository pushed as a folder', () => {
             return document.fonts.check('12px SourceFolderFont');
         }), true);
         assert.equal(await page.locator('.sf-title').evaluate((el) => getComputedStyle(el).fontFamily), 'SourceFolderFont');
+    }));
+
+    it('serves a prebuilt plugin\'s code-split chunk where webpack\'s runtime asks for it', withShots('prebuilt-chunk', () => pages, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        // Built by real webpack 5, the public path set at run time as real
+        // plugins set it, a chunk loaded by import().
+        const src = mkdtempSync(path.join(tmpdir(), 'mmtoolkit-chunked-src-'));
+        write(src, {
+            'plugin.json': JSON.stringify({id: 'e2e.chunked', name: 'Chunked', version: '1.0.0', webapp: {bundle_path: 'webapp/dist/main.js'}}),
+            'src/index.jsx': `import React from 'react';
+__webpack_public_path__ = (window.basename || '') + '/static/plugins/e2e.chunked/';
+function Root() {
+    const [text, setText] = React.useState('loading');
+    React.useEffect(() => { import('./lazy').then((m) => setText(m.default())); }, []);
+    return <div className="chunked-root">{text}</div>;
+}
+window.registerPlugin('e2e.chunked', {initialize(registry) { registry.registerRootComponent(Root); }});
+`,
+            'src/lazy.js': "export default function lazy() { return 'loaded from a chunk'; }\n",
+        });
+        const dir = await pluginDir(src, {webpack: 5});
+        try {
+            const {stdout} = await cli(bin, server, 'dev', 'push', dir);
+            assert.match(stdout, /pushed e2e\.chunked@1\.0\.0/);
+            await cli(bin, server, 'alice', 'enable', '--team', 'engineering', '--plugin', 'e2e.chunked');
+            const page = await loggedInPage(chrome.browser, server, 'bob');
+            pages.push(page);
+            // Root components mount in a hidden container: read the text.
+            await page.waitForFunction(() => document.querySelector('.chunked-root')?.textContent === 'loaded from a chunk');
+            const chunks = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.includes('/static/plugins/e2e.chunked/')));
+            assert.equal(chunks.length, 1, `chunk requests: ${chunks}`);
+            const r = await fetch(chunks[0]);
+            assert.equal(r.status, 200);
+            assert.equal(r.headers.get('content-type'), 'text/javascript; charset=utf-8');
+        } finally {
+            rmSync(src, {recursive: true, force: true});
+            rmSync(dir, {recursive: true, force: true});
+        }
     }));
 });
