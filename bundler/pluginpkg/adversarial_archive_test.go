@@ -221,11 +221,11 @@ func TestDirectoryEntriesCount(t *testing.T) {
 			h := newHostile(t)
 			h.file("plugin.json", manifest())
 			h.file("webapp/index.tsx", entryTSX)
-			for i := range 400_000 {
+			for i := range 40_000 { // four times the limit; the report's 400,000 only take longer to build
 				h.dir(tc.dir(i))
 			}
 			data := h.bytes()
-			_, err := readBounded(t, data, pluginpkg.Limits{}, 32<<20, 5*time.Second)
+			_, err := readBounded(t, data, pluginpkg.Limits{}, 64<<20, 5*time.Second) // 5 MiB; 25 under -race
 			e := wantError(t, err, pluginpkg.CodeTooManyEntries, "", "")
 			if e.Limit != 10_000 {
 				t.Errorf("limit %d, want 10000", e.Limit)
@@ -279,8 +279,9 @@ func TestHeadersNobodyReads(t *testing.T) {
 		h.add(&tar.Header{Name: fmt.Sprintf("f%03d.txt", i), Format: tar.FormatPAX, PAXRecords: map[string]string{"comment": comment}}, "x")
 	}
 	// archive/tar allocates about 3 MiB for each 1 MiB record; the 22 MiB
-	// of headers allowed cost about 70 MiB, all 300 would cost 900.
-	_, err := readBounded(t, h.bytes(), pluginpkg.Limits{MaxUnpackedBytes: 1 << 20}, 100<<20, 5*time.Second)
+	// of headers allowed cost about 70 MiB (120 under -race), all 300 cost
+	// 940.
+	_, err := readBounded(t, h.bytes(), pluginpkg.Limits{MaxUnpackedBytes: 1 << 20}, 256<<20, 10*time.Second)
 	wantError(t, err, pluginpkg.CodeUnpackedTooLarge, "", "")
 }
 
