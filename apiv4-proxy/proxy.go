@@ -320,8 +320,10 @@ func (p *proxy) awaitResponse(ctx context.Context, uc *upstreamConn, r *http.Req
 	uc.nc.SetReadDeadline(first)
 	_, err := uc.br.Peek(1) // consumes nothing: a timeout here leaves the reader clean
 	if err != nil && isTimeout(err) && first.Before(headerEnd) {
-		stop := context.AfterFunc(ctx, func() { uc.nc.SetReadDeadline(aLongTimeAgo) })
+		// The deadline first: set after, it would undo the cut of a
+		// context already cancelled (AfterFunc then runs f at once).
 		uc.nc.SetReadDeadline(headerEnd)
+		stop := context.AfterFunc(ctx, func() { uc.nc.SetReadDeadline(aLongTimeAgo) })
 		_, err = uc.br.Peek(1)
 		if !stop() || ctx.Err() != nil {
 			return nil, cmpOr(ctx.Err(), context.Canceled)

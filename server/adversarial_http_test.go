@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -251,5 +253,93 @@ func TestEscapedPathsPassThroughByteForByte(t *testing.T) {
 		if r := e.do("bob", "GET", tt.path, "", nil); r.status != 400 || r.errorCode(t) != tt.code {
 			t.Errorf("%s: %d %s, want 400 %s", tt.path, r.status, r.body, tt.code)
 		}
+	}
+}
+
+// TestFastLaneCancelsUpstreamWhenClientLeaves (F16): a GET the fast lane
+// passes upstream is cancelled when its client disconnects: the proxy
+// closes its upstream connection within a bound, instead of waiting out
+// the upstream's timeout (60 s) for an answer nobody reads.
+func TestFastLaneCancelsUpstreamWhenClientLeaves(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	received := make(chan struct{}, 1)
+	closed := make(chan time.Time, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for { // the request head; then no answer
+			l, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if l == "\r\n" {
+				break
+			}
+		}
+		received <- struct{}{}
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		io.Copy(io.Discard, br) // until the proxy closes the connection
+		closed <- time.Now()
+	}()
+	_, edge, fast := proxiedEdge(t, "http://"+ln.Addr().String())
+	before := edge.FastServed()
+	c, err := net.Dial("tcp", strings.TrimPrefix(fast, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET /api/v4/users/me/slow HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case <-received:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request did not reach the upstream")
+	}
+	if edge.FastServed() == before {
+		t.Fatal("not served by the fast lane")
+	}
+	left := time.Now()
+	c.Close()
+	select {
+	case at := <-closed:
+		// The proxy watches the client once an answer takes over 500 ms.
+		if d := at.Sub(left); d > 3*time.Second {
+			t.Errorf("the upstream connection closed %v after the client left", d)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the upstream exchange went on 15 s after its client left")
+	}
+}
+
+// TestFastLaneWatchKeepsTheConnection: watching a client for its leaving
+// (F16) must not disturb one that stays: slow upstream answers, pipelined
+// requests (the watch sees their bytes and leaves them) and a request after
+// them are all answered on the one connection.
+func TestFastLaneWatchKeepsTheConnection(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Slower than the proxy's fast answer (500 ms), so it watches.
+		time.Sleep(700 * time.Millisecond)
+		io.WriteString(w, r.URL.Path)
+	}))
+	defer up.Close()
+	_, edge, fast := proxiedEdge(t, up.URL)
+	before := edge.FastServed()
+	req := func(p string) string { return "GET " + p + " HTTP/1.1\r\nHost: x\r\n\r\n" }
+	rs := rawExchange(t, fast, req("/api/v4/one")+req("/api/v4/two"), "", req("/api/v4/three"))
+	want := []string{"/api/v4/one", "/api/v4/two", "/api/v4/three"}
+	for i, resp := range rs {
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(body) != want[i] {
+			t.Errorf("answer %d: %d %q, want %q", i, resp.StatusCode, body, want[i])
+		}
+	}
+	if n := edge.FastServed() - before; n != 3 {
+		t.Errorf("%d answers on the fast lane, want 3", n)
 	}
 }

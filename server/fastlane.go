@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"golang.org/x/net/http/httpguts"
 	"net"
@@ -452,7 +453,12 @@ func (fc *fastConn) serveOne(h *head) bool {
 	case h.route == routeManifest:
 		fc.e.manifest.ServeHTTP(w, &fc.req)
 	case h.route == routeUpstream:
+		// The upstream exchange is cancelled when the client leaves,
+		// as net/http's background read cancels a request's context.
+		ctx := &clientGone{fc: fc}
+		fc.req = *fc.req.WithContext(ctx)
 		fc.e.upstream.ServeHTTP(w, &fc.req)
+		ctx.stop()
 	case h.method == http.MethodHead:
 		fc.e.bundleHead.ServeHTTP(w, &fc.req)
 	default:
@@ -774,3 +780,76 @@ type cachedDate struct {
 }
 
 var dateCache atomic.Pointer[cachedDate]
+
+// clientGone is the context of a request the fast lane passes upstream: it
+// is cancelled when the client closes its connection, so the proxy drops
+// an upstream exchange nobody waits for (issue #15, F16). The fast lane has
+// no background read to notice that; the watch (a goroutine waiting in the
+// poller on a peek of the socket, which consumes nothing) starts only when
+// a handler first asks for Done, and the proxy asks only once an answer is
+// slower than usual (apiv4proxy's fastAnswer), so the usual exchange pays
+// nothing but this struct.
+type clientGone struct {
+	fc      *fastConn
+	mu      sync.Mutex
+	done    chan struct{}
+	err     error
+	stopped bool
+	exited  chan struct{} // the watch ended; nil when none started
+}
+
+func (c *clientGone) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *clientGone) Value(any) any               { return nil }
+
+func (c *clientGone) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *clientGone) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if !c.stopped && c.fc.cw.canWatch() {
+			// No deadline: the one armed for the head must not end the
+			// watch while the upstream takes its time.
+			c.fc.c.SetReadDeadline(time.Time{})
+			c.exited = make(chan struct{})
+			go c.watch()
+		}
+	}
+	return c.done
+}
+
+func (c *clientGone) watch() {
+	defer close(c.exited)
+	if c.fc.cw.waitPeerGone() {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = context.Canceled
+			close(c.done)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// stop ends the watch, if one started, before the serve loop reads the
+// connection again.
+func (c *clientGone) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	exited := c.exited
+	if exited != nil {
+		c.fc.c.SetReadDeadline(aLongTimeAgo) // wakes the watch
+	}
+	c.mu.Unlock()
+	if exited != nil {
+		<-exited
+		c.fc.c.SetReadDeadline(time.Time{})
+	}
+}
+
+// aLongTimeAgo is a deadline that has passed: setting it ends a wait at once.
+var aLongTimeAgo = time.Unix(1, 0)

@@ -89,3 +89,29 @@ func (cw *connWriter) sendFileAt(fd int, size int64) (int64, bool, error) {
 }
 
 func (cw *connWriter) rcNil() bool { return cw.rc == nil }
+
+// waitPeerGone waits until the client's side of the connection says
+// something and reports whether that was its end (EOF or a reset) rather
+// than more bytes (a pipelined request, left for the serve loop) or the
+// wait being cut by a deadline. It peeks and consumes nothing.
+func (cw *connWriter) waitPeerGone() bool {
+	if cw.rc == nil {
+		return false
+	}
+	gone := false
+	err := cw.rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case err == syscall.EAGAIN || err == syscall.EINTR:
+			return false // wait until readable
+		case err != nil || n == 0:
+			gone = true
+		}
+		return true
+	})
+	return err == nil && gone
+}
+
+// canWatch reports whether waitPeerGone can wait on this connection.
+func (cw *connWriter) canWatch() bool { return cw.rc != nil }
