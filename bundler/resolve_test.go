@@ -311,3 +311,65 @@ func TestTSConfigExtendsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveSourceModules: bare imports of the plugin's own folders
+// resolve as the starter template's webpack resolve.modules ['src',
+// 'node_modules', __dirname] resolves them, host modules first, npm code
+// never looking into the plugin's src/.
+func TestResolveSourceModules(t *testing.T) {
+	files := map[string]string{
+		"plugin.json":                          `{}`,
+		"webapp/package.json":                  `{"name": "webapp"}`,
+		"webapp/src/index.tsx":                 "",
+		"webapp/src/selectors/index.ts":        "",
+		"webapp/src/actions.ts":                "",
+		"webapp/src/components/a/view.tsx":     "",
+		"webapp/src/components/a/src/local.ts": "",
+		"webapp/src/react.ts":                  "",
+		"webapp/src/lodash.ts":                 "",
+		"webapp/i18n/en.json":                  "{}",
+		"webapp/node_modules/lodash/index.js":  "",
+		"webapp/node_modules/dep/index.js":     "",
+		"webapp/node_modules/actions/index.js": "",
+		"src/outside.ts":                       "",
+	}
+	tree := newFileTree(map[string][]byte{})
+	for p, b := range files {
+		tree.files[p] = []byte(b)
+		for d := parentDir(p); !tree.dirs[d]; d = parentDir(d) {
+			tree.dirs[d] = true
+		}
+	}
+	tests := []struct {
+		spec, importer, want string
+	}{
+		{"selectors", "webapp/src/index.tsx", "webapp/src/selectors/index.ts"},
+		{"actions", "webapp/src/components/a/view.tsx", "webapp/src/actions.ts"}, // src/ before node_modules/, as webpack
+		{"local", "webapp/src/components/a/view.tsx", "webapp/src/components/a/src/local.ts"},
+		{"components/a/view", "webapp/src/index.tsx", "webapp/src/components/a/view.tsx"},
+		{"lodash", "webapp/src/index.tsx", "webapp/src/lodash.ts"},
+		{"i18n/en.json", "webapp/src/index.tsx", "webapp/i18n/en.json"}, // the webapp folder itself, last
+		{"dep", "webapp/src/index.tsx", "webapp/node_modules/dep/index.js"},
+		{"actions", "webapp/node_modules/dep/index.js", "webapp/node_modules/actions/index.js"}, // npm code: no src/
+		{"react", "webapp/src/index.tsx", "host:react"},                                         // externals win
+		{"outside", "webapp/src/index.tsx", ""},                                                 // never above the webapp folder
+	}
+	for _, tc := range tests {
+		r := newResolver(tree, Web, nil)
+		r.webRoot = webpackRoot(tree, "webapp/src/index.tsx")
+		res, err := r.resolve(tc.spec, tc.importer, kindImport)
+		got := res.path
+		if res.namespace == nsHost {
+			got = "host:" + res.path
+		}
+		if err != nil {
+			got = ""
+		}
+		if got != tc.want {
+			t.Errorf("%q from %s = %q (%v), want %q", tc.spec, tc.importer, got, err, tc.want)
+		}
+	}
+	if root := webpackRoot(tree, "webapp/src/index.tsx"); root != "webapp" {
+		t.Errorf("webpackRoot = %q", root)
+	}
+}

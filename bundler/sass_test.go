@@ -96,3 +96,31 @@ func TestSassPackGraph(t *testing.T) {
 		t.Error("pack keeps a stylesheet nothing imports")
 	}
 }
+
+// FuzzSassGraph: whatever a stylesheet holds, packing finds its imports
+// without panicking and keeps only files of the package.
+func FuzzSassGraph(f *testing.F) {
+	f.Add("@use 'vars';\n@import '~pkg-theme/theme', 'b';\n.a { background: url(../logo.png) }\n")
+	f.Add("@forward \"x\" show y;\n@use 'sass:math';\n.a{b:url( 'x?y#z' )}")
+	f.Add("@import '../../../../etc/passwd';\n@use '\x00';")
+	f.Fuzz(func(t *testing.T, scss string) {
+		files := map[string]string{
+			"webapp/index.tsx":                   "import './a.scss';\n",
+			"webapp/a.scss":                      scss,
+			"webapp/_vars.scss":                  "$x: 1;\n",
+			"webapp/b.scss":                      ".b{}",
+			"logo.png":                           "\x89PNG\r\n\x1a\n",
+			"node_modules/pkg-theme/_theme.scss": ".t{}",
+		}
+		pkg := memPackage("webapp/index.tsx", "", files)
+		got, err := PackFiles(pkg)
+		if err != nil {
+			return // a diagnostic is fine
+		}
+		for _, p := range got {
+			if _, ok := pkg.Files[p]; !ok {
+				t.Fatalf("packed %q, not a file of the package", p)
+			}
+		}
+	})
+}
