@@ -49,6 +49,10 @@ export function sizeReport() {
     for (const [mod, url] of Object.entries(manifest.modules)) {
         report.modules.push({module: mod, ...manifest.files[path.basename(url)]});
     }
+    // A page whose team has a prebuilt (webpack) bundle reading every lazy
+    // library, or one the server cannot read for sure (it then lists them
+    // all, bundler.ReferencedHostModules): the host plus every lazy module.
+    report.withAllModules = report.modules.reduce((t, m) => ({size: t.size + m.size, gzip: t.gzip + m.gzip, br: t.br + m.br}), {...total});
     return report;
 }
 
@@ -71,5 +75,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const m of r.modules) {
         console.log(`| ${m.module} | ${kb(m.size)} | ${kb(m.gzip)} | ${kb(m.br)} |`);
     }
-    console.log(`\nsummary host-js-gzip-kib=${kb(r.total.gzip)} budget=200 ${r.total.gzip <= 200 * 1000 ? 'ok' : 'OVER'}`);
+    const a = r.withAllModules;
+    console.log(`| **host + every lazy module** (a prebuilt bundle reading them all) | ${kb(a.size)} | **${kb(a.gzip)}** | ${kb(a.br)} |`);
+    console.log(`\nsummary host-js-gzip-kib=${kb(r.total.gzip)} budget=200 ${r.total.gzip <= 200 * 1000 ? 'ok' : 'OVER'} with-all-lazy-modules-gzip-kib=${kb(a.gzip)}`);
 }
