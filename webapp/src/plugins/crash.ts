@@ -41,10 +41,14 @@ export function createCrashReporter(store: HostStore, client: Pick<Client4, 'get
             return;
         }
         reported.add(dedupe);
-        const version = store.getState().plugins.status[c.pluginId]?.version ?? '';
+        const state = store.getState();
+        const version = state.plugins.status[c.pluginId]?.version ?? '';
+        // The team whose manifest the plugin came from: the server files the
+        // report there, and only that team's admins read it.
+        const teamId = state.entities.teams.currentTeamId || undefined;
         const body = JSON.stringify({
             version, message: msg, stack: c.error instanceof Error ? c.error.stack ?? '' : '',
-            slot: c.slot ?? c.where,
+            slot: c.slot ?? c.where, team_id: teamId,
         });
         fetchFn(`/api/v1/plugins/${encodeURIComponent(c.pluginId)}/errors`, client.getOptions({method: 'post', body})).
             then((r) => {
