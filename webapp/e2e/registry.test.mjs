@@ -130,11 +130,11 @@ for (const webpack of [5, 4]) {
             assert.equal(await page.locator('text=RF hidden action').count(), 0);
             await page.click('[role=menuitem] >> text=RF channel action');
             assert.deepEqual(await calls(page, 'headerMenu'), [town.id]);
-            // Several header buttons and several call buttons collapse into one dropdown each.
-            assert.equal(await page.locator('.channel-header-actions button[title="RF one"]').count(), 0, 'no separate button');
-            await page.click('button[aria-label="Channel header plugins"]');
-            await page.click('[role=menuitem] >> text=RF button two');
+            // Header buttons sit side by side (Mattermost collapses them beyond 15); two call buttons share one dropdown.
+            await page.click('.channel-header-actions button[title="RF two"]');
             assert.deepEqual(await calls(page, 'headerButton2'), [town.id]);
+            assert.equal(await page.locator('button[aria-label="Channel header plugins"]').count(), 0);
+            assert.equal(await page.locator('.channel-header-actions .call-button').count(), 0);
             await page.click('button[aria-label="Start call"]');
             await page.click('[role=menuitem] >> text=RF call one');
             assert.deepEqual(await calls(page, 'call1'), [town.id]);
@@ -266,11 +266,12 @@ for (const webpack of [5, 4]) {
             ]) {
                 await unregistered(page, key, selector);
             }
-            // Unregistered post type: the plain message again; one header button left: no dropdown.
+            // Unregistered post type: the plain message again; one call button left: a button, no dropdown.
             await post('card body').locator('.post-message').waitFor();
-            await page.evaluate(() => window.rf.unregister('headerButton1'));
-            await page.waitForSelector('.channel-header-actions .rf-hb2');
-            assert.equal(await page.locator('button[aria-label="Channel header plugins"]').count(), 0);
+            await unregistered(page, 'headerButton1', '.rf-hb1');
+            await page.evaluate(() => window.rf.unregister('call1'));
+            await page.waitForSelector('.channel-header-actions .call-button .rf-call2');
+            assert.equal(await page.locator('button[aria-label="Start call"]').count(), 0);
             await page.evaluate(() => window.rf.unregister('placeholder'));
             await page.waitForFunction(() => !document.querySelector('textarea[aria-label="Write a message"]').placeholder.includes('(rf:'));
             await page.evaluate(() => window.rf.unregister('headerMenu'));

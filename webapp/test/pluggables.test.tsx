@@ -72,6 +72,22 @@ describe('host places of the registry', () => {
         expect(el.querySelector('[aria-label="Channel menu"]')).toBeNull();
     });
 
+    it('channel header buttons: side by side up to 15, one dropdown beyond (maxComponentsBeforeDropdown)', () => {
+        const h = withChannels();
+        for (let i = 0; i < 15; i++) {
+            h.registry.registerChannelHeaderButtonAction(`i${i}`, vi.fn(), `Button ${i}`, `Tip ${i}`);
+        }
+        const el = mount(<ChannelHeader/>, h);
+        expect(el.querySelectorAll('.channel-header-actions button[title^="Tip"]')).toHaveLength(15);
+        expect(el.querySelector('[aria-label="Channel header plugins"]')).toBeNull();
+        act(() => {
+            h.registry.registerChannelHeaderButtonAction('i15', vi.fn(), 'Button 15', 'Tip 15');
+        });
+        expect(el.querySelectorAll('.channel-header-actions button[title^="Tip"]')).toHaveLength(0);
+        click(el.querySelector('[aria-label="Channel header plugins"]'));
+        expect(el.querySelectorAll('[role=menuitem]')).toHaveLength(16);
+    });
+
     it('sidebar: icon overrides by matcher, a label per channel link, header and browse-or-add entries', () => {
         const h = withChannels();
         const add = vi.fn();

@@ -2,9 +2,10 @@
 // items whose shouldRender(state) passes), purpose, ChannelHeaderIcon
 // components, the call button and the channel header buttons. Both button
 // kinds are actions: the host renders the plugin's label and calls
-// action(channel, channelMember), as Mattermost does; several
-// registrations of a kind collapse into one dropdown, as Mattermost's
-// ChannelHeaderPlug and call button do.
+// action(channel, channelMember), as Mattermost does. Two or more call
+// buttons collapse into one dropdown (Mattermost's CallButton); header
+// buttons sit side by side up to 15 and collapse beyond
+// (ChannelHeaderPlug's maxComponentsBeforeDropdown).
 import type {Registration} from '../plugins/types';
 import {useAppSelector} from '../store';
 
@@ -40,6 +41,7 @@ export function ChannelHeader() {
                 <Slot name='ChannelHeaderIcon' props={{channel, channelMember: member}}/>
                 <Collapsing
                     name='call_button'
+                    max={1}
                     menuLabel='Start call'
                     args={[channel, member]}
                     button={(r, onClick) => (
@@ -57,6 +59,7 @@ export function ChannelHeader() {
                 />
                 <Collapsing
                     name='channel_header_button'
+                    max={maxHeaderButtonsBeforeDropdown}
                     menuLabel='Channel header plugins'
                     args={[channel, member]}
                     button={(r, onClick) => (
@@ -77,21 +80,26 @@ export function ChannelHeader() {
     );
 }
 
+/** Mattermost's maxComponentsBeforeDropdown (plugins/channel_header_plug). */
+export const maxHeaderButtonsBeforeDropdown = 15;
+
 interface CollapsingProps {
     name: 'call_button' | 'channel_header_button';
+    /** At most this many show as buttons; more share one dropdown. */
+    max: number;
     menuLabel: string;
     args: unknown[];
     button: (r: Registration, onClick: () => void) => JSX.Element;
     item: (r: Registration) => JSX.Element;
 }
 
-/** One registration: its button. Several: one dropdown listing them. */
-function Collapsing({name, menuLabel, args, button, item}: CollapsingProps) {
+/** Up to max registrations: their buttons. More: one dropdown listing them. */
+function Collapsing({name, max, menuLabel, args, button, item}: CollapsingProps) {
     const all = useSlot(name);
     const crashed = useCrashedPlugins(name, all);
     const call = useSafeCall();
     const regs = all.filter((r) => !crashed.includes(r.pluginId));
-    if (regs.length <= 1) {
+    if (regs.length <= max) {
         return <Slot name={name} render={(r) => button(r, () => call(r, r.action, ...args))}/>;
     }
     return (
