@@ -161,8 +161,9 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		}
 		v.Prebuilt = true
 		addDistFiles(pkg, files) // compat.go: chunks, images, fonts under /static/plugins/<id>/
-		// Parsed, not matched: webpack's bare React as well as window.React.
-		v.HostModules = bundler.ReferencedHostModules(js)
+		// Parsed, not matched: webpack's bare React as well as window.React,
+		// in the bundle and in the chunks it loads later.
+		v.HostModules = prebuiltHostModules(pkg, js)
 	}
 
 	addImages(pkg, files)
