@@ -52,6 +52,11 @@ describe('hooks and websocket handlers', () => {
         const args0 = {title: 't', body: 'b', silent: false, soundName: '', url: '/x', notify: true};
         registry.registerDesktopNotificationHook(async (_p: unknown, _m: unknown, _c: unknown, _t: string, a: typeof args0) => ({args: {...a, title: 'T!'}}));
         expect(await runDesktopNotificationHooks(slots, report, {}, {}, {}, 't', args0)).toMatchObject({title: 'T!'});
+        registry.registerDesktopNotificationHook(() => undefined); // nothing: the next hook runs
+        expect(await runDesktopNotificationHooks(slots, report, {}, {}, {}, 't', args0)).toMatchObject({title: 'T!'});
+        const stop = registry.registerDesktopNotificationHook(() => ({})); // {}: stop, no notification
+        expect(await runDesktopNotificationHooks(slots, report, {}, {}, {}, 't', args0)).toBeNull();
+        registry.unregisterComponent(stop);
         registry.registerDesktopNotificationHook((_p: unknown, _m: unknown, _c: unknown, _t: string, a: typeof args0) => ({args: {...a, notify: false}}));
         expect(await runDesktopNotificationHooks(slots, report, {}, {}, {}, 't', args0)).toBeNull();
         registry.registerComposerPlaceholder((p: string, c: {display_name: string}) => `${p} (${c.display_name})`);

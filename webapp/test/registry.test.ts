@@ -79,6 +79,11 @@ describe('PluginRegistry', () => {
         expect(store.getState().views.rhs.isSidebarOpen).toBe(true);
         store.dispatch(toggleRHSPlugin);
         expect(store.getState().views.rhs.isSidebarOpen).toBe(false);
+        // hideRHSPlugin closes the RHS only while it shows this plugin's, as Mattermost's hideRHSPlugin(id).
+        const other = registry.registerRightHandSidebarComponent(Icon, 'Other');
+        store.dispatch(other.showRHSPlugin);
+        store.dispatch(hideRHSPlugin);
+        expect(store.getState().views.rhs).toMatchObject({isSidebarOpen: true, pluggableId: other.id});
     });
 
     it('registers an app bar icon with its own RHS', () => {
@@ -132,7 +137,7 @@ describe('PluginRegistry', () => {
         // As Mattermost: the root's registrar returns the next level's, which throws.
         const deeper = sub.rootRegisterMenuItem('Child', vi.fn());
         expect(typeof deeper).toBe('function');
-        expect(() => deeper('Grandchild', vi.fn())).toThrow('Cannot register a sub menu item on a sub menu item');
+        expect(() => deeper('Grandchild', vi.fn())).toThrow('Submenus are currently limited to a single level.');
     });
 
     it('has the 68 methods of the reference, each registration unregistrable', () => {

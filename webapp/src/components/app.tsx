@@ -105,10 +105,11 @@ function Center({route}: {route: Route}) {
 function Layout({route}: {route: Route}) {
     useRouteData(route);
     useSlotsRenderedMark();
-    // registerProduct's showTeamSidebar and showAppBar, while the product is open.
+    // registerProduct's showTeamSidebar and showAppBar while the product is
+    // open: both default to false in Mattermost's registry.
     const product = useSlot('product').find((r) => route.kind === 'product' && r.route === route.base);
-    const showTeamSidebar = product?.extra?.showTeamSidebar !== false;
-    const showAppBar = product?.extra?.showAppBar !== false;
+    const showTeamSidebar = !product || product.extra?.showTeamSidebar === true;
+    const showAppBar = !product || product.extra?.showAppBar === true;
     return (
         <div className='app'>
             <header className='global-header'>

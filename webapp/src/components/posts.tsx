@@ -186,7 +186,8 @@ function PostFiles({post}: {post: Post}) {
     if (files.length === 0) {
         return null;
     }
-    const previewOf = (f: FileInfo) => previews.find((r) => {
+    // One plugin overrides a preview, the first by plugin id, as Mattermost.
+    const previewOf = (f: FileInfo) => [...previews].sort((a, b) => a.pluginId.localeCompare(b.pluginId)).find((r) => {
         try {
             return Boolean(r.filter?.(f, post));
         } catch (e) {

@@ -184,9 +184,11 @@ export interface NotificationArgs {
 }
 
 /**
- * registerDesktopNotificationHook: hook(post, msgProps, channel, teamId,
- * args) may change the notification ({args}, notify false drops it) or
- * stop it ({error}), as Mattermost's sendDesktopNotification.
+ * registerDesktopNotificationHook, as Mattermost's registry documents it:
+ * hook(post, msgProps, channel, teamId, args) returns {args} (the next
+ * hook gets them; notify false drops the notification), nothing (the next
+ * hook runs with the same args), or {error} or {} (stop here, no
+ * notification).
  */
 export async function runDesktopNotificationHooks(slots: SlotMap, report: CrashReporter, post: unknown, msgProps: unknown,
     channel: unknown, teamId: string, args: NotificationArgs): Promise<NotificationArgs | null> {
@@ -199,12 +201,13 @@ export async function runDesktopNotificationHooks(slots: SlotMap, report: CrashR
             report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'DesktopNotificationHooks'});
             continue;
         }
-        if (res?.error) {
+        if (res == null) {
+            continue;
+        }
+        if (res.error || !res.args) {
             return null;
         }
-        if (res?.args) {
-            a = res.args;
-        }
+        a = res.args;
     }
     return a.notify ? a : null;
 }

@@ -148,7 +148,7 @@ export class PluginRegistry {
                     text: resolveReactElement(t), action: a, filter: f, extra: {parentMenuId: id},
                 });
                 return () => {
-                    throw new Error('Cannot register a sub menu item on a sub menu item');
+                    throw new Error('Submenus are currently limited to a single level.');
                 };
             };
             return {id, rootRegisterMenuItem};
@@ -271,7 +271,8 @@ export class PluginRegistry {
         return {
             id,
             showRHSPlugin: viewsActions.rhsPluginShown(id),
-            hideRHSPlugin: viewsActions.rhsClosed(),
+            // A thunk, as Mattermost's hideRHSPlugin(id): closes the RHS only while it shows this one.
+            hideRHSPlugin: hideRHS(id),
             // A thunk, as in Mattermost: it reads the state to decide.
             toggleRHSPlugin: toggleRHS(id),
         };
@@ -284,6 +285,15 @@ export function toggleRHS(id: string) {
     return (dispatch: (a: never) => unknown, getState: () => {views: {rhs: {isSidebarOpen: boolean; pluggableId: string}}}) => {
         const {rhs} = getState().views;
         dispatch((rhs.isSidebarOpen && rhs.pluggableId === id ? viewsActions.rhsClosed() : viewsActions.rhsPluginShown(id)) as never);
+    };
+}
+
+export function hideRHS(id: string) {
+    return (dispatch: (a: never) => unknown, getState: () => {views: {rhs: {isSidebarOpen: boolean; pluggableId: string}}}) => {
+        const {rhs} = getState().views;
+        if (rhs.isSidebarOpen && rhs.pluggableId === id) {
+            dispatch(viewsActions.rhsClosed() as never);
+        }
     };
 }
 
