@@ -94,6 +94,13 @@ func referencedGlobals(src []byte) (globals map[string]bool, all bool) {
 		return nil, true
 	}
 	v := &globalsVisitor{globals: map[string]bool{}}
+	// A script's top-level var is a property of the global object: `var
+	// ReactIntl = ReactIntl || {}` reads the host's. Counted, to be safe.
+	for _, d := range ast.BlockStmt.Scope.Declared {
+		if hostGlobalNames[string(d.Data)] {
+			v.globals[string(d.Data)] = true
+		}
+	}
 	js.Walk(v, ast)
 	if v.all || v.evalRefs > v.evalLiteralCalls {
 		return nil, true

@@ -42,6 +42,7 @@ func TestReferencedHostModules(t *testing.T) {
 		{"typeof guard", `typeof ReactIntl!=="undefined"&&ReactIntl.x`, []string{"react-intl"}},
 		{"no host global", `window.registerPlugin("x",{})`, []string{}},
 		{"a longer name is not the global", `var ReactIntlX=1;x.ReactBootstrapModal;y="ReactRouterDomain"`, []string{}},
+		{"a top-level var is the global object's property", `var ReactIntl=ReactIntl||{};`, []string{"react-intl"}},
 		{"shadowed local is not a read", `function f(React){return React.x}var g=function(){let Luxon=1;return Luxon}`, []string{}},
 		{"a local named window is not the global object", `function f(window,k){return window[k]}`, []string{}},
 		{"new Function with a literal (webpack 4 polyfill)", `var g=new Function("return this")();`, []string{}},
