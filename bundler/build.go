@@ -250,6 +250,10 @@ func setupPlugin(pb api.PluginBuild, cur func() *build) {
 		}
 		return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
 	})
+	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsManifest}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
+		src := string(cur().pkg.RawManifest)
+		return api.OnLoadResult{Contents: &src, Loader: api.LoaderJSON}, nil
+	})
 	pb.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: nsEmpty}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
 		src := ""
 		return api.OnLoadResult{Contents: &src, Loader: api.LoaderJS}, nil
@@ -647,6 +651,8 @@ func rewriteSources(m []byte) []byte {
 			sources[j] = strings.TrimPrefix(s, nsPkg+":/")
 		case strings.HasPrefix(s, nsHost+":"):
 			sources[j] = "mmtoolkit-host/" + strings.TrimPrefix(s, nsHost+":")
+		case strings.HasPrefix(s, nsManifest+":"):
+			sources[j] = "mmtoolkit-generated/plugin.json"
 		case strings.HasPrefix(s, nsEmpty+":"):
 			sources[j] = "mmtoolkit-empty/" + strings.TrimPrefix(s, nsEmpty+":")
 		case strings.HasPrefix(s, nsContext+":"):

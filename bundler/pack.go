@@ -256,6 +256,10 @@ func (c *Cache) PackDir(dir string, o DirOptions) (*PackedDir, error) {
 			Message: fmt.Sprintf("plugin.json is %d bytes, over the %d-byte limit", len(raw), lim.MaxManifestBytes)}
 	}
 	m, err := pluginpkg.ParseManifest(raw, o.Known)
+	var pe *pluginpkg.Error
+	if errors.As(err, &pe) && pe.Field == "version" && !strings.Contains(pe.Message, "--version") {
+		pe.Message += " (the Mattermost starter template's build fills it from git tags: give it with --version)"
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +296,6 @@ func (c *Cache) PackDir(dir string, o DirOptions) (*PackedDir, error) {
 		}
 	}
 	pkg, err := pluginpkg.ReadFiles(small, o.Limits, o.Known)
-	var pe *pluginpkg.Error
 	if errors.As(err, &pe) && pe.Code == pluginpkg.CodeEntryMissing && pe.Field == "webapp.bundle_path" {
 		pe.Message += fmt.Sprintf("; to push the sources instead, put the entry at %s or give --webapp-entry", DefaultWebappEntries[0])
 	}

@@ -28,6 +28,9 @@ const (
 	nsHost    = "host"    // a web host module read from a window global
 	nsEmpty   = "empty"   // a module a "browser" map replaced with false
 	nsContext = "context" // a generated context module (context.go)
+	// nsManifest is the starter template's generated webapp/src/manifest.ts
+	// when it was not generated (see generatedManifest).
+	nsManifest = "manifest"
 )
 
 // resolved is where an import goes.
@@ -197,6 +200,9 @@ func (r *resolver) resolveRelative(spec, dir string) (resolved, error) {
 		return resolved{}, errorf("cannot import %q: it points outside the package", spec)
 	}
 	f, found := r.loadAsFileOrDirectory(p)
+	if !found && r.generatedManifest(p) {
+		return resolved{path: "manifest", namespace: nsManifest}, nil
+	}
 	if !found {
 		return resolved{}, errorf("cannot resolve %q: no file %s, %s.{tsx,ts,jsx,js,json,css,...} or %s/index.* in the package",
 			spec, displayRel(p), displayRel(p), displayRel(p))
@@ -264,6 +270,10 @@ func (r *resolver) resolveBare(spec, importer string, kind importKind) (resolved
 		}
 	}
 
+	if own && spec == "manifest" && r.generatedManifest(path.Join(r.webRoot, "src", "manifest")) {
+		return resolved{path: "manifest", namespace: nsManifest}, nil
+	}
+
 	// The last of the starter template's resolve.modules: the webapp
 	// directory itself (path.resolve(__dirname)).
 	if own && !strings.HasPrefix(spec, "node:") {
@@ -311,6 +321,17 @@ func (r *resolver) sourceModule(spec, dir string) (string, bool) {
 			return "", false
 		}
 	}
+}
+
+// generatedManifest reports whether p (an import's path without
+// extension) is the webapp/src/manifest.ts that the Mattermost starter
+// template's `make` generates from plugin.json and .gitignore leaves out of
+// the repository, and the package does not hold it: it is then plugin.json
+// itself (the JSON loader gives the default export and a named export per
+// field, as the generated `export default manifest` and the older
+// `export const id` both did). A manifest the plugin carries wins.
+func (r *resolver) generatedManifest(p string) bool {
+	return p == path.Join(r.webRoot, "src", "manifest") && r.tree.isDir(path.Join(r.webRoot, "src")) && !r.tree.isDir(p)
 }
 
 // webpackRoot is the directory a plugin's webpack config would sit in,

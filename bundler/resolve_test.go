@@ -359,8 +359,8 @@ func TestResolveSourceModules(t *testing.T) {
 		r.webRoot = webpackRoot(tree, "webapp/src/index.tsx")
 		res, err := r.resolve(tc.spec, tc.importer, kindImport)
 		got := res.path
-		if res.namespace == nsHost {
-			got = "host:" + res.path
+		if res.namespace == nsHost || res.namespace == nsManifest {
+			got = res.namespace + ":" + res.path
 		}
 		if err != nil {
 			got = ""
@@ -371,5 +371,34 @@ func TestResolveSourceModules(t *testing.T) {
 	}
 	if root := webpackRoot(tree, "webapp/src/index.tsx"); root != "webapp" {
 		t.Errorf("webpackRoot = %q", root)
+	}
+}
+
+// TestGeneratedManifest: the starter template imports webapp/src/manifest.ts,
+// which its `make` generates from plugin.json and .gitignore keeps out of
+// the repository; without it the import is plugin.json, and a manifest the
+// plugin carries wins.
+func TestGeneratedManifest(t *testing.T) {
+	files := map[string]string{
+		"webapp/package.json": `{"name":"w"}`,
+		"webapp/src/index.tsx": "import manifest from 'manifest';\nimport {version} from './manifest';\n" +
+			"(window as any).registerPlugin(manifest.id, {v: version});\n",
+	}
+	pkg := memPackage("webapp/src/index.tsx", "", files)
+	pkg.RawManifest = []byte(`{"id":"com.example.generated","name":"G","version":"3.1.4","webapp":{"entry":"webapp/src/index.tsx"}}`)
+	res, err := Build(pkg, Web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.JS), "com.example.generated") || !strings.Contains(string(res.JS), "3.1.4") {
+		t.Errorf("bundle lacks the manifest's fields:\n%s", res.JS)
+	}
+	files["webapp/src/manifest.ts"] = "export default {id: 'carried'};\nexport const version = 'carried-v';\n"
+	res, err = Build(memPackage("webapp/src/index.tsx", "", files), Web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.JS), "carried-v") {
+		t.Errorf("the plugin's own manifest.ts was not used:\n%s", res.JS)
 	}
 }

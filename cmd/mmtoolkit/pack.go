@@ -129,15 +129,21 @@ func sourceEntryNote(entry string) string {
 type sourceFlags struct {
 	webappEntry *string
 	prebuilt    *bool
+	version     *string
 }
 
 func addSourceFlags(fs *flag.FlagSet) sourceFlags {
 	return sourceFlags{
 		webappEntry: fs.String("webapp-entry", "", "build the web bundle from this source file of DIR (default for a plugin.json naming\nonly webapp.bundle_path: webapp/src/index.tsx, .ts, .jsx or .js when it exists)"),
 		prebuilt:    fs.Bool("prebuilt", false, "send webapp.bundle_path's built bundle and its output directory, not the sources"),
+		version:     fs.String("version", "", "the version to send in plugin.json (Mattermost's starter template leaves it out\nof plugin.json and fills it from git tags at build time)"),
 	}
 }
 
 func (f sourceFlags) options() bundler.DirOptions {
-	return bundler.DirOptions{WebappEntry: *f.webappEntry, Prebuilt: *f.prebuilt}
+	o := bundler.DirOptions{WebappEntry: *f.webappEntry, Prebuilt: *f.prebuilt}
+	if v := *f.version; v != "" {
+		o.Rewrite = func(raw []byte) ([]byte, error) { return withManifestVersion(raw, v) }
+	}
+	return o
 }

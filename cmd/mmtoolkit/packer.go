@@ -66,7 +66,16 @@ func (p *packer) read(path string) ([]byte, error) {
 	o := p.source
 	o.Known, o.Also = slots.Known, p.lastKeep
 	if p.dev {
-		o.Rewrite = func(raw []byte) ([]byte, error) { return withDevVersion(raw, time.Now()) }
+		set := o.Rewrite // --version, if given, is the base of the dev version
+		o.Rewrite = func(raw []byte) ([]byte, error) {
+			if set != nil {
+				var err error
+				if raw, err = set(raw); err != nil {
+					return nil, err
+				}
+			}
+			return withDevVersion(raw, time.Now())
+		}
 	}
 	pd, err := p.cache.PackDir(path, o)
 	if pd != nil {
@@ -121,8 +130,17 @@ func withDevVersion(raw []byte, now time.Time) ([]byte, error) {
 	}
 	var base string
 	if err := json.Unmarshal(m["version"], &base); err != nil {
-		return nil, fmt.Errorf("plugin.json: version: %w", err)
+		return nil, fmt.Errorf("plugin.json has no version; give one with --version: %w", err)
 	}
-	m["version"], _ = json.Marshal(devVersion(base, now))
+	return withManifestVersion(raw, devVersion(base, now))
+}
+
+// withVersion sets the version in plugin.json.
+func withManifestVersion(raw []byte, v string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m["version"], _ = json.Marshal(v)
 	return json.MarshalIndent(m, "", "  ")
 }

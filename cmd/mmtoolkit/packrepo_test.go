@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,5 +173,51 @@ func TestPackUnpackedArchiveFolder(t *testing.T) {
 	}
 	if len(pd.Files) != 2 || pd.Files["webapp/index.ts"] == nil || pd.Files["plugin.json"] == nil {
 		t.Errorf("files: %d", len(pd.Files))
+	}
+}
+
+// TestPackStarterTemplateLayout: the Mattermost starter template's
+// repository as cloned: plugin.json without a version (its build takes it
+// from git tags) and webapp/src/index.tsx importing the manifest.ts its
+// build generates (gitignored). --version supplies the one, plugin.json
+// stands in for the other.
+func TestPackStarterTemplateLayout(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"plugin.json": `{"id":"com.example.starter","name":"Starter","min_server_version":"6.2.1",
+			"server":{"executables":{"linux-amd64":"server/dist/plugin-linux-amd64"}},"webapp":{"bundle_path":"webapp/dist/main.js"}}`,
+		"webapp/package.json":  `{"private":true}`,
+		"webapp/tsconfig.json": `{"compilerOptions":{"baseUrl":"./src","jsx":"react"}}`,
+		"webapp/src/index.tsx": "import manifest from 'manifest';\nimport type {PluginRegistry} from 'types/mattermost-webapp';\n" +
+			"class Plugin { public async initialize(registry: PluginRegistry) {} }\n(window as any).registerPlugin(manifest.id, new Plugin());\n",
+		"webapp/src/types/mattermost-webapp/index.d.ts": "export interface PluginRegistry {}\n",
+	})
+	var stderr bytes.Buffer
+	_, _, err := packedFilesWith(dir, &stderr, bundler.DirOptions{})
+	var pe *pluginpkg.Error
+	if !errorsAs(err, &pe) || pe.Field != "version" || !strings.Contains(pe.Message, "--version") {
+		t.Fatalf("without --version: %v", err)
+	}
+	fs := flag.NewFlagSet("pack", flag.ContinueOnError)
+	src := addSourceFlags(fs)
+	if err := fs.Parse([]string{"--version", "2.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	pkg, files, err := packedFilesWith(dir, &stderr, src.options())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if pkg.Manifest.Version != "2.0.1" || pkg.Manifest.Webapp.Entry != "webapp/src/index.tsx" {
+		t.Errorf("manifest sent: %+v", pkg.Manifest)
+	}
+	if len(files) != 4 { // plugin.json, index.tsx, package.json, tsconfig.json
+		t.Errorf("files sent: %d", len(files))
+	}
+	res, err := bundler.Build(pkg, bundler.Web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(res.JS, []byte("com.example.starter")) {
+		t.Errorf("the generated manifest's id is not in the bundle:\n%s", res.JS)
 	}
 }

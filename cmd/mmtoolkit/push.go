@@ -61,7 +61,7 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *watch {
-		return watchAndPush(c, pos[0], stdout, stderr)
+		return watchAndPush(c, pos[0], src.options(), stdout, stderr)
 	}
 	oneShotGC()
 	return pushOnce(c, &packer{signature: *sigPath, source: src.options()}, pos[0], stdout, stderr)

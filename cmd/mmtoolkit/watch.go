@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,7 +23,7 @@ const watchPoll = 200 * time.Millisecond
 
 // watchAndPush pushes dir now and again after every change, until Ctrl-C.
 // Failed pushes (compile errors) are printed and watching goes on.
-func watchAndPush(c *client, dir string, stdout, stderr io.Writer) error {
+func watchAndPush(c *client, dir string, source bundler.DirOptions, stdout, stderr io.Writer) error {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return err
@@ -36,20 +37,28 @@ func watchAndPush(c *client, dir string, stdout, stderr io.Writer) error {
 
 	// The cache keeps what packing parsed, so a save re-parses only the
 	// files that changed.
-	p := &packer{dev: true, cache: bundler.NewCache(1, 64<<20, 0)}
+	p := &packer{dev: true, cache: bundler.NewCache(1, 64<<20, 0), source: source}
 	defer p.cache.Close()
 	last := ""
 	tick := time.NewTicker(watchPoll)
 	defer tick.Stop()
 	for {
-		sig, err := treeSignature(dir)
+		sig, err := treeSignature(dir, p.lastKeep)
 		if err != nil {
 			return err
 		}
 		if sig != last {
 			last = sig
+			deps := strings.Join(p.lastKeep, "\n")
 			t0 := time.Now()
 			err := pushOnce(c, p, dir, stdout, stderr)
+			if strings.Join(p.lastKeep, "\n") != deps {
+				// The npm files watched changed with the import graph.
+				var serr error
+				if last, serr = treeSignature(dir, p.lastKeep); serr != nil {
+					return serr
+				}
+			}
 			var ee exitError
 			switch {
 			case errors.As(err, &ee):
@@ -68,14 +77,23 @@ func watchAndPush(c *client, dir string, stdout, stderr io.Writer) error {
 }
 
 // treeSignature summarises names, sizes and modification times of every
-// file under dir (not .git), so any save changes it.
-func treeSignature(dir string) (string, error) {
+// file under dir outside .git and node_modules/, and of the node_modules
+// files the last pack sent (deps), so any save changes it, without
+// stat'ing a repository's tens of thousands of npm files every poll.
+func treeSignature(dir string, deps []string) (string, error) {
 	h := fnv.New64a()
+	for _, rel := range deps {
+		if info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel))); err == nil {
+			fmt.Fprintf(h, "%s\x00%d\x00%d\n", rel, info.Size(), info.ModTime().UnixNano())
+		} else {
+			fmt.Fprintf(h, "%s\x00gone\n", rel)
+		}
+	}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && d.Name() == ".git" {
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
 			return filepath.SkipDir
 		}
 		if d.IsDir() {
