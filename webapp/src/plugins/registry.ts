@@ -123,7 +123,11 @@ export class PluginRegistry {
         m('registerRootComponent', ['component'], (component) => this.add('root', 'Root', {component}));
         m('registerPostTypeComponent', ['type', 'component'], (type: string, component) =>
             this.add('post_type', 'postTypes', {key: type, component}));
-        m('unregisterPostTypeComponent', ['componentId'], (id: string) => this.unregister(id));
+        m('unregisterPostTypeComponent', ['componentId'], (id: string) => {
+            if (this.deps.slots.get(id)?.slot === 'post_type') {
+                this.deps.slots.remove(id);
+            }
+        });
         m('registerChannelHeaderButtonAction', ['icon', 'action', 'dropdownText', 'tooltipText'],
             (icon, action, dropdownText, tooltipText) => this.add('channel_header_button', 'ChannelHeaderButton', {
                 icon: resolveReactElement(icon), action, dropdownText: resolveReactElement(dropdownText),
@@ -244,13 +248,6 @@ export class PluginRegistry {
             console.warn(`plugin ${this.id}: post type ${fields.key} should start with custom_`); // eslint-disable-line no-console
         }
         return this.deps.slots.add({id: generateId(), pluginId: this.id, slot, mattermostKey, ...fields});
-    }
-
-    /** Removes one of this plugin's registrations (another plugin's ids are ignored). */
-    private unregister(id: string) {
-        if (this.deps.slots.get(id)?.pluginId === this.id) {
-            this.deps.slots.remove(id);
-        }
     }
 
     private removeWhere(pred: (r: Registration) => boolean) {
