@@ -3,11 +3,14 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,8 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/proxytest"
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
+	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -342,4 +349,108 @@ func TestFastLaneWatchKeepsTheConnection(t *testing.T) {
 	if n := edge.FastServed() - before; n != 3 {
 		t.Errorf("%d answers on the fast lane, want 3", n)
 	}
+}
+
+// wantRevokedClose reads c until it closes and checks the close is 1008
+// session_revoked, within the bound.
+func wantRevokedClose(t *testing.T, c *websocket.Conn, within time.Duration) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(within))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue // events, if any
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation || !strings.HasPrefix(ce.Text, "session_revoked") {
+			t.Fatalf("the socket ended with %v, want close 1008 session_revoked within %v", err, within)
+		}
+		return
+	}
+}
+
+// TestWebsocketClosedOnLogout (F13): logging out through the server's
+// /api/v4 (here the sandbox) closes the session's websockets at once,
+// with 1008 session_revoked; another user's socket stays open.
+func TestWebsocketClosedOnLogout(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	bob, _ := e.dial("bob")
+	carol, _ := e.dial("carol")
+	if r := e.do("bob", "POST", "/api/v4/users/logout", "", nil); r.status != 200 {
+		t.Fatalf("logout: %d %s", r.status, r.body)
+	}
+	if r := e.do("bob", "GET", "/api/v1/plugins", "", nil); r.status != 401 {
+		t.Fatalf("REST after logout: %d, want 401", r.status)
+	}
+	wantRevokedClose(t, bob, 5*time.Second)
+	// carol's socket still answers.
+	carol.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if err := carol.WriteJSON(map[string]any{"seq": 1, "action": "ping"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := readWS(t, carol, 5*time.Second); m == nil || m.SeqReply != 1 {
+		t.Fatalf("carol's socket: %+v", m)
+	}
+	// The server's logout route takes only POST: other methods on the
+	// path still go to the upstream.
+	echo := newEnv(t, server.Config{Upstream: echoUpstream})
+	for _, method := range []string{"GET", "PUT"} {
+		if r := echo.do("bob", method, "/api/v4/users/logout", "", nil); r.status != 200 || !strings.Contains(string(r.body), `"path":"/api/v4/users/logout"`) {
+			t.Errorf("%s /api/v4/users/logout: %d %s, want the upstream's answer", method, r.status, r.body)
+		}
+	}
+}
+
+// TestWebsocketClosedWhenSessionRevoked (F13): a session ended elsewhere
+// (Mattermost revoked it; here the sandbox, behind the server's back) is
+// noticed by the socket's periodic check: closed 1008 session_revoked. A
+// GET through /api/v4 (the fast lane's route) does not count as a logout.
+func TestWebsocketClosedWhenSessionRevoked(t *testing.T) {
+	defer server.SetWebsocketRevalidate(100 * time.Millisecond)()
+	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	srv, err := server.New(registrytest.Open(t), sb, server.Config{Upstream: sb.Handler(),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close()
+	token, _, err := sb.Login(context.Background(), "bob", "mmtoolkit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/api/v1/websocket",
+		http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if m := readWS(t, c, 5*time.Second); m == nil || m.Event != "hello" {
+		t.Fatalf("no hello: %+v", m)
+	}
+	// The socket answers pings across several checks while the session
+	// lives (a ping each 50 ms: under the socket's rate limit).
+	pace := time.NewTicker(50 * time.Millisecond)
+	defer pace.Stop()
+	for seq := int64(1); seq <= 10; seq++ {
+		<-pace.C
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if err := c.WriteJSON(map[string]any{"seq": seq, "action": "ping"}); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var m wsMsg
+		if err := c.ReadJSON(&m); err != nil || m.SeqReply != seq {
+			t.Fatalf("the socket of a live session: %+v %v", m, err)
+		}
+	}
+	if err := sb.Logout(context.Background(), token); err != nil {
+		t.Fatal(err)
+	}
+	wantRevokedClose(t, c, 5*time.Second)
 }

@@ -13,6 +13,7 @@ import (
 type hub struct {
 	register   chan *wsClient
 	unregister chan *wsClient
+	revoke     chan string // a token whose session ended
 	broadcast  chan outbound
 	stop       chan struct{}
 	done       chan struct{}
@@ -53,6 +54,7 @@ func newHub() *hub {
 	h := &hub{
 		register:   make(chan *wsClient),
 		unregister: make(chan *wsClient, 64),
+		revoke:     make(chan string),
 		broadcast:  make(chan outbound, 1024),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -78,6 +80,13 @@ func (h *hub) run() {
 			h.connected.Add(1)
 		case c := <-h.unregister:
 			drop(c)
+		case token := <-h.revoke:
+			for c := range clients {
+				if c.token == token {
+					c.revoked = true // read by its write pump after send is closed
+					drop(c)
+				}
+			}
 		case m := <-h.broadcast:
 			n := 0
 			for c := range clients {
@@ -128,6 +137,14 @@ func (h *hub) publish(to outbound, ev wsEvent, count chan<- int) error {
 		}
 	}
 	return nil
+}
+
+// revokeToken closes the sockets token opened (its session ended).
+func (h *hub) revokeToken(token string) {
+	select {
+	case h.revoke <- token:
+	case <-h.done:
+	}
 }
 
 func (h *hub) close() {

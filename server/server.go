@@ -295,6 +295,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/static/plugins/{id}/*", s.serveMattermostStatic)
 	if s.cfg.Upstream != nil {
 		r.Handle(upstreamRoute, detachRoute(s.cfg.Upstream))
+		r.Post("/api/v4/users/logout", s.serveLogout) // closes the session's websockets
 	}
 	s.mountConsole(r)
 	s.mountWebapp(r)

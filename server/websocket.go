@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -28,6 +30,13 @@ const (
 	wsClientBurst = 50
 )
 
+// wsRevalidate is how often a socket's token is authenticated again
+// (answered from the identity cache until it expires, so a session revoked
+// upstream closes its sockets within about this plus the cache's TTL):
+// REST refuses a revoked token, and its socket must not go on receiving
+// the team's events (issue #15, F13).
+var wsRevalidate = apiv4proxy.DefaultCacheTTL
+
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  4 << 10,
 	WriteBufferSize: 4 << 10,
@@ -52,7 +61,13 @@ type wsClient struct {
 	connID string
 	userID string
 	teams  map[string]bool
-	send   chan []byte
+	// token authenticated the socket; auth checks it again every
+	// wsRevalidate. revoked is set by the hub before it closes send, when
+	// the session logged out.
+	token   string
+	auth    func(ctx context.Context, token string) (*apiv4proxy.Identity, error)
+	revoked bool
+	send    chan []byte
 	// replies carries answers to the client's own actions (ping) to the
 	// write pump, the connection's only writer.
 	replies chan []byte
@@ -77,7 +92,8 @@ func (c *wsClient) wants(m outbound) bool {
 // allows, in a first authentication_challenge message.
 func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	var who *apiv4proxy.Identity
-	if token := apiv4proxy.TokenFromRequest(r); token != "" {
+	token := apiv4proxy.TokenFromRequest(r)
+	if token != "" {
 		id, err := s.identity.Authenticate(r.Context(), token)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -91,7 +107,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(wsMaxMessage)
 	if who == nil {
-		if who = s.challenge(r, conn); who == nil {
+		if who, token = s.challenge(r, conn); who == nil {
 			conn.Close()
 			return
 		}
@@ -99,7 +115,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	c := &wsClient{
 		hub: s.hub, conn: conn, connID: apiv4proxy.NewID(), userID: who.User.ID,
 		teams: make(map[string]bool, len(who.Members)), send: make(chan []byte, wsSendBuffer),
-		replies: make(chan []byte, 8),
+		replies: make(chan []byte, 8), token: token, auth: s.identity.Authenticate,
 	}
 	for tid := range who.Members {
 		c.teams[tid] = true
@@ -134,7 +150,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 
 // challenge waits for {"seq":N,"action":"authentication_challenge",
 // "data":{"token":"..."}} and answers as Mattermost does.
-func (s *Server) challenge(r *http.Request, conn *websocket.Conn) *apiv4proxy.Identity {
+func (s *Server) challenge(r *http.Request, conn *websocket.Conn) (*apiv4proxy.Identity, string) {
 	conn.SetReadDeadline(time.Now().Add(wsAuthWait))
 	var msg struct {
 		Seq    int64             `json:"seq"`
@@ -144,7 +160,7 @@ func (s *Server) challenge(r *http.Request, conn *websocket.Conn) *apiv4proxy.Id
 	if err := conn.ReadJSON(&msg); err != nil || msg.Action != "authentication_challenge" {
 		conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "authenticate first"), time.Now().Add(time.Second))
-		return nil
+		return nil, ""
 	}
 	who, err := s.identity.Authenticate(r.Context(), msg.Data["token"])
 	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
@@ -154,11 +170,11 @@ func (s *Server) challenge(r *http.Request, conn *websocket.Conn) *apiv4proxy.Id
 			"error": map[string]string{"code": e.Code, "message": e.Message}})
 		conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.ClosePolicyViolation, e.Code), time.Now().Add(time.Second))
-		return nil
+		return nil, ""
 	}
 	conn.WriteJSON(map[string]any{"status": "OK", "seq_reply": msg.Seq})
 	conn.SetReadDeadline(time.Time{})
-	return who
+	return who, msg.Data["token"]
 }
 
 // readPump keeps the connection's read side alive (pongs, close frames) and
@@ -209,11 +225,22 @@ func (c *wsClient) readPump() {
 	}
 }
 
-// writePump is the only writer of the connection after hello.
+// closeRevoked is the close frame of a socket whose session ended.
+var closeRevoked = websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
+	"session_revoked: the session logged out or was revoked: log in again")
+
+// writePump is the only writer of the connection after hello. It also
+// checks the socket's token again every wsRevalidate, in a goroutine of
+// its own so a slow identity check delays no event, and closes the socket
+// (1008) once the token is refused.
 func (c *wsClient) writePump() {
 	ticker := time.NewTicker(wsPingPeriod)
+	recheck := time.NewTicker(wsRevalidate)
+	checked := make(chan error, 1)
+	checking := false
 	defer func() {
 		ticker.Stop()
+		recheck.Stop()
 		c.conn.Close()
 	}()
 	for {
@@ -221,7 +248,11 @@ func (c *wsClient) writePump() {
 		case msg, ok := <-c.send:
 			c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 			if !ok {
-				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
+				if c.revoked {
+					c.conn.WriteMessage(websocket.CloseMessage, closeRevoked)
+				} else {
+					c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
+				}
 				return
 			}
 			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
@@ -237,6 +268,42 @@ func (c *wsClient) writePump() {
 			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
 				return
 			}
+		case <-recheck.C:
+			if !checking && c.token != "" {
+				checking = true
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), wsRevalidate)
+					defer cancel()
+					_, err := c.auth(ctx, c.token)
+					checked <- err
+				}()
+			}
+		case err := <-checked:
+			checking = false
+			// Only a refused token ends the socket; an upstream that is
+			// down or slow is asked again next time.
+			if errors.Is(err, apiv4proxy.ErrInvalidToken) {
+				c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+				c.conn.WriteMessage(websocket.CloseMessage, closeRevoked)
+				return
+			}
 		}
 	}
+}
+
+// serveLogout is POST /api/v4/users/logout, passed to the upstream as any
+// /api/v4 call. When the upstream ends the session (a 2xx answer), the
+// token's cached identity is dropped and its websockets are closed at
+// once (1008 session_revoked), rather than at their next check.
+func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
+	token := apiv4proxy.TokenFromRequest(r)
+	sw := &statusWriter{ResponseWriter: w}
+	detachRoute(s.cfg.Upstream).ServeHTTP(sw, r)
+	if token == "" || (sw.status != 0 && (sw.status < 200 || sw.status > 299)) {
+		return
+	}
+	if f, ok := s.identity.(interface{ Forget(token string) }); ok {
+		f.Forget(token)
+	}
+	s.hub.revokeToken(token)
 }
