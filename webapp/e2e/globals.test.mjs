@@ -77,6 +77,7 @@ describe('window globals for webpack-built plugins', () => {
             }
             assert.equal(loaded.bare.basename, 'string');
             assert.equal(loaded.regeneratorMark, 'function');
+            assert.deepEqual(loaded.viaGlobalObject, {global: 'object', globalThis: 'object', self: 'object'});
             for (const [lib, type] of Object.entries(loaded.libraries)) {
                 assert.notEqual(type, 'undefined', `${lib} (bare external) undefined at load`);
             }

@@ -51,6 +51,15 @@ const libraries = {
     Luxon: typeof DateTime.fromISO,
 };
 
+// The other ways a bundle names the global object: webpack rewrites
+// `global` to its polyfill (webpack 4: a module returning `this`; webpack 5:
+// __webpack_require__.g), so these reach the globals through an alias.
+const viaGlobalObject = {
+    global: typeof global.ReactBootstrap,
+    globalThis: typeof globalThis.ReactIntl,
+    self: typeof self.Luxon,
+};
+
 // A class static evaluated at load, as Calls' ExpandedView does.
 class UsesContext extends React.Component {
     static contextType = window.ProductApi.WebSocketProvider;
@@ -123,7 +132,7 @@ function probeHandler(msg) {
     window.globalsFixture.events.push(msg.event);
 }
 
-window.globalsFixture = {loaded: {bare, viaWindow, libraries, regeneratorMark: typeof regeneratorRuntime.mark}, events: []};
+window.globalsFixture = {loaded: {bare, viaWindow, libraries, viaGlobalObject, regeneratorMark: typeof regeneratorRuntime.mark}, events: []};
 
 class Plugin {
     initialize(registry) {
