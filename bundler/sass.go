@@ -165,6 +165,15 @@ func (i *sassImporter) CanonicalizeURL(url string) (string, error) {
 			return sassScheme + f, nil
 		}
 	}
+	if !strings.HasPrefix(url, "~") {
+		// The starter template's sassOptions.includePaths, relative to
+		// the webapp folder: compass-mixins' library, then sass/.
+		for _, base := range []string{"node_modules/compass-mixins/lib", "sass"} {
+			if f, ok := i.b.sassFile(path.Join(i.b.res.webRoot, base, url)); ok {
+				return sassScheme + f, nil
+			}
+		}
+	}
 	spec := strings.TrimPrefix(url, "~")
 	// A bare name: a stylesheet of an npm package, by Sass's rules
 	// inside the package directory, else as the package resolves it.

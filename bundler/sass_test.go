@@ -124,3 +124,25 @@ func FuzzSassGraph(f *testing.F) {
 		}
 	})
 }
+
+// TestSassIncludePaths: the starter template's sass-loader includePaths
+// (node_modules/compass-mixins/lib and sass/, from the webapp folder) serve
+// imports nothing else resolves, as Mattermost plugins' `@import
+// 'compass/css3'` expects.
+func TestSassIncludePaths(t *testing.T) {
+	needSass(t)
+	pkg := memPackage("webapp/src/index.tsx", "", map[string]string{
+		"webapp/package.json":  `{"private":true}`,
+		"webapp/src/index.tsx": "import './a.scss';\n",
+		"webapp/src/a.scss":    "@import 'compass/css3';\n@import 'colors';\n.a { @include rounded(4px); color: $c; }\n",
+		"webapp/node_modules/compass-mixins/lib/compass/_css3.scss": "@mixin rounded($r) { border-radius: $r; }\n",
+		"webapp/sass/_colors.scss":                                  "$c: #abcdef;\n",
+	})
+	res, err := Build(pkg, Web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.JS), "border-radius:4px") || !strings.Contains(string(res.JS), "#abcdef") {
+		t.Errorf("bundle:\n%s", res.JS)
+	}
+}
