@@ -222,7 +222,20 @@ export function installGlobals(win: Window = window, host?: GlobalsHost) {
     };
     w.useNotifyAdmin = useNotifyAdmin;
     w.loadSharedDependency = loadSharedDependency;
-    w.openPricingModal = () => () => win.open('https://mattermost.com/pricing', '_blank', 'noopener,noreferrer');
+    // Mattermost's opens the pricing page when called; older ones returned
+    // an opener (Calls writes openPricingModal()(...)). Both work: the page
+    // opens once, by the returned function if it is called at once.
+    w.openPricingModal = () => {
+        let opened = false;
+        const open = () => {
+            if (!opened) {
+                opened = true;
+                win.open('https://mattermost.com/pricing', '_blank', 'noopener,noreferrer');
+            }
+        };
+        queueMicrotask(open);
+        return open;
+    };
     w.Components = Components;
     const WebSocketContext = createContext<WebSocketClient | null>(host?.mmSocket ?? null);
     const useWebSocketClient = () => useContext(WebSocketContext);

@@ -40,6 +40,18 @@ describe('window globals', () => {
         expect(r).toHaveProperty('status');
     });
 
+    it('openPricingModal opens the pricing page once, called either way', async () => {
+        const opened: string[] = [];
+        const store = createHostStore();
+        const w = {open: (u: string) => opened.push(u)} as Record<string, any>;
+        installGlobals(w as unknown as Window, {store, mmSocket: new WebSocketClient()});
+        w.openPricingModal();
+        await Promise.resolve();
+        w.openPricingModal()({trackingLocation: 'x'});
+        await Promise.resolve();
+        expect(opened).toEqual(['https://mattermost.com/pricing', 'https://mattermost.com/pricing']);
+    });
+
     it('has Mattermost\'s ModalIdentifiers', () => {
         const {w} = setup();
         const ids = w.WebappUtils.modals.ModalIdentifiers;
