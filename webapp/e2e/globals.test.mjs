@@ -38,6 +38,23 @@ describe('window globals for webpack-built plugins', () => {
         await server?.stop();
     });
 
+    it('webpack 5: @mattermost/shared imports resolve through loadSharedDependency', withShots('globals-shared', shots, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        await cli(bin, server, 'dev', 'push', await pluginDir(fixtureSrc('shared'), {webpack: 5}));
+        await cli(bin, server, 'alice', 'enable', '--team', 'engineering', '--plugin', 'e2e.shared');
+        const errors = [];
+        const page = await loggedInPage(chrome.browser, server, 'bob', '/engineering/channels/town-square');
+        pages.push(page);
+        page.on('pageerror', (e) => errors.push(e.message));
+        const button = page.locator('button.shared-button');
+        await button.waitFor();
+        assert.match(await button.getAttribute('class'), /\bbtn-tertiary\b/);
+        assert.equal(await page.getAttribute('.with-tooltip:has(button.shared-button)', 'title'), 'Shared tooltip');
+        assert.deepEqual(errors, []);
+    }));
+
     for (const w of builds) {
         it(`webpack ${w}: every global is there before the bundle runs, and each one works`, withShots(`globals-webpack${w}`, shots, async (t) => {
             if (!chrome) {

@@ -32,6 +32,17 @@ const externals = {
     luxon: 'Luxon',
 };
 
+// Mattermost's webpack-web-app-externals.cjs also sends every
+// @mattermost/shared/* import to the host: `promise
+// globalThis.loadSharedDependency(request)` (a webpack 5 external type;
+// webpack 4 has none, so such imports do not build with it).
+function sharedExternals({request}, callback) {
+    if ((/^@mattermost\/shared\//).test(request)) {
+        return callback(null, `promise globalThis.loadSharedDependency('${request}')`);
+    }
+    return callback();
+}
+
 function config({webpack: version, srcDir, outDir}) {
     return {
         context: srcDir,
@@ -67,7 +78,7 @@ function config({webpack: version, srcDir, outDir}) {
                 },
             }],
         },
-        externals,
+        externals: version === 4 ? externals : [externals, sharedExternals],
         output: {path: outDir, publicPath: '/', filename: 'main.js'},
         mode: 'production',
         devtool: false,
