@@ -235,6 +235,9 @@ func (r *resolver) resolveBare(spec, importer string, kind importKind) (resolved
 	// tsc and esbuild.
 	if r.ts != nil && !inNodeModules(importer) {
 		if f, ok := r.ts.resolve(r, spec); ok {
+			if f == generatedManifestFile {
+				return resolved{path: "manifest", namespace: nsManifest}, nil
+			}
 			return r.finish(f)
 		}
 	}
@@ -322,6 +325,10 @@ func (r *resolver) sourceModule(spec, dir string) (string, bool) {
 		}
 	}
 }
+
+// generatedManifestFile is what tsconfig resolution returns for the
+// generated manifest (tsconfig paths such as "@/*": ["src/*"] lead there).
+const generatedManifestFile = "\x00manifest"
 
 // generatedManifest reports whether p (an import's path without
 // extension) is the webapp/src/manifest.ts that the Mattermost starter

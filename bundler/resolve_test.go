@@ -393,6 +393,18 @@ func TestGeneratedManifest(t *testing.T) {
 	if !strings.Contains(string(res.JS), "com.example.generated") || !strings.Contains(string(res.JS), "3.1.4") {
 		t.Errorf("bundle lacks the manifest's fields:\n%s", res.JS)
 	}
+	// Through tsconfig paths too, as the GitHub plugin imports it.
+	files["webapp/tsconfig.json"] = `{"compilerOptions": {"baseUrl": ".", "paths": {"@/*": ["src/*"]}}}`
+	files["webapp/src/other.ts"] = "import m from '@/manifest';\nexport const other = m.name;\n"
+	files["webapp/src/index.tsx"] += "import {other} from './other';\nconsole.log(other);\n"
+	pkg = memPackage("webapp/src/index.tsx", "", files)
+	pkg.RawManifest = []byte(`{"id":"com.example.generated","name":"Generated-Name","version":"3.1.4"}`)
+	if res, err = Build(pkg, Web); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.JS), "Generated-Name") {
+		t.Errorf("@/manifest through tsconfig paths:\n%s", res.JS)
+	}
 	files["webapp/src/manifest.ts"] = "export default {id: 'carried'};\nexport const version = 'carried-v';\n"
 	res, err = Build(memPackage("webapp/src/index.tsx", "", files), Web)
 	if err != nil {

@@ -256,6 +256,9 @@ func (ts *tsconfig) resolve(r *resolver, spec string) (string, bool) {
 			if f, ok := r.loadAsFileOrDirectory(c); ok {
 				return f, true
 			}
+			if r.generatedManifest(c) {
+				return generatedManifestFile, true
+			}
 		}
 		break // only the best-matching pattern counts
 	}
@@ -263,6 +266,9 @@ func (ts *tsconfig) resolve(r *resolver, spec string) (string, bool) {
 		if c, ok := joinRel(ts.baseURL, spec); ok {
 			if f, ok := r.loadAsFileOrDirectory(c); ok {
 				return f, true
+			}
+			if r.generatedManifest(c) {
+				return generatedManifestFile, true
 			}
 		}
 	}
