@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bep/godartsass/v2"
 	"github.com/evanw/esbuild/pkg/api"
@@ -77,12 +78,29 @@ func sassTranspiler() (*godartsass.Transpiler, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := godartsass.Start(godartsass.Options{DartSassEmbeddedFilename: bin})
+	t, err := godartsass.Start(godartsass.Options{DartSassEmbeddedFilename: bin, Timeout: sassTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("bundler: start Dart Sass %s: %w", bin, err)
 	}
 	sassProc.t = t
 	return t, nil
+}
+
+// sassTimeout bounds one stylesheet's compile: Sass is a programming
+// language (@while, recursion), and a package is outside input. A compile
+// over it stops the Dart Sass process, whose loop would otherwise spin on;
+// the next compile starts another. A variable for tests.
+var sassTimeout = 10 * time.Second
+
+// stopSass stops t after a compile over sassTimeout, if it is still the
+// process in use.
+func stopSass(t *godartsass.Transpiler) {
+	sassProc.mu.Lock()
+	if sassProc.t == t {
+		sassProc.t = nil
+	}
+	sassProc.mu.Unlock()
+	go t.Close()
 }
 
 func isSass(ext string) bool { return ext == ".scss" || ext == ".sass" }
@@ -130,6 +148,11 @@ func (b *build) compileSass(p, src string) api.OnLoadResult {
 				msg.Location = &api.Location{File: nsPkg + ":/" + p, Line: line, Column: col}
 			}
 			return api.OnLoadResult{Errors: []api.Message{msg}}
+		}
+		if strings.Contains(err.Error(), "timeout") {
+			stopSass(t)
+			return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
+				"cannot compile %s: Sass was still running after %v (an endless @while or recursion?); simplify the stylesheet", p, sassTimeout)}}}
 		}
 		return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf("cannot compile %s: %v", p, err)}}}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // needSass skips without Dart Sass (`make sass`), except under CI=true,
@@ -144,5 +145,36 @@ func TestSassIncludePaths(t *testing.T) {
 	}
 	if !strings.Contains(string(res.JS), "border-radius:4px") || !strings.Contains(string(res.JS), "#abcdef") {
 		t.Errorf("bundle:\n%s", res.JS)
+	}
+}
+
+// TestSassEndlessLoop: a stylesheet that never finishes compiling is a
+// diagnostic after sassTimeout, and the next stylesheet compiles (on a new
+// Dart Sass process: the old one, spinning, is stopped).
+func TestSassEndlessLoop(t *testing.T) {
+	needSass(t)
+	old := sassTimeout
+	sassTimeout = 2 * time.Second
+	sassProc.mu.Lock()
+	if sassProc.t != nil { // started with the old timeout
+		go sassProc.t.Close()
+		sassProc.t = nil
+	}
+	sassProc.mu.Unlock()
+	t.Cleanup(func() { sassTimeout = old })
+	_, err := Build(memPackage("index.ts", "", map[string]string{
+		"index.ts":  "import './loop.scss';\n",
+		"loop.scss": "$i: 0;\n@while $i >= 0 { $i: $i + 1; }\n",
+	}), Web)
+	var ce *CompileError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Error(), "still running") {
+		t.Fatalf("err = %v", err)
+	}
+	res, err := Build(memPackage("index.ts", "", map[string]string{
+		"index.ts": "import './ok.scss';\n",
+		"ok.scss":  "$c: #0a0b0c;\n.ok { color: $c; }\n",
+	}), Web)
+	if err != nil || !strings.Contains(string(res.JS), "#0a0b0c") {
+		t.Fatalf("after the timeout: %v", err)
 	}
 }
