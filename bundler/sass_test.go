@@ -178,3 +178,20 @@ func TestSassEndlessLoop(t *testing.T) {
 		t.Fatalf("after the timeout: %v", err)
 	}
 }
+
+// TestSassStaysInPackage: a stylesheet cannot import the server's files:
+// Dart Sass gets no load paths and no file importer, only the package.
+func TestSassStaysInPackage(t *testing.T) {
+	needSass(t)
+	for _, imp := range []string{"@import 'file:///etc/hostname';", "@import '/etc/hostname';", "@import '../../../../../../etc/hostname';",
+		"@use 'sass:meta';\n.y { @include meta.load-css('file:///etc/hostname'); }"} {
+		_, err := Build(memPackage("index.ts", "", map[string]string{
+			"index.ts": "import './a.scss';\n",
+			"a.scss":   imp + "\n.x{color:red}",
+		}), Web)
+		var ce *CompileError
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: err = %v, want a compile error", imp, err)
+		}
+	}
+}
