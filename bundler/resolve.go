@@ -57,10 +57,14 @@ type resolver struct {
 	// the starter template's webpack resolve.modules does.
 	webRoot string
 
-	mu        sync.Mutex
-	pkgs      map[string]*packageJSON // dir -> package.json (nil: none)
-	consulted map[string]bool         // package.json files that took part
-	hosts     map[string]bool         // host modules imported
+	mu   sync.Mutex
+	pkgs map[string]*packageJSON // dir -> package.json (nil: none)
+	// consulted are files that steered resolution without being loaded:
+	// package.json files, and files a "browser" map replaced (the
+	// resolver must find them to apply the map, so a packed package needs
+	// them too).
+	consulted map[string]bool
+	hosts     map[string]bool // host modules imported
 }
 
 func newResolver(tree *fileTree, t Target, ts *tsconfig) *resolver {
@@ -494,6 +498,7 @@ func (r *resolver) finish(f string) (resolved, error) {
 	pj := r.nearestPackageJSON(parentDir(f))
 	if pj != nil && pj.browserFiles != nil {
 		if repl, ok := pj.browserFiles[f]; ok {
+			r.consulted[f] = true
 			if repl == nil {
 				return resolved{path: f, namespace: nsEmpty}, nil
 			}
