@@ -512,7 +512,7 @@ func TestDiagnosticLocation(t *testing.T) {
 				"webapp/index.tsx": "import React from 'react';\n\nimport {debounce} from 'lodash';\n\nexport default debounce(() => React, 1);\n",
 			}),
 			want: Diagnostic{File: "webapp/index.tsx", Line: 3, Column: 23,
-				Text: `cannot resolve "lodash": not in the package's node_modules/ and not a host module (react, react/jsx-runtime, react-dom, react-dom/client, redux, react-redux, prop-types, react-intl, react-router-dom, react-bootstrap)`},
+				Text: `cannot resolve "lodash": not in the package's node_modules/ and not a host module (react, react/jsx-runtime, react-dom, react-dom/client, redux, react-redux, prop-types, react-intl, react-router-dom, react-bootstrap, luxon)`},
 		},
 		{
 			name: "syntax error",

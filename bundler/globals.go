@@ -2,7 +2,6 @@ package bundler
 
 import (
 	"bytes"
-	"slices"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -316,16 +315,4 @@ func hexRune(s []byte, from, to int) (rune, bool) {
 		return 0, false
 	}
 	return rune(n), true
-}
-
-// sortedHostModules is every host module a bundle can ask for, for tests.
-func sortedHostModules() []string {
-	var out []string
-	for mod := range HostGlobals {
-		if mod != "react-dom/client" {
-			out = append(out, mod)
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -100,3 +100,15 @@ func FuzzReferencedGlobals(f *testing.F) {
 		}
 	})
 }
+
+// sortedHostModules is every host module a bundle can ask for.
+func sortedHostModules() []string {
+	var out []string
+	for mod := range HostGlobals {
+		if mod != "react-dom/client" {
+			out = append(out, mod)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
