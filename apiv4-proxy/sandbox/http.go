@@ -33,6 +33,8 @@ func (s *Sandbox) Handler() http.Handler {
 			"DesktopMinVersion": "", "IosLatestVersion": "", "IosMinVersion": ""})
 	})
 	r.Post("/api/v4/users/login", s.serveLogin)
+	// No session needed: the limited config without one, as Mattermost.
+	r.Get("/api/v4/config/client", s.serveClientConfig)
 	// The websocket takes its token at upgrade or in a first message.
 	r.Get("/api/v4/websocket", s.serveWebSocket)
 	r.Group(func(r chi.Router) {
