@@ -11,6 +11,10 @@ export interface FormatOptions {
     singleline?: boolean;
     atMentions?: boolean;
     markdown?: boolean;
+    /** Highlight mentionKeys (Mattermost's default: true). */
+    mentionHighlight?: boolean;
+    /** Words that mention the reader (`{key: '@bob'}`), highlighted as Mattermost's mention--highlight. */
+    mentionKeys?: Array<{key: string; caseSensitive?: boolean}>;
 }
 
 const escapes: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
@@ -51,6 +55,17 @@ function inline(text: string, opts: FormatOptions): string {
         s = s.replace(/(^|[^\w@])@([a-z0-9.\-_]+)/gi, '$1<span class="mention-link" data-mention="$2">@$2</span>');
     }
     s = s.replace(/(^|[^\w&])#([A-Za-z][\w-]+)/g, '$1<span class="hashtag">#$2</span>');
+    if (opts.mentionHighlight !== false && opts.mentionKeys?.length) {
+        for (const {key, caseSensitive} of opts.mentionKeys) {
+            const k = escapeHTML(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+            if (!k) {
+                continue;
+            }
+            // Outside tags only: split on them, highlight in the text between.
+            const re = new RegExp(`(^|[^\\w@])(${k})(?![\\w])`, caseSensitive ? 'g' : 'gi');
+            s = s.split(/(<[^>]*>)/).map((part) => (part.startsWith('<') ? part : part.replace(re, '$1<span class="mention--highlight">$2</span>'))).join('');
+        }
+    }
     return s.replace(/\u0000(\d+)\u0000/g, (_, i: string) => codes[Number(i)]);
 }
 
@@ -117,7 +132,15 @@ function toReact(node: Node, key: number): ReactNode {
  * (from formatText) to React elements, keeping only harmless tags and
  * attributes, so a plugin cannot smuggle script through it.
  */
-export function messageHtmlToComponent(html: string, _isRHS = false, _options: Record<string, unknown> = {}): ReactNode {
+export function messageHtmlToComponent(html: string, _isRHS = false, options: {images?: boolean; mentions?: boolean} = {}): ReactNode {
     const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html');
+    // Mattermost's options: images: false drops images; mentions: false
+    // leaves @mentions as text instead of mention components.
+    if (options.images === false) {
+        doc.body.querySelectorAll('img').forEach((n) => n.remove());
+    }
+    if (options.mentions === false) {
+        doc.body.querySelectorAll('span[data-mention]').forEach((n) => n.replaceWith(doc.createTextNode(n.textContent ?? '')));
+    }
     return createElement(Fragment, null, ...Array.from(doc.body.childNodes, toReact));
 }

@@ -23,6 +23,15 @@ describe('PostUtils', () => {
         expect(out).toBe('<p>aalert(1)<a>l</a><img/></p>');
     });
 
+    it('honours Mattermost\'s options: mentionKeys highlight, images and mentions off', () => {
+        expect(formatText('ping Bob and bobby', {mentionKeys: [{key: 'bob'}]})).toBe('<p>ping <span class="mention--highlight">Bob</span> and bobby</p>');
+        expect(formatText('ping Bob', {mentionKeys: [{key: 'bob', caseSensitive: true}]})).toBe('<p>ping Bob</p>');
+        expect(formatText('ping bob', {mentionKeys: [{key: 'bob'}], mentionHighlight: false})).toBe('<p>ping bob</p>');
+        const out = (o: Record<string, boolean>) => renderToStaticMarkup(<>{messageHtmlToComponent('<p>hi <span class="mention-link" data-mention="bob">@bob</span><img src="/x.png"></p>', false, o)}</>);
+        expect(out({})).toBe('<p>hi <span class="mention-link" data-mention="bob">@bob</span><img src="/x.png"/></p>');
+        expect(out({images: false, mentions: false})).toBe('<p>hi @bob</p>');
+    });
+
     it('keeps safe links and classes as React elements', () => {
         expect(html('[docs](/help)')).toBe('<p><a class="theme markdown__link" href="/help" rel="noreferrer" target="_blank">docs</a></p>');
     });
