@@ -2,6 +2,7 @@ package apiv4proxy
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Upstream misbehaviour (issue #15): an upstream that answers what no
@@ -246,5 +249,90 @@ func TestProxyStatusUnder100(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestProxyUpstreamMisbehaviour: answers no HTTP server should send, each
+// for GET and POST; the client gets the stated answer, and the next
+// request (on a new connection, the misbehaving one discarded) is served.
+func TestProxyUpstreamMisbehaviour(t *testing.T) {
+	for _, tt := range []struct {
+		name, reply string
+		status      int
+		code        string // error code, or "" for the upstream's own answer
+		body        string // the upstream's own body, when code is ""
+	}{
+		{"two different Content-Lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}x", 502, "upstream_unavailable", ""},
+		{"a negative Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}", 502, "upstream_unavailable", ""},
+		{"a Content-Length over int64", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n{}", 502, "upstream_unavailable", ""},
+		{"a NUL in a header value", "HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 2\r\n\r\n{}", 502, "upstream_unavailable", ""},
+		// net/http reads such a field and leaves it out of what it sends.
+		{"a space in a header name", "HTTP/1.1 200 OK\r\nX A: b\r\nContent-Length: 2\r\n\r\n{}", 200, "", "{}"},
+		{"101 to a plain request", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 502, "upstream_unavailable", ""},
+		{"status 000", "HTTP/1.1 000 None\r\nContent-Length: 2\r\n\r\n{}", 502, "upstream_bad_response", ""},
+		{"a status line without a reason", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\n{}", 200, "", "{}"},
+		{"chunked and a Content-Length (chunked wins, as RFC 9112 says)", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 100\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 200, "", "{}"},
+		{"HTTP/1.0 without a length (the body ends with the connection)", "HTTP/1.0 200 OK\r\n\r\n{}", 200, "", "{}"},
+		{"an unknown transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked, br\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 502, "upstream_unavailable", ""},
+	} {
+		for _, method := range []string{"GET", "POST"} {
+			t.Run(tt.name+" "+method, func(t *testing.T) {
+				up := newScriptedUpstream(t, func(i int, line string) scriptAnswer {
+					if i == 0 {
+						return scriptAnswer{reply: tt.reply, close: strings.HasPrefix(tt.reply, "HTTP/1.0")}
+					}
+					return scriptAnswer{reply: okAnswer(`{"ok":true}`)}
+				})
+				srv := proxyServer(t, up.url())
+				req, _ := http.NewRequest(method, srv.URL+"/api/v4/users/me", nil)
+				resp, err := noRedirects.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatalf("the answer's body: %v", err)
+				}
+				if tt.code != "" {
+					wantErrorCode(t, resp, body, tt.status, tt.code)
+				} else if resp.StatusCode != tt.status || string(body) != tt.body {
+					t.Fatalf("%d %q, want %d %q", resp.StatusCode, body, tt.status, tt.body)
+				}
+				for k := range resp.Header {
+					if strings.ContainsAny(k, " \x00") {
+						t.Errorf("an invalid header name reached the client: %q", k)
+					}
+				}
+				req, _ = http.NewRequest("GET", srv.URL+"/api/v4/users/me", nil)
+				resp, body = (&proxyEnv{}).do(t, req)
+				if resp.StatusCode != 200 || string(body) != `{"ok":true}` {
+					t.Fatalf("next request: %d %s", resp.StatusCode, body)
+				}
+			})
+		}
+	}
+}
+
+// TestUpstreamStatusUnder100Elsewhere: the websocket handshake and the
+// identity client meet a status under 100 too: a 502, never a success.
+func TestUpstreamStatusUnder100Elsewhere(t *testing.T) {
+	up := newScriptedUpstream(t, func(i int, line string) scriptAnswer {
+		return scriptAnswer{reply: "HTTP/1.1 042 Odd\r\nContent-Length: 2\r\n\r\n{}", close: true}
+	})
+	srv := proxyServer(t, up.url())
+	_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/api/v4/websocket", nil)
+	if err == nil || resp == nil {
+		t.Fatalf("websocket: %v %v", err, resp)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	wantErrorCode(t, resp, body, http.StatusBadGateway, "upstream_bad_response")
+
+	u, err := NewUpstream(up.url(), UpstreamOptions{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Authenticate(t.Context(), "tok"); !errors.Is(err, ErrUpstreamUnavailable) {
+		t.Fatalf("Authenticate: %v, want ErrUpstreamUnavailable", err)
 	}
 }

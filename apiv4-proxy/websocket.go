@@ -178,6 +178,9 @@ func (p *proxy) dialFailed(w http.ResponseWriter, r *http.Request, resp *http.Re
 		}
 	case r.Context().Err() != nil:
 		// The client went away.
+	case resp != nil && resp.StatusCode < 100:
+		p.log.Warn("upstream websocket answered a status under 100", "path", r.URL.Path, "status", resp.StatusCode)
+		writeError(w, http.StatusBadGateway, "upstream_bad_response", msgBadResponse)
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		p.log.Warn("upstream websocket timed out", "path", r.URL.Path, "err", err)
 		p.writeGatewayTimeout(w)

@@ -454,3 +454,79 @@ func TestWebsocketClosedWhenSessionRevoked(t *testing.T) {
 	}
 	wantRevokedClose(t, c, 5*time.Second)
 }
+
+// TestMalformedRequestsOnBothLanes: requests no client should send get the
+// same answer through net/http and through the Edge, never a 5xx, and the
+// upstream sees none of the malformed ones.
+func TestMalformedRequestsOnBothLanes(t *testing.T) {
+	var mu sync.Mutex
+	var reached []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		reached = append(reached, r.Method+" "+r.RequestURI)
+		mu.Unlock()
+		io.WriteString(w, "upstream")
+	}))
+	defer up.Close()
+	e, _, fast := proxiedEdge(t, up.URL)
+	for _, tt := range []struct {
+		name, req string
+		status    int
+		forwarded bool
+	}{
+		// net/http reads the body as chunked (RFC 9112: Transfer-Encoding
+		// wins); the proxy frames what it forwards itself, so no second
+		// request hides in the first.
+		{"Content-Length and chunked", "POST /api/v4/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 200, true},
+		{"two Content-Lengths", "POST /api/v4/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, false},
+		{"two Hosts", "GET /api/v4/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, false},
+		{"no Host", "GET /api/v4/x HTTP/1.1\r\n\r\n", 400, false},
+		{"a NUL in a header value", "GET /api/v4/x HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", 400, false},
+		{"a space before the colon", "GET /api/v4/x HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n", 400, false},
+		// net/http joins an obs-fold line to the one before (the fast
+		// lane hands such heads to it).
+		{"a folded header line", "GET /api/v4/x HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 200, true},
+		{"an unknown transfer coding", "POST /api/v4/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, false},
+		{"HTTP/2 on a HTTP/1 connection", "GET /api/v4/x HTTP/2.0\r\nHost: x\r\n\r\n", 505, false},
+		{"a header block over 2 MiB", "GET /api/v4/x HTTP/1.1\r\nHost: x\r\nX-A: " + strings.Repeat("a", 2<<20) + "\r\n\r\n", 431, false},
+		{"a lower-case method", "get /api/v1/manifest HTTP/1.1\r\nHost: x\r\n\r\n", 405, false},
+		// The router passes the methods of RFC 9110 (and PATCH) upstream.
+		{"a made-up method upstream", "FROB /api/v4/x HTTP/1.1\r\nHost: x\r\n\r\n", 405, false},
+		{"dot segments in a bundle name", "GET /bundles/..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: x\r\n\r\n", 404, false},
+		{"an escaped dot-dot upstream", "GET /api/v4/%2e%2e/%2e%2e/plugins/x HTTP/1.1\r\nHost: x\r\n\r\n", 400, false},
+		{"a NUL escaped in the path upstream", "GET /api/v4/a%00b HTTP/1.1\r\nHost: x\r\n\r\n", 200, true},
+		{"an absolute-form target naming another host", "GET http://evil.example/api/v4/x HTTP/1.1\r\nHost: evil.example\r\n\r\n", 200, true},
+	} {
+		for _, lane := range []struct{ name, base string }{{"net/http", e.url}, {"edge", fast}} {
+			mu.Lock()
+			before := len(reached)
+			mu.Unlock()
+			status := rawStatus(t, lane.base, tt.req)
+			mu.Lock()
+			forwarded := len(reached) > before
+			mu.Unlock()
+			if status != tt.status || forwarded != tt.forwarded {
+				t.Errorf("%s on %s: %d (forwarded %v), want %d (forwarded %v)", tt.name, lane.name, status, forwarded, tt.status, tt.forwarded)
+			}
+		}
+	}
+}
+
+// rawStatus sends req as it is on a new connection and returns the
+// status of the answer.
+func rawStatus(t *testing.T, base, req string) int {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	go io.WriteString(c, req) // a server may answer before reading it all
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("%q...: %v", req[:min(len(req), 40)], err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
