@@ -130,6 +130,14 @@ func TestPackPrebuiltKeepsDist(t *testing.T) {
 	if pd.SourceEntry != "" {
 		t.Errorf("source entry %q with --prebuilt", pd.SourceEntry)
 	}
+	// Without --prebuilt the sources win over the built bundle.
+	pd, err = (*bundler.Cache)(nil).PackDir(dir, bundler.DirOptions{Known: slots.Known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pd.SourceEntry != "webapp/src/index.tsx" || pd.Files["webapp/dist/main.js"] != nil || pd.Files["webapp/dist/123.js"] != nil {
+		t.Errorf("default with both a bundle and sources: entry %q, dist sent: %v", pd.SourceEntry, pd.Files["webapp/dist/main.js"] != nil)
+	}
 }
 
 // TestPackBundlePathWithoutSources: a plugin.json naming a bundle that is
