@@ -39,9 +39,15 @@ func (c *connReader) sendThenRead(p []byte) (int, error) {
 		c.step = c.sendStep // once per connection: a closure per exchange would be an allocation
 	}
 	err := c.rc.Read(c.step)
-	c.deferred = false
 	req, sent, n := st.req, st.sent, st.n
 	st.req, st.p = nil, nil
+	if err != nil && !st.waited {
+		// The deadline had passed (or the connection was closed) before
+		// the request went out: it stays kept, for the next read to send.
+		// Dropped, the next read would wait for an answer to nothing.
+		return 0, err
+	}
+	c.deferred = false
 	switch {
 	case st.blocked:
 		// The rest is written as usual, under the write deadline.
