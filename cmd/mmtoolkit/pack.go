@@ -43,7 +43,7 @@ func cmdPack(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	m, err := packDirWith(pos[0], tmp, stderr, key, src.options())
+	m, err := packDirWith(pos[0], tmp, stderr, key, src.options(pos[0]))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -136,14 +136,19 @@ func addSourceFlags(fs *flag.FlagSet) sourceFlags {
 	return sourceFlags{
 		webappEntry: fs.String("webapp-entry", "", "build the web bundle from this source file of DIR (default for a plugin.json naming\nonly webapp.bundle_path: webapp/src/index.tsx, .ts, .jsx or .js when it exists)"),
 		prebuilt:    fs.Bool("prebuilt", false, "send webapp.bundle_path's built bundle and its output directory, not the sources"),
-		version:     fs.String("version", "", "the version to send in plugin.json (Mattermost's starter template leaves it out\nof plugin.json and fills it from git tags at build time)"),
+		version:     fs.String("version", "", "the version to send in plugin.json (Mattermost's starter template leaves it out\nof plugin.json and fills it from git tags at build time, as push and pack do by\ndefault: the v-tag on HEAD, else the latest v-tag + \"+<hash>\")"),
 	}
 }
 
-func (f sourceFlags) options() bundler.DirOptions {
+// options are the packing options for the plugin folder dir. Without
+// --version, a plugin.json that has no version gets the one Mattermost's
+// build would give it from git (gitVersion).
+func (f sourceFlags) options(dir string) bundler.DirOptions {
 	o := bundler.DirOptions{WebappEntry: *f.webappEntry, Prebuilt: *f.prebuilt}
 	if v := *f.version; v != "" {
 		o.Rewrite = func(raw []byte) ([]byte, error) { return withManifestVersion(raw, v) }
+	} else {
+		o.Rewrite = withGitVersion(dir)
 	}
 	return o
 }

@@ -211,7 +211,7 @@ func TestPackStarterTemplateLayout(t *testing.T) {
 	if err := fs.Parse([]string{"--version", "2.0.1"}); err != nil {
 		t.Fatal(err)
 	}
-	pkg, files, err := packedFilesWith(dir, &stderr, src.options())
+	pkg, files, err := packedFilesWith(dir, &stderr, src.options(dir))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}

@@ -61,10 +61,10 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *watch {
-		return watchAndPush(c, pos[0], src.options(), stdout, stderr)
+		return watchAndPush(c, pos[0], src.options(pos[0]), stdout, stderr)
 	}
 	oneShotGC()
-	return pushOnce(c, &packer{signature: *sigPath, source: src.options()}, pos[0], stdout, stderr)
+	return pushOnce(c, &packer{signature: *sigPath, source: src.options(pos[0])}, pos[0], stdout, stderr)
 }
 
 // pushOnce packs (for a directory) and pushes, printing the outcome. The
