@@ -37,8 +37,9 @@ function readManifest(): ShellConfig['manifest'] {
 
 /**
  * Errors React cannot catch (a plugin component's own onClick, a timer, a
- * promise) reach window. When the stack names a plugin's bundle, that
- * plugin is reported and isolated like a render crash.
+ * promise) reach window. When the stack names a plugin's bundle, the crash
+ * is reported for that plugin; its registrations keep rendering, as in
+ * Mattermost (plugins_slice.ts).
  */
 function attributeUncaught(host: Host) {
     const owner = (text: string): string | undefined => {

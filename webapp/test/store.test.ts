@@ -64,7 +64,10 @@ describe('plugins slice', () => {
         s = r(s, pluginsActions.crashCleared('r1'));
         expect(s.crashedRegistrations).toEqual({});
         s = r(s, pluginsActions.crashed({pluginId: 'a', message: 'y', where: 'event', at: 2}));
-        expect(s.status.a).toMatchObject({phase: 'crashed', where: 'event'});
+        expect(s.status.a.phase).toBe('loaded'); // an uncaught async error is reported, not isolated
+        expect(s.crashes.map((c) => c.where)).toContain('event');
+        s = r(s, pluginsActions.crashed({pluginId: 'a', message: 'y', where: 'load', at: 2}));
+        expect(s.status.a).toMatchObject({phase: 'crashed', where: 'load'});
         s = r(s, pluginsActions.recovered('a'));
         expect(s.status.a.phase).toBe('loaded');
         s = r(s, pluginsActions.crashed({pluginId: 'a', message: 'z', where: 'initialize', at: 3}));

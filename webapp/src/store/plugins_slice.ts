@@ -82,6 +82,12 @@ export const pluginsSlice = createSlice({
             const c = action.payload;
             if (c.registrationId) {
                 state.crashedRegistrations[c.registrationId] = c;
+            } else if (c.where === 'event') {
+                // An uncaught error or rejection of the plugin's own code
+                // (a handler, a timer, a fetch whose server part is not
+                // there) is reported and kept, but its registrations stay:
+                // Mattermost leaves such a plugin running, and real plugins
+                // rely on that (a failed status fetch must not blank them).
             } else {
                 const s = state.status[c.pluginId];
                 state.status[c.pluginId] = {phase: 'crashed', version: s?.version ?? '', error: c.message, where: c.where};
