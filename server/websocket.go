@@ -234,8 +234,9 @@ var closeRevoked = websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
 // its own so a slow identity check delays no event, and closes the socket
 // (1008) once the token is refused.
 func (c *wsClient) writePump() {
+	every := wsRevalidate
 	ticker := time.NewTicker(wsPingPeriod)
-	recheck := time.NewTicker(wsRevalidate)
+	recheck := time.NewTicker(every)
 	checked := make(chan error, 1)
 	checking := false
 	defer func() {
@@ -272,7 +273,7 @@ func (c *wsClient) writePump() {
 			if !checking && c.token != "" {
 				checking = true
 				go func() {
-					ctx, cancel := context.WithTimeout(context.Background(), wsRevalidate)
+					ctx, cancel := context.WithTimeout(context.Background(), every)
 					defer cancel()
 					_, err := c.auth(ctx, c.token)
 					checked <- err
