@@ -6,3 +6,5 @@ import "net"
 
 // connAlive cannot peek here; a closed idle connection shows when used.
 func connAlive(net.Conn) bool { return true }
+
+func (c *connReader) alive() bool { return connAlive(c.nc) }

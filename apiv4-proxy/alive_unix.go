@@ -5,6 +5,7 @@ package apiv4proxy
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"syscall"
 )
@@ -40,4 +41,30 @@ func connAlive(nc net.Conn) bool {
 	default:
 		return false // closed (n == 0), reset, or unexpected bytes
 	}
+}
+
+// alive is connAlive for a pooled connection, without allocating (it runs
+// before every exchange on a reused connection): the descriptor and the
+// peek function are the connection's, made once.
+func (c *connReader) alive() bool {
+	if c.rc == nil {
+		return connAlive(c.nc) // TLS
+	}
+	if c.peek == nil {
+		c.peek = c.peekStep
+	}
+	c.peekErr = nil
+	if err := c.rc.Read(c.peek); err != nil {
+		return false
+	}
+	return errors.Is(c.peekErr, syscall.EAGAIN) || errors.Is(c.peekErr, syscall.EWOULDBLOCK)
+}
+
+func (c *connReader) peekStep(fd uintptr) bool {
+	var n int
+	n, _, c.peekErr = syscall.Recvfrom(int(fd), c.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	if c.peekErr == nil && n == 0 {
+		c.peekErr = io.EOF
+	}
+	return true // never wait
 }

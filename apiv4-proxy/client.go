@@ -78,7 +78,7 @@ func newUpstreamClient(base *url.URL, tlsConfig *tls.Config, maxIdle int) *upstr
 }
 
 // get returns an idle connection, or a new one. Every idle connection is
-// checked before use, with one non-blocking peek (connAlive): besides a
+// checked before use, with one non-blocking peek (connReader.alive): besides a
 // close by the upstream while it sat in the pool, which would lose a
 // request that cannot be sent twice, the peek sees bytes the upstream sent
 // past the end of its last answer (a second answer, a body longer than its
@@ -100,7 +100,7 @@ func (c *upstreamClient) get(ctx context.Context, now time.Time) (*upstreamConn,
 		// The last exchange's read deadline may have passed, and a raw
 		// read on the connection would fail for that alone.
 		uc.nc.SetReadDeadline(time.Time{})
-		if now.Sub(uc.idleSince) > c.idleTimeout || uc.br.Buffered() > 0 || !connAlive(uc.nc) {
+		if now.Sub(uc.idleSince) > c.idleTimeout || uc.br.Buffered() > 0 || !uc.cr.alive() {
 			uc.nc.Close()
 			continue
 		}
@@ -166,6 +166,10 @@ type connReader struct {
 	sendErr  error     // sending the kept request failed
 	send1    sendState // sendThenRead's progress
 	step     func(fd uintptr) bool
+
+	peek    func(fd uintptr) bool // alive's, made once
+	peekBuf [1]byte
+	peekErr error
 }
 
 // head starts reading an answer's head; body ends it.
