@@ -56,6 +56,9 @@ func (c *Cache) packFiles(pkg *pluginpkg.Package, disk *diskTree) ([]string, err
 	for _, s := range m.Screenshots {
 		add(s)
 	}
+	for _, p := range publicFiles(tree) {
+		keep[p] = true // served at /plugins/<id>/public/, as Mattermost does
+	}
 	var targets []Target
 	if m.Webapp != nil && m.Webapp.Entry != "" {
 		targets = append(targets, Web)
@@ -412,4 +415,33 @@ func (d *diskTree) statCount() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.stats
+}
+
+// maxPublicFiles bounds the files kept from a package's public/ folder.
+const maxPublicFiles = 1000
+
+// publicFiles lists the files of the package's public/ folder (outside
+// node_modules), at most maxPublicFiles, sorted: what Mattermost serves at
+// /plugins/<id>/public/ and a plugin's webapp links to (app-bar icons).
+func publicFiles(tree *fileTree) []string {
+	seen := map[string]bool{}
+	tree.list("public", func(p string) {
+		_, inMemory := tree.files[p]
+		regular := inMemory || (tree.disk != nil && tree.disk.kind(p) == kindFile) // links are left out, not refused
+		if strings.HasPrefix(p, "public/") && !inNodeModules(p) && regular {
+			seen[p] = true
+		}
+	})
+	out := sortedKeys(seen)
+	if len(out) > maxPublicFiles {
+		out = out[:maxPublicFiles]
+	}
+	return out
+}
+
+// PublicFiles lists the package's public/ files (see publicFiles): what
+// the server stores with the version and serves under
+// /plugins/<id>/public/.
+func PublicFiles(pkg *pluginpkg.Package) []string {
+	return publicFiles(newFileTree(pkg.Files))
 }

@@ -37,3 +37,38 @@ func TestPackedPackageCompiles(t *testing.T) {
 		t.Fatalf("the packed files %q do not compile: %v", keep, err)
 	}
 }
+
+// TestPackKeepsPublicFolder: the package's public/ folder travels with it
+// (Mattermost serves it at /plugins/<id>/public/; zoom's and gitlab's
+// webapps show their app-bar icon from there), though no import reaches
+// it; node_modules inside it does not.
+func TestPackKeepsPublicFolder(t *testing.T) {
+	full := memPackage("index.ts", "", map[string]string{
+		"index.ts":                       "console.log('hi');\n",
+		"public/app-bar-icon.png":        "png",
+		"public/docs/guide.svg":          "<svg/>",
+		"public/node_modules/x/index.js": "junk",
+		"server/main.go":                 "package main",
+	})
+	keep, err := PackFiles(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, p := range keep {
+		got[p] = true
+	}
+	for _, p := range []string{"public/app-bar-icon.png", "public/docs/guide.svg"} {
+		if !got[p] {
+			t.Errorf("%s not kept: %q", p, keep)
+		}
+	}
+	for _, p := range []string{"public/node_modules/x/index.js", "server/main.go"} {
+		if got[p] {
+			t.Errorf("%s kept: %q", p, keep)
+		}
+	}
+	if want := []string{"public/app-bar-icon.png", "public/docs/guide.svg"}; len(PublicFiles(full)) != 2 {
+		t.Errorf("PublicFiles: %q, want %q", PublicFiles(full), want)
+	}
+}

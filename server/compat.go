@@ -232,11 +232,17 @@ func distType(p string) string {
 // no body) unless the name carries that content's hash, as webpack's
 // [contenthash] names do, when it is immutable.
 func (s *Server) serveDistFile(w http.ResponseWriter, r *http.Request, id, file string) {
-	notFound := func() {
+	s.serveVersionFile(w, r, id, distKind(file), file, func() {
 		w.Header().Set("Cache-Control", "no-cache")
 		writeErrorBody(w, errorf(http.StatusNotFound, "file_not_found",
 			"plugin %s has no file %s: /static/plugins/<id>/ serves the files of a prebuilt plugin's webapp output directory", id, file))
-	}
+	})
+}
+
+// serveVersionFile serves the artifact kind of plugin id (a file named
+// file in its URL) from the highest version that has it, as serveDistFile
+// describes; notFound answers when no version has it.
+func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, id, kind, file string, notFound func()) {
 	if file == "" || strings.Contains(file, "..") || strings.HasPrefix(file, "/") {
 		notFound()
 		return
@@ -254,7 +260,7 @@ func (s *Server) serveDistFile(w http.ResponseWriter, r *http.Request, id, file 
 			s.writeError(w, r, err)
 			return
 		}
-		a, found = v.Artifacts[distKind(file)]
+		a, found = v.Artifacts[kind]
 	}
 	if !found {
 		notFound()

@@ -167,6 +167,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 
 	addImages(pkg, files)
+	addPublicFiles(pkg, files) // publicfiles.go: public/ under /plugins/<id>/public/
 	blobs := make(map[string][]byte, len(files))
 	for kind, f := range files {
 		sha := sum(f.data)

@@ -262,6 +262,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/api/v1/websocket", s.serveWebsocket)
 	r.HandleFunc("/plugins/{id}", s.servePluginRoute)
 	r.HandleFunc("/plugins/{id}/*", s.servePluginRoute)
+	r.HandleFunc("/plugins/{id}/public/*", s.servePluginPublic) // publicfiles.go
 	s.mountMobile(r)
 
 	// A group, not a mounted sub-router: the same middleware without a
