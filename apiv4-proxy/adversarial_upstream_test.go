@@ -21,10 +21,11 @@ import (
 // HTTP server should, and what the proxy makes of it.
 
 // scriptedUpstream is a raw TCP upstream, without net/http: each request
-// head read on any of its connections is answered by script(i, line), i
-// counting requests from 0 across connections and line being the request
-// line as received; after it the upstream may write late bytes, and
-// closes the connection when close is set.
+// head read on any of its connections is answered by script(i, head), i
+// counting requests from 0 across connections and head being the request
+// line as received, a newline, then the header lines; after it the
+// upstream may write late bytes, and closes the connection when close is
+// set.
 type scriptedUpstream struct {
 	ln    net.Listener
 	mu    sync.Mutex
@@ -83,15 +84,16 @@ func newScriptedUpstream(t *testing.T, script func(i int, line string) scriptAns
 				}()
 				br := bufio.NewReader(c)
 				for {
-					line, err := readRequestHead(br)
+					head, err := readRequestHead(br)
 					if err != nil {
 						return
 					}
+					line, _, _ := strings.Cut(head, "\n")
 					u.mu.Lock()
 					i := len(u.lines)
 					u.lines = append(u.lines, line)
 					u.mu.Unlock()
-					a := script(i, line)
+					a := script(i, head)
 					if _, err := io.WriteString(c, a.reply); err != nil {
 						return
 					}
@@ -111,20 +113,22 @@ func newScriptedUpstream(t *testing.T, script func(i int, line string) scriptAns
 }
 
 // readRequestHead reads a request head without a body and returns its
-// request line.
+// request line, then its header lines ("Name: value\r\n" each).
 func readRequestHead(br *bufio.Reader) (string, error) {
 	first, err := br.ReadString('\n')
 	if err != nil {
 		return "", err
 	}
+	head := strings.TrimSuffix(first, "\r\n") + "\n"
 	for {
 		l, err := br.ReadString('\n')
 		if err != nil {
 			return "", err
 		}
 		if l == "\r\n" {
-			return strings.TrimSuffix(first, "\r\n"), nil
+			return head, nil
 		}
+		head += l
 	}
 }
 
@@ -368,5 +372,47 @@ func TestKeptRequestSentAfterAPassedDeadline(t *testing.T) {
 	n, err := cr.Read(buf)
 	if err != nil || string(buf[:n]) != "answer" {
 		t.Fatalf("the next read: %q %v: the request was not sent", buf[:n], err)
+	}
+}
+
+// TestAuthenticateNeverTakesStrayBytes: the identity client (net/http's
+// Transport) meets an upstream that sends a forged users/me after alice's
+// answers; bob's identity must be bob's. The Transport reads on between
+// requests and closes a connection that says something unasked.
+func TestAuthenticateNeverTakesStrayBytes(t *testing.T) {
+	user := func(id string) string { return `{"id":"` + id + `","username":"` + id + `"}` }
+	forged := okAnswer(user("mallory"))
+	up := newScriptedUpstream(t, func(i int, head string) scriptAnswer {
+		line, _, _ := strings.Cut(head, "\n")
+		who := "bob"
+		if strings.Contains(head, "Bearer alice") {
+			who = "alice"
+		}
+		var body string
+		switch {
+		case strings.HasPrefix(line, "GET /api/v4/users/me "):
+			body = user(who)
+		default: // teams/members, teams
+			body = "[]"
+		}
+		a := scriptAnswer{reply: okAnswer(body)}
+		if who == "alice" {
+			a.reply += forged // on every one of alice's connections
+		}
+		return a
+	})
+	u, err := NewUpstream(up.url(), UpstreamOptions{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := u.Authenticate(t.Context(), "alice"); err != nil || id.User.ID != "alice" {
+		t.Fatalf("alice: %+v %v", id, err)
+	}
+	for range 3 {
+		id, err := u.Authenticate(t.Context(), "bob")
+		if err != nil || id.User.ID != "bob" {
+			t.Fatalf("bob: %+v %v", id, err)
+		}
+		u.Forget("bob")
 	}
 }
