@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -89,11 +90,20 @@ type Bytecode struct {
 // root (dir, then the directories above the running binary and the working
 // directory), else hermesc on PATH.
 func FindHermesc(path string) (string, error) {
-	if path != "" {
-		if err := executable(path); err != nil {
-			return "", fmt.Errorf("bundler: hermesc %s: %w", path, err)
+	return findTool(path, "hermesc", HermescRelPath, ErrNoHermesc)
+}
+
+// findTool finds a tool a build runs (hermesc, Dart Sass): given when it is
+// set (an error naming what if it is not an executable file), else the
+// pinned install at rel under a project root (the directories above the
+// running binary, then the working directory), else name on PATH, else
+// none. Tools are found, never downloaded.
+func findTool(given, what, rel string, none error) (string, error) {
+	if given != "" {
+		if err := executable(given); err != nil {
+			return "", fmt.Errorf("bundler: %s %s: %w", what, given, err)
 		}
-		return path, nil
+		return given, nil
 	}
 	var roots []string
 	if exe, err := os.Executable(); err == nil {
@@ -105,15 +115,15 @@ func FindHermesc(path string) (string, error) {
 		roots = append(roots, ancestors(wd)...)
 	}
 	for _, r := range roots {
-		p := filepath.Join(r, filepath.FromSlash(HermescRelPath))
+		p := filepath.Join(r, filepath.FromSlash(rel))
 		if executable(p) == nil {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath("hermesc"); err == nil {
+	if p, err := exec.LookPath(path.Base(rel)); err == nil {
 		return p, nil
 	}
-	return "", ErrNoHermesc
+	return "", none
 }
 
 // ancestors lists dir and up to four directories above it.

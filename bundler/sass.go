@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -30,31 +28,7 @@ var ErrNoSass = errors.New("bundler: Dart Sass not found (make sass installs it 
 // running binary, then the working directory), else sass on PATH. Like
 // hermesc, it is found, never downloaded.
 func FindSass() (string, error) {
-	if p := os.Getenv("MMTOOLKIT_SASS"); p != "" {
-		if err := executable(p); err != nil {
-			return "", fmt.Errorf("bundler: MMTOOLKIT_SASS %s: %w", p, err)
-		}
-		return p, nil
-	}
-	var roots []string
-	if exe, err := os.Executable(); err == nil {
-		if exe, err = filepath.EvalSymlinks(exe); err == nil {
-			roots = append(roots, ancestors(filepath.Dir(exe))...)
-		}
-	}
-	if wd, err := os.Getwd(); err == nil {
-		roots = append(roots, ancestors(wd)...)
-	}
-	for _, r := range roots {
-		p := filepath.Join(r, filepath.FromSlash(SassRelPath))
-		if executable(p) == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("sass"); err == nil {
-		return p, nil
-	}
-	return "", ErrNoSass
+	return findTool(os.Getenv("MMTOOLKIT_SASS"), "MMTOOLKIT_SASS", SassRelPath, ErrNoSass)
 }
 
 // sassProc is the one Dart Sass process of this binary, started at the

@@ -4,6 +4,7 @@
 import type {CrashReporter} from './crash';
 import {reconnectKey} from './registry';
 import type {SlotMap} from './slot_map';
+import type {SlotName} from './types';
 
 export interface WebSocketMessage {
     event: string;
@@ -75,14 +76,24 @@ export async function runSlashCommandHooks(slots: SlotMap, report: CrashReporter
 }
 
 /** Message hooks: each may rewrite the post ({post}) or reject it ({error}). */
-export async function runMessageWillBePostedHooks<P>(slots: SlotMap, report: CrashReporter, post: P): Promise<{post: P} | {error: {message: string}}> {
+export function runMessageWillBePostedHooks<P>(slots: SlotMap, report: CrashReporter, post: P): Promise<{post: P} | {error: {message: string}}> {
+    return runPostHooks(slots, report, 'message_will_be_posted_hook', post, []);
+}
+
+/**
+ * Runs the hooks of a slot in order on a post: each may rewrite it
+ * ({post}, passed to the next) or reject it ({error}, the end); a hook
+ * that throws is reported and skipped. extra follows the post in each
+ * call (the old post for an edit).
+ */
+async function runPostHooks<P>(slots: SlotMap, report: CrashReporter, slot: SlotName, post: P, extra: unknown[]): Promise<{post: P} | {error: {message: string}}> {
     let p = post;
-    for (const r of slots.list('message_will_be_posted_hook')) {
+    for (const r of slots.list(slot)) {
         let res: {post?: P; error?: {message: string}} | undefined;
         try {
-            res = (await r.hook?.(p)) as typeof res;
+            res = (await r.hook?.(p, ...extra)) as typeof res;
         } catch (e) {
-            report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'message_will_be_posted_hook'});
+            report({pluginId: r.pluginId, where: 'hook', error: e, slot});
             continue;
         }
         if (res?.error) {
@@ -112,24 +123,8 @@ export function pluginTranslations(slots: SlotMap, report: CrashReporter, locale
  * registerMessageWillBeUpdatedHook: before an edit is saved, each hook may
  * rewrite the post ({post}) or reject the edit ({error}); hook(newPost, oldPost).
  */
-export async function runMessageWillBeUpdatedHooks<P>(slots: SlotMap, report: CrashReporter, post: P, old: P): Promise<{post: P} | {error: {message: string}}> {
-    let p = post;
-    for (const r of slots.list('MessageWillBeUpdated')) {
-        let res: {post?: P; error?: {message: string}} | undefined;
-        try {
-            res = (await r.hook?.(p, old)) as typeof res;
-        } catch (e) {
-            report({pluginId: r.pluginId, where: 'hook', error: e, slot: 'MessageWillBeUpdated'});
-            continue;
-        }
-        if (res?.error) {
-            return {error: res.error};
-        }
-        if (res?.post) {
-            p = res.post;
-        }
-    }
-    return {post: p};
+export function runMessageWillBeUpdatedHooks<P>(slots: SlotMap, report: CrashReporter, post: P, old: P): Promise<{post: P} | {error: {message: string}}> {
+    return runPostHooks(slots, report, 'MessageWillBeUpdated', post, [old]);
 }
 
 /** registerMessageWillFormatHook: hook(post, message) returns the markdown to format. */
