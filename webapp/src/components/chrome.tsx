@@ -51,43 +51,41 @@ export function RightHandSidebar() {
     const reg = regs.find((r) => r.id === rhs.pluggableId);
     if (rhs.isSidebarOpen && rhs.rhsState === 'thread') {
         // ProductApi.selectRhsPost: the post in the RHS (the host has no thread view).
-        return (
-            <aside className='rhs' aria-label='Right-hand sidebar'>
-                <header className='rhs-header'>
-                    <h3>{'Post'}</h3>
-                    <button type='button' className='icon-button' aria-label='Close' onClick={() => dispatch(viewsActions.rhsClosed())}>{'×'}</button>
-                </header>
-                <div className='rhs-body'><SelectedPost postId={rhs.selectedPostId}/></div>
-            </aside>
-        );
+        return <RhsPanel title='Post'><SelectedPost postId={rhs.selectedPostId}/></RhsPanel>;
     }
     if (rhs.isSidebarOpen && rhs.rhsState === 'post_card') {
-        return (
-            <aside className='rhs' aria-label='Right-hand sidebar'>
-                <header className='rhs-header'>
-                    <h3>{'Info'}</h3>
-                    <button type='button' className='icon-button' aria-label='Close' onClick={() => dispatch(viewsActions.rhsClosed())}>{'×'}</button>
-                </header>
-                <div className='rhs-body'><PostCardView postId={rhs.selectedPostCardId}/></div>
-            </aside>
-        );
+        return <RhsPanel title='Info'><PostCardView postId={rhs.selectedPostCardId}/></RhsPanel>;
     }
     if (!rhs.isSidebarOpen || !reg) {
         return null;
     }
     return (
-        <aside className={'rhs' + (rhs.isSidebarExpanded ? ' expanded' : '')} aria-label='Right-hand sidebar'>
+        <RhsPanel
+            title={reg.title ?? reg.pluginId}
+            expanded={rhs.isSidebarExpanded}
+            expandButton={
+                // views.rhs.isSidebarExpanded, as Mattermost's expand button.
+                <button type='button' className='icon-button' aria-label={rhs.isSidebarExpanded ? 'Collapse' : 'Expand'} aria-pressed={rhs.isSidebarExpanded} onClick={() => dispatch(viewsActions.rhsExpanded())}>{rhs.isSidebarExpanded ? '⇥' : '⇤'}</button>
+            }
+        >
+            <Slot name='right_hand_sidebar' only={reg.id}/>
+        </RhsPanel>
+    );
+}
+
+/** The right-hand sidebar's frame: a title, a close button and the body. */
+function RhsPanel({title, expanded = false, expandButton, children}: {title: React.ReactNode; expanded?: boolean; expandButton?: React.ReactNode; children: React.ReactNode}) {
+    const dispatch = useAppDispatch();
+    return (
+        <aside className={'rhs' + (expanded ? ' expanded' : '')} aria-label='Right-hand sidebar'>
             <header className='rhs-header'>
-                <h3>{reg.title ?? reg.pluginId}</h3>
+                <h3>{title}</h3>
                 <span>
-                    {/* views.rhs.isSidebarExpanded, as Mattermost's expand button. */}
-                    <button type='button' className='icon-button' aria-label={rhs.isSidebarExpanded ? 'Collapse' : 'Expand'} aria-pressed={rhs.isSidebarExpanded} onClick={() => dispatch(viewsActions.rhsExpanded())}>{rhs.isSidebarExpanded ? '⇥' : '⇤'}</button>
+                    {expandButton}
                     <button type='button' className='icon-button' aria-label='Close' onClick={() => dispatch(viewsActions.rhsClosed())}>{'×'}</button>
                 </span>
             </header>
-            <div className='rhs-body'>
-                <Slot name='right_hand_sidebar' only={reg.id}/>
-            </div>
+            <div className='rhs-body'>{children}</div>
         </aside>
     );
 }
