@@ -453,18 +453,24 @@ func (fc *fastConn) serveOne(h *head) bool {
 	case h.route == routeManifest:
 		fc.e.manifest.ServeHTTP(w, &fc.req)
 	case h.route == routeUpstream:
-		// The upstream exchange is cancelled when the client leaves,
-		// as net/http's background read cancels a request's context.
-		ctx := &clientGone{fc: fc}
-		fc.req = *fc.req.WithContext(ctx)
-		fc.e.upstream.ServeHTTP(w, &fc.req)
-		ctx.stop()
+		fc.serveUpstream(w)
 	case h.method == http.MethodHead:
 		fc.e.bundleHead.ServeHTTP(w, &fc.req)
 	default:
 		fc.e.bundleGet.ServeHTTP(w, &fc.req)
 	}
 	return w.finish()
+}
+
+// serveUpstream passes the request to the upstream with a context that is
+// cancelled when the client leaves, as net/http's background read cancels
+// a request's context. The watch ends before the serve loop reads again,
+// even when the handler panics (http.ErrAbortHandler, say).
+func (fc *fastConn) serveUpstream(w *fastWriter) {
+	ctx := &clientGone{fc: fc}
+	defer ctx.stop()
+	fc.req = *fc.req.WithContext(ctx)
+	fc.e.upstream.ServeHTTP(w, &fc.req)
 }
 
 // upstreamHeader fills dst with h's headers as net/http would (canonical
