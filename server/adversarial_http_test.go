@@ -530,3 +530,23 @@ func rawStatus(t *testing.T, base, req string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestUpstreamStatusUnder100OnBothLanes (F15): an upstream answering a
+// status under 100 gets the client 502 upstream_bad_response on both lanes
+// (the fast lane answered 200 before, net/http a 500 from a panic).
+func TestUpstreamStatusUnder100OnBothLanes(t *testing.T) {
+	up := proxytest.RawUpstream(t, "HTTP/1.1 042 Odd\r\nContent-Length: 2\r\n\r\n{}")
+	e, edge, fast := proxiedEdge(t, up)
+	before := edge.FastServed()
+	for _, lane := range []struct{ name, base string }{{"net/http", e.url}, {"edge", fast}} {
+		for _, method := range []string{"GET", "POST"} {
+			r := e.doAt(lane.base, "", method, "/api/v4/users/me")
+			if r.status != http.StatusBadGateway || r.errorCode(t) != "upstream_bad_response" {
+				t.Errorf("%s %s: %d %s, want 502 upstream_bad_response", method, lane.name, r.status, r.body)
+			}
+		}
+	}
+	if edge.FastServed() == before {
+		t.Error("no request went through the fast lane")
+	}
+}
