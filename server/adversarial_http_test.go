@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -548,5 +549,96 @@ func TestUpstreamStatusUnder100OnBothLanes(t *testing.T) {
 	}
 	if edge.FastServed() == before {
 		t.Error("no request went through the fast lane")
+	}
+}
+
+// leavingIdentity is the sandbox's identity, except that once left is set
+// the user bob is no longer a member of team.
+type leavingIdentity struct {
+	*sandbox.Sandbox
+	team  string
+	left  atomic.Bool
+	calls atomic.Int64 // Authenticate calls for bob since left was set
+}
+
+func (l *leavingIdentity) Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error) {
+	id, err := l.Sandbox.Authenticate(ctx, token)
+	if err != nil || !l.left.Load() || id.User.Username != "bob" {
+		return id, err
+	}
+	l.calls.Add(1)
+	c := *id
+	c.Members = map[string]apiv4proxy.TeamMember{}
+	for tid, m := range id.Members {
+		if tid != l.team {
+			c.Members[tid] = m
+		}
+	}
+	return &c, nil
+}
+
+// TestWebsocketFollowsTeamMembership: a socket's periodic check also
+// brings its user's teams up to date: once bob has left engineering, his
+// open socket no longer gets engineering's events (it kept getting them
+// until it closed).
+func TestWebsocketFollowsTeamMembership(t *testing.T) {
+	defer server.SetWebsocketRevalidate(50 * time.Millisecond)()
+	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	id := &leavingIdentity{Sandbox: sb, team: sandbox.SeedID("team", "engineering")}
+	srv, err := server.New(registrytest.Open(t), id, server.Config{Upstream: sb.Handler(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close()
+	e := &env{t: t, url: hs.URL, srv: srv, tokens: map[string]string{}}
+	for _, u := range []string{"dev", "alice", "bob"} {
+		tok, _, err := sb.Login(context.Background(), u, "mmtoolkit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[u] = tok
+	}
+	if r := e.push("dev", helloPlugin("com.example.leave", "1.0.0")); r.status != 201 {
+		t.Fatal(r.status, string(r.body))
+	}
+	bob, _ := e.dial("bob")
+	alice, _ := e.dial("alice")
+	nextEvent := func(c *websocket.Conn, within time.Duration) *wsMsg {
+		for {
+			m := readWS(t, c, within)
+			if m == nil || m.Event != "hello" {
+				return m
+			}
+		}
+	}
+	e.setTeam("alice", "engineering", "com.example.leave", `{"enabled":true}`)
+	if m := nextEvent(bob, 5*time.Second); m == nil || m.Event != "plugin_enabled" {
+		t.Fatalf("bob, a member: %+v", m)
+	}
+	if m := nextEvent(alice, 5*time.Second); m == nil || m.Event != "plugin_enabled" {
+		t.Fatalf("alice: %+v", m)
+	}
+	id.left.Store(true)
+	// Two checks of bob's socket began after he left: the first one's
+	// answer has been handed to the hub before the second starts.
+	for deadline := time.Now().Add(10 * time.Second); id.calls.Load() < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("bob's socket was not checked again")
+		}
+	}
+	e.setTeam("alice", "engineering", "com.example.leave", `{"enabled":false}`)
+	if m := nextEvent(alice, 5*time.Second); m == nil || m.Event != "plugin_disabled" {
+		t.Fatalf("alice: %+v", m)
+	}
+	// The hub handed the event to every connection at once: bob's would be
+	// on its way by now.
+	if m := nextEvent(bob, 300*time.Millisecond); m != nil {
+		t.Fatalf("bob, no longer a member, got %s", m.Event)
 	}
 }

@@ -14,6 +14,7 @@ type hub struct {
 	register   chan *wsClient
 	unregister chan *wsClient
 	revoke     chan string // a token whose session ended
+	retarget   chan wsTeams
 	broadcast  chan outbound
 	stop       chan struct{}
 	done       chan struct{}
@@ -55,6 +56,7 @@ func newHub() *hub {
 		register:   make(chan *wsClient),
 		unregister: make(chan *wsClient, 64),
 		revoke:     make(chan string),
+		retarget:   make(chan wsTeams),
 		broadcast:  make(chan outbound, 1024),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -80,6 +82,10 @@ func (h *hub) run() {
 			h.connected.Add(1)
 		case c := <-h.unregister:
 			drop(c)
+		case u := <-h.retarget:
+			if _, ok := clients[u.c]; ok {
+				u.c.teams = u.teams
+			}
 		case token := <-h.revoke:
 			for c := range clients {
 				if c.token == token {
@@ -137,6 +143,20 @@ func (h *hub) publish(to outbound, ev wsEvent, count chan<- int) error {
 		}
 	}
 	return nil
+}
+
+// wsTeams is a client's new team set.
+type wsTeams struct {
+	c     *wsClient
+	teams map[string]bool
+}
+
+// retargetClient gives c the teams its user is in now.
+func (h *hub) retargetClient(c *wsClient, teams map[string]bool) {
+	select {
+	case h.retarget <- wsTeams{c, teams}:
+	case <-h.done:
+	}
 }
 
 // revokeToken closes the sockets token opened (its session ended).

@@ -54,7 +54,8 @@ func sameOrigin(r *http.Request) bool {
 }
 
 // wsClient is one connection. send is owned by the hub: only the hub
-// closes it. seq is touched only by the hub goroutine.
+// closes it. seq is touched only by the hub goroutine, and so is teams
+// once registered: a change of teams is a new map the hub puts in place.
 type wsClient struct {
 	hub    *hub
 	conn   *websocket.Conn
@@ -114,11 +115,8 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &wsClient{
 		hub: s.hub, conn: conn, connID: apiv4proxy.NewID(), userID: who.User.ID,
-		teams: make(map[string]bool, len(who.Members)), send: make(chan []byte, wsSendBuffer),
+		teams: teamSet(who.Members), send: make(chan []byte, wsSendBuffer),
 		replies: make(chan []byte, 8), token: token, auth: s.identity.Authenticate,
-	}
-	for tid := range who.Members {
-		c.teams[tid] = true
 	}
 	hello, _ := json.Marshal(map[string]any{
 		"event":     "hello",
@@ -231,14 +229,21 @@ var closeRevoked = websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
 
 // writePump is the only writer of the connection after hello. It also
 // checks the socket's token again every wsRevalidate, in a goroutine of
-// its own so a slow identity check delays no event, and closes the socket
-// (1008) once the token is refused.
+// its own so a slow identity check delays no event: it closes the socket
+// (1008) once the token is refused, and hands the hub the caller's teams
+// when they changed, so a socket stops getting the events of a team its
+// user left.
 func (c *wsClient) writePump() {
 	every := wsRevalidate
 	ticker := time.NewTicker(wsPingPeriod)
 	recheck := time.NewTicker(every)
-	checked := make(chan error, 1)
+	type check struct {
+		who *apiv4proxy.Identity
+		err error
+	}
+	checked := make(chan check, 1)
 	checking := false
+	teams := c.teams // the hub only reads it; a change is a new map, set by the hub
 	defer func() {
 		ticker.Stop()
 		recheck.Stop()
@@ -275,18 +280,22 @@ func (c *wsClient) writePump() {
 				go func() {
 					ctx, cancel := context.WithTimeout(context.Background(), every)
 					defer cancel()
-					_, err := c.auth(ctx, c.token)
-					checked <- err
+					who, err := c.auth(ctx, c.token)
+					checked <- check{who, err}
 				}()
 			}
-		case err := <-checked:
+		case res := <-checked:
 			checking = false
 			// Only a refused token ends the socket; an upstream that is
 			// down or slow is asked again next time.
-			if errors.Is(err, apiv4proxy.ErrInvalidToken) {
+			if errors.Is(res.err, apiv4proxy.ErrInvalidToken) {
 				c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 				c.conn.WriteMessage(websocket.CloseMessage, closeRevoked)
 				return
+			}
+			if res.err == nil && !sameTeams(teams, res.who.Members) {
+				teams = teamSet(res.who.Members)
+				c.hub.retargetClient(c, teams)
 			}
 		}
 	}
@@ -307,4 +316,26 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 		f.Forget(token)
 	}
 	s.hub.revokeToken(token)
+}
+
+// teamSet is the set of team ids of members.
+func teamSet(members map[string]apiv4proxy.TeamMember) map[string]bool {
+	teams := make(map[string]bool, len(members))
+	for tid := range members {
+		teams[tid] = true
+	}
+	return teams
+}
+
+// sameTeams reports whether teams holds exactly the teams of members.
+func sameTeams(teams map[string]bool, members map[string]apiv4proxy.TeamMember) bool {
+	if len(teams) != len(members) {
+		return false
+	}
+	for tid := range members {
+		if !teams[tid] {
+			return false
+		}
+	}
+	return true
 }
