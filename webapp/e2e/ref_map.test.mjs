@@ -40,6 +40,19 @@ describe('map reference plugin', () => {
         return list.order.map((id) => list.posts[id]);
     };
     const postEl = (page, postId) => page.locator(`.post[data-post-id="${postId}"]`);
+    // The items of a post's "More actions" menu (none when it has no menu:
+    // the host hides an empty one; its own posts always have Edit).
+    const menuItems = async (page, postId) => {
+        const post = postEl(page, postId);
+        if (await post.locator('.post-menu').count() === 0) {
+            return [];
+        }
+        await post.hover();
+        await post.locator('button[aria-label="More actions"]').click();
+        const items = await post.locator('.post-menu [role=menuitem]').allTextContents();
+        await post.locator('button[aria-label="More actions"]').click();
+        return items;
+    };
     /** The map's projection rebuilt from its data attributes, as the plugin builds it. */
     const projectionOf = async (svg) => {
         const [lng, lat] = (await svg.getAttribute('data-center')).split(',').map(Number);
@@ -215,9 +228,10 @@ describe('map reference plugin', () => {
             {channel_id: town.id, message: 'Offsite at the harbour: 53.5413, 9.9841 from Monday'});
         const without = await api(server, bobToken, 'POST', '/api/v4/posts', {channel_id: town.id, message: 'release 1.2, 3.4 is out'});
         const page = await open('bob', '/engineering/channels/town-square');
-        // No entry for a message without coordinates (the host hides an empty menu).
+        // No entry for a message without coordinates.
         await postEl(page, without.id).waitFor();
-        assert.equal(await postEl(page, without.id).locator('.post-menu').count(), 0);
+        assert.ok(!(await menuItems(page, without.id)).includes('Show on map'), 'Show on map offered without coordinates');
+        assert.ok((await menuItems(page, withCoords.id)).includes('Show on map'), 'Show on map not offered');
         // The entry opens the RHS with the place, its label and the message.
         await postEl(page, withCoords.id).hover();
         await postEl(page, withCoords.id).locator('button[aria-label="More actions"]').click();
@@ -252,14 +266,15 @@ describe('map reference plugin', () => {
         await page.evaluate(() => {
             window.notReloaded = true;
         });
-        assert.ok(await page.locator('.post-menu').count() > 0, 'no post offers Show on map');
+        const located = await page.locator('.post:has(.mmtoolkit-map-svg)').first().getAttribute('data-post-id');
+        assert.ok((await menuItems(page, located)).includes('Show on map'), 'the location post does not offer Show on map');
         await cli(bin, server, 'alice', 'disable', '--team', 'engineering', '--plugin', PLUGIN);
         await page.waitForSelector('.mmtoolkit-map-svg', {state: 'detached', timeout: 10000});
         // The posts fall back to their plain messages.
         await page.waitForSelector('.post-message >> text=📍 Eiffel Tower (48.8584, 2.2945)');
         await page.waitForSelector('.post-message >> text=Team lunch at the Berlin office on Friday.');
         assert.equal(await page.evaluate(() => window.notReloaded), true);
-        assert.equal(await page.locator('.post-menu').count(), 0, 'Show on map is still offered');
+        assert.ok(!(await menuItems(page, located)).includes('Show on map'), 'Show on map is still offered');
         // The command is no longer the plugin's: the sandbox answers it.
         await page.fill('textarea', '/location 1,2 nowhere');
         await page.keyboard.press('Enter');
