@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -22,14 +23,13 @@ const teamHeader = "X-Mmtoolkit-Team"
 var spoofable = []string{"Mattermost-User-Id", "Mattermost-Plugin-Id"}
 
 // enabledVersion finds the team the request acts in and the plugin version
-// enabled there: the team the client names (it must be a member), else the
-// first of the caller's teams that has the plugin enabled. A plugin the
+// it serves (teamVersion): the team the client names (it must be a member),
+// else the first of the caller's teams that serves the plugin. A plugin the
 // caller's team does not have is answered 404, as Mattermost hides plugins.
 func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *apiv4proxy.Identity, pluginID string) (*registry.Version, error) {
 	notFound := errorf(http.StatusNotFound, "plugin_not_found",
 		"no plugin %s is enabled for your team: ask a team admin to enable it", pluginID)
-	p, err := s.store.Plugin(ctx, pluginID)
-	if err != nil {
+	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
 		return nil, notFound
 	}
 	var teams []string
@@ -48,20 +48,15 @@ func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *apiv4
 		}
 		sort.Strings(teams)
 	}
-	for _, tid := range teams {
-		states, err := s.store.TeamStates(ctx, tid)
-		if err != nil {
-			return nil, err
-		}
-		if st := states[pluginID]; st.Enabled {
-			v := st.Version
-			if v == "" {
-				v = p.Latest
-			}
-			return s.store.Version(ctx, pluginID, v)
-		}
+	// The version the team serves, certification minimum applied (the one
+	// rule manifests, events, KV and crash reports follow): a newer
+	// unverified version's routes are not the served one's.
+	_, v, err := s.servesAny(ctx, teams, pluginID)
+	var e *Error
+	if errors.As(err, &e) && e.Code == "plugin_not_enabled" {
+		return nil, notFound
 	}
-	return nil, notFound
+	return v, err
 }
 
 func firstNonEmpty(a, b string) string {

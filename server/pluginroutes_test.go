@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -86,5 +87,41 @@ func TestPluginRoutesAreGatedPerTeam(t *testing.T) {
 	}
 	if r := proxy("carol", "POST", "/api/v4/posts"); r.status != 404 {
 		t.Errorf("plugin not enabled for carol's team: %d %s", r.status, r.body)
+	}
+}
+
+// TestPluginProxyFollowsTheServedVersion: with a certification minimum, the
+// plugin proxy allows the routes of the version the team is served (the
+// certified 1.0.0), not those of a newer unverified 1.1.0 that declares
+// more (a design review found the proxy reading the latest version while
+// the manifest served the certified one).
+func TestPluginProxyFollowsTheServedVersion(t *testing.T) {
+	cfg := trustingConfig(registry.Certified)
+	cfg.Upstream = echoUpstream
+	e := newEnv(t, cfg)
+	withProxy := func(version, routes string) map[string]string {
+		files := helloPlugin("com.example.gated", version)
+		files["plugin.json"] = strings.Replace(files["plugin.json"], `"description"`, `"proxy":[`+routes+`],"description"`, 1)
+		return files
+	}
+	if r := e.push("dev", signed(t, withProxy("1.0.0", `{"method":"POST","path":"/api/v4/posts"}`), certifiedKey)); r.status != 201 {
+		t.Fatalf("push certified 1.0.0: %d %s", r.status, r.body)
+	}
+	e.setTeam("alice", "engineering", "com.example.gated", `{"enabled":true}`)
+	if r := e.push("dev", withProxy("1.1.0", `{"method":"POST","path":"/api/v4/posts"},{"method":"GET","path":"/api/v4/users/me"}`)); r.status != 201 {
+		t.Fatalf("push unverified 1.1.0: %d %s", r.status, r.body)
+	}
+	if got := manifestVersions(t, e, "bob", "engineering"); got["com.example.gated"] != "1.0.0" {
+		t.Fatalf("manifest: %v, want the certified 1.0.0", got)
+	}
+	proxy := func(method, path string) response {
+		t.Helper()
+		return e.do("bob", method, "/api/v1/plugins/com.example.gated/proxy"+path, "application/json", strings.NewReader(`{}`))
+	}
+	if r := proxy("POST", "/api/v4/posts"); r.status != 200 {
+		t.Errorf("a route 1.0.0 declares: %d %s", r.status, r.body)
+	}
+	if r := proxy("GET", "/api/v4/users/me"); r.status == 200 || r.errorCode(t) != "proxy_route_not_declared" {
+		t.Errorf("a route only the unverified 1.1.0 declares: %d %s", r.status, r.body)
 	}
 }
