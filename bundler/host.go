@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 )
 
@@ -83,4 +84,29 @@ func cssInjection(pluginID string, css []byte) []byte {
 	b.Write(text)
 	b.WriteString(`;document.head.appendChild(s)})();`)
 	return []byte(b.String())
+}
+
+// IconsModule is the style-only lazy host module with the icon fonts
+// Mattermost's page always has: Font Awesome 4.7 (`fa fa-plug`) and
+// compass-icons (`icon icon-brand-zoom`). It is not a global: the web host
+// loads its stylesheet (webapp/src/modules/icons.css) before a plugin that
+// lists it initializes. Every prebuilt bundle lists it (slots.Build), a
+// compiled one when UsesIconClasses says so.
+const IconsModule = "icons"
+
+// iconClasses finds, in a compiled bundle's text, what a class attribute
+// using either font must contain: a class starting with "fa-" or "icon-"
+// (className="fa fa-plug", `icon-${name}`), or the bare class "fa"
+// between quotes or spaces (classNames('fa', ...)). The prefix must not
+// follow a class-name character, so "call-icon-x" or "sofa-" do not count.
+var iconClasses = regexp.MustCompile("(?:^|[^A-Za-z0-9_-])(?:fa|icon)-|[\"'` ]fa[\"'` ]")
+
+// UsesIconClasses reports whether a compiled web bundle may put a Font
+// Awesome or compass-icons class on an element, so its page needs
+// IconsModule. It reads literal text only: a class assembled from pieces
+// none of which is such a literal ("ic" + "on-plug") is missed, which no
+// plugin we know does; a match in unrelated text costs one stylesheet
+// (about 10 KB gzip), never a glyph.
+func UsesIconClasses(js []byte) bool {
+	return iconClasses.Match(js)
 }

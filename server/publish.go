@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -153,6 +154,11 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	if web.res != nil {
 		v.HostModules = web.res.HostModules
+		if bundler.UsesIconClasses(web.res.JS) {
+			// Its page needs Mattermost's icon fonts (prebuilt bundles
+			// get them in slots.Build).
+			v.HostModules = append(slices.Clip(v.HostModules), bundler.IconsModule)
+		}
 	} else if m.Webapp != nil && m.Webapp.BundlePath != "" {
 		js := pkg.Files[m.Webapp.BundlePath]
 		files[registry.WebJS] = file{data: js, contentType: typeJS}

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
+	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -81,6 +83,13 @@ func Build(ctx context.Context, src Source, teamID string, platform Platform) (*
 		}
 		if mp.HostModules == nil {
 			mp.HostModules = []string{}
+		}
+		if v.Prebuilt && !slices.Contains(mp.HostModules, bundler.IconsModule) {
+			// A bundle built outside mmtoolkit may use Mattermost's icon
+			// fonts in ways no reading of it can rule out: its page gets
+			// them (a style sheet, never a missing glyph). Here rather than
+			// at push, so versions stored before the rule get them too.
+			mp.HostModules = append(slices.Clip(mp.HostModules), bundler.IconsModule)
 		}
 		for _, d := range v.Manifest.Slots {
 			if sl, ok := Lookup(d.Slot); ok && sl.On(platform) {

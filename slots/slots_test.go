@@ -2,6 +2,8 @@ package slots
 
 import (
 	"context"
+	"maps"
+	"strings"
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -81,5 +83,50 @@ func TestBuildFollowsTeamState(t *testing.T) {
 	}
 	if _, err := Build(ctx, store, "t1", IOS); err == nil {
 		t.Error("Build accepted a mobile platform")
+	}
+}
+
+// A prebuilt bundle's page gets the icon fonts (it may draw Font Awesome or
+// compass-icons glyphs), a compiled one only what it lists; each module
+// once, and the stored version is not changed.
+func TestBuildGivesPrebuiltBundlesTheIconFonts(t *testing.T) {
+	ctx := context.Background()
+	store := registrytest.Open(t)
+	by := registry.Pusher{UserID: "dev"}
+	for _, p := range []struct {
+		id       string
+		prebuilt bool
+		mods     []string
+	}{
+		{"com.example.compiled", false, []string{"react"}},
+		{"com.example.prebuilt", true, []string{"react", "react-bootstrap"}},
+		{"com.example.prebuilt.icons", true, []string{"icons"}},
+	} {
+		ver, blobs := registrytest.Version(p.id, "1.0.0", []byte("bundle "+p.id))
+		ver.Prebuilt, ver.HostModules = p.prebuilt, p.mods
+		if _, err := store.PutVersion(ctx, ver, blobs, by); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.SetTeamState(ctx, registry.TeamState{TeamID: "t1", PluginID: p.id, Enabled: true, UpdatedBy: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // the second build must not see the first one's append
+		m, err := Build(ctx, store, "t1", Web)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, p := range m.Plugins {
+			got[p.ID] = strings.Join(p.HostModules, ",")
+		}
+		want := map[string]string{
+			"com.example.compiled":       "react",
+			"com.example.prebuilt":       "react,react-bootstrap,icons",
+			"com.example.prebuilt.icons": "icons",
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("host modules %v, want %v", got, want)
+		}
 	}
 }

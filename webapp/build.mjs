@@ -28,9 +28,16 @@ export const coreGlobals = {
     'react-redux': 'ReactRedux',
 };
 
-// Lazy host modules: the manifest's host_modules name -> entry point.
+// Lazy host modules: the manifest's host_modules name -> entry point. A
+// module's entry may import CSS (react-bootstrap imports bootstrap 3's):
+// it is written beside the script and listed under manifest.styles, and
+// the host loads it with the script. A .css entry is a style-only module
+// (icons: Font Awesome 4.7 and compass-icons, which Mattermost's page
+// always has); the server lists it in host_modules for the plugins that
+// may use those classes (server/hostglobals.go, styleModules).
 export const lazyModules = {
     'react-bootstrap': 'src/modules/react_bootstrap.ts',
+    icons: 'src/modules/icons.css',
     'react-intl': 'src/modules/react_intl.ts',
     'react-router-dom': 'src/modules/react_router_dom.ts',
     luxon: 'src/modules/luxon.ts',
@@ -126,9 +133,13 @@ export async function build() {
         entryPoints: Object.fromEntries(Object.entries(lazyModules).map(([name, file]) => [name, file])),
         format: 'iife',
         plugins: [globalsPlugin],
+        // The icon fonts and bootstrap's glyphicons, each its own hashed
+        // file: a browser downloads a font only when a glyph of it is
+        // drawn, and only the first format it supports (woff2).
+        loader: {'.woff2': 'file', '.woff': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file'},
     });
 
-    const manifest = {main: {js: '', css: '', chunks: []}, modules: {}, files: {}};
+    const manifest = {main: {js: '', css: '', chunks: []}, modules: {}, styles: {}, files: {}};
     const bootJS = boot.outputFiles[0].text;
     if (/<\/script|<!--/i.test(bootJS)) {
         throw new Error('src/boot.ts must not contain "</script" or "<!--": the shell inlines it');
@@ -156,14 +167,22 @@ export async function build() {
             }
         }
         for (const [mod, src] of Object.entries(lazyModules)) {
-            if (info.entryPoint === src) {
-                manifest.modules[mod] = `/static/${name}`;
+            if (info.entryPoint !== src) {
+                continue;
+            }
+            if (name.endsWith('.css')) {
+                manifest.styles[mod] = `/static/${name}`;
+                continue;
+            }
+            manifest.modules[mod] = `/static/${name}`;
+            if (info.cssBundle) {
+                manifest.styles[mod] = `/static/${path.basename(info.cssBundle)}`;
             }
         }
     }
     // Precompress once here so the server never compresses at request time.
     for (const name of readdirSync(out)) {
-        if (!/\.(js|css|svg)$/.test(name)) {
+        if (!/\.(js|css|svg|ttf|eot)$/.test(name)) { // woff and woff2 are compressed already
             continue;
         }
         const raw = readFileSync(path.join(out, name));

@@ -79,7 +79,10 @@ type assetManifest struct {
 	Boot string `json:"boot"`
 	// Modules maps a lazy host module (react-intl, ...) to its URL.
 	Modules map[string]string `json:"modules"`
-	Files   map[string]struct {
+	// Styles maps a lazy host module to its stylesheet's URL
+	// (react-bootstrap's bootstrap 3 CSS; icons is a stylesheet only).
+	Styles map[string]string `json:"styles"`
+	Files  map[string]struct {
 		Size int64 `json:"size"`
 		Gzip int64 `json:"gzip"`
 		Br   int64 `json:"br"`
@@ -134,6 +137,7 @@ func (h *Host) Static() http.Handler { return http.HandlerFunc(h.serveStatic) }
 type shellConfig struct {
 	SiteURL string            `json:"siteURL"`
 	Modules map[string]string `json:"modules"`
+	Styles  map[string]string `json:"styles,omitempty"`
 }
 
 func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +173,7 @@ func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
 		MainJS:  h.man.Main.JS,
 		MainCSS: h.man.Main.CSS,
 		Chunks:  h.man.Main.Chunks,
-		Config:  shellConfig{SiteURL: strings.TrimRight(site, "/"), Modules: h.man.Modules},
+		Config:  shellConfig{SiteURL: strings.TrimRight(site, "/"), Modules: h.man.Modules, Styles: h.man.Styles},
 		Preload: preloads(r, session, team, h.cfg.Team == nil),
 	}
 	if len(page.Preload) > 0 {
@@ -203,9 +207,15 @@ func (h *Host) team(r *http.Request, name, nonce string) *shellTeam {
 	t := &shellTeam{Name: name, Nonce: nonce, Manifest: b.Manifest, Bundles: b.Bundles}
 	seen := map[string]bool{}
 	for _, m := range b.HostModules {
-		if u := h.man.Modules[m]; u != "" && !seen[m] {
-			seen[m] = true
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		if u := h.man.Modules[m]; u != "" {
 			t.Modules = append(t.Modules, hostModule{m, u})
+		}
+		if u := h.man.Styles[m]; u != "" {
+			t.Styles = append(t.Styles, hostModule{m, u})
 		}
 	}
 	return t

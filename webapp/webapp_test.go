@@ -12,7 +12,7 @@ import (
 
 func built() fstest.MapFS {
 	return fstest.MapFS{
-		"manifest.json":            {Data: []byte(`{"main":{"js":"/static/main.ABC.js","css":"/static/main.DEF.css","chunks":["/static/chunk.C1.js"]},"boot":"boot.js","modules":{"react-intl":"/static/react-intl.XYZ.js"}}`)},
+		"manifest.json":            {Data: []byte(`{"main":{"js":"/static/main.ABC.js","css":"/static/main.DEF.css","chunks":["/static/chunk.C1.js"]},"boot":"boot.js","modules":{"react-intl":"/static/react-intl.XYZ.js"},"styles":{"react-intl":"/static/react-intl.S.css","icons":"/static/icons.I.css"}}`)},
 		"boot.js":                  {Data: []byte(`window.mmtoolkitEarly={};`)},
 		"static/main.ABC.js":       {Data: []byte("console.log('host')")},
 		"static/main.ABC.js.gz":    {Data: []byte("gz-bytes")},
@@ -205,7 +205,7 @@ func TestShellTeam(t *testing.T) {
 			return &TeamBoot{
 				Manifest:    []byte(manifest),
 				Bundles:     []Script{{"p1", "/bundles/aaa.js", "sha256-AAA="}, {"p2", "/bundles/bbb.js", "sha256-BBB="}},
-				HostModules: []string{"react", "react-intl"},
+				HostModules: []string{"react", "react-intl", "icons", "react-intl"},
 			}
 		case team == "broken":
 			return &TeamBoot{Manifest: []byte(`{"plugins":[`), Bundles: []Script{{"p3", "/bundles/ccc.js", "sha256-CCC="}}}
@@ -233,6 +233,10 @@ func TestShellTeam(t *testing.T) {
 	}
 	order := []string{
 		`<script type="module" src="/static/main.ABC.js" nonce="` + nonce[1] + `">`,
+		// The modules' stylesheets, once each (icons is a stylesheet only),
+		// preloaded: the host inserts them before its own.
+		`<link rel="preload" as="style" href="/static/react-intl.S.css">`,
+		`<link rel="preload" as="style" href="/static/icons.I.css">`,
 		// Only the lazy module (react is in main.js), once; the host adds
 		// its own elements without crossorigin, and so does the shell.
 		`<script src="/static/react-intl.XYZ.js" nonce="` + nonce[1] + `" defer data-host-module="react-intl">`,
@@ -248,6 +252,12 @@ func TestShellTeam(t *testing.T) {
 			t.Fatalf("lacks (after the previous) %s:\n%s", want, body)
 		}
 		at += i + len(want)
+	}
+	if n := strings.Count(body, `href="/static/react-intl.S.css"`); n != 1 {
+		t.Errorf("react-intl's stylesheet in %d elements", n)
+	}
+	if strings.Contains(body, "data-host-module=\"icons\"") {
+		t.Error("a script element for the style-only module icons")
 	}
 	if n := strings.Count(body, "react-intl.XYZ.js\" nonce"); n != 1 {
 		t.Errorf("react-intl in %d script elements", n)

@@ -26,6 +26,8 @@ export interface ShellConfig {
     nonce: string;
     /** Lazy host module name -> URL. */
     modules: Record<string, string>;
+    /** Lazy host module name -> its stylesheet's URL (react-bootstrap, icons). */
+    styles?: Record<string, string>;
     /**
      * The manifest of the team the URL names, when the shell embedded it
      * (the same body GET /api/v1/manifest answers): the host starts the
@@ -67,7 +69,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
     setupClient(config.siteURL);
     const store = createHostStore();
     const slots = new SlotMap();
-    const modules = new HostModules(config.modules, win.document, config.nonce);
+    const modules = new HostModules(config.modules, win.document, config.nonce, config.styles);
     const report = createCrashReporter(store, Client4);
     const loader = new PluginLoader({
         doc: win.document, win: win as unknown as PluginWindow, slots, store, modules, report, nonce: config.nonce,

@@ -18,7 +18,7 @@ function readConfig(): ShellConfig {
     // script (the nonce property; the attribute reads empty). A module
     // script has no document.currentScript, so find the host's own element.
     const nonce = (document.querySelector('script[type="module"][src*="/static/main."]') as HTMLScriptElement | null)?.nonce ?? '';
-    return {siteURL: c.siteURL || window.location.origin, nonce, modules: c.modules ?? {}, manifest: readManifest()};
+    return {siteURL: c.siteURL || window.location.origin, nonce, modules: c.modules ?? {}, styles: c.styles ?? {}, manifest: readManifest()};
 }
 
 /** The manifest of the URL's team the shell embedded, if it did (webapp.go). */

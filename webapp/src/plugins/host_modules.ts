@@ -6,6 +6,14 @@
 // them in host_modules. For a prebuilt bundle the server finds them by
 // parsing it (bundler.ReferencedHostModules), and lists all of them when
 // it cannot be sure; the loader runs a bundle only after its modules.
+//
+// A module may carry a stylesheet (manifest.styles): react-bootstrap comes
+// with bootstrap 3's CSS, and "icons" (Font Awesome 4.7, compass-icons) is
+// a stylesheet only, inserted before the host's own stylesheet. ensure
+// resolves once the script ran and the stylesheet applies, so a plugin's initialize, and so its first render,
+// comes after its styles. A stylesheet that fails to load is reported on
+// the console, not fatal: the plugin runs unstyled, and the next plugin
+// needing it asks again.
 
 /** host_modules name -> the window global a webpack-built bundle reads. */
 export const hostGlobals: Record<string, string> = {
@@ -25,18 +33,26 @@ type Listener = () => void;
 
 export class HostModules {
     private pending = new Map<string, Promise<void>>();
+    private sheets = new Map<string, Promise<void>>();
     private listeners = new Set<Listener>();
 
     /**
      * @param urls lazy module name -> script URL (from the asset manifest)
      * @param nonce the page's CSP nonce, for hosts that require it
+     * @param styles lazy module name -> stylesheet URL (manifest.styles)
      */
-    constructor(private readonly urls: Record<string, string>, private readonly doc: Document, private readonly nonce = '') {}
+    constructor(
+        private readonly urls: Record<string, string>,
+        private readonly doc: Document,
+        private readonly nonce = '',
+        private readonly styles: Record<string, string> = {},
+    ) {}
 
-    /** Loads the lazy modules among names; core modules are already there. */
+    /** Loads the lazy modules among names, with their stylesheets; core modules are already there. */
     ensure(names: string[]): Promise<void> {
         const wanted = names.filter((n) => this.urls[n] && !this.present(n));
-        return Promise.all(wanted.map((n) => this.load(n))).then(() => undefined);
+        const css = names.filter((n) => this.styles[n]);
+        return Promise.all([...wanted.map((n) => this.load(n)), ...css.map((n) => this.style(n))]).then(() => undefined);
     }
 
     present(name: string): boolean {
@@ -49,6 +65,37 @@ export class HostModules {
         this.listeners.add(l);
         return () => this.listeners.delete(l);
     };
+
+    /**
+     * The module's stylesheet, inserted before the host's own (as
+     * Mattermost orders bootstrap before its CSS: at equal specificity the
+     * host's rules win). The shell preloaded it when the page's team needs
+     * it. Resolves when it applies, or failed (reported, not fatal).
+     */
+    private style(name: string): Promise<void> {
+        let p = this.sheets.get(name);
+        if (p) {
+            return p;
+        }
+        const url = this.styles[name];
+        const link = this.doc.createElement('link');
+        link.rel = 'stylesheet';
+        link.href = url;
+        link.dataset.hostStyle = name;
+        p = new Promise<void>((resolve) => {
+            link.addEventListener('load', () => resolve(), {once: true});
+            link.addEventListener('error', () => {
+                console.error(`host module ${name}: stylesheet ${url} failed to load; its plugins run unstyled`);
+                this.sheets.delete(name); // let a later plugin retry
+                link.remove();
+                resolve();
+            }, {once: true});
+        });
+        const own = this.doc.head.querySelector('link[rel="stylesheet"]:not([data-host-style])');
+        this.doc.head.insertBefore(link, own);
+        this.sheets.set(name, p);
+        return p;
+    }
 
     private load(name: string): Promise<void> {
         let p = this.pending.get(name);
