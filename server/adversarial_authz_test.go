@@ -4,10 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +14,6 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"github.com/mmtoolkit/mmtoolkit/registry"
-	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -64,40 +59,20 @@ func (d *dmIdentity) TeamMembers(ctx context.Context, who *apiv4proxy.Identity, 
 // newDMEnv is newEnv with dmIdentity in place of the bare sandbox.
 func newDMEnv(t *testing.T, cfg server.Config) (*env, *dmIdentity) {
 	t.Helper()
-	store := registrytest.Open(t)
-	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	eng, sales := sandbox.SeedID("team", "engineering"), sandbox.SeedID("team", "sales")
-	id := &dmIdentity{Sandbox: sb, dms: map[string][]string{
-		"dm-bob-alice":  {userID("bob"), userID("alice")},
-		"dm-bob-carol":  {userID("bob"), userID("carol")},
-		"gm-bob-a-c":    {userID("bob"), userID("alice"), userID("carol")},
-		"dm-admin-carl": {userID("admin"), userID("carol")},
-	}, teams: map[string][]string{
-		eng:   {userID("admin"), userID("dev"), userID("alice"), userID("bob")},
-		sales: {userID("admin"), userID("carol")},
-	}}
-	cfg.Upstream = sb.Handler()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(store, id, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(srv.Close)
-	t.Cleanup(hs.Close)
-	e := &env{t: t, url: hs.URL, srv: srv, store: store, tokens: map[string]string{}, teams: map[string]string{"engineering": eng, "sales": sales}}
-	for _, u := range []string{"admin", "dev", "alice", "bob", "carol"} {
-		resp := e.do("", "POST", "/api/v4/users/login", "application/json",
-			strings.NewReader(`{"login_id":"`+u+`","password":"mmtoolkit"}`))
-		if resp.status != 200 || resp.header.Get("Token") == "" {
-			t.Fatalf("login %s: %d %s", u, resp.status, resp.body)
-		}
-		e.tokens[u] = resp.header.Get("Token")
-	}
+	var id *dmIdentity
+	e := newEnvWith(t, cfg, func(sb *sandbox.Sandbox) server.Identity {
+		eng, sales := sandbox.SeedID("team", "engineering"), sandbox.SeedID("team", "sales")
+		id = &dmIdentity{Sandbox: sb, dms: map[string][]string{
+			"dm-bob-alice":  {userID("bob"), userID("alice")},
+			"dm-bob-carol":  {userID("bob"), userID("carol")},
+			"gm-bob-a-c":    {userID("bob"), userID("alice"), userID("carol")},
+			"dm-admin-carl": {userID("admin"), userID("carol")},
+		}, teams: map[string][]string{
+			eng:   {userID("admin"), userID("dev"), userID("alice"), userID("bob")},
+			sales: {userID("admin"), userID("carol")},
+		}}
+		return id
+	})
 	return e, id
 }
 

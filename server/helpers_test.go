@@ -35,6 +35,13 @@ type env struct {
 
 func newEnv(t testing.TB, cfg server.Config) *env {
 	t.Helper()
+	return newEnvWith(t, cfg, nil)
+}
+
+// newEnvWith is newEnv whose server asks identity(sb) who callers are
+// instead of the sandbox itself (nil: the sandbox).
+func newEnvWith(t testing.TB, cfg server.Config, identity func(*sandbox.Sandbox) server.Identity) *env {
+	t.Helper()
 	store := registrytest.Open(t)
 	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
 	if err != nil {
@@ -57,7 +64,11 @@ func newEnv(t testing.TB, cfg server.Config) *env {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv, err := server.New(store, sb, cfg)
+	var id server.Identity = sb
+	if identity != nil {
+		id = identity(sb)
+	}
+	srv, err := server.New(store, id, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
