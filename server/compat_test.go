@@ -141,6 +141,8 @@ func TestMattermostStaticDistFiles(t *testing.T) {
 	for _, p := range []string{"main.js", "nope.js", "../com.example.dist/351.js", "files/"} {
 		if r := e.do("", "GET", "/static/plugins/com.example.dist/"+p, "", nil); r.status != 404 {
 			t.Errorf("%s: %d, want 404", p, r.status)
+		} else if p == "nope.js" && (r.errorCode(t) != "file_not_found" || !strings.Contains(string(r.body), "webapp output directory")) {
+			t.Errorf("%s: %s, want file_not_found saying where files come from", p, r.body)
 		}
 	}
 	if r := e.do("", "GET", "/static/plugins/com.example.other/351.js", "", nil); r.status != 404 {
