@@ -87,9 +87,31 @@ func (s *Server) compressMissing() {
 func (s *Server) addArtifacts(v *registry.Version) {
 	s.artifactsMu.Lock()
 	defer s.artifactsMu.Unlock()
-	for _, a := range v.Artifacts {
+	for kind, a := range v.Artifacts {
 		s.addArtifactLocked(a)
+		if strings.HasPrefix(kind, "dist/") || strings.HasPrefix(kind, "public/") {
+			k := v.PluginID + "\x00" + kind
+			if had, ok := s.pathFiles[k]; !ok || semverLess(had.version, v.Version) {
+				s.pathFiles[k] = pathFile{version: v.Version, sha: a.SHA256}
+			}
+		}
 	}
+}
+
+// pathFile is a file served by its path: the highest version that has it.
+type pathFile struct{ version, sha string }
+
+// pathFileOf returns the artifact of kind (dist/..., public/...) of the
+// highest version of plugin id that has it.
+func (s *Server) pathFileOf(id, kind string) (registry.Artifact, bool) {
+	s.artifactsMu.RLock()
+	defer s.artifactsMu.RUnlock()
+	f, ok := s.pathFiles[id+"\x00"+kind]
+	if !ok {
+		return registry.Artifact{}, false
+	}
+	a, ok := s.artifacts[f.sha]
+	return a, ok
 }
 
 // addArtifact learns one artifact (a source map built after its push).

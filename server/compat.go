@@ -247,27 +247,10 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, id, ki
 		notFound()
 		return
 	}
-	p, err := s.store.Plugin(r.Context(), id)
-	if err != nil {
-		notFound()
-		return
-	}
-	var a registry.Artifact
-	found := false
-	for i := len(p.Versions) - 1; i >= 0 && !found; i-- {
-		v, err := s.store.Version(r.Context(), id, p.Versions[i])
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		a, found = v.Artifacts[kind]
-	}
+	a, found := s.pathFileOf(id, kind) // with its precompressed variants
 	if !found {
 		notFound()
 		return
-	}
-	if known, ok := s.artifact(a.SHA256); ok {
-		a = known // with its precompressed variants
 	}
 	h := w.Header()
 	etag := `"` + a.SHA256 + `"`

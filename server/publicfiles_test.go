@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/server"
@@ -60,6 +61,22 @@ func TestPluginPublicFiles(t *testing.T) {
 		if r := e.do("", "GET", p, "", nil); r.status == 200 || r.status != want {
 			t.Errorf("%s: %d, want the plugin route's %d", p, r.status, want)
 		}
+	}
+	// A newer version's file is served (the URL carries no version), and a
+	// file only an older version has is still there.
+	newer := map[string]string{
+		"plugin.json":           strings.Replace(prebuilt["plugin.json"], `"1.0.0"`, `"1.1.0"`, 1),
+		"webapp/dist/main.js":   prebuilt["webapp/dist/main.js"],
+		"public/docs/guide.svg": `<svg xmlns="http://www.w3.org/2000/svg" id="v2"/>`,
+	}
+	if r := e.push("dev", newer); r.status != 201 {
+		t.Fatalf("push 1.1.0: %d %s", r.status, r.body)
+	}
+	if r := e.do("", "GET", "/plugins/com.example.public/public/docs/guide.svg", "", nil); string(r.body) != newer["public/docs/guide.svg"] {
+		t.Errorf("after 1.1.0: %d %q, want 1.1.0's file", r.status, r.body)
+	}
+	if r := e.do("", "GET", "/plugins/com.example.public/public/app-bar-icon.png", "", nil); r.status != 200 || string(r.body) != png {
+		t.Errorf("1.0.0's icon after 1.1.0: %d", r.status)
 	}
 	// Writes are never answered from the package.
 	if r := e.do("", "POST", "/plugins/com.example.public/public/app-bar-icon.png", "", nil); r.status == 200 {

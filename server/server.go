@@ -132,9 +132,14 @@ type Server struct {
 	// mapKeys maps a source map's key (the name its bundle gives it) to
 	// its SHA-256.
 	mapKeys map[string]string
-	bundles *bundleCache
-	files   *blobFiles           // nil without Config.BlobFiles
-	edge    atomic.Pointer[Edge] // the Edge serving it, for /metrics
+	// pathFiles maps plugin id + "\x00" + kind of the files served by
+	// their path in the package (a prebuilt dist's chunks and images, the
+	// public/ folder) to the highest version's artifact: those URLs carry
+	// no version, and a request must not read every version to find one.
+	pathFiles map[string]pathFile
+	bundles   *bundleCache
+	files     *blobFiles           // nil without Config.BlobFiles
+	edge      atomic.Pointer[Edge] // the Edge serving it, for /metrics
 
 	router chi.Router
 	// manifestRoute is GET /api/v1/manifest without the router: see ServeHTTP.
@@ -157,6 +162,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		metrics:   newMetrics(),
 		artifacts: map[string]registry.Artifact{},
 		byPrefix:  map[string]string{},
+		pathFiles: map[string]pathFile{},
 		mapKeys:   map[string]string{},
 		bundles:   newBundleCache(cfg.BundleCacheBytes),
 
