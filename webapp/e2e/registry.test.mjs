@@ -243,8 +243,8 @@ for (const webpack of [5, 4]) {
             assert.ok(await calls(page, 'browseOrAdd'));
             await page.click('button[aria-label="Browse or create channels"]');
             await page.click('[role=menuitem] >> text=New RF room');
-            await page.fill('.modal input', 'Ops room');
-            await page.click('.modal button >> text=Create RF room');
+            await page.fill('.host-modal input', 'Ops room');
+            await page.click('.host-modal button >> text=Create RF room');
             assert.deepEqual(await calls(page, 'channelType'), ['Ops room']);
             // AI menu: an action item and a component item.
             await page.click('button[aria-label="AI actions"]');

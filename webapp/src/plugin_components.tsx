@@ -79,7 +79,7 @@ export function BotBadge(p: AnyProps) {
 /** A plain modal frame the stand-in modals share; onExited/onHide close it. */
 function Frame({title, onClose, children, footer}: {title: string; onClose: () => void; children?: ReactNode; footer?: ReactNode}) {
     return (
-        <div className='modal' role='dialog' aria-label={title}>
+        <div className='host-modal' role='dialog' aria-label={title}>
             <h2>{title}</h2>
             {children}
             <div className='modal-actions'>

@@ -110,7 +110,7 @@ export function MainMenu() {
                 <span className='username'>{me ? `@${me.username}` : ''}</span>
                 <span aria-hidden='true'>{' ▾'}</span>
             </button>
-            <ul className='dropdown' role='menu' hidden={!open}>
+            <ul className='host-menu' role='menu' hidden={!open}>
                 <Slot
                     name='main_menu'
                     render={(r) => (

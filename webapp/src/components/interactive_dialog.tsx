@@ -102,7 +102,7 @@ export function InteractiveDialog({dialog}: {dialog: Dialog}) {
     };
     const set = (name: string, v: Value) => setValues({...values, [name]: v});
     return (
-        <div className='modal interactive-dialog' role='dialog' aria-label={d.title}>
+        <div className='host-modal interactive-dialog' role='dialog' aria-label={d.title}>
             <h2>{d.title}</h2>
             {d.introduction_text && <p>{d.introduction_text}</p>}
             {elements.map((e) => (

@@ -12,7 +12,7 @@ export function ModalHost() {
         return null;
     }
     return (
-        <div className='modal-backdrop'>
+        <div className='host-modal-backdrop'>
             {modals.map((m) => {
                 const C = m.dialogType;
                 const onExited = () => modalStore.close(m.modalId);

@@ -67,7 +67,7 @@ export function ActionMenu({label, ariaLabel, className, items, args = [], befor
                 {label}
             </button>
             {open && (
-                <ul className='dropdown' role='menu' aria-label={ariaLabel}>
+                <ul className='host-menu' role='menu' aria-label={ariaLabel}>
                     {before}
                     {items.map((r) => (
                         <li key={r.id} role='none'>
@@ -139,7 +139,7 @@ export function SearchBox() {
                 }}
             />
             {focused && (
-                <div className='search-popover dropdown'>
+                <div className='search-popover host-menu'>
                     <div className='search-buttons' role='group' aria-label='Search in'>
                         {regs.map((r) => {
                             const B = r.component;
@@ -246,8 +246,8 @@ export function UserSettingsModal({close}: {close: () => void}) {
     const setting = reg?.extra?.setting as PluginUserSettings | undefined;
     const [changes, setChanges] = useState<Record<string, Record<string, string>>>({});
     return (
-        <div className='modal-backdrop'>
-            <div className='modal user-settings' role='dialog' aria-label='Settings' ref={ref}>
+        <div className='host-modal-backdrop'>
+            <div className='host-modal user-settings' role='dialog' aria-label='Settings' ref={ref}>
                 <header className='rhs-header'>
                     <h3>{'Settings'}</h3>
                     <button type='button' className='icon-button' aria-label='Close' onClick={close}>{'×'}</button>
@@ -294,7 +294,7 @@ export function UserSettingsModal({close}: {close: () => void}) {
                                                     <fieldset key={st.name}>
                                                         <legend>{st.title ?? st.name}</legend>
                                                         {(st.options ?? []).map((o) => (
-                                                            <label key={o.value} className='radio'>
+                                                            <label key={o.value} className='host-radio'>
                                                                 <input
                                                                     type='radio'
                                                                     name={`${key}:${st.name}`}

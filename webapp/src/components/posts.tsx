@@ -274,7 +274,7 @@ function PostMenu({post, onEdit}: {post: Post; onEdit?: () => void}) {
                     {r.text}{children.length ? ' ▸' : ''}
                 </button>
                 {children.length > 0 && sub === r.id && (
-                    <ul className='dropdown submenu' role='menu'>
+                    <ul className='host-menu submenu' role='menu'>
                         {children.map((c) => (
                             <li key={c.id} role='none' className='submenu-item'>
                                 <Boundary registration={c}>
@@ -300,7 +300,7 @@ function PostMenu({post, onEdit}: {post: Post; onEdit?: () => void}) {
         <div className='post-menu'>
             <button type='button' className='icon-button' aria-label='More actions' aria-expanded={open} onClick={() => setOpen(!open)}>{'⋯'}</button>
             {open && (
-                <ul className='dropdown' role='menu'>
+                <ul className='host-menu' role='menu'>
                     {onEdit && (
                         <li role='none'>
                             <button

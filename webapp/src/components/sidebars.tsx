@@ -112,8 +112,8 @@ function ChannelTypeDialog({reg, teamId, close}: {reg: Registration; teamId: str
     const ref = useDismiss(true, close);
     const Extra = reg.extra?.extraContent as ((p: any) => JSX.Element) | undefined;
     return (
-        <div className='modal-backdrop'>
-            <div className='modal' role='dialog' aria-label={`New ${typeof reg.text === 'string' ? reg.text : 'channel'}`} ref={ref}>
+        <div className='host-modal-backdrop'>
+            <div className='host-modal' role='dialog' aria-label={`New ${typeof reg.text === 'string' ? reg.text : 'channel'}`} ref={ref}>
                 <Boundary registration={reg}>
                     <h3>{'New '}{reg.text}</h3>
                     <p className='hint'>{reg.extra?.description as string}</p>
