@@ -233,10 +233,14 @@ func (c *consoleAdapter) refresh(ctx context.Context) error {
 }
 
 func (c *consoleAdapter) addPlugin(ctx context.Context, p *registry.Plugin) error {
-	key := p.ID + "@" + p.Latest
+	// The pages describe a plugin by the version teams that follow the
+	// latest serve: its newest release, not a developer's preview
+	// (slots.Effective); a plugin with only prereleases by its newest.
+	latest := cmp.Or(slots.LatestRelease(p), p.Latest)
+	key := p.ID + "@" + latest
 	info, ok := c.latest[key]
 	if !ok {
-		v, err := c.s.store.Version(ctx, p.ID, p.Latest)
+		v, err := c.s.store.Version(ctx, p.ID, latest)
 		if err != nil {
 			return err
 		}

@@ -157,7 +157,9 @@ func (s *Server) servesAny(ctx context.Context, teamIDs []string, pluginID strin
 func teamPluginOf(p *registry.Plugin, name string, st registry.TeamState) teamPlugin {
 	eff := st.Version
 	if eff == "" {
-		eff = p.Latest
+		// Followers serve the newest release, never a prerelease
+		// (slots.Effective); "" when there is none.
+		eff = slots.LatestRelease(p)
 	}
 	return teamPlugin{ID: p.ID, Name: name, Latest: p.Latest, Enabled: st.Enabled, Version: st.Version,
 		Effective: eff, UpdatedBy: st.UpdatedBy, UpdatedAt: st.UpdatedAt}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/mod/semver"
+
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -18,8 +20,9 @@ var ErrNotServed = errors.New("plugin not served to the team")
 // of it is st serve?": the version its manifests list, the one every
 // authorisation that depends on the plugin being usable in a team must
 // decide by (events, KV rights, crash reports, plugin routes). It is
-// Effective of the team's pin when the team enabled the plugin, else
-// ErrNotServed. Deciding by one function keeps the manifests and the
+// Effective of the team's pin when the team enabled the plugin (a team
+// that follows the latest version serves the newest release, never a
+// prerelease), else ErrNotServed. Deciding by one function keeps the manifests and the
 // permissions from disagreeing: before it, the KV store took write rights
 // from a plugin's latest version while teams were served a pinned one.
 //
@@ -33,22 +36,43 @@ func Served(ctx context.Context, src Source, pluginID string, st registry.TeamSt
 	return Effective(ctx, src, pluginID, st.Version)
 }
 
-// Effective is the version a pin selects ("" follows the plugin's latest),
-// enabled or not: what a team would serve once it enables the plugin. A
-// plugin or version that src does not have is ErrNotServed; other errors
-// are the source's.
+// Effective is the version a pin selects, enabled or not: what a team would
+// serve once it enables the plugin. A pin selects exactly that version,
+// prerelease or not. No pin ("") follows the plugin's newest *release*:
+// prereleases (every `push --watch` build, 1.0.1-dev.<ms>) are previews
+// for their developer (see the server's preview sessions) and never go
+// live to teams that follow the latest version. A plugin with no release,
+// or a version that src does not have, is ErrNotServed; other errors are
+// the source's.
 func Effective(ctx context.Context, src Source, pluginID, pin string) (*registry.Version, error) {
-	version := pin
-	if version == "" {
-		p, err := src.Plugin(ctx, pluginID)
-		if errors.Is(err, registry.ErrPluginNotFound) {
-			return nil, fmt.Errorf("%s: %w: %w", pluginID, err, ErrNotServed)
-		}
-		if err != nil {
-			return nil, err
-		}
-		version = p.Latest
+	if pin != "" {
+		return version(ctx, src, pluginID, pin)
 	}
+	p, err := src.Plugin(ctx, pluginID)
+	if errors.Is(err, registry.ErrPluginNotFound) {
+		return nil, fmt.Errorf("%s: %w: %w", pluginID, err, ErrNotServed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Versions is in semver order. A source may hide versions (the
+	// minimum certification): then the next lower release is served, as
+	// it is when the highest one meets the minimum.
+	for i := len(p.Versions) - 1; i >= 0; i-- {
+		if IsPrerelease(p.Versions[i]) {
+			continue
+		}
+		v, err := version(ctx, src, pluginID, p.Versions[i])
+		if errors.Is(err, ErrNotServed) {
+			continue
+		}
+		return v, err
+	}
+	return nil, fmt.Errorf("%s: %w: no release among %d versions (prereleases are previews; pin one to serve it)",
+		pluginID, ErrNotServed, len(p.Versions))
+}
+
+func version(ctx context.Context, src Source, pluginID, version string) (*registry.Version, error) {
 	v, err := src.Version(ctx, pluginID, version)
 	if errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound) {
 		return nil, fmt.Errorf("%s@%s: %w: %w", pluginID, version, err, ErrNotServed)
@@ -57,4 +81,20 @@ func Effective(ctx context.Context, src Source, pluginID, pin string) (*registry
 		return nil, err
 	}
 	return v, nil
+}
+
+// IsPrerelease reports whether version is a semver prerelease
+// ("1.0.1-dev.1733300000000", "2.0.0-rc.1"), which only a pin serves.
+func IsPrerelease(version string) bool { return semver.Prerelease("v"+version) != "" }
+
+// LatestRelease is the newest release among p's versions, the one a team
+// that follows the latest version serves when no source hides it; "" when
+// every version is a prerelease. It reads nothing.
+func LatestRelease(p *registry.Plugin) string {
+	for i := len(p.Versions) - 1; i >= 0; i-- {
+		if !IsPrerelease(p.Versions[i]) {
+			return p.Versions[i]
+		}
+	}
+	return ""
 }
