@@ -1,0 +1,149 @@
+package registry_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+func newEmbedApp(t *testing.T, s *registry.Bolt, id string) registry.EmbedApp {
+	t.Helper()
+	a, err := s.CreateEmbedApp(ctx, registry.EmbedApp{ID: id, Name: "App " + id, Origins: []string{"https://app.example"},
+		Channels: []string{"c1"}, SecretHash: []byte("hash"), CreatedBy: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func embedToken(app, id string, created time.Time, ttl time.Duration) registry.EmbedToken {
+	return registry.EmbedToken{ID: id, AppID: app, UserID: "u1", TeamID: "t1", Channels: []string{"c1"}, Flow: "backend",
+		Session: []byte("sealed"), CreatedAt: created, ExpiresAt: created.Add(ttl)}
+}
+
+func TestEmbedAppLifecycleIsAudited(t *testing.T) {
+	s := openClock(t)
+	a := newEmbedApp(t, s, "app1")
+	if a.CreatedAt.IsZero() || a.UpdatedBy != "admin" {
+		t.Fatalf("created %+v", a)
+	}
+	if _, err := s.CreateEmbedApp(ctx, registry.EmbedApp{ID: "app1", SecretHash: []byte("x"), CreatedBy: "admin"}); !errors.Is(err, registry.ErrEmbedAppExists) {
+		t.Fatalf("second create: %v, want ErrEmbedAppExists", err)
+	}
+	up, err := s.UpdateEmbedApp(ctx, "app1", "admin2", func(a *registry.EmbedApp) (registry.EmbedChange, error) {
+		a.Origins = []string{"https://other.example"}
+		return registry.EmbedChange{Detail: "origins"}, nil
+	})
+	if err != nil || up.Origins[0] != "https://other.example" || up.UpdatedBy != "admin2" {
+		t.Fatalf("update: %+v %v", up, err)
+	}
+	refused := errors.New("no")
+	if _, err := s.UpdateEmbedApp(ctx, "app1", "admin2", func(a *registry.EmbedApp) (registry.EmbedChange, error) {
+		a.Name = "changed"
+		return registry.EmbedChange{}, refused
+	}); !errors.Is(err, refused) {
+		t.Fatalf("refused update: %v", err)
+	}
+	if got, _ := s.EmbedApp(ctx, "app1"); got.Name != "App app1" {
+		t.Fatalf("a refused update wrote %q", got.Name)
+	}
+	revoked, err := s.UpdateEmbedApp(ctx, "app1", "admin", func(*registry.EmbedApp) (registry.EmbedChange, error) {
+		return registry.EmbedChange{Action: registry.ActionEmbedRevokeAll}, nil
+	})
+	if err != nil || revoked.TokensNotBefore.IsZero() {
+		t.Fatalf("revoke all: %+v %v", revoked, err)
+	}
+	if err := s.DeleteEmbedApp(ctx, "app1", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EmbedApp(ctx, "app1"); !errors.Is(err, registry.ErrEmbedAppNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+	entries, err := s.Audit(ctx, registry.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+	}
+	want := fmt.Sprint([]string{registry.ActionEmbedAppDelete, registry.ActionEmbedRevokeAll, registry.ActionEmbedAppUpdate, registry.ActionEmbedAppCreate})
+	if fmt.Sprint(actions) != want {
+		t.Fatalf("audit actions %v, want %s", actions, want)
+	}
+	if err := s.Verify(ctx); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+}
+
+func TestEmbedTokensRevokeAndPrune(t *testing.T) {
+	s := openClock(t)
+	newEmbedApp(t, s, "app1")
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.PutEmbedToken(ctx, embedToken("nope", "tok0", now, time.Hour), 0); !errors.Is(err, registry.ErrEmbedAppNotFound) {
+		t.Fatalf("token of an unknown app: %v", err)
+	}
+	if err := s.PutEmbedToken(ctx, embedToken("app1", "tok1", now, time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.EmbedToken(ctx, "tok1")
+	if err != nil || got.UserID != "u1" || !got.ExpiresAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("read back %+v %v", got, err)
+	}
+	r, err := s.RevokeEmbedToken(ctx, "tok1", "admin")
+	if err != nil || r.RevokedAt.IsZero() {
+		t.Fatalf("revoke: %+v %v", r, err)
+	}
+	again, err := s.RevokeEmbedToken(ctx, "tok1", "other")
+	if err != nil || again.RevokedBy != "admin" {
+		t.Fatalf("second revoke changed the record: %+v %v", again, err)
+	}
+	if got, _ := s.EmbedToken(ctx, "tok1"); got.RevokedAt.IsZero() {
+		t.Fatal("revocation not stored")
+	}
+	// A day and more after tok1 expired, the next issue prunes it.
+	later := now.Add(time.Hour + registry.EmbedPruneAfter + time.Minute)
+	if err := s.PutEmbedToken(ctx, embedToken("app1", "tok2", later, time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EmbedToken(ctx, "tok1"); !errors.Is(err, registry.ErrEmbedTokenNotFound) {
+		t.Fatalf("expired token not pruned: %v", err)
+	}
+	if err := s.DeleteEmbedApp(ctx, "app1", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EmbedToken(ctx, "tok2"); !errors.Is(err, registry.ErrEmbedTokenNotFound) {
+		t.Fatalf("token of a deleted app: %v", err)
+	}
+}
+
+// TestEmbedTokensBoundedPerApp: an app holds at most maxLive unexpired
+// tokens; expired ones do not count, and other apps are not affected.
+func TestEmbedTokensBoundedPerApp(t *testing.T) {
+	s := openClock(t)
+	newEmbedApp(t, s, "app1")
+	newEmbedApp(t, s, "app2")
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	const max = 5
+	for i := range max {
+		if err := s.PutEmbedToken(ctx, embedToken("app1", fmt.Sprint("t", i), now, time.Hour), max); err != nil {
+			t.Fatalf("token %d: %v", i, err)
+		}
+	}
+	if err := s.PutEmbedToken(ctx, embedToken("app1", "over", now, time.Hour), max); !errors.Is(err, registry.ErrEmbedTooManyTokens) {
+		t.Fatalf("token over the bound: %v, want ErrEmbedTooManyTokens", err)
+	}
+	if _, err := s.EmbedToken(ctx, "over"); !errors.Is(err, registry.ErrEmbedTokenNotFound) {
+		t.Fatalf("a refused token was stored: %v", err)
+	}
+	if err := s.PutEmbedToken(ctx, embedToken("app2", "other", now, time.Hour), max); err != nil {
+		t.Fatalf("another app's token: %v", err)
+	}
+	// Once the first ones expire, there is room again.
+	if err := s.PutEmbedToken(ctx, embedToken("app1", "after", now.Add(time.Hour+time.Second), time.Hour), max); err != nil {
+		t.Fatalf("token after the others expired: %v", err)
+	}
+}
