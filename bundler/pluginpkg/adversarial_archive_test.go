@@ -342,8 +342,9 @@ func TestPrebuiltBundleLimit(t *testing.T) {
 }
 
 // TestReserveSeesEveryKeptByte: Limits.Reserve is asked for each file's
-// size before its bytes are read (server executables, never kept, are not
-// charged), and its error stops the read as it is.
+// size before its bytes are read (the server part's too, kept since
+// mmtoolkit installs it on the upstream Mattermost), and its error stops
+// the read as it is.
 func TestReserveSeesEveryKeptByte(t *testing.T) {
 	data := tarGz(t, file("x/plugin.json", mattermostManifest), file("x/assets/icon.svg", `<svg xmlns="http://www.w3.org/2000/svg"/>`),
 		file("x/server/dist/plugin-linux-amd64", strings.Repeat("E", 5000)), file("x/webapp/dist/main.js", strings.Repeat("j", 3000)))
@@ -355,6 +356,9 @@ func TestReserveSeesEveryKeptByte(t *testing.T) {
 	}
 	var kept int64
 	for _, b := range pkg.Files {
+		kept += int64(len(b))
+	}
+	for _, b := range pkg.Server {
 		kept += int64(len(b))
 	}
 	if reserved != kept {

@@ -17,7 +17,7 @@ import (
 // If the archive's top level holds exactly one directory, that directory is
 // the plugin root (Mattermost's rule). Server executables (anything under
 // server/dist/ and the files the manifest's server section names) are
-// counted against the limits, then dropped with a warning.
+// counted against the limits and kept apart, in Package.Server.
 //
 // Problems with the archive are *Error; a failure to read r is returned
 // wrapped as is.
@@ -27,6 +27,7 @@ func ReadArchive(r io.Reader, lim Limits, known SlotCatalogue) (*Package, error)
 		src: &countingReader{r: r, max: lim.MaxArchiveBytes},
 		c:   newCollector(lim),
 	}
+	ar.c.keepServer = true
 	if err := ar.read(); err != nil {
 		return nil, err
 	}

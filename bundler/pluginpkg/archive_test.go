@@ -29,8 +29,9 @@ type archiveCase struct {
 	field   string // expected Error.Field, if set
 	msg     string // a substring the message must contain
 	files   []string
-	warning string // a substring of the single expected warning
-	big     bool   // too big to seed the fuzzer with
+	server  []string // Package.Server's paths
+	warning string   // a substring of the single expected warning
+	big     bool     // too big to seed the fuzzer with
 }
 
 const entryTSX = "export default function Plugin() { return null }\n"
@@ -93,8 +94,8 @@ func archiveCases(tb testing.TB) []archiveCase {
 				file("com.example.x/webapp/dist/main.js", "(function(){})()"),
 				file("com.example.x/assets/icon.svg", "<svg/>"),
 			),
-			files:   []string{"assets/icon.svg", "plugin.json", "webapp/dist/main.js"},
-			warning: "server executables ignored: mmtoolkit serves client plugins (server/dist/plugin-darwin-arm64, server/dist/plugin-linux-amd64, server/dist/plugin-windows-amd64.exe)",
+			files:  []string{"assets/icon.svg", "plugin.json", "webapp/dist/main.js"},
+			server: []string{"server/dist/plugin-darwin-arm64", "server/dist/plugin-linux-amd64", "server/dist/plugin-windows-amd64.exe"},
 		},
 		{
 			name: "executable named by the manifest outside server/dist",
@@ -104,8 +105,8 @@ func archiveCases(tb testing.TB) []archiveCase {
 				file("server/README.md", "kept"),
 				web,
 			),
-			files:   []string{"plugin.json", "server/README.md", "webapp/index.tsx"},
-			warning: "(server/plugin.exe)",
+			files:  []string{"plugin.json", "server/README.md", "webapp/index.tsx"},
+			server: []string{"server/plugin.exe"},
 		},
 		{
 			name:  "npm package named server in node_modules is kept",
@@ -192,9 +193,11 @@ func archiveCases(tb testing.TB) []archiveCase {
 		{name: "garbage after gzip", data: append(append([]byte(nil), whole...), "garbage"...), code: pluginpkg.CodeBadArchive},
 		{name: "bad gzip checksum", data: flipByte(whole, len(whole)-6), code: pluginpkg.CodeBadArchive},
 		{
-			name: "entry dropped on a wrong guess of the root",
-			data: tarOf(file("webapp/server/dist/x.js", "x"), file("plugin.json", valid), web),
-			code: pluginpkg.CodeBadArchive, file: "webapp/server/dist/x.js", msg: "put plugin.json first",
+			// Server executables are kept, so a wrong early guess of the
+			// root (webapp/) loses nothing.
+			name:  "server/dist under a directory that turns out not to be the root",
+			data:  tarOf(file("webapp/server/dist/x.js", "x"), file("plugin.json", valid), web),
+			files: []string{"plugin.json", "webapp/index.tsx", "webapp/server/dist/x.js"},
 		},
 
 		// Manifest.
@@ -257,6 +260,14 @@ func TestReadArchive(t *testing.T) {
 			}
 			if !bytes.Equal(pkg.RawManifest, pkg.Files["plugin.json"]) {
 				t.Error("RawManifest differs from Files[plugin.json]")
+			}
+			var server []string
+			for p := range pkg.Server {
+				server = append(server, p)
+			}
+			sort.Strings(server)
+			if strings.Join(server, "\n") != strings.Join(tc.server, "\n") {
+				t.Errorf("server part:\n%s\nwant:\n%s", strings.Join(server, "\n"), strings.Join(tc.server, "\n"))
 			}
 			switch {
 			case tc.warning == "" && len(pkg.Warnings) > 0:

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -76,6 +78,28 @@ func TestReadDirMatchesReadArchive(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadArchive: %v", err)
 			}
+			// The same files but for the server part: an archive keeps it
+			// (Package.Server), a folder being packed leaves it out with
+			// a warning.
+			var wantServer []string
+			for p := range tc.files {
+				if strings.Contains(p, "server/dist/") {
+					wantServer = append(wantServer, p[strings.Index(p, "server/dist/"):])
+				}
+			}
+			var gotServer []string
+			for p := range fromArchive.Server {
+				gotServer = append(gotServer, p)
+			}
+			sort.Strings(wantServer)
+			sort.Strings(gotServer)
+			if !reflect.DeepEqual(gotServer, wantServer) {
+				t.Errorf("ReadArchive kept server part %q, want %q", gotServer, wantServer)
+			}
+			if len(wantServer) > 0 && len(fromDir.Warnings) != 1 {
+				t.Errorf("ReadDir warnings %q, want one naming the server executables left out", fromDir.Warnings)
+			}
+			fromArchive.Server, fromArchive.Warnings = nil, fromDir.Warnings
 			if !reflect.DeepEqual(fromDir, fromArchive) {
 				t.Errorf("ReadDir:\n%+v\nReadArchive:\n%+v", fromDir, fromArchive)
 			}

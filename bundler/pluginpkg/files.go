@@ -2,14 +2,13 @@ package pluginpkg
 
 import (
 	"sort"
-	"strings"
 )
 
 // ReadFiles reads a plugin package held in memory as slash-separated paths
 // (relative to the plugin root) and their contents, with the rules and
 // result of ReadArchive on a .tar.gz of the same files, without the archive:
-// the binary's built-in packages start this way. Server executables under
-// server/dist are skipped with a warning, as in an archive.
+// the binary's built-in packages start this way. Server executables are
+// kept apart in Package.Server, as in an archive.
 func ReadFiles(files map[string][]byte, lim Limits, known SlotCatalogue) (*Package, error) {
 	lim = lim.withDefaults()
 	names := make([]string, 0, len(files))
@@ -18,6 +17,7 @@ func ReadFiles(files map[string][]byte, lim Limits, known SlotCatalogue) (*Packa
 	}
 	sort.Strings(names) // errors name the same file whatever the map's order
 	c := newCollector(lim)
+	c.keepServer = true
 	for _, name := range names {
 		p, err := c.clean(name)
 		if err != nil {
@@ -27,13 +27,6 @@ func ReadFiles(files map[string][]byte, lim Limits, known SlotCatalogue) (*Packa
 			return nil, err
 		}
 		c.files[p] = files[name] // kept now, so a later path inside it is refused
-	}
-	prefix := c.rootPrefix()
-	for p := range c.files {
-		if strings.HasPrefix(strings.TrimPrefix(p, prefix), serverDist) {
-			delete(c.files, p)
-			c.skipped[p] = true
-		}
 	}
 	return c.assemble(known)
 }

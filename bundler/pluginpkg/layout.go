@@ -191,6 +191,11 @@ type collector struct {
 	skipped map[string]bool   // regular files whose bytes were not kept (server executables)
 	dirs    map[string]bool   // explicit and implied directories
 
+	// keepServer keeps the server executables' bytes (Package.Server)
+	// instead of dropping them: an archive or a file set may carry a
+	// Mattermost server part; a directory being packed never does.
+	keepServer bool
+
 	nFiles    int
 	size      int64
 	nEntries  int   // see Limits.MaxEntries
@@ -324,6 +329,9 @@ func (c *collector) addFile(p string, size int64) error {
 // assemble checks the guess and fails loudly if it was wrong. node_modules is
 // never a plugin root, and npm has a package named "server".
 func (c *collector) keepWhileStreaming(p string) bool {
+	if c.keepServer {
+		return true
+	}
 	rel := p
 	if !c.multi {
 		if c.top == "node_modules" {
@@ -376,8 +384,10 @@ func serverPaths(m *Manifest) map[string]bool {
 	return out
 }
 
-// assemble strips the plugin root, reads and validates plugin.json, drops
-// server executables and checks that the files the manifest names exist.
+// assemble strips the plugin root, reads and validates plugin.json, moves
+// server executables to Package.Server (or, when the reader did not keep
+// them, drops them with a warning) and checks that the files the manifest
+// names exist.
 func (c *collector) assemble(known SlotCatalogue) (*Package, error) {
 	prefix := c.rootPrefix()
 	files := make(map[string][]byte, len(c.files))
@@ -404,9 +414,17 @@ func (c *collector) assemble(known SlotCatalogue) (*Package, error) {
 	exec := serverPaths(m)
 	isServer := func(p string) bool { return strings.HasPrefix(p, serverDist) || exec[p] }
 	var dropped []string
-	for p := range files {
+	var server map[string][]byte
+	for p, data := range files {
 		if isServer(p) {
 			delete(files, p)
+			if c.keepServer {
+				if server == nil {
+					server = map[string][]byte{}
+				}
+				server[p] = data
+				continue
+			}
 			dropped = append(dropped, p)
 		}
 	}
@@ -424,6 +442,7 @@ func (c *collector) assemble(known SlotCatalogue) (*Package, error) {
 		Manifest:    *m,
 		RawManifest: append([]byte(nil), raw...),
 		Files:       files,
+		Server:      server,
 	}
 	if sig, ok := files[SignatureFile]; ok {
 		if len(sig) > MaxSignatureBytes {

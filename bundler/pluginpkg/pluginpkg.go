@@ -96,8 +96,16 @@ type Package struct {
 	// when there is none). It is not in Files and so not in SHA256, the
 	// digest it signs; ParseSignature reads it.
 	Signature []byte
+	// Server is the Mattermost server part an archive carries: every file
+	// under server/dist/ and each file the manifest's server section names,
+	// by path relative to the plugin root. The server installs it on the
+	// upstream Mattermost (it never runs it itself). Not in Files, so no
+	// compile or served file ever sees it; it is part of SHA256, so a
+	// signature covers it. nil when there is none, and always nil from
+	// ReadDir (a folder is packed from its sources: see `mmtoolkit pack`).
+	Server map[string][]byte
 	// Warnings are problems that do not stop the push, such as server
-	// executables that mmtoolkit ignores.
+	// executables ReadDir leaves out.
 	Warnings []string
 }
 

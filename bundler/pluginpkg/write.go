@@ -104,16 +104,25 @@ func sortedPaths(files map[string][]byte) ([]string, error) {
 // files have the same digest, which tells an identical re-push from a
 // conflicting one. Each file contributes its path and contents, both
 // length-prefixed so that no two different packages hash the same stream.
+// The server part (Package.Server) counts like any file: a signature that
+// let its executables change would let anyone who can push put code into
+// the Mattermost behind mmtoolkit.
 func (p *Package) SHA256() string {
-	paths := make([]string, 0, len(p.Files))
+	paths := make([]string, 0, len(p.Files)+len(p.Server))
 	for name := range p.Files {
 		paths = append(paths, name)
+	}
+	for name := range p.Server {
+		paths = append(paths, name) // never also in Files
 	}
 	sort.Strings(paths)
 	h := sha256.New()
 	var n [8]byte
 	for _, name := range paths {
-		data := p.Files[name]
+		data, ok := p.Files[name]
+		if !ok {
+			data = p.Server[name]
+		}
 		binary.BigEndian.PutUint64(n[:], uint64(len(name)))
 		h.Write(n[:])
 		io.WriteString(h, name)
