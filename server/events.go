@@ -59,6 +59,17 @@ func (s *Server) teamChanged(ctx context.Context, teamID string, before, after r
 }
 
 func (s *Server) publishPluginEvent(ctx context.Context, teamID, pluginID, event string) {
+	// Developers who preview the plugin get their own entry (preview.go),
+	// never the team's, which would swap their preview out.
+	devs := s.previews.users(pluginID)
+	for user := range devs {
+		if event == eventPluginDisabled {
+			s.hub.publish(outbound{TeamID: teamID, UserIDs: map[string]bool{user: true}}, wsEvent{Event: event,
+				Data: pluginEventData{TeamID: teamID, PluginID: pluginID}, Broadcast: wsBroadcast{TeamID: teamID}}, nil)
+			continue
+		}
+		s.publishUserPluginEvent(ctx, user, teamID, pluginID)
+	}
 	data := pluginEventData{TeamID: teamID, PluginID: pluginID}
 	if event != eventPluginDisabled {
 		m, err := s.manifest(ctx, manifestKey{teamID, slots.Web})
@@ -75,7 +86,7 @@ func (s *Server) publishPluginEvent(ctx context.Context, teamID, pluginID, event
 			return // nothing to load on the web (e.g. mobile only)
 		}
 	}
-	s.hub.publish(outbound{TeamID: teamID}, wsEvent{Event: event, Data: data, Broadcast: wsBroadcast{TeamID: teamID}}, nil)
+	s.hub.publish(outbound{TeamID: teamID, Except: devs}, wsEvent{Event: event, Data: data, Broadcast: wsBroadcast{TeamID: teamID}}, nil)
 }
 
 // versionPushed tells every team that now serves the pushed version (it

@@ -30,6 +30,9 @@ type outbound struct {
 	TeamID   string
 	UserIDs  map[string]bool
 	OmitConn string
+	// Except are users left out (developers who get their own version of
+	// a team's plugin event: preview.go).
+	Except map[string]bool
 	// body is the event without its per-connection seq: `{...` lacking the
 	// closing brace, so each client's seq is appended cheaply.
 	body []byte

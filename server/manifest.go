@@ -63,7 +63,14 @@ func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *ap
 			"you are not a member of team %s: ask a team admin to add you", t.Name))
 		return
 	}
-	m, err := s.manifest(r.Context(), manifestKey{t.ID, platform})
+	var m *cachedManifest
+	if pins := s.previews.of(who.User.ID); pins != nil {
+		// A developer's own manifest, with their previews: never the
+		// team's cached one, nor stored where others' requests look.
+		m, err = s.previewManifest(r.Context(), manifestKey{t.ID, platform}, pins)
+	} else {
+		m, err = s.manifest(r.Context(), manifestKey{t.ID, platform})
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

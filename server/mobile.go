@@ -301,7 +301,12 @@ func (s *Server) serveMobileManifest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key.teamID = t.ID
-	m, err := s.mobile.manifest(r.Context(), key, runtime)
+	var m *signedManifest
+	if pins := s.previews.of(caller(r).User.ID); pins != nil {
+		m, err = s.previewMobileManifest(r.Context(), key, slots.MobileQuery{TeamID: key.teamID, Platform: key.platform, Runtime: runtime, Bytecode: key.bytecode}, pins) // preview.go
+	} else {
+		m, err = s.mobile.manifest(r.Context(), key, runtime)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

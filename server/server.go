@@ -112,10 +112,11 @@ type Server struct {
 	log          *slog.Logger
 	metrics      *metrics
 	console      *consoleAdapter
-	compileSlots chan struct{} // see Config.MaxCompiles
-	pushBudget   *pushBudget   // see Config.PushBudgetBytes
-	quota        *ownerQuota   // see Config.OwnerQuotaBytes
-	release      memRelease    // returns compile garbage to the OS when pushes pause
+	compileSlots chan struct{}   // see Config.MaxCompiles
+	pushBudget   *pushBudget     // see Config.PushBudgetBytes
+	quota        *ownerQuota     // see Config.OwnerQuotaBytes
+	previews     previewSessions // developers' previews of prereleases (preview.go)
+	release      memRelease      // returns compile garbage to the OS when pushes pause
 	trust        trustIndex
 
 	// generation increases on every change to the registry made through
@@ -223,6 +224,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 // Close stops the event hub and the compressor, and closes every websocket connection. Call it
 // after http.Server.Shutdown, which does not touch hijacked connections.
 func (s *Server) Close() {
+	s.previews.close()
 	s.hub.close()
 	s.release.stop()
 	if s.maps != nil {
@@ -282,6 +284,8 @@ func (s *Server) routes() chi.Router {
 		r.Put("/api/v1/teams/{team}/plugins/{id}", s.serveSetTeamPlugin)
 		r.Get(manifestPath, s.serveManifest) // ServeHTTP answers it first; kept for the route table
 		r.Post("/api/v1/plugins/{id}/events", s.servePublishEvent)
+		r.Put("/api/v1/plugins/{id}/preview", s.serveSetPreview) // preview.go
+		r.Delete("/api/v1/plugins/{id}/preview", s.serveEndPreview)
 		r.Post("/api/v1/plugins/{id}/errors", s.serveReportCrash)
 		r.Get("/api/v1/plugins/{id}/errors", s.servePluginHealth)
 		r.Get("/api/v1/plugins/{id}/kv/{scope}", s.serveKVList)

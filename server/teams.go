@@ -118,7 +118,11 @@ func (s *Server) teamVersion(ctx context.Context, teamID, pluginID string) (*reg
 	if err != nil {
 		return nil, err
 	}
-	v, err := slots.Served(ctx, s.manifestSource(), pluginID, states[pluginID])
+	st := states[pluginID]
+	if pv := s.previewVersion(ctx, pluginID); pv != "" && st.Enabled {
+		st.Version = pv // the caller's own preview (preview.go)
+	}
+	v, err := slots.Served(ctx, s.manifestSource(), pluginID, st)
 	if errors.Is(err, slots.ErrNotServed) {
 		if _, perr := s.store.Plugin(ctx, pluginID); perr != nil {
 			return nil, perr

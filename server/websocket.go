@@ -85,7 +85,7 @@ func (c *wsClient) wants(m outbound) bool {
 	if m.UserIDs != nil && !m.UserIDs[c.userID] {
 		return false
 	}
-	return true
+	return !m.Except[c.userID]
 }
 
 // serveWebsocket is GET /api/v1/websocket. The token comes with the upgrade

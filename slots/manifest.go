@@ -32,6 +32,10 @@ type Plugin struct {
 	// HostModules the bundle imports, so the host loads libraries only
 	// some plugins need (react-bootstrap, react-intl, ...) on demand.
 	HostModules []string `json:"host_modules"`
+	// Preview marks a prerelease served to its developer alone, in place
+	// of the team's version, while their preview session holds (push
+	// --watch); the host shows it with a "preview" marker.
+	Preview bool `json:"preview,omitempty"`
 }
 
 // Bundle says where a bundle is and how to check it.

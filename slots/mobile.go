@@ -60,6 +60,9 @@ type MobilePlugin struct {
 	Runtime string `json:"runtime,omitempty"`
 	// Slots the plugin declared that exist on the platform.
 	Slots []Fill `json:"slots"`
+	// Preview marks a prerelease served to its developer alone (see
+	// Plugin.Preview).
+	Preview bool `json:"preview,omitempty"`
 }
 
 // Skipped is an enabled plugin a manifest leaves out, and why.
