@@ -128,6 +128,7 @@ export async function build() {
         metafile: false,
         format: 'iife',
     });
+    const embed = await buildEmbed();
     const modules = await esbuild.build({
         ...common,
         entryPoints: Object.fromEntries(Object.entries(lazyModules).map(([name, file]) => [name, file])),
@@ -180,6 +181,7 @@ export async function build() {
             }
         }
     }
+    manifest.embed = embed;
     // Precompress once here so the server never compresses at request time.
     for (const name of readdirSync(out)) {
         if (!/\.(js|css|svg|ttf|eot)$/.test(name)) { // woff and woff2 are compressed already
@@ -198,10 +200,68 @@ export async function build() {
     return manifest;
 }
 
+// The embed (docs/embed.md), three pieces:
+//   - embed.js, the host page's script (src/embed/element.ts): tiny, no
+//     React, served at the stable URL /embed/v1/embed.js, so it is written
+//     to dist/ (with .gz and .br) rather than under a hashed name;
+//   - the frame's app (src/embed/frame.tsx): the host's runtime with the
+//     channel view only, split at the same vendorGroups as main. Chunks
+//     main also has come out byte-identical, under the same names;
+//   - the sign-in popup's script (src/embed/signin.ts), hashed under static/.
+// embed.d.ts, the element's types, is copied beside embed.js.
+async function buildEmbed() {
+    const frame = await esbuild.build({
+        ...common,
+        entryPoints: {'embed-frame': 'src/embed/frame.tsx', ...Object.fromEntries(Object.keys(vendorGroups).map((g) => [`vendor-${g}`, `vendor:${g}`]))},
+        format: 'esm',
+        splitting: true,
+        chunkNames: 'chunk.[hash]',
+        banner: {js: '//# allFunctionsCalledOnLoad'},
+        loader: {'.svg': 'file'},
+        plugins: [vendorPlugin],
+    });
+    const out = {frame: {js: '', css: '', chunks: []}, script: 'embed.js', types: 'embed.d.ts', signin: ''};
+    for (const [file, info] of Object.entries(frame.metafile.outputs)) {
+        const name = path.basename(file);
+        if (name.startsWith('vendor-')) {
+            rmSync(path.join(dist, 'static', name), {force: true});
+            continue;
+        }
+        if (name.endsWith('.map')) {
+            continue;
+        }
+        if (name.startsWith('chunk.') && name.endsWith('.js')) {
+            out.frame.chunks.push(`/static/${name}`);
+        }
+        if (info.entryPoint === 'src/embed/frame.tsx') {
+            out.frame.js = `/static/${name}`;
+            if (info.cssBundle) {
+                out.frame.css = `/static/${path.basename(info.cssBundle)}`;
+            }
+        }
+    }
+    const signin = await esbuild.build({...common, entryPoints: {'embed-signin': 'src/embed/signin.ts'}, format: 'iife', sourcemap: false});
+    for (const [file, info] of Object.entries(signin.metafile.outputs)) {
+        if (info.entryPoint) {
+            out.signin = `/static/${path.basename(file)}`;
+        }
+    }
+    const script = await esbuild.build({...common, entryPoints: ['src/embed/element.ts'], outdir: undefined, sourcemap: false, write: false, metafile: false, format: 'iife'});
+    const js = script.outputFiles[0].contents;
+    writeFileSync(path.join(dist, 'embed.js'), js);
+    writeFileSync(path.join(dist, 'embed.js.gz'), gzipSync(js, {level: 9}));
+    writeFileSync(path.join(dist, 'embed.js.br'), brotliCompressSync(js, {params: {[constants.BROTLI_PARAM_QUALITY]: 11}}));
+    writeFileSync(path.join(dist, 'embed.d.ts'), readFileSync(path.join(here, 'src/embed/embed.d.ts')));
+    out.scriptSize = {size: js.length, gzip: gzipSync(js, {level: 9}).length};
+    writeFileSync(path.join(dist, 'meta-embed.json'), JSON.stringify(frame.metafile));
+    return out;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
     const t0 = performance.now();
     const m = await build();
     const js = [m.main.js, ...m.main.chunks].map((u) => m.files[path.basename(u)]);
     const kib = (k) => (js.reduce((a, f) => a + f[k], 0) / 1024).toFixed(0);
     console.log(`webapp: built ${m.main.js} and ${m.main.chunks.length} chunks (${kib('size')} KiB, ${kib('gzip')} KiB gzip) and ${Object.keys(m.modules).length} lazy modules in ${Math.round(performance.now() - t0)} ms`);
+    console.log(`webapp: embed.js ${m.embed.scriptSize.size} bytes (${m.embed.scriptSize.gzip} gzip), frame ${m.embed.frame.js} and ${m.embed.frame.chunks.length} chunks`);
 }

@@ -1,0 +1,523 @@
+// The embed frame's controller: everything the frame does that is not
+// drawing. It talks to the host page (protocol.ts; only the page's own
+// window, only from the app's allowed origins), holds the embed token in
+// memory (a variable of this module: no cookie, no storage, never in a
+// URL), fills the store the host's components read from the embed
+// session's scope, follows the channel over the websocket, and reports
+// events, heights and answers back to the page.
+import type {Channel, ChannelMembership} from '@mattermost/types/channels';
+import type {Post} from '@mattermost/types/posts';
+import type {UserProfile} from '@mattermost/types/users';
+import {ChannelTypes, PostTypes, PreferenceTypes, TeamTypes} from 'mattermost-redux/action_types';
+
+import type {Host} from '../host';
+import * as mm from '../mattermost/actions';
+import {apiFetch, Client4} from '../mattermost/client';
+import {dispatchToPlugins, runMessageWillBePostedHooks, runReconnectHandlers, type WebSocketMessage} from '../plugins/events';
+import type {TeamManifest} from '../plugins/types';
+import {pluginsActions} from '../store/plugins_slice';
+
+import {isMessage, MARK, type ApiError, type EventName, type FrameMessage, type PageMessage, type PopupMessage} from './protocol';
+import {embedTheme} from './theme';
+
+/** What the frame page's config element says about this embed (server: embed_pages.go). */
+export interface EmbedConfig {
+    app: string;
+    appName: string;
+    channel: string;
+    theme: string;
+    accent: string;
+    signin: 'backend' | 'popup';
+    height: string;
+    /** The app's allowed origins: the only pages this frame talks to. */
+    origins: string[];
+}
+
+/** GET /api/v1/embed/session. */
+export interface EmbedSession {
+    user: {id: string; username: string};
+    app: {id: string; name: string};
+    team: {id: string; name: string; display_name: string};
+    channels: Array<{id: string; team_id: string; name: string; display_name: string}>;
+    expires_at: number;
+}
+
+export type Phase = 'unframed' | 'waiting' | 'signin' | 'loading' | 'ready' | 'signedout';
+
+export interface EmbedView {
+    phase: Phase;
+    /** Why the embed shows no channel (signed out, refused), for people. */
+    notice: string;
+    /** The root post of the thread open beside the channel, or ''. */
+    thread: string;
+    theme: string;
+    accent: string;
+}
+
+/** A refused token twice in a row ends the session: the page's backend keeps giving bad ones. */
+const maxTokenFailures = 2;
+
+export class EmbedController {
+    readonly cfg: EmbedConfig;
+    private host: Host;
+    private win: Window;
+    private token = '';
+    private tokenFailures = 0;
+    private parentOrigin = '';
+    private session: EmbedSession | null = null;
+    private booted = false;
+    private socketUp = false;
+    private readySent = false;
+    private popup: Window | null = null;
+    private unread = new Map<string, number>();
+    private view: EmbedView;
+    private listeners = new Set<() => void>();
+    private wsURL: string;
+
+    constructor(host: Host, cfg: EmbedConfig, win: Window = window) {
+        this.host = host;
+        this.cfg = cfg;
+        this.win = win;
+        this.wsURL = host.config.siteURL.replace(/^http/, 'ws');
+        this.view = {phase: win.parent === win ? 'unframed' : 'waiting', notice: '', thread: '', theme: cfg.theme, accent: cfg.accent};
+    }
+
+    // --- the view React reads (useSyncExternalStore) ---
+
+    subscribe = (l: () => void) => {
+        this.listeners.add(l);
+        return () => this.listeners.delete(l);
+    };
+
+    getView = () => this.view;
+
+    private set(v: Partial<EmbedView>) {
+        this.view = {...this.view, ...v};
+        this.listeners.forEach((l) => l());
+    }
+
+    // --- the page ---
+
+    /** Listens for the page and the popup, then says hello to the page. */
+    start() {
+        this.applyTheme();
+        this.guardFetch();
+        this.win.addEventListener('message', (ev) => this.receive(ev));
+        if (this.view.phase === 'unframed') {
+            return;
+        }
+        // The page's origin is not known yet: hello goes to each allowed
+        // origin, and the browser delivers it only to the one the page has.
+        for (const o of this.cfg.origins) {
+            this.win.parent.postMessage({mmEmbed: MARK, type: 'hello'} satisfies FrameMessage, o);
+        }
+        this.win.addEventListener('focus', () => this.seen());
+        this.win.addEventListener('pointerdown', () => this.seen());
+        this.win.document.addEventListener('visibilitychange', () => this.seen());
+    }
+
+    private toPage(msg: FrameMessage) {
+        if (this.parentOrigin) {
+            this.win.parent.postMessage(msg, this.parentOrigin);
+        }
+    }
+
+    emit(name: EventName, detail: unknown) {
+        this.toPage({mmEmbed: MARK, type: 'event', name, detail});
+    }
+
+    reportHeight(height: number) {
+        this.toPage({mmEmbed: MARK, type: 'height', height});
+    }
+
+    private receive(ev: MessageEvent) {
+        if (!isMessage(ev.data)) {
+            return;
+        }
+        if (this.popup && ev.source === this.popup && ev.origin === this.win.location.origin) {
+            const m = ev.data as PopupMessage;
+            if (m.type === 'token' && typeof m.token === 'string') {
+                this.popup = null;
+                this.useToken(m.token);
+            }
+            return;
+        }
+        // Only the page that holds this frame, and only if it is on one of the app's origins.
+        if (ev.source !== this.win.parent || this.win.parent === this.win || !this.cfg.origins.includes(ev.origin)) {
+            return;
+        }
+        const m = ev.data as PageMessage;
+        if (!this.parentOrigin) {
+            if (m.type !== 'init') {
+                return;
+            }
+            this.parentOrigin = ev.origin;
+        }
+        if (ev.origin !== this.parentOrigin) {
+            return;
+        }
+        switch (m.type) {
+        case 'init':
+            this.cfg.signin = m.signin === 'popup' || this.cfg.signin === 'popup' ? 'popup' : 'backend';
+            if (this.cfg.signin === 'popup' && !this.token) {
+                this.set({phase: 'signin'});
+            }
+            break;
+        case 'token':
+            if (this.cfg.signin === 'backend' && typeof m.token === 'string') {
+                this.useToken(m.token);
+            }
+            break;
+        case 'attrs':
+            this.set({theme: m.theme, accent: m.accent});
+            this.applyTheme();
+            break;
+        case 'call':
+            this.call(m.id, m.method, Array.isArray(m.args) ? m.args : []);
+            break;
+        }
+    }
+
+    private async call(id: number, method: string, args: unknown[]) {
+        const reply = (ok: boolean, result?: unknown, error?: ApiError) => this.toPage({mmEmbed: MARK, type: 'reply', id, ok, result, error});
+        try {
+            if (!this.session && method !== 'signOut') {
+                throw embedError('embed_not_signed_in', 'the embed has no session yet: wait for mm-ready');
+            }
+            switch (method) {
+            case 'openChannel':
+                await this.openChannel(String(args[0] ?? ''));
+                reply(true);
+                return;
+            case 'send':
+                reply(true, await this.send(String(args[0] ?? '')));
+                return;
+            case 'signOut':
+                this.signOut('Signed out.');
+                reply(true);
+                return;
+            default:
+                throw embedError('embed_unknown_method', `no method ${method}: the element has openChannel, send and signOut`);
+            }
+        } catch (e) {
+            const err = toApiError(e);
+            reply(false, undefined, err);
+            this.emit('mm-error', err);
+        }
+    }
+
+    // --- the popup sign-in ---
+
+    /** Opens the sign-in popup (a click in the frame: browsers allow popups only from a gesture). */
+    openSignin() {
+        const q = new URLSearchParams({app: this.cfg.app});
+        this.popup = this.win.open(`/embed/v1/signin?${q}`, 'mattermost-embed-signin', 'popup,width=480,height=640');
+        if (!this.popup) {
+            this.emit('mm-error', {code: 'embed_popup_blocked', message: 'the browser blocked the sign-in popup: allow popups for this page, then click Sign in again'});
+        }
+    }
+
+    // --- the token and the session ---
+
+    /**
+     * Every request of the frame (the host's Client4, the plugins' own
+     * fetches) goes without cookies: an embed uses its token, never a
+     * Mattermost session the browser may hold for mmtoolkit's origin. A
+     * 401 on this origin means the token expired or was revoked.
+     */
+    private guardFetch() {
+        const orig = this.win.fetch.bind(this.win);
+        const here = this.win.location.origin;
+        this.win.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+            const url = new URL(input instanceof Request ? input.url : String(input), this.win.location.href);
+            const same = url.origin === here;
+            const sent = this.token;
+            const r = await (same ? orig(input instanceof Request ? new Request(input, {credentials: 'omit'}) : input, {...init, credentials: 'omit'}) : orig(input, init));
+            if (same && r.status === 401 && sent && sent === this.token) {
+                r.clone().json().catch(() => ({})).then((b: {error?: ApiError}) => this.tokenRefused(b.error ?? {code: 'embed_token_invalid', message: 'mmtoolkit refused the embed token'}));
+            }
+            return r;
+        };
+    }
+
+    private async useToken(token: string) {
+        this.token = token;
+        Client4.setToken(token);
+        try {
+            const s = await this.fetchSession();
+            if (this.session && s.user.id !== this.session.user.id) {
+                // Another user: start afresh (the store holds the old one's data).
+                this.win.location.reload();
+                return;
+            }
+            this.tokenFailures = 0;
+            this.session = s;
+            if (!this.booted) {
+                this.booted = true;
+                await this.boot(s);
+            }
+        } catch (e) {
+            const err = toApiError(e);
+            if (err.code.startsWith('embed_token') || err.code === 'http_401') {
+                return; // tokenRefused (through the fetch guard) handles it
+            }
+            this.emit('mm-error', err);
+            this.set({phase: 'signedout', notice: err.message});
+        }
+    }
+
+    private async fetchSession(): Promise<EmbedSession> {
+        const r = await apiFetch('/api/v1/embed/session');
+        const body = await r.json().catch(() => ({}));
+        if (!r.ok) {
+            throw Object.assign(new Error(body?.error?.message ?? `HTTP ${r.status}`), {code: body?.error?.code ?? `http_${r.status}`});
+        }
+        return body as EmbedSession;
+    }
+
+    private tokenRefused(err: ApiError) {
+        this.emit('mm-error', err);
+        this.tokenFailures++;
+        if (this.cfg.signin === 'backend' && this.tokenFailures < maxTokenFailures) {
+            this.toPage({mmEmbed: MARK, type: 'token-needed'});
+            return;
+        }
+        this.signOut(err.message);
+    }
+
+    private signOut(notice: string) {
+        this.token = '';
+        Client4.setToken('');
+        if (this.socketUp) {
+            this.host.mmSocket.close();
+            this.socketUp = false;
+        }
+        this.set({phase: this.cfg.signin === 'popup' ? 'signin' : 'signedout', notice});
+        this.emit('mm-signedout', {});
+    }
+
+    // --- the channel ---
+
+    private async boot(s: EmbedSession) {
+        const {store} = this.host;
+        this.set({phase: 'loading'});
+        const wanted = this.cfg.channel || s.channels[0]?.id || '';
+        const inScope = s.channels.some((c) => c.id === wanted);
+        // The first screen's requests at once.
+        const me = Client4.getMe();
+        const manifest = apiFetch(`/api/v1/manifest?team=${encodeURIComponent(s.team.id)}&platform=web`).
+            then((r) => (r.ok ? r.json() as Promise<TeamManifest> : Promise.reject(new Error(`manifest: HTTP ${r.status}`))));
+        const posts = inScope ? Client4.getPosts(wanted, 0, 60) : undefined;
+        posts?.catch(() => undefined);
+        manifest.catch(() => undefined);
+        mm.receivedConfig(store.dispatch, {SiteURL: this.host.config.siteURL, PluginsEnabled: 'true', DiagnosticsEnabled: 'false'});
+        const profile = await me as UserProfile;
+        mm.receivedMe(store.dispatch, profile);
+        mm.receivedServerVersion(store.dispatch, Client4.getServerVersion());
+        store.dispatch({type: PreferenceTypes.RECEIVED_ALL_PREFERENCES, data: [this.themePreference(profile.id)]});
+        const team = {id: s.team.id, name: s.team.name, display_name: s.team.display_name, type: 'O', delete_at: 0, allow_open_invite: false} as never;
+        store.dispatch({type: TeamTypes.RECEIVED_TEAMS_LIST, data: [team]});
+        store.dispatch({type: TeamTypes.RECEIVED_MY_TEAM_MEMBERS, data: [{team_id: s.team.id, user_id: profile.id, roles: 'team_user', delete_at: 0, scheme_user: true, scheme_admin: false}]});
+        mm.selectTeam(store.dispatch, s.team.id);
+        store.dispatch({type: ChannelTypes.RECEIVED_CHANNELS, teamId: s.team.id, data: s.channels.map((c) => partialChannel(c))});
+        manifest.then((m) => this.host.loader.sync(s.team.id, m.plugins), (e) => {
+            console.error(e); // eslint-disable-line no-console
+            store.dispatch(pluginsActions.manifestLoaded({teamId: s.team.id, plugins: []}));
+            store.dispatch(pluginsActions.settled(performance.now()));
+        });
+        this.connectSocket();
+        if (!inScope) {
+            const err = embedError('embed_scope', `this embed token does not cover channel ${wanted}: the page's backend asks POST /api/v1/embed/tokens for the channels it shows`);
+            this.emit('mm-error', err);
+            this.set({phase: 'signedout', notice: err.message});
+            return;
+        }
+        await this.showChannel(wanted, posts);
+        this.set({phase: 'ready'});
+    }
+
+    /** Loads and selects a channel of the session (its posts from early when given). */
+    private async showChannel(channelId: string, early?: Promise<unknown>) {
+        const {store} = this.host;
+        const [channel, member] = await Promise.all([
+            Client4.getChannel(channelId).catch(() => undefined),
+            Client4.getMyChannelMember(channelId).catch(() => undefined),
+        ]);
+        if (channel) {
+            store.dispatch({type: ChannelTypes.RECEIVED_CHANNEL, data: channel});
+        }
+        store.dispatch({type: ChannelTypes.RECEIVED_MY_CHANNEL_MEMBER, data: member ?? {channel_id: channelId, user_id: store.getState().entities.users.currentUserId,
+            roles: 'channel_user', last_viewed_at: 0, msg_count: 0, mention_count: 0, notify_props: {}, last_update_at: 0} as unknown as ChannelMembership});
+        mm.selectChannel(store.dispatch, channelId);
+        const earlyPosts = early ? (early as Promise<never>).then((p) => ({channelId, posts: p})) : undefined;
+        await mm.loadPosts(store, channelId, earlyPosts as mm.EarlyPosts | undefined);
+        this.set({thread: ''});
+        this.seen();
+    }
+
+    async openChannel(channelId: string) {
+        if (!this.session?.channels.some((c) => c.id === channelId)) {
+            throw embedError('embed_scope', `this embed token does not cover channel ${channelId}: the page's backend asks POST /api/v1/embed/tokens for the channels it shows`);
+        }
+        await this.showChannel(channelId);
+        this.set({phase: 'ready'});
+    }
+
+    /** Posts in the current channel (or thread root), through the plugins' message-will-be-posted hooks. */
+    async send(message: string, rootId = ''): Promise<{post_id: string}> {
+        const text = message.trim();
+        const state = this.host.store.getState();
+        const channelId = state.entities.channels.currentChannelId;
+        if (!text) {
+            throw embedError('embed_empty_message', 'send needs a message with some text');
+        }
+        const userId = state.entities.users.currentUserId;
+        const draft = {channel_id: channelId, message: text, user_id: userId, root_id: rootId, props: {}, pending_post_id: `${userId}:${Date.now()}`, create_at: 0} as unknown as Post;
+        const res = await runMessageWillBePostedHooks(this.host.slots, this.host.report, draft);
+        if ('error' in res) {
+            throw embedError('embed_post_rejected', res.error.message);
+        }
+        const created = await Client4.createPost(res.post);
+        mm.receivedNewPost(this.host.store.dispatch, created);
+        return {post_id: created.id};
+    }
+
+    /** The posts of a thread (GET /api/v4/posts/{id}/thread). */
+    async openThread(rootId: string) {
+        this.set({thread: rootId});
+        const list = await Client4.getPostThread(rootId, false);
+        this.host.store.dispatch({type: PostTypes.RECEIVED_POSTS, data: list});
+        mm.loadMissingProfiles(this.host.store, Object.values(list.posts).map((p) => p.user_id)).catch(() => undefined);
+    }
+
+    closeThread() {
+        this.set({thread: ''});
+    }
+
+    /** The first posts are on screen: mm-ready, once. */
+    drawn() {
+        if (this.readySent || !this.session) {
+            return;
+        }
+        this.readySent = true;
+        performance.mark('mmtoolkit:embed-drawn');
+        const state = this.host.store.getState();
+        this.emit('mm-ready', {channel_id: state.entities.channels.currentChannelId, team_id: this.session.team.id, user_id: this.session.user.id});
+    }
+
+    // --- live ---
+
+    private connectSocket() {
+        if (this.socketUp) {
+            return;
+        }
+        this.socketUp = true;
+        const sock = this.host.mmSocket;
+        if (!this.socketListening) {
+            this.socketListening = true;
+            sock.addMessageListener(((m: WebSocketMessage) => this.onEvent(m)) as never);
+            sock.addReconnectListener(() => {
+                const ch = this.host.store.getState().entities.channels.currentChannelId;
+                if (ch && this.token) {
+                    mm.loadPosts(this.host.store, ch).catch(() => undefined);
+                }
+                runReconnectHandlers(this.host.slots, this.host.report);
+            });
+        }
+        // The client keeps the token it is given for its reconnects; this
+        // one serialises to the token of the moment, so a reconnect after
+        // a refresh authenticates with the new token.
+        const current = {toJSON: () => this.token};
+        sock.initialize(`${this.wsURL}/api/v4/websocket`, current as unknown as string);
+    }
+
+    private socketListening = false;
+
+    private onEvent(msg: WebSocketMessage) {
+        const {store} = this.host;
+        const d = msg.data ?? {};
+        try {
+            switch (msg.event) {
+            case 'posted': {
+                const post = JSON.parse(String(d.post)) as Post;
+                if (!this.session?.channels.some((c) => c.id === post.channel_id)) {
+                    return; // not ours (the server filters; this is the second check)
+                }
+                mm.receivedNewPost(store.dispatch, post);
+                mm.loadMissingProfiles(store, [post.user_id]).catch(() => undefined);
+                this.emit('mm-message', {channel_id: post.channel_id, post_id: post.id, user_id: post.user_id, root_id: post.root_id || '', message: post.message});
+                const me = store.getState().entities.users.currentUserId;
+                const current = store.getState().entities.channels.currentChannelId;
+                const looking = post.channel_id === current && !this.win.document.hidden && this.win.document.hasFocus();
+                if (post.user_id !== me && !looking) {
+                    const n = (this.unread.get(post.channel_id) ?? 0) + 1;
+                    this.unread.set(post.channel_id, n);
+                    this.emit('mm-unread', {channel_id: post.channel_id, count: n});
+                }
+                break;
+            }
+            case 'post_edited':
+                mm.receivedPost(store.dispatch, JSON.parse(String(d.post)) as Post);
+                break;
+            case 'post_deleted':
+                mm.postDeleted(store.dispatch, JSON.parse(String(d.post)) as Post);
+                break;
+            case 'hello':
+                mm.receivedServerVersion(store.dispatch, String(d.server_version ?? ''));
+                break;
+            }
+        } catch (e) {
+            console.error('websocket event', msg.event, e); // eslint-disable-line no-console
+        }
+        dispatchToPlugins(this.host.slots, this.host.report, msg);
+    }
+
+    /** The reader is looking at the current channel: its unread count is 0, and Mattermost hears it was viewed. */
+    seen() {
+        const ch = this.host.store.getState().entities.channels.currentChannelId;
+        if (!ch || this.win.document.hidden || !this.token) {
+            return;
+        }
+        if ((this.unread.get(ch) ?? 0) > 0) {
+            this.unread.set(ch, 0);
+            this.emit('mm-unread', {channel_id: ch, count: 0});
+        }
+    }
+
+    // --- theme ---
+
+    private themePreference(userId: string) {
+        return {user_id: userId, category: 'theme', name: '', value: JSON.stringify(embedTheme(this.view.theme, this.view.accent))};
+    }
+
+    private applyTheme() {
+        const doc = this.win.document.documentElement;
+        doc.dataset.theme = this.view.theme === 'dark' ? 'dark' : 'light';
+        const userId = this.host.store.getState().entities.users.currentUserId;
+        if (userId) {
+            this.host.store.dispatch({type: PreferenceTypes.RECEIVED_PREFERENCES, data: [this.themePreference(userId)]});
+        }
+    }
+}
+
+/** A channel of the session as the store's Channel, until GET /api/v4/channels/{id} fills it in. */
+function partialChannel(c: EmbedSession['channels'][number]): Channel {
+    return {id: c.id, team_id: c.team_id, name: c.name, display_name: c.display_name, type: 'O', header: '', purpose: '', delete_at: 0,
+        create_at: 0, update_at: 0, last_post_at: 0, last_root_post_at: 0, creator_id: '', scheme_id: '', group_constrained: false} as unknown as Channel;
+}
+
+function embedError(code: string, message: string): Error & ApiError {
+    return Object.assign(new Error(message), {code, message});
+}
+
+/** Any error as {code, message}: ours, Client4's (status_code, server_error_id), or anything thrown. */
+export function toApiError(e: unknown): ApiError {
+    const x = e as {code?: unknown; message?: unknown; status_code?: number; server_error_id?: string};
+    if (typeof x?.code === 'string' && x.code) {
+        return {code: x.code, message: String(x.message ?? '')};
+    }
+    if (typeof x?.status_code === 'number') {
+        return {code: x.status_code === 403 ? 'embed_scope' : x.server_error_id || `http_${x.status_code}`, message: String(x.message || `HTTP ${x.status_code}`)};
+    }
+    return {code: 'embed_error', message: String(x?.message ?? e)};
+}
