@@ -83,6 +83,7 @@ type proxy struct {
 	dialer               websocket.Dialer
 	upgrader             websocket.Upgrader
 	bufs                 sync.Pool // *[]byte of copyBufferSize
+	sockets              *Sockets  // relayed websockets (wsrelay.go)
 	log                  *slog.Logger
 
 	// Websocket liveness: the proxy pings both peers every pingInterval
@@ -146,6 +147,7 @@ func newProxy(baseURL string, opts ProxyOptions) (*proxy, error) {
 		idleTimeout:    75 * time.Second,
 		writeTimeout:   10 * time.Second,
 		closeGrace:     time.Second,
+		sockets:        newSockets(),
 	}
 	for _, o := range opts.AllowedOrigins {
 		p.allowedOrigins[strings.ToLower(strings.TrimRight(o, "/"))] = true

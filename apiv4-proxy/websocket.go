@@ -72,6 +72,10 @@ func (p *proxy) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	}
 	u := p.target(r.URL)
 	u.Scheme = p.wsScheme
+	// A reconnect names upstream's connection and the next event the
+	// client expects, in the client's numbering: turn it into upstream's.
+	var st *stream
+	u.RawQuery, st = p.resumeQuery(r.URL.RawQuery)
 	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
 	up, resp, err := d.DialContext(ctx, u.String(), p.websocketHeader(r))
 	cancel()
@@ -92,7 +96,14 @@ func (p *proxy) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		up.Close() // Upgrade has answered the client
 		return
 	}
-	p.relay(client, up)
+	rl := &wsRelay{p: p, client: client, upstream: up, token: TokenFromRequest(r), started: make(chan struct{})}
+	if st != nil {
+		rl.st = st
+		rl.start() // resumed: numbering goes on from the client's number
+	} else {
+		rl.st = newStream() // numbered once upstream's hello arrives
+	}
+	p.relay(rl)
 }
 
 // originAllowed stops cross-site websocket hijacking. The proxy sends the
@@ -195,26 +206,38 @@ func (p *proxy) dialFailed(w http.ResponseWriter, r *http.Request, resp *http.Re
 // drop becomes an abrupt drop. Each direction is one goroutine that reads
 // one side and writes the other, so a slow reader slows its writer down
 // (backpressure over TCP) and a reader stuck for writeTimeout ends the
-// relay. relay returns when both goroutines have ended and both
+// relay. A third goroutine writes the events a SocketObserver adds; it and
+// the upstream direction take turns on the client's connection (wmu), one
+// whole message at a time. relay returns when all have ended and both
 // connections are closed.
-func (p *proxy) relay(client, upstream *websocket.Conn) {
+func (p *proxy) relay(rl *wsRelay) {
+	client, upstream := rl.client, rl.upstream
 	done := make(chan struct{})
 	errc := make(chan error, 2)
 	for _, c := range [...]*websocket.Conn{client, upstream} {
 		c.SetReadLimit(p.maxMessage)
 		c.SetReadDeadline(time.Now().Add(p.idleTimeout))
 	}
+	rl.sock = &Socket{inject: make(chan []byte, socketQueue), done: done,
+		kill: func() { client.Close(); upstream.Close() }}
+	if rl.token != "" {
+		rl.open(rl.token)
+	}
 	// Pings and pongs pass end to end (Mattermost pings its clients), and
 	// every control frame shows its sender is alive.
 	p.forwardControl(client, upstream)
 	p.forwardControl(upstream, client)
-	go p.pump(client, upstream, errc)
-	go p.pump(upstream, client, errc)
+	go rl.clientToUpstream(errc)
+	go rl.upstreamToClient(errc)
 
-	var pinger sync.WaitGroup
-	pinger.Add(1)
+	var helpers sync.WaitGroup
+	helpers.Add(2)
 	go func() {
-		defer pinger.Done()
+		defer helpers.Done()
+		rl.injectLoop(done)
+	}()
+	go func() {
+		defer helpers.Done()
 		t := time.NewTicker(p.pingInterval)
 		defer t.Stop()
 		for {
@@ -248,7 +271,10 @@ func (p *proxy) relay(client, upstream *websocket.Conn) {
 	for ; ended < 2; ended++ {
 		<-errc
 	}
-	pinger.Wait()
+	helpers.Wait()
+	if rl.obs != nil {
+		rl.obs.SocketClosed(rl.sock)
+	}
 }
 
 // forwardControl passes pings and pongs from src on to dst, so the peers
@@ -267,39 +293,6 @@ func (p *proxy) forwardControl(src, dst *websocket.Conn) {
 		dst.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(p.writeTimeout))
 		return nil
 	})
-}
-
-// pump copies messages from src to dst, streaming each (a message is never
-// held whole), and reports why it stopped after passing src's close on.
-func (p *proxy) pump(src, dst *websocket.Conn, errc chan<- error) {
-	for {
-		typ, rd, err := src.NextReader()
-		if err != nil {
-			p.passClose(dst, err)
-			errc <- err
-			return
-		}
-		src.SetReadDeadline(time.Now().Add(p.idleTimeout))
-		dst.SetWriteDeadline(time.Now().Add(p.writeTimeout))
-		wr, err := dst.NextWriter(typ)
-		if err == nil {
-			if _, err = io.Copy(wr, rd); err == nil {
-				err = wr.Close()
-			}
-			// On an error wr is left unfinished: closing it would hand dst
-			// a cut message as if it were whole.
-		}
-		if err != nil {
-			// dst failed, or src broke mid-message: end this direction;
-			// the relay then closes both.
-			var ce *websocket.CloseError
-			if errors.As(err, &ce) || errors.Is(err, websocket.ErrReadLimit) {
-				p.passClose(dst, err)
-			}
-			errc <- err
-			return
-		}
-	}
 }
 
 // passClose tells dst that src ended: with src's close code and reason
