@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // client talks to a mmtoolkit server as one Mattermost user.
@@ -39,7 +42,8 @@ func addClientFlags(fs *flag.FlagSet) clientFlags {
 
 // connect returns a client with a token: the one given (flag, else
 // MMTOOLKIT_TOKEN), or one from logging in with Mattermost's POST
-// /api/v4/users/login (password: flag, else MMTOOLKIT_PASSWORD).
+// /api/v4/users/login (password: flag, else MMTOOLKIT_PASSWORD, else asked
+// for on the terminal without echo, as mmctl auth login does).
 func (f clientFlags) connect() (*client, error) {
 	if *f.token == "" {
 		*f.token = os.Getenv("MMTOOLKIT_TOKEN")
@@ -52,7 +56,14 @@ func (f clientFlags) connect() (*client, error) {
 		return c, nil
 	}
 	if *f.user == "" {
-		return nil, fmt.Errorf("not logged in: pass --token, or --user and --password (sandbox: --user dev --password mmtoolkit)")
+		return nil, errors.New("not logged in: pass --user (or set MMTOOLKIT_USER) with a password, or --token (sandbox: --user dev, password mmtoolkit)")
+	}
+	if *f.password == "" {
+		p, err := readPassword(*f.user, c.server)
+		if err != nil {
+			return nil, err
+		}
+		*f.password = p
 	}
 	body, _ := json.Marshal(map[string]string{"login_id": *f.user, "password": *f.password})
 	resp, err := c.http.Post(c.server+"/api/v4/users/login", "application/json", bytes.NewReader(body))
@@ -63,10 +74,38 @@ func (f clientFlags) connect() (*client, error) {
 	if resp.StatusCode != http.StatusOK {
 		var mm struct{ Message string }
 		json.NewDecoder(resp.Body).Decode(&mm)
-		return nil, fmt.Errorf("log in as %s: %s (%s)", *f.user, mm.Message, resp.Status)
+		if resp.StatusCode == http.StatusUnauthorized {
+			// Mattermost's "Enter a valid email or username and/or
+			// password." says what is wrong but not what to do.
+			return nil, fmt.Errorf("log in as %s at %s: wrong username or password: check --user and --password (or MMTOOLKIT_USER, MMTOOLKIT_PASSWORD)", *f.user, c.server)
+		}
+		return nil, fmt.Errorf("log in as %s at %s: %s (%s)", *f.user, c.server, cmpOr(mm.Message, "the server refused"), resp.Status)
 	}
 	c.token = resp.Header.Get("Token")
 	return c, nil
+}
+
+// errNoPassword is the answer to a login without a password where none can
+// be asked for (no terminal: a script, CI).
+var errNoPassword = errors.New("no password")
+
+// readPassword asks for user's password on the terminal, without echo;
+// without a terminal it says how to give one.
+var readPassword = func(user, server string) (string, error) {
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return "", fmt.Errorf("%w for %s: set MMTOOLKIT_PASSWORD, or pass --password, or log in with --token instead (stdin is not a terminal to ask on)", errNoPassword, user)
+	}
+	fmt.Fprintf(os.Stderr, "Password for %s at %s: ", user, server)
+	p, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("read the password: %w", err)
+	}
+	if len(p) == 0 {
+		return "", fmt.Errorf("%w for %s: nothing was typed", errNoPassword, user)
+	}
+	return string(p), nil
 }
 
 // apiError is the server's error object.

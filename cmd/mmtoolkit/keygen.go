@@ -26,12 +26,11 @@ func cmdKeygen(args []string, stdout, stderr io.Writer) error {
 			"with serve --trust LEVEL=FILE).", stderr)
 	dir := fs.String("o", ".", "directory to write the key pair to (created if missing)")
 	purpose := fs.String("purpose", "mobile", "what the key signs: mobile (manifests) or package (plugin packages)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := positional(fs, fs.Args()); err != nil {
+		return err
 	}
 	keyName, pubName := mobile.DefaultKeyFile, mobile.PublicKeyFile
 	switch *purpose {
@@ -39,8 +38,7 @@ func cmdKeygen(args []string, stdout, stderr io.Writer) error {
 	case "package", "sign":
 		keyName, pubName = packageKeyFile, packagePubKeyFile
 	default:
-		fmt.Fprintf(stderr, "mmtoolkit keygen: --purpose %q: use mobile or package\n", *purpose)
-		return errUsage
+		return usagef(fs, "--purpose %q: use mobile or package", *purpose)
 	}
 	priv, err := mobile.GenerateKey()
 	if err != nil {

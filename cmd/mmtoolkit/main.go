@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 )
 
 const usage = `mmtoolkit: the Mattermost Developer Toolkit.
@@ -25,16 +26,33 @@ Usage:
   mmtoolkit <command> [flags] [arguments]
 
 Commands:
-  serve     run the server (zero config: embedded store, sandbox Mattermost)
-  push      compile and publish a plugin directory or .tar.gz
-  pack      write a plugin directory as a shareable .tar.gz (only the files it uses)
-  teams     list your teams
-  enable    enable a plugin for a team (optionally pinning a version)
-  disable   disable a plugin for a team
-  keygen    write an ed25519 key pair (mobile manifests, or --purpose package)
-  sign      sign a plugin directory or .tar.gz with a package key
+  serve       run the server (zero config: embedded store, sandbox Mattermost)
 
-Run "mmtoolkit <command> --help" for a command's flags.
+ Developers:
+  push        compile and publish a plugin directory or .tar.gz
+  pack        write a plugin directory as a shareable .tar.gz (only the files it uses)
+  keygen      write an ed25519 key pair (mobile manifests, or --purpose package)
+  sign        sign a plugin directory or .tar.gz with a package key
+
+ Everyone:
+  plugins     list the plugins (plugins show ID: one plugin with its versions)
+  versions    list a plugin's versions
+  teams       list your teams and the plugins each serves
+
+ Team admins (what the admin console does):
+  enable      enable a plugin for a team
+  disable     disable a plugin for a team
+  pin         serve one version of a plugin to a team
+  rollback    pin the version a team served before the current one
+  follow      make a team follow a plugin's latest version again
+  audit       read the audit log
+  crashes     crash reports clients sent, per plugin version
+  disable-everywhere  the kill switch: disable a plugin in every team (system admins)
+
+  version     print this mmtoolkit's version (also --version)
+
+Run "mmtoolkit <command> --help" for a command's flags; docs/cli.md has them all.
+Read commands take --json. Exit status: 0 done, 1 failed, 2 bad command line.
 
 A first session against the sandbox (users admin, dev, alice, bob, carol;
 password "mmtoolkit"):
@@ -51,7 +69,8 @@ MMTOOLKIT_ADDR, MMTOOLKIT_DATA, MMTOOLKIT_UPSTREAM, MMTOOLKIT_KEY, MMTOOLKIT_HER
 MMTOOLKIT_TRUST, MMTOOLKIT_MIN_CERTIFICATION, MMTOOLKIT_SIGNING_KEY provide flag defaults.
 `
 
-// errUsage makes main print the command's usage and exit 2.
+// errUsage makes main exit 2 after a command printed its own usage
+// message; commands return usagef instead, which says what was wrong.
 var errUsage = errors.New("usage")
 
 // exitError carries an exit status for errors already reported.
@@ -65,34 +84,36 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) == 2 && args[0] == "help" { // "help push" is "push --help"
+			return run([]string{args[1], "--help"}, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
 	}
-	commands := map[string]func([]string, io.Writer, io.Writer) error{
-		"serve":   cmdServe,
-		"push":    cmdPush,
-		"pack":    cmdPack,
-		"teams":   cmdTeams,
-		"keygen":  cmdKeygen,
-		"sign":    cmdSign,
-		"enable":  func(a []string, o, e io.Writer) error { return cmdToggle(a, o, e, true) },
-		"disable": func(a []string, o, e io.Writer) error { return cmdToggle(a, o, e, false) },
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "-v" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "mmtoolkit: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "mmtoolkit: unknown command %q%s\nRun \"mmtoolkit --help\" for the commands.\n", args[0], didYouMean(args[0]))
 		return 2
 	}
 	err := cmd(args[1:], stdout, stderr)
-	var ee exitError
+	var (
+		ee exitError
+		ue *usageError
+	)
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "mmtoolkit %s: %s\nRun \"mmtoolkit %s --help\" for its flags and arguments.\n", ue.cmd, ue.msg, ue.cmd)
+		return 2
 	case errors.Is(err, errUsage):
 		return 2
 	case errors.As(err, &ee):
@@ -100,6 +121,70 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "mmtoolkit %s: %v\n", args[0], err)
 	return 1
+}
+
+// commands are mmtoolkit's commands by name (run looks them up; an init
+// adds them, since help refers to the table).
+var commands map[string]func([]string, io.Writer, io.Writer) error
+
+func init() {
+	commands = map[string]func([]string, io.Writer, io.Writer) error{
+		"serve":              cmdServe,
+		"push":               cmdPush,
+		"pack":               cmdPack,
+		"teams":              cmdTeams,
+		"keygen":             cmdKeygen,
+		"sign":               cmdSign,
+		"enable":             func(a []string, o, e io.Writer) error { return cmdToggle(a, o, e, true) },
+		"disable":            func(a []string, o, e io.Writer) error { return cmdToggle(a, o, e, false) },
+		"plugins":            cmdPlugins,
+		"plugin":             cmdPlugins, // kubectl and mmctl take either
+		"versions":           cmdVersions,
+		"pin":                cmdPin,
+		"rollback":           cmdRollback,
+		"follow":             cmdFollow,
+		"audit":              cmdAudit,
+		"crashes":            cmdCrashes,
+		"disable-everywhere": cmdDisableEverywhere,
+		"version":            cmdVersion,
+	}
+}
+
+// didYouMean suggests the command a mistyped name is closest to (one
+// edit, or a prefix), as git does.
+func didYouMean(name string) string {
+	best := ""
+	for c := range commands {
+		if strings.HasPrefix(c, name) || editDistance(c, name) <= 2 {
+			if best == "" || c < best {
+				best = c
+			}
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func env(key, def string) string {
@@ -119,12 +204,16 @@ func envBool(key string, def bool) bool {
 }
 
 // newFlags makes a command's flag set with a usage line a newcomer can read.
+// Parse it with parseFlags: --help prints this usage; a parse error is a
+// usageError, printed by run in one line.
 func newFlags(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // parse errors come back as usage errors
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mmtoolkit %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fs.SetOutput(stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }

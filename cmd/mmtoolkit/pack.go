@@ -27,9 +27,8 @@ func cmdPack(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
+	if err := positional(fs, pos, "DIR"); err != nil {
+		return err
 	}
 	oneShotGC()
 	var key ed25519.PrivateKey
@@ -104,7 +103,7 @@ func packedFilesWith(dir string, stderr io.Writer, o bundler.DirOptions) (*plugi
 	var ce *bundler.CompileError
 	if errors.As(err, &ce) {
 		for _, d := range ce.Diagnostics {
-			fmt.Fprintln(stderr, d.String())
+			fmt.Fprintln(stderr, formatDiagnostic(dir, diagnostic{File: d.File, Line: d.Line, Column: d.Column, Text: d.Text}))
 		}
 		return nil, nil, exitError(1)
 	}

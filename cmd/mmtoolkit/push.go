@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -52,9 +53,8 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
+	if err := positional(fs, pos, "DIR|FILE.tar.gz"); err != nil {
+		return err
 	}
 	c, err := cf.connect()
 	if err != nil {
@@ -90,8 +90,12 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 	_, err = c.do("POST", "/api/v1/plugins", "application/gzip", bytes.NewReader(archive), &res, hdr...)
 	var ae *apiError
 	if errors.As(err, &ae) && len(ae.Diagnostics) > 0 {
+		root := "" // an archive's paths are the archive's
+		if st, err := os.Stat(path); err == nil && st.IsDir() {
+			root = path
+		}
 		for _, d := range ae.Diagnostics {
-			fmt.Fprintln(stderr, formatDiagnostic(d))
+			fmt.Fprintln(stderr, formatDiagnostic(root, d))
 		}
 		fmt.Fprintf(stderr, "push failed: %s\n", ae.Message)
 		return exitError(1)
@@ -133,11 +137,25 @@ func (p *packer) detachedSignature(path string) ([]byte, error) {
 	return sig, err
 }
 
-func formatDiagnostic(d diagnostic) string {
+// formatDiagnostic prints d as file:line:col: message, the form editors
+// and terminals jump to. The server names files from the plugin's root;
+// for a directory pushed (dir) they are named from where the command ran,
+// as the developer typed dir: "push hello" prints hello/webapp/index.tsx,
+// "push /abs/hello" an absolute path, "push ." webapp/index.tsx.
+func formatDiagnostic(dir string, d diagnostic) string {
 	if d.File == "" {
 		return d.Text
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column+1, d.Text)
+	return fmt.Sprintf("%s:%d:%d: %s", inDir(dir, d.File), d.Line, d.Column+1, d.Text)
+}
+
+// inDir names file, a slash path inside the plugin directory dir ("" for
+// an archive), as a path from the working directory.
+func inDir(dir, file string) string {
+	if dir == "" || filepath.IsAbs(file) || strings.HasPrefix(file, "<") {
+		return file // an archive's path, or esbuild's <stdin>-like names
+	}
+	return filepath.Join(dir, filepath.FromSlash(file))
 }
 
 func size(n int64) string {

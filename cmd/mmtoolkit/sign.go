@@ -39,9 +39,11 @@ func cmdSign(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *key == "" {
-		fs.Usage()
-		return errUsage
+	if err := positional(fs, pos, "PACKAGE"); err != nil {
+		return err
+	}
+	if *key == "" {
+		return usagef(fs, "--key is required: the private key file to sign with (mmtoolkit keygen --purpose package writes one)")
 	}
 	priv, err := mobile.ReadKey(*key)
 	if err != nil {
@@ -99,7 +101,7 @@ func cmdSign(args []string, stdout, stderr io.Writer) error {
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()

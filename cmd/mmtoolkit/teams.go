@@ -3,43 +3,40 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
-	"text/tabwriter"
 )
 
 func cmdTeams(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("teams", "[flags]", "Lists your teams and, for each, the plugins enabled there.", stderr)
 	cf := addClientFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	asJSON := addJSONFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := positional(fs, fs.Args()); err != nil {
 		return err
 	}
 	c, err := cf.connect()
 	if err != nil {
 		return err
 	}
-	var teams []struct {
-		ID          string `json:"id"`
-		Name        string `json:"name"`
-		DisplayName string `json:"display_name"`
-	}
-	if _, err := c.do("GET", "/api/v4/users/me/teams", "", nil, &teams); err != nil {
+	teams, err := c.myTeams()
+	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TEAM\tID\tENABLED PLUGINS")
+	var all []teamPlugins
 	for _, t := range teams {
-		var tp struct {
-			Plugins []struct {
-				ID        string `json:"id"`
-				Enabled   bool   `json:"enabled"`
-				Version   string `json:"version"`
-				Effective string `json:"effective_version"`
-			} `json:"plugins"`
-		}
-		if _, err := c.do("GET", "/api/v1/teams/"+url.PathEscape(t.ID)+"/plugins", "", nil, &tp); err != nil {
+		tp, err := c.teamPlugins(t.ID)
+		if err != nil {
 			return err
 		}
+		all = append(all, *tp)
+	}
+	if *asJSON {
+		return printJSON(stdout, map[string]any{"teams": nonNilSlice(all)})
+	}
+	tw := newTable(stdout, "TEAM", "ID", "ENABLED PLUGINS")
+	for _, tp := range all {
 		var on []string
 		for _, p := range tp.Plugins {
 			if p.Enabled {
@@ -50,12 +47,9 @@ func cmdTeams(args []string, stdout, stderr io.Writer) error {
 				on = append(on, s)
 			}
 		}
-		if len(on) == 0 {
-			on = []string{"-"}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Name, t.ID, strings.Join(on, ", "))
+		tw.row(tp.Team.Name, tp.Team.ID, strings.Join(on, ", "))
 	}
-	return tw.Flush()
+	return tw.flush()
 }
 
 func cmdToggle(args []string, stdout, stderr io.Writer, enable bool) error {
@@ -63,36 +57,40 @@ func cmdToggle(args []string, stdout, stderr io.Writer, enable bool) error {
 	if !enable {
 		name, verb = "disable", "Disables"
 	}
-	fs := newFlags(name, "--team TEAM --plugin ID [--version V]",
+	fs := newFlags(name, "TEAM PLUGIN | --team TEAM --plugin PLUGIN [--version V]",
 		verb+" a plugin for one team, live. Needs that team's admin or a system admin.\n"+
-			"--version pins a version (\"latest\" follows the newest again).", stderr)
+			"--version pins a version (\"latest\" follows the newest again); mmtoolkit pin,\n"+
+			"rollback and follow change the version without changing enabled or disabled.", stderr)
 	cf := addClientFlags(fs)
-	team := fs.String("team", "", "team id or name (required)")
-	plugin := fs.String("plugin", "", "plugin id (required)")
+	team := fs.String("team", "", "team name or id (or the first argument)")
+	plugin := fs.String("plugin", "", "plugin id (or the second argument)")
 	version := fs.String("version", "", "pin this version; \"latest\" to follow the newest")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if *team == "" || *plugin == "" || fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if *team == "" && *plugin == "" && len(pos) > 0 { // enable TEAM PLUGIN, as pin takes them
+		if err := positional(fs, pos, "TEAM", "PLUGIN"); err != nil {
+			return err
+		}
+		*team, *plugin, pos = pos[0], pos[1], nil
+	}
+	switch {
+	case *team == "":
+		return usagef(fs, "--team is required: the team's name or id (mmtoolkit teams lists yours)")
+	case *plugin == "":
+		return usagef(fs, "--plugin is required: the plugin's id (mmtoolkit plugins lists them)")
+	}
+	if err := positional(fs, pos); err != nil {
+		return err
 	}
 	c, err := cf.connect()
 	if err != nil {
 		return err
 	}
-	body := fmt.Sprintf(`{"enabled":%t}`, enable)
-	if *version != "" {
-		body = fmt.Sprintf(`{"enabled":%t,"version":%q}`, enable, *version)
-	}
-	var st struct {
-		ID        string `json:"id"`
-		Enabled   bool   `json:"enabled"`
-		Effective string `json:"effective_version"`
-	}
-	path := "/api/v1/teams/" + url.PathEscape(*team) + "/plugins/" + url.PathEscape(*plugin)
-	if _, err := c.do("PUT", path, "application/json", strings.NewReader(body), &st); err != nil {
-		return err
+	st, err := c.setTeamPlugin(*team, *plugin, &enable, *version)
+	if err != nil {
+		return explain(err, *team, *plugin, *version)
 	}
 	state := "disabled"
 	if st.Enabled {

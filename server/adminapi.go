@@ -1,0 +1,412 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"golang.org/x/mod/semver"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/slots"
+)
+
+// The JSON twins of the admin console's pages that had none: the audit log,
+// the crash reports of every plugin, the kill switch, and a rollback. The
+// CLI (mmtoolkit audit, crashes, disable-everywhere, rollback) is built on
+// them; each has the console page's authorization.
+
+// auditEntryOut is an audit entry with the names a reader wants beside the
+// ids, when the server knows them (the sandbox knows every user; a team's
+// name is known for the caller's teams).
+type auditEntryOut struct {
+	registry.AuditEntry
+	ActorName string `json:"actor_name,omitempty"`
+	TeamName  string `json:"team_name,omitempty"`
+}
+
+// serveAudit is GET /api/v1/audit?team=&plugin=&person=&limit=: the audit
+// log, newest first, as /admin/audit shows it. A system admin reads every
+// entry (pushes included); a team admin the entries of the teams they
+// administer (all of them merged, or the one ?team= names); anyone else is
+// refused.
+func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) {
+	who := caller(r)
+	q := r.URL.Query()
+	f := registry.AuditFilter{PluginID: q.Get("plugin"), Limit: registry.DefaultAuditLimit}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > registry.MaxAuditLimit {
+			s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+				"limit must be a number from 1 to %d", registry.MaxAuditLimit))
+			return
+		}
+		f.Limit = n
+	}
+	if p := strings.TrimPrefix(q.Get("person"), "@"); p != "" {
+		f.Actor = p
+		if id, ok := s.userID(p); ok {
+			f.Actor = id
+		}
+	}
+	var teams []string // the teams whose entries the caller reads; nil: every entry
+	if name := q.Get("team"); name != "" {
+		t, err := s.identity.Team(r.Context(), who, name)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !who.CanAdminTeam(t.ID) {
+			s.writeError(w, r, errorf(http.StatusForbidden, "not_team_admin",
+				"the audit log of team %s is for its admins and system admins: ask one", t.Name))
+			return
+		}
+		teams = []string{t.ID}
+	} else if !who.User.SystemAdmin() {
+		for tid := range who.Members {
+			if who.CanAdminTeam(tid) {
+				teams = append(teams, tid)
+			}
+		}
+		if len(teams) == 0 {
+			s.writeError(w, r, errNotAdmin("the audit log"))
+			return
+		}
+		slices.Sort(teams)
+	}
+	var entries []registry.AuditEntry
+	if teams == nil {
+		var err error
+		if entries, err = s.store.Audit(r.Context(), f); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	// One read per team, merged newest first: the store filters one team at
+	// a time, and a team admin's teams are few.
+	for _, tid := range teams {
+		tf := f
+		tf.TeamID = tid
+		e, err := s.store.Audit(r.Context(), tf)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		entries = append(entries, e...)
+	}
+	slices.SortFunc(entries, func(a, b registry.AuditEntry) int { return cmp.Compare(b.Seq, a.Seq) })
+	entries = entries[:min(len(entries), f.Limit)]
+	names := s.userNames()
+	out := make([]auditEntryOut, len(entries))
+	for i, e := range entries {
+		out[i] = auditEntryOut{AuditEntry: e, ActorName: names[e.Actor]}
+		if t, ok := who.Teams[e.TeamID]; ok {
+			out[i].TeamName = t.Name
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+}
+
+func errNotAdmin(what string) *Error {
+	return errorf(http.StatusForbidden, "not_admin", "%s is shown to system and team admins: ask one", what)
+}
+
+// userID is a username's id when the identity provider lists its users
+// (the sandbox); in front of a real Mattermost the audit log's person is a
+// user id.
+func (s *Server) userID(username string) (string, bool) {
+	if l, ok := s.identity.(userLister); ok {
+		for _, u := range l.Users() {
+			if strings.EqualFold(u.Username, username) {
+				return u.ID, true
+			}
+		}
+	}
+	return "", false
+}
+
+// userNames maps user ids to usernames when the identity provider lists
+// its users; empty otherwise.
+func (s *Server) userNames() map[string]string {
+	out := map[string]string{}
+	if l, ok := s.identity.(userLister); ok {
+		for _, u := range l.Users() {
+			out[u.ID] = u.Username
+		}
+	}
+	return out
+}
+
+// isAdmin: a system admin, or an admin of one of their teams.
+func isAdmin(who *apiv4proxy.Identity) bool {
+	if who.User.SystemAdmin() {
+		return true
+	}
+	for tid := range who.Members {
+		if who.CanAdminTeam(tid) {
+			return true
+		}
+	}
+	return false
+}
+
+// serveCrashes is GET /api/v1/crashes: GET /api/v1/plugins/{id}/errors
+// for every plugin that has crash reports, plugins in id order, each one's
+// versions most recently crashed first. A team admin reads only the
+// reports of teams they administer, as on the plugin pages.
+func (s *Server) serveCrashes(w http.ResponseWriter, r *http.Request) {
+	who := caller(r)
+	if !isAdmin(who) {
+		s.writeError(w, r, errNotAdmin("plugin health"))
+		return
+	}
+	plugins, err := s.store.Plugins(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	type pluginHealth struct {
+		PluginID string            `json:"plugin_id"`
+		Versions []registry.Health `json:"versions"`
+	}
+	out := []pluginHealth{}
+	for _, p := range plugins {
+		health, err := s.store.PluginHealth(r.Context(), p.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(health) == 0 {
+			continue
+		}
+		ph := pluginHealth{PluginID: p.ID}
+		for _, h := range health {
+			if !who.User.SystemAdmin() {
+				h = h.OnlyTeams(func(teamID string) bool { return teamID != "" && who.CanAdminTeam(teamID) })
+			}
+			ph.Versions = append(ph.Versions, h)
+		}
+		slices.SortFunc(ph.Versions, func(a, b registry.Health) int {
+			return cmp.Or(b.LastAt.Compare(a.LastAt), strings.Compare(a.Version, b.Version))
+		})
+		out = append(out, ph)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"plugins": out})
+}
+
+// serveDisableEverywhere is POST /api/v1/plugins/{id}/disable-everywhere,
+// the console's kill switch, for system admins: the plugin is disabled in
+// every team that has it enabled, one audited change (and one
+// plugin_disabled event) per team; each team keeps its pin. The answer
+// names the teams: {plugin_id, teams: [id...]}.
+func (s *Server) serveDisableEverywhere(w http.ResponseWriter, r *http.Request) {
+	who := caller(r)
+	if !who.User.SystemAdmin() {
+		s.writeError(w, r, errorf(http.StatusForbidden, "not_system_admin",
+			"only a system admin may disable a plugin in every team: team admins disable it for their teams"))
+		return
+	}
+	id := chi.URLParam(r, "id")
+	teams, err := s.disableEverywhere(r.Context(), who, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"plugin_id": id, "teams": nonNil(teams)})
+}
+
+// disableEverywhere disables pluginID in every team that has it enabled,
+// in team id order, through setTeamPlugin; it returns the teams it
+// disabled (those done before an error, with it).
+func (s *Server) disableEverywhere(ctx context.Context, who *apiv4proxy.Identity, pluginID string) ([]string, error) {
+	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
+		return nil, err
+	}
+	states, err := s.store.PluginTeamStates(ctx, pluginID)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, teamID := range slices.Sorted(func(yield func(string) bool) {
+		for id := range states {
+			if !yield(id) {
+				return
+			}
+		}
+	}) {
+		if !states[teamID].Enabled {
+			continue
+		}
+		if _, _, err := s.setTeamPlugin(ctx, who.User.ID, teamID, pluginID, false, nil); err != nil {
+			return done, err
+		}
+		done = append(done, teamID)
+	}
+	if len(done) > 0 {
+		s.log.Warn("plugin disabled everywhere", "plugin", pluginID, "teams", len(done), "by", who.User.Username)
+	}
+	return done, nil
+}
+
+// serveRollback is POST /api/v1/teams/{team}/plugins/{id}/rollback, for
+// the team's admins: pins the version the team served before the one it
+// serves now (servedHistory), keeping the plugin enabled or disabled as it
+// is. The answer is the PUT's, with rolled_back_from and rolled_back_to.
+func (s *Server) serveRollback(w http.ResponseWriter, r *http.Request) {
+	t, err := s.team(r, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id := chi.URLParam(r, "id")
+	p, err := s.store.Plugin(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	states, err := s.store.TeamStates(r.Context(), t.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	current, err := s.servedVersion(r.Context(), id, states[id].Version)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	history, err := s.servedHistory(r.Context(), t.ID, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to := ""
+	for i := len(history) - 1; i >= 0; i-- {
+		if history[i] != current {
+			to = history[i]
+			break
+		}
+	}
+	if to == "" {
+		served := "has never served " + id
+		if len(history) > 0 {
+			served = "has served only version " + current + " of " + id
+		}
+		s.writeError(w, r, &Error{Status: http.StatusConflict, Code: "no_previous_version",
+			Message: "team " + t.Name + " " + served + ", so there is nothing to roll back to: pin a version instead",
+			Details: map[string]any{"current": current}})
+		return
+	}
+	st, p, err := s.setTeamPlugin(r.Context(), caller(r).User.ID, t.ID, id, states[id].Enabled, &to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name := ""
+	if sum, _, err := s.summary(r, p); err == nil {
+		name = sum.Name
+	}
+	writeJSON(w, http.StatusOK, struct {
+		teamPlugin
+		From string `json:"rolled_back_from"`
+		To   string `json:"rolled_back_to"`
+	}{teamPluginOf(p, name, st), current, to})
+}
+
+// servedHistory replays the plugin's audit log (its newest
+// registry.MaxAuditLimit entries) for one team: the versions the team
+// served while it had the plugin enabled, oldest first, each change once.
+// A pin serves its version; following the latest serves the newest release
+// pushed by then (slots.Effective's rule) that still exists and meets the
+// server's minimum certification. Pins are read from the entries' Detail
+// ("pinned X", "follow latest", empty when the pin did not change), which
+// registry.SetTeamState writes for enable, disable and pin alike.
+func (s *Server) servedHistory(ctx context.Context, teamID string, p *registry.Plugin) ([]string, error) {
+	entries, err := s.store.Audit(ctx, registry.AuditFilter{PluginID: p.ID, Limit: registry.MaxAuditLimit})
+	if err != nil {
+		return nil, err
+	}
+	src := s.manifestSource()
+	servable := map[string]bool{} // version -> exists at the minimum certification
+	canServe := func(v string) (bool, error) {
+		ok, seen := servable[v]
+		if seen {
+			return ok, nil
+		}
+		_, err := src.Version(ctx, p.ID, v)
+		switch {
+		case err == nil:
+			ok = true
+		case errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound):
+		default:
+			return false, err
+		}
+		servable[v] = ok
+		return ok, nil
+	}
+	var (
+		pushed  []string // releases pushed so far
+		enabled bool
+		pin     string
+		history []string
+	)
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		switch {
+		case e.Action == registry.ActionPush && e.TeamID == "":
+			if !slots.IsPrerelease(e.Version) {
+				pushed = append(pushed, e.Version)
+			}
+		case e.TeamID != teamID:
+			continue
+		case e.Action == registry.ActionEnable || e.Action == registry.ActionDisable || e.Action == registry.ActionPin:
+			if e.Action != registry.ActionPin {
+				enabled = e.Action == registry.ActionEnable
+			}
+			switch d := e.Detail; {
+			case d == "follow latest":
+				pin = ""
+			case strings.HasPrefix(d, "pinned "):
+				pin = strings.TrimPrefix(d, "pinned ")
+			}
+		default:
+			continue
+		}
+		if !enabled {
+			continue
+		}
+		served := ""
+		if pin != "" {
+			if ok, err := canServe(pin); err != nil {
+				return nil, err
+			} else if ok {
+				served = pin
+			}
+		} else {
+			// The newest release pushed by now that is still served.
+			cands := slices.Clone(pushed)
+			slices.SortFunc(cands, compareSemver)
+			for j := len(cands) - 1; j >= 0; j-- {
+				ok, err := canServe(cands[j])
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					served = cands[j]
+					break
+				}
+			}
+		}
+		if served != "" && (len(history) == 0 || history[len(history)-1] != served) {
+			history = append(history, served)
+		}
+	}
+	return history, nil
+}
+
+func compareSemver(a, b string) int { return semver.Compare("v"+a, "v"+b) }
