@@ -1,11 +1,19 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/mod/semver"
@@ -63,12 +71,18 @@ func clientManifest(v *registry.Version, sha string) mattermostClientManifest {
 // file, used only to bust caches; ours is the start of its SHA-256.
 func mattermostBundleName(id, sha string) string { return id + "_" + sha[:16] + "_bundle.js" }
 
-// serveMattermostWebapp is GET /api/v4/plugins/webapp, as Mattermost answers
-// it, so Mattermost's own webapp loads the plugins enabled for the
-// requester's team from mmtoolkit: the team named by ?team= or the
-// X-Mmtoolkit-Team header, else every team the user belongs to. Mattermost
-// serves this without a session; without one, the list is empty.
+// serveMattermostWebapp is GET /api/v4/plugins/webapp, as Mattermost
+// answers it, so Mattermost's own webapp loads the plugins enabled for the
+// requester's current team (currentTeam) from mmtoolkit. In front of a
+// Mattermost (Config.Fronting) the answer is Mattermost's own list,
+// entries as it gives them, plus mmtoolkit's (serveMergedWebapp); in the
+// sandbox it is mmtoolkit's alone. Mattermost serves this without a
+// session; without one, the sandbox's list is empty.
 func (s *Server) serveMattermostWebapp(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Fronting {
+		s.serveMergedWebapp(w, r)
+		return
+	}
 	out := []mattermostClientManifest{}
 	token := apiv4proxy.TokenFromRequest(r)
 	if token == "" {
@@ -80,51 +94,42 @@ func (s *Server) serveMattermostWebapp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var teams []string
-	if ref := firstNonEmpty(r.Header.Get(teamHeader), queryParam(r.URL.RawQuery, "team")); ref != "" {
-		t, err := s.identity.Team(r.Context(), who, ref)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if !who.CanReadTeam(t.ID) {
-			s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member", "you are not a member of team %s", t.Name))
-			return
-		}
-		teams = []string{t.ID}
-	} else {
-		for tid := range who.Members {
-			teams = append(teams, tid)
-		}
+	tid, err := s.currentTeam(r, who)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	byID := map[string]slots.Plugin{}
-	for _, tid := range teams {
-		m, err := s.manifest(r.Context(), manifestKey{tid, slots.Web})
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		for _, p := range m.manifest.Plugins {
-			// In several teams at different versions: Mattermost has one
-			// list, so the highest wins.
-			if cur, ok := byID[p.ID]; !ok || semverLess(cur.Version, p.Version) {
-				byID[p.ID] = p
-			}
-		}
+	if out, err = s.teamClientManifests(r.Context(), tid); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	for _, p := range byID {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}
+
+// teamClientManifests are the client manifests of the plugins team tid's
+// web manifest serves (certification minimum applied), by id; none for
+// "" (a user in no team).
+func (s *Server) teamClientManifests(ctx context.Context, tid string) ([]mattermostClientManifest, error) {
+	out := []mattermostClientManifest{}
+	if tid == "" {
+		return out, nil
+	}
+	m, err := s.manifest(ctx, manifestKey{tid, slots.Web})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range m.manifest.Plugins {
 		sha := strings.TrimSuffix(strings.TrimPrefix(p.Bundle.URL, "/bundles/"), ".js")
-		v, err := s.store.Version(r.Context(), p.ID, p.Version)
+		v, err := s.store.Version(ctx, p.ID, p.Version)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return nil, err
 		}
 		out = append(out, clientManifest(v, sha))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	return out, nil
 }
 
 // serveMattermostStatic is GET /static/plugins/{id}/{file}: the bundle a
@@ -134,10 +139,18 @@ func (s *Server) serveMattermostWebapp(w http.ResponseWriter, r *http.Request) {
 // (serveDistFile): the chunks, images and fonts webpack's runtime loads
 // from the public path real plugins set, window.basename +
 // "/static/plugins/<id>/".
+//
+// In front of a Mattermost, a file mmtoolkit does not have is asked of
+// Mattermost, unchanged: its own plugins' bundles and their directories,
+// and its copy of a plugin both sides have.
 func (s *Server) serveMattermostStatic(w http.ResponseWriter, r *http.Request) {
 	id, file := chi.URLParam(r, "id"), chi.URLParam(r, "*")
 	if file == "" {
 		file = chi.URLParam(r, "file") // the route's one-segment form
+	}
+	if s.cfg.Fronting && !s.hasStaticFile(id, file) {
+		s.forward(w, r, r.URL.EscapedPath())
+		return
 	}
 	if strings.Contains(file, "/") || !isBundleName(id, file) {
 		s.serveDistFile(w, r, id, file)
@@ -162,6 +175,25 @@ func (s *Server) serveMattermostStatic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveArtifact(w, r, sha, "js")
+}
+
+// hasStaticFile reports whether serveMattermostStatic has file of plugin
+// id to serve: a bundle or source map name it handed out, or a file of a
+// prebuilt plugin's output directory.
+func (s *Server) hasStaticFile(id, file string) bool {
+	if !strings.Contains(file, "/") && isBundleName(id, file) {
+		if name, ok := strings.CutSuffix(file, ".map"); ok && len(name) == 64 {
+			return true // our bundles' source maps (built after the push: serveArtifact waits)
+		}
+		hash := strings.TrimSuffix(strings.TrimPrefix(file, id+"_"), "_bundle.js")
+		_, ok := s.artifactByPrefix(hash)
+		return ok
+	}
+	if file == "" || strings.Contains(file, "..") || strings.HasPrefix(file, "/") {
+		return false
+	}
+	_, ok := s.pathFileOf(id, distKind(file))
+	return ok
 }
 
 // artifactByPrefix finds the JavaScript artifact whose SHA-256 starts with
@@ -311,4 +343,292 @@ func hashedName(file, sha string) bool {
 		}
 	}
 	return false
+}
+
+// PluginConflict says which entry GET /api/v4/plugins/webapp keeps for a
+// plugin id that both the Mattermost behind mmtoolkit and the user's
+// current team in mmtoolkit serve (serve --plugin-conflict).
+type PluginConflict string
+
+const (
+	// ConflictMmtoolkit keeps mmtoolkit's entry (the default): a team
+	// admin enabled that version for that team, a narrower and more
+	// recent choice than the one Mattermost makes for the whole server.
+	// Teams that did not enable it still get Mattermost's.
+	ConflictMmtoolkit PluginConflict = "mmtoolkit"
+	// ConflictUpstream keeps Mattermost's entry: what Mattermost runs
+	// wins, and mmtoolkit adds only plugins Mattermost does not have.
+	ConflictUpstream PluginConflict = "upstream"
+)
+
+// ParsePluginConflict reads a --plugin-conflict value ("" is the default).
+func ParsePluginConflict(v string) (PluginConflict, error) {
+	switch c := PluginConflict(strings.ToLower(strings.TrimSpace(v))); c {
+	case "":
+		return ConflictMmtoolkit, nil
+	case ConflictMmtoolkit, ConflictUpstream:
+		return c, nil
+	}
+	return "", fmt.Errorf("plugin conflict rule %q: use %q (mmtoolkit's entry wins) or %q (Mattermost's wins)", v, ConflictMmtoolkit, ConflictUpstream)
+}
+
+// DefaultPluginListTTL is how long a merged plugin list may be served
+// without asking Mattermost again (Config.PluginListTTL).
+const DefaultPluginListTTL = 5 * time.Second
+
+// maxListBytes bounds the Mattermost plugin list read for a merge (a
+// hundred plugins is a few tens of KiB).
+const maxListBytes = 4 << 20
+
+// maxCachedLists bounds the merged lists kept (one per user and team):
+// past it the cache starts again empty.
+const maxCachedLists = 20000
+
+// webappLists caches merged plugin lists per user and team. An entry is
+// good while the server's generation (every push, team toggle, kill,
+// certification change) and the upstream generation (bumped when
+// Mattermost's plugins are known to change: upstreamPluginsChanged) are
+// those it was built at, and its TTL has not run out: the TTL bounds how
+// stale Mattermost's side can be when nothing told us of a change.
+type webappLists struct {
+	m     sync.Map // webappListKey -> *mergedList
+	n     atomic.Int64
+	upGen atomic.Uint64
+	// ids are the plugin ids of the last Mattermost list read, with when.
+	ids atomic.Pointer[upstreamIDs]
+}
+
+type webappListKey struct{ user, team string }
+
+type mergedList struct {
+	gen, upGen uint64
+	expires    time.Time
+	header     http.Header
+	body       []byte
+}
+
+type upstreamIDs struct {
+	at  time.Time
+	ids map[string]bool
+}
+
+// upstreamPluginsChanged drops every merged list and what is known of
+// Mattermost's plugin ids: call it when Mattermost says its plugins
+// changed (its plugin_enabled and plugin_disabled websocket events).
+func (s *Server) upstreamPluginsChanged() {
+	s.webappLists.upGen.Add(1)
+	s.webappLists.ids.Store(nil)
+}
+
+func (s *Server) pluginListTTL() time.Duration {
+	if s.cfg.PluginListTTL == 0 {
+		return DefaultPluginListTTL
+	}
+	return s.cfg.PluginListTTL
+}
+
+// serveMergedWebapp is GET /api/v4/plugins/webapp in front of a
+// Mattermost: Mattermost's answer, asked with the caller's credentials,
+// then mmtoolkit's plugins for the caller's current team. Mattermost's
+// entries are passed byte for byte, in its order; mmtoolkit's follow, by
+// id. An id on both sides keeps one entry, as Config.PluginConflict says.
+// Without a session (or with one Mattermost would not accept: Mattermost
+// ignores a bad token on this route), and whenever Mattermost does not
+// answer 200 with a JSON array, Mattermost's answer is passed unchanged.
+func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var who *apiv4proxy.Identity
+	if token := apiv4proxy.TokenFromRequest(r); token != "" {
+		id, err := s.identity.Authenticate(ctx, token)
+		if err != nil && !errors.Is(err, apiv4proxy.ErrInvalidToken) {
+			s.writeError(w, r, err)
+			return
+		}
+		who = id
+	}
+	if who == nil {
+		s.forward(w, r, r.URL.EscapedPath())
+		return
+	}
+	tid, err := s.currentTeam(r, who)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	key := webappListKey{who.User.ID, tid}
+	gen, upGen, now := s.generation.Load(), s.webappLists.upGen.Load(), time.Now()
+	if v, ok := s.webappLists.m.Load(key); ok {
+		if c := v.(*mergedList); c.gen == gen && c.upGen == upGen && now.Before(c.expires) {
+			c.write(w, r)
+			return
+		}
+	}
+	up := s.askUpstream(r, true)
+	var entries []json.RawMessage
+	if up.status != http.StatusOK || json.Unmarshal(up.body, &entries) != nil || entries == nil {
+		if up.status == http.StatusOK && !up.failed {
+			s.writeError(w, r, errorf(http.StatusBadGateway, "upstream_bad_response",
+				"Mattermost answered GET /api/v4/plugins/webapp with something other than a JSON list: check the Mattermost server at --upstream"))
+			return
+		}
+		up.write(w)
+		return
+	}
+	ours, err := s.teamClientManifests(ctx, tid)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	upIDs, entryIDs := make(map[string]bool, len(entries)), make([]string, len(entries))
+	for i, e := range entries {
+		var head struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(e, &head)
+		upIDs[head.ID], entryIDs[i] = true, head.ID
+	}
+	s.webappLists.ids.Store(&upstreamIDs{at: now, ids: upIDs})
+	ourIDs := make(map[string]bool, len(ours))
+	for _, m := range ours {
+		ourIDs[m.ID] = true
+	}
+	body := make([]byte, 0, len(up.body)+len(ours)*256)
+	body = append(body, '[')
+	add := func(b []byte) {
+		if len(body) > 1 {
+			body = append(body, ',')
+		}
+		body = append(body, b...)
+	}
+	for i, e := range entries {
+		if s.cfg.PluginConflict != ConflictUpstream && ourIDs[entryIDs[i]] {
+			continue
+		}
+		add(e)
+	}
+	for _, m := range ours {
+		if s.cfg.PluginConflict == ConflictUpstream && upIDs[m.ID] {
+			continue
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		add(b)
+	}
+	body = append(body, ']')
+	h := up.header.Clone()
+	for _, k := range []string{"Content-Length", "Content-Encoding", "Set-Cookie", "Date", "Etag", "Last-Modified"} {
+		delete(h, k)
+	}
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = []string{"no-store"} // per user and team
+	c := &mergedList{gen: gen, upGen: upGen, expires: now.Add(s.pluginListTTL()), header: h, body: body}
+	if s.pluginListTTL() > 0 {
+		if s.webappLists.n.Add(1) > maxCachedLists {
+			s.webappLists.m.Clear()
+			s.webappLists.n.Store(1)
+		}
+		s.webappLists.m.Store(key, c)
+	}
+	c.write(w, r)
+}
+
+func (c *mergedList) write(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for k, v := range c.header {
+		h[k] = v
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(c.body))}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(c.body)
+	}
+}
+
+// upstreamAnswer is an answer of Mattermost read whole.
+type upstreamAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+	failed bool // the body was over maxListBytes: status is the proxy's 502
+}
+
+func (a *upstreamAnswer) Header() http.Header { return a.header }
+func (a *upstreamAnswer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+}
+func (a *upstreamAnswer) Write(b []byte) (int, error) {
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	if len(a.body)+len(b) > maxListBytes {
+		a.failed = true
+		return 0, errors.New("answer over the plugin list limit")
+	}
+	a.body = append(a.body, b...)
+	return len(b), nil
+}
+
+// write passes the answer on unchanged.
+func (a *upstreamAnswer) write(w http.ResponseWriter) {
+	if a.failed {
+		writeErrorBody(w, errorf(http.StatusBadGateway, "upstream_bad_response",
+			"Mattermost's plugin list is over %d MiB: check the Mattermost server at --upstream", maxListBytes>>20))
+		return
+	}
+	h := w.Header()
+	for k, v := range a.header {
+		h[k] = v
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(a.body))}
+	w.WriteHeader(a.status)
+	w.Write(a.body)
+}
+
+// askUpstream sends GET /api/v4/plugins/webapp to Mattermost through the
+// proxy, with r's credentials when withCredentials (else none: the list
+// needs no session), uncompressed, and reads the answer whole.
+func (s *Server) askUpstream(r *http.Request, withCredentials bool) *upstreamAnswer {
+	r2 := r.Clone(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
+	r2.Method, r2.Body, r2.ContentLength = http.MethodGet, http.NoBody, 0
+	r2.URL = &url.URL{Path: "/api/v4/plugins/webapp"}
+	r2.RequestURI = ""
+	for _, h := range append([]string{teamHeader, "Accept-Encoding", "If-None-Match", "If-Modified-Since", "Range"}, spoofable...) {
+		r2.Header.Del(h)
+	}
+	if !withCredentials {
+		r2.Header.Del("Authorization")
+		r2.Header.Del("Cookie")
+	}
+	a := &upstreamAnswer{header: http.Header{}}
+	s.cfg.Upstream.ServeHTTP(a, r2)
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	return a
+}
+
+// upstreamHasPlugin reports whether Mattermost's plugin list (as last read
+// within the list TTL, else read now without credentials) has id.
+func (s *Server) upstreamHasPlugin(r *http.Request, id string) bool {
+	if known := s.webappLists.ids.Load(); known != nil && time.Since(known.at) < max(s.pluginListTTL(), time.Second) {
+		return known.ids[id]
+	}
+	a := s.askUpstream(r, false)
+	var entries []struct {
+		ID string `json:"id"`
+	}
+	if a.status != http.StatusOK || json.Unmarshal(a.body, &entries) != nil {
+		return false
+	}
+	ids := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		ids[e.ID] = true
+	}
+	s.webappLists.ids.Store(&upstreamIDs{at: time.Now(), ids: ids})
+	return ids[id]
 }

@@ -71,7 +71,17 @@ func firstNonEmpty(a, b string) string {
 // through authenticateFunc, as the /api/v1 routes do, so the CSRF rule is
 // the same: a cookie-only cross-site POST was forwarded before (issue #15,
 // F14).
+//
+// In front of a Mattermost, a plugin mmtoolkit does not have is
+// Mattermost's own: its routes pass through as they are (with or without
+// a session: Mattermost's plugins take webhooks from outside, and
+// Mattermost itself tells the plugin who calls, checking CSRF for
+// cookies), only without the headers Mattermost alone sets.
 func (s *Server) servePluginRoute(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Fronting && !s.hasPlugin(r.Context(), chi.URLParam(r, "id")) {
+		s.forward(w, r, r.URL.EscapedPath())
+		return
+	}
 	if apiv4proxy.TokenFromRequest(r) == "" {
 		writeErrorBody(w, errorf(http.StatusUnauthorized, "unauthenticated",
 			"log in first: plugin routes are served to members of teams that enabled the plugin"))
@@ -81,11 +91,24 @@ func (s *Server) servePluginRoute(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) servePluginRouteAs(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) {
-	if _, err := s.enabledVersion(r.Context(), r, who, chi.URLParam(r, "id")); err != nil {
-		s.writeError(w, r, err)
-		return
+	id := chi.URLParam(r, "id")
+	if _, err := s.enabledVersion(r.Context(), r, who, id); err != nil {
+		// A plugin both sides have, not enabled for the caller's team here,
+		// still runs on Mattermost, whose list gave it to the caller.
+		var e *Error
+		if !s.cfg.Fronting || !errors.As(err, &e) || e.Code != "plugin_not_found" || !s.upstreamHasPlugin(r, id) {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	s.forward(w, r, r.URL.EscapedPath())
+}
+
+// hasPlugin reports whether mmtoolkit has plugin id (any version, enabled
+// or not).
+func (s *Server) hasPlugin(ctx context.Context, id string) bool {
+	_, err := s.store.Plugin(ctx, id)
+	return err == nil
 }
 
 // servePluginProxy is /api/v1/plugins/{id}/proxy/*: a plugin's call to an

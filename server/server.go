@@ -64,6 +64,17 @@ type Config struct {
 	// Upstream serves /api/v4/* (the sandbox's handler, or a proxy to a
 	// real Mattermost). Nil answers 404 there.
 	Upstream http.Handler
+	// Fronting says Upstream is a real Mattermost (serve --upstream), not
+	// the sandbox: its plugins join GET /api/v4/plugins/webapp and their
+	// /static/plugins/ and /plugins/ paths pass through (compat.go).
+	Fronting bool
+	// PluginConflict decides which entry the merged plugin list keeps for
+	// an id both sides serve; "" is ConflictMmtoolkit.
+	PluginConflict PluginConflict
+	// PluginListTTL bounds how long a merged plugin list is reused without
+	// asking Mattermost (changes made through mmtoolkit invalidate it at
+	// once); 0 is DefaultPluginListTTL, negative never reuses one.
+	PluginListTTL time.Duration
 	// MobileKey signs mobile manifests (mobile.LoadOrCreateKey); nil signs
 	// with a key made at start-up, which no app can have pinned.
 	MobileKey ed25519.PrivateKey
@@ -121,9 +132,10 @@ type Server struct {
 
 	// generation increases on every change to the registry made through
 	// this server; cached manifests carry the generation they were built at.
-	generation atomic.Uint64
-	lastPush   atomic.Int64 // unix ns; see settle.go
-	manifests  sync.Map     // manifestKey -> *cachedManifest
+	generation  atomic.Uint64
+	lastPush    atomic.Int64 // unix ns; see settle.go
+	manifests   sync.Map     // manifestKey -> *cachedManifest
+	webappLists webappLists  // merged GET /api/v4/plugins/webapp answers (compat.go)
 
 	artifactsMu sync.RWMutex
 	artifacts   map[string]registry.Artifact // by identity SHA-256
@@ -170,6 +182,12 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		compileSlots: make(chan struct{}, compileSlots(cfg.MaxCompiles)),
 		eventLimiter: newRateLimiter(eventRate, eventBurst),
 		crashLimiter: newRateLimiter(crashRate, crashBurst),
+	}
+	if cfg.PluginConflict == "" {
+		s.cfg.PluginConflict = ConflictMmtoolkit
+	}
+	if _, err := ParsePluginConflict(string(cfg.PluginConflict)); err != nil {
+		return nil, err
 	}
 	if !cfg.MinCertification.Valid() {
 		return nil, fmt.Errorf("server: minimum certification %d is not a level", uint8(cfg.MinCertification))

@@ -46,6 +46,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"what the versions of one developer's plugins may store together, in MiB (env MMTOOLKIT_OWNER_QUOTA_MIB);\npast it a push is answered 507 storage_quota_exceeded; 0: no quota")
 	bundleLimit := fs.Int64("bundle-limit-mib", envInt64("MMTOOLKIT_BUNDLE_LIMIT_MIB", pluginpkg.DefaultLimits.MaxBundleBytes>>20),
 		"largest prebuilt webapp.bundle_path file (and its .map) a push may carry, in MiB (env MMTOOLKIT_BUNDLE_LIMIT_MIB)")
+	conflict := fs.String("plugin-conflict", env("MMTOOLKIT_PLUGIN_CONFLICT", string(server.ConflictMmtoolkit)),
+		"with --upstream, which entry of GET /api/v4/plugins/webapp wins for a plugin id both Mattermost and the\nuser's team in mmtoolkit serve: mmtoolkit or upstream (env MMTOOLKIT_PLUGIN_CONFLICT)")
 	trust, minLevel, err := certificationFlags(fs)
 	if err != nil {
 		return err
@@ -56,6 +58,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return errUsage
+	}
+	conflictRule, err := server.ParsePluginConflict(*conflict)
+	if err != nil {
+		return err
 	}
 	if *pushBudget <= 0 || *ownerQuota < 0 || *bundleLimit <= 0 {
 		return fmt.Errorf("--push-budget-mib and --bundle-limit-mib must be positive, --owner-quota-mib 0 or more")
@@ -111,6 +117,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream,
+		Fronting: *upstreamURL != "", PluginConflict: conflictRule,
 		BlobFiles: filepath.Join(*data, "blob-files"), MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc,
 		TrustedKeys: trust.keys, MinCertification: minLevel.c,
 		Limits:          pluginpkg.Limits{MaxBundleBytes: *bundleLimit << 20},
@@ -141,6 +148,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "mmtoolkit is serving on %s (data in %s)\n", url, *data)
 	if *upstreamURL != "" {
 		fmt.Fprintf(stdout, "upstream mode: identity and /api/v4 from the Mattermost at %s; log in with your Mattermost account\n", *upstreamURL)
+		fmt.Fprintf(stdout, "plugin list: Mattermost's plugins plus each team's; on an id in both, %s's entry wins (--plugin-conflict)\n", conflictRule)
 		fmt.Fprintf(stdout, "try: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=<you> MMTOOLKIT_PASSWORD=<password> mmtoolkit push docs/examples/hello\n", url)
 	} else {
 		fmt.Fprintf(stdout, "sandbox mode (no --upstream): sandbox users (password %q): ", sandbox.Password)
