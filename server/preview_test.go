@@ -441,3 +441,43 @@ func TestPreviewKeepsThroughTeamEvents(t *testing.T) {
 		t.Fatalf("dev's page got %s when the preview of a plugin without a release ended, want plugin_disabled", eventOf(m))
 	}
 }
+
+// TestNoOpSaveStoresNothing: a prerelease whose bundles and plugin.json
+// (but for the version) equal its developer's last build is answered 200
+// unchanged with that build, and nothing is stored: the same files, or an
+// edit of a file no bundle is built from (the README). A code change is a
+// new build, and so is a release however equal.
+func TestNoOpSaveStoresNothing(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	if r := e.push("dev", helloPlugin(helloID, devV1)); r.status != 201 {
+		t.Fatal(string(r.body))
+	}
+	readme := helloPlugin(helloID, devV2)
+	readme["README.md"] = "# Hello\n\nNo bundle is built from this.\n"
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+	}{{"same files", helloPlugin(helloID, devV2)}, {"a README edit", readme}} {
+		r := e.push("dev", tc.files)
+		m := r.json(t)
+		if r.status != 200 || m["created"] != false || m["version"] != devV1 {
+			t.Errorf("%s: %d %s, want 200 unchanged with %s", tc.name, r.status, r.body, devV1)
+		}
+	}
+	p, err := e.store.Plugin(t.Context(), helloID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Versions) != 1 {
+		t.Fatalf("versions stored: %v, want only %s", p.Versions, devV1)
+	}
+	changed := helloPlugin(helloID, devV2)
+	changed["webapp/index.tsx"] = strings.Replace(changed["webapp/index.tsx"], "'Hello', 'Hello'", "'Hello', 'Hi'", 1)
+	if r := e.push("dev", changed); r.status != 201 {
+		t.Errorf("a code change: %d %s, want 201", r.status, r.body)
+	}
+	// A release is never folded into a preview, however equal.
+	if r := e.push("dev", helloPlugin(helloID, "1.0.1")); r.status != 201 {
+		t.Errorf("release: %d %s", r.status, r.body)
+	}
+}

@@ -182,6 +182,12 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	v.BuildMS = ms(time.Since(t0))
 
+	// A developer's save that changed nothing served stores nothing
+	// (preview.go).
+	if prev, err := s.sameAsLastBuild(ctx, v, by); err != nil || prev != nil {
+		return registry.PutResult{Version: prev}, err
+	}
+
 	res, err := s.quota.store(ctx, s.store, owner, v, cert.Signer == BuiltinSigner, func() (registry.PutResult, error) {
 		return s.store.PutVersion(ctx, v, blobs, by)
 	})
