@@ -243,7 +243,7 @@ func (c *Cache) PackDir(dir string, o DirOptions) (*PackedDir, error) {
 			}
 		}
 		return nil, &pluginpkg.Error{Code: pluginpkg.CodeManifestMissing,
-			Message: fmt.Sprintf("no plugin.json in %s; run the command on the plugin's root directory", dir)}
+			Message: fmt.Sprintf("%s is a directory without plugin.json: run the command on the plugin's root directory, the one holding plugin.json", dir)}
 	}
 	if o.Rewrite != nil {
 		if raw, err = o.Rewrite(raw); err != nil {

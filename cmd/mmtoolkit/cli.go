@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 )
 
 // usageError is a command line the command cannot run: an unknown flag, a
@@ -121,4 +124,40 @@ func explain(err error, team, plugin, version string) error {
 		return err
 	}
 	return &apiError{Status: ae.Status, Code: ae.Code, Message: msg}
+}
+
+// checkPluginPath checks the path pack, push or sign was given before any
+// work: it names the path when nothing is there, and, for a command that
+// takes only a directory, when it is a file.
+func checkPluginPath(path string, archiveOK bool) error {
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		what := "the plugin's directory (the one holding plugin.json)"
+		if archiveOK {
+			what += " or its .tar.gz"
+		}
+		return fmt.Errorf("%s: no such file or directory: give %s", path, what)
+	}
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() && !archiveOK {
+		return fmt.Errorf("%s is a file, not a directory: give the plugin's directory (the one holding plugin.json); push sends a .tar.gz as it is", path)
+	}
+	return nil
+}
+
+// message is how run prints a command's error: a package problem found
+// on this machine by its message alone (pluginpkg.Error's text starts with
+// its package name, which says nothing to a developer); anything else as
+// it is.
+func message(err error) string {
+	var perr *pluginpkg.Error
+	if errors.As(err, &perr) {
+		if perr.File != "" && !strings.Contains(perr.Message, perr.File) {
+			return perr.File + ": " + perr.Message
+		}
+		return perr.Message
+	}
+	return err.Error()
 }

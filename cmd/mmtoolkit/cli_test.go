@@ -208,3 +208,30 @@ func TestCompileErrorPathsFromTheWorkingDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginPathErrors: what pack and push were given is named in their
+// errors, and described as what it is (a directory without plugin.json,
+// a file, nothing), without a Go package name in front.
+func TestPluginPathErrors(t *testing.T) {
+	e := newCLIEnv(t)
+	empty := t.TempDir()
+	notGzip := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(notGzip, []byte("hello"), 0o644)
+	missing := filepath.Join(t.TempDir(), "nothere")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pack", empty}, empty + " is a directory without plugin.json: run the command on the plugin's root directory"},
+		{[]string{"push", empty}, empty + " is a directory without plugin.json"},
+		{[]string{"pack", notGzip}, notGzip + " is a file, not a directory"},
+		{[]string{"pack", missing}, missing + ": no such file or directory: give the plugin's directory"},
+		{[]string{"push", missing}, missing + ": no such file or directory: give the plugin's directory (the one holding plugin.json) or its .tar.gz"},
+		{[]string{"push", notGzip}, notGzip + ": archive is not gzip-compressed"},
+	} {
+		code, _, errOut := e.as("dev", tc.args...)
+		if code != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "pluginpkg:") || strings.Contains(errOut, "bundler:") {
+			t.Errorf("%q: exit %d %q, want 1 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

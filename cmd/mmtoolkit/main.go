@@ -119,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ee):
 		return int(ee)
 	}
-	fmt.Fprintf(stderr, "mmtoolkit %s: %v\n", args[0], err)
+	fmt.Fprintf(stderr, "mmtoolkit %s: %s\n", args[0], message(err))
 	return 1
 }
 

@@ -30,6 +30,9 @@ func cmdPack(args []string, stdout, stderr io.Writer) error {
 	if err := positional(fs, pos, "DIR"); err != nil {
 		return err
 	}
+	if err := checkPluginPath(pos[0], false); err != nil {
+		return err
+	}
 	oneShotGC()
 	var key ed25519.PrivateKey
 	if *keyPath != "" {

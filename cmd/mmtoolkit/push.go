@@ -56,6 +56,9 @@ func cmdPush(args []string, stdout, stderr io.Writer) error {
 	if err := positional(fs, pos, "DIR|FILE.tar.gz"); err != nil {
 		return err
 	}
+	if err := checkPluginPath(pos[0], true); err != nil {
+		return err
+	}
 	c, err := cf.connect()
 	if err != nil {
 		return err
@@ -91,7 +94,7 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 	var ae *apiError
 	if errors.As(err, &ae) && len(ae.Diagnostics) > 0 {
 		root := "" // an archive's paths are the archive's
-		if st, err := os.Stat(path); err == nil && st.IsDir() {
+		if isDir(path) {
 			root = path
 		}
 		for _, d := range ae.Diagnostics {
@@ -100,9 +103,14 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "push failed: %s\n", ae.Message)
 		return exitError(1)
 	}
+	if errors.As(err, &ae) && ae.Status < 500 && ae.Code != "not_owner" && ae.Code != "version_conflict" && !isDir(path) {
+		// The server read the archive: say which one.
+		ae.Message = path + ": " + ae.Message
+	}
 	if err != nil {
 		return err
 	}
+	p.last = &res // push --watch previews it (watch.go)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
@@ -166,4 +174,9 @@ func size(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

@@ -45,6 +45,9 @@ func cmdSign(args []string, stdout, stderr io.Writer) error {
 	if *key == "" {
 		return usagef(fs, "--key is required: the private key file to sign with (mmtoolkit keygen --purpose package writes one)")
 	}
+	if err := checkPluginPath(pos[0], true); err != nil {
+		return err
+	}
 	priv, err := mobile.ReadKey(*key)
 	if err != nil {
 		return err
