@@ -54,8 +54,8 @@ func (c *compressor) enqueue(sha string, data []byte, contentType string) {
 	if len(data) < minCompress && data != nil {
 		return
 	}
-	if strings.HasPrefix(contentType, "image/") && contentType != "image/svg+xml" {
-		return // PNG, JPEG and WebP are compressed formats already
+	if strings.HasPrefix(contentType, "image/") && contentType != "image/svg+xml" || contentType == typeGzip {
+		return // PNG, JPEG, WebP and a server part's .tar.gz are compressed already
 	}
 	if a, ok := c.s.artifact(sha); ok && len(a.Encodings) > 0 {
 		return

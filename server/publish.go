@@ -174,6 +174,10 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 
 	addImages(pkg, files)
 	addPublicFiles(pkg, files) // publicfiles.go: public/ under /plugins/<id>/public/
+	// serverpart.go: kept, and installed on Mattermost below.
+	if err := addServerPart(pkg, files); err != nil {
+		return registry.PutResult{}, err
+	}
 	blobs := make(map[string][]byte, len(files))
 	for kind, f := range files {
 		sha := sum(f.data)
@@ -188,8 +192,15 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		return registry.PutResult{Version: prev}, err
 	}
 
+	var serverPart []byte
+	if f, ok := files[artifactServerPart]; ok {
+		serverPart = f.data
+	}
 	res, err := s.quota.store(ctx, s.store, owner, v, cert.Signer == BuiltinSigner, func() (registry.PutResult, error) {
-		return s.store.PutVersion(ctx, v, blobs, by)
+		// Within the quota's check: a version over quota installs nothing.
+		return s.publishServerPart(ctx, v, serverPart, func() (registry.PutResult, error) {
+			return s.store.PutVersion(ctx, v, blobs, by)
+		})
 	})
 	if err != nil {
 		return registry.PutResult{}, err

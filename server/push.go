@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -86,6 +87,9 @@ type pushResponse struct {
 	HostModules   []string               `json:"host_modules"`
 	Prebuilt      bool                   `json:"prebuilt,omitempty"`
 	Warnings      []string               `json:"warnings"`
+	// ServerPart says what happened to the package's server part
+	// (serverpart.go); absent when it has none.
+	ServerPart *serverPartInfo `json:"server_part,omitempty"`
 }
 
 // eventPluginBuildFailed tells the pusher's open pages that a push did not
@@ -149,7 +153,10 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.publishCertified(r.Context(), pkg, registry.Pusher{UserID: who.User.ID, SystemAdmin: who.User.SystemAdmin()}, cert)
+	// A server part is installed on Mattermost with the pusher's token
+	// when they are a system admin there (serverpart.go).
+	part := &partCall{token: apiv4proxy.TokenFromRequest(r), admin: who.User.SystemAdmin()}
+	res, err := s.publishCertified(withPartCall(r.Context(), part), pkg, registry.Pusher{UserID: who.User.ID, SystemAdmin: who.User.SystemAdmin()}, cert)
 	if err != nil {
 		s.metrics.push("failed")
 		var ce *bundler.CompileError
@@ -185,7 +192,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		Certification: v.Certification, SignerKey: v.SignerKey,
 		Bundles: s.bundlesOf(v), BuildMS: v.BuildMS, EsbuildMS: v.EsbuildMS,
 		Slots: nonNil(v.Manifest.Slots), HostModules: nonNil(v.HostModules), Prebuilt: v.Prebuilt,
-		Warnings: nonNil(v.Warnings),
+		Warnings: nonNil(v.Warnings), ServerPart: part.reportFor(v),
 	})
 }
 

@@ -105,6 +105,14 @@ type Config struct {
 	// storage_quota_exceeded. Default DefaultOwnerQuota (2 GiB); negative:
 	// no quota.
 	OwnerQuotaBytes int64
+	// PluginAdmin installs packages' server parts on the upstream
+	// Mattermost (serverpart.go); nil: there is none, and server parts are
+	// only kept.
+	PluginAdmin PluginAdmin
+	// UpstreamAdminToken is a Mattermost system admin's token the operator
+	// gave (--upstream-admin-token): server parts of users who are not
+	// system admins there are installed with it. Never logged.
+	UpstreamAdminToken string
 }
 
 // Server holds the handlers' dependencies.
@@ -129,6 +137,7 @@ type Server struct {
 	previews     previewSessions // developers' previews of prereleases (preview.go)
 	release      memRelease      // returns compile garbage to the OS when pushes pause
 	trust        trustIndex
+	parts        upstreamPlugins // Mattermost's plugin list and statuses, for the console (serverpart.go)
 
 	// generation increases on every change to the registry made through
 	// this server; cached manifests carry the generation they were built at.

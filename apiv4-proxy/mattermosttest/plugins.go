@@ -117,16 +117,16 @@ func (p *Plugins) Fail(op string, f Fault) {
 	p.faults[op] = append(p.faults[op], f)
 }
 
-// FailToStart makes plugin id fail to start whenever it is enabled, with
-// msg as its status error ("" lets it start again).
-func (p *Plugins) FailToStart(id, msg string) {
+// FailToStart makes version of plugin id fail to start whenever it is
+// enabled, with msg as its status error ("" lets it start again).
+func (p *Plugins) FailToStart(id, version, msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if msg == "" {
-		delete(p.failToStart, id)
+		delete(p.failToStart, id+"@"+version)
 		return
 	}
-	p.failToStart[id] = msg
+	p.failToStart[id+"@"+version] = msg
 }
 
 // SetUploadsDisabled is PluginSettings.EnableUploads=false.
@@ -332,7 +332,7 @@ func (p *Plugins) running(pl Plugin) (bool, string) {
 	if !pl.Enabled {
 		return false, ""
 	}
-	if msg, ok := p.failToStart[pl.Manifest.ID]; ok {
+	if msg, ok := p.failToStart[pl.Manifest.ID+"@"+pl.Manifest.Version]; ok {
 		return false, msg
 	}
 	return true, ""
