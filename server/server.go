@@ -320,6 +320,11 @@ func (s *Server) routes() chi.Router {
 		r.Put("/api/v1/plugins/{id}/kv/{scope}/*", s.serveKV)
 		r.Delete("/api/v1/plugins/{id}/kv/{scope}/*", s.serveKV)
 		r.HandleFunc("/api/v1/plugins/{id}/proxy/*", s.servePluginProxy)
+		// The console's pages without a JSON twin, for the CLI (adminapi.go).
+		r.Get("/api/v1/audit", s.serveAudit)
+		r.Get("/api/v1/crashes", s.serveCrashes)
+		r.Post("/api/v1/plugins/{id}/disable-everywhere", s.serveDisableEverywhere)
+		r.Post("/api/v1/teams/{team}/plugins/{id}/rollback", s.serveRollback)
 	})
 	// Unknown API paths answer JSON, not the webapp's shell (which takes
 	// GET /{team}/{pluginid}/*); other methods get chi's 405 below.

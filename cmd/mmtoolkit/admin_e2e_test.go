@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestAdminCommands runs what the admin console does from the CLI against
+// a real server: list and show plugins and versions, enable, pin, roll
+// back, follow, read the audit log and the crash reports, the kill switch;
+// with --json for scripts, and errors that name the command to run.
+func TestAdminCommands(t *testing.T) {
+	e := newCLIEnv(t)
+	const id = "com.example.hello"
+	e.ok("dev", "push", helloAt(t, "1.0.0"))
+
+	out := e.ok("bob", "plugins")
+	if !regexp.MustCompile(`(?m)^ID\s+NAME\s+LATEST\s+CERTIFICATION\s+VERSIONS\s+SLOTS$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^com\.example\.hello\s+Hello\s+1\.0\.0\s+unverified\s+1\s+post_type:custom_hello, channel_header_button$`).MatchString(out) {
+		t.Errorf("plugins:\n%s", out)
+	}
+	var list struct{ Plugins []struct{ ID string } }
+	if err := json.Unmarshal([]byte(e.ok("bob", "plugins", "--json")), &list); err != nil || len(list.Plugins) != 1 {
+		t.Errorf("plugins --json: %v %+v", err, list)
+	}
+	if out := e.ok("bob", "plugins", "--search", "no such words"); out != "" {
+		t.Errorf("plugins --search matched %q", out)
+	}
+
+	e.ok("alice", "enable", "engineering", id)
+	e.ok("dev", "push", helloAt(t, "1.1.0"))
+	out = e.ok("alice", "versions", id)
+	if !regexp.MustCompile(`(?m)^1\.1\.0\s+unverified\s+\S+ ago\s+\S+\s+[\d.]+ (B|KiB)\s+[\d.]+ (B|KiB)\s+latest$`).MatchString(out) {
+		t.Errorf("versions:\n%s", out)
+	}
+	out = e.ok("alice", "plugins", "show", id)
+	for _, want := range []string{"com.example.hello  Hello", "Latest:  1.1.0 (unverified)", "CRASHES", "TEAM", "engineering"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plugins show lacks %q:\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^engineering\s+enabled\s+1\.1\.0\s+follows latest$`).MatchString(out) {
+		t.Errorf("plugins show: engineering's state:\n%s", out)
+	}
+
+	out = e.ok("alice", "rollback", "engineering", id)
+	if !strings.Contains(out, "engineering: com.example.hello rolled back from 1.1.0 to 1.0.0, pinned (enabled") {
+		t.Errorf("rollback: %s", out)
+	}
+	out = e.ok("alice", "follow", "engineering", id)
+	if !strings.Contains(out, "follows the latest version, now 1.1.0") {
+		t.Errorf("follow: %s", out)
+	}
+	out = e.ok("alice", "pin", "engineering", id, "1.0.0")
+	if !strings.Contains(out, "engineering: com.example.hello pinned to 1.0.0 (enabled") {
+		t.Errorf("pin: %s", out)
+	}
+	e.fails("alice", []string{`com.example.hello has no version 9.9.9: run "mmtoolkit versions com.example.hello"`}, "pin", "engineering", id, "9.9.9")
+	e.fails("alice", []string{`no plugin has the id com.example.nope: run "mmtoolkit plugins"`}, "versions", "com.example.nope")
+	e.fails("alice", []string{`no team nowhere`, `"mmtoolkit teams"`}, "follow", "nowhere", id)
+	e.fails("bob", []string{"not_team_admin"}, "pin", "engineering", id, "1.0.0")
+	e.fails("admin", []string{"has never served com.example.hello", `"mmtoolkit pin sales com.example.hello VERSION"`}, "rollback", "sales", id)
+
+	out = e.ok("alice", "audit")
+	if !regexp.MustCompile(`(?m)^\S+ \S+\s+alice\s+pin\s+com\.example\.hello\s+1\.0\.0\s+engineering\s+pinned 1\.0\.0$`).MatchString(out) ||
+		strings.Contains(out, "push ") {
+		t.Errorf("audit as alice (engineering's entries only):\n%s", out)
+	}
+	var audit struct {
+		Entries []struct{ Action, Actor string }
+	}
+	if err := json.Unmarshal([]byte(e.ok("admin", "audit", "--plugin", id, "--person", "dev", "--json")), &audit); err != nil ||
+		len(audit.Entries) != 2 || audit.Entries[0].Action != "push" {
+		t.Errorf("audit --json: %v %+v", err, audit)
+	}
+	e.fails("bob", []string{"not_admin"}, "audit")
+
+	// A crash report from bob's page, read by the admins.
+	token := login(t, e.url, "bob")
+	req, _ := http.NewRequest("POST", e.url+"/api/v1/plugins/"+id+"/errors",
+		strings.NewReader(`{"version":"1.0.0","message":"TypeError: boom\n  at render","team_id":"engineering"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 202 {
+		t.Fatalf("crash report: %v %v", err, resp)
+	}
+	out = e.ok("admin", "crashes")
+	if !regexp.MustCompile(`(?m)^com\.example\.hello\s+1\.0\.0\s+1\s+1\s+no\s+`).MatchString(out) {
+		t.Errorf("crashes:\n%s", out)
+	}
+	out = e.ok("alice", "crashes", id)
+	if !strings.Contains(out, "TypeError: boom") || strings.Contains(out, "at render") {
+		t.Errorf("crashes %s (the message's first line):\n%s", id, out)
+	}
+	e.fails("bob", []string{"not_admin"}, "crashes")
+
+	e.fails("alice", []string{"not_system_admin"}, "disable-everywhere", "--yes", id)
+	out = e.ok("admin", "disable-everywhere", "--yes", id)
+	if !strings.Contains(out, "com.example.hello disabled in 1 team(s): engineering") {
+		t.Errorf("disable-everywhere: %s", out)
+	}
+	var teams struct {
+		Teams []struct {
+			Team    struct{ Name string }
+			Plugins []struct {
+				ID      string
+				Enabled bool
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(e.ok("alice", "teams", "--json")), &teams); err != nil || len(teams.Teams) == 0 {
+		t.Fatalf("teams --json: %v", err)
+	}
+	for _, p := range teams.Teams[0].Plugins {
+		if p.ID == id && p.Enabled {
+			t.Errorf("still enabled in %s after the kill switch", teams.Teams[0].Team.Name)
+		}
+	}
+}
