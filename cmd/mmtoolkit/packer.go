@@ -29,6 +29,9 @@ type packer struct {
 	// plugin.json (push --watch), since versions are immutable.
 	dev      bool
 	lastKeep []string
+	// last is the server's answer to the last push that went through:
+	// push --watch previews its version (watch.go).
+	last *pushResult
 	// signature is a detached signature file to send (push --signature).
 	signature string
 	// cache, when set, keeps the esbuild context of the last pack.
