@@ -32,6 +32,14 @@ type pushResult struct {
 		Slot     string `json:"slot"`
 		PostType string `json:"post_type"`
 	} `json:"slots"`
+	// ServerPart is what happened to a Mattermost archive's server part
+	// (docs/proxy.md, "Server part").
+	ServerPart *struct {
+		State   string `json:"state"`
+		Version string `json:"version"`
+		Size    int64  `json:"size"`
+		Message string `json:"message"`
+	} `json:"server_part"`
 }
 
 func cmdPush(args []string, stdout, stderr io.Writer) error {
@@ -110,7 +118,6 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	p.last = &res // push --watch previews it (watch.go)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
@@ -132,6 +139,9 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 		level += ", key " + res.SignerKey
 	}
 	fmt.Fprintf(stdout, "%s %s@%s (%s): %s, built in %.0f ms\n", verb, res.ID, res.Version, level, strings.Join(parts, ", "), res.BuildMS)
+	if sp := res.ServerPart; sp != nil {
+		fmt.Fprintf(stdout, "server part (%s): %s\n", size(sp.Size), sp.Message)
+	}
 	return nil
 }
 

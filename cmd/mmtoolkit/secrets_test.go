@@ -11,9 +11,10 @@ import (
 // their values (the flag package prints defaults, and they were the
 // defaults), while the help still says where the values come from.
 func TestHelpNeverPrintsSecrets(t *testing.T) {
-	const token, password = "tok-7fj2kq9x1secret", "pw-Zq81vv0secret"
+	const token, password, adminToken = "tok-7fj2kq9x1secret", "pw-Zq81vv0secret", "adm-4hq0zz2secret"
 	t.Setenv("MMTOOLKIT_TOKEN", token)
 	t.Setenv("MMTOOLKIT_PASSWORD", password)
+	t.Setenv("MMTOOLKIT_UPSTREAM_ADMIN_TOKEN", adminToken) // serve's --upstream-admin-token
 	t.Setenv("MMTOOLKIT_DATA", t.TempDir())
 	commands := []string{"serve", "push", "pack", "teams", "enable", "disable", "keygen", "sign"}
 	var runs [][]string
@@ -30,7 +31,7 @@ func TestHelpNeverPrintsSecrets(t *testing.T) {
 		var out, errOut bytes.Buffer
 		code := runCapturing(t, args, &out, &errOut)
 		all := out.String() + errOut.String()
-		for _, secret := range []string{token, password} {
+		for _, secret := range []string{token, password, adminToken} {
 			if strings.Contains(all, secret) {
 				t.Errorf("mmtoolkit %s (exit %d) printed a secret:\n%s", strings.Join(args, " "), code, all)
 			}

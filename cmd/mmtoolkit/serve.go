@@ -46,17 +46,28 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"what the versions of one developer's plugins may store together, in MiB (env MMTOOLKIT_OWNER_QUOTA_MIB);\npast it a push is answered 507 storage_quota_exceeded; 0: no quota")
 	bundleLimit := fs.Int64("bundle-limit-mib", envInt64("MMTOOLKIT_BUNDLE_LIMIT_MIB", pluginpkg.DefaultLimits.MaxBundleBytes>>20),
 		"largest prebuilt webapp.bundle_path file (and its .map) a push may carry, in MiB (env MMTOOLKIT_BUNDLE_LIMIT_MIB)")
+	// The admin token's default is never the environment's value: --help
+	// prints defaults, and this one is a secret.
+	adminToken := fs.String("upstream-admin-token", "",
+		"with --upstream, a Mattermost system admin's token (a personal access token) that installs pushed plugins'\nserver parts on Mattermost when the pusher is not a system admin there; env MMTOOLKIT_UPSTREAM_ADMIN_TOKEN.\nNever printed. Anyone who may push can then run server code inside Mattermost: set it only if you trust them")
 	conflict := fs.String("plugin-conflict", env("MMTOOLKIT_PLUGIN_CONFLICT", string(server.ConflictMmtoolkit)),
 		"with --upstream, which entry of GET /api/v4/plugins/webapp wins for a plugin id both Mattermost and the\nuser's team in mmtoolkit serve: mmtoolkit or upstream (env MMTOOLKIT_PLUGIN_CONFLICT)")
 	trust, minLevel, err := certificationFlags(fs)
 	if err != nil {
 		return err
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := positional(fs, fs.Args()); err != nil {
-		return err
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if *adminToken == "" {
+		*adminToken = os.Getenv("MMTOOLKIT_UPSTREAM_ADMIN_TOKEN")
+	}
+	if *adminToken != "" && *upstreamURL == "" {
+		return fmt.Errorf("--upstream-admin-token (or MMTOOLKIT_UPSTREAM_ADMIN_TOKEN) needs --upstream: it installs server parts on that Mattermost")
 	}
 	conflictRule, err := server.ParsePluginConflict(*conflict)
 	if err != nil {
@@ -81,7 +92,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	var (
 		id       server.Identity
 		upstream http.Handler
-		demo     []apiv4proxy.User // sandbox users, listed at start-up
+		admin    server.PluginAdmin // nil without --upstream: server parts are only kept
+		demo     []apiv4proxy.User  // sandbox users, listed at start-up
 		// sandboxTeams get the reference plugins enabled on first start.
 		sandboxTeams []string
 	)
@@ -95,7 +107,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		id, upstream = up, proxy
+		pa, err := apiv4proxy.NewPluginAdmin(*upstreamURL, apiv4proxy.PluginAdminOptions{})
+		if err != nil {
+			return err
+		}
+		id, upstream, admin = up, proxy, pa
 	} else {
 		sb, err := sandbox.Open(filepath.Join(*data, "sandbox.db"))
 		if err != nil {
@@ -120,7 +136,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		BlobFiles: filepath.Join(*data, "blob-files"), MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc,
 		TrustedKeys: trust.keys, MinCertification: minLevel.c,
 		Limits:          pluginpkg.Limits{MaxBundleBytes: *bundleLimit << 20},
-		PushBudgetBytes: *pushBudget << 20, OwnerQuotaBytes: quota})
+		PushBudgetBytes: *pushBudget << 20, OwnerQuotaBytes: quota,
+		PluginAdmin: admin, UpstreamAdminToken: *adminToken})
 	if err != nil {
 		return err
 	}
@@ -147,6 +164,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "mmtoolkit is serving on %s (data in %s)\n", url, *data)
 	if *upstreamURL != "" {
 		fmt.Fprintf(stdout, "upstream mode: identity and /api/v4 from the Mattermost at %s; log in with your Mattermost account\n", *upstreamURL)
+		parts := "server parts of pushed plugins are installed on Mattermost when a system admin there pushes them"
+		if *adminToken != "" {
+			parts = "server parts of pushed plugins are installed on Mattermost with the pusher's token (system admins) or the operator's admin token (anyone who may push)"
+		}
+		fmt.Fprintln(stdout, parts)
 		fmt.Fprintf(stdout, "plugin list: Mattermost's plugins plus each team's; on an id in both, %s's entry wins (--plugin-conflict)\n", conflictRule)
 		fmt.Fprintf(stdout, "try: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=<you> MMTOOLKIT_PASSWORD=<password> mmtoolkit push docs/examples/hello\n", url)
 	} else {
