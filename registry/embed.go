@@ -202,8 +202,8 @@ func (b *Bolt) CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, error)
 // UpdateEmbedApp changes an app in one transaction with its audit entry:
 // fn gets the stored app to change in place and says what it did. An
 // error from fn writes nothing and is returned as is (wrapped).
-// UpdatedAt and UpdatedBy are set by the store; TokensNotBefore is set to
-// now when fn reports ActionEmbedRevokeAll.
+// UpdatedAt and UpdatedBy are set by the store; for "revoke all", fn sets
+// TokensNotBefore by the clock tokens are issued with.
 func (b *Bolt) UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*EmbedApp) (EmbedChange, error)) (EmbedApp, error) {
 	if actor == "" {
 		return EmbedApp{}, fmt.Errorf("registry: update embed app %s: %w: no actor", id, ErrInvalid)
@@ -228,9 +228,6 @@ func (b *Bolt) UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*Em
 		}
 		a.ID = id // fn may not move it
 		a.UpdatedAt, a.UpdatedBy = b.now(), actor
-		if change.Action == ActionEmbedRevokeAll {
-			a.TokensNotBefore = a.UpdatedAt
-		}
 		if change.Action == "" {
 			change.Action = ActionEmbedAppUpdate
 		}

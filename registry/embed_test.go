@@ -50,7 +50,8 @@ func TestEmbedAppLifecycleIsAudited(t *testing.T) {
 	if got, _ := s.EmbedApp(ctx, "app1"); got.Name != "App app1" {
 		t.Fatalf("a refused update wrote %q", got.Name)
 	}
-	revoked, err := s.UpdateEmbedApp(ctx, "app1", "admin", func(*registry.EmbedApp) (registry.EmbedChange, error) {
+	revoked, err := s.UpdateEmbedApp(ctx, "app1", "admin", func(a *registry.EmbedApp) (registry.EmbedChange, error) {
+		a.TokensNotBefore = time.Now()
 		return registry.EmbedChange{Action: registry.ActionEmbedRevokeAll}, nil
 	})
 	if err != nil || revoked.TokensNotBefore.IsZero() {

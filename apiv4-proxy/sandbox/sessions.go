@@ -1,0 +1,47 @@
+package sandbox
+
+import (
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+
+	"context"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// StartSession starts a session for a user without their password and
+// returns its token: mmtoolkit's embed tokens (docs/embed.md) act with a
+// session of their own, minted when an app's backend vouches for the user,
+// as a real Mattermost mints a user access token for an admin. End it with
+// Logout. It returns an error wrapping ErrUserNotFound for an unknown user.
+func (s *Sandbox) StartSession(ctx context.Context, userID string) (string, error) {
+	u, ok := s.users[userID]
+	if !ok {
+		return "", fmt.Errorf("sandbox: start session: %w: %q", ErrUserNotFound, userID)
+	}
+	token := apiv4proxy.NewID()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).Put([]byte(token), []byte(u.ID))
+	})
+	if err != nil {
+		return "", fmt.Errorf("sandbox: start session for %s: %w", u.Username, err)
+	}
+	s.mu.Lock()
+	s.sessions[token] = u.ID
+	s.mu.Unlock()
+	return token, nil
+}
+
+// FindUser finds a user by id, username or email (ErrUserNotFound).
+func (s *Sandbox) FindUser(ctx context.Context, idOrLogin string) (*apiv4proxy.User, error) {
+	if u, ok := s.users[idOrLogin]; ok {
+		c := *u
+		return &c, nil
+	}
+	if u, ok := s.byLogin[strings.ToLower(strings.TrimSpace(idOrLogin))]; ok {
+		c := *u
+		return &c, nil
+	}
+	return nil, fmt.Errorf("sandbox: %w: %q", ErrUserNotFound, idOrLogin)
+}

@@ -1,0 +1,32 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/registry"
+)
+
+// SetEmbedClock sets the clock embed tokens are issued and checked by.
+func (s *Server) SetEmbedClock(now func() time.Time) { s.embed.now = now }
+
+// SetEmbedMaxTokens sets how many unexpired tokens an app may hold.
+func (s *Server) SetEmbedMaxTokens(n int) { s.embed.maxTokens = n }
+
+// EmbedFrameHeaders is embedFrameHeaders.
+func (s *Server) EmbedFrameHeaders(w http.ResponseWriter, app *registry.EmbedApp) {
+	s.embedFrameHeaders(w, app)
+}
+
+// LookupEmbedApp is lookupEmbedApp.
+func (s *Server) LookupEmbedApp(id string) (*registry.EmbedApp, error) { return s.lookupEmbedApp(id) }
+
+// EmbedTokenOf, WellFormedEmbed and NormalizeOrigin are the parsers of
+// outside input, for the fuzzers.
+var (
+	EmbedTokenOf    = embedTokenOf
+	NormalizeOrigin = normalizeOrigin
+)
+
+// WellFormedEmbedToken reports whether s has an embed token's form.
+func WellFormedEmbedToken(s string) bool { return wellFormed(s, embedTokenPrefix) }
