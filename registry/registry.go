@@ -160,6 +160,8 @@ type AuditEntry struct {
 	Version  string    `json:"version,omitempty"`
 	TeamID   string    `json:"team_id,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
+	// Versions lists the versions an ActionPrune entry removed.
+	Versions []string `json:"versions,omitempty"`
 }
 
 // AuditFilter selects audit entries; empty fields match everything. Entries

@@ -24,7 +24,8 @@ const maxProblems = 20
 //   - every blob an artifact names is stored, hashes to its key and has the
 //     recorded size;
 //   - every version has exactly one push audit entry and every push entry
-//     names a stored version (no audit line for work that did not commit);
+//     names a stored version (no audit line for work that did not commit),
+//     or one a later prune entry removed;
 //   - every team state names a stored plugin and, if pinned, version, and
 //     replaying the team's enable, disable and pin audit entries for the
 //     plugin gives exactly that state (no audit line for a toggle that did
@@ -144,7 +145,9 @@ func (b *Bolt) Verify(ctx context.Context) error {
 			}
 		}
 
-		pushes := map[string]int{}
+		// pushes counts each version's push entries since the last prune
+		// entry that removed it; pushSeq is the last one's seq.
+		pushes, pushSeq := map[string]int{}, map[string]uint64{}
 		// replayed is each team's plugin state as its audit entries say,
 		// by "team/plugin".
 		replayed := map[string]*TeamState{}
@@ -170,18 +173,30 @@ func (b *Bolt) Verify(ctx context.Context) error {
 					st.Enabled = e.Action == ActionEnable
 				}
 				return nil
+			case ActionPrune:
+				for _, v := range e.Versions {
+					key := e.PluginID + "@" + v
+					if pushes[key] == 0 {
+						report("audit %d: prune of %s, which was not pushed", e.Seq, key)
+					}
+					delete(pushes, key)
+				}
+				return nil
 			case ActionPush:
 			default:
 				return nil
 			}
 			key := e.PluginID + "@" + e.Version
 			pushes[key]++
-			if !stored[key] {
-				report("audit %d: push of %s, which is not stored", e.Seq, key)
-			}
+			pushSeq[key] = e.Seq
 			return nil
 		}); err != nil {
 			return err
+		}
+		for key, n := range pushes {
+			if n > 0 && !stored[key] {
+				report("audit %d: push of %s, which is not stored (and no prune removed it)", pushSeq[key], key)
+			}
 		}
 		for key := range stored {
 			if n := pushes[key]; n != 1 {
