@@ -61,7 +61,7 @@ const Password = "mattermost"
 // Mattermost is one running stand-in. Its methods are safe for concurrent
 // use, also while it serves.
 type Mattermost struct {
-	tb      testing.TB
+	tb      tbLike
 	srv     *httptest.Server
 	url     string
 	subpath string
@@ -204,6 +204,10 @@ func WithSubpath(subpath string) Option {
 // ends. It has no users, teams or plugins until the test adds them.
 func New(tb testing.TB, opts ...Option) *Mattermost {
 	tb.Helper()
+	return newMattermost(tb, opts...)
+}
+
+func newMattermost(tb tbLike, opts ...Option) *Mattermost {
 	m := &Mattermost{
 		tb: tb, mux: http.NewServeMux(),
 		users: map[string]*User{}, sessions: map[string]string{}, teams: map[string]*Team{},
@@ -225,6 +229,57 @@ func New(tb testing.TB, opts ...Option) *Mattermost {
 	m.url = m.srv.URL + m.subpath
 	return m
 }
+
+// tbLike is what the stand-in needs of a testing.TB; Start supplies one
+// for a process that is no test.
+type tbLike interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// process is tbLike outside tests: Fatalf panics, cleanups run on Close.
+type process struct {
+	mu       sync.Mutex
+	cleanups []func()
+}
+
+func (p *process) Helper()                           {}
+func (p *process) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (p *process) Cleanup(f func()) {
+	p.mu.Lock()
+	p.cleanups = append(p.cleanups, f)
+	p.mu.Unlock()
+}
+
+// Start is New outside a test (a stand-in run as a process, for browser
+// tests): the same stand-in, stopped by Close; an error instead of a test
+// failure when the recorded samples cannot be read.
+func Start(opts ...Option) (m *Mattermost, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return newMattermost(&process{}, opts...), nil
+}
+
+// Close stops a stand-in made by Start (New's stop with their test).
+func (m *Mattermost) Close() {
+	if p, ok := m.tb.(*process); ok {
+		p.mu.Lock()
+		fs := p.cleanups
+		p.cleanups = nil
+		p.mu.Unlock()
+		for i := len(fs) - 1; i >= 0; i-- {
+			fs[i]()
+		}
+	}
+}
+
+// Handler is the stand-in's whole HTTP handler (subpath included), to
+// mount in another server.
+func (m *Mattermost) Handler() http.Handler { return m.srv.Config.Handler }
 
 // URL is the base URL (with the subpath, if any), as --upstream takes it.
 func (m *Mattermost) URL() string { return m.url }
@@ -924,7 +979,7 @@ var (
 
 // loadSamples reads the bodies of apiv4-proxy/testdata/*.json, found next
 // to this source file so that tests of any package can use the stand-in.
-func loadSamples(tb testing.TB) map[string]json.RawMessage {
+func loadSamples(tb tbLike) map[string]json.RawMessage {
 	samplesOnce.Do(func() {
 		_, self, _, _ := runtime.Caller(0)
 		dir := filepath.Join(filepath.Dir(self), "..", "testdata")

@@ -163,3 +163,19 @@ func TestHandle(t *testing.T) {
 		t.Fatalf("%d %s", s, body)
 	}
 }
+
+// Start runs the same stand-in outside a test; Close stops it.
+func TestStartClose(t *testing.T) {
+	mm, err := mattermosttest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm.InstallPlugin([]byte(`{"id":"p","version":"1.0.0","webapp":{"bundle_path":"main.js"}}`), []byte("x"))
+	if s, _, body := get(t, mm.URL()+"/api/v4/plugins/webapp", ""); s != 200 || !strings.Contains(string(body), `"id":"p"`) {
+		t.Fatalf("%d %s", s, body)
+	}
+	mm.Close()
+	if _, err := http.Get(mm.URL() + "/api/v4/plugins/webapp"); err == nil {
+		t.Fatal("still serving after Close")
+	}
+}

@@ -15,6 +15,7 @@ import {applyToolkitEvent} from './plugins/live';
 import {PluginLoader, type PluginWindow} from './plugins/loader';
 import {SlotMap} from './plugins/slot_map';
 import type {TeamManifest} from './plugins/types';
+import {mergeUpstream, type ClientManifest} from './plugins/upstream';
 import {navigate, parseRoute} from './router';
 import {createHostStore, type HostStore} from './store';
 import {pluginsActions} from './store/plugins_slice';
@@ -97,7 +98,25 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         return await r.json() as TeamManifest;
     }
 
+    /**
+     * GET /api/v4/plugins/webapp for a team: through mmtoolkit in front of
+     * a Mattermost, Mattermost's plugins and the team's (plugins/upstream.ts);
+     * in the sandbox the team's alone. [] when it fails: the team's own
+     * plugins do not depend on it.
+     */
+    async function fetchWebappList(teamId: string): Promise<ClientManifest[]> {
+        try {
+            const r = await apiFetch(`/api/v4/plugins/webapp?team=${encodeURIComponent(teamId)}`);
+            const list = r.ok ? await r.json() : [];
+            return Array.isArray(list) ? list : [];
+        } catch {
+            return [];
+        }
+    }
+
     async function loadManifest(teamId: string, teamName: string) {
+        // Asked alongside the manifest; the team's plugins do not wait for it.
+        const webappList = fetchWebappList(teamId);
         let m: TeamManifest;
         if (prefetched && (prefetched.team === teamName || prefetched.team === teamId)) {
             const p = prefetched.manifest;
@@ -110,6 +129,10 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             return; // the user switched again meanwhile
         }
         await loader.sync(teamId, m.plugins);
+        const all = mergeUpstream(m.plugins, await webappList, '', [...Object.keys(config.modules), ...Object.keys(config.styles ?? {})]);
+        if (currentTeamId === teamId && all.some((p, i) => p !== m.plugins[i])) {
+            await loader.sync(teamId, all); // Mattermost's own plugins, prebuilt bundles
+        }
     }
 
     /**
@@ -188,6 +211,13 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
                 break;
             case 'hello':
                 mm.receivedServerVersion(store.dispatch, String(d.server_version ?? ''));
+                break;
+            case 'plugin_enabled':
+            case 'plugin_disabled':
+                // Mattermost's plugins changed: the team's list again.
+                if (currentTeamId) {
+                    loadManifest(currentTeamId, '').catch(() => undefined);
+                }
                 break;
             }
         } catch (e) {
