@@ -137,6 +137,13 @@ type TeamState struct {
 	Version   string    `json:"version,omitempty"`
 	UpdatedBy string    `json:"updated_by,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// Served is, for SetTeamState, the version the team serves after the
+	// change (enable, pin) or served before it (disable), as the server
+	// decides it (the pin, else the latest release at or above its
+	// minimum certification). It goes in the audit entry when no pin names
+	// a version, so the log says which version an enable or a disable
+	// concerned; it is not stored with the state.
+	Served string `json:"-"`
 }
 
 // Audit actions.

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -129,7 +130,7 @@ func (b *Bolt) setTeamState(ctx context.Context, s TeamState) (TeamState, error)
 			Actor:    s.UpdatedBy,
 			Action:   ActionPin,
 			PluginID: s.PluginID,
-			Version:  s.Version,
+			Version:  cmp.Or(s.Version, s.Served),
 			TeamID:   s.TeamID,
 			Detail:   pin,
 		}

@@ -172,7 +172,7 @@ func TestConsoleTeamAdminSeesOnlyTheirTeams(t *testing.T) {
 	if r := e.page("bob", "GET", "/admin", nil); r.status != http.StatusForbidden {
 		t.Errorf("bob /admin: %d", r.status)
 	}
-	if r := e.page("bob", "GET", "/directory/com.example.hello", nil); r.status != 200 || !strings.Contains(string(r.body), "Ask an admin of your team") {
+	if r := e.page("bob", "GET", "/directory/com.example.hello", nil); r.status != 200 || !strings.Contains(string(r.body), "Ask an admin of Engineering") {
 		t.Errorf("bob directory page: %d\n%s", r.status, r.body)
 	}
 	// Logged out: to the webapp's login, with the way back.
@@ -193,11 +193,11 @@ func TestConsoleKillSwitch(t *testing.T) {
 	}
 	bob, _ := e.dial("bob")
 	carol, _ := e.dial("carol")
-	tok := e.csrf("admin", "/admin/plugins/com.example.hello")
+	tok := e.csrf("admin", "/admin/plugins/com.example.hello/disable-everywhere")
 	if !strings.Contains(string(e.page("admin", "GET", "/admin/plugins/com.example.hello", nil).body), "Enabled in 2 team(s)") {
 		t.Error("the plugin page does not count the teams")
 	}
-	r := e.page("admin", "POST", "/admin/plugins/com.example.hello/disable-everywhere", url.Values{"csrf_token": {tok}})
+	r := e.page("admin", "POST", "/admin/plugins/com.example.hello/disable-everywhere", url.Values{"csrf_token": {tok}, "confirm": {"yes"}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/plugins/com.example.hello?disabled=2" {
 		t.Fatalf("kill switch: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
 	}

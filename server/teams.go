@@ -243,6 +243,15 @@ func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID stri
 			return registry.TeamState{}, nil, err
 		}
 	}
+	// The audit entry names the version the change concerns: the one the
+	// team serves now (enable, pin), or served until now (disable).
+	concerned := st.Version
+	if !st.Enabled {
+		concerned = before.Version
+	}
+	if v, err := slots.Effective(ctx, s.manifestSource(), p.ID, concerned); err == nil {
+		st.Served = v.Version
+	}
 	st, err = s.store.SetTeamState(ctx, st)
 	if err != nil {
 		return registry.TeamState{}, nil, err

@@ -15,7 +15,7 @@ import (
 // content-hashed assets under /static/. chi prefers static segments, so
 // /api/..., /bundles/..., /plugins/... and the like keep their handlers.
 func (s *Server) mountWebapp(r chi.Router) {
-	host := webapp.New(webapp.Config{Team: s.shellTeam})
+	host := webapp.New(webapp.Config{Team: s.shellTeam, Demo: s.demoLogins()})
 	if err := host.Err(); err != nil {
 		s.log.Warn("webapp host not served", "err", err)
 	}
@@ -29,6 +29,30 @@ func (s *Server) mountWebapp(r chi.Router) {
 	}
 	r.Method("GET", "/static/*", host.Static())
 	r.Method("HEAD", "/static/*", host.Static())
+}
+
+// demoIdentity is the sandbox: it knows every user and their password.
+type demoIdentity interface {
+	userLister
+	DemoPassword() string
+}
+
+// demoLogins lists the sandbox's users for the login page; nil in front of
+// a real Mattermost, whose accounts the page must not hint at.
+func (s *Server) demoLogins() *webapp.Demo {
+	d, ok := s.identity.(demoIdentity)
+	if !ok {
+		return nil
+	}
+	demo := &webapp.Demo{Password: d.DemoPassword()}
+	for _, u := range d.Users() {
+		du := webapp.DemoUser{Username: u.Username}
+		if u.SystemAdmin() {
+			du.Role = "system admin"
+		}
+		demo.Users = append(demo.Users, du)
+	}
+	return demo
 }
 
 // shellTeam is what the page of a team's URL learns with its HTML: the

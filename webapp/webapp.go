@@ -36,6 +36,23 @@ type Config struct {
 	// A nil answer (no valid session, not a member of the team, an
 	// error) says nothing: the page asks the API, which explains.
 	Team func(r *http.Request, team string) *TeamBoot
+	// Demo, when set, is shown under the login form: the sandbox's demo
+	// users and their shared password, so a first visitor can log in. Only
+	// the sandbox sets it; in front of a real Mattermost it stays nil and
+	// the login page says nothing about accounts.
+	Demo *Demo
+}
+
+// Demo is the sandbox's demo logins, as the login page shows them.
+type Demo struct {
+	Users    []DemoUser `json:"users"`
+	Password string     `json:"password"`
+}
+
+// DemoUser is one demo login; Role is what it can do ("system admin"), or "".
+type DemoUser struct {
+	Username string `json:"username"`
+	Role     string `json:"role,omitempty"`
 }
 
 // TeamBoot is what the server knows about a team for the page it serves.
@@ -138,6 +155,8 @@ type shellConfig struct {
 	SiteURL string            `json:"siteURL"`
 	Modules map[string]string `json:"modules"`
 	Styles  map[string]string `json:"styles,omitempty"`
+	// Demo is Config.Demo (src/components/login.tsx reads it).
+	Demo *Demo `json:"demo,omitempty"`
 }
 
 func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
@@ -173,7 +192,7 @@ func (h *Host) serveShell(w http.ResponseWriter, r *http.Request) {
 		MainJS:  h.man.Main.JS,
 		MainCSS: h.man.Main.CSS,
 		Chunks:  h.man.Main.Chunks,
-		Config:  shellConfig{SiteURL: strings.TrimRight(site, "/"), Modules: h.man.Modules, Styles: h.man.Styles},
+		Config:  shellConfig{SiteURL: strings.TrimRight(site, "/"), Modules: h.man.Modules, Styles: h.man.Styles, Demo: h.cfg.Demo},
 		Preload: preloads(r, session, team, h.cfg.Team == nil),
 	}
 	if len(page.Preload) > 0 {

@@ -288,6 +288,10 @@ func (s *Sandbox) Teams(ctx context.Context) ([]apiv4proxy.Team, error) {
 	return out, nil
 }
 
+// DemoPassword is Password: the server shows it with the demo users on the
+// sandbox's login page.
+func (s *Sandbox) DemoPassword() string { return Password }
+
 // Users lists every sandbox user, sorted by username.
 func (s *Sandbox) Users() []apiv4proxy.User {
 	out := make([]apiv4proxy.User, 0, len(s.users))

@@ -141,14 +141,18 @@ function App() {
   return <Preview host={state.host} result={state.result} samples={state.samples} />;
 }
 
+// The phone is 390 x 844 points (an iPhone 14's): react-native-web's
+// ScrollView grows to fill its parent (flexGrow 1) in the page's row, so
+// flexGrow 0 keeps the frame phone-wide on a desktop screen. Muted text is
+// #6b6b6b, which keeps 4.5:1 on white (WCAG AA; #888 is 3.5:1).
 const styles = StyleSheet.create({
-  phone: {width: 390, minHeight: 844, margin: 16, borderWidth: 1, borderColor: '#ccc', borderRadius: 24, backgroundColor: '#f4f4f6'},
+  phone: {width: 390, maxWidth: '100%', flexGrow: 0, flexShrink: 0, minHeight: 844, margin: 16, borderWidth: 1, borderColor: '#ccc', borderRadius: 24, backgroundColor: '#f4f4f6'},
   header: {fontWeight: '700', marginBottom: 8},
   section: {marginVertical: 8, padding: 8, backgroundColor: '#fff', borderRadius: 8},
-  sectionTitle: {fontSize: 12, color: '#888', marginBottom: 4},
+  sectionTitle: {fontSize: 12, color: '#6b6b6b', marginBottom: 4},
   post: {paddingVertical: 6, borderTopWidth: 1, borderTopColor: '#eee'},
   row: {flexDirection: 'row', gap: 8},
-  muted: {color: '#888'},
+  muted: {color: '#6b6b6b'},
   problem: {color: '#b00'},
 });
 

@@ -48,6 +48,9 @@ type Viewer struct {
 	// AdminTeams are the teams the viewer administers, sorted by display
 	// name: every team for a system admin.
 	AdminTeams []Team
+	// Teams are the teams the viewer is a member of, sorted by display
+	// name: the directory says whether a plugin is enabled there.
+	Teams []Team
 	// Session is the Mattermost token the request carried; form tokens
 	// are derived from it.
 	Session string

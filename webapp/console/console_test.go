@@ -368,7 +368,7 @@ func TestForms(t *testing.T) {
 	}
 
 	// CSRF: a missing or wrong token (another session's) changes nothing.
-	adminTok := token(t, get(t, srv, "tok-admin", "/admin/plugins/com.example.map"))
+	adminTok := token(t, get(t, srv, "tok-admin", "/admin/plugins/com.example.map/disable-everywhere"))
 	for name, form := range map[string]url.Values{
 		"missing":       {"action": {"disable"}},
 		"wrong":         {"action": {"disable"}, "csrf_token": {"x" + tok[1:]}},
@@ -416,7 +416,16 @@ func TestForms(t *testing.T) {
 	if p.status != http.StatusForbidden {
 		t.Errorf("team admin kill switch: %d", p.status)
 	}
+	// Without the confirmation page's answer it asks, and changes nothing.
+	calls := len(f.calls)
 	p = post("tok-admin", "/admin/plugins/com.example.map/disable-everywhere", url.Values{"csrf_token": {adminTok}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Disable Map everywhere?") || len(f.calls) != calls {
+		t.Errorf("kill switch without confirm: %d, calls %q\n%s", p.status, f.calls[calls:], p.body)
+	}
+	if p := get(t, srv, "tok-alice", "/admin/plugins/com.example.map/disable-everywhere"); p.status != http.StatusForbidden {
+		t.Errorf("team admin confirmation page: %d", p.status)
+	}
+	p = post("tok-admin", "/admin/plugins/com.example.map/disable-everywhere", url.Values{"csrf_token": {adminTok}, "confirm": {"yes"}})
 	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/admin/plugins/com.example.map?disabled=2" {
 		t.Errorf("kill switch: %d %q", p.status, p.header.Get("Location"))
 	}

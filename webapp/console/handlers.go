@@ -74,6 +74,7 @@ func (c *Console) Mount(r chi.Router) {
 	r.Get("/admin/teams/{team}", c.page(c.teamPage, true))
 	r.Post("/admin/teams/{team}/plugins/{id}", c.page(c.setTeamPlugin, true))
 	r.Get("/admin/plugins/{id}", c.page(c.pluginPage, true))
+	r.Get("/admin/plugins/{id}/disable-everywhere", c.page(c.confirmDisableEverywhere, true))
 	r.Post("/admin/plugins/{id}/disable-everywhere", c.page(c.disableEverywhere, true))
 	r.Get("/admin/audit", c.page(c.auditPage, true))
 	r.Get("/directory", c.page(c.directoryPage, false))
@@ -333,10 +334,47 @@ func (c *Console) pluginPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 	return c.render(w, r, http.StatusOK, pluginPage(c.chrome(v, p.Latest.Name, "admin"), d))
 }
 
+// errKillAdminsOnly refuses the kill switch to team admins.
+var errKillAdminsOnly = &Problem{http.StatusForbidden, "System admins only",
+	"Only a system admin may disable a plugin in every team. Team admins disable it for their teams on the team's page."}
+
+// confirmDisableEverywhere is the kill switch's confirmation page: the
+// plugin page's button leads here, and only this page's form (confirm=yes)
+// disables. The pages run no script, so the confirmation is a page of its
+// own rather than a dialog.
+func (c *Console) confirmDisableEverywhere(w http.ResponseWriter, r *http.Request, v *Viewer) error {
+	if !v.SystemAdmin {
+		return errKillAdminsOnly
+	}
+	id := chi.URLParam(r, "id")
+	cat, err := c.cfg.Source.Catalogue(r.Context())
+	if err != nil {
+		return err
+	}
+	p := cat.Plugin(id)
+	if p == nil {
+		return ErrNotFound
+	}
+	states, err := c.cfg.Source.PluginTeamStates(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	enabled := 0
+	for _, st := range states {
+		if st.Enabled {
+			enabled++
+		}
+	}
+	return c.render(w, r, http.StatusOK, confirmKillPage(c.chrome(v, "Disable "+p.Latest.Name+" everywhere?", "admin"), p, enabled))
+}
+
 func (c *Console) disableEverywhere(w http.ResponseWriter, r *http.Request, v *Viewer) error {
 	if !v.SystemAdmin {
-		return &Problem{http.StatusForbidden, "System admins only",
-			"Only a system admin may disable a plugin in every team. Team admins disable it for their teams on the team's page."}
+		return errKillAdminsOnly
+	}
+	if r.PostForm.Get("confirm") != "yes" {
+		// A form without the confirmation page's answer changes nothing.
+		return c.confirmDisableEverywhere(w, r, v)
 	}
 	id := chi.URLParam(r, "id")
 	teams, err := c.cfg.Actions.DisableEverywhere(r.Context(), v, id)
@@ -442,13 +480,18 @@ func (c *Console) directoryPluginPage(w http.ResponseWriter, r *http.Request, v 
 		return err
 	}
 	d := directoryPluginData{P: p, Versions: versions}
-	if len(v.AdminTeams) > 0 {
+	if len(v.AdminTeams) > 0 || len(v.Teams) > 0 {
 		states, err := c.cfg.Source.PluginTeamStates(r.Context(), id)
 		if err != nil {
 			return err
 		}
 		for _, t := range v.AdminTeams {
 			d.Teams = append(d.Teams, teamStateRow{Team: t, State: states[t.ID]})
+		}
+		if len(v.AdminTeams) == 0 {
+			for _, t := range v.Teams {
+				d.Member = append(d.Member, teamStateRow{Team: t, State: states[t.ID]})
+			}
 		}
 	}
 	d.Users = c.cfg.Identity.UserNames(r.Context(), []string{p.Owner})

@@ -77,7 +77,22 @@ type directoryPluginData struct {
 	P        *PluginInfo
 	Versions []VersionInfo
 	Teams    []teamStateRow
-	Users    map[string]string
+	// Member are the viewer's teams when they administer none: whether
+	// the plugin is enabled there decides between "enabled in your team"
+	// and "ask an admin".
+	Member []teamStateRow
+	Users  map[string]string
+}
+
+// firstNotEnabled is the first of the viewer's teams that does not have the
+// plugin enabled: the one to ask an admin of.
+func firstNotEnabled(rows []teamStateRow) (teamStateRow, bool) {
+	for _, r := range rows {
+		if !r.State.Enabled {
+			return r, true
+		}
+	}
+	return teamStateRow{}, false
 }
 
 // slotNames lists the catalogue's slots for the directory's filter.

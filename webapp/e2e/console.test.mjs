@@ -137,7 +137,8 @@ describe('admin console', () => {
 
         const admin = await open('admin', `/admin/plugins/${ID}`);
         assert.match(await admin.locator('.danger').textContent(), /Enabled in 2 team\(s\)/);
-        await admin.getByRole('button', {name: 'Disable everywhere'}).click();
+        await admin.getByRole('link', {name: 'Disable everywhere…'}).click(); // asks first
+        await admin.getByRole('button', {name: 'Disable in 2 team(s)'}).click();
         await admin.waitForURL(/disabled=2/);
         assert.match(await admin.locator('.notice').textContent(), /Disabled in 2 team\(s\)/);
 
@@ -165,7 +166,7 @@ describe('admin console', () => {
         const shot = bob.getByAltText('Screenshot 1 of Console Fixture');
         await shot.scrollIntoViewIfNeeded();
         await bob.waitForFunction(() => document.querySelector('.shots img')?.naturalWidth > 0);
-        assert.match(await bob.locator('#enable-h + p').textContent(), /Ask an admin of your team/);
+        assert.match(await bob.locator('#enable-h + p').textContent(), /Ask an admin of Engineering/);
     }));
 
     it('a logged-out visitor logs in and comes back to the console', withShots('console-login', shots, async (t) => {

@@ -24,7 +24,7 @@ export function PlaceLine({location, country, theme}: {location: Location; count
     return (
         <div className='mmtoolkit-map-place' style={{marginTop: 6, display: 'flex', flexWrap: 'wrap', gap: '4px 12px', alignItems: 'baseline'}}>
             {location.label && <strong className='mmtoolkit-map-label'>{location.label}</strong>}
-            <span className='mmtoolkit-map-coords' style={{color: colors.text, opacity: 0.72, fontVariantNumeric: 'tabular-nums'}}>
+            <span className='mmtoolkit-map-coords' style={{color: colors.text, opacity: 0.78, fontVariantNumeric: 'tabular-nums'}}>
                 {formatCoordinates(location.latitude, location.longitude)}
                 {country && (
                     <>

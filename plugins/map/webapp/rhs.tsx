@@ -56,7 +56,7 @@ export function makeMapRHS(store: PluginStore) {
                 <PlaceLine location={shown.location} country={country} theme={theme}/>
                 {shown.message && (
                     <figure style={{margin: '12px 0 0'}}>
-                        <figcaption style={{fontSize: 12, opacity: 0.72}}>
+                        <figcaption style={{fontSize: 12, opacity: 0.78}}>
                             <FormattedMessage id='map.rhs.from_post' defaultMessage={defaultMessages['map.rhs.from_post']}/>
                         </figcaption>
                         <blockquote className='mmtoolkit-map-quote' style={{margin: '4px 0 0', paddingLeft: 8, borderLeft: `3px solid ${theme.buttonBg}`}}>

@@ -165,7 +165,7 @@ export function createComponents(host: Pick<HostContext, 'fetch'>) {
         if (!call) {
             return <Text style={{color: theme.centerChannelColor}}>{post.message ?? ''}</Text>;
         }
-        const muted = alpha(theme.centerChannelColor, 0.72);
+        const muted = alpha(theme.centerChannelColor, 0.78);
         const duration = formatDuration((call.ended_at ?? now) - call.started_at);
         const status = t(ended ? 'mmtoolkit.video.post.ended' : 'mmtoolkit.video.post.ongoing');
         return (

@@ -60,7 +60,7 @@ export function CallPost({post, theme}: PostTypeProps) {
                 <div data-testid='video-call-status' style={{fontWeight: 600}}>
                     {t(ended ? 'mmtoolkit.video.post.ended' : 'mmtoolkit.video.post.ongoing')}
                 </div>
-                <div style={{fontSize: 12, color: alpha(theme.centerChannelColor, 0.72)}}>
+                <div style={{fontSize: 12, color: alpha(theme.centerChannelColor, 0.78)}}>
                     {t('mmtoolkit.video.post.started_by', {name: `@${starter}`})}
                     {' · '}
                     <time
@@ -71,7 +71,7 @@ export function CallPost({post, theme}: PostTypeProps) {
                         {t(ended ? 'mmtoolkit.video.post.lasted' : 'mmtoolkit.video.post.elapsed', {duration})}
                     </time>
                 </div>
-                <div data-testid='video-call-participants' style={{fontSize: 12, color: alpha(theme.centerChannelColor, 0.72)}}>
+                <div data-testid='video-call-participants' style={{fontSize: 12, color: alpha(theme.centerChannelColor, 0.78)}}>
                     {joined.length ? t('mmtoolkit.video.post.participants', {names: joined.map((n) => `@${n}`).join(', ')}) :
                         t('mmtoolkit.video.post.no_participants')}
                 </div>

@@ -50,7 +50,7 @@ function ActiveCall({session, theme, t}: {session: CallSession; theme: Theme; t:
             <header style={{display: 'flex', alignItems: 'center', gap: 8, padding: '8px 12px', borderBottom: `1px solid ${alpha(theme.centerChannelColor, 0.12)}`}}>
                 <h2 style={{margin: 0, fontSize: 14, fontWeight: 600, flex: 1}}>{title}</h2>
                 {snap.phase === 'joined' && (
-                    <span style={{fontSize: 12, color: alpha(theme.centerChannelColor, 0.72)}}>{formatDuration(now - snap.info.startedAt)}</span>
+                    <span style={{fontSize: 12, color: alpha(theme.centerChannelColor, 0.78)}}>{formatDuration(now - snap.info.startedAt)}</span>
                 )}
             </header>
             {snap.phase === 'error' && snap.error ? (
@@ -115,7 +115,7 @@ function Tiles({snap, me, theme, t}: {snap: Snapshot; me: string; theme: Theme; 
                 ))}
             </ul>
             {snap.peers.length === 0 && (
-                <p role='status' style={{margin: '8px 0 0', fontSize: 12, color: alpha(theme.centerChannelColor, 0.72)}}>{t('mmtoolkit.video.view.alone')}</p>
+                <p role='status' style={{margin: '8px 0 0', fontSize: 12, color: alpha(theme.centerChannelColor, 0.78)}}>{t('mmtoolkit.video.view.alone')}</p>
             )}
         </div>
     );

@@ -37,7 +37,10 @@ function useRouteData(route: Route) {
         }
         const mine = Object.values(teams).filter((t) => members[t.id]).sort((a, b) => a.display_name.localeCompare(b.display_name));
         const team = teamOf(route);
-        if (route.kind === 'root' || (route.kind === 'team' && !mine.some((t) => t.name === team))) {
+        if (team && !mine.some((t) => t.name === team || t.id === team)) {
+            return; // useNotFound shows it
+        }
+        if (route.kind === 'root') {
             if (mine[0]) {
                 navigate(`/${mine[0].name}/channels/town-square`, true);
             }
@@ -83,7 +86,71 @@ function useSlotsRenderedMark() {
     }, [settledAt, hasPosts, version]);
 }
 
+/** What the URL names that does not exist for this user. */
+type Missing = {kind: 'team'; team: string} | {kind: 'channel'; team: string; channel: string};
+
+/**
+ * The team or channel the URL names, when the user has none by that name:
+ * known only once the user's teams (and, for a channel, the team's channels)
+ * are loaded, so a slow load is never mistaken for a missing channel.
+ */
+function useMissing(route: Route): Missing | null {
+    const teams = useAppSelector((s) => s.entities.teams.teams);
+    const members = useAppSelector((s) => s.entities.teams.myMembers);
+    const channels = useAppSelector((s) => s.entities.channels.channels);
+    const channelsInTeam = useAppSelector((s) => s.entities.channels.channelsInTeam);
+    const name = teamOf(route);
+    if (!name || Object.keys(members).length === 0) {
+        return null;
+    }
+    const team = Object.values(teams).find((t) => members[t.id] && (t.name === name || t.id === name));
+    if (!team) {
+        return {kind: 'team', team: name};
+    }
+    if (route.kind !== 'channel' || !channelsInTeam[team.id]) {
+        return null;
+    }
+    const found = Object.values(channels).some((c) => c.team_id === team.id && (c.name === route.channel || c.id === route.channel));
+    return found ? null : {kind: 'channel', team: team.name, channel: route.channel};
+}
+
+/**
+ * In place of the channel view (no header, posts or composer) when the URL
+ * names a team or channel the user does not have, as Mattermost's "not
+ * found" page: a link back to a place that exists.
+ */
+function NotFound({missing}: {missing: Missing}) {
+    const teams = useAppSelector((s) => s.entities.teams.teams);
+    const members = useAppSelector((s) => s.entities.teams.myMembers);
+    const home = missing.kind === 'channel' ? missing.team :
+        Object.values(teams).filter((t) => members[t.id]).sort((a, b) => a.display_name.localeCompare(b.display_name))[0]?.name;
+    const back = home ? `/${home}/channels/town-square` : '/';
+    return (
+        <section className='not-found' role='alert' aria-labelledby='not-found-title'>
+            <h2 id='not-found-title'>{missing.kind === 'team' ? 'Team not found' : 'Channel not found'}</h2>
+            <p>
+                {missing.kind === 'team' ?
+                    `There is no team "${missing.team}", or you are not a member of it.` :
+                    `There is no channel "${missing.channel}" in this team, or you are not a member of it.`}
+            </p>
+            <p>
+                <a
+                    href={back}
+                    onClick={(e) => {
+                        e.preventDefault();
+                        navigate(back);
+                    }}
+                >{'Go to Town Square'}</a>
+            </p>
+        </section>
+    );
+}
+
 function Center({route}: {route: Route}) {
+    const missing = useMissing(route);
+    if (missing) {
+        return <NotFound missing={missing}/>;
+    }
     if (route.kind === 'plugin') {
         return <PluginView pluginId={route.pluginId} rest={route.rest}/>;
     }

@@ -3,12 +3,46 @@ import {useState, type FormEvent} from 'react';
 import {useHost} from '../host';
 import {navigate} from '../router';
 
+type Demo = {users: Array<{username: string; role?: string}>; password: string};
+
+/**
+ * The sandbox's demo logins, which the server puts in the page's config
+ * (webapp.Config.Demo) only when it runs the sandbox: in front of a real
+ * Mattermost there is none and the page says nothing about accounts.
+ */
+function demoLogins(): Demo | null {
+    try {
+        const c = JSON.parse(document.getElementById('mmtoolkit-config')?.textContent || '{}') as {demo?: Demo};
+        return c.demo && Array.isArray(c.demo.users) && c.demo.users.length > 0 ? c.demo : null;
+    } catch {
+        return null;
+    }
+}
+
+function DemoLogins({demo, pick}: {demo: Demo; pick: (username: string) => void}) {
+    return (
+        <section className='demo-logins' aria-labelledby='demo-logins-title'>
+            <h2 id='demo-logins-title'>{'Sandbox users'}</h2>
+            <p>{'Every demo user\'s password is '}<code>{demo.password}</code>{'. Pick one:'}</p>
+            <ul>
+                {demo.users.map((u) => (
+                    <li key={u.username}>
+                        <button type='button' className='link-button' onClick={() => pick(u.username)}>{u.username}</button>
+                        {u.role && <span className='hint'>{` ${u.role}`}</span>}
+                    </li>
+                ))}
+            </ul>
+        </section>
+    );
+}
+
 export function Login() {
     const host = useHost();
     const [loginId, setLoginId] = useState('');
     const [password, setPassword] = useState('');
     const [error, setError] = useState('');
     const [busy, setBusy] = useState(false);
+    const [demo] = useState(demoLogins);
     const submit = async (e: FormEvent) => {
         e.preventDefault();
         setBusy(true);
@@ -43,6 +77,15 @@ export function Login() {
                 </label>
                 {error && <p className='error' role='alert'>{error}</p>}
                 <button className='primary' type='submit' disabled={busy || !loginId || !password}>{busy ? 'Logging in…' : 'Log in'}</button>
+                {demo && (
+                    <DemoLogins
+                        demo={demo}
+                        pick={(username) => {
+                            setLoginId(username);
+                            setPassword(demo.password);
+                        }}
+                    />
+                )}
             </form>
         </div>
     );
