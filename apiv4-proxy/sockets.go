@@ -35,6 +35,10 @@ type SocketObserver interface {
 	// opened socket ({"action":"presence","seq":3,"data":{"team_id":...}}),
 	// before it is passed on.
 	SocketAction(s *Socket, action string, data json.RawMessage)
+	// SocketEvent is called for each of upstream's plugin events
+	// (plugin_enabled, plugin_disabled) on an opened socket, with the
+	// whole message, after it was passed on untouched.
+	SocketEvent(s *Socket, event string, msg []byte)
 	// SocketClosed is called once when an opened socket ends.
 	SocketClosed(s *Socket)
 }

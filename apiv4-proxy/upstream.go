@@ -75,6 +75,8 @@ type Upstream struct {
 	authFlight flight[tokenHash, *Identity]
 	teams      *lru[lookupKey, Team]
 	channels   *lru[lookupKey, channelMembers]
+	// channelTeams: ChannelTeam (channelteam.go).
+	channelTeams channelTeams
 }
 
 type tokenHash [sha256.Size]byte

@@ -167,12 +167,22 @@ func (rl *wsRelay) upstreamToClient(errc chan<- error) {
 }
 
 // helloHeadBytes is how much of a message the relay reads before it
-// decides whether it is upstream's hello; maxHelloBytes bounds a hello,
-// which the relay reads whole for its connection_id.
+// decides whether it is upstream's hello or a plugin event;
+// maxObservedEvent bounds those it reads whole (a hello for its
+// connection_id, a plugin event for its observer): a plugin_enabled
+// carries the plugin's settings schema.
 const (
-	helloHeadBytes = 512
-	maxHelloBytes  = 64 << 10
+	helloHeadBytes   = 512
+	maxObservedEvent = 1 << 20
 )
+
+// restOf is what is left of a message readRest did not read whole.
+func restOf(whole bool, rd io.Reader) io.Reader {
+	if whole {
+		return nil
+	}
+	return rd
+}
 
 // relayMessage streams one upstream message to the client. An event's
 // "seq" becomes the client's number for it (upstream's plus the events
@@ -201,22 +211,57 @@ func (rl *wsRelay) relayMessage(typ int, rd io.Reader) error {
 		return err
 	}
 	if eventIs(head[:n], "hello") {
-		msg := append([]byte(nil), head[:n]...)
-		if !whole {
-			rest, err := io.ReadAll(io.LimitReader(rd, maxHelloBytes))
-			if err != nil {
-				return err
-			}
-			msg = append(msg, rest...)
+		msg, all, err := readRest(head[:n], whole, rd)
+		if err != nil {
+			return err
 		}
-		rl.hello(msg)
+		if all {
+			rl.hello(msg)
+		}
 		defer rl.start()
-		return rl.writeRenumbered(msg, nil, buf)
+		return rl.writeRenumbered(msg, restOf(all, rd), buf)
+	}
+	if rl.obs != nil {
+		for _, ev := range pluginEvents {
+			if eventIs(head[:n], ev) {
+				msg, all, err := readRest(head[:n], whole, rd)
+				if err != nil {
+					return err
+				}
+				if err := rl.writeRenumbered(msg, restOf(all, rd), buf); err != nil {
+					return err
+				}
+				if all {
+					rl.obs.SocketEvent(rl.sock, ev, msg)
+				}
+				return nil
+			}
+		}
 	}
 	if whole {
 		rd = nil
 	}
 	return rl.writeRenumbered(head[:n], rd, buf)
+}
+
+// pluginEvents are upstream's events an observer is shown.
+var pluginEvents = [...]string{"plugin_enabled", "plugin_disabled"}
+
+// readRest reads the rest of a message after head, up to
+// maxObservedEvent bytes in all, for the small events the relay looks
+// into. whole is false when the message goes on: the caller streams the
+// rest and does not look into it.
+func readRest(head []byte, headWhole bool, rd io.Reader) (msg []byte, whole bool, err error) {
+	msg = append([]byte(nil), head...)
+	if headWhole {
+		return msg, true, nil
+	}
+	rest, err := io.ReadAll(io.LimitReader(rd, maxObservedEvent-int64(len(head))+1))
+	if err != nil {
+		return nil, false, err
+	}
+	msg = append(msg, rest...)
+	return msg, len(msg) <= maxObservedEvent, nil
 }
 
 // hello files the stream under the connection id upstream's hello names.

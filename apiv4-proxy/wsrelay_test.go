@@ -184,13 +184,14 @@ func TestSocketsBounded(t *testing.T) {
 
 // recorder is a SocketObserver for tests.
 type recorder struct {
+	events  chan string // event + " " + message
 	opened  chan *Socket
 	actions chan string // action + " " + data
 	closed  chan *Socket
 }
 
 func newRecorder() *recorder {
-	return &recorder{opened: make(chan *Socket, 16), actions: make(chan string, 64), closed: make(chan *Socket, 16)}
+	return &recorder{events: make(chan string, 16), opened: make(chan *Socket, 16), actions: make(chan string, 64), closed: make(chan *Socket, 16)}
 }
 
 func (r *recorder) SocketOpened(s *Socket) { r.opened <- s }
@@ -198,6 +199,9 @@ func (r *recorder) SocketAction(s *Socket, action string, data json.RawMessage) 
 	r.actions <- action + " " + string(data)
 }
 func (r *recorder) SocketClosed(s *Socket) { r.closed <- s }
+func (r *recorder) SocketEvent(s *Socket, event string, msg []byte) {
+	r.events <- event + " " + string(msg)
+}
 
 func receive[T any](t *testing.T, c <-chan T, what string) T {
 	t.Helper()
@@ -294,6 +298,13 @@ func TestRelayPassesUpstreamEventsUntouched(t *testing.T) {
 	}
 	if !bytes.HasSuffix(hello.raw, []byte(`,"seq":0}`+"\n")) {
 		t.Fatalf("hello changed: %q", hello.raw)
+	}
+
+	// Upstream's plugin events pass untouched, and the observer sees them.
+	e.mm.BroadcastEvent("plugin_enabled", map[string]any{"manifest": map[string]any{"id": "calls"}}, mattermosttest.Broadcast{})
+	got = expectEvent(t, c, "plugin_enabled", 2)
+	if ev := receive(t, e.obs.events, "SocketEvent"); ev != "plugin_enabled "+string(got.raw) {
+		t.Fatalf("observer saw %q", ev)
 	}
 }
 

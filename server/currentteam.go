@@ -19,8 +19,8 @@ import (
 //     (mmtoolkit's own host sets it), by id or URL name: the caller must
 //     be a member (not_team_member otherwise; system admins too, since a
 //     team's plugins are for its members);
-//  2. the team the session last viewed, when the server knows it (not
-//     tracked yet: see docs/proxy.md);
+//  2. the team the session last showed, as its requests and websocket
+//     actions told the proxy (sessionTeam, sessionteams.go);
 //  3. the user's first team in the order Mattermost's webapp picks its
 //     default team without a stored choice: by display name, case
 //     folded, then by id.
@@ -38,7 +38,7 @@ func (s *Server) currentTeam(r *http.Request, who *apiv4proxy.Identity) (string,
 		}
 		return t.ID, nil
 	}
-	return firstTeam(who), nil
+	return s.sessionTeam(apiv4proxy.TokenFromRequest(r), who), nil
 }
 
 // firstTeam is the user's first team by display name (case folded), then

@@ -19,6 +19,10 @@ type hub struct {
 	stop       chan struct{}
 	done       chan struct{}
 
+	// pluginChanged, when set, hears of every plugin event published for
+	// a team (pluginsockets.go passes it on to Mattermost's webapp).
+	pluginChanged func(teamID string)
+
 	connected atomic.Int64
 	dropped   atomic.Uint64
 	delivered atomic.Uint64
@@ -138,6 +142,12 @@ func (h *hub) publish(to outbound, ev wsEvent, count chan<- int) error {
 	}
 	to.body = body[:len(body)-1]
 	to.count = count
+	if h.pluginChanged != nil && to.TeamID != "" {
+		switch ev.Event {
+		case eventPluginEnabled, eventPluginDisabled, eventPluginUpdated:
+			h.pluginChanged(to.TeamID)
+		}
+	}
 	select {
 	case h.broadcast <- to:
 	case <-h.done:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -94,7 +95,9 @@ func (m *Mattermost) ws() *wsState {
 
 // EnableWebsocket serves GET /api/v4/websocket and broadcasts
 // plugin_enabled / plugin_disabled when plugins change. Call it before the
-// test connects.
+// test connects. It also serves POST /api/v4/channels/members/me/view
+// (viewing a channel, which the webapp sends on every channel switch),
+// answered as Mattermost does.
 func (m *Mattermost) EnableWebsocket() {
 	st := m.ws()
 	st.mu.Lock()
@@ -102,6 +105,7 @@ func (m *Mattermost) EnableWebsocket() {
 	st.hooked = true
 	st.mu.Unlock()
 	if hook {
+		m.HandleFunc("POST /api/v4/channels/members/me/view", m.Session(m.serveViewChannel))
 		m.OnPluginChange(func(ev PluginEvent) {
 			m.BroadcastEvent(ev.Event, map[string]any{"manifest": ev.Manifest}, Broadcast{})
 		})
@@ -401,4 +405,27 @@ func (m *Mattermost) DropSockets() {
 	for _, s := range socks {
 		s.Close()
 	}
+}
+
+// serveViewChannel is api4/channel.go viewChannel: {"channel_id",
+// "prev_channel_id"} answered {"status":"OK","last_viewed_at_times":
+// {<channel>: <ms>}}; a channel the user is not in is 403.
+func (m *Mattermost) serveViewChannel(w http.ResponseWriter, r *http.Request, u User) {
+	var in struct {
+		ChannelID string `json:"channel_id"`
+	}
+	if json.NewDecoder(r.Body).Decode(&in) != nil {
+		m.WriteError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing view in request body.")
+		return
+	}
+	m.mu.Lock()
+	c, ok := m.channels[in.ChannelID]
+	member := ok && slices.Contains(c.Members, u.ID)
+	m.mu.Unlock()
+	if !member {
+		m.WriteError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "OK",
+		"last_viewed_at_times": map[string]int64{in.ChannelID: time.Now().UnixMilli()}})
 }

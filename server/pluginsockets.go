@@ -1,0 +1,419 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+)
+
+// pluginSockets keeps Mattermost's own webapp, fronted by mmtoolkit, in
+// step with the team it shows: it watches the websockets the proxy relays
+// (apiv4proxy.SocketObserver) and, when a session's team changes or an
+// admin changes a plugin for the team a session shows, adds to that
+// session's sockets the events Mattermost's webapp acts on:
+// plugin_disabled for mmtoolkit plugins the session no longer gets,
+// plugin_enabled (with the client manifest GET /api/v4/plugins/webapp
+// serves, teamClientManifests) for the ones it now gets or whose version
+// changed. The webapp loads the bundle on plugin_enabled (a new
+// bundle_path replaces the old one) and removes the plugin on
+// plugin_disabled, both idempotent; its sequence numbers are the relay's
+// business (apiv4proxy.Socket.Inject).
+//
+// One goroutine (run) does the work; the relay and the hub only mark
+// sockets dirty and wake it, never wait for it.
+type pluginSockets struct {
+	s   *Server
+	log *slog.Logger
+
+	mu    sync.Mutex
+	socks map[*apiv4proxy.Socket]*socketView
+	dirty map[*apiv4proxy.Socket]bool
+	// upIDs are the ids of Mattermost's own plugins as its plugin events
+	// left them, used when no merged list has read them since.
+	upIDs map[string]bool
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	// refreshed, when set (tests, benchmarks), hears of each refresh.
+	refreshed func(s *apiv4proxy.Socket, injected int)
+}
+
+// socketView is what one socket's webapp was last told of mmtoolkit's
+// plugins. Only run touches it.
+type socketView struct {
+	token string
+	team  string
+	// plugins: id -> the client manifest sent. Before the first refresh
+	// it is not known what the page loaded (it asked before the socket
+	// opened, maybe for another team): the first refresh sends the whole
+	// state, disabling every other mmtoolkit plugin of the user's teams.
+	plugins map[string][]byte
+	opened  bool // the first refresh was done
+	// stale are ids Mattermost's own events touched since the last
+	// refresh: the webapp may hold Mattermost's entry, or none.
+	stale map[string]bool
+}
+
+func newPluginSockets(s *Server) *pluginSockets {
+	ps := &pluginSockets{s: s, log: s.log, socks: map[*apiv4proxy.Socket]*socketView{},
+		dirty: map[*apiv4proxy.Socket]bool{}, wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go ps.run()
+	return ps
+}
+
+func (ps *pluginSockets) close() {
+	close(ps.stop)
+	<-ps.done
+}
+
+// markLocked marks sockets for a refresh; the caller holds mu.
+func (ps *pluginSockets) markLocked(socks ...*apiv4proxy.Socket) {
+	for _, s := range socks {
+		if _, ok := ps.socks[s]; ok {
+			ps.dirty[s] = true
+		}
+	}
+	select {
+	case ps.wake <- struct{}{}:
+	default:
+	}
+}
+
+// SocketOpened implements apiv4proxy.SocketObserver.
+func (ps *pluginSockets) SocketOpened(s *apiv4proxy.Socket) {
+	ps.mu.Lock()
+	ps.socks[s] = &socketView{token: s.Token()}
+	ps.markLocked(s)
+	ps.mu.Unlock()
+}
+
+// SocketClosed implements apiv4proxy.SocketObserver.
+func (ps *pluginSockets) SocketClosed(s *apiv4proxy.Socket) {
+	ps.mu.Lock()
+	delete(ps.socks, s)
+	delete(ps.dirty, s)
+	ps.mu.Unlock()
+}
+
+// SocketAction implements apiv4proxy.SocketObserver: the webapp's
+// presence action names the team it now shows.
+func (ps *pluginSockets) SocketAction(s *apiv4proxy.Socket, action string, data json.RawMessage) {
+	if action != "presence" {
+		return
+	}
+	var d struct {
+		TeamID string `json:"team_id"`
+	}
+	if json.Unmarshal(data, &d) != nil || d.TeamID == "" || !isMattermostID(d.TeamID) {
+		return
+	}
+	ps.s.teamShown(s.Token(), d.TeamID)
+}
+
+// SocketEvent implements apiv4proxy.SocketObserver: one of Mattermost's
+// own plugin events went to the webapp. It may have loaded or removed a
+// plugin mmtoolkit also serves, and it changes which entry the merged list
+// keeps for that id: the socket's view of it is dropped and recomputed.
+func (ps *pluginSockets) SocketEvent(s *apiv4proxy.Socket, event string, msg []byte) {
+	var ev struct {
+		Data struct {
+			Manifest struct {
+				ID string `json:"id"`
+			} `json:"manifest"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(msg, &ev) != nil || ev.Data.Manifest.ID == "" {
+		return
+	}
+	id := ev.Data.Manifest.ID
+	ps.mu.Lock()
+	ids := map[string]bool{}
+	for k, v := range ps.upstreamIDsLocked() {
+		ids[k] = v
+	}
+	if event == "plugin_enabled" {
+		ids[id] = true
+	} else {
+		delete(ids, id)
+	}
+	ps.upIDs = ids
+	if v, ok := ps.socks[s]; ok {
+		if v.stale == nil {
+			v.stale = map[string]bool{}
+		}
+		v.stale[id] = true
+		ps.markLocked(s)
+	}
+	ps.mu.Unlock()
+	ps.s.upstreamPluginsChanged()
+}
+
+// upstreamIDsLocked are the ids of Mattermost's plugins: from the last
+// merged list, else as Mattermost's events left them.
+func (ps *pluginSockets) upstreamIDsLocked() map[string]bool {
+	if p := ps.s.webappLists.ids.Load(); p != nil {
+		return p.ids
+	}
+	return ps.upIDs
+}
+
+// sessionChanged refreshes the sockets of a session whose team changed.
+func (ps *pluginSockets) sessionChanged(token string) {
+	ps.mu.Lock()
+	for s, v := range ps.socks {
+		if v.token == token {
+			ps.markLocked(s)
+		}
+	}
+	ps.mu.Unlock()
+}
+
+// teamChanged refreshes the sockets that show team tid: a plugin was
+// enabled, disabled, pinned or updated there.
+func (ps *pluginSockets) teamChanged(tid string) {
+	ps.mu.Lock()
+	for s, v := range ps.socks {
+		if v.team == tid || !v.opened {
+			ps.markLocked(s)
+		}
+	}
+	ps.mu.Unlock()
+}
+
+func (ps *pluginSockets) run() {
+	defer close(ps.done)
+	for {
+		select {
+		case <-ps.stop:
+			return
+		case <-ps.wake:
+		}
+		ps.mu.Lock()
+		batch := make([]*apiv4proxy.Socket, 0, len(ps.dirty))
+		for s := range ps.dirty {
+			batch = append(batch, s)
+		}
+		clear(ps.dirty)
+		ps.mu.Unlock()
+		for _, s := range batch {
+			ps.refresh(s)
+		}
+	}
+}
+
+// refreshTimeout bounds one socket's refresh (an identity check, the
+// team's manifest, and in rare cases Mattermost's own plugin list).
+const refreshTimeout = 10 * time.Second
+
+// refresh sends one socket what changed since its view.
+func (ps *pluginSockets) refresh(s *apiv4proxy.Socket) {
+	ps.mu.Lock()
+	v, ok := ps.socks[s]
+	view := map[string][]byte{}
+	var opened bool
+	if ok {
+		for id, m := range v.plugins {
+			if !v.stale[id] {
+				view[id] = m
+			}
+		}
+		opened, v.stale = v.opened, nil
+	}
+	ps.mu.Unlock()
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	who, err := ps.s.identity.Authenticate(ctx, v.token)
+	if err != nil {
+		return // a refused token: Mattermost ends the socket itself
+	}
+	tid := ps.s.sessionTeam(v.token, who)
+	want, err := ps.wanted(ctx, tid)
+	if err != nil {
+		ps.log.Warn("plugin events: the team's plugins", "team", tid, "err", err)
+		return
+	}
+	ps.mu.Lock()
+	upIDs := ps.upstreamIDsLocked()
+	ps.mu.Unlock()
+	conflict := ps.s.cfg.PluginConflict
+	if conflict == ConflictUpstream {
+		for id := range want {
+			if upIDs[id] {
+				delete(want, id) // Mattermost's entry wins
+			}
+		}
+	}
+	if !opened {
+		// What the page loaded is not known: any mmtoolkit plugin of the
+		// user's teams may be loaded, and none is known to be.
+		view = map[string][]byte{}
+		for t := range who.Members {
+			other, err := ps.wanted(ctx, t)
+			if err != nil {
+				continue
+			}
+			for id, m := range other {
+				view[id] = m
+			}
+		}
+		for id := range want {
+			delete(view, id) // sent again whatever it held
+		}
+	}
+	var events [][]byte
+	for _, id := range sortedKeys(view) {
+		if _, keep := want[id]; keep {
+			continue
+		}
+		if upIDs[id] {
+			// Mattermost serves it too: the webapp must get Mattermost's
+			// entry back (or keep it), not lose the plugin.
+			if conflict == ConflictMmtoolkit {
+				if m := ps.s.upstreamEntry(ctx, v.token, id); m != nil {
+					events = append(events, pluginEvent(eventPluginEnabled, m))
+				}
+			}
+			continue
+		}
+		events = append(events, pluginEvent(eventPluginDisabled, view[id]))
+	}
+	for _, id := range sortedKeys(want) {
+		if old, ok := view[id]; !ok || !bytes.Equal(old, want[id]) {
+			events = append(events, pluginEvent(eventPluginEnabled, want[id]))
+		}
+	}
+	for _, ev := range events {
+		if err := s.Inject(ev); err != nil {
+			break // closed, or too slow and now closed: it reconnects and reloads
+		}
+	}
+	ps.mu.Lock()
+	if v, ok := ps.socks[s]; ok {
+		v.plugins, v.team, v.opened = want, tid, true
+	}
+	f := ps.refreshed
+	ps.mu.Unlock()
+	if f != nil {
+		f(s, len(events))
+	}
+}
+
+// wanted is what the merged list gives of mmtoolkit's plugins for team
+// tid: id -> the client manifest as JSON.
+func (ps *pluginSockets) wanted(ctx context.Context, tid string) (map[string][]byte, error) {
+	list, err := ps.s.teamClientManifests(ctx, tid)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(list))
+	for _, m := range list {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		out[m.ID] = b
+	}
+	return out, nil
+}
+
+// mattermostBroadcast is the broadcast of Mattermost's plugin events: to
+// everyone (model.NewWebSocketEvent(..., "", "", "", nil, "")).
+const mattermostBroadcast = `{"omit_users":null,"user_id":"","channel_id":"","team_id":"","connection_id":"","omit_connection_id":""}`
+
+// pluginEvent is Mattermost's plugin_enabled or plugin_disabled, without
+// its seq: {"event":...,"data":{"manifest":<client manifest>},"broadcast":...}.
+func pluginEvent(event string, manifest []byte) []byte {
+	b := make([]byte, 0, len(manifest)+len(mattermostBroadcast)+64)
+	b = append(b, `{"event":"`...)
+	b = append(b, event...)
+	b = append(b, `","data":{"manifest":`...)
+	b = append(b, manifest...)
+	b = append(b, `},"broadcast":`...)
+	b = append(b, mattermostBroadcast...)
+	return append(b, '}')
+}
+
+// upstreamEntry is Mattermost's own client manifest of plugin id, asked
+// with the session's token (GET /api/v4/plugins/webapp through the
+// proxy); nil if Mattermost does not list it.
+func (s *Server) upstreamEntry(ctx context.Context, token, id string) []byte {
+	if s.cfg.Upstream == nil {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/api/v4/plugins/webapp", nil)
+	if err != nil {
+		return nil
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	a := &upstreamAnswer{header: http.Header{}}
+	detachRoute(s.cfg.Upstream).ServeHTTP(a, req)
+	var entries []json.RawMessage
+	if a.status != http.StatusOK || json.Unmarshal(a.body, &entries) != nil {
+		return nil
+	}
+	for _, e := range entries {
+		var head struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(e, &head) == nil && head.ID == id {
+			return e
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isMattermostID: 26 characters of Mattermost's id alphabet.
+func isMattermostID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// initPluginSockets watches the websockets of up when it is the proxy to
+// a Mattermost (apiv4proxy.SocketSource).
+func (s *Server) initPluginSockets(up http.Handler) {
+	s.sessionTeams = newSessionTeams(0)
+	src, ok := up.(apiv4proxy.SocketSource)
+	if !ok {
+		return
+	}
+	s.pluginSockets = newPluginSockets(s)
+	s.hub.pluginChanged = s.pluginSockets.teamChanged
+	s.socketSource = src
+	src.Sockets().SetObserver(s.pluginSockets)
+}
+
+func (s *Server) closePluginSockets() {
+	if s.pluginSockets == nil {
+		return
+	}
+	s.socketSource.Sockets().SetObserver(nil)
+	s.pluginSockets.close()
+}

@@ -1,0 +1,227 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/mattermosttest"
+	"github.com/mmtoolkit/mmtoolkit/server"
+)
+
+// mmSocket is Mattermost's webapp's websocket through mmtoolkit: it reads
+// events and checks their numbers as @mattermost/client's WebSocketClient
+// does (each event's seq must be the next one, else the client
+// reconnects).
+type mmSocket struct {
+	t    *testing.T
+	c    *websocket.Conn
+	next int64
+}
+
+func (f *fronting) openSocket(user string) *mmSocket {
+	f.t.Helper()
+	t := f.t.(*testing.T)
+	h := http.Header{"Cookie": {"MMAUTHTOKEN=" + f.tokens[user]}}
+	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(f.url, "http")+"/api/v4/websocket", h)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("websocket through mmtoolkit: %v (%d)", err, status)
+	}
+	t.Cleanup(func() { c.Close() })
+	s := &mmSocket{t: t, c: c}
+	if ev := s.event(); ev.Event != "hello" {
+		t.Fatalf("first event %s, want hello", ev.raw)
+	}
+	return s
+}
+
+type mmEvent struct {
+	Event string `json:"event"`
+	Data  struct {
+		Manifest json.RawMessage `json:"manifest"`
+	} `json:"data"`
+	Seq      *int64 `json:"seq"`
+	SeqReply int64  `json:"seq_reply"`
+	raw      []byte
+}
+
+func (e mmEvent) plugin() string {
+	var m struct{ ID, Version string }
+	json.Unmarshal(e.Data.Manifest, &m)
+	return m.ID
+}
+
+// event reads the next event, skipping replies, and checks its number.
+func (s *mmSocket) event() mmEvent {
+	s.t.Helper()
+	for {
+		s.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, b, err := s.c.ReadMessage()
+		if err != nil {
+			s.t.Fatalf("read: %v", err)
+		}
+		var ev mmEvent
+		if err := json.Unmarshal(b, &ev); err != nil {
+			s.t.Fatalf("%s: %v", b, err)
+		}
+		ev.raw = b
+		if ev.SeqReply != 0 {
+			continue
+		}
+		if ev.Seq == nil || *ev.Seq != s.next {
+			s.t.Fatalf("event %s out of sequence: want seq %d (the webapp would reconnect)", b, s.next)
+		}
+		s.next++
+		return ev
+	}
+}
+
+// pluginEvents reads n plugin events and returns them as "enabled:id" /
+// "disabled:id", sorted.
+func (s *mmSocket) pluginEvents(n int) []string {
+	s.t.Helper()
+	var out []string
+	for len(out) < n {
+		ev := s.event()
+		switch ev.Event {
+		case "plugin_enabled", "plugin_disabled":
+			out = append(out, strings.TrimPrefix(ev.Event, "plugin_")+":"+ev.plugin())
+		default:
+			s.t.Fatalf("got %s, want a plugin event", ev.raw)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *mmSocket) send(action string, data any) {
+	s.t.Helper()
+	if err := s.c.WriteJSON(map[string]any{"action": action, "seq": 1, "data": data}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func want(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("plugin events %v, want %v", got, want)
+	}
+}
+
+// newPluginSocketsEnv: onlyalpha enabled in alpha, onlybeta in beta, both
+// in both; alice is on alpha and beta.
+func newPluginSocketsEnv(t *testing.T) *fronting {
+	f := newFronting(t, server.Config{})
+	f.mm.EnableWebsocket()
+	f.pushEnable("onlyalpha", "1.0.0", f.alpha.ID)
+	f.pushEnable("onlybeta", "1.0.0", f.beta.ID)
+	f.pushEnable("both", "1.0.0", f.alpha.ID, f.beta.ID)
+	return f
+}
+
+func TestTeamSwitchSendsPluginEventsInSequence(t *testing.T) {
+	f := newPluginSocketsEnv(t)
+	s := f.openSocket("alice")
+	// Nothing said yet: alice is on her first team, alpha. The page may
+	// have loaded anything: the socket gets the whole state.
+	want(t, s.pluginEvents(3), "disabled:onlybeta", "enabled:both", "enabled:onlyalpha")
+
+	// The team sidebar's updateActiveTeam: beta's plugins come, alpha's
+	// go, both stays (the same manifest), on the same connection.
+	s.send("presence", map[string]string{"team_id": f.beta.ID})
+	want(t, s.pluginEvents(2), "disabled:onlyalpha", "enabled:onlybeta")
+
+	// The first load after that serves beta: the session's last team.
+	r := f.do("alice", "GET", "/api/v4/plugins/webapp", "", nil)
+	got := entries(t, r.body)
+	if _, ok := got["onlybeta"]; !ok || got["onlyalpha"] != "" {
+		t.Fatalf("plugins/webapp after the switch: %s", r.body)
+	}
+
+	// Viewing a channel of alpha switches back.
+	ch := f.mm.AddChannel(f.alpha.ID, "town-square", f.alice.ID)
+	if r := f.do("alice", "POST", "/api/v4/channels/members/me/view", "application/json",
+		strings.NewReader(`{"channel_id":"`+ch.ID+`","collapsed_threads_supported":true}`)); r.status != 200 {
+		t.Fatalf("view: %d %s", r.status, r.body)
+	}
+	want(t, s.pluginEvents(2), "disabled:onlybeta", "enabled:onlyalpha")
+}
+
+func TestPluginEventsCarryTheMergedListsManifest(t *testing.T) {
+	f := newPluginSocketsEnv(t)
+	s := f.openSocket("alice")
+	s.pluginEvents(3)
+	s.send("presence", map[string]string{"team_id": f.beta.ID})
+	var enabled mmEvent
+	for range 2 {
+		if ev := s.event(); ev.Event == "plugin_enabled" {
+			enabled = ev
+		}
+	}
+	list := entries(t, f.do("alice", "GET", "/api/v4/plugins/webapp", "", nil).body)
+	if string(enabled.Data.Manifest) != list["onlybeta"] {
+		t.Fatalf("plugin_enabled manifest\n%s\nwant the merged list's entry\n%s", enabled.Data.Manifest, list["onlybeta"])
+	}
+	// Mattermost's shape: {"event","data":{"manifest"},"broadcast":{...},"seq"}.
+	shape := regexp.MustCompile(`^\{"event":"plugin_enabled","data":\{"manifest":\{.*\}\},"broadcast":\{"omit_users":null,"user_id":"","channel_id":"","team_id":"","connection_id":"","omit_connection_id":""\},"seq":\d+\}$`)
+	if !shape.Match(enabled.raw) {
+		t.Fatalf("not Mattermost's shape: %s", enabled.raw)
+	}
+}
+
+func TestAdminToggleReachesOnlyTheTeamsSessions(t *testing.T) {
+	f := newPluginSocketsEnv(t)
+	alice := f.openSocket("alice") // on alpha
+	alice.pluginEvents(3)
+	bob := f.openSocket("bob") // on beta, his only team
+	want(t, bob.pluginEvents(2), "enabled:both", "enabled:onlybeta")
+
+	f.pushEnable("late", "1.0.0", f.beta.ID)
+	want(t, bob.pluginEvents(1), "enabled:late")
+	if r := f.do("admin", "PUT", "/api/v1/teams/"+f.beta.ID+"/plugins/onlybeta", "application/json",
+		strings.NewReader(`{"enabled":false}`)); r.status != 200 {
+		t.Fatal(r.status, string(r.body))
+	}
+	want(t, bob.pluginEvents(1), "disabled:onlybeta")
+
+	// alice's next events are about alpha: beta's changes never reached her.
+	if r := f.do("admin", "PUT", "/api/v1/teams/"+f.alpha.ID+"/plugins/onlyalpha", "application/json",
+		strings.NewReader(`{"enabled":false}`)); r.status != 200 {
+		t.Fatal(r.status, string(r.body))
+	}
+	want(t, alice.pluginEvents(1), "disabled:onlyalpha")
+}
+
+func TestUpstreamPluginEventsPassUntouched(t *testing.T) {
+	f := newPluginSocketsEnv(t)
+	s := f.openSocket("bob")
+	s.pluginEvents(2)
+	installUpstream(f.mm, "calls", "1.2.0")
+	ev := s.event()
+	if ev.Event != "plugin_enabled" || ev.plugin() != "calls" {
+		t.Fatalf("got %s, want Mattermost's plugin_enabled for calls", ev.raw)
+	}
+	// Byte for byte as the stand-in sent it, but for its number in the
+	// client's sequence.
+	p, _ := f.mm.Plugin("calls")
+	m, _ := json.Marshal(map[string]any{"manifest": p.ClientManifest()})
+	wantRaw := `{"event": "plugin_enabled", "data": ` + string(m) + `, "broadcast": {"omit_users":null,"user_id":"","channel_id":"","team_id":"","connection_id":"","omit_connection_id":""}, "seq": `
+	if !strings.HasPrefix(string(ev.raw), wantRaw) {
+		t.Fatalf("relayed\n%s\nwant Mattermost's bytes\n%s...", ev.raw, wantRaw)
+	}
+	if !strings.Contains(string(ev.raw), `"settings_schema"`) {
+		t.Fatal("Mattermost's plugin_enabled keeps settings_schema")
+	}
+	var _ mattermosttest.Plugin
+}
