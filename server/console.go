@@ -373,11 +373,6 @@ func (c *consoleAdapter) DisableEverywhere(ctx context.Context, v *console.Viewe
 	if len(done) > 0 {
 		c.s.log.Warn("plugin disabled everywhere", "plugin", pluginID, "teams", len(done), "by", who.User.Username)
 	}
-	// Its server part too, on Mattermost (serverpart.go).
-	ctx = withPartCall(ctx, &partCall{token: v.Session, admin: true})
-	if err := c.s.disableServerPart(ctx, who.User.ID, pluginID); err != nil {
-		return done, consoleError(err)
-	}
 	return done, nil
 }
 
