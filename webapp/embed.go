@@ -156,10 +156,12 @@ type EmbedFrame struct {
 	AppName string   `json:"appName"`
 	Origins []string `json:"origins"`
 	Channel string   `json:"channel"`
-	Theme   string   `json:"theme"`
-	Accent  string   `json:"accent"`
-	Signin  string   `json:"signin"`
-	Height  string   `json:"height"`
+	// Channels are what a popup sign-in asks a token for (empty: Channel).
+	Channels []string `json:"channels"`
+	Theme    string   `json:"theme"`
+	Accent   string   `json:"accent"`
+	Signin   string   `json:"signin"`
+	Height   string   `json:"height"`
 }
 
 type frameConfig struct {

@@ -29,6 +29,8 @@ export interface EmbedConfig {
     accent: string;
     signin: 'backend' | 'popup';
     height: string;
+    /** The channels a popup sign-in asks a token for (the element's channels attribute), else the channel shown. */
+    channels: string[];
     /** The app's allowed origins: the only pages this frame talks to. */
     origins: string[];
 }
@@ -70,6 +72,7 @@ export class EmbedController {
     private readySent = false;
     private popup: Window | null = null;
     private unread = new Map<string, number>();
+    private viewed = new Set<string>(); // channels marked viewed since they were opened
     private view: EmbedView;
     private listeners = new Set<() => void>();
     private wsURL: string;
@@ -123,6 +126,10 @@ export class EmbedController {
     }
 
     emit(name: EventName, detail: unknown) {
+        // Plain data only: postMessage would turn an Error into one without its code.
+        if (detail instanceof Error) {
+            detail = toApiError(detail);
+        }
         this.toPage({mmEmbed: MARK, type: 'event', name, detail});
     }
 
@@ -193,7 +200,7 @@ export class EmbedController {
                 reply(true, await this.send(String(args[0] ?? '')));
                 return;
             case 'signOut':
-                this.signOut('Signed out.');
+                this.signOut('Signed out.', true);
                 reply(true);
                 return;
             default:
@@ -210,7 +217,8 @@ export class EmbedController {
 
     /** Opens the sign-in popup (a click in the frame: browsers allow popups only from a gesture). */
     openSignin() {
-        const q = new URLSearchParams({app: this.cfg.app});
+        const channels = this.cfg.channels.length ? this.cfg.channels : [this.cfg.channel].filter(Boolean);
+        const q = new URLSearchParams({app: this.cfg.app, channels: channels.join(',')});
         this.popup = this.win.open(`/embed/v1/signin?${q}`, 'mattermost-embed-signin', 'popup,width=480,height=640');
         if (!this.popup) {
             this.emit('mm-error', {code: 'embed_popup_blocked', message: 'the browser blocked the sign-in popup: allow popups for this page, then click Sign in again'});
@@ -285,7 +293,11 @@ export class EmbedController {
         this.signOut(err.message);
     }
 
-    private signOut(notice: string) {
+    private signOut(notice: string, revoke = false) {
+        if (revoke && this.token) {
+            // DELETE /api/v1/embed/session: the token ends on the server too.
+            apiFetch('/api/v1/embed/session', {method: 'delete'}).catch(() => undefined);
+        }
         this.token = '';
         Client4.setToken('');
         if (this.socketUp) {
@@ -327,7 +339,7 @@ export class EmbedController {
         });
         this.connectSocket();
         if (!inScope) {
-            const err = embedError('embed_scope', `this embed token does not cover channel ${wanted}: the page's backend asks POST /api/v1/embed/tokens for the channels it shows`);
+            const err = toApiError(embedError('embed_channel_not_allowed', `this embed token does not cover channel ${wanted}: the page's backend asks POST /api/v1/embed/tokens for the channels it shows`));
             this.emit('mm-error', err);
             this.set({phase: 'signedout', notice: err.message});
             return;
@@ -349,6 +361,7 @@ export class EmbedController {
         store.dispatch({type: ChannelTypes.RECEIVED_MY_CHANNEL_MEMBER, data: member ?? {channel_id: channelId, user_id: store.getState().entities.users.currentUserId,
             roles: 'channel_user', last_viewed_at: 0, msg_count: 0, mention_count: 0, notify_props: {}, last_update_at: 0} as unknown as ChannelMembership});
         mm.selectChannel(store.dispatch, channelId);
+        this.viewed.delete(channelId);
         const earlyPosts = early ? (early as Promise<never>).then((p) => ({channelId, posts: p})) : undefined;
         await mm.loadPosts(store, channelId, earlyPosts as mm.EarlyPosts | undefined);
         this.set({thread: ''});
@@ -357,7 +370,7 @@ export class EmbedController {
 
     async openChannel(channelId: string) {
         if (!this.session?.channels.some((c) => c.id === channelId)) {
-            throw embedError('embed_scope', `this embed token does not cover channel ${channelId}: the page's backend asks POST /api/v1/embed/tokens for the channels it shows`);
+            throw embedError('embed_channel_not_allowed', `this embed token does not cover channel ${channelId}: the page's backend asks POST /api/v1/embed/tokens for the channels it shows`);
         }
         await this.showChannel(channelId);
         this.set({phase: 'ready'});
@@ -428,7 +441,9 @@ export class EmbedController {
         // one serialises to the token of the moment, so a reconnect after
         // a refresh authenticates with the new token.
         const current = {toJSON: () => this.token};
-        sock.initialize(`${this.wsURL}/api/v4/websocket`, current as unknown as string);
+        // The embed's websocket (server/embed_websocket.go): the token goes in
+        // the authentication challenge, never in the URL.
+        sock.initialize(`${this.wsURL}/api/v1/embed/websocket`, current as unknown as string);
     }
 
     private socketListening = false;
@@ -478,8 +493,13 @@ export class EmbedController {
         if (!ch || this.win.document.hidden || !this.token) {
             return;
         }
-        if ((this.unread.get(ch) ?? 0) > 0) {
+        const had = this.unread.get(ch) ?? 0;
+        if (had > 0 || !this.viewed.has(ch)) {
+            this.viewed.add(ch);
             this.unread.set(ch, 0);
+            Client4.viewMyChannel(ch).catch(() => undefined);
+        }
+        if (had > 0) {
             this.emit('mm-unread', {channel_id: ch, count: 0});
         }
     }

@@ -87,7 +87,7 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
             return;
         }
         const q = new URLSearchParams({app, channel: this.getAttribute('channel') || ''});
-        for (const a of ['theme', 'accent', 'signin', 'height']) {
+        for (const a of ['theme', 'accent', 'signin', 'height', 'channels']) {
             const v = this.getAttribute(a);
             if (v) {
                 q.set(a, v);

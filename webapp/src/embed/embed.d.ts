@@ -40,7 +40,7 @@ export interface EmbedUnreadDetail {
     count: number;
 }
 
-/** mm-error: what went wrong, with mmtoolkit's stable error code (embed_token_expired, embed_scope, …). */
+/** mm-error: what went wrong, with mmtoolkit's stable error code (embed_token_expired, embed_channel_not_allowed, …). */
 export interface EmbedErrorDetail {
     code: string;
     message: string;
@@ -56,14 +56,14 @@ export interface MattermostChannelEventMap extends HTMLElementEventMap {
 
 /**
  * <mattermost-channel app="APP_ID" channel="CHANNEL_ID" theme="light|dark"
- * accent="#RRGGBB" [height="auto"] [signin="popup"] [server="https://mmtoolkit.example"]>
+ * accent="#RRGGBB" [height="auto"] [signin="popup" [channels="ID,ID"]] [server="https://mmtoolkit.example"]>
  */
 export interface MattermostChannelElement extends HTMLElement {
     /** Your backend's token exchange (signin="backend", the default). */
     tokenProvider: EmbedTokenProvider | null;
     /** The id of the channel shown. */
     readonly channel: string;
-    /** Shows another channel the token covers; rejects with {code: 'embed_scope'} otherwise. */
+    /** Shows another channel the token covers; rejects with {code: 'embed_channel_not_allowed'} otherwise. */
     openChannel(channelId: string): Promise<void>;
     /** Posts a message in the channel shown, as the signed-in user. */
     send(message: string): Promise<{post_id: string}>;

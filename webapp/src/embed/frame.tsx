@@ -30,7 +30,8 @@ function readConfig(): {shell: ShellConfig; embed: EmbedConfig} {
         shell: {siteURL: c.siteURL || window.location.origin, nonce, modules: c.modules ?? {}, styles: c.styles ?? {}},
         embed: {
             app: e.app ?? '', appName: e.appName ?? '', channel: e.channel ?? '', theme: e.theme === 'dark' ? 'dark' : 'light', accent: e.accent ?? '',
-            signin: e.signin === 'popup' ? 'popup' : 'backend', height: e.height ?? '', origins: Array.isArray(e.origins) ? e.origins : [],
+            signin: e.signin === 'popup' ? 'popup' : 'backend', height: e.height ?? '',
+            channels: Array.isArray(e.channels) ? e.channels : [], origins: Array.isArray(e.origins) ? e.origins : [],
         },
     };
 }

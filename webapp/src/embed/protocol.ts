@@ -52,5 +52,5 @@ export function isMessage(data: unknown): data is {mmEmbed: 1; type: string} {
  */
 export function refreshDelay(expiresAt: number, now: number): number {
     const left = expiresAt - now;
-    return Math.max(5000, Math.min(left - 60_000, left * 0.8));
+    return Math.max(5000, left - 60_000, left * 0.8);
 }

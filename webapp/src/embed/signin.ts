@@ -39,7 +39,10 @@ const headers = () => ({'Content-Type': 'application/json', 'X-Requested-With': 
 /** Exchanges the session for an embed token and gives it to the frame. */
 async function mint() {
     say('Getting access for the embed…');
-    const r = await fetch('/api/v1/embed/tokens/session', {method: 'POST', credentials: 'include', headers: headers(), body: JSON.stringify({app: cfg.app})});
+    // The channels the embed shows (ids only; the server checks the app allows them).
+    const channels = (new URLSearchParams(window.location.search).get('channels') ?? '').split(',').filter((c) => /^[a-z0-9]{26}$/.test(c));
+    const r = await fetch('/api/v1/embed/tokens/session', {method: 'POST', credentials: 'include', headers: headers(),
+        body: JSON.stringify(channels.length ? {app: cfg.app, channels} : {app: cfg.app})});
     if (!r.ok) {
         say(`Could not sign the embed in: ${await errorOf(r)}`, true);
         return;

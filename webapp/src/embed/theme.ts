@@ -36,6 +36,9 @@ export function embedTheme(theme: string, accent: string): Record<string, string
     const t = {...(theme === 'dark' ? dark : light)};
     const a = accentColor(accent);
     if (a) {
+        // A named type would make mattermost-redux's getTheme return that
+        // built-in theme as it is, without the accent.
+        t.type = 'custom';
         t.buttonBg = a;
         t.linkColor = a;
         t.sidebarTextActiveBorder = a;
