@@ -213,7 +213,10 @@ func (s *Server) serveDisableEverywhere(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	id := chi.URLParam(r, "id")
-	teams, err := s.disableEverywhere(r.Context(), who, id)
+	// The server part is disabled on Mattermost with the caller's token
+	// (serverpart.go).
+	ctx := withPartCall(r.Context(), &partCall{token: apiv4proxy.TokenFromRequest(r), admin: true})
+	teams, err := s.disableEverywhere(ctx, who, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -250,6 +253,9 @@ func (s *Server) disableEverywhere(ctx context.Context, who *apiv4proxy.Identity
 	}
 	if len(done) > 0 {
 		s.log.Warn("plugin disabled everywhere", "plugin", pluginID, "teams", len(done), "by", who.User.Username)
+	}
+	if err := s.disableServerPart(ctx, who.User.ID, pluginID); err != nil { // serverpart.go
+		return done, err
 	}
 	return done, nil
 }

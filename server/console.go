@@ -109,13 +109,10 @@ func (c *consoleAdapter) Viewer(r *http.Request) (*console.Viewer, error) {
 		if who.CanAdminTeam(id) {
 			add(t)
 		}
-		v.Teams = append(v.Teams, console.Team{ID: t.ID, Name: t.Name, DisplayName: cmp.Or(t.DisplayName, t.Name)})
 	}
-	byName := func(a, b console.Team) int {
+	slices.SortFunc(v.AdminTeams, func(a, b console.Team) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)), strings.Compare(a.ID, b.ID))
-	}
-	slices.SortFunc(v.AdminTeams, byName)
-	slices.SortFunc(v.Teams, byName)
+	})
 	return v, nil
 }
 
@@ -372,6 +369,11 @@ func (c *consoleAdapter) DisableEverywhere(ctx context.Context, v *console.Viewe
 	}
 	if len(done) > 0 {
 		c.s.log.Warn("plugin disabled everywhere", "plugin", pluginID, "teams", len(done), "by", who.User.Username)
+	}
+	// Its server part too, on Mattermost (serverpart.go).
+	ctx = withPartCall(ctx, &partCall{token: v.Session, admin: true})
+	if err := c.s.disableServerPart(ctx, who.User.ID, pluginID); err != nil {
+		return done, consoleError(err)
 	}
 	return done, nil
 }

@@ -3,16 +3,20 @@ package server
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -515,4 +519,234 @@ func (s *Server) upstreamPluginState(ctx context.Context, token, id string) (m a
 		}
 	}
 	return m, active, installed, st, nil
+}
+
+// --- changes made by system admins: the kill switch, pin, enable ---
+
+const codeDisableFailed = "upstream_plugin_disable_failed"
+
+// serverPartVersions lists the versions of id that have a server part,
+// newest first.
+func (s *Server) serverPartVersions(ctx context.Context, id string) ([]string, error) {
+	p, err := s.store.Plugin(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := len(p.Versions) - 1; i >= 0; i-- {
+		v, err := s.store.Version(ctx, id, p.Versions[i])
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.Artifacts[artifactServerPart]; ok {
+			out = append(out, v.Version)
+		}
+	}
+	return out, nil
+}
+
+// setServerPartRecord writes the registry record (a store without one
+// keeps nothing).
+func (s *Server) setServerPartRecord(ctx context.Context, sp registry.ServerPart, detail string) error {
+	st, ok := s.store.(registry.ServerParts)
+	if !ok {
+		return nil
+	}
+	_, err := st.SetServerPart(ctx, sp, detail)
+	return err
+}
+
+// disableServerPart is the kill switch's part on Mattermost: the server
+// part is disabled there and stays so (ServerPart.Disabled: later pushes
+// install new versions disabled) until a system admin enables it. A
+// plugin without a server part is left alone. ctx carries the caller
+// (withPartCall).
+func (s *Server) disableServerPart(ctx context.Context, actor, id string) error {
+	versions, err := s.serverPartVersions(ctx, id)
+	if err != nil || len(versions) == 0 {
+		return err
+	}
+	sp, err := s.serverPartState(ctx, id)
+	if err != nil {
+		return err
+	}
+	if s.cfg.PluginAdmin != nil {
+		token, err := s.adminToken(partCallFrom(ctx), id)
+		if err != nil {
+			return err
+		}
+		err = s.cfg.PluginAdmin.Disable(ctx, token, id)
+		s.forgetUpstreamPlugins()
+		if err != nil && !errors.Is(err, apiv4proxy.ErrPluginNotInstalled) {
+			return errorf(http.StatusBadGateway, codeDisableFailed,
+				"the plugin's webapp is disabled in every team, but Mattermost did not disable its server part (%v): disable %s in Mattermost's System Console > Plugins, or use the kill switch again", err, id)
+		}
+	}
+	sp.Disabled, sp.UpdatedBy = true, actor
+	if err := s.setServerPartRecord(ctx, sp, "kill switch: server part disabled on Mattermost"); err != nil {
+		return err
+	}
+	s.log.Warn("server part disabled on Mattermost", "plugin", id, "by", actor)
+	return nil
+}
+
+// setServerPart makes Mattermost run the server part of pin ("" follows
+// the highest version that has one), enabled or not, and records the
+// choice. The version is installed again whatever Mattermost has (the
+// same steps as a push: upload, enable, start checked, put back on
+// failure), so this also repairs a copy changed behind mmtoolkit's back.
+func (s *Server) setServerPart(ctx context.Context, actor, id, pin string, enabled bool) error {
+	versions, err := s.serverPartVersions(ctx, id)
+	if err != nil {
+		return err
+	}
+	if len(versions) == 0 {
+		return errorf(http.StatusNotFound, "server_part_not_found", "no version of %s has a server part: push a Mattermost archive with server/dist to give it one", id)
+	}
+	target := versions[0]
+	if pin != "" {
+		if !slices.Contains(versions, pin) {
+			return errorf(http.StatusBadRequest, "server_part_not_found", "version %s of %s has no server part: pick one of %s, or follow the latest", pin, id, strings.Join(versions, ", "))
+		}
+		target = pin
+	}
+	sp := registry.ServerPart{PluginID: id, Pin: pin, Disabled: !enabled, UpdatedBy: actor}
+	detail := "server part follows the latest (" + target + ")"
+	if pin != "" {
+		detail = "server part pinned to " + pin
+	}
+	if enabled {
+		detail += ", enabled on Mattermost"
+	} else {
+		detail += ", disabled on Mattermost"
+	}
+	if s.cfg.PluginAdmin == nil {
+		return s.setServerPartRecord(ctx, sp, detail)
+	}
+	token, err := s.adminToken(partCallFrom(ctx), id)
+	if err != nil {
+		return err
+	}
+	blob, ok := s.serverPartBlob(ctx, id, target)
+	if !ok {
+		return fmt.Errorf("server part of %s %s: blob missing", id, target)
+	}
+	undo, err := s.installServerPart(ctx, token, id, target, blob, enabled)
+	if err != nil {
+		return err
+	}
+	if err := s.setServerPartRecord(ctx, sp, detail); err != nil {
+		if uerr := undo(); uerr != nil {
+			return fmt.Errorf("%w (and putting Mattermost back failed: %v)", err, uerr)
+		}
+		return err
+	}
+	s.log.Info("server part changed on Mattermost", "plugin", id, "version", target, "enabled", enabled, "by", actor)
+	return nil
+}
+
+// serverPartView is what the console and GET /api/v1/plugins/{id}/server-part
+// show: what mmtoolkit wants, and what Mattermost has.
+type serverPartView struct {
+	PluginID string `json:"plugin_id"`
+	// Versions that have a server part, newest first.
+	Versions []string `json:"versions"`
+	// Pin is the version a system admin pinned, "" to follow the latest
+	// (Follows).
+	Pin     string `json:"pin,omitempty"`
+	Follows string `json:"follows"`
+	// Disabled: the kill switch turned it off on Mattermost.
+	Disabled bool `json:"disabled"`
+	// Mattermost is false without one (sandbox): State is then
+	// "not_installed" with the reason "no Mattermost".
+	Mattermost bool `json:"mattermost"`
+	// State on Mattermost: "running", "disabled", "failed" (installed,
+	// enabled, not running), "not_installed", or "unknown" (Error says
+	// why: it could not be asked).
+	State string `json:"state"`
+	// Version is the version Mattermost has installed.
+	Version string `json:"version,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// serverPartStatus builds the view of id's server part; nil when no
+// version has one. Mattermost is asked with the caller's token when they
+// are a system admin there, else the operator's; without either the
+// state is unknown.
+func (s *Server) serverPartStatus(ctx context.Context, id string) (*serverPartView, error) {
+	versions, err := s.serverPartVersions(ctx, id)
+	if err != nil || len(versions) == 0 {
+		return nil, err
+	}
+	sp, err := s.serverPartState(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	view := &serverPartView{PluginID: id, Versions: versions, Pin: sp.Pin, Follows: cmp.Or(sp.Pin, versions[0]), Disabled: sp.Disabled}
+	if s.cfg.PluginAdmin == nil {
+		view.State, view.Error = "not_installed", "no Mattermost"
+		return view, nil
+	}
+	view.Mattermost = true
+	token, err := s.adminToken(partCallFrom(ctx), id)
+	if err != nil {
+		view.State, view.Error = "unknown", "only a Mattermost system admin may read Mattermost's plugins"
+		return view, nil
+	}
+	m, active, installed, st, err := s.upstreamPluginState(ctx, token, id)
+	switch {
+	case err != nil:
+		view.State, view.Error = "unknown", err.Error()
+	case !installed:
+		view.State = "not_installed"
+	case active:
+		view.State, view.Version = "running", m.Version
+	case st != nil && (st.State == apiv4proxy.PluginStateFailedToStart || st.State == apiv4proxy.PluginStateFailedToStayRunning):
+		view.State, view.Version, view.Error = "failed", m.Version, st.Error
+	default:
+		view.State, view.Version = "disabled", m.Version
+	}
+	return view, nil
+}
+
+// serveServerPart is GET and PUT /api/v1/plugins/{id}/server-part, for
+// system admins: the state of the plugin's server part (serverPartView),
+// and a change of it, body {"pin": "1.2.0" or "" to follow the latest,
+// "enabled": true}, answered with the new state.
+func (s *Server) serveServerPart(w http.ResponseWriter, r *http.Request) {
+	who := caller(r)
+	if !who.User.SystemAdmin() {
+		s.writeError(w, r, errorf(http.StatusForbidden, "not_system_admin",
+			"only a system admin may see or change a plugin's server part: Mattermost runs it for every team"))
+		return
+	}
+	ctx := withPartCall(r.Context(), &partCall{token: apiv4proxy.TokenFromRequest(r), admin: true})
+	id := chi.URLParam(r, "id")
+	if r.Method == http.MethodPut {
+		var in struct {
+			Pin     string `json:"pin"`
+			Enabled *bool  `json:"enabled"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&in); err != nil || in.Enabled == nil {
+			s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request_body",
+				`send {"pin": "<version>" or "" to follow the latest, "enabled": true or false}`))
+			return
+		}
+		if in.Pin == "latest" {
+			in.Pin = ""
+		}
+		if err := s.setServerPart(ctx, who.User.ID, id, in.Pin, *in.Enabled); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	view, err := s.serverPartStatus(ctx, id)
+	if err == nil && view == nil {
+		err = errorf(http.StatusNotFound, "server_part_not_found", "no version of %s has a server part: push a Mattermost archive with server/dist to give it one", id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, view)
 }

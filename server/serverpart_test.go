@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -377,5 +378,73 @@ func TestServerPartWithoutMattermost(t *testing.T) {
 		partID + "/server/dist/plugin-linux-amd64", partID + "/server/dist/plugin-linux-arm64", partID + "/server/dist/plugin-windows-amd64.exe"}
 	if !slices.Equal(names, want) {
 		t.Errorf("server part holds %q, want %q", names, want)
+	}
+}
+
+// TestServerPartPinAndKillSwitch: a system admin pins the version whose
+// server part Mattermost runs (rolling back re-installs the older one's),
+// later pushes then leave it alone; the kill switch disables it on
+// Mattermost, new versions arrive disabled, and enabling brings it back.
+func TestServerPartPinAndKillSwitch(t *testing.T) {
+	p := newPartEnv(t, false)
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		if r := p.pushPart("admin", v); r.status != 201 {
+			t.Fatalf("push %s: %d %s", v, r.status, r.body)
+		}
+	}
+	put := func(user, body string) (response, map[string]any) {
+		t.Helper()
+		r := p.do(user, "PUT", "/api/v1/plugins/"+partID+"/server-part", "application/json", strings.NewReader(body))
+		var view map[string]any
+		json.Unmarshal(r.body, &view)
+		return r, view
+	}
+	// Rolling back: 1.0.0's own archive goes back to Mattermost.
+	r, view := put("admin", `{"pin":"1.0.0","enabled":true}`)
+	if r.status != 200 || view["state"] != "running" || view["version"] != "1.0.0" || view["pin"] != "1.0.0" {
+		t.Fatalf("pin: %d %s", r.status, r.body)
+	}
+	v1, _ := p.store.Version(context.Background(), partID, "1.0.0")
+	if ip, _ := p.plugins.Installed(partID); ip.ArchiveSHA != v1.Artifacts["server.tar.gz"].SHA256 {
+		t.Errorf("Mattermost holds %s, not 1.0.0's server part", ip.ArchiveSHA)
+	}
+	if r := p.pushPart("admin", "1.2.0"); r.status != 201 || partOf(t, r).State != "not_installed" || p.upstreamState() != "1.0.0 enabled" {
+		t.Errorf("push while pinned: %d %+v; Mattermost runs %q", r.status, partOf(t, r), p.upstreamState())
+	}
+	if r, _ := put("dev", `{"pin":"","enabled":true}`); r.status != 403 {
+		t.Errorf("a developer changed the server part: %d", r.status)
+	}
+	if r, view := put("admin", `{"pin":"","enabled":true}`); r.status != 200 || view["follows"] != "1.2.0" || p.upstreamState() != "1.2.0 enabled" {
+		t.Errorf("follow latest: %d %s; Mattermost runs %q", r.status, r.body, p.upstreamState())
+	}
+
+	// The kill switch (the console's), then a push, then enable.
+	// The form's token, from the plugin page or its confirmation page.
+	var tok string
+	for _, path := range []string{"/admin/plugins/" + partID, "/admin/plugins/" + partID + "/disable-everywhere"} {
+		if m := csrfInput.FindSubmatch(p.page("admin", "GET", path, nil).body); m != nil && tok == "" {
+			tok = string(m[1])
+		}
+	}
+	r = p.page("admin", "POST", "/admin/plugins/"+partID+"/disable-everywhere", url.Values{"csrf_token": {tok}, "confirm": {"yes"}})
+	if r.status != 303 || p.upstreamState() != "1.2.0 disabled" {
+		t.Fatalf("kill switch: %d; Mattermost runs %q\n%s", r.status, p.upstreamState(), r.body)
+	}
+	r = p.pushPart("admin", "1.3.0")
+	if sp := partOf(t, r); r.status != 201 || sp.State != "installed" || sp.Enabled || p.upstreamState() != "1.3.0 disabled" {
+		t.Errorf("push after the kill switch: %d %+v; Mattermost runs %q", r.status, sp, p.upstreamState())
+	}
+	if r, view := put("admin", `{"pin":"","enabled":true}`); r.status != 200 || view["state"] != "running" || p.upstreamState() != "1.3.0 enabled" {
+		t.Errorf("enable again: %d %s; Mattermost runs %q", r.status, r.body, p.upstreamState())
+	}
+	var n int
+	entries, _ := p.store.Audit(context.Background(), registry.AuditFilter{PluginID: partID})
+	for _, e := range entries {
+		if e.Action == registry.ActionServerPart {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d server_part audit entries, want 4 (pin, follow, kill switch, enable)", n)
 	}
 }
