@@ -230,19 +230,31 @@ func (s *Server) embedForward(w http.ResponseWriter, r *http.Request, g *embedGr
 	s.embed.upstream.ServeHTTP(&embedResponse{ResponseWriter: w}, req)
 }
 
-// embedResponse drops what could hand the embed a session: cookies and
-// Mattermost's Token header.
+// embedResponse drops what could hand the embed a session: cookies,
+// Mattermost's Token header, and the body of a 401, where Mattermost names
+// the rejected token (detailed_error "token=..."): the embed gets
+// embed_session_ended instead.
 type embedResponse struct {
 	http.ResponseWriter
-	wrote bool
+	wrote, swallow bool
 }
 
+var errEmbedSessionEnded = errorf(http.StatusUnauthorized, "embed_session_ended",
+	"the Mattermost session behind this embed token ended (the user logged out, or an admin revoked it): get a new token or sign in again")
+
 func (e *embedResponse) WriteHeader(code int) {
-	if !e.wrote {
-		e.wrote = true
-		h := e.ResponseWriter.Header()
-		h.Del("Set-Cookie")
-		h.Del("Token")
+	if e.wrote {
+		return
+	}
+	e.wrote = true
+	h := e.ResponseWriter.Header()
+	h.Del("Set-Cookie")
+	h.Del("Token")
+	if code == http.StatusUnauthorized {
+		e.swallow = true
+		h.Del("Content-Length")
+		writeErrorBody(e.ResponseWriter, errEmbedSessionEnded)
+		return
 	}
 	e.ResponseWriter.WriteHeader(code)
 }
@@ -250,6 +262,9 @@ func (e *embedResponse) WriteHeader(code int) {
 func (e *embedResponse) Write(b []byte) (int, error) {
 	if !e.wrote {
 		e.WriteHeader(http.StatusOK)
+	}
+	if e.swallow {
+		return len(b), nil
 	}
 	return e.ResponseWriter.Write(b)
 }

@@ -418,6 +418,23 @@ func TestEmbedPopupExchange(t *testing.T) {
 	if r := e.do("bob", "GET", "/api/v4/users/me", "", nil); r.status != 200 {
 		t.Fatalf("bob's own session after the embed signed out: %d %s", r.status, r.body)
 	}
+	// When the user logs out, the popup token stops working, and the
+	// answer (Mattermost's 401 names the token it refused) does not hand
+	// the embed the session.
+	r = e.do("alice", "POST", "/api/v1/embed/tokens/session", "application/json", strings.NewReader(body))
+	json.Unmarshal(r.body, &tok)
+	if r.status != 201 {
+		t.Fatalf("alice's popup exchange: %d %s", r.status, r.body)
+	}
+	if r := e.do("alice", "POST", "/api/v4/users/logout", "", nil); r.status != 200 {
+		t.Fatalf("alice logs out: %d %s", r.status, r.body)
+	}
+	for _, path := range []string{"/api/v4/users/me", "/api/v4/channels/" + devTalk + "/posts"} {
+		r = e.asEmbed(tok.Token, "GET", path, "")
+		if r.status != 401 || r.errorCode(t) != "embed_session_ended" || bytes.Contains(r.body, []byte(e.tokens["alice"])) {
+			t.Fatalf("%s after the user logged out: %d %s", path, r.status, r.body)
+		}
+	}
 }
 
 // TestEmbedOnTheFastLane: the Edge's fast lane answers the manifest and

@@ -145,8 +145,7 @@ func (s *Server) dialEmbedUpstream(r *http.Request, session string) (*websocket.
 	up, resp, err := d.DialContext(r.Context(), "ws://mmtoolkit.embed/api/v4/websocket", http.Header{"Authorization": {"Bearer " + session}})
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
-			return nil, errorf(http.StatusUnauthorized, "embed_session_ended",
-				"the Mattermost session behind this embed token ended (the user logged out): sign in again")
+			return nil, errEmbedSessionEnded
 		}
 		return nil, errorf(http.StatusBadGateway, "upstream_unavailable", "Mattermost's websocket could not be opened: retry")
 	}
