@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -612,4 +615,69 @@ func TestRegisterEmbedApp(t *testing.T) {
 	if err := e.srv.RegisterEmbedApp(t.Context(), id, "short", spec); err == nil {
 		t.Fatal("a malformed secret was registered")
 	}
+}
+
+// TestEmbedConsolePage: /admin/embed lists, creates (the secret shown once
+// on the answering page), rotates, revokes and deletes, for system admins
+// only, with the console's CSRF token.
+func TestEmbedConsolePage(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	if r := e.do("alice", "GET", "/admin/embed", "", nil); r.status != 403 || !bytes.Contains(r.body, []byte("System admins only")) {
+		t.Fatalf("a team admin: %d %s", r.status, r.body)
+	}
+	page := e.do("admin", "GET", "/admin/embed", "", nil)
+	if page.status != 200 || !bytes.Contains(page.body, []byte("No app may embed channels yet")) {
+		t.Fatalf("empty page: %d %s", page.status, page.body)
+	}
+	csrf := regexpSubmatch(t, `name="csrf_token" value="([^"]+)"`, page.body)
+	form := func(path string, v url.Values) response {
+		t.Helper()
+		return e.do("admin", "POST", path, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
+	}
+	create := url.Values{"name": {"Help desk"}, "origins": {"https://help.example\nhttp://127.0.0.2:8066"}, "channels": {devTalk}}
+	if r := form("/admin/embed", create); r.status != 403 || !bytes.Contains(r.body, []byte("security token")) {
+		t.Fatalf("without the CSRF token: %d %s", r.status, r.body)
+	}
+	create.Set("csrf_token", csrf)
+	r := form("/admin/embed", create)
+	if r.status != 200 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	id := regexpSubmatch(t, `<code data-app-id>([^<]+)</code>`, r.body)
+	secret := regexpSubmatch(t, `<code data-secret>([^<]+)</code>`, r.body)
+	e.token(id, secret, `{"user":"bob"}`)
+	if again := e.do("admin", "GET", "/admin/embed", "", nil); bytes.Contains(again.body, []byte(secret)) || !bytes.Contains(again.body, []byte("help.example")) {
+		t.Fatalf("the list shows the secret again, or not the app: %s", again.body)
+	}
+	bad := url.Values{"csrf_token": {csrf}, "name": {"x"}, "origins": {"https://x.example/path"}, "channels": {devTalk}}
+	if r := form("/admin/embed", bad); r.status != 400 || !bytes.Contains(r.body, []byte("is not an origin")) {
+		t.Fatalf("a bad origin: %d %s", r.status, r.body)
+	}
+	r = form("/admin/embed/"+id, url.Values{"csrf_token": {csrf}, "action": {"rotate"}})
+	rotated := regexpSubmatch(t, `<code data-secret>([^<]+)</code>`, r.body)
+	if r.status != 200 || rotated == secret {
+		t.Fatalf("rotate: %d", r.status)
+	}
+	tok := e.token(id, rotated, `{"user":"bob"}`).Token
+	if r := form("/admin/embed/"+id, url.Values{"csrf_token": {csrf}, "action": {"revoke"}}); r.status != 303 {
+		t.Fatalf("revoke all: %d %s", r.status, r.body)
+	}
+	if r := e.asEmbed(tok, "GET", "/api/v1/embed/session", ""); r.status != 401 || r.errorCode(t) != "embed_token_revoked" {
+		t.Fatalf("token after revoke all from the console: %d %s", r.status, r.body)
+	}
+	if r := form("/admin/embed/"+id, url.Values{"csrf_token": {csrf}, "action": {"delete"}}); r.status != 303 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if r := e.do("admin", "GET", "/api/v1/embed/apps/"+id, "", nil); r.status != 404 {
+		t.Fatalf("after delete: %d", r.status)
+	}
+}
+
+func regexpSubmatch(t *testing.T, pattern string, body []byte) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s in %s", pattern, body)
+	}
+	return html.UnescapeString(string(m[1]))
 }
