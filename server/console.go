@@ -109,10 +109,13 @@ func (c *consoleAdapter) Viewer(r *http.Request) (*console.Viewer, error) {
 		if who.CanAdminTeam(id) {
 			add(t)
 		}
+		v.Teams = append(v.Teams, console.Team{ID: t.ID, Name: t.Name, DisplayName: cmp.Or(t.DisplayName, t.Name)})
 	}
-	slices.SortFunc(v.AdminTeams, func(a, b console.Team) int {
+	byName := func(a, b console.Team) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)), strings.Compare(a.ID, b.ID))
-	})
+	}
+	slices.SortFunc(v.AdminTeams, byName)
+	slices.SortFunc(v.Teams, byName)
 	return v, nil
 }
 

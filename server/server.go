@@ -139,6 +139,11 @@ type Server struct {
 	trust        trustIndex
 	embed        *embedService   // nil when the store keeps no embed apps (embed.go)
 	parts        upstreamPlugins // Mattermost's plugin list and statuses, for the console (serverpart.go)
+	// The team each session shows, and plugin events on the relayed
+	// /api/v4/websocket (sessionteams.go, pluginsockets.go).
+	sessionTeams  *sessionTeams
+	pluginSockets *pluginSockets // nil unless Upstream is the proxy
+	socketSource  apiv4proxy.SocketSource
 
 	// generation increases on every change to the registry made through
 	// this server; cached manifests carry the generation they were built at.
@@ -238,6 +243,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		authenticateFunc(s.identity, s.serveManifestAs)))
 	s.initEmbed() // embed.go: wraps manifestRoute and Upstream for the fast lane
 	s.hub = newHub()
+	s.initPluginSockets(cfg.Upstream) // cfg's: the proxy itself, with its sockets
 	s.compressor = newCompressor(s)
 	s.compressMissing()
 	s.maps = newSourceMaps(s)
@@ -254,6 +260,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 // after http.Server.Shutdown, which does not touch hijacked connections.
 func (s *Server) Close() {
 	s.previews.close()
+	s.closePluginSockets()
 	s.hub.close()
 	s.release.stop()
 	if s.maps != nil {
@@ -329,6 +336,11 @@ func (s *Server) routes() chi.Router {
 		r.HandleFunc("/api/v1/plugins/{id}/proxy/*", s.servePluginProxy)
 		r.Get("/api/v1/plugins/{id}/server-part", s.serveServerPart) // serverpart.go
 		r.Put("/api/v1/plugins/{id}/server-part", s.serveServerPart)
+		// The console's pages without a JSON twin, for the CLI (adminapi.go).
+		r.Get("/api/v1/audit", s.serveAudit)
+		r.Get("/api/v1/crashes", s.serveCrashes)
+		r.Post("/api/v1/plugins/{id}/disable-everywhere", s.serveDisableEverywhere)
+		r.Post("/api/v1/teams/{team}/plugins/{id}/rollback", s.serveRollback)
 	})
 	// Unknown API paths answer JSON, not the webapp's shell (which takes
 	// GET /{team}/{pluginid}/*); other methods get chi's 405 below.
@@ -343,6 +355,8 @@ func (s *Server) routes() chi.Router {
 	if s.cfg.Upstream != nil {
 		r.Handle(upstreamRoute, detachRoute(s.cfg.Upstream))
 		r.Post("/api/v4/users/logout", s.serveLogout) // closes the session's websockets
+		// Tells which team a session shows (sessionteams.go).
+		r.Post("/api/v4/channels/members/me/view", s.serveViewChannel)
 	}
 	s.mountEmbed(r) // embed.go
 	s.mountConsole(r)

@@ -118,6 +118,7 @@ func pushOnce(c *client, p *packer, path string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	p.last = &res // push --watch previews it (watch.go)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}

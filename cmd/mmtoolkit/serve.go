@@ -56,12 +56,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := positional(fs, fs.Args()); err != nil {
+		return err
 	}
 	if *adminToken == "" {
 		*adminToken = os.Getenv("MMTOOLKIT_UPSTREAM_ADMIN_TOKEN")
