@@ -23,6 +23,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
+	"github.com/mmtoolkit/mmtoolkit/webapp/console"
 )
 
 // mattermostClientManifest is one entry of Mattermost's GET
@@ -631,4 +632,31 @@ func (s *Server) upstreamHasPlugin(r *http.Request, id string) bool {
 	}
 	s.webappLists.ids.Store(&upstreamIDs{at: time.Now(), ids: ids})
 	return ids[id]
+}
+
+// MattermostPlugins is the console's list of the plugins the Mattermost in
+// front of which mmtoolkit runs has itself (console.MattermostSource): its
+// GET /api/v4/plugins/webapp, asked without credentials (Mattermost lists
+// the same to everyone), so plugins without a webapp are not among them.
+// Nil in the sandbox.
+func (c *consoleAdapter) MattermostPlugins(ctx context.Context) ([]console.MattermostPlugin, error) {
+	s := c.s
+	if !s.cfg.Fronting {
+		return nil, nil
+	}
+	r := (&http.Request{Method: http.MethodGet, URL: &url.URL{}, Header: http.Header{}, RemoteAddr: "127.0.0.1:0"}).WithContext(ctx)
+	a := s.askUpstream(r, false)
+	var entries []struct {
+		ID      string `json:"id"`
+		Version string `json:"version"`
+	}
+	if a.failed || a.status != http.StatusOK || json.Unmarshal(a.body, &entries) != nil {
+		return nil, fmt.Errorf("GET /api/v4/plugins/webapp: status %d", a.status)
+	}
+	out := make([]console.MattermostPlugin, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, console.MattermostPlugin{ID: e.ID, Version: e.Version, Here: s.hasPlugin(ctx, e.ID), Wins: string(s.cfg.PluginConflict)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }

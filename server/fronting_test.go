@@ -307,3 +307,29 @@ func TestUpstreamPluginPassThrough(t *testing.T) {
 		t.Fatalf("a file no side has: %d %s", r.status, r.body)
 	}
 }
+
+// The console's index lists the plugins Mattermost runs itself, read-only,
+// saying which also exist here and which side a team gets; the sandbox's
+// index has no such section.
+func TestConsoleListsMattermostPlugins(t *testing.T) {
+	for _, rule := range []server.PluginConflict{server.ConflictMmtoolkit, server.ConflictUpstream} {
+		f := newFronting(t, server.Config{PluginConflict: rule})
+		installUpstream(f.mm, "com.upstream.calls", "0.29.0")
+		installUpstream(f.mm, "com.example.both", "9.0.0")
+		f.pushEnable("com.example.both", "1.0.0")
+		page := f.page("admin", "GET", "/admin", nil)
+		body := string(page.body)
+		if page.status != 200 || !strings.Contains(body, "Installed on Mattermost") {
+			t.Fatalf("%s: %d, no Mattermost section:\n%s", rule, page.status, body)
+		}
+		for _, want := range []string{"com.upstream.calls", "0.29.0", "com.example.both", "9.0.0", "--plugin-conflict=" + string(rule)} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: the index does not show %q", rule, want)
+			}
+		}
+	}
+	e := newEnv(t, server.Config{})
+	if page := e.page("admin", "GET", "/admin", nil); page.status != 200 || strings.Contains(string(page.body), "Installed on Mattermost") {
+		t.Fatalf("sandbox index: %d %s", page.status, page.body)
+	}
+}

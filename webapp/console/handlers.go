@@ -192,7 +192,7 @@ func (c *Console) adminIndex(w http.ResponseWriter, r *http.Request, v *Viewer) 
 	if err != nil {
 		return err
 	}
-	return c.render(w, r, http.StatusOK, adminIndexPage(c.chrome(v, "Admin console", "admin"), cat.Plugins))
+	return c.render(w, r, http.StatusOK, adminIndexPage(c.chrome(v, "Admin console", "admin"), cat.Plugins, c.mattermostPlugins(r.Context())))
 }
 
 func (c *Console) teamPage(w http.ResponseWriter, r *http.Request, v *Viewer) error {
