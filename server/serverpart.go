@@ -21,6 +21,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/webapp/console"
 )
 
 // A Mattermost plugin archive may carry a server part (server/dist/
@@ -749,4 +750,26 @@ func (s *Server) serveServerPart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, view)
+}
+
+// ServerPart and SetServerPart make the console's plugin page show and
+// change the server part (console.ServerParts), with the viewer's session
+// as the caller.
+func (c *consoleAdapter) ServerPart(ctx context.Context, v *console.Viewer, pluginID string) (*console.ServerPart, error) {
+	ctx = withPartCall(ctx, &partCall{token: v.Session, admin: v.SystemAdmin})
+	view, err := c.s.serverPartStatus(ctx, pluginID)
+	if err != nil || view == nil {
+		return nil, consoleError(err)
+	}
+	return &console.ServerPart{Versions: view.Versions, Pin: view.Pin, Follows: view.Follows, Disabled: view.Disabled,
+		Mattermost: view.Mattermost, State: view.State, Version: view.Version, Error: view.Error}, nil
+}
+
+func (c *consoleAdapter) SetServerPart(ctx context.Context, v *console.Viewer, pluginID, pin string, enabled bool) error {
+	who := v.Data.(*apiv4proxy.Identity)
+	if !who.User.SystemAdmin() {
+		return console.ErrForbidden
+	}
+	ctx = withPartCall(ctx, &partCall{token: v.Session, admin: true})
+	return consoleError(c.s.setServerPart(ctx, who.User.ID, pluginID, pin, enabled))
 }

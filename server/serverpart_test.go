@@ -448,3 +448,34 @@ func TestServerPartPinAndKillSwitch(t *testing.T) {
 		t.Errorf("%d server_part audit entries, want 4 (pin, follow, kill switch, enable)", n)
 	}
 }
+
+// TestServerPartConsole: the plugin page shows the server part's state on
+// Mattermost, and a system admin's form pins its version.
+func TestServerPartConsole(t *testing.T) {
+	p := newPartEnv(t, false)
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		if r := p.pushPart("admin", v); r.status != 201 {
+			t.Fatalf("push %s: %d %s", v, r.status, r.body)
+		}
+	}
+	page := p.page("admin", "GET", "/admin/plugins/"+partID, nil)
+	body := string(page.body)
+	if page.status != 200 || !strings.Contains(body, "Server part") || !strings.Contains(body, "Running on Mattermost") ||
+		!strings.Contains(body, "version 1.1.0") || !strings.Contains(body, `action="/admin/plugins/`+partID+`/server-part"`) {
+		t.Fatalf("plugin page: %d\n%s", page.status, body)
+	}
+	m := csrfInput.FindSubmatch(page.body)
+	if m == nil {
+		t.Fatal("no form token")
+	}
+	r := p.page("admin", "POST", "/admin/plugins/"+partID+"/server-part", url.Values{"csrf_token": {string(m[1])}, "version": {"1.0.0"}, "action": {"enable"}})
+	if r.status != 303 || p.upstreamState() != "1.0.0 enabled" {
+		t.Fatalf("pin from the console: %d; Mattermost runs %q\n%s", r.status, p.upstreamState(), r.body)
+	}
+	// A team admin sees the section without the form; Mattermost's state
+	// needs a system admin there.
+	page = p.page("dev", "GET", "/admin/plugins/"+partID, nil)
+	if body := string(page.body); page.status != 200 || !strings.Contains(body, "Server part") || strings.Contains(body, "/server-part\"") || !strings.Contains(body, "Unknown") {
+		t.Errorf("team admin's plugin page: %d\n%s", page.status, body)
+	}
+}

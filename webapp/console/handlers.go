@@ -76,6 +76,7 @@ func (c *Console) Mount(r chi.Router) {
 	r.Get("/admin/plugins/{id}", c.page(c.pluginPage, true))
 	r.Get("/admin/plugins/{id}/disable-everywhere", c.page(c.confirmDisableEverywhere, true))
 	r.Post("/admin/plugins/{id}/disable-everywhere", c.page(c.disableEverywhere, true))
+	r.Post("/admin/plugins/{id}/server-part", c.page(c.setServerPart, true)) // serverpart.go
 	r.Get("/admin/audit", c.page(c.auditPage, true))
 	r.Get("/directory", c.page(c.directoryPage, false))
 	r.Get("/directory/{id}", c.page(c.directoryPluginPage, false))
@@ -331,6 +332,9 @@ func (c *Console) pluginPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 		d.KilledDone = true
 	}
 	d.Users = c.cfg.Identity.UserNames(r.Context(), users)
+	if d.ServerPart, err = c.serverPartOf(r.Context(), v, id); err != nil {
+		return err
+	}
 	return c.render(w, r, http.StatusOK, pluginPage(c.chrome(v, p.Latest.Name, "admin"), d))
 }
 

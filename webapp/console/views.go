@@ -53,6 +53,9 @@ type pluginPageData struct {
 	KilledDone bool
 	Killed     int
 	Users      map[string]string
+	// ServerPart is the plugin's Mattermost server part, nil without one
+	// (serverpart.go).
+	ServerPart *ServerPart
 }
 
 type auditPageData struct {
