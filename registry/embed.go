@@ -246,11 +246,13 @@ func (b *Bolt) UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*Em
 }
 
 // DeleteEmbedApp removes an app and every token it was issued, with the
-// audit entry, in one transaction.
-func (b *Bolt) DeleteEmbedApp(ctx context.Context, id, actor string) error {
+// audit entry, in one transaction. It returns the SessionRef of the deleted
+// tokens that had one, for the caller to end those sessions.
+func (b *Bolt) DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error) {
 	if actor == "" {
-		return fmt.Errorf("registry: delete embed app %s: %w: no actor", id, ErrInvalid)
+		return nil, fmt.Errorf("registry: delete embed app %s: %w: no actor", id, ErrInvalid)
 	}
+	var refs []string
 	err := b.update(ctx, func(tx *bolt.Tx) error {
 		apps := embedBucket(tx, bucketEmbedApps)
 		if apps == nil || apps.Get([]byte(id)) == nil {
@@ -261,7 +263,11 @@ func (b *Bolt) DeleteEmbedApp(ctx context.Context, id, actor string) error {
 		}
 		if tokens := embedBucket(tx, bucketEmbedTokens); tokens != nil && tokens.Bucket([]byte(id)) != nil {
 			index := embedBucket(tx, bucketEmbedIndex)
-			if err := tokens.Bucket([]byte(id)).ForEach(func(k, _ []byte) error {
+			if err := tokens.Bucket([]byte(id)).ForEach(func(k, v []byte) error {
+				var t EmbedToken
+				if json.Unmarshal(v, &t) == nil && t.SessionRef != "" {
+					refs = append(refs, t.SessionRef)
+				}
 				return index.Delete(k[8:])
 			}); err != nil {
 				return err
@@ -274,7 +280,70 @@ func (b *Bolt) DeleteEmbedApp(ctx context.Context, id, actor string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("registry: delete embed app %s: %w", id, err)
+		return nil, fmt.Errorf("registry: delete embed app %s: %w", id, err)
+	}
+	return refs, nil
+}
+
+// EmbedSessionsToEnd returns up to limit tokens expired at now whose
+// session the server made and has not ended yet (SessionRef set): a
+// Mattermost user access token lives until it is revoked, so the server
+// ends each one once its embed token is over.
+func (b *Bolt) EmbedSessionsToEnd(ctx context.Context, now time.Time, limit int) ([]EmbedToken, error) {
+	var out []EmbedToken
+	end := embedExpiryKey(now)
+	err := b.view(ctx, func(tx *bolt.Tx) error {
+		tokens := embedBucket(tx, bucketEmbedTokens)
+		if tokens == nil {
+			return nil
+		}
+		return tokens.ForEachBucket(func(app []byte) error {
+			c := tokens.Bucket(app).Cursor()
+			for k, v := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && len(out) < limit; k, v = c.Next() {
+				if !bytes.Contains(v, []byte(`"session_ref"`)) {
+					continue // cannot have one: skip decoding it
+				}
+				var t EmbedToken
+				if err := json.Unmarshal(v, &t); err != nil {
+					return fmt.Errorf("decode token of app %s: %w", app, err)
+				}
+				if t.SessionRef != "" {
+					out = append(out, t)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: embed sessions to end: %w", err)
+	}
+	return out, nil
+}
+
+// EmbedSessionEnded clears a token's SessionRef once its session ended. A
+// token no longer stored is no error.
+func (b *Bolt) EmbedSessionEnded(ctx context.Context, id string) error {
+	err := b.update(ctx, func(tx *bolt.Tx) error {
+		bk, raw := embedTokenRecord(tx, id)
+		if raw == nil {
+			return errUnchanged
+		}
+		var t EmbedToken
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return err
+		}
+		if t.SessionRef == "" {
+			return errUnchanged
+		}
+		t.SessionRef = ""
+		raw, err := json.Marshal(&t)
+		if err != nil {
+			return err
+		}
+		return bk.Put(append(embedExpiryKey(t.ExpiresAt), t.ID...), raw)
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		return fmt.Errorf("registry: embed session ended: %w", err)
 	}
 	return nil
 }

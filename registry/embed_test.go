@@ -57,7 +57,7 @@ func TestEmbedAppLifecycleIsAudited(t *testing.T) {
 	if err != nil || revoked.TokensNotBefore.IsZero() {
 		t.Fatalf("revoke all: %+v %v", revoked, err)
 	}
-	if err := s.DeleteEmbedApp(ctx, "app1", "admin"); err != nil {
+	if _, err := s.DeleteEmbedApp(ctx, "app1", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.EmbedApp(ctx, "app1"); !errors.Is(err, registry.ErrEmbedAppNotFound) {
@@ -113,7 +113,7 @@ func TestEmbedTokensRevokeAndPrune(t *testing.T) {
 	if _, err := s.EmbedToken(ctx, "tok1"); !errors.Is(err, registry.ErrEmbedTokenNotFound) {
 		t.Fatalf("expired token not pruned: %v", err)
 	}
-	if err := s.DeleteEmbedApp(ctx, "app1", "admin"); err != nil {
+	if _, err := s.DeleteEmbedApp(ctx, "app1", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.EmbedToken(ctx, "tok2"); !errors.Is(err, registry.ErrEmbedTokenNotFound) {
@@ -146,5 +146,37 @@ func TestEmbedTokensBoundedPerApp(t *testing.T) {
 	// Once the first ones expire, there is room again.
 	if err := s.PutEmbedToken(ctx, embedToken("app1", "after", now.Add(time.Hour+time.Second), time.Hour), max); err != nil {
 		t.Fatalf("token after the others expired: %v", err)
+	}
+}
+
+// TestEmbedSessionsToEnd: expired tokens whose session the server made
+// come back until marked ended; deleting an app hands back its refs.
+func TestEmbedSessionsToEnd(t *testing.T) {
+	s := openClock(t)
+	newEmbedApp(t, s, "app1")
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	withRef := func(id string, created time.Time, ref string) {
+		tok := embedToken("app1", id, created, time.Hour)
+		tok.SessionRef = ref
+		if err := s.PutEmbedToken(ctx, tok, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withRef("old", now, "pat-old")
+	withRef("noref", now, "")
+	withRef("live", now.Add(30*time.Minute), "pat-live")
+	got, err := s.EmbedSessionsToEnd(ctx, now.Add(time.Hour+time.Minute), 10)
+	if err != nil || len(got) != 1 || got[0].ID != "old" || got[0].SessionRef != "pat-old" {
+		t.Fatalf("to end: %+v %v", got, err)
+	}
+	if err := s.EmbedSessionEnded(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.EmbedSessionsToEnd(ctx, now.Add(time.Hour+time.Minute), 10); len(got) != 0 {
+		t.Fatalf("after ended: %+v", got)
+	}
+	refs, err := s.DeleteEmbedApp(ctx, "app1", "admin")
+	if err != nil || fmt.Sprint(refs) != "[pat-live]" {
+		t.Fatalf("delete refs %v %v", refs, err)
 	}
 }

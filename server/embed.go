@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -64,7 +65,9 @@ type embedStore interface {
 	EmbedApp(ctx context.Context, id string) (*registry.EmbedApp, error)
 	CreateEmbedApp(ctx context.Context, a registry.EmbedApp) (registry.EmbedApp, error)
 	UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*registry.EmbedApp) (registry.EmbedChange, error)) (registry.EmbedApp, error)
-	DeleteEmbedApp(ctx context.Context, id, actor string) error
+	DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error)
+	EmbedSessionsToEnd(ctx context.Context, now time.Time, limit int) ([]registry.EmbedToken, error)
+	EmbedSessionEnded(ctx context.Context, id string) error
 	PutEmbedToken(ctx context.Context, t registry.EmbedToken, maxLive int) error
 	EmbedToken(ctx context.Context, id string) (*registry.EmbedToken, error)
 	RevokeEmbedToken(ctx context.Context, id, actor string) (*registry.EmbedToken, error)
@@ -84,6 +87,7 @@ type embedService struct {
 	upstream  http.Handler
 	maxTokens int
 	scoped    http.Handler // the router of embed_scope.go
+	lastSweep atomic.Int64 // unix ns of the last sweepSessions
 }
 
 func newEmbedService(s *Server) *embedService {
@@ -325,11 +329,33 @@ func (s *Server) serveEmbedAppDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.embed.store.DeleteEmbedApp(r.Context(), chi.URLParam(r, "app"), who.User.ID); err != nil {
-		s.writeError(w, r, embedStoreError(err))
+	if err := s.deleteEmbedApp(r.Context(), who, chi.URLParam(r, "app")); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteEmbedApp removes the app and its tokens, and ends the sessions
+// this server made for them.
+func (s *Server) deleteEmbedApp(ctx context.Context, who *apiv4proxy.Identity, id string) error {
+	if s.embed == nil {
+		return errEmbedUnavailable
+	}
+	refs, err := s.embed.store.DeleteEmbedApp(ctx, id, who.User.ID)
+	if err != nil {
+		return embedStoreError(err)
+	}
+	for _, ref := range refs {
+		if s.embed.minter == nil {
+			s.log.Warn("embed: a deleted app's token had a session this server can no longer end (no upstream admin token)", "app", id)
+			break
+		}
+		if err := s.embed.minter.end(context.WithoutCancel(ctx), "", ref); err != nil {
+			s.log.Warn("embed: end a session of a deleted app's token", "app", id, "err", err)
+		}
+	}
+	return nil
 }
 
 func (s *Server) serveEmbedAppRotate(w http.ResponseWriter, r *http.Request) {
@@ -646,8 +672,47 @@ func (s *Server) serveEmbedIssue(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.sweepEmbedSessions()
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// embedSweepEvery is how often, at most, sweepEmbedSessions looks for
+// expired tokens whose session is still open.
+const embedSweepEvery = time.Minute
+
+// sweepEmbedSessions ends, in the background, the sessions this server made
+// for tokens that have expired (an upstream user access token lives until
+// it is revoked). It runs after issues, which are what open sessions, at
+// most once per embedSweepEvery.
+func (s *Server) sweepEmbedSessions() {
+	e := s.embed
+	if e.minter == nil {
+		return
+	}
+	now := e.now()
+	last := e.lastSweep.Load()
+	if now.UnixNano()-last < int64(embedSweepEvery) || !e.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		toks, err := e.store.EmbedSessionsToEnd(ctx, now, 200)
+		if err != nil {
+			s.log.Warn("embed: find sessions to end", "err", err)
+			return
+		}
+		for _, t := range toks {
+			if err := e.minter.end(ctx, "", t.SessionRef); err != nil {
+				s.log.Warn("embed: end the session of an expired token", "app", t.AppID, "err", err)
+				continue
+			}
+			if err := e.store.EmbedSessionEnded(ctx, t.ID); err != nil {
+				s.log.Warn("embed: record an ended session", "app", t.AppID, "err", err)
+			}
+		}
+	}()
 }
 
 // serveEmbedIssuePopup is POST /api/v1/embed/tokens/session: the user,
@@ -825,6 +890,8 @@ func (s *Server) revokeEmbedToken(ctx context.Context, token string, rec *regist
 		if session, err := openSession(token, rec.Session); err == nil {
 			if err := s.embed.minter.end(context.WithoutCancel(ctx), session, rec.SessionRef); err != nil {
 				s.log.Warn("embed: end the session of a revoked token", "app", rec.AppID, "err", err)
+			} else if rec.SessionRef != "" {
+				s.embed.store.EmbedSessionEnded(context.WithoutCancel(ctx), rec.ID)
 			}
 		}
 	}

@@ -85,8 +85,5 @@ func (c embedConsole) RevokeEmbedTokens(ctx context.Context, v *console.Viewer, 
 }
 
 func (c embedConsole) DeleteEmbedApp(ctx context.Context, v *console.Viewer, id string) error {
-	if c.s.embed == nil {
-		return c.problem(errEmbedUnavailable)
-	}
-	return c.problem(c.s.embed.store.DeleteEmbedApp(ctx, id, c.who(v).User.ID))
+	return c.problem(c.s.deleteEmbedApp(ctx, c.who(v), id))
 }

@@ -145,6 +145,9 @@ func (m *upstreamMinter) end(ctx context.Context, _, ref string) error {
 	if ref == "" {
 		return nil
 	}
-	_, err := m.call(ctx, http.MethodPost, "/api/v4/users/tokens/revoke", map[string]string{"token_id": ref}, nil)
+	status, err := m.call(ctx, http.MethodPost, "/api/v4/users/tokens/revoke", map[string]string{"token_id": ref}, nil)
+	if status == http.StatusNotFound {
+		return nil // already gone
+	}
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/mattermosttest"
@@ -154,6 +155,49 @@ func TestEmbedUpstreamAdminToken(t *testing.T) {
 	if _, ok := m.UserByToken(pat); ok {
 		t.Fatal("the access token still works in Mattermost after the embed token was revoked")
 	}
+
+	// A token that expires unrevoked: its access token is revoked by the
+	// sweep that the next issue starts.
+	var mu sync.Mutex
+	now := time.Now()
+	e.srv.SetEmbedClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	e.token(a.ID, a.Secret, `{"user":"bob","ttl_seconds":60}`)
+	tokens.mu.Lock()
+	var expiring string
+	for _, v := range tokens.byID {
+		expiring = v
+	}
+	tokens.mu.Unlock()
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	e.token(a.ID, a.Secret, `{"user":"bob"}`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, ok := m.UserByToken(expiring); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the access token of an expired embed token still works in Mattermost")
+		}
+	}
+	// Deleting the app revokes its tokens' access tokens.
+	tokens.mu.Lock()
+	remaining := len(tokens.byID)
+	tokens.mu.Unlock()
+	if remaining != 1 {
+		t.Fatalf("%d access tokens left, want the live one", remaining)
+	}
+	if r := e.do("", "DELETE", "/api/v1/embed/apps/"+a.ID, "", nil, as(adminToken)...); r.status != 204 {
+		t.Fatalf("delete app: %d %s", r.status, r.body)
+	}
+	tokens.mu.Lock()
+	remaining = len(tokens.byID)
+	tokens.mu.Unlock()
+	if remaining != 0 {
+		t.Fatalf("%d access tokens left after the app was deleted", remaining)
+	}
+	r = e.do("", "POST", "/api/v1/embed/apps", "application/json", strings.NewReader(app), as(adminToken)...)
+	json.Unmarshal(r.body, &a)
 
 	tokens.disabled = true
 	if r := e.issue(a.ID, a.Secret, `{"user":"bob"}`); r.status != 501 || r.errorCode(t) != "embed_upstream_token_unavailable" {
