@@ -149,6 +149,7 @@ func (s *Server) mountEmbed(r chi.Router) {
 	// The console's Embedding page, with the console's identity and CSRF.
 	console.New(console.Config{Identity: &consoleAdapter{s: s}, CSRFKey: s.consoleKey(), Logger: s.log}).
 		MountEmbed(r, embedConsole{s})
+	s.mountEmbedPages(r) // embed_pages.go: the frame, the popup, the script
 }
 
 // Errors of embedding: each a stable code, a status and what to do.
