@@ -465,60 +465,36 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	up := s.askUpstream(r, true)
-	var entries []json.RawMessage
-	if up.status != http.StatusOK || json.Unmarshal(up.body, &entries) != nil || entries == nil {
-		if up.status == http.StatusOK && !up.failed {
-			s.writeError(w, r, errorf(http.StatusBadGateway, "upstream_bad_response",
-				"Mattermost answered GET /api/v4/plugins/webapp with something other than a JSON list: check the Mattermost server at --upstream"))
-			return
-		}
-		up.write(w)
-		return
-	}
-	ours, err := s.teamClientManifests(ctx, tid)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	upIDs, entryIDs := make(map[string]bool, len(entries)), make([]string, len(entries))
-	for i, e := range entries {
-		var head struct {
-			ID string `json:"id"`
-		}
-		json.Unmarshal(e, &head)
-		upIDs[head.ID], entryIDs[i] = true, head.ID
-	}
-	s.webappLists.ids.Store(&upstreamIDs{at: now, ids: upIDs})
-	ourIDs := make(map[string]bool, len(ours))
-	for _, m := range ours {
-		ourIDs[m.ID] = true
-	}
-	body := make([]byte, 0, len(up.body)+len(ours)*256)
-	body = append(body, '[')
-	add := func(b []byte) {
-		if len(body) > 1 {
-			body = append(body, ',')
-		}
-		body = append(body, b...)
-	}
-	for i, e := range entries {
-		if s.cfg.PluginConflict != ConflictUpstream && ourIDs[entryIDs[i]] {
-			continue
-		}
-		add(e)
-	}
-	for _, m := range ours {
-		if s.cfg.PluginConflict == ConflictUpstream && upIDs[m.ID] {
-			continue
-		}
-		b, err := json.Marshal(m)
+	var body []byte
+	var upIDs map[string]bool
+	ok := up.status == http.StatusOK && !up.failed
+	if ok {
+		ours, err := s.teamClientManifests(ctx, tid)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		add(b)
+		entries := make([]ourEntry, len(ours))
+		for i, m := range ours {
+			b, err := json.Marshal(m)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			entries[i] = ourEntry{m.ID, b}
+		}
+		body, upIDs, ok = mergeWebappList(up.body, entries, s.cfg.PluginConflict)
+		if !ok {
+			s.writeError(w, r, errorf(http.StatusBadGateway, "upstream_bad_response",
+				"Mattermost answered GET /api/v4/plugins/webapp with something other than a JSON list: check the Mattermost server at --upstream"))
+			return
+		}
 	}
-	body = append(body, ']')
+	if !ok {
+		up.write(w)
+		return
+	}
+	s.webappLists.ids.Store(&upstreamIDs{at: now, ids: upIDs})
 	h := up.header.Clone()
 	for _, k := range []string{"Content-Length", "Content-Encoding", "Set-Cookie", "Date", "Etag", "Last-Modified"} {
 		delete(h, k)
@@ -534,6 +510,58 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 		s.webappLists.m.Store(key, c)
 	}
 	c.write(w, r)
+}
+
+// ourEntry is one of mmtoolkit's client manifests, serialised.
+type ourEntry struct {
+	id   string
+	json []byte
+}
+
+// mergeWebappList is the merged list: Mattermost's entries (upstream is
+// its answer's body) byte for byte and in its order, then ours, one entry
+// per id as rule says (ConflictUpstream keeps Mattermost's, anything else
+// ours). It also returns Mattermost's ids. ok is false when upstream is not
+// a JSON list.
+func mergeWebappList(upstream []byte, ours []ourEntry, rule PluginConflict) (body []byte, upIDs map[string]bool, ok bool) {
+	var entries []json.RawMessage
+	if json.Unmarshal(upstream, &entries) != nil || entries == nil {
+		return nil, nil, false
+	}
+	upIDs = make(map[string]bool, len(entries))
+	entryIDs := make([]string, len(entries))
+	for i, e := range entries {
+		var head struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(e, &head) // an entry that is no object has no id
+		upIDs[head.ID], entryIDs[i] = true, head.ID
+	}
+	ourIDs := make(map[string]bool, len(ours))
+	for _, o := range ours {
+		ourIDs[o.id] = true
+	}
+	body = make([]byte, 0, len(upstream)+len(ours)*256)
+	body = append(body, '[')
+	add := func(b []byte) {
+		if len(body) > 1 {
+			body = append(body, ',')
+		}
+		body = append(body, b...)
+	}
+	for i, e := range entries {
+		if rule != ConflictUpstream && entryIDs[i] != "" && ourIDs[entryIDs[i]] {
+			continue
+		}
+		add(e)
+	}
+	for _, o := range ours {
+		if rule == ConflictUpstream && upIDs[o.id] {
+			continue
+		}
+		add(o.json)
+	}
+	return append(body, ']'), upIDs, true
 }
 
 func (c *mergedList) write(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -332,4 +334,71 @@ func TestConsoleListsMattermostPlugins(t *testing.T) {
 	if page := e.page("admin", "GET", "/admin", nil); page.status != 200 || strings.Contains(string(page.body), "Installed on Mattermost") {
 		t.Fatalf("sandbox index: %d %s", page.status, page.body)
 	}
+}
+
+// FuzzMergeWebappList: whatever Mattermost answers, the merge is a JSON
+// list only when Mattermost's is one, holding Mattermost's entries byte
+// for byte in its order (but those the rule gives to mmtoolkit) followed
+// by mmtoolkit's (but those the rule gives to Mattermost).
+func FuzzMergeWebappList(f *testing.F) {
+	sample, err := os.ReadFile(filepath.Join("..", "apiv4-proxy", "testdata", "plugins_webapp.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var s struct{ Body json.RawMessage }
+	json.Unmarshal(sample, &s)
+	for _, seed := range []string{string(s.Body), "[]", "null", "{}", `[1,"x",null,{}]`, ` [ {"id" : "zoom", "version":"1"} ,{"id":"b"}]`, `[{"id":"zoom"},{"id":"zoom"}]`, "[", ""} {
+		f.Add([]byte(seed), "zoom", false)
+		f.Add([]byte(seed), "com.example.mine", true)
+	}
+	f.Fuzz(func(t *testing.T, upstream []byte, ourID string, upstreamWins bool) {
+		rule := server.ConflictMmtoolkit
+		if upstreamWins {
+			rule = server.ConflictUpstream
+		}
+		ours := []string{ourID, ourID + ".other"}
+		body, ok := server.MergeWebappList(upstream, ours, rule)
+		var up []json.RawMessage
+		isList := json.Unmarshal(upstream, &up) == nil && up != nil
+		if ok != isList {
+			t.Fatalf("ok=%v for %q (a JSON list: %v)", ok, upstream, isList)
+		}
+		if !ok {
+			return
+		}
+		var got []json.RawMessage
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("merged %q is not a JSON list: %v", body, err)
+		}
+		upIDs := map[string]bool{}
+		var want []string
+		for _, e := range up {
+			var head struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(e, &head)
+			upIDs[head.ID] = true
+			if rule == server.ConflictUpstream || head.ID == "" || (head.ID != ours[0] && head.ID != ours[1]) {
+				want = append(want, string(e))
+			}
+		}
+		for _, id := range ours {
+			if rule != server.ConflictUpstream || !upIDs[id] {
+				b, _ := json.Marshal(struct {
+					ID      string `json:"id"`
+					Name    string `json:"name"`
+					Version string `json:"version"`
+				}{id, "", "1.0.0"})
+				want = append(want, string(b))
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("merged %d entries, want %d: %s", len(got), len(want), body)
+		}
+		for i := range got {
+			if string(got[i]) != want[i] {
+				t.Fatalf("entry %d: got %s, want %s", i, got[i], want[i])
+			}
+		}
+	})
 }
