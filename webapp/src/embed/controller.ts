@@ -65,6 +65,10 @@ export class EmbedController {
     private win: Window;
     private token = '';
     private tokenFailures = 0;
+    private refused = ''; // the last token a 401 answered
+    private refusedErr: ApiError = {code: 'embed_token_invalid', message: ''};
+    /** The first screen's requests, sent with the first token alongside the session's (boot takes them). */
+    private early: {me: Promise<UserProfile>; channel?: Promise<Channel>; member?: Promise<ChannelMembership>; posts?: Promise<unknown>} | null = null;
     private parentOrigin = '';
     private session: EmbedSession | null = null;
     private booted = false;
@@ -241,16 +245,37 @@ export class EmbedController {
             const same = url.origin === here;
             const sent = this.token;
             const r = await (same ? orig(input instanceof Request ? new Request(input, {credentials: 'omit'}) : input, {...init, credentials: 'omit'}) : orig(input, init));
-            if (same && r.status === 401 && sent && sent === this.token) {
-                r.clone().json().catch(() => ({})).then((b: {error?: ApiError}) => this.tokenRefused(b.error ?? {code: 'embed_token_invalid', message: 'mmtoolkit refused the embed token'}));
+            // Once per token: the first screen's requests go out together.
+            if (same && r.status === 401 && sent && sent === this.token && sent !== this.refused) {
+                this.refused = sent;
+                r.clone().json().catch(() => ({})).then((b: {error?: ApiError}) => {
+                    this.refusedErr = b.error ?? {code: 'embed_token_invalid', message: 'mmtoolkit refused the embed token'};
+                    this.tokenRefused(this.refusedErr);
+                });
             }
             return r;
         };
     }
 
     private async useToken(token: string) {
+        if (token === this.refused) {
+            this.tokenRefused(this.refusedErr); // the same token again: refused again, without asking
+            return;
+        }
         this.token = token;
         Client4.setToken(token);
+        if (!this.booted && !this.early) {
+            // Whatever the session says, the frame shows its channel: ask
+            // for it now rather than one round trip later. Out of scope,
+            // the server refuses these and boot reports it.
+            const ch = this.cfg.channel;
+            const quiet = <T>(p: Promise<T>) => {
+                p.catch(() => undefined);
+                return p;
+            };
+            this.early = {me: quiet(Client4.getMe()), channel: ch ? quiet(Client4.getChannel(ch)) : undefined,
+                member: ch ? quiet(Client4.getMyChannelMember(ch)) : undefined, posts: ch ? quiet(Client4.getPosts(ch, 0, 60)) : undefined};
+        }
         try {
             const s = await this.fetchSession();
             if (this.session && s.user.id !== this.session.user.id) {
@@ -315,11 +340,13 @@ export class EmbedController {
         this.set({phase: 'loading'});
         const wanted = this.cfg.channel || s.channels[0]?.id || '';
         const inScope = s.channels.some((c) => c.id === wanted);
-        // The first screen's requests at once.
-        const me = Client4.getMe();
+        // The first screen's requests at once (most went out with the session's).
+        const early = this.early?.channel && wanted === this.cfg.channel ? this.early : null;
+        const me = this.early?.me ?? Client4.getMe();
+        this.early = null;
         const manifest = apiFetch(`/api/v1/manifest?team=${encodeURIComponent(s.team.id)}&platform=web`).
             then((r) => (r.ok ? r.json() as Promise<TeamManifest> : Promise.reject(new Error(`manifest: HTTP ${r.status}`))));
-        const posts = inScope ? Client4.getPosts(wanted, 0, 60) : undefined;
+        const posts = inScope ? early?.posts ?? Client4.getPosts(wanted, 0, 60) : undefined;
         posts?.catch(() => undefined);
         manifest.catch(() => undefined);
         mm.receivedConfig(store.dispatch, {SiteURL: this.host.config.siteURL, PluginsEnabled: 'true', DiagnosticsEnabled: 'false'});
@@ -344,16 +371,16 @@ export class EmbedController {
             this.set({phase: 'signedout', notice: err.message});
             return;
         }
-        await this.showChannel(wanted, posts);
+        await this.showChannel(wanted, posts, early ?? undefined);
         this.set({phase: 'ready'});
     }
 
     /** Loads and selects a channel of the session (its posts from early when given). */
-    private async showChannel(channelId: string, early?: Promise<unknown>) {
+    private async showChannel(channelId: string, early?: Promise<unknown>, asked?: {channel?: Promise<Channel>; member?: Promise<ChannelMembership>}) {
         const {store} = this.host;
         const [channel, member] = await Promise.all([
-            Client4.getChannel(channelId).catch(() => undefined),
-            Client4.getMyChannelMember(channelId).catch(() => undefined),
+            (asked?.channel ?? Client4.getChannel(channelId)).catch(() => undefined),
+            (asked?.member ?? Client4.getMyChannelMember(channelId)).catch(() => undefined),
         ]);
         if (channel) {
             store.dispatch({type: ChannelTypes.RECEIVED_CHANNEL, data: channel});

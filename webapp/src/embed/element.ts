@@ -41,6 +41,10 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
     #calls = new Map<number, {resolve: (v: unknown) => void; reject: (e: Error) => void}>();
     #nextCall = 1;
     #asking = false;
+    // A token the provider gave before the frame said hello: handed over
+    // then. Asking at once overlaps the page's backend round trip with the
+    // frame's download.
+    #pending: EmbedToken | null = null;
     #channel = '';
     #onMessage = (ev: MessageEvent) => this.#receive(ev);
 
@@ -55,7 +59,7 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
 
     set tokenProvider(fn: EmbedTokenProvider | null) {
         this.#provider = typeof fn === 'function' ? fn : null;
-        if (this.#ready && this.#provider) {
+        if (this.#provider && this.#frame && this.getAttribute('signin') !== 'popup') {
             this.#askToken();
         }
     }
@@ -103,6 +107,9 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
         window.addEventListener('message', this.#onMessage);
         root.append(css, frame);
         this.#frame = frame;
+        if (this.#provider && this.getAttribute('signin') !== 'popup') {
+            this.#askToken();
+        }
         this.#helloTimer = setTimeout(() => this.#emit('mm-error', {code: 'embed_frame_unavailable',
             message: `the embed frame from ${origin} did not answer within ${helloTimeoutMs / 1000} s: check that this page's origin (${location.origin}) is among the app's allowed origins (mmtoolkit's console, Embedding), which the browser needs to show the frame, and that ${origin} is reachable`}), helloTimeoutMs);
     }
@@ -118,6 +125,7 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
         this.#frame?.remove();
         this.#frame = null;
         this.#ready = false;
+        this.#pending = null;
     }
 
     attributeChangedCallback(name: string, old: string | null, value: string | null) {
@@ -181,8 +189,11 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
             clearTimeout(this.#helloTimer);
             this.#ready = true;
             this.#post({mmEmbed: MARK, type: 'init', signin: this.getAttribute('signin') === 'popup' ? 'popup' : 'backend'});
-            if (this.#provider && this.getAttribute('signin') !== 'popup') {
-                this.#askToken();
+            if (this.#pending) {
+                this.#post({mmEmbed: MARK, type: 'token', token: this.#pending.token, expires_at: this.#pending.expires_at});
+                this.#pending = null;
+            } else if (this.#provider && this.getAttribute('signin') !== 'popup') {
+                this.#askToken(); // a frame that said hello again (reloaded) needs one again
             }
             break;
         case 'token-needed':
@@ -233,7 +244,11 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
             if (!t || typeof t.token !== 'string' || !Number.isFinite(t.expires_at)) {
                 throw Object.assign(new Error('the tokenProvider must resolve to {token, expires_at}, as POST /api/v1/embed/tokens answers'), {code: 'embed_token_provider'});
             }
-            this.#post({mmEmbed: MARK, type: 'token', token: t.token, expires_at: t.expires_at});
+            if (this.#ready) {
+                this.#post({mmEmbed: MARK, type: 'token', token: t.token, expires_at: t.expires_at});
+            } else {
+                this.#pending = {token: t.token, expires_at: t.expires_at};
+            }
             this.#refresh = setTimeout(() => this.#askToken(), refreshDelay(t.expires_at, Date.now()));
         } catch (e) {
             const err: ApiError = {code: (e as {code?: string}).code || 'embed_token_provider', message: (e as Error)?.message || String(e)};
