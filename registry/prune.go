@@ -43,6 +43,9 @@ type PruneResult struct {
 	// BlobBytes their size.
 	Blobs     int
 	BlobBytes int64
+	// Collected are the SHA-256s of every blob removed, for caches of them
+	// to forget.
+	Collected []string
 }
 
 // PrunePrereleases removes the prereleases of q.PluginID pushed by
@@ -238,6 +241,7 @@ func collectBlobs(tx *bolt.Tx, gone []*Version, res *PruneResult) error {
 		if data := blobs.Get([]byte(sha)); data != nil {
 			res.Blobs++
 			res.BlobBytes += int64(len(data))
+			res.Collected = append(res.Collected, sha)
 			if err := blobs.Delete([]byte(sha)); err != nil {
 				return err
 			}

@@ -200,7 +200,7 @@ func (c *consoleAdapter) refresh(ctx context.Context) error {
 		case registry.ActionCertify:
 			delete(c.latest, e.PluginID+"@"+e.Version)
 			changed[e.PluginID] = true
-		case registry.ActionPush:
+		case registry.ActionPush, registry.ActionPrune:
 			changed[e.PluginID] = true
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -479,5 +480,68 @@ func TestNoOpSaveStoresNothing(t *testing.T) {
 	// A release is never folded into a preview, however equal.
 	if r := e.push("dev", helloPlugin(helloID, "1.0.1")); r.status != 201 {
 		t.Errorf("release: %d %s", r.status, r.body)
+	}
+}
+
+// TestPrereleasesArePruned: after each prerelease push, its developer's
+// prereleases but the newest Config.KeepPrereleases are removed, except a
+// version a team pinned and the one a preview shows; the removed build's
+// bundle URL answers 404 and the store still verifies.
+func TestPrereleasesArePruned(t *testing.T) {
+	e := newEnv(t, server.Config{KeepPrereleases: 2})
+	build := func(v, label string) map[string]string {
+		files := helloPlugin(helloID, v)
+		files["webapp/index.tsx"] = strings.Replace(files["webapp/index.tsx"], "'Hello', 'Hello'", "'Hello', '"+label+"'", 1)
+		return files
+	}
+	if r := e.push("dev", helloPlugin(helloID, "1.0.0")); r.status != 201 {
+		t.Fatal(string(r.body))
+	}
+	dev := func(i int) string { return "1.0.1-dev." + strconv.Itoa(1733300000000+i) }
+	bundles := map[string]string{}
+	push := func(i int) {
+		t.Helper()
+		r := e.push("dev", build(dev(i), "build "+strconv.Itoa(i)))
+		if r.status != 201 {
+			t.Fatal(string(r.body))
+		}
+		bundles[dev(i)] = r.json(t)["bundles"].(map[string]any)["web"].(map[string]any)["url"].(string)
+		e.waitIdle()
+	}
+	push(1)
+	if r := e.setTeam("admin", "sales", helloID, `{"enabled":true,"version":"`+dev(1)+`"}`); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	push(2)
+	if r := e.preview("dev", dev(2), 0); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	for i := 3; i <= 5; i++ {
+		push(i)
+	}
+	p, err := e.store.Plugin(t.Context(), helloID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"1.0.0", dev(1), dev(2), dev(4), dev(5)}; strings.Join(p.Versions, " ") != strings.Join(want, " ") {
+		t.Fatalf("versions %v, want %v (dev.1 pinned by sales, dev.2 previewed, the newest 2)", p.Versions, want)
+	}
+	if r := e.do("", "GET", bundles[dev(3)], "", nil); r.status != 404 {
+		t.Errorf("the pruned build's bundle: %d, want 404", r.status)
+	}
+	for _, v := range []string{dev(1), dev(2), dev(5)} {
+		if r := e.do("", "GET", bundles[v], "", nil); r.status != 200 {
+			t.Errorf("kept build %s's bundle: %d", v, r.status)
+		}
+	}
+	audit, err := e.store.Audit(t.Context(), registry.AuditFilter{PluginID: helloID, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := audit[0]; a.Action != registry.ActionPrune || strings.Join(a.Versions, " ") != dev(3) {
+		t.Errorf("last audit entry %+v, want the prune of %s", a, dev(3))
+	}
+	if err := e.store.Verify(t.Context()); err != nil {
+		t.Error(err)
 	}
 }

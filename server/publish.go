@@ -217,6 +217,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		for _, r := range deferred {
 			s.maps.add(pkg, r, v.Artifacts[bundleKind[r.Target]].SHA256, v.PluginID, v.Version)
 		}
+		s.prunePrereleases(res.Version) // preview_prune.go
 	}
 	return res, nil
 }

@@ -105,6 +105,11 @@ type Config struct {
 	// storage_quota_exceeded. Default DefaultOwnerQuota (2 GiB); negative:
 	// no quota.
 	OwnerQuotaBytes int64
+	// KeepPrereleases is how many of each developer's newest prereleases
+	// of a plugin stay stored; older ones are pruned after each push
+	// (preview_prune.go), except versions a team pins or a preview shows.
+	// 0 is DefaultKeepPrereleases; negative keeps every version.
+	KeepPrereleases int
 	// PluginAdmin installs packages' server parts on the upstream
 	// Mattermost (serverpart.go); nil: there is none, and server parts are
 	// only kept.
@@ -135,6 +140,7 @@ type Server struct {
 	pushBudget   *pushBudget     // see Config.PushBudgetBytes
 	quota        *ownerQuota     // see Config.OwnerQuotaBytes
 	previews     previewSessions // developers' previews of prereleases (preview.go)
+	prune        pruner          // old prereleases' pruning (preview_prune.go)
 	release      memRelease      // returns compile garbage to the OS when pushes pause
 	trust        trustIndex
 	embed        *embedService   // nil when the store keeps no embed apps (embed.go)
@@ -276,7 +282,7 @@ func (s *Server) Close() {
 // Idle reports whether background work (precompressing new bundles) is
 // done: tests and benchmarks wait for it.
 func (s *Server) Idle() bool {
-	return s.maps.idle() && s.compressor.idle() && s.mobile.idle() && (s.files == nil || s.files.idle())
+	return s.maps.idle() && s.compressor.idle() && s.mobile.idle() && (s.files == nil || s.files.idle()) && s.prune.idle()
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"memory budget of pushes in flight, in MiB (env MMTOOLKIT_PUSH_BUDGET_MIB): each reserves its upload's size,\nthen what its archive unpacks to; past it a push is answered 503 push_budget_exhausted (retry);\nat least the 300 MiB unpacked limit")
 	ownerQuota := fs.Int64("owner-quota-mib", envInt64("MMTOOLKIT_OWNER_QUOTA_MIB", server.DefaultOwnerQuota>>20),
 		"what the versions of one developer's plugins may store together, in MiB (env MMTOOLKIT_OWNER_QUOTA_MIB);\npast it a push is answered 507 storage_quota_exceeded; 0: no quota")
+	keepPre := fs.Int("keep-prereleases", int(envInt64("MMTOOLKIT_KEEP_PRERELEASES", server.DefaultKeepPrereleases)),
+		"how many of each developer's newest prereleases of a plugin stay stored (env MMTOOLKIT_KEEP_PRERELEASES);\nolder ones (push --watch builds) are pruned after each push, except versions a team pinned\nor a preview shows; 0: keep every version")
 	bundleLimit := fs.Int64("bundle-limit-mib", envInt64("MMTOOLKIT_BUNDLE_LIMIT_MIB", pluginpkg.DefaultLimits.MaxBundleBytes>>20),
 		"largest prebuilt webapp.bundle_path file (and its .map) a push may carry, in MiB (env MMTOOLKIT_BUNDLE_LIMIT_MIB)")
 	// The admin token's default is never the environment's value: --help
@@ -136,7 +139,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		TrustedKeys: trust.keys, MinCertification: minLevel.c,
 		Limits:          pluginpkg.Limits{MaxBundleBytes: *bundleLimit << 20},
 		PushBudgetBytes: *pushBudget << 20, OwnerQuotaBytes: quota,
-		PluginAdmin: admin, UpstreamAdminToken: *adminToken})
+		KeepPrereleases: cmp.Or(*keepPre, -1),
+		PluginAdmin:     admin, UpstreamAdminToken: *adminToken})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/slots"
+)
+
+// DefaultKeepPrereleases is Config.KeepPrereleases' default: how many of
+// each developer's newest prereleases of a plugin stay stored. push
+// --watch stores one per save that changes a bundle; no team follows them
+// (slots.Effective), so older ones only fill the store.
+const DefaultKeepPrereleases = 5
+
+// prereleasePruner is what the server needs of a store that can prune
+// (*registry.Bolt).
+type prereleasePruner interface {
+	PrunePrereleases(ctx context.Context, q registry.PruneQuery) (registry.PruneResult, error)
+}
+
+// pruner runs prunes one at a time, off the pushes' path.
+type pruner struct {
+	mu      sync.Mutex
+	running atomic.Int64
+}
+
+func (p *pruner) idle() bool { return p.running.Load() == 0 }
+
+// pruneActor is who the prune audit entries name: the server itself.
+const pruneActor = "mmtoolkit"
+
+// prunePrereleases runs after a prerelease v is stored: its developer's
+// prereleases of the plugin but the newest Config.KeepPrereleases are
+// removed (registry.PrunePrereleases: one transaction, one audit entry,
+// unreferenced blobs collected), except versions a team pins and those a
+// preview session shows. The server then forgets the collected blobs, so
+// their URLs answer 404; their files under Config.BlobFiles go at the
+// next start, as files of unknown blobs do.
+func (s *Server) prunePrereleases(v *registry.Version) {
+	keep := s.cfg.KeepPrereleases
+	if keep == 0 {
+		keep = DefaultKeepPrereleases
+	}
+	store, ok := s.store.(prereleasePruner)
+	if keep < 0 || !ok || !slots.IsPrerelease(v.Version) {
+		return
+	}
+	s.prune.running.Add(1)
+	go func() {
+		defer s.prune.running.Add(-1)
+		s.prune.mu.Lock()
+		defer s.prune.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		res, err := store.PrunePrereleases(ctx, registry.PruneQuery{PluginID: v.PluginID, PushedBy: v.PushedBy, Keep: keep,
+			Protect: s.previews.pinned()[v.PluginID], Actor: pruneActor})
+		if err != nil {
+			s.log.Error("prune prereleases", "plugin", v.PluginID, "developer", v.PushedBy, "err", err)
+			return
+		}
+		if len(res.Versions) == 0 {
+			return
+		}
+		s.forgetBlobs(res.Collected)
+		s.changed()
+		s.quota.mu.Lock()
+		clear(s.quota.usage) // counted again from the store at the next push
+		s.quota.mu.Unlock()
+		s.log.Info("pruned prereleases", "plugin", v.PluginID, "developer", v.PushedBy, "versions", len(res.Versions),
+			"kept", keep, "blobs", res.Blobs, "bytes", res.BlobBytes)
+	}()
+}
+
+// forgetBlobs drops collected blobs from the server's indexes and caches.
+func (s *Server) forgetBlobs(shas []string) {
+	gone := make(map[string]bool, len(shas))
+	for _, sha := range shas {
+		gone[sha] = true
+	}
+	s.artifactsMu.Lock()
+	for sha := range gone {
+		delete(s.artifacts, sha)
+		if len(sha) >= 16 && s.byPrefix[sha[:16]] == sha {
+			delete(s.byPrefix, sha[:16])
+		}
+	}
+	for k, sha := range s.mapKeys {
+		if gone[sha] {
+			delete(s.mapKeys, k)
+		}
+	}
+	for k, f := range s.pathFiles {
+		if gone[f.sha] {
+			delete(s.pathFiles, k)
+		}
+	}
+	s.artifactsMu.Unlock()
+	s.bundles.mu.Lock()
+	for sha := range gone {
+		if el, ok := s.bundles.items[sha]; ok {
+			s.bundles.ll.Remove(el)
+			delete(s.bundles.items, sha)
+			s.bundles.bytes -= int64(len(el.Value.(*cacheEntry).body))
+		}
+	}
+	s.bundles.mu.Unlock()
+	if s.files != nil {
+		for sha := range gone {
+			s.files.forget(sha)
+		}
+	}
+}
