@@ -29,9 +29,9 @@ type fronting struct {
 	alice, bob, admin mattermosttest.User
 }
 
-func newFronting(t *testing.T, cfg server.Config) *fronting {
+func newFronting(t *testing.T, cfg server.Config, opts ...mattermosttest.Option) *fronting {
 	t.Helper()
-	mm := mattermosttest.New(t)
+	mm := mattermosttest.New(t, opts...)
 	f := &fronting{mm: mm}
 	f.admin = mm.AddUser("admin", "system_user system_admin")
 	f.alice = mm.AddUser("alice", "")
@@ -401,4 +401,28 @@ func FuzzMergeWebappList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A Mattermost under a subpath (SiteURL https://example.com/chat): the list
+// is asked there, and its plugins' files and routes are reached there.
+func TestFrontingSubpath(t *testing.T) {
+	f := newFronting(t, server.Config{}, mattermosttest.WithSubpath("/chat"))
+	installUpstream(f.mm, "com.upstream.calls", "1.0.0")
+	f.mm.SetPluginHandler("com.upstream.calls", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "calls "+r.URL.Path)
+	}))
+	f.pushEnable("com.example.alpha", "1.0.0", f.alpha.ID)
+	got := entries(t, f.do("alice", "GET", "/api/v4/plugins/webapp", "", nil).body)
+	up := entries(t, f.upstreamList())["com.upstream.calls"]
+	if got["com.upstream.calls"] != up || got["com.example.alpha"] == "" {
+		t.Fatalf("merged list under a subpath: %v", got)
+	}
+	var e struct{ Webapp struct{ Bundle_path string } }
+	json.Unmarshal([]byte(up), &e)
+	if r := f.do("", "GET", strings.Replace(e.Webapp.Bundle_path, "/static/", "/static/plugins/", 1), "", nil); r.status != 200 || !strings.Contains(string(r.body), "com.upstream.calls") {
+		t.Fatalf("bundle under a subpath: %d %s", r.status, r.body)
+	}
+	if r := f.do("", "GET", "/plugins/com.upstream.calls/x", "", nil); r.status != 200 || string(r.body) != "calls /x" {
+		t.Fatalf("plugin route under a subpath: %d %s", r.status, r.body)
+	}
 }
