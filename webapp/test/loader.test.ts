@@ -195,6 +195,28 @@ describe('PluginLoader', () => {
         expect(t.store.getState().plugins.status.p.version).toBe('2.0.0');
     });
 
+    it('keeps running the same bundle under a preview version, and says which version runs', async () => {
+        const t = setup(bundles);
+        const un = vi.fn();
+        bundles.p = (w) => w.registerPlugin('p', {initialize: (r: any) => r.registerRootComponent(() => null), uninitialize: un});
+        const done = t.loader.load(manifest('p'));
+        await flush();
+        t.finish('p');
+        await done;
+        // A developer's first preview build of unchanged sources: the same bytes.
+        expect(t.loader.load(manifest('p', {version: '1.0.1-dev.5', preview: true}))).toBe(done);
+        await flush();
+        expect(t.appended).toHaveLength(1);
+        expect(un).not.toHaveBeenCalled();
+        const state = () => t.store.getState().plugins;
+        expect(state().plugins.p).toMatchObject({version: '1.0.1-dev.5', preview: true});
+        expect(state().status.p).toMatchObject({phase: 'loaded', version: '1.0.1-dev.5'});
+        // The preview ends: the team's version, no mark.
+        t.loader.load(manifest('p'));
+        expect(state().plugins.p.preview).toBeUndefined();
+        expect(state().status.p.version).toBe('1.0.0');
+    });
+
     it('drops a bundle that finishes loading after its plugin was removed', async () => {
         const t = setup(bundles);
         const init = vi.fn();

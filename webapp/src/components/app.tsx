@@ -14,6 +14,7 @@ import {ModalHost} from './modal_host';
 import {PluginView, ProductView} from './plugin_view';
 import {PostBox} from './post_box';
 import {PostList} from './posts';
+import {PreviewMarker} from './preview_marker';
 import {ModuleProviders} from './providers';
 import {GlobalComponents, ProductHeader, SearchBox, UserGuideMenu} from './pluggables';
 import {ChannelSidebar, TeamSidebar} from './sidebars';
@@ -184,6 +185,7 @@ function Layout({route}: {route: Route}) {
                 {route.kind === 'product' && <ProductHeader base={route.base}/>}
                 <SearchBox/>
                 <UserGuideMenu/>
+                <PreviewMarker/>
                 <span className='brand'>{'mmtoolkit'}</span>
             </header>
             {showTeamSidebar && <TeamSidebar/>}

@@ -97,6 +97,13 @@ export class PluginLoader {
     load(p: ManifestPlugin): Promise<void> {
         const cur = this.loaded.get(p.id);
         if (cur && cur.manifest.bundle.url === p.bundle.url) {
+            if (cur.manifest.version !== p.version || cur.manifest.preview !== p.preview) {
+                // The same bundle under another version or preview mark (a
+                // developer's first preview build of unchanged sources, or
+                // its end): nothing to run again, but the page says which.
+                cur.manifest = p;
+                this.deps.store.dispatch(pluginsActions.entryUpdated(p));
+            }
             return cur.done; // duplicate events are normal (Mattermost's too)
         }
         if (cur) {

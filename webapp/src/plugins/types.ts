@@ -10,6 +10,8 @@ export interface ManifestPlugin {
     bundle: {url: string; integrity: string; size: number};
     slots: Array<{slot: string; post_type?: string}>;
     host_modules: string[];
+    /** A prerelease served to its developer alone while push --watch runs (PreviewMarker). */
+    preview?: boolean;
 }
 
 export interface TeamManifest {

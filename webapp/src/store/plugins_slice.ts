@@ -71,6 +71,15 @@ export const pluginsSlice = createSlice({
             state.plugins[p.id] = p;
             state.status[p.id] = {phase: 'loading', version: p.version};
         },
+        /** The same bundle, now under another version or preview mark. */
+        entryUpdated(state, action: PayloadAction<ManifestPlugin>) {
+            const p = action.payload;
+            state.plugins[p.id] = p;
+            const s = state.status[p.id];
+            if (s) {
+                s.version = p.version;
+            }
+        },
         bundleLoaded(state, action: PayloadAction<{id: string; version: string}>) {
             state.status[action.payload.id] = {phase: 'loaded', version: action.payload.version};
         },
