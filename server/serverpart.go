@@ -265,6 +265,8 @@ func (s *Server) publishServerPart(ctx context.Context, v *registry.Version, blo
 	if s.cfg.PluginAdmin == nil {
 		return kept("not installed: no Mattermost (start mmtoolkit with --upstream to install server parts there)")
 	}
+	// The choice below (pinned? highest?) must still hold when it acts.
+	defer s.lockServerPart(v.PluginID)()
 	if old, err := s.store.Version(ctx, v.PluginID, v.Version); err == nil && old.PackageSHA256 == v.PackageSHA256 {
 		return kept("") // identical re-push
 	}
@@ -483,10 +485,24 @@ func upstreamError(err error, what, note string) error {
 const upstreamPluginsTTL = 10 * time.Second
 
 type upstreamPlugins struct {
+	// busy holds one *sync.Mutex per plugin id: the changes of one
+	// plugin's server part (a push, a pin, the kill switch) run one at a
+	// time, so each one's "what Mattermost had" is still true when it
+	// puts Mattermost back.
+	busy sync.Map
+
 	mu       sync.Mutex
 	at       time.Time
 	list     *apiv4proxy.PluginsResponse
 	statuses []apiv4proxy.PluginStatus
+}
+
+// lockServerPart serialises the server part changes of plugin id.
+func (s *Server) lockServerPart(id string) func() {
+	m, _ := s.parts.busy.LoadOrStore(id, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 func (s *Server) forgetUpstreamPlugins() {
@@ -563,6 +579,7 @@ func (s *Server) setServerPartRecord(ctx context.Context, sp registry.ServerPart
 // plugin without a server part is left alone. ctx carries the caller
 // (withPartCall).
 func (s *Server) disableServerPart(ctx context.Context, actor, id string) error {
+	defer s.lockServerPart(id)()
 	versions, err := s.serverPartVersions(ctx, id)
 	if err != nil || len(versions) == 0 {
 		return err
@@ -597,6 +614,7 @@ func (s *Server) disableServerPart(ctx context.Context, actor, id string) error 
 // same steps as a push: upload, enable, start checked, put back on
 // failure), so this also repairs a copy changed behind mmtoolkit's back.
 func (s *Server) setServerPart(ctx context.Context, actor, id, pin string, enabled bool) error {
+	defer s.lockServerPart(id)()
 	versions, err := s.serverPartVersions(ctx, id)
 	if err != nil {
 		return err

@@ -500,14 +500,15 @@ func formatSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// serverWarning lists a few of the dropped paths: enough to recognise them.
+// serverWarning lists a few of the paths ReadDir left out: enough to
+// recognise them.
 func serverWarning(dropped []string) string {
 	const show = 5
 	list := strings.Join(dropped[:min(show, len(dropped))], ", ")
 	if n := len(dropped) - show; n > 0 {
 		list += fmt.Sprintf(", and %d more", n)
 	}
-	return "server executables ignored: mmtoolkit serves client plugins (" + list + ")"
+	return "server executables left out (" + list + "): a folder carries no server part; push the archive `make dist` builds to install it on Mattermost"
 }
 
 // manifestMissing explains where plugin.json should have been.
