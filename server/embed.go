@@ -45,7 +45,7 @@ const (
 	// Token lifetimes: the default and the most an app may ask for.
 	embedDefaultTTL = 15 * time.Minute
 	embedMaxTTL     = time.Hour
-	embedMinTTL     = time.Minute
+	embedMinTTL     = 10 * time.Second
 
 	// DefaultEmbedTokensPerApp bounds an app's unexpired tokens: a leaked
 	// secret cannot fill the store.

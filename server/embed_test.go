@@ -192,6 +192,7 @@ func TestEmbedTokenExchangeRefusals(t *testing.T) {
 		{"channel the user cannot read", other, otherSecret, `{"user":"bob","channels":["` + salesDeals + `"]}`, nil, 403, "embed_channel_not_allowed"},
 		{"team app without channels", other, otherSecret, `{"user":"carol"}`, nil, 400, "embed_channels_required"},
 		{"ttl too long", id, secret, `{"user":"bob","ttl_seconds":7200}`, nil, 400, "embed_ttl_invalid"},
+		{"ttl too short", id, secret, `{"user":"bob","ttl_seconds":9}`, nil, 400, "embed_ttl_invalid"},
 		{"unknown field", id, secret, `{"user":"bob","scope":"all"}`, nil, 400, "bad_request"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
