@@ -496,7 +496,7 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 	}
 	s.webappLists.ids.Store(&upstreamIDs{at: now, ids: upIDs})
 	h := up.header.Clone()
-	for _, k := range []string{"Content-Length", "Content-Encoding", "Set-Cookie", "Date", "Etag", "Last-Modified"} {
+	for _, k := range []string{"Content-Length", "Content-Encoding", "Set-Cookie", "Date", "Etag", "Last-Modified", "X-Request-Id"} {
 		delete(h, k)
 	}
 	h["Content-Type"] = []string{"application/json"}
@@ -508,6 +508,9 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 			s.webappLists.n.Store(1)
 		}
 		s.webappLists.m.Store(key, c)
+	}
+	if id := up.header["X-Request-Id"]; id != nil {
+		w.Header()["X-Request-Id"] = id // this answer's; a cached one has none
 	}
 	c.write(w, r)
 }

@@ -219,9 +219,13 @@ func TestMergedWebappCache(t *testing.T) {
 	list := func() map[string]string {
 		return entries(t, f.do("alice", "GET", "/api/v4/plugins/webapp?team=alpha", "", nil).body)
 	}
-	list()
+	if first := f.do("alice", "GET", "/api/v4/plugins/webapp?team=alpha", "", nil); first.header.Get("X-Request-Id") == "" {
+		t.Fatalf("the answer that asked Mattermost lacks its X-Request-Id: %v", first.header)
+	}
 	asked := f.mm.Hits("/api/v4/plugins/webapp")
-	list()
+	if again := f.do("alice", "GET", "/api/v4/plugins/webapp?team=alpha", "", nil); again.header.Get("X-Request-Id") != "" {
+		t.Fatalf("a cached answer repeats an X-Request-Id: %v", again.header)
+	}
 	if n := f.mm.Hits("/api/v4/plugins/webapp"); n != asked {
 		t.Fatalf("a second request within the TTL asked Mattermost again (%d -> %d)", asked, n)
 	}

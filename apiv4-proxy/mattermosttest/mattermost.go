@@ -612,6 +612,7 @@ func (m *Mattermost) serve(w http.ResponseWriter, r *http.Request) {
 	m.requests = append(m.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone()})
 	m.mu.Unlock()
 	w.Header().Set("X-Version-Id", Version)
+	w.Header().Set("X-Request-Id", NewID()) // as Mattermost, on every answer
 	m.mux.ServeHTTP(w, r)
 }
 
