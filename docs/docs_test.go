@@ -6,10 +6,12 @@ package docs
 import (
 	"bufio"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -106,7 +108,10 @@ var testNameRE = regexp.MustCompile(`^(Test|Fuzz|Benchmark|Example)[A-Z0-9_]`)
 // exists reports whether a path named in doc exists: relative to the doc's
 // directory, to the repository's root, or to a top-level directory of the
 // repository (docs/webapp.md names `src/host.ts`, the webapp's). A path that
-// leaves the repository does not count.
+// leaves the repository does not count. A path inside a folder a .gitignore
+// names (`webapp/test-artifacts/`, `mobile/preview/e2e/out/`: what the build
+// and the tests create) counts when that folder is where the doc says, since
+// on a fresh clone it does not exist yet.
 func exists(doc, p string, top map[string]bool) bool {
 	abs, _ := filepath.Abs(root)
 	bases := []string{filepath.Dir(doc), root}
@@ -119,6 +124,57 @@ func exists(doc, p string, top map[string]bool) bool {
 			continue
 		}
 		if _, err := os.Stat(full); err == nil {
+			return true
+		}
+		if rel, err := filepath.Rel(abs, full); err == nil && generated(filepath.ToSlash(rel)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoredDirs are the folders the repository's .gitignore files name
+// without a wildcard ("test-artifacts/" in webapp/.gitignore is
+// webapp/**/test-artifacts), as "dir of the .gitignore" and the pattern.
+var ignoredDirs = sync.OnceValue(func() [][2]string {
+	var out [][2]string
+	for _, f := range []string{".gitignore", "webapp/.gitignore", "mobile/.gitignore"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			continue
+		}
+		base := path.Dir(f)
+		for _, l := range strings.Split(string(b), "\n") {
+			l = strings.TrimSpace(l)
+			if !strings.HasSuffix(l, "/") || strings.ContainsAny(l, "*?[!#") {
+				continue
+			}
+			out = append(out, [2]string{base, strings.TrimSuffix(l, "/")})
+		}
+	}
+	return out
+})
+
+// generated reports whether rel (slash-separated, from the root) lies in a
+// folder that a .gitignore names.
+func generated(rel string) bool {
+	for _, d := range ignoredDirs() {
+		base, pat := d[0], strings.TrimPrefix(d[1], "/")
+		under := rel
+		if base != "." {
+			if !strings.HasPrefix(rel, base+"/") {
+				continue
+			}
+			under = strings.TrimPrefix(rel, base+"/")
+		}
+		if strings.Contains(pat, "/") || strings.HasPrefix(d[1], "/") {
+			// Anchored at the .gitignore's folder.
+			if under == pat || strings.HasPrefix(under, pat+"/") {
+				return true
+			}
+			continue
+		}
+		if slices.Contains(strings.Split(under, "/"), pat) {
 			return true
 		}
 	}
@@ -250,6 +306,28 @@ func TestNoOutsideReferences(t *testing.T) {
 			if m := outsideRE.FindString(l.text); m != "" {
 				t.Errorf("%s:%d: %q refers to a document outside the repository: say what it says, or link the repository's own file", doc, l.n, m)
 			}
+		}
+	}
+}
+
+// TestGenerated: folders the .gitignore files name count as existing
+// where they would be created, and nothing else does.
+func TestGenerated(t *testing.T) {
+	for _, tc := range []struct {
+		rel  string
+		want bool
+	}{
+		{"webapp/test-artifacts", true},
+		{"webapp/test-artifacts/screenshots", true},
+		{"mobile/preview/e2e/out/mobile-preview.png", true},
+		{"bin/mmtoolkit", true},
+		{"plugins/map/node_modules/d3-geo", true},
+		{"webapp/src/host.ts", false},
+		{"mobile/e2e/out", false},
+		{"docs/test-artifacts", false},
+	} {
+		if got := generated(tc.rel); got != tc.want {
+			t.Errorf("generated(%q) = %v, want %v", tc.rel, got, tc.want)
 		}
 	}
 }
