@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sort"
 	"sync"
@@ -34,7 +35,10 @@ type pluginSockets struct {
 
 	mu    sync.Mutex
 	socks map[*apiv4proxy.Socket]*socketView
-	dirty map[*apiv4proxy.Socket]bool
+	// byToken indexes socks by session: a team switch refreshes a
+	// session's sockets without looking at everyone's.
+	byToken map[string]map[*apiv4proxy.Socket]bool
+	dirty   map[*apiv4proxy.Socket]bool
 	// upIDs are the ids of Mattermost's own plugins as its plugin events
 	// left them, used when no merged list has read them since.
 	upIDs map[string]bool
@@ -63,7 +67,8 @@ type socketView struct {
 
 func newPluginSockets(s *Server) *pluginSockets {
 	ps := &pluginSockets{s: s, log: s.log, socks: map[*apiv4proxy.Socket]*socketView{},
-		dirty: map[*apiv4proxy.Socket]bool{}, wake: make(chan struct{}, 1),
+		byToken: map[string]map[*apiv4proxy.Socket]bool{},
+		dirty:   map[*apiv4proxy.Socket]bool{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go ps.run()
 	return ps
@@ -91,6 +96,10 @@ func (ps *pluginSockets) markLocked(socks ...*apiv4proxy.Socket) {
 func (ps *pluginSockets) SocketOpened(s *apiv4proxy.Socket) {
 	ps.mu.Lock()
 	ps.socks[s] = &socketView{token: s.Token()}
+	if ps.byToken[s.Token()] == nil {
+		ps.byToken[s.Token()] = map[*apiv4proxy.Socket]bool{}
+	}
+	ps.byToken[s.Token()][s] = true
 	ps.markLocked(s)
 	ps.mu.Unlock()
 }
@@ -100,6 +109,12 @@ func (ps *pluginSockets) SocketClosed(s *apiv4proxy.Socket) {
 	ps.mu.Lock()
 	delete(ps.socks, s)
 	delete(ps.dirty, s)
+	if set := ps.byToken[s.Token()]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(ps.byToken, s.Token())
+		}
+	}
 	ps.mu.Unlock()
 }
 
@@ -168,10 +183,8 @@ func (ps *pluginSockets) upstreamIDsLocked() map[string]bool {
 // sessionChanged refreshes the sockets of a session whose team changed.
 func (ps *pluginSockets) sessionChanged(token string) {
 	ps.mu.Lock()
-	for s, v := range ps.socks {
-		if v.token == token {
-			ps.markLocked(s)
-		}
+	for s := range ps.byToken[token] {
+		ps.markLocked(s)
 	}
 	ps.mu.Unlock()
 }
@@ -203,8 +216,11 @@ func (ps *pluginSockets) run() {
 		}
 		clear(ps.dirty)
 		ps.mu.Unlock()
+		// One batch reads each team's plugins once, however many sockets
+		// show it (an admin's toggle refreshes every socket on the team).
+		teams := map[string]map[string][]byte{}
 		for _, s := range batch {
-			ps.refresh(s)
+			ps.refresh(s, teams)
 		}
 	}
 }
@@ -213,8 +229,9 @@ func (ps *pluginSockets) run() {
 // team's manifest, and in rare cases Mattermost's own plugin list).
 const refreshTimeout = 10 * time.Second
 
-// refresh sends one socket what changed since its view.
-func (ps *pluginSockets) refresh(s *apiv4proxy.Socket) {
+// refresh sends one socket what changed since its view. teams holds the
+// plugins of teams already read in this batch.
+func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[string][]byte) {
 	ps.mu.Lock()
 	v, ok := ps.socks[s]
 	view := map[string][]byte{}
@@ -238,7 +255,7 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket) {
 		return // a refused token: Mattermost ends the socket itself
 	}
 	tid := ps.s.sessionTeam(v.token, who)
-	want, err := ps.wanted(ctx, tid)
+	want, err := ps.wanted(ctx, tid, teams)
 	if err != nil {
 		ps.log.Warn("plugin events: the team's plugins", "team", tid, "err", err)
 		return
@@ -259,7 +276,7 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket) {
 		// user's teams may be loaded, and none is known to be.
 		view = map[string][]byte{}
 		for t := range who.Members {
-			other, err := ps.wanted(ctx, t)
+			other, err := ps.wanted(ctx, t, teams)
 			if err != nil {
 				continue
 			}
@@ -310,8 +327,11 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket) {
 }
 
 // wanted is what the merged list gives of mmtoolkit's plugins for team
-// tid: id -> the client manifest as JSON.
-func (ps *pluginSockets) wanted(ctx context.Context, tid string) (map[string][]byte, error) {
+// tid: id -> the client manifest as JSON; a copy the caller may change.
+func (ps *pluginSockets) wanted(ctx context.Context, tid string, teams map[string]map[string][]byte) (map[string][]byte, error) {
+	if m, ok := teams[tid]; ok {
+		return maps.Clone(m), nil
+	}
 	list, err := ps.s.teamClientManifests(ctx, tid)
 	if err != nil {
 		return nil, err
@@ -324,7 +344,8 @@ func (ps *pluginSockets) wanted(ctx context.Context, tid string) (map[string][]b
 		}
 		out[m.ID] = b
 	}
-	return out, nil
+	teams[tid] = out
+	return maps.Clone(out), nil
 }
 
 // mattermostBroadcast is the broadcast of Mattermost's plugin events: to
