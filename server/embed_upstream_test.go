@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/mattermosttest"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
@@ -230,5 +232,71 @@ func TestEmbedUpstreamAdminToken(t *testing.T) {
 	tokens.mu.Unlock()
 	if sent != bobSession {
 		t.Fatalf("Mattermost got %q, want bob's own session", sent)
+	}
+}
+
+// TestEmbedUpstreamWebsocket: in front of a Mattermost, the embed's
+// websocket is relayed through the proxy with the token's access token
+// and gets its channel's events only, renumbered.
+func TestEmbedUpstreamWebsocket(t *testing.T) {
+	m := mattermosttest.New(t)
+	m.EnableWebsocket()
+	admin := m.AddUser("root", "system_user system_admin")
+	bob := m.AddUser("bob", "system_user")
+	team := m.AddTeam("eng", true)
+	m.AddMember(team.ID, bob.ID, "team_user")
+	ch := m.AddChannel(team.ID, "support", bob.ID)
+	other := m.AddChannel(team.ID, "random", bob.ID)
+	newAccessTokens(m, map[string]mattermosttest.User{"bob": bob, "root": admin})
+	adminToken := m.Token(admin)
+	up, err := apiv4proxy.NewUpstream(m.URL(), apiv4proxy.UpstreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := apiv4proxy.NewProxy(m.URL(), apiv4proxy.ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, server.Config{Upstream: proxy, UpstreamAdminToken: adminToken},
+		func(*sandbox.Sandbox) server.Identity { return up })
+	r := e.do("", "POST", "/api/v1/embed/apps", "application/json",
+		strings.NewReader(`{"name":"Support","origins":["https://app.example"],"channels":["`+ch.ID+`"]}`), "Authorization", "Bearer "+adminToken)
+	var a struct{ ID, Secret string }
+	json.Unmarshal(r.body, &a)
+	tok := e.token(a.ID, a.Secret, `{"user":"bob"}`).Token
+
+	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.url, "http")+"/api/v1/embed/websocket", nil)
+	if err != nil {
+		t.Fatalf("dial: %v %v", err, resp)
+	}
+	defer c.Close()
+	c.WriteJSON(map[string]any{"seq": 1, "action": "authentication_challenge", "data": map[string]any{"token": tok}})
+	next := func() map[string]any {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var msg map[string]any
+		if err := c.ReadJSON(&msg); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return msg
+	}
+	if msg := next(); msg["status"] != "OK" {
+		t.Fatalf("challenge: %v", msg)
+	}
+	if msg := next(); msg["event"] != "hello" || msg["seq"] != 0.0 {
+		t.Fatalf("hello: %v", msg)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(m.Sockets(bob.ID)) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the relay's socket never reached the stand-in")
+		}
+	}
+	m.BroadcastEvent("posted", map[string]any{"post": `{"channel_id":"` + other.ID + `"}`}, mattermosttest.Broadcast{ChannelID: other.ID})
+	m.BroadcastEvent("user_updated", map[string]any{}, mattermosttest.Broadcast{})
+	m.BroadcastEvent("posted", map[string]any{"post": `{"channel_id":"` + ch.ID + `"}`}, mattermosttest.Broadcast{ChannelID: ch.ID})
+	got := next()
+	b, _ := got["broadcast"].(map[string]any)
+	if got["event"] != "posted" || b["channel_id"] != ch.ID || got["seq"] != 1.0 {
+		t.Fatalf("first event through the relay: %v, want the support channel's post as seq 1", got)
 	}
 }
