@@ -128,7 +128,7 @@ ${provider ? `chat.tokenProvider = async () => {
         devTalk = (await api(server, adminToken, 'GET', '/api/v4/teams/name/engineering/channels/name/dev-talk')).id;
         app = await api(server, adminToken, 'POST', '/api/v1/embed/apps', {name: 'Site', origins: [site.origin], teams: [team.id], channels: []});
         otherApp = await api(server, adminToken, 'POST', '/api/v1/embed/apps', {name: 'Elsewhere', origins: ['http://127.0.0.3:9'], teams: [team.id], channels: []});
-        expiring = await mint('bob', [town], 60);
+        expiring = await mint('bob', [town], 10);
         pagesByPath['/'] = () => sitePage({attrs: `app="${app.id}" channel="${town}" theme="dark" accent="#0b8a6a"`});
         pagesByPath['/dev'] = () => sitePage({attrs: `app="${app.id}" channel="${devTalk}"`});
         pagesByPath['/other'] = () => sitePage({attrs: `app="${otherApp.id}" channel="${town}"`});
@@ -319,7 +319,7 @@ ${provider ? `chat.tokenProvider = async () => {
         if (skip(t)) {
             return;
         }
-        // The token minted at start lived a minute (the shortest lifetime); wait for the clock to pass it.
+        // The token minted at start lived 10 s (the shortest lifetime); wait for the clock to pass it.
         const left = expiring.expires_at - Date.now();
         if (left > 0) {
             await new Promise((r) => setTimeout(r, left + 1000));
