@@ -60,7 +60,7 @@ func newFake() *fake {
 		viewers: map[string]*console.Viewer{
 			"tok-admin": {UserID: "u-admin", Username: "admin", SystemAdmin: true, AdminTeams: []console.Team{eng, sales}, Session: "tok-admin"},
 			"tok-alice": {UserID: "u-alice", Username: "alice", AdminTeams: []console.Team{eng}, Session: "tok-alice"},
-			"tok-bob":   {UserID: "u-bob", Username: "bob", Session: "tok-bob"},
+			"tok-bob":   {UserID: "u-bob", Username: "bob", Teams: []console.Team{eng}, Session: "tok-bob"},
 		},
 		teams: []console.Team{eng, sales},
 		plugins: []*console.PluginInfo{
@@ -355,6 +355,21 @@ func TestUnauthenticatedRedirectsToLogin(t *testing.T) {
 	p := do(t, srv, "", "POST", "/admin/teams/engineering/plugins/com.example.map", url.Values{"action": {"enable"}})
 	if p.status != http.StatusUnauthorized {
 		t.Errorf("POST logged out: %d", p.status)
+	}
+}
+
+// TestDirectoryTellsMembersWhereItIsEnabled: a member whose team has the
+// plugin enabled is told so, not to "ask an admin to enable" it; where it is
+// not enabled, they are told which team's admin to ask, with the command.
+func TestDirectoryTellsMembersWhereItIsEnabled(t *testing.T) {
+	srv := newServer(t, newFake())
+	p := get(t, srv, "tok-bob", "/directory/com.example.map") // enabled in engineering
+	if !strings.Contains(p.body, "Enabled</span> in Engineering") || strings.Contains(p.body, "Ask an admin") {
+		t.Errorf("enabled in bob's team:\n%s", p.body)
+	}
+	p = get(t, srv, "tok-bob", "/directory/com.example.evil") // enabled in sales only
+	if !strings.Contains(p.body, "Ask an admin of Engineering") || !strings.Contains(p.body, "mmtoolkit enable --team engineering --plugin com.example.evil") {
+		t.Errorf("not enabled in bob's team:\n%s", p.body)
 	}
 }
 
