@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -681,4 +682,47 @@ func regexpSubmatch(t *testing.T, pattern string, body []byte) string {
 		t.Fatalf("no %s in %s", pattern, body)
 	}
 	return html.UnescapeString(string(m[1]))
+}
+
+// TestEmbedWebsocketRelayEnds: a relay's goroutines (both pumps, the
+// token watch, the in-process upstream connection) end when the embed
+// goes away.
+func TestEmbedWebsocketRelayEnds(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	id, secret := e.embedApp(appFor(devTalk))
+	tok := e.token(id, secret, `{"user":"bob"}`).Token
+	ws := "ws" + strings.TrimPrefix(e.url, "http") + "/api/v4/websocket"
+	settle := func() int {
+		n := runtime.NumGoroutine()
+		for i := 0; i < 20; i++ {
+			time.Sleep(10 * time.Millisecond)
+			n = min(n, runtime.NumGoroutine())
+		}
+		return n
+	}
+	before := settle()
+	var conns []*websocket.Conn
+	for range 5 {
+		c, _, err := websocket.DefaultDialer.Dial(ws, http.Header{"Authorization": {"Bearer " + tok}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hello map[string]any
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if err := c.ReadJSON(&hello); err != nil || hello["event"] != "hello" {
+			t.Fatalf("hello: %v %v", hello, err)
+		}
+		conns = append(conns, c)
+	}
+	during := runtime.NumGoroutine()
+	for _, c := range conns {
+		c.Close()
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n := runtime.NumGoroutine(); n <= before+2 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("goroutines: %d before, %d with 5 relays, %d 10 s after they closed", before, during, n)
+		}
+	}
 }
