@@ -17,7 +17,7 @@ func FuzzEmbedTokenOf(f *testing.F) {
 	for _, s := range []struct{ auth, query string }{
 		{"Bearer mmte_" + strings.Repeat("A", 43), ""}, {"bearer  mmte_x ", ""}, {"Basic abc", "access_token=mmte_y"},
 		{"", "access_token=mmte_" + strings.Repeat("-", 43)}, {"", "access_token=%6Dmte_z&access_token=mmte_w"},
-		{"Bearer", ""}, {"Token mmte_x", ""}, {"", "mmte_=1;access_token=mmte_%00"},
+		{"Bearer", ""}, {"Token mmte_x", ""}, {"token  mmte_" + strings.Repeat("_", 43), ""}, {"", "mmte_=1;access_token=mmte_%00"},
 	} {
 		f.Add(s.auth, s.query)
 	}

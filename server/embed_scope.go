@@ -59,8 +59,18 @@ func (g *embedGrant) allows(channelID string) bool {
 // on every request, so it only looks at the Authorization header and, when
 // the query mentions one, access_token.
 func embedTokenOf(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		if t := strings.TrimSpace(h[7:]); strings.HasPrefix(t, embedTokenPrefix) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		// Mattermost's two schemes, as apiv4proxy.TokenFromRequest reads them.
+		var t string
+		switch {
+		case len(h) > 7 && strings.EqualFold(h[:7], "bearer "):
+			t = strings.TrimSpace(h[7:])
+		case len(h) > 6 && strings.EqualFold(h[:6], "token "):
+			t = strings.TrimSpace(h[6:])
+		default:
+			return "" // Basic (an app's backend), or none Mattermost reads
+		}
+		if strings.HasPrefix(t, embedTokenPrefix) {
 			return t
 		}
 		return ""

@@ -257,6 +257,10 @@ func TestEmbedScopedAccess(t *testing.T) {
 	check("a post elsewhere", "GET", "/api/v4/posts/"+elsewhere, "", 403, "embed_channel_not_allowed")
 	check("a thread elsewhere", "GET", "/api/v4/posts/"+elsewhere+"/thread", "", 403, "embed_channel_not_allowed")
 	check("posting elsewhere", "POST", "/api/v4/posts", `{"channel_id":"`+engTownSquare+`","message":"hi"}`, 403, "embed_channel_not_allowed")
+	// Go's JSON (ours and Mattermost's) takes the last of duplicate keys,
+	// matching names without regard to case: the check reads what
+	// Mattermost will.
+	check("posting elsewhere under a second key", "POST", "/api/v4/posts", `{"channel_id":"`+devTalk+`","CHANNEL_ID":"`+engTownSquare+`","message":"hi"}`, 403, "embed_channel_not_allowed")
 	check("replying to a root elsewhere", "POST", "/api/v4/posts", `{"channel_id":"`+devTalk+`","root_id":"`+elsewhere+`","message":"hi"}`, 403, "embed_channel_not_allowed")
 	check("marking another channel viewed", "POST", "/api/v4/channels/members/me/view", `{"channel_id":"`+engTownSquare+`"}`, 403, "embed_channel_not_allowed")
 	created := check("posting in its channel", "POST", "/api/v4/posts", `{"channel_id":"`+devTalk+`","message":"from the embed"}`, 201, "")
@@ -269,6 +273,9 @@ func TestEmbedScopedAccess(t *testing.T) {
 	me := check("users/me", "GET", "/api/v4/users/me", "", 200, "")
 	if me.json(t)["username"] != "bob" {
 		t.Fatalf("users/me: %s", me.body)
+	}
+	if r := e.do("", "GET", "/api/v4/users/me/teams", "", nil, "Authorization", "Token "+tok); r.status != 403 || r.errorCode(t) != "embed_scope" {
+		t.Fatalf("the token under Mattermost's Token scheme: %d %s", r.status, r.body)
 	}
 	for _, p := range []struct{ method, path string }{
 		{"GET", "/api/v1/plugins"},
