@@ -108,6 +108,12 @@ func explain(err error, team, plugin, version string) error {
 	}
 	msg := ""
 	switch ae.Code {
+	case "version_not_found", "plugin_not_found", "team_not_found":
+		if plugin == "" && team == "" { // a caller without the context: run's last resort
+			return err
+		}
+	}
+	switch ae.Code {
 	case "version_not_found":
 		msg = fmt.Sprintf("%s has no version %s: run \"mmtoolkit versions %s\" to list them", plugin, version, plugin)
 	case "plugin_not_found":
@@ -159,5 +165,12 @@ func message(err error) string {
 		}
 		return perr.Message
 	}
-	return err.Error()
+	msg := explain(err, "", "", "").Error()
+	// Other errors of the packing code wrap their cause with their
+	// package's name ("bundler: ..."): a trace for a programmer, noise
+	// in front of a developer's file name.
+	for _, pkg := range []string{"pluginpkg: ", "bundler: "} {
+		msg = strings.ReplaceAll(msg, pkg, "")
+	}
+	return msg
 }

@@ -33,6 +33,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sign", "dir"}, "--key is required"},
 		{[]string{"keygen", "--purpose", "x"}, `--purpose "x": use mobile or package`},
 		{[]string{"keygen", "extra"}, `unexpected argument "extra": keygen takes no arguments`},
+		{[]string{"serve", "--addr"}, "flag needs an argument: -addr"},
+		{[]string{"serve", "extra"}, `unexpected argument "extra": serve takes no arguments`},
 		{[]string{"enable", "--team", "engineering"}, "--plugin is required"},
 		{[]string{"disable", "--plugin", "p"}, "--team is required"},
 		{[]string{"enable", "engineering"}, "missing PLUGIN"},

@@ -4,7 +4,11 @@
 //	mmtoolkit serve                       run the server (sandbox Mattermost, bbolt store)
 //	mmtoolkit push ./my-plugin            compile and publish a plugin
 //	mmtoolkit pack ./my-plugin            make the shareable .tar.gz
-//	mmtoolkit enable --team T --plugin P  turn a plugin on for a team
+//	mmtoolkit enable TEAM PLUGIN          turn a plugin on for a team
+//	mmtoolkit plugins, versions, pin, rollback, follow, audit, crashes:
+//	                                      what the admin console does
+//
+// docs/cli.md describes every command.
 package main
 
 import (
