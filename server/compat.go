@@ -686,8 +686,11 @@ func (c *consoleAdapter) MattermostPlugins(ctx context.Context) ([]console.Matte
 	}
 	out := make([]console.MattermostPlugin, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, console.MattermostPlugin{ID: e.ID, Version: e.Version, Here: s.hasPlugin(ctx, e.ID), Wins: string(s.cfg.PluginConflict)})
+		out = append(out, console.MattermostPlugin{ID: e.ID, Version: e.Version, Here: s.hasPlugin(ctx, e.ID)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
+
+// PluginConflict is the rule the console shows (console.MattermostSource).
+func (c *consoleAdapter) PluginConflict() string { return string(c.s.cfg.PluginConflict) }

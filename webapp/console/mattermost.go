@@ -8,24 +8,25 @@ import "context"
 type MattermostPlugin struct {
 	ID      string
 	Version string
-	// Here is true when mmtoolkit has a plugin with this id too; Wins then
-	// says which side's bundle a team that enabled mmtoolkit's gets
-	// ("mmtoolkit" or "upstream", serve --plugin-conflict).
+	// Here is true when mmtoolkit has a plugin with this id too.
 	Here bool
-	Wins string
 }
 
 // MattermostSource is implemented by a Source in front of a Mattermost
-// (serve --upstream). Plugins is nil without one (the sandbox), and
-// an error when Mattermost did not answer: the page then says so.
+// (serve --upstream). MattermostPlugins is nil without one (the sandbox),
+// and an error when Mattermost did not answer: the page then says so.
+// PluginConflict is the server's rule for an id on both sides ("mmtoolkit"
+// or "upstream", serve --plugin-conflict).
 type MattermostSource interface {
 	MattermostPlugins(ctx context.Context) ([]MattermostPlugin, error)
+	PluginConflict() string
 }
 
 // mattermostPlugins is what the index lists under "Installed on
 // Mattermost": nil (no section) when the source has no Mattermost.
 type mattermostPlugins struct {
 	Plugins []MattermostPlugin
+	Rule    string
 	Err     string
 }
 
@@ -37,10 +38,10 @@ func (c *Console) mattermostPlugins(ctx context.Context) *mattermostPlugins {
 	list, err := ms.MattermostPlugins(ctx)
 	if err != nil {
 		c.cfg.Logger.Warn("console: Mattermost's plugin list", "err", err)
-		return &mattermostPlugins{Err: "Mattermost did not answer with its plugin list; reload the page to ask again."}
+		return &mattermostPlugins{Rule: ms.PluginConflict(), Err: "Mattermost did not answer with its plugin list; reload the page to ask again."}
 	}
 	if list == nil {
 		return nil
 	}
-	return &mattermostPlugins{Plugins: list}
+	return &mattermostPlugins{Plugins: list, Rule: ms.PluginConflict()}
 }
