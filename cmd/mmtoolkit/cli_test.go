@@ -179,6 +179,9 @@ func TestLoginErrors(t *testing.T) {
 		t.Errorf("Mattermost's wording leaked: %s", errOut)
 	}
 	e.fails("", []string{"not logged in: pass --user"}, "plugins")
+	t.Setenv("MMTOOLKIT_TOKEN", "not-a-token")
+	e.fails("", []string{"the token is invalid or expired: log in again with --user", "[invalid_token]"}, "plugins")
+	t.Setenv("MMTOOLKIT_TOKEN", "")
 
 	// On a terminal the password is asked for.
 	asked := ""
