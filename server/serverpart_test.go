@@ -96,7 +96,7 @@ type partEnv struct {
 	store   *failingStore
 }
 
-func newPartEnv(t *testing.T, operatorToken bool) *partEnv {
+func newPartEnv(t *testing.T, operatorToken bool, opts ...func(*server.Config)) *partEnv {
 	t.Helper()
 	mm := mattermosttest.New(t)
 	pl := mattermosttest.PluginAdmin(mm)
@@ -120,6 +120,9 @@ func newPartEnv(t *testing.T, operatorToken bool) *partEnv {
 	cfg := server.Config{Upstream: proxy, PluginAdmin: pa, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if operatorToken {
 		cfg.UpstreamAdminToken = mm.Token(mm.AddUser("operator", "system_user system_admin"))
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	store := &failingStore{Bolt: registrytest.Open(t)}
 	srv, err := server.New(store, up, cfg)
@@ -477,5 +480,24 @@ func TestServerPartConsole(t *testing.T) {
 	page = p.page("dev", "GET", "/admin/plugins/"+partID, nil)
 	if body := string(page.body); page.status != 200 || !strings.Contains(body, "Server part") || strings.Contains(body, "/server-part\"") || !strings.Contains(body, "Unknown") {
 		t.Errorf("team admin's plugin page: %d\n%s", page.status, body)
+	}
+}
+
+// TestServerPartCountsInQuota: the server part counts in the owner's
+// quota, which is checked before Mattermost is asked anything: a version
+// over quota installs nothing.
+func TestServerPartCountsInQuota(t *testing.T) {
+	js, err := os.ReadFile(filepath.Join("testdata", "serverpart", "webapp", "dist", "main.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for the webapp, not for its server part too.
+	p := newPartEnv(t, false, func(c *server.Config) { c.OwnerQuotaBytes = int64(len(js)) + 64 })
+	r := p.pushPart("admin", "1.0.0")
+	if r.status != 507 || errorCode(t, r) != "storage_quota_exceeded" {
+		t.Fatalf("push over quota: %d %s", r.status, r.body)
+	}
+	if calls := p.plugins.Calls(); len(calls) != 0 || p.upstreamState() != "" {
+		t.Errorf("Mattermost was asked %q and runs %q", calls, p.upstreamState())
 	}
 }
