@@ -207,7 +207,9 @@ export async function build() {
 //   - the frame's app (src/embed/frame.tsx): the host's runtime with the
 //     channel view only, split at the same vendorGroups as main. Chunks
 //     main also has come out byte-identical, under the same names;
-//   - the sign-in popup's script (src/embed/signin.ts), hashed under static/.
+//   - the sign-in popup's script (src/embed/signin.ts), hashed under static/;
+//   - the frame's boot script (src/embed/frame_boot.ts), which the frame page
+//     inlines: dist/embed-boot.js.
 // embed.d.ts, the element's types, is copied beside embed.js.
 async function buildEmbed() {
     const frame = await esbuild.build({
@@ -220,7 +222,7 @@ async function buildEmbed() {
         loader: {'.svg': 'file'},
         plugins: [vendorPlugin],
     });
-    const out = {frame: {js: '', css: '', chunks: []}, script: 'embed.js', types: 'embed.d.ts', signin: ''};
+    const out = {frame: {js: '', css: '', chunks: []}, script: 'embed.js', types: 'embed.d.ts', signin: '', boot: 'embed-boot.js'};
     for (const [file, info] of Object.entries(frame.metafile.outputs)) {
         const name = path.basename(file);
         if (name.startsWith('vendor-')) {
@@ -246,6 +248,12 @@ async function buildEmbed() {
             out.signin = `/static/${path.basename(file)}`;
         }
     }
+    // The frame's boot script, inlined by the frame page as boot.js is by the shell.
+    const boot = await esbuild.build({...common, entryPoints: ['src/embed/frame_boot.ts'], outdir: undefined, sourcemap: false, write: false, metafile: false, format: 'iife'});
+    if (/<\/script|<!--/i.test(boot.outputFiles[0].text)) {
+        throw new Error('src/embed/frame_boot.ts must not contain "</script" or "<!--": the frame page inlines it');
+    }
+    writeFileSync(path.join(dist, out.boot), boot.outputFiles[0].text);
     const script = await esbuild.build({...common, entryPoints: ['src/embed/element.ts'], outdir: undefined, sourcemap: false, write: false, metafile: false, format: 'iife'});
     const js = script.outputFiles[0].contents;
     writeFileSync(path.join(dist, 'embed.js'), js);

@@ -30,6 +30,8 @@ type embedManifest struct {
 	Script string `json:"script"`
 	Types  string `json:"types"`
 	Signin string `json:"signin"`
+	// Boot is the file (in dist/) of the frame's boot script, inlined.
+	Boot string `json:"boot"`
 }
 
 // EmbedPages serves the embed's pages from the same build as the host.
@@ -37,6 +39,7 @@ type EmbedPages struct {
 	host   *Host
 	man    embedManifest
 	err    error
+	boot   string    // src/embed/frame_boot.ts, built: inlined in the frame page
 	script embedFile // embed.js (and .gz, .br)
 	types  embedFile // embed.d.ts
 }
@@ -64,6 +67,13 @@ func NewEmbedPages(cfg Config) *EmbedPages {
 		if err == nil {
 			p.man = *m.Embed
 		}
+	}
+	if err == nil && p.man.Boot != "" {
+		var b []byte
+		if b, err = fs.ReadFile(p.host.assets, p.man.Boot); err == nil && !safeInline(b) {
+			err = fmt.Errorf("%s holds </script or <!--", p.man.Boot)
+		}
+		p.boot = string(b)
 	}
 	if err == nil {
 		p.script, err = readEmbedFile(p.host.assets, p.man.Script)
@@ -184,7 +194,8 @@ var framePage = template.Must(template.New("frame").Parse(`<!DOCTYPE html>
 {{end}}{{range .Chunks}}<link rel="modulepreload" href="{{.}}">
 {{end}}<script type="module" src="{{.JS}}" nonce="{{.Nonce}}"></script>
 <script type="application/json" id="mmtoolkit-config">{{.Config}}</script>
-</head>
+{{if .Boot}}<script nonce="{{.Nonce}}">{{.Boot}}</script>
+{{end}}</head>
 <body>
 <div id="root"></div>
 <noscript>The Mattermost embed needs JavaScript.</noscript>
@@ -219,6 +230,8 @@ func (p *EmbedPages) ServeFrame(w http.ResponseWriter, r *http.Request, f EmbedF
 		"Title": "Mattermost", "Nonce": nonce, "CSS": p.man.Frame.CSS, "MainCSS": "", "Chunks": p.man.Frame.Chunks, "JS": p.man.Frame.JS,
 		// json.Marshal escapes <, > and & in strings: the text cannot end the element.
 		"Config": template.JS(cfg),
+		// The build's own file, checked by safeInline.
+		"Boot": template.JS(p.boot),
 	})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -3,6 +3,7 @@ package webapp
 import (
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -12,7 +13,8 @@ func builtWithEmbed() fstest.MapFS {
 	fs := built()
 	fs["manifest.json"] = &fstest.MapFile{Data: []byte(`{"main":{"js":"/static/main.ABC.js","chunks":[]},"modules":{},"styles":{},` +
 		`"embed":{"frame":{"js":"/static/embed-frame.F.js","css":"/static/embed-frame.C.css","chunks":["/static/chunk.C1.js"]},` +
-		`"script":"embed.js","types":"embed.d.ts","signin":"/static/embed-signin.S.js"}}`)}
+		`"script":"embed.js","types":"embed.d.ts","signin":"/static/embed-signin.S.js","boot":"embed-boot.js"}}`)}
+	fs["embed-boot.js"] = &fstest.MapFile{Data: []byte("window.embedBoot=1;")}
 	fs["embed.js"] = &fstest.MapFile{Data: []byte("customElements.define('mattermost-channel',class extends HTMLElement{})")}
 	fs["embed.js.gz"] = &fstest.MapFile{Data: []byte("gz")}
 	fs["embed.d.ts"] = &fstest.MapFile{Data: []byte("export interface MattermostChannelElement extends HTMLElement {}")}
@@ -80,7 +82,8 @@ func TestEmbedFrame(t *testing.T) {
 	if rec.Code != 200 || len(csps) != 2 || csps[0] != "frame-ancestors https://app.example" {
 		t.Fatalf("status %d, CSP %q", rec.Code, csps)
 	}
-	if strings.Contains(csps[1], "frame-ancestors") || !strings.Contains(csps[1], "script-src 'self' 'nonce-") {
+	m := regexp.MustCompile(`script-src 'self' 'nonce-([A-Za-z0-9+/=]+)'`).FindStringSubmatch(csps[1])
+	if strings.Contains(csps[1], "frame-ancestors") || m == nil {
 		t.Errorf("page policy %q: no frame-ancestors of its own (the app's header decides), nonce'd scripts", csps[1])
 	}
 	if rec.Header().Get("X-Frame-Options") != "" {
@@ -91,12 +94,14 @@ func TestEmbedFrame(t *testing.T) {
 		`<link rel="modulepreload" href="/static/chunk.C1.js">`,
 		`<link rel="stylesheet" href="/static/embed-frame.C.css">`,
 		`"origins":["https://app.example"]`, `"siteURL":"http://mm.example"`, `"theme":"dark"`,
+		// The boot script, inline with the nonce, after the config it reads.
+		`id="mmtoolkit-config">{` + "", `</script>` + "\n" + `<script nonce="` + strings.ReplaceAll(m[1], "+", "&#43;") + `">window.embedBoot=1;</script>`, // (html/template writes + as &#43;)
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("frame lacks %s:\n%s", want, body)
 		}
 	}
-	if strings.Contains(body, "<script>alert") || strings.Count(body, "</script>") != 2 {
+	if strings.Contains(body, "<script>alert") || strings.Count(body, "</script>") != 3 {
 		t.Errorf("the app's name ended the config element:\n%s", body)
 	}
 }

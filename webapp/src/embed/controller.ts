@@ -18,6 +18,7 @@ import type {TeamManifest} from '../plugins/types';
 import {pluginsActions} from '../store/plugins_slice';
 
 import {isMessage, MARK, type ApiError, type EventName, type FrameMessage, type PageMessage, type PopupMessage} from './protocol';
+import type {EmbedBoot} from './frame_boot';
 import {embedTheme} from './theme';
 
 /** What the frame page's config element says about this embed (server: embed_pages.go). */
@@ -65,6 +66,7 @@ export class EmbedController {
     private win: Window;
     private token = '';
     private tokenFailures = 0;
+    private boot0: EmbedBoot | null = null; // what the boot script asked for with the first token
     private refused = ''; // the last token a 401 answered
     private refusedErr: ApiError = {code: 'embed_token_invalid', message: ''};
     /** The first screen's requests, sent with the first token alongside the session's (boot takes them). */
@@ -105,7 +107,11 @@ export class EmbedController {
 
     // --- the page ---
 
-    /** Listens for the page and the popup, then says hello to the page. */
+    /**
+     * Listens for the page and the popup, and takes over from the boot
+     * script (frame_boot.ts), which said hello and kept what arrived since;
+     * without it, says hello itself.
+     */
     start() {
         this.applyTheme();
         this.guardFetch();
@@ -113,10 +119,16 @@ export class EmbedController {
         if (this.view.phase === 'unframed') {
             return;
         }
-        // The page's origin is not known yet: hello goes to each allowed
-        // origin, and the browser delivers it only to the one the page has.
-        for (const o of this.cfg.origins) {
-            this.win.parent.postMessage({mmEmbed: MARK, type: 'hello'} satisfies FrameMessage, o);
+        const boot = (this.win as unknown as {mmtoolkitEmbedBoot?: {take(): EmbedBoot}}).mmtoolkitEmbedBoot?.take();
+        if (boot) {
+            this.boot0 = boot;
+            boot.queue.forEach((ev) => this.receive(ev));
+        } else {
+            // The page's origin is not known yet: hello goes to each allowed
+            // origin, and the browser delivers it only to the one the page has.
+            for (const o of this.cfg.origins) {
+                this.win.parent.postMessage({mmEmbed: MARK, type: 'hello'} satisfies FrameMessage, o);
+            }
         }
         this.win.addEventListener('focus', () => this.seen());
         this.win.addEventListener('pointerdown', () => this.seen());
@@ -264,20 +276,26 @@ export class EmbedController {
         }
         this.token = token;
         Client4.setToken(token);
+        let session: Promise<EmbedSession> | undefined;
         if (!this.booted && !this.early) {
             // Whatever the session says, the frame shows its channel: ask
-            // for it now rather than one round trip later. Out of scope,
-            // the server refuses these and boot reports it.
+            // for it now rather than one round trip later (or take what the
+            // boot script asked for with this token). Out of scope, the
+            // server refuses these and boot reports it.
             const ch = this.cfg.channel;
             const quiet = <T>(p: Promise<T>) => {
                 p.catch(() => undefined);
                 return p;
             };
-            this.early = {me: quiet(Client4.getMe()), channel: ch ? quiet(Client4.getChannel(ch)) : undefined,
-                member: ch ? quiet(Client4.getMyChannelMember(ch)) : undefined, posts: ch ? quiet(Client4.getPosts(ch, 0, 60)) : undefined};
+            const b: Partial<Record<string, Promise<unknown>>> = this.boot0?.token === token ? this.boot0.early : {};
+            this.boot0 = null;
+            const or = <T>(early: Promise<unknown> | undefined, ask: () => Promise<T>): Promise<T> => quiet(early ? (early as Promise<T>).catch(ask) : ask());
+            session = b.session ? (b.session as Promise<EmbedSession>).catch(() => this.fetchSession()) : undefined;
+            this.early = {me: or(b.me, () => Client4.getMe()), channel: ch ? or(b.channel, () => Client4.getChannel(ch)) : undefined,
+                member: ch ? or(b.member, () => Client4.getMyChannelMember(ch)) : undefined, posts: ch ? or(b.posts, () => Client4.getPosts(ch, 0, 60)) : undefined};
         }
         try {
-            const s = await this.fetchSession();
+            const s = await (session ?? this.fetchSession());
             if (this.session && s.user.id !== this.session.user.id) {
                 // Another user: start afresh (the store holds the old one's data).
                 this.win.location.reload();
