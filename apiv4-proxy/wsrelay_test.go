@@ -436,3 +436,57 @@ func TestInjectIntoASlowClientEndsIt(t *testing.T) {
 	receive(t, e.obs.closed, "SocketClosed")
 	_ = c
 }
+
+func TestResumeQueryKeepsOtherParameters(t *testing.T) {
+	p := &proxy{sockets: newSockets()}
+	st := newStream()
+	st.setID("conn1")
+	p.sockets.keep(st, "", "conn1")
+	st.upstreamEvent(0)
+	st.addEvent()
+	st.upstreamEvent(1)
+	for _, tc := range []struct{ in, want string }{
+		{"connection_id=conn1&sequence_number=3&posted_ack=true", "connection_id=conn1&sequence_number=2&posted_ack=true"},
+		{"posted_ack=true&connection_id=conn1&sequence_number=3&disconnect_err_code=1006", "posted_ack=true&connection_id=conn1&sequence_number=2&disconnect_err_code=1006"},
+		{"connection_id=unknown&sequence_number=3&posted_ack=true", "posted_ack=true"},
+		{"connection_id=conn1&sequence_number=99", ""},
+		{"connection_id=&sequence_number=0&posted_ack=true", "connection_id=&sequence_number=0&posted_ack=true"},
+		{"posted_ack=true", "posted_ack=true"},
+	} {
+		if got, _ := p.resumeQuery(tc.in); got != tc.want {
+			t.Errorf("resumeQuery(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzSetQueryValue: setting a parameter the query has changes that
+// parameter only (one it lacks is not added).
+func FuzzSetQueryValue(f *testing.F) {
+	f.Add("connection_id=a&sequence_number=3&posted_ack=true", "sequence_number", "7")
+	f.Add("a=1&&b=%zz", "b", "")
+	f.Fuzz(func(t *testing.T, raw, key, value string) {
+		if key == "" || strings.ContainsAny(key, "&=") {
+			return
+		}
+		out := setQueryValue(raw, key, value)
+		var keep []string
+		for _, kv := range strings.Split(raw, "&") {
+			if k, _, _ := strings.Cut(kv, "="); k != key && kv != "" {
+				keep = append(keep, kv)
+			}
+		}
+		var got []string
+		for _, kv := range strings.Split(out, "&") {
+			if k, _, _ := strings.Cut(kv, "="); k != key && kv != "" {
+				got = append(got, kv)
+			}
+		}
+		if strings.Join(keep, "&") != strings.Join(got, "&") {
+			t.Fatalf("setQueryValue(%q, %q, %q) = %q: other parameters changed", raw, key, value, out)
+		}
+		_, had := queryValue(raw, key)
+		if v, ok := queryValue(out, key); had && value != "" && (!ok || v != value) {
+			t.Fatalf("setQueryValue(%q, %q, %q) = %q: %q reads back as %q", raw, key, value, out, key, v)
+		}
+	})
+}

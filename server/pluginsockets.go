@@ -45,8 +45,6 @@ type pluginSockets struct {
 	wake  chan struct{}
 	stop  chan struct{}
 	done  chan struct{}
-	// refreshed, when set (tests, benchmarks), hears of each refresh.
-	refreshed func(s *apiv4proxy.Socket, injected int)
 }
 
 // socketView is what one socket's webapp was last told of mmtoolkit's
@@ -319,11 +317,7 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 	if v, ok := ps.socks[s]; ok {
 		v.plugins, v.team, v.opened = want, tid, true
 	}
-	f := ps.refreshed
 	ps.mu.Unlock()
-	if f != nil {
-		f(s, len(events))
-	}
 }
 
 // wanted is what the merged list gives of mmtoolkit's plugins for team

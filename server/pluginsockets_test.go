@@ -225,3 +225,40 @@ func TestUpstreamPluginEventsPassUntouched(t *testing.T) {
 	}
 	var _ mattermosttest.Plugin
 }
+
+// pluginVersion is the plugin id and version of a plugin event.
+func (e mmEvent) pluginVersion() string {
+	var m struct{ ID, Version string }
+	json.Unmarshal(e.Data.Manifest, &m)
+	return e.Event + ":" + m.ID + "@" + m.Version
+}
+
+func TestConflictKeepsTheRulesEntryOnTheSocket(t *testing.T) {
+	f := newPluginSocketsEnv(t) // --plugin-conflict=mmtoolkit, the default
+	s := f.openSocket("bob")    // beta: onlybeta and both are mmtoolkit's
+	s.pluginEvents(2)
+
+	// Mattermost installs its own onlybeta: its event passes, and the
+	// team's copy, which the rule keeps, is sent again after it.
+	installUpstream(f.mm, "onlybeta", "9.0.0")
+	if got := s.event().pluginVersion(); got != "plugin_enabled:onlybeta@9.0.0" {
+		t.Fatalf("first %s, want Mattermost's own event", got)
+	}
+	if got := s.event().pluginVersion(); got != "plugin_enabled:onlybeta@1.0.0" {
+		t.Fatalf("then %s, want the team's copy again", got)
+	}
+
+	// The team disables its copy: the webapp gets Mattermost's entry back,
+	// not a plugin_disabled that would remove the plugin Mattermost runs.
+	if r := f.do("admin", "PUT", "/api/v1/teams/"+f.beta.ID+"/plugins/onlybeta", "application/json",
+		strings.NewReader(`{"enabled":false}`)); r.status != 200 {
+		t.Fatal(r.status, string(r.body))
+	}
+	ev := s.event()
+	if got := ev.pluginVersion(); got != "plugin_enabled:onlybeta@9.0.0" {
+		t.Fatalf("after the team disabled its copy: %s, want Mattermost's entry", got)
+	}
+	if list := entries(t, f.upstreamList()); string(ev.Data.Manifest) != list["onlybeta"] {
+		t.Fatalf("Mattermost's entry sent as\n%s\nwant as Mattermost lists it\n%s", ev.Data.Manifest, list["onlybeta"])
+	}
+}
