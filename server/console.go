@@ -350,35 +350,11 @@ func (c *consoleAdapter) DisableEverywhere(ctx context.Context, v *console.Viewe
 	if !who.User.SystemAdmin() {
 		return nil, console.ErrForbidden
 	}
-	states, err := c.s.store.PluginTeamStates(ctx, pluginID)
-	if err != nil {
-		return nil, consoleError(err)
-	}
-	var done []string
-	for _, teamID := range slices.Sorted(func(yield func(string) bool) {
-		for id := range states {
-			if !yield(id) {
-				return
-			}
-		}
-	}) {
-		if !states[teamID].Enabled {
-			continue
-		}
-		if _, _, err := c.s.setTeamPlugin(ctx, who.User.ID, teamID, pluginID, false, nil); err != nil {
-			return done, consoleError(err)
-		}
-		done = append(done, teamID)
-	}
-	if len(done) > 0 {
-		c.s.log.Warn("plugin disabled everywhere", "plugin", pluginID, "teams", len(done), "by", who.User.Username)
-	}
-	// Its server part too, on Mattermost (serverpart.go).
+	// One kill switch for the console and the API (adminapi.go); the
+	// server part is disabled on Mattermost with the viewer's session.
 	ctx = withPartCall(ctx, &partCall{token: v.Session, admin: true})
-	if err := c.s.disableServerPart(ctx, who.User.ID, pluginID); err != nil {
-		return done, consoleError(err)
-	}
-	return done, nil
+	done, err := c.s.disableEverywhere(ctx, who, pluginID)
+	return done, consoleError(err)
 }
 
 // consoleError maps errors to what the console shows: not found, or the
