@@ -53,6 +53,13 @@ func (s *Server) teamChanged(ctx context.Context, teamID string, before, after r
 	case after.Enabled && eff(before) != eff(after):
 		event = eventPluginUpdated
 	default:
+		if after.Enabled && previewable(before) != previewable(after) {
+			// The team serves the same version, but a pin now keeps a
+			// developer's preview out (or letting go of it lets it in).
+			for user := range s.previews.users(p.ID) {
+				s.publishUserPluginEvent(ctx, user, teamID, p.ID)
+			}
+		}
 		return
 	}
 	s.publishPluginEvent(ctx, teamID, p.ID, event)

@@ -31,12 +31,15 @@ import (
 // when it stops; a lease not renewed within its TTL ends on its own, so a
 // watch process that dies leaves nothing live. While the lease holds, the
 // developer's own web and mobile manifests, in every team that enabled the
-// plugin, serve the preview in place of the team's version (marked
-// "preview": true), and so do the checks that follow the served version
-// for the developer's requests (events, KV rights, crash reports, plugin
-// routes: teamVersion). Teams that have not enabled the plugin do not get
-// it, not even for its developer: enabling stays the team admin's call.
-// Everyone else's answers, their caches and ETags are the team's.
+// plugin and follows its latest version, serve the preview in place of the
+// team's release (marked "preview": true), and so do the checks that follow
+// the served version for the developer's requests (events, KV rights,
+// crash reports, plugin routes: teamVersion). Teams that have not enabled
+// the plugin do not get it, not even for its developer: enabling stays the
+// team admin's call; nor do teams whose admin pinned a version: a pin
+// serves that version to everyone, the developer included, so a preview
+// never changes what an admin chose (nor the rights it gives). Everyone
+// else's answers, their caches and ETags are the team's.
 //
 // Leases live in memory: a restart ends them all, which is the safe side
 // (the next renewal of a running watch takes its lease again).
@@ -50,7 +53,7 @@ const (
 
 // previewSessions holds the leases. Every method is safe for concurrent use.
 type previewSessions struct {
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	byUser map[string]map[string]*previewLease // user id -> plugin id -> lease
 	// count is the number of leases: the manifest's check for "anyone
 	// previewing at all?" without the lock.
@@ -142,8 +145,8 @@ func (p *previewSessions) of(user string) map[string]string {
 	if p.count.Load() == 0 {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	leases := p.byUser[user]
 	if len(leases) == 0 {
 		return nil
@@ -160,8 +163,8 @@ func (p *previewSessions) users(plugin string) map[string]bool {
 	if p.count.Load() == 0 {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	var out map[string]bool
 	for user, leases := range p.byUser {
 		if leases[plugin] != nil {
@@ -177,8 +180,8 @@ func (p *previewSessions) users(plugin string) map[string]bool {
 // pinned returns every version a lease names, by plugin id: pruning keeps
 // them.
 func (p *previewSessions) pinned() map[string]map[string]bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	out := map[string]map[string]bool{}
 	for _, leases := range p.byUser {
 		for id, l := range leases {
@@ -204,8 +207,8 @@ func (p *previewSessions) close() {
 }
 
 // previewSource is the manifests' source as one developer sees it: in
-// every team that enabled a plugin the developer previews, the team's state
-// pins the preview.
+// every team that enabled a plugin the developer previews and follows its
+// latest version, the team's state pins the preview.
 type previewSource struct {
 	slots.MobileSource
 	pins map[string]string // plugin id -> previewed version
@@ -218,7 +221,7 @@ func (p previewSource) TeamStates(ctx context.Context, teamID string) (map[strin
 	}
 	out := maps.Clone(states)
 	for id, v := range p.pins {
-		if st, ok := out[id]; ok && st.Enabled {
+		if st, ok := out[id]; ok && previewable(st) {
 			st.Version = v
 			out[id] = st
 		}
@@ -273,6 +276,10 @@ func (s *Server) previewMobileManifest(ctx context.Context, k mobileManifestKey,
 	}, nil
 }
 
+// previewable says whether a team's state of a plugin lets its developer's
+// preview in: enabled, and following the latest version (no pin).
+func previewable(st registry.TeamState) bool { return st.Enabled && st.Version == "" }
+
 // previewVersion is the version user previews of pluginID, "" when none.
 func (s *Server) previewVersion(ctx context.Context, pluginID string) string {
 	who, _ := ctx.Value(identityKey{}).(*apiv4proxy.Identity)
@@ -292,8 +299,8 @@ type previewResponse struct {
 	Version    string    `json:"version"`
 	TTLSeconds int       `json:"ttl_seconds"`
 	ExpiresAt  time.Time `json:"expires_at"`
-	// Teams are the caller's teams that enabled the plugin: where the
-	// caller's pages show the preview.
+	// Teams are the caller's teams that enabled the plugin and follow its
+	// latest version: where the caller's pages show the preview.
 	Teams []string `json:"teams"`
 }
 
@@ -372,7 +379,8 @@ func (s *Server) previewExpired(l *previewLease) {
 	s.previewChanged(ctx, l.user, l.plugin, s.previewTeams(ctx, l.teams, l.plugin))
 }
 
-// previewTeams are those of teams that enabled pluginID.
+// previewTeams are those of teams where a preview of pluginID shows: they
+// enabled it and follow its latest version.
 func (s *Server) previewTeams(ctx context.Context, teams []string, pluginID string) []string {
 	var out []string
 	for _, tid := range teams {
@@ -381,7 +389,7 @@ func (s *Server) previewTeams(ctx context.Context, teams []string, pluginID stri
 			s.log.Error("preview: team states", "team", tid, "err", err)
 			continue
 		}
-		if states[pluginID].Enabled {
+		if previewable(states[pluginID]) {
 			out = append(out, tid)
 		}
 	}

@@ -545,3 +545,34 @@ func TestPrereleasesArePruned(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestPreviewNotInPinnedTeams: a team whose admin pinned a version serves
+// it to everyone, its developer included: pinning during a preview swaps
+// the developer's page to the pin, following again brings the preview
+// back, live both times.
+func TestPreviewNotInPinnedTeams(t *testing.T) {
+	e := previewEnv(t)
+	devWS, _ := e.dial("dev")
+	if r := e.preview("dev", devV1, 0); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	pluginEvent(t, devWS) // the preview
+	if r := e.setTeam("alice", "engineering", helloID, `{"enabled":true,"version":"1.0.0"}`); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	if ev, v, preview := pluginEvent(t, devWS); ev != "plugin_updated" || v != "1.0.0" || preview {
+		t.Fatalf("dev's page got %s %s (preview %v) when the team pinned 1.0.0, want plugin_updated 1.0.0", ev, v, preview)
+	}
+	if v, preview, _ := e.helloEntry(e.url, "dev"); v != "1.0.0" || preview {
+		t.Errorf("dev's manifest in a team pinned to 1.0.0: %q (preview %v)", v, preview)
+	}
+	if r := e.preview("dev", devV1, 0); r.status != 200 || strings.Contains(string(r.body), e.teams["engineering"]) {
+		t.Errorf("renewal names a pinned team as showing the preview: %s", r.body)
+	}
+	if r := e.setTeam("alice", "engineering", helloID, `{"enabled":true,"version":"latest"}`); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	if ev, v, preview := pluginEvent(t, devWS); ev != "plugin_updated" || v != devV1 || !preview {
+		t.Fatalf("dev's page got %s %s (preview %v) when the team followed again, want the preview", ev, v, preview)
+	}
+}

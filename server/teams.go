@@ -119,7 +119,7 @@ func (s *Server) teamVersion(ctx context.Context, teamID, pluginID string) (*reg
 		return nil, err
 	}
 	st := states[pluginID]
-	if pv := s.previewVersion(ctx, pluginID); pv != "" && st.Enabled {
+	if pv := s.previewVersion(ctx, pluginID); pv != "" && previewable(st) {
 		st.Version = pv // the caller's own preview (preview.go)
 	}
 	v, err := slots.Served(ctx, s.manifestSource(), pluginID, st)

@@ -171,10 +171,10 @@ func (s *previewSession) take(id, version string) {
 
 func (s *previewSession) announce(a previewAnswer) {
 	if len(a.Teams) == 0 {
-		fmt.Fprintf(s.stderr, "preview: no team of yours has %s enabled, so no page of yours shows it: enable it for a team (mmtoolkit enable --team TEAM --plugin %s)\n", s.id, s.id)
+		fmt.Fprintf(s.stderr, "preview: no team of yours has %s enabled and following its latest version, so no page of yours shows the builds: enable it for a team (mmtoolkit enable --team TEAM --plugin %s), or have its admin unpin it (mmtoolkit follow TEAM %s)\n", s.id, s.id, s.id)
 		return
 	}
-	fmt.Fprintf(s.stderr, "preview: your own pages serve each build of %s (marked preview) in %d team(s) that enabled it; everyone else keeps the release; it ends when the watch stops\n", s.id, len(a.Teams))
+	fmt.Fprintf(s.stderr, "preview: your own pages serve each build of %s (marked preview) in %d team(s) that follow its latest version; everyone else keeps the release; it ends when the watch stops\n", s.id, len(a.Teams))
 }
 
 // renewIfDue renews the session every third of its TTL.
