@@ -501,3 +501,53 @@ func TestServerPartCountsInQuota(t *testing.T) {
 		t.Errorf("Mattermost was asked %q and runs %q", calls, p.upstreamState())
 	}
 }
+
+// TestServerPartRestoreFails: when Mattermost fails mid-install and then
+// also refuses to be put back, nothing is stored and the answer says that
+// Mattermost may hold the new version, which the state then shows.
+func TestServerPartRestoreFails(t *testing.T) {
+	p := newPartEnv(t, false)
+	if r := p.pushPart("admin", "1.0.0"); r.status != 201 {
+		t.Fatalf("first push: %d %s", r.status, r.body)
+	}
+	p.plugins.Fail("enable", mattermosttest.Fault{Status: 500, ID: "app.plugin.config.app_error", Message: "Unable to save plugin state in config."})
+	p.plugins.Fail("upload", mattermosttest.Fault{Pass: true})
+	p.plugins.Fail("upload", mattermosttest.Fault{Status: 500, ID: "app.plugin.store_bundle.app_error", Message: "Unable to store the plugin to the configured file store."})
+	r := p.pushPart("admin", "1.1.0")
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	json.Unmarshal(r.body, &body)
+	if r.status != 502 || body.Error.Code != "upstream_plugin_install_failed" ||
+		!strings.Contains(body.Error.Message, "putting Mattermost back (version 1.0.0, enabled) failed") {
+		t.Errorf("push: %d %s", r.status, r.body)
+	}
+	if _, err := p.store.Version(context.Background(), partID, "1.1.0"); err == nil {
+		t.Error("1.1.0 stored")
+	}
+	r = p.do("admin", "GET", "/api/v1/plugins/"+partID+"/server-part", "", nil)
+	var view map[string]any
+	json.Unmarshal(r.body, &view)
+	if view["version"] != "1.1.0" || view["follows"] != "1.0.0" {
+		t.Errorf("state after a failed put-back: %s; want Mattermost's 1.1.0 shown against the 1.0.0 mmtoolkit follows", r.body)
+	}
+}
+
+// TestServerPartStateFailed: a server part that stopped running shows as
+// failed, with Mattermost's reason.
+func TestServerPartStateFailed(t *testing.T) {
+	p := newPartEnv(t, false)
+	if r := p.pushPart("admin", "1.0.0"); r.status != 201 {
+		t.Fatalf("push: %d %s", r.status, r.body)
+	}
+	p.plugins.FailToStart(partID, "1.0.0", "plugin exited: panic in OnActivate")
+	r := p.do("admin", "GET", "/api/v1/plugins/"+partID+"/server-part", "", nil)
+	var view map[string]any
+	json.Unmarshal(r.body, &view)
+	if r.status != 200 || view["state"] != "failed" || view["error"] != "plugin exited: panic in OnActivate" || view["version"] != "1.0.0" {
+		t.Errorf("state: %d %s", r.status, r.body)
+	}
+	if r := p.do("dev", "GET", "/api/v1/plugins/"+partID+"/server-part", "", nil); r.status != 403 {
+		t.Errorf("a developer read the server part: %d", r.status)
+	}
+}
