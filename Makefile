@@ -25,8 +25,11 @@ TEST_SUITES := vet unit race webapp-test plugins-test browser mobile-test
 test: deps
 	@MAKE="$(MAKE)" bash scripts/test-all.sh $(TEST_SUITES)
 
+# VERSION is what `mmtoolkit --version` prints: the git description of the
+# checkout (tag, or commit, "-dirty" with uncommitted changes), else "dev".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build: deps webapp $(HERMESC) $(SASS) mobile/preview/dist/preview.js
-	$(GO) build -o $(BIN) ./cmd/mmtoolkit
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/mmtoolkit
 
 ## webapp: the Redux webapp host (webapp/): npm ci when package-lock.json
 ## changed, then an esbuild build into webapp/dist/, which the binary embeds
