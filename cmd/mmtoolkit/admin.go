@@ -115,8 +115,9 @@ func cmdRollback(args []string, stdout, stderr io.Writer) error {
 	if _, err := c.do("POST", path, "", nil, &res); err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Code == "no_previous_version" {
-			return &apiError{Status: ae.Status, Code: ae.Code, Message: ae.Message +
-				fmt.Sprintf(": \"mmtoolkit versions %s\" lists them, \"mmtoolkit pin %s %s VERSION\" pins one", plugin, team, plugin)}
+			// The server's "pin a version instead", as commands.
+			return &apiError{Status: ae.Status, Code: ae.Code, Message: strings.TrimSuffix(ae.Message, ": pin a version instead") +
+				fmt.Sprintf(": \"mmtoolkit versions %s\" lists the versions, \"mmtoolkit pin %s %s VERSION\" pins one", plugin, team, plugin)}
 		}
 		return explain(err, team, plugin, "")
 	}
