@@ -272,8 +272,8 @@ func (p *proxy) relay(rl *wsRelay) {
 		<-errc
 	}
 	helpers.Wait()
-	if rl.obs != nil {
-		rl.obs.SocketClosed(rl.sock)
+	if obs := rl.observer(); obs != nil {
+		obs.SocketClosed(rl.sock)
 	}
 }
 

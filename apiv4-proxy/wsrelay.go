@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -29,20 +30,33 @@ type wsRelay struct {
 	startOnce sync.Once
 	token     string
 	sock      *Socket
-	obs       SocketObserver // set once the socket was opened
+	// opened: the token is known (set by the relay goroutine before the
+	// pumps start, or by the client's direction alone). obs is the
+	// observer told of it, read by both directions.
+	opened bool
+	obs    atomic.Pointer[SocketObserver]
+}
+
+// observer is the observer told the socket opened, nil if none.
+func (rl *wsRelay) observer() SocketObserver {
+	if p := rl.obs.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (rl *wsRelay) start() { rl.startOnce.Do(func() { close(rl.started) }) }
 
 // open tells the observer about the socket once its token is known.
 func (rl *wsRelay) open(token string) {
-	if rl.obs != nil {
+	if rl.opened {
 		return
 	}
+	rl.opened = true
 	rl.sock.token = token
 	if obs := rl.p.sockets.getObserver(); obs != nil {
-		rl.obs = obs
 		obs.SocketOpened(rl.sock)
+		rl.obs.Store(&obs)
 	}
 }
 
@@ -129,13 +143,13 @@ func (rl *wsRelay) observe(msg []byte) {
 		var d struct {
 			Token string `json:"token"`
 		}
-		if rl.obs == nil && json.Unmarshal(a.Data, &d) == nil && d.Token != "" {
+		if !rl.opened && json.Unmarshal(a.Data, &d) == nil && d.Token != "" {
 			rl.open(d.Token)
 		}
 		return
 	}
-	if rl.obs != nil {
-		rl.obs.SocketAction(rl.sock, a.Action, a.Data)
+	if obs := rl.observer(); obs != nil {
+		obs.SocketAction(rl.sock, a.Action, a.Data)
 	}
 }
 
@@ -221,7 +235,7 @@ func (rl *wsRelay) relayMessage(typ int, rd io.Reader) error {
 		defer rl.start()
 		return rl.writeRenumbered(msg, restOf(all, rd), buf)
 	}
-	if rl.obs != nil {
+	if obs := rl.observer(); obs != nil {
 		for _, ev := range pluginEvents {
 			if eventIs(head[:n], ev) {
 				msg, all, err := readRest(head[:n], whole, rd)
@@ -232,7 +246,7 @@ func (rl *wsRelay) relayMessage(typ int, rd io.Reader) error {
 					return err
 				}
 				if all {
-					rl.obs.SocketEvent(rl.sock, ev, msg)
+					obs.SocketEvent(rl.sock, ev, msg)
 				}
 				return nil
 			}

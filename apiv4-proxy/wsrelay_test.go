@@ -417,6 +417,12 @@ func TestRelayShowsActionsToTheObserver(t *testing.T) {
 	if len(conns) != 1 || e.mm.SocketPresence(conns[0]).TeamID != "t1" {
 		t.Fatal("the presence action did not reach upstream")
 	}
+	// Upstream's direction sees the observer the client's direction set.
+	e.mm.BroadcastEvent("plugin_disabled", map[string]any{"manifest": map[string]any{"id": "calls"}}, mattermosttest.Broadcast{})
+	expectEvent(t, c, "plugin_disabled", 1)
+	if ev := receive(t, e.obs.events, "SocketEvent"); !strings.HasPrefix(ev, "plugin_disabled ") {
+		t.Fatalf("observer saw %q", ev)
+	}
 }
 
 func TestInjectIntoASlowClientEndsIt(t *testing.T) {

@@ -45,6 +45,9 @@ type pluginSockets struct {
 	wake  chan struct{}
 	stop  chan struct{}
 	done  chan struct{}
+	// ctx ends a refresh in progress when the server closes.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // socketView is what one socket's webapp was last told of mmtoolkit's
@@ -68,11 +71,13 @@ func newPluginSockets(s *Server) *pluginSockets {
 		byToken: map[string]map[*apiv4proxy.Socket]bool{},
 		dirty:   map[*apiv4proxy.Socket]bool{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	ps.ctx, ps.cancel = context.WithCancel(context.Background())
 	go ps.run()
 	return ps
 }
 
 func (ps *pluginSockets) close() {
+	ps.cancel()
 	close(ps.stop)
 	<-ps.done
 }
@@ -246,7 +251,7 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	ctx, cancel := context.WithTimeout(ps.ctx, refreshTimeout)
 	defer cancel()
 	who, err := ps.s.identity.Authenticate(ctx, v.token)
 	if err != nil {
