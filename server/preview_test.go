@@ -576,3 +576,20 @@ func TestPreviewNotInPinnedTeams(t *testing.T) {
 		t.Fatalf("dev's page got %s %s (preview %v) when the team followed again, want the preview", ev, v, preview)
 	}
 }
+
+// TestConsoleDescribesTheRelease: the console's team page offers "Follow
+// latest" at the newest release, not at a prerelease pushed over it, and
+// the directory describes the plugin by that release.
+func TestConsoleDescribesTheRelease(t *testing.T) {
+	e := previewEnv(t)
+	page := e.page("alice", "GET", "/admin/teams/engineering", nil)
+	if page.status != 200 {
+		t.Fatalf("team page: %d", page.status)
+	}
+	if body := string(page.body); !strings.Contains(body, "Follow latest (1.0.0)") || strings.Contains(body, "Follow latest ("+devV1) {
+		t.Errorf("team page does not offer to follow 1.0.0:\n%s", body)
+	}
+	if body := string(e.page("bob", "GET", "/directory/"+helloID, nil).body); !strings.Contains(body, "version 1.0.0") {
+		t.Errorf("the directory does not describe the release:\n%s", body)
+	}
+}
