@@ -354,6 +354,18 @@ describe('per-team plugins in Mattermost\'s own webapp', () => {
         await waitActive(page, ['both', 'onlybeta']);
         const list = await page.evaluate(async () => (await (await fetch('/api/v4/plugins/webapp')).json()).map((m) => m.id).sort());
         assert.deepEqual(list, ['both', 'onlybeta']);
+
+        // Viewing a channel of alpha, as every channel switch does
+        // (Client4.viewMyChannel), says the team too.
+        await page.evaluate(async (channelId) => {
+            const r = await fetch('/api/v4/channels/members/me/view', {method: 'POST', headers: {'X-Requested-With': 'XMLHttpRequest'},
+                body: JSON.stringify({channel_id: channelId, collapsed_threads_supported: true})});
+            if (!r.ok) {
+                throw new Error(`view: ${r.status}`);
+            }
+        }, fx.channels.alpha);
+        await waitActive(page, ['both', 'onlyalpha']);
+        assert.deepEqual(await counters(page), {closes: 0, reconnects: 0, missed: 0});
     }));
 
     it('brings an admin\'s toggle to the sessions on that team only', withShots('admin-toggle', () => pages, async (t) => {
