@@ -1,8 +1,14 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -117,5 +123,86 @@ func TestAdminCommands(t *testing.T) {
 		if p.ID == id && p.Enabled {
 			t.Errorf("still enabled in %s after the kill switch", teams.Teams[0].Team.Name)
 		}
+	}
+}
+
+// serverPartArchive is server/testdata/serverpart as Mattermost's make
+// dist archives it (one top-level directory, executables 0755), at version.
+func serverPartArchive(t *testing.T, version string) string {
+	t.Helper()
+	root := filepath.Join("..", "..", "server", "testdata", "serverpart")
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "README.md" || strings.HasPrefix(rel, "webapp/src/") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if rel == "plugin.json" {
+			data = bytes.Replace(data, []byte(`"version": "1.0.0"`), []byte(`"version": "`+version+`"`), 1)
+		}
+		mode := int64(0o644)
+		if strings.HasPrefix(rel, "server/dist/") {
+			mode = 0o755
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "com.example.serverpart/" + rel, Mode: mode, Size: int64(len(data))}); err != nil {
+			return err
+		}
+		_, err = tw.Write(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw.Close()
+	zw.Close()
+	out := filepath.Join(t.TempDir(), "serverpart-"+version+".tar.gz")
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestServerPartCommand: the console's server part section as a command,
+// for system admins: the versions that have one, what is installed, and a
+// pin and an on/off switch (in the sandbox no Mattermost runs it, which it
+// says).
+func TestServerPartCommand(t *testing.T) {
+	e := newCLIEnv(t)
+	const id = "com.example.serverpart"
+	e.ok("dev", "push", serverPartArchive(t, "1.0.0"))
+	e.ok("dev", "push", serverPartArchive(t, "1.1.0"))
+	out := e.ok("admin", "server-part", id)
+	for _, want := range []string{"com.example.serverpart server part", "Versions:   1.1.0, 1.0.0", "Installs:   1.1.0 (follows the latest)", "Mattermost: not_installed: no Mattermost"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("server-part lacks %q:\n%s", want, out)
+		}
+	}
+	out = e.ok("admin", "server-part", id, "--pin", "1.0.0", "--disable")
+	if !strings.Contains(out, "Installs:   1.0.0 (pinned), disabled") {
+		t.Errorf("server-part --pin 1.0.0 --disable:\n%s", out)
+	}
+	var sp struct {
+		Pin      string
+		Disabled bool
+	}
+	if err := json.Unmarshal([]byte(e.ok("admin", "server-part", id, "--follow", "--json")), &sp); err != nil || sp.Pin != "" || !sp.Disabled {
+		t.Errorf("server-part --follow --json (keeps it disabled): %v %+v", err, sp)
+	}
+	e.fails("alice", []string{"not_system_admin"}, "server-part", id)
+	e.fails("admin", []string{`no plugin has the id com.example.nope: run "mmtoolkit plugins"`}, "server-part", "com.example.nope")
+	e.ok("dev", "push", helloAt(t, "1.0.0"))
+	e.fails("admin", []string{"no version of com.example.hello has a server part", "server_part_not_found"}, "server-part", "com.example.hello")
+	if code, _, errOut := e.as("admin", "server-part", id, "--enable", "--disable"); code != 2 || !strings.Contains(errOut, "--enable and --disable: give one") {
+		t.Errorf("--enable --disable: exit %d %s", code, errOut)
 	}
 }

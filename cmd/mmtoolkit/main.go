@@ -52,6 +52,7 @@ Commands:
   audit       read the audit log
   crashes     crash reports clients sent, per plugin version
   disable-everywhere  the kill switch: disable a plugin in every team (system admins)
+  server-part the Mattermost server part of a plugin: state, pin, on/off (system admins)
 
   version     print this mmtoolkit's version (also --version)
 
@@ -150,6 +151,7 @@ func init() {
 		"audit":              cmdAudit,
 		"crashes":            cmdCrashes,
 		"disable-everywhere": cmdDisableEverywhere,
+		"server-part":        cmdServerPart,
 		"version":            cmdVersion,
 	}
 }
