@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
@@ -66,4 +70,71 @@ func FuzzNormalizeOrigin(f *testing.F) {
 			t.Fatalf("%q -> %q -> %q, %v", o, n, again, err)
 		}
 	})
+}
+
+// FuzzEmbedScope: whatever method, path and body an embed token for
+// dev-talk sends, over real HTTP, the answer is never a 5xx, never holds a
+// post of another channel (the seeded town-square and sales texts), and
+// never names a Mattermost token (Mattermost's "token=" detail).
+func FuzzEmbedScope(f *testing.F) {
+	e := newEnv(f, server.Config{})
+	id, secret := e.embedApp(appFor(devTalk))
+	tok := e.token(id, secret, `{"user":"bob"}`).Token
+	r := e.do("alice", "POST", "/api/v4/posts", "application/json", strings.NewReader(`{"channel_id":"`+engTownSquare+`","message":"elsewhere secret"}`))
+	var created struct{ ID string }
+	if r.status != 201 || json.Unmarshal(r.body, &created) != nil {
+		f.Fatalf("alice posts: %d %s", r.status, r.body)
+	}
+	other := created.ID
+	for _, s := range []struct{ method, path, body string }{
+		{"GET", "/api/v4/channels/" + engTownSquare + "/posts", ""},
+		{"GET", "/api/v4/channels/" + devTalk + "/posts", ""},
+		{"GET", "/api/v4/channels/" + devTalk + "/../" + engTownSquare + "/posts", ""},
+		{"GET", "/api/v4/channels/" + devTalk + "%2F..%2F" + engTownSquare + "/posts", ""},
+		{"GET", "/api/v4/posts/" + other, ""},
+		{"GET", "/api/v4/posts/" + other + "/thread", ""},
+		{"POST", "/api/v4/posts", `{"channel_id":"` + devTalk + `","root_id":"` + other + `","message":"x"}`},
+		{"POST", "/api/v4/channels/members/me/view", `{"channel_id":"` + devTalk + `","prev_channel_id":"` + engTownSquare + `"}`},
+		{"GET", "/api/v4/users/me/teams/" + e.teams["engineering"] + "/channels", ""},
+		{"GET", "/api/v4/teams/name/sales/channels/name/deals", ""},
+		{"GET", "/api/v1/manifest?team=sales", ""},
+		{"GET", "/api/v4/channels/" + devTalk + "/posts?access_token=x", ""},
+		{"POST", "/api/v4/users/ids", `["` + userID("carol") + `"]`},
+	} {
+		f.Add(s.method, s.path, s.body)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	f.Fuzz(func(t *testing.T, method, path, body string) {
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\t#") || !validMethod(method) {
+			return
+		}
+		req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		got, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, got)
+		}
+		for _, leak := range []string{"elsewhere secret", "This team has four people", "Customer visit", "Q3 pipeline", "token="} {
+			if bytes.Contains(got, []byte(leak)) {
+				t.Fatalf("%s %s %s: the answer holds %q: %s", method, path, body, leak, got)
+			}
+		}
+	})
+}
+
+func validMethod(m string) bool {
+	switch m {
+	case "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS":
+		return true
+	}
+	return false
 }
