@@ -203,6 +203,16 @@ func TestEmbedTokenExchangeRefusals(t *testing.T) {
 			}
 		})
 	}
+	// No CORS anywhere: a page of another origin can neither preflight nor
+	// read an answer.
+	for _, p := range []string{"/api/v1/embed/tokens", "/api/v1/embed/tokens/session", "/api/v1/embed/session", "/api/v1/embed/apps"} {
+		for _, method := range []string{"OPTIONS", "POST", "GET"} {
+			r := e.do("", method, p, "", nil, "Origin", "https://app.example", "Access-Control-Request-Method", "POST")
+			if r.header.Get("Access-Control-Allow-Origin") != "" || r.header.Get("Access-Control-Allow-Credentials") != "" {
+				t.Fatalf("%s %s answers CORS: %v", method, p, r.header)
+			}
+		}
+	}
 	if r := e.do("", "POST", "/api/v1/embed/tokens", "application/json", strings.NewReader(`{"user":"bob"}`)); r.status != 401 || r.errorCode(t) != "embed_app_auth_required" {
 		t.Fatalf("no Basic auth: %d %s", r.status, r.body)
 	}
