@@ -496,3 +496,41 @@ func FuzzSetQueryValue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTailWriter: however a message is cut into writes, tailWriter passes
+// on all of it but its last seqTailBytes, in order, and holds those.
+func FuzzTailWriter(f *testing.F) {
+	f.Add([]byte(`{"event":"posted","data":{},"seq":7}`), []byte{1, 5, 200})
+	f.Add(bytes.Repeat([]byte("x"), 300), []byte{64, 0, 63, 65})
+	f.Fuzz(func(t *testing.T, msg, cuts []byte) {
+		var out bytes.Buffer
+		tw := tailWriter{w: &out}
+		rest := msg
+		for _, c := range cuts {
+			n := min(int(c), len(rest))
+			tw.Write(rest[:n])
+			rest = rest[n:]
+		}
+		tw.Write(rest)
+		keep := min(len(msg), seqTailBytes)
+		if !bytes.Equal(out.Bytes(), msg[:len(msg)-keep]) || !bytes.Equal(tw.tail, msg[len(msg)-keep:]) {
+			t.Fatalf("wrote %q and held %q of %q", out.Bytes(), tw.tail, msg)
+		}
+	})
+}
+
+func TestRelayRenumbersALargeEvent(t *testing.T) {
+	e := newMMEnv(t)
+	c := e.dial(t, "")
+	expectEvent(t, c, "hello", 0)
+	s := receive(t, e.obs.opened, "SocketOpened")
+	s.Inject([]byte(`{"event":"plugin_enabled","data":{},"broadcast":{}}`))
+	expectEvent(t, c, "plugin_enabled", 1)
+	big := strings.Repeat("0123456789", 300_000) // 3 MB, streamed in many frames
+	e.mm.BroadcastEvent("posted", map[string]any{"post": big}, mattermosttest.Broadcast{})
+	m := expectEvent(t, c, "posted", 2)
+	var d struct{ Post string }
+	if json.Unmarshal(m.Data, &d); d.Post != big {
+		t.Fatalf("the event's data changed on the way (%d bytes, want %d)", len(d.Post), len(big))
+	}
+}
