@@ -206,3 +206,63 @@ func TestServerPartCommand(t *testing.T) {
 		t.Errorf("--enable --disable: exit %d %s", code, errOut)
 	}
 }
+
+// TestEmbedAppsCommand: the console's Embedding page as commands, for
+// system admins: create (the secret printed once), list, show, update
+// (what is not given stays), rotate the secret, revoke the tokens, delete
+// (confirmed).
+func TestEmbedAppsCommand(t *testing.T) {
+	e := newCLIEnv(t)
+	if code, out, errOut := e.as("admin", "embed-apps"); code != 0 || out != "" || !strings.Contains(errOut, "no embed apps") {
+		t.Fatalf("embed-apps on a new server: %d %q %q", code, out, errOut)
+	}
+	out := e.ok("admin", "embed-apps", "create", "--name", "Shop", "--origin", "https://shop.example", "--team", "engineering")
+	m := regexp.MustCompile(`(?m)^ID:\s+(\S+)$`).FindStringSubmatch(out)
+	secret := regexp.MustCompile(`(?m)^Secret:\s+(mmts_\S+)$`).FindStringSubmatch(out)
+	if m == nil || secret == nil || !strings.Contains(out, "created embed app") {
+		t.Fatalf("create:\n%s", out)
+	}
+	id := m[1]
+	if out := e.ok("admin", "embed-apps"); !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(id) + `\s+Shop\s+https://shop\.example\s+\S+\s+-$`).MatchString(out) {
+		t.Errorf("list:\n%s", out)
+	}
+	out = e.ok("admin", "embed-apps", "update", id, "--origin", "https://a.example,https://b.example")
+	if !strings.Contains(out, "Origins:  https://a.example, https://b.example") || !strings.Contains(out, "Name:     Shop") ||
+		strings.Contains(out, "Teams:    -") {
+		t.Errorf("update kept the name and teams and replaced the origins?\n%s", out)
+	}
+	var shown struct {
+		Name    string
+		Origins []string
+		Secret  string
+	}
+	if err := json.Unmarshal([]byte(e.ok("admin", "embed-apps", "show", id, "--json")), &shown); err != nil ||
+		shown.Name != "Shop" || len(shown.Origins) != 2 || shown.Secret != "" {
+		t.Errorf("show --json: %v %+v", err, shown)
+	}
+	out = e.ok("admin", "embed-apps", "rotate-secret", id)
+	if s := regexp.MustCompile(`(?m)^Secret:\s+(mmts_\S+)$`).FindStringSubmatch(out); s == nil || s[1] == secret[1] {
+		t.Errorf("rotate-secret printed no new secret:\n%s", out)
+	}
+	if out := e.ok("admin", "embed-apps", "revoke-tokens", id); !strings.Contains(out, "revoked") {
+		t.Errorf("revoke-tokens: %s", out)
+	}
+	if code, _, errOut := e.as("admin", "embed-apps", "delete", id); code != 2 || !strings.Contains(errOut, "--yes is required") {
+		t.Errorf("delete without --yes off a terminal: %d %s", code, errOut)
+	}
+	if out := e.ok("admin", "embed-apps", "delete", id, "--yes"); !strings.Contains(out, "deleted") {
+		t.Errorf("delete: %s", out)
+	}
+	e.fails("admin", []string{"no embed app " + id + `: run "mmtoolkit embed-apps"`}, "embed-apps", "show", id)
+	e.fails("alice", []string{"embed_admin_required"}, "embed-apps")
+	for args, want := range map[string]string{
+		"create --name X":   "create needs --name and at least one --origin",
+		"frobnicate":        `unknown subcommand "frobnicate"`,
+		"show":              "missing APP",
+		"rotate-secret a b": `unexpected argument "b"`,
+	} {
+		if code, _, errOut := e.as("admin", append([]string{"embed-apps"}, strings.Fields(args)...)...); code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("embed-apps %s: exit %d %q, want 2 and %q", args, code, errOut, want)
+		}
+	}
+}

@@ -53,6 +53,8 @@ Commands:
   crashes     crash reports clients sent, per plugin version
   disable-everywhere  the kill switch: disable a plugin in every team (system admins)
   server-part the Mattermost server part of a plugin: state, pin, on/off (system admins)
+  embed-apps  the apps whose sites may embed channels: list, create, update, rotate-secret,
+              revoke-tokens, delete (system admins)
 
   version     print this mmtoolkit's version (also --version)
 
@@ -152,6 +154,7 @@ func init() {
 		"crashes":            cmdCrashes,
 		"disable-everywhere": cmdDisableEverywhere,
 		"server-part":        cmdServerPart,
+		"embed-apps":         cmdEmbedApps,
 		"version":            cmdVersion,
 	}
 }
