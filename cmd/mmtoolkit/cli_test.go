@@ -182,6 +182,14 @@ func TestLoginErrors(t *testing.T) {
 	t.Setenv("MMTOOLKIT_TOKEN", "not-a-token")
 	e.fails("", []string{"the token is invalid or expired: log in again with --user", "[invalid_token]"}, "plugins")
 	t.Setenv("MMTOOLKIT_TOKEN", "")
+	t.Setenv("MMTOOLKIT_SERVER", "http://127.0.0.1:1")
+	t.Setenv("MMTOOLKIT_PASSWORD", "mmtoolkit")
+	e.fails("dev", []string{"cannot reach the mmtoolkit server at http://127.0.0.1:1", `is it running ("mmtoolkit serve")?`}, "plugins")
+	t.Setenv("MMTOOLKIT_TOKEN", "some-token")
+	e.fails("dev", []string{"cannot reach the mmtoolkit server at http://127.0.0.1:1", "connection refused"}, "audit")
+	t.Setenv("MMTOOLKIT_TOKEN", "")
+	t.Setenv("MMTOOLKIT_SERVER", e.url)
+	t.Setenv("MMTOOLKIT_PASSWORD", "")
 
 	// On a terminal the password is asked for.
 	asked := ""

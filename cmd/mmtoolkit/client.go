@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ func (f clientFlags) connect() (*client, error) {
 	body, _ := json.Marshal(map[string]string{"login_id": *f.user, "password": *f.password})
 	resp, err := c.http.Post(c.server+"/api/v4/users/login", "application/json", bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("log in to %s: %w (is the server running? start it with: mmtoolkit serve)", c.server, err)
+		return nil, unreachable(c.server, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -147,7 +148,7 @@ func (c *client) do(method, path, contentType string, body io.Reader, out any, h
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", method, c.server+path, err)
+		return 0, unreachable(c.server, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -171,4 +172,14 @@ func (c *client) do(method, path, contentType string, body io.Reader, out any, h
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// unreachable is the error for a server that did not answer: where the
+// command looked, why, and what to do.
+func unreachable(server string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // without the method and URL again
+	}
+	return fmt.Errorf("cannot reach the mmtoolkit server at %s: %w: is it running (\"mmtoolkit serve\")? --server or MMTOOLKIT_SERVER says where it is", server, err)
 }
