@@ -5,7 +5,9 @@
 // plugin installed on it, never pushed to mmtoolkit: the host finds it in
 // GET /api/v4/plugins/webapp, loads its bundle from /static/plugins/ through
 // mmtoolkit, with the host modules it reads (react-intl), and renders it.
-// A plugin pushed to mmtoolkit and enabled for the team loads too.
+// A plugin pushed to mmtoolkit and enabled for the team loads too. An id
+// on both sides: the team's copy while the team enables it, Mattermost's
+// once it disables it, without a reload.
 import assert from 'node:assert/strict';
 import {execFile, spawn} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
@@ -110,5 +112,27 @@ describe('the host in front of a Mattermost', () => {
         // The team's own plugin, from mmtoolkit's manifest.
         await page.waitForSelector(`script[data-plugin-id="${hello}"][src^="/bundles/"]`, {state: 'attached'});
         assert.deepEqual(errors, []);
+    }));
+
+    it("an id on both sides: the team's copy while enabled, Mattermost's once the team disables it, live", withShots('upstream-conflict', () => pages, async (t) => {
+        if (!chrome) {
+            return t.skip('no Chromium');
+        }
+        // The same plugin pushed to mmtoolkit and enabled for engineering:
+        // --plugin-conflict=mmtoolkit (the default) gives the team this copy.
+        await cli(bin, server, 'dev', 'push', await pluginDir(fixtureSrc('starter'), {webpack: 5, manifest: {version: '1.0.1'}}));
+        await cli(bin, server, 'alice', 'enable', '--team', 'engineering', '--plugin', 'e2e.webpack');
+        const page = await loggedInPage(chrome.browser, server, 'bob', '/engineering/channels/town-square');
+        pages.push(page);
+        const script = 'script[data-plugin-id="e2e.webpack"]';
+        await page.waitForSelector(`${script}[src^="/bundles/"]`, {state: 'attached'});
+        await page.locator('.webpack-badge').waitFor();
+        assert.equal(await page.locator(script).count(), 1);
+
+        await cli(bin, server, 'alice', 'disable', '--team', 'engineering', '--plugin', 'e2e.webpack');
+        await page.waitForSelector(`${script}[src^="/static/plugins/e2e.webpack/"]`, {state: 'attached'});
+        await page.locator('.webpack-badge').waitFor();
+        assert.equal(await page.locator(script).count(), 1);
+        assert.equal(await page.locator('.webpack-badge').count(), 1);
     }));
 });
