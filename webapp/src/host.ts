@@ -114,6 +114,11 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
         }
     }
 
+    /** Every lazy host module: what a prebuilt bundle from Mattermost may read. */
+    function allHostModules(): string[] {
+        return [...Object.keys(config.modules), ...Object.keys(config.styles ?? {})];
+    }
+
     async function loadManifest(teamId: string, teamName: string) {
         // Asked alongside the manifest; the team's plugins do not wait for it.
         const webappList = fetchWebappList(teamId);
@@ -129,7 +134,7 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             return; // the user switched again meanwhile
         }
         await loader.sync(teamId, m.plugins);
-        const all = mergeUpstream(m.plugins, await webappList, '', [...Object.keys(config.modules), ...Object.keys(config.styles ?? {})]);
+        const all = mergeUpstream(m.plugins, await webappList, '', allHostModules());
         if (currentTeamId === teamId && all.some((p, i) => p !== m.plugins[i])) {
             await loader.sync(teamId, all); // Mattermost's own plugins, prebuilt bundles
         }
