@@ -292,6 +292,10 @@ func TestUpstreamPluginPassThrough(t *testing.T) {
 	if r := f.do("", "POST", "/plugins/com.upstream.calls/webhook", "application/json", strings.NewReader("{}")); r.status != 200 || string(r.body) != "calls POST /webhook user=" {
 		t.Fatalf("webhook without a session: %d %s", r.status, r.body)
 	}
+	// Its public/ files are its server's to serve (mmtoolkit has none of its).
+	if r := f.do("", "GET", "/plugins/com.upstream.calls/public/icon.svg", "", nil); r.status != 200 || string(r.body) != "calls GET /public/icon.svg user=" {
+		t.Fatalf("public file of an upstream plugin: %d %s", r.status, r.body)
+	}
 	r := f.do("bob", "GET", "/plugins/com.upstream.calls/api/v1/state?x=1", "", nil, "Mattermost-User-Id", "spoofed", "Mattermost-Plugin-Id", "spoofed")
 	if r.status != 200 || string(r.body) != "calls GET /api/v1/state user="+f.bob.ID {
 		t.Fatalf("upstream plugin route: %d %s", r.status, r.body)
