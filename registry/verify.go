@@ -28,8 +28,9 @@ const maxProblems = 20
 //     or one a later prune entry removed;
 //   - every team state names a stored plugin and, if pinned, version, and
 //     replaying the team's enable, disable and pin audit entries for the
-//     plugin gives exactly that state (no audit line for a toggle that did
-//     not commit, no toggle without its line);
+//     plugin (the pin as their Detail records it) gives exactly that state
+//     (no audit line for a toggle that did not commit, no toggle without
+//     its line);
 //   - every Hermes bytecode record sits under its own source and version,
 //     its source blob is stored, and its bytecode blob (unless the record
 //     is a compile failure) is stored, hashes to its key and has its size.
@@ -168,7 +169,18 @@ func (b *Bolt) Verify(ctx context.Context) error {
 					st = &TeamState{}
 					replayed[key] = st
 				}
-				st.Version = e.Version
+				// The entry's version is the one the change concerns (a
+				// team following the latest names the version it served);
+				// the pin is in Detail: "pinned X", "follow latest", or
+				// nothing for an enable or disable that kept it.
+				switch {
+				case strings.HasPrefix(e.Detail, "pinned "):
+					st.Version = strings.TrimPrefix(e.Detail, "pinned ")
+				case e.Detail == "follow latest":
+					st.Version = ""
+				case e.Action == ActionPin:
+					st.Version = e.Version
+				}
 				if e.Action != ActionPin {
 					st.Enabled = e.Action == ActionEnable
 				}
