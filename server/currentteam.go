@@ -20,7 +20,8 @@ import (
 //     be a member (not_team_member otherwise; system admins too, since a
 //     team's plugins are for its members);
 //  2. the team the session last showed, as its requests and websocket
-//     actions told the proxy (sessionTeam, sessionteams.go);
+//     actions told the proxy, else the team the user's sessions last
+//     showed (sessionTeam, sessionteams.go);
 //  3. the user's first team in the order Mattermost's webapp picks its
 //     default team without a stored choice: by display name, case
 //     folded, then by id.

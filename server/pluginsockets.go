@@ -258,6 +258,11 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 		return // a refused token: Mattermost ends the socket itself
 	}
 	tid := ps.s.sessionTeam(v.token, who)
+	if ps.s.sessionTeams.get(v.token) == tid {
+		// The session said it (a presence action): the user's next
+		// session starts there.
+		ps.s.sessionTeams.setUser(who.User.ID, tid)
+	}
 	want, err := ps.wanted(ctx, tid, teams)
 	if err != nil {
 		ps.log.Warn("plugin events: the team's plugins", "team", tid, "err", err)

@@ -148,6 +148,13 @@ func TestTeamSwitchSendsPluginEventsInSequence(t *testing.T) {
 	if _, ok := got["onlybeta"]; !ok || got["onlyalpha"] != "" {
 		t.Fatalf("plugins/webapp after the switch: %s", r.body)
 	}
+	// A new session of alice's (she logs in again) starts where her last
+	// session was, as the webapp reopens the team it showed last.
+	f.tokens["alice-again"] = f.mm.Token(f.alice)
+	r = f.do("alice-again", "GET", "/api/v4/plugins/webapp", "", nil)
+	if got := entries(t, r.body); got["onlybeta"] == "" || got["onlyalpha"] != "" {
+		t.Fatalf("plugins/webapp for alice's new session: %s", r.body)
+	}
 
 	// Viewing a channel of alpha switches back.
 	ch := f.mm.AddChannel(f.alpha.ID, "town-square", f.alice.ID)

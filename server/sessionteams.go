@@ -27,7 +27,10 @@ import (
 //     channel's team is the team shown (a direct or group message has
 //     none and says nothing).
 //
-// sessionTeams remembers, per session, the last team those said.
+// sessionTeams remembers, per session, the last team those said, and per
+// user the last team any of their sessions said: a new session (the
+// first page after logging in again) starts on that team, as
+// Mattermost's webapp reopens the team it showed last in that browser.
 
 // sessionKey is a session's token hashed: the tracker holds no tokens.
 type sessionKey [sha256.Size]byte
@@ -108,6 +111,24 @@ func (t *sessionTeams) forget(token string) {
 	}
 }
 
+// userKey is the key a user's last team is kept under, in the same map.
+func userKey(userID string) string { return "\x00user\x00" + userID }
+
+// setUser records the team a user's session last said.
+func (t *sessionTeams) setUser(userID, team string) {
+	if userID != "" {
+		t.set(userKey(userID), team)
+	}
+}
+
+// getUser is the team a user's sessions last said, "" if unknown.
+func (t *sessionTeams) getUser(userID string) string {
+	if userID == "" {
+		return ""
+	}
+	return t.get(userKey(userID))
+}
+
 func (t *sessionTeams) len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -115,10 +136,14 @@ func (t *sessionTeams) len() int {
 }
 
 // sessionTeam is the team a session shows when a request does not name
-// one: the one it last said (if the user is still a member), else the
-// user's first team (firstTeam), "" for a user in no team.
+// one: the one it last said, else the one the user's sessions last said
+// (a session that has said nothing yet), if the user is still a member;
+// else the user's first team (firstTeam), "" for a user in no team.
 func (s *Server) sessionTeam(token string, who *apiv4proxy.Identity) string {
 	if tid := s.sessionTeams.get(token); tid != "" && who.MemberOf(tid) {
+		return tid
+	}
+	if tid := s.sessionTeams.getUser(who.User.ID); tid != "" && who.MemberOf(tid) {
 		return tid
 	}
 	return firstTeam(who)
@@ -193,6 +218,7 @@ func (s *Server) serveViewChannel(w http.ResponseWriter, r *http.Request) {
 		if err != nil || tid == "" || !who.MemberOf(tid) {
 			return
 		}
+		s.sessionTeams.setUser(who.User.ID, tid)
 		s.teamShown(token, tid)
 	}()
 }

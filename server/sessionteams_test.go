@@ -41,3 +41,11 @@ func TestSessionTeamsHoldNoTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionTeamsPerUser(t *testing.T) {
+	st := newSessionTeams(10)
+	st.setUser("u1", "beta")
+	if st.getUser("u1") != "beta" || st.getUser("u2") != "" || st.get("u1") != "" {
+		t.Fatal("a user's team is kept apart from sessions'")
+	}
+}
