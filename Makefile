@@ -14,9 +14,11 @@ SASS := bundler/sass/node_modules/sass-embedded-linux-x64/dart-sass/sass
 
 .PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test plugins-test sass screenshots
 
-## run: build and start the server with the sandbox (prints the URL and demo logins)
+## run: build and start the server with the sandbox (prints the URL and demo logins),
+## and docs/embed.md's example site on a second origin (EMBED_EXAMPLE; empty: none)
+EMBED_EXAMPLE ?= 127.0.0.2:8066
 run: build
-	./$(BIN) serve --addr $(ADDR) --data $(DATA)
+	./$(BIN) serve --addr $(ADDR) --data $(DATA) $(if $(EMBED_EXAMPLE),--embed-example $(EMBED_EXAMPLE))
 
 ## test: everything CI runs. deps first; then every suite runs whatever the
 ## others did (scripts/test-all.sh), a PASS/FAIL summary with durations is

@@ -55,6 +55,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"with --upstream, a Mattermost system admin's token (a personal access token) that installs pushed plugins'\nserver parts on Mattermost when the pusher is not a system admin there; env MMTOOLKIT_UPSTREAM_ADMIN_TOKEN.\nNever printed. Anyone who may push can then run server code inside Mattermost: set it only if you trust them")
 	conflict := fs.String("plugin-conflict", env("MMTOOLKIT_PLUGIN_CONFLICT", string(server.ConflictMmtoolkit)),
 		"with --upstream, which entry of GET /api/v4/plugins/webapp wins for a plugin id both Mattermost and the\nuser's team in mmtoolkit serve: mmtoolkit or upstream (env MMTOOLKIT_PLUGIN_CONFLICT)")
+	embedExample := fs.String("embed-example", env("MMTOOLKIT_EMBED_EXAMPLE", ""),
+		"sandbox only: also serve docs/embed.md's example site, which embeds a channel from another origin,\non this address, e.g. 127.0.0.2:8066 (env MMTOOLKIT_EMBED_EXAMPLE)")
 	trust, minLevel, err := certificationFlags(fs)
 	if err != nil {
 		return err
@@ -184,6 +186,12 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "\nopen %s/ in a browser and log in as bob (team engineering) or carol (team sales)\n", url)
 		fmt.Fprintf(stdout, "try: MMTOOLKIT_SERVER=%s MMTOOLKIT_USER=dev MMTOOLKIT_PASSWORD=mmtoolkit mmtoolkit push docs/examples/hello\n", url)
+	}
+
+	if *embedExample != "" && *upstreamURL == "" {
+		defer startEmbedExample(srv, *embedExample, url, stdout, log)()
+	} else if *embedExample != "" {
+		fmt.Fprintln(stdout, "embed example not started: --embed-example runs with the sandbox only (its users and channels)")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

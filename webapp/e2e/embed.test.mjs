@@ -260,6 +260,10 @@ ${provider ? `chat.tokenProvider = async () => {
         await frame.fill('.embed-thread textarea', 'a reply in the thread');
         await frame.press('.embed-thread textarea', 'Enter');
         await frame.waitForSelector('.embed-thread .post-message >> text=a reply in the thread');
+        // The plugins' own requests (the video plugin's call post in Dev Talk asks for its
+        // participants) carry the token too: nothing was refused for want of a session.
+        assert.deepEqual(page.consoleLines.filter((l) => l.startsWith('HTTP 401')), []);
+        assert.deepEqual(await eventsOf(page, 'mm-error'), []);
         // signOut: mm-signedout, and the frame forgets the channel.
         await page.evaluate(() => document.getElementById('chat').signOut());
         await waitEvent(page, 'mm-signedout');

@@ -244,29 +244,71 @@ export class EmbedController {
     // --- the token and the session ---
 
     /**
-     * Every request of the frame (the host's Client4, the plugins' own
-     * fetches) goes without cookies: an embed uses its token, never a
-     * Mattermost session the browser may hold for mmtoolkit's origin. A
-     * 401 on this origin means the token expired or was revoked.
+     * Every request of the frame to this origin (the host's Client4, the
+     * plugins' own fetches and XMLHttpRequests) goes without cookies and
+     * with the embed token: an embed uses its token, never a Mattermost
+     * session the browser may hold for mmtoolkit's origin, and a plugin
+     * that relies on Mattermost's cookie still authenticates. A 401 whose
+     * code says the token ended (expired, revoked, its session gone) makes
+     * the frame ask for another; any other 401 is the caller's to handle.
      */
     private guardFetch() {
-        const orig = this.win.fetch.bind(this.win);
-        const here = this.win.location.origin;
-        this.win.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-            const url = new URL(input instanceof Request ? input.url : String(input), this.win.location.href);
-            const same = url.origin === here;
+        const win = this.win;
+        const orig = win.fetch.bind(win);
+        const here = win.location.origin;
+        win.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+            const req = new Request(input, init);
+            if (new URL(req.url).origin !== here) {
+                return orig(req);
+            }
             const sent = this.token;
-            const r = await (same ? orig(input instanceof Request ? new Request(input, {credentials: 'omit'}) : input, {...init, credentials: 'omit'}) : orig(input, init));
-            // Once per token: the first screen's requests go out together.
-            if (same && r.status === 401 && sent && sent === this.token && sent !== this.refused) {
-                this.refused = sent;
-                r.clone().json().catch(() => ({})).then((b: {error?: ApiError}) => {
-                    this.refusedErr = b.error ?? {code: 'embed_token_invalid', message: 'mmtoolkit refused the embed token'};
-                    this.tokenRefused(this.refusedErr);
-                });
+            const headers = new Headers(req.headers);
+            if (sent && !headers.has('Authorization')) {
+                headers.set('Authorization', `Bearer ${sent}`);
+            }
+            const r = await orig(new Request(req, {headers, credentials: 'omit'}));
+            if (r.status === 401 && sent) {
+                r.clone().json().catch(() => ({})).then((b: {error?: ApiError}) => this.maybeRefused(sent, b.error));
             }
             return r;
         };
+        const xhr = (win as unknown as typeof globalThis).XMLHttpRequest.prototype;
+        const {open, send, setRequestHeader} = xhr;
+        const self = this;
+        type Tagged = XMLHttpRequest & {mmSame?: boolean; mmAuth?: boolean};
+        xhr.open = function (this: Tagged, method: string, url: string | URL, ...rest: unknown[]) {
+            this.mmSame = new URL(String(url), win.location.href).origin === here;
+            this.mmAuth = false;
+            return (open as (...a: unknown[]) => void).call(this, method, url, ...rest);
+        } as typeof xhr.open;
+        xhr.setRequestHeader = function (this: Tagged, name: string, value: string) {
+            if (name.toLowerCase() === 'authorization') {
+                this.mmAuth = true;
+            }
+            return setRequestHeader.call(this, name, value);
+        };
+        xhr.send = function (this: Tagged, body?: Document | XMLHttpRequestBodyInit | null) {
+            if (this.mmSame) {
+                this.withCredentials = false;
+                if (self.token && !this.mmAuth) {
+                    setRequestHeader.call(this, 'Authorization', `Bearer ${self.token}`);
+                }
+            }
+            return send.call(this, body);
+        };
+    }
+
+    /** A 401 answered a request that carried token: if its code says the token ended, ask for another (once per token). */
+    private maybeRefused(sent: string, error?: ApiError) {
+        if (!error || !(error.code.startsWith('embed_token') || error.code === 'embed_session_ended')) {
+            return;
+        }
+        if (sent !== this.token || sent === this.refused) {
+            return; // the first screen's requests go out together: once
+        }
+        this.refused = sent;
+        this.refusedErr = error;
+        this.tokenRefused(error);
     }
 
     private async useToken(token: string) {
@@ -309,7 +351,7 @@ export class EmbedController {
             }
         } catch (e) {
             const err = toApiError(e);
-            if (err.code.startsWith('embed_token') || err.code === 'http_401') {
+            if (err.code.startsWith('embed_token') || err.code === 'embed_session_ended' || err.code === 'http_401') {
                 return; // tokenRefused (through the fetch guard) handles it
             }
             this.emit('mm-error', err);
