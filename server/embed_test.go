@@ -489,6 +489,7 @@ func TestEmbedOnTheFastLane(t *testing.T) {
 // channels; it may not act beyond ping and typing in its channels; it is
 // closed when the token is revoked.
 func TestEmbedWebsocketFiltered(t *testing.T) {
+	defer server.SetEmbedRecheck(50 * time.Millisecond)()
 	e := newEnv(t, server.Config{})
 	id, secret := e.embedApp(appFor(devTalk))
 	tok := e.token(id, secret, `{"user":"bob"}`).Token
@@ -571,6 +572,32 @@ func TestEmbedWebsocketFiltered(t *testing.T) {
 		_, resp, err = websocket.DefaultDialer.Dial(ws+"/api/v4/websocket", http.Header{"Authorization": {"Bearer " + tok}, "Origin": {"https://evil.example"}})
 		if err == nil || resp == nil || resp.StatusCode != 403 {
 			t.Fatalf("another origin: %v %v", err, resp)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		var mu sync.Mutex
+		now := time.Now()
+		e.srv.SetEmbedClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		defer e.srv.SetEmbedClock(time.Now)
+		short := e.token(id, secret, `{"user":"bob","ttl_seconds":60}`).Token
+		c, _, err := websocket.DefaultDialer.Dial(ws+"/api/v4/websocket", http.Header{"Authorization": {"Bearer " + short}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		mu.Lock()
+		now = now.Add(61 * time.Second)
+		mu.Unlock()
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		for {
+			_, _, err := c.ReadMessage()
+			if err == nil {
+				continue
+			}
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) || !strings.Contains(err.Error(), "embed_token_expired") {
+				t.Fatalf("closed with %v, want 1008 embed_token_expired", err)
+			}
+			break
 		}
 	})
 	t.Run("revoked", func(t *testing.T) {

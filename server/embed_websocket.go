@@ -32,10 +32,11 @@ const (
 	embedWSAuthWait  = 10 * time.Second
 	embedWSWriteWait = 10 * time.Second
 	embedWSMaxRead   = 16 << 10 // the embed's own messages are small
-	// embedWSRecheck is how often a relay asks the store whether its token
-	// was revoked.
-	embedWSRecheck = 5 * time.Second
 )
+
+// embedWSRecheck is how often a relay asks the store whether its token was
+// revoked (tests shorten it).
+var embedWSRecheck = 5 * time.Second
 
 var embedUpgrader = websocket.Upgrader{ReadBufferSize: 4 << 10, WriteBufferSize: 4 << 10, CheckOrigin: sameOrigin}
 
@@ -278,7 +279,7 @@ func (s *Server) relayEmbed(ctx context.Context, c, up *websocket.Conn, g *embed
 		}
 	}()
 	// The token's life.
-	expiry := time.NewTimer(time.Until(g.rec.ExpiresAt))
+	expiry := time.NewTimer(g.rec.ExpiresAt.Sub(s.embed.now()))
 	check := time.NewTicker(embedWSRecheck)
 	go func() {
 		defer expiry.Stop()
