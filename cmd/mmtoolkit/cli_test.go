@@ -213,13 +213,24 @@ func TestCompileErrorPathsFromTheWorkingDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{rel, dir} {
+	push := func(path, want string) {
+		t.Helper()
 		code, _, errOut := e.as("dev", "push", path)
-		want := regexp.QuoteMeta(filepath.Join(path, "webapp", "index.tsx")) + `:2:\d+: `
+		want = regexp.QuoteMeta(want) + `:2:\d+: `
 		if code != 1 || !regexp.MustCompile(`(?m)^`+want).MatchString(errOut) {
 			t.Errorf("push %s: exit %d, want a line starting %s:\n%s", path, code, want, errOut)
 		}
 	}
+	file := filepath.Join("webapp", "index.tsx")
+	// Far from the working directory, the absolute path is the shorter.
+	push(rel, filepath.Join(dir, file))
+	push(dir, filepath.Join(dir, file))
+	// From just above it, relative however it was given.
+	t.Chdir(filepath.Dir(dir))
+	push(dir, filepath.Join(filepath.Base(dir), file))
+	push(filepath.Base(dir), filepath.Join(filepath.Base(dir), file))
+	t.Chdir(dir)
+	push(".", file)
 }
 
 // TestPluginPathErrors: what pack and push were given is named in their

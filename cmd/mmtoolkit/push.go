@@ -158,9 +158,8 @@ func (p *packer) detachedSignature(path string) ([]byte, error) {
 
 // formatDiagnostic prints d as file:line:col: message, the form editors
 // and terminals jump to. The server names files from the plugin's root;
-// for a directory pushed (dir) they are named from where the command ran,
-// as the developer typed dir: "push hello" prints hello/webapp/index.tsx,
-// "push /abs/hello" an absolute path, "push ." webapp/index.tsx.
+// for a directory pushed (dir) they are named from the working directory:
+// "push hello" prints hello/webapp/index.tsx, "push ." webapp/index.tsx.
 func formatDiagnostic(dir string, d diagnostic) string {
 	if d.File == "" {
 		return d.Text
@@ -169,12 +168,24 @@ func formatDiagnostic(dir string, d diagnostic) string {
 }
 
 // inDir names file, a slash path inside the plugin directory dir ("" for
-// an archive), as a path from the working directory.
+// an archive), from the working directory: relative when that is shorter
+// than the absolute path, as the go command prints paths (a directory far
+// from the working directory keeps its absolute path, not ../../../..).
 func inDir(dir, file string) string {
 	if dir == "" || filepath.IsAbs(file) || strings.HasPrefix(file, "<") {
 		return file // an archive's path, or esbuild's <stdin>-like names
 	}
-	return filepath.Join(dir, filepath.FromSlash(file))
+	p := filepath.Join(dir, filepath.FromSlash(file))
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, abs); err == nil && len(rel) < len(abs) {
+			return rel
+		}
+	}
+	return abs
 }
 
 func size(n int64) string {
