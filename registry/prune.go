@@ -142,8 +142,8 @@ func (b *Bolt) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneResult,
 		}
 		_, err = appendAudit(tx, AuditEntry{
 			At: b.now(), Actor: q.Actor, Action: ActionPrune, PluginID: q.PluginID, Versions: res.Versions,
-			Detail: fmt.Sprintf("removed %d prerelease(s) of %s, keeping their newest %d; %d blob(s), %d bytes collected",
-				len(res.Versions), q.PushedBy, q.Keep, res.Blobs, res.BlobBytes),
+			Detail: fmt.Sprintf("removed %s (prereleases pushed by %s, who keeps their newest %d); %d blob(s), %d bytes collected",
+				strings.Join(res.Versions, ", "), q.PushedBy, q.Keep, res.Blobs, res.BlobBytes),
 		})
 		return err
 	})
