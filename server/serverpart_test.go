@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -549,5 +550,50 @@ func TestServerPartStateFailed(t *testing.T) {
 	}
 	if r := p.do("dev", "GET", "/api/v1/plugins/"+partID+"/server-part", "", nil); r.status != 403 {
 		t.Errorf("a developer read the server part: %d", r.status)
+	}
+}
+
+// fixtureFiles is testdata/serverpart as a file map (root layout).
+func fixtureFiles(t *testing.T) map[string]string {
+	t.Helper()
+	root := filepath.Join("testdata", "serverpart")
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "README.md" || strings.HasPrefix(rel, "webapp/src/") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		out[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestServerPartSignatureCoversExecutables: a signature covers the server
+// part, so an executable swapped after signing is refused before
+// Mattermost is asked anything; the package as signed installs.
+func TestServerPartSignatureCoversExecutables(t *testing.T) {
+	p := newPartEnv(t, false, func(c *server.Config) { c.TrustedKeys = trustingConfig(registry.Unverified).TrustedKeys })
+	files := signed(t, fixtureFiles(t), certifiedKey)
+	tampered := maps.Clone(files)
+	tampered["server/dist/plugin-linux-amd64"] = "#!/bin/sh\nexfiltrate\n"
+	r := p.push("admin", tampered)
+	if r.status != 422 || errorCode(t, r) != "signature_mismatch" {
+		t.Errorf("tampered executable: %d %s", r.status, r.body)
+	}
+	if calls := p.plugins.Calls(); len(calls) != 0 {
+		t.Errorf("Mattermost was asked %q", calls)
+	}
+	r = p.push("admin", files)
+	if sp := partOf(t, r); r.status != 201 || sp.State != "installed" || !strings.Contains(string(r.body), `"certification":"certified"`) {
+		t.Errorf("signed push: %d %s", r.status, r.body)
 	}
 }
