@@ -269,3 +269,14 @@ func TestConflictKeepsTheRulesEntryOnTheSocket(t *testing.T) {
 		t.Fatalf("Mattermost's entry sent as\n%s\nwant as Mattermost lists it\n%s", ev.Data.Manifest, list["onlybeta"])
 	}
 }
+
+func TestANewVersionReachesTheTeamsSessions(t *testing.T) {
+	f := newPluginSocketsEnv(t)
+	s := f.openSocket("bob") // beta follows the latest onlybeta
+	s.pluginEvents(2)
+	f.pushEnable("onlybeta", "1.1.0")
+	// The webapp loads a manifest with another bundle_path as an upgrade.
+	if got := s.event().pluginVersion(); got != "plugin_enabled:onlybeta@1.1.0" {
+		t.Fatalf("after a push: %s, want the new version enabled", got)
+	}
+}
