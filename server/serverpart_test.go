@@ -383,6 +383,11 @@ func TestServerPartWithoutMattermost(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("server part holds %q, want %q", names, want)
 	}
+	// The console says so too, without the form (nothing to install on).
+	page := string(e.page("admin", "GET", "/admin/plugins/"+partID, nil).body)
+	if !strings.Contains(page, "Not installed: no Mattermost") || strings.Contains(page, "/server-part\"") {
+		t.Errorf("plugin page:\n%s", page)
+	}
 }
 
 // TestServerPartPinAndKillSwitch: a system admin pins the version whose
