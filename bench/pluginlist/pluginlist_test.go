@@ -7,9 +7,10 @@
 // plugins installed; mmtoolkit runs in-process exactly as serve --upstream
 // builds it (apiv4proxy.Upstream for identity, apiv4proxy.NewProxy for
 // /api/v4, the Edge on a loopback listener), with 3 plugins enabled for
-// the caller's team. One keep-alive connection per target, one request
-// at a time, targets alternating request by request, so every target sees
-// the same machine; latency is the client's, request written to body read.
+// the caller's team. Keep-alive connections, each sending one request at
+// a time to every target in turn, so every target sees the same machine:
+// one connection (each target's own latency), then 16 (under load);
+// latency is the client's, request written to body read.
 //
 // Targets:
 //
@@ -42,6 +43,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,37 +163,69 @@ func BenchmarkPluginList(b *testing.B) {
 		push(b, cached, token, team.ID, id)
 		push(b, uncached, token, team.ID, fmt.Sprint(id, i))
 	}
-	client := func() *http.Client { return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}} }
-	targets := []*target{
-		{name: "direct", url: mm.URL() + "/api/v4/plugins/webapp", client: client()},
-		{name: "merged", url: cached + "/api/v4/plugins/webapp", client: client()},
-		{name: "merged-uncached", url: uncached + "/api/v4/plugins/webapp", client: client()},
-		{name: "proxied-users-me", url: cached + "/api/v4/users/me", client: client()},
+	urls := [][2]string{
+		{"direct", mm.URL() + "/api/v4/plugins/webapp"},
+		{"merged", cached + "/api/v4/plugins/webapp"},
+		{"merged-uncached", uncached + "/api/v4/plugins/webapp"},
+		{"proxied-users-me", cached + "/api/v4/users/me"},
 	}
-	for range 200 { // warm up connections, caches and the identity cache
-		for _, t := range targets {
-			t.get(b, token)
+	// One connection: each target's own latency. 16: the same under load,
+	// every connection going through the targets in turn.
+	for _, conns := range []int{1, 16} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) { measure(b, conns, urls, token) })
+	}
+}
+
+// measure sends b.N rounds (one request to each target, in turn) over
+// conns connections per target, and reports each target's p50 and p99.
+func measure(b *testing.B, conns int, urls [][2]string, token string) {
+	workers := make([][]*target, conns)
+	for w := range workers {
+		for _, u := range urls {
+			workers[w] = append(workers[w], &target{name: u[0], url: u[1],
+				client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}})
 		}
-	}
-	for _, t := range targets {
-		t.lat = t.lat[:0]
+		for range 50 { // warm up connections, caches and the identity cache
+			for _, t := range workers[w] {
+				t.get(b, token)
+			}
+		}
+		for _, t := range workers[w] {
+			t.lat = t.lat[:0]
+		}
 	}
 	b.ResetTimer()
-	for range b.N {
-		for _, t := range targets {
-			t.get(b, token)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < b.N; i += conns {
+				for _, t := range workers[w] {
+					t.get(b, token)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	all := make([]*target, len(urls))
+	for i := range urls {
+		all[i] = &target{name: urls[i][0]}
+		for w := range workers {
+			all[i].lat = append(all[i].lat, workers[w][i].lat...)
+			all[i].size = workers[w][i].size
 		}
 	}
-	b.StopTimer()
-	direct := pct(targets[0].lat, 0.5)
-	for _, t := range targets {
+	direct := pct(all[0].lat, 0.5)
+	for _, t := range all {
 		short := strings.ReplaceAll(t.name, "-", "_")
 		b.ReportMetric(pct(t.lat, 0.5), short+"_p50_ms")
 		b.ReportMetric(pct(t.lat, 0.99), short+"_p99_ms")
 		if t.name != "direct" && !strings.HasPrefix(t.name, "proxied") {
 			b.ReportMetric(pct(t.lat, 0.5)-direct, short+"_added_p50_ms")
 		}
-		b.Logf("%s: %d bytes, p50 %.3f ms, p99 %.3f ms", t.name, t.size, pct(t.lat, 0.5), pct(t.lat, 0.99))
+		b.Logf("%s, %d connection(s): %d bytes, p50 %.3f ms, p99 %.3f ms", t.name, conns, t.size, pct(t.lat, 0.5), pct(t.lat, 0.99))
 	}
 	b.ReportMetric(0, "ns/op")
 }
