@@ -218,13 +218,14 @@ func (st *stream) setID(connID string) (old string) {
 	return old
 }
 
-// socketQueue bounds the events waiting to be added to one socket.
+// socketQueue bounds the Inject calls waiting on one socket (each a batch
+// of events: a team switch is one, however many plugins it changes).
 const socketQueue = 64
 
 // Socket is one relayed Mattermost websocket as a SocketObserver sees it.
 type Socket struct {
 	token  string
-	inject chan []byte
+	inject chan [][]byte
 	done   <-chan struct{} // closed when the relay ends
 	kill   func()          // ends the relay
 }
@@ -232,15 +233,21 @@ type Socket struct {
 // Token is the Mattermost token the socket was opened with.
 func (s *Socket) Token() string { return s.token }
 
-// Inject adds an event to the socket: event is one JSON object in
+// Inject adds events to the socket, in order: each is one JSON object in
 // Mattermost's shape without its "seq" ({"event":...,"data":...,
-// "broadcast":...}); the relay numbers it in the client's sequence and
-// writes it between upstream's events, never inside one. It never waits:
-// the event is queued, and a socket whose queue is full is ended
+// "broadcast":...}); the relay numbers them in the client's sequence and
+// writes them between upstream's events, never inside one. It never waits:
+// the events are queued as one batch, and a socket whose queue is full
+// (socketQueue batches: a client that stopped reading) is ended
 // (ErrSocketBusy), so a slow client cannot hold its caller up.
-func (s *Socket) Inject(event []byte) error {
-	if len(event) < 2 || event[0] != '{' || event[len(event)-1] != '}' {
-		return ErrNotAnEvent
+func (s *Socket) Inject(events ...[]byte) error {
+	for _, event := range events {
+		if len(event) < 2 || event[0] != '{' || event[len(event)-1] != '}' {
+			return ErrNotAnEvent
+		}
+	}
+	if len(events) == 0 {
+		return nil
 	}
 	select {
 	case <-s.done:
@@ -248,7 +255,7 @@ func (s *Socket) Inject(event []byte) error {
 	default:
 	}
 	select {
-	case s.inject <- event:
+	case s.inject <- events:
 		return nil
 	case <-s.done:
 		return ErrSocketClosed

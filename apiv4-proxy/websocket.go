@@ -218,7 +218,7 @@ func (p *proxy) relay(rl *wsRelay) {
 		c.SetReadLimit(p.maxMessage)
 		c.SetReadDeadline(time.Now().Add(p.idleTimeout))
 	}
-	rl.sock = &Socket{inject: make(chan []byte, socketQueue), done: done,
+	rl.sock = &Socket{inject: make(chan [][]byte, socketQueue), done: done,
 		kill: func() { client.Close(); upstream.Close() }}
 	if rl.token != "" {
 		rl.open(rl.token)

@@ -370,20 +370,12 @@ func (rl *wsRelay) injectLoop(done <-chan struct{}) {
 		select {
 		case <-done:
 			return
-		case ev := <-rl.sock.inject:
-			rl.wmu.Lock()
-			c := rl.st.addEvent()
-			msg := make([]byte, 0, len(ev)+28)
-			msg = append(msg, ev[:len(ev)-1]...)
-			msg = append(msg, `,"seq":`...)
-			msg = strconv.AppendInt(msg, c, 10)
-			msg = append(msg, '}')
-			rl.client.SetWriteDeadline(time.Now().Add(rl.p.writeTimeout))
-			err := rl.client.WriteMessage(websocket.TextMessage, msg)
-			rl.wmu.Unlock()
-			if err != nil {
-				rl.sock.kill() // the pumps see it and end the relay
-				return
+		case batch := <-rl.sock.inject:
+			for _, ev := range batch {
+				if err := rl.writeAdded(ev); err != nil {
+					rl.sock.kill() // the pumps see it and end the relay
+					return
+				}
 			}
 		}
 	}
@@ -391,6 +383,21 @@ func (rl *wsRelay) injectLoop(done <-chan struct{}) {
 
 // Sockets is the proxy's registry of relayed websockets (SocketSource).
 func (p *proxy) Sockets() *Sockets { return p.sockets }
+
+// writeAdded numbers one added event and writes it to the client, between
+// two of upstream's messages.
+func (rl *wsRelay) writeAdded(ev []byte) error {
+	rl.wmu.Lock()
+	defer rl.wmu.Unlock()
+	c := rl.st.addEvent()
+	msg := make([]byte, 0, len(ev)+28)
+	msg = append(msg, ev[:len(ev)-1]...)
+	msg = append(msg, `,"seq":`...)
+	msg = strconv.AppendInt(msg, c, 10)
+	msg = append(msg, '}')
+	rl.client.SetWriteDeadline(time.Now().Add(rl.p.writeTimeout))
+	return rl.client.WriteMessage(websocket.TextMessage, msg)
+}
 
 // resumeQuery rewrites the query of a reconnect: Mattermost's webapp sends
 // connection_id (upstream's, from its hello) and sequence_number (the next

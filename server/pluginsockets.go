@@ -318,11 +318,9 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 			events = append(events, pluginEvent(eventPluginEnabled, want[id]))
 		}
 	}
-	for _, ev := range events {
-		if err := s.Inject(ev); err != nil {
-			break // closed, or too slow and now closed: it reconnects and reloads
-		}
-	}
+	// One batch: a switch among many plugins is one queue slot. An error
+	// means closed, or too slow and now closed: it reconnects and reloads.
+	s.Inject(events...)
 	ps.mu.Lock()
 	if v, ok := ps.socks[s]; ok {
 		v.plugins, v.team, v.opened = want, tid, true

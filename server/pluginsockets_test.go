@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
@@ -278,5 +279,23 @@ func TestANewVersionReachesTheTeamsSessions(t *testing.T) {
 	// The webapp loads a manifest with another bundle_path as an upgrade.
 	if got := s.event().pluginVersion(); got != "plugin_enabled:onlybeta@1.1.0" {
 		t.Fatalf("after a push: %s, want the new version enabled", got)
+	}
+}
+
+func TestManyPluginsReachANewSocketWhole(t *testing.T) {
+	f := newFronting(t, server.Config{})
+	f.mm.EnableWebsocket()
+	const n = 70 // more events than a socket's queue has slots
+	want := []string{}
+	for i := range n {
+		id := fmt.Sprintf("plugin%02d", i)
+		f.pushEnable(id, "1.0.0", f.beta.ID)
+		want = append(want, "enabled:"+id)
+	}
+	s := f.openSocket("bob")
+	got := s.pluginEvents(n)
+	sort.Strings(want)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %v", got)
 	}
 }
