@@ -590,7 +590,11 @@ func (s *Server) embedAppAuth(r *http.Request) (*registry.EmbedApp, error) {
 	if !ok {
 		return nil, errEmbedBasicRequired
 	}
-	a, err := s.embed.store.EmbedApp(r.Context(), id)
+	var a *registry.EmbedApp
+	err := registry.ErrEmbedAppNotFound
+	if validMattermostID(id) {
+		a, err = s.embed.store.EmbedApp(r.Context(), id)
+	}
 	if errors.Is(err, registry.ErrEmbedAppNotFound) {
 		// Same work as a wrong secret, so timing does not tell ids apart.
 		hmac.Equal(s.embed.secretHash(id, secret), s.embed.secretHash("", ""))
