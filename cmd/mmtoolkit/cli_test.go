@@ -259,3 +259,36 @@ func TestPluginPathErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIDocNamesEveryFlag: docs/cli.md names every flag of every command
+// (as --help lists them), so the page cannot fall behind the binary.
+func TestCLIDocNamesEveryFlag(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "cli.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var invocations [][]string
+	for name := range commands {
+		invocations = append(invocations, []string{name})
+	}
+	invocations = append(invocations, []string{"plugins", "show"})
+	for _, verb := range []string{"show", "create", "update", "rotate-secret", "revoke-tokens", "delete"} {
+		invocations = append(invocations, []string{"embed-apps", verb})
+	}
+	flagRE := regexp.MustCompile(`(?m)^  -(\S+)`)
+	for _, inv := range invocations {
+		var stdout, stderr bytes.Buffer
+		if code := run(append(inv, "--help"), &stdout, &stderr); code != 0 {
+			t.Errorf("%q --help: exit %d %s", inv, code, stderr.String())
+			continue
+		}
+		if !strings.Contains(string(doc), "`"+inv[0]) && !strings.Contains(string(doc), " "+inv[0]+" ") {
+			t.Errorf("docs/cli.md does not name the command %q", inv[0])
+		}
+		for _, m := range flagRE.FindAllStringSubmatch(stderr.String(), -1) {
+			if !regexp.MustCompile(`(^|[^\w-])--?` + regexp.QuoteMeta(m[1]) + `([^\w-]|$)`).Match(doc) {
+				t.Errorf("docs/cli.md does not name %s's flag --%s: add it to the command's row", strings.Join(inv, " "), m[1])
+			}
+		}
+	}
+}
