@@ -35,6 +35,19 @@ func TestAdminCommands(t *testing.T) {
 	if out := e.ok("bob", "plugins", "--search", "no such words"); out != "" {
 		t.Errorf("plugins --search matched %q", out)
 	}
+	for args, want := range map[string]int{
+		"--search greeting":               1, // in the description
+		"--search hello --slot post_type": 1,
+		"--slot app_bar":                  0,
+		"--certification official":        0,
+		"--certification unverified":      1,
+	} {
+		var got struct{ Plugins []struct{ ID string } }
+		json.Unmarshal([]byte(e.ok("bob", append([]string{"plugins", "--json"}, strings.Fields(args)...)...)), &got)
+		if len(got.Plugins) != want {
+			t.Errorf("plugins %s: %d plugins, want %d", args, len(got.Plugins), want)
+		}
+	}
 
 	e.ok("alice", "enable", "engineering", id)
 	e.ok("dev", "push", helloAt(t, "1.1.0"))
@@ -102,6 +115,10 @@ func TestAdminCommands(t *testing.T) {
 	}
 	e.fails("bob", []string{"not_admin"}, "crashes")
 
+	if out := e.ok("alice", "disable", "engineering", id); !strings.Contains(out, "com.example.hello@1.0.0 disabled for team engineering") {
+		t.Errorf("disable: %s", out)
+	}
+	e.ok("alice", "enable", "--team", "engineering", "--plugin", id)
 	e.fails("alice", []string{"not_system_admin"}, "disable-everywhere", "--yes", id)
 	out = e.ok("admin", "disable-everywhere", "--yes", id)
 	if !strings.Contains(out, "com.example.hello disabled in 1 team(s): engineering") {
