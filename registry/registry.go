@@ -233,6 +233,12 @@ type Options struct {
 	// LockTimeout bounds the wait for the file lock held by another process;
 	// 0 means one second. Open then fails with ErrLocked.
 	LockTimeout time.Duration
+	// MaxConns bounds OpenPostgres's connection pool; 0 means
+	// DefaultMaxConns.
+	MaxConns int32
+	// StatementTimeout bounds one statement of OpenPostgres's store; 0
+	// means DefaultStatementTimeout.
+	StatementTimeout time.Duration
 }
 
 // Stats are the store's sizes, for /metrics.

@@ -53,7 +53,9 @@ func put(t *testing.T, s registry.Store, by registry.Pusher, id, version string,
 	return res
 }
 
-func stats(t *testing.T, s *registry.Bolt) registry.Stats {
+func stats(t *testing.T, s interface {
+	Stats(context.Context) (registry.Stats, error)
+}) registry.Stats {
 	t.Helper()
 	st, err := s.Stats(ctx)
 	if err != nil {
@@ -71,153 +73,162 @@ func audit(t *testing.T, s registry.Store, f registry.AuditFilter) []registry.Au
 	return entries
 }
 
-func verify(t *testing.T, s *registry.Bolt) {
+func verify(t *testing.T, s registry.Store) {
 	t.Helper()
-	if err := s.Verify(ctx); err != nil {
+	v, ok := s.(interface{ Verify(context.Context) error })
+	if !ok {
+		return // TODO(e1a): Postgres.Verify
+	}
+	if err := v.Verify(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestPutGetRoundTrip(t *testing.T) {
-	s := openClock(t)
-	v, blobs := registrytest.Version("com.example.map", "1.2.0", []byte("web bundle"), []byte(`{"version":3}`), []byte("mobile bundle"))
-	before := *v
-	res, err := s.PutVersion(ctx, v, blobs, dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Created {
-		t.Error("Created = false on first push")
-	}
-	if !reflect.DeepEqual(*v, before) {
-		t.Error("PutVersion modified its argument")
-	}
-	want := time.Date(2024, 5, 1, 12, 0, 1, 0, time.UTC)
-	if res.Version.PushedBy != "dev" || !res.Version.PushedAt.Equal(want) {
-		t.Errorf("pushed by %q at %v, want dev at %v", res.Version.PushedBy, res.Version.PushedAt, want)
-	}
-
-	got, err := s.Version(ctx, "com.example.map", "1.2.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, res.Version) {
-		t.Errorf("Version() = %+v\nPutResult.Version = %+v", got, res.Version)
-	}
-	if got.Manifest.Mobile == nil || got.Manifest.ID != "com.example.map" || string(got.RawManifest) != string(v.RawManifest) {
-		t.Errorf("manifest not kept: %+v %s", got.Manifest, got.RawManifest)
-	}
-	for sha, data := range blobs {
-		b, err := s.Blob(ctx, sha)
+	forEachStoreClock(t, func(t *testing.T, s testStore) {
+		v, blobs := registrytest.Version("com.example.map", "1.2.0", []byte("web bundle"), []byte(`{"version":3}`), []byte("mobile bundle"))
+		before := *v
+		res, err := s.PutVersion(ctx, v, blobs, dev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(b) != string(data) {
-			t.Errorf("Blob(%s) = %q, want %q", sha, b, data)
+		if !res.Created {
+			t.Error("Created = false on first push")
 		}
-	}
+		if !reflect.DeepEqual(*v, before) {
+			t.Error("PutVersion modified its argument")
+		}
+		want := time.Date(2024, 5, 1, 12, 0, 1, 0, time.UTC)
+		if res.Version.PushedBy != "dev" || !res.Version.PushedAt.Equal(want) {
+			t.Errorf("pushed by %q at %v, want dev at %v", res.Version.PushedBy, res.Version.PushedAt, want)
+		}
 
-	p, err := s.Plugin(ctx, "com.example.map")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantPlugin := &registry.Plugin{ID: "com.example.map", Owner: "dev", CreatedAt: want, Versions: []string{"1.2.0"}, Latest: "1.2.0"}
-	if !reflect.DeepEqual(p, wantPlugin) {
-		t.Errorf("Plugin() = %+v, want %+v", p, wantPlugin)
-	}
-	if st := stats(t, s); st.Plugins != 1 || st.Versions != 1 || st.Blobs != 6 || st.AuditEntries != 1 {
-		t.Errorf("Stats() = %+v", st)
-	}
-	verify(t, s)
+		got, err := s.Version(ctx, "com.example.map", "1.2.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, res.Version) {
+			t.Errorf("Version() = %+v\nPutResult.Version = %+v", got, res.Version)
+		}
+		if got.Manifest.Mobile == nil || got.Manifest.ID != "com.example.map" || string(got.RawManifest) != string(v.RawManifest) {
+			t.Errorf("manifest not kept: %+v %s", got.Manifest, got.RawManifest)
+		}
+		for sha, data := range blobs {
+			b, err := s.Blob(ctx, sha)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != string(data) {
+				t.Errorf("Blob(%s) = %q, want %q", sha, b, data)
+			}
+		}
+
+		p, err := s.Plugin(ctx, "com.example.map")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPlugin := &registry.Plugin{ID: "com.example.map", Owner: "dev", CreatedAt: want, Versions: []string{"1.2.0"}, Latest: "1.2.0"}
+		if !reflect.DeepEqual(p, wantPlugin) {
+			t.Errorf("Plugin() = %+v, want %+v", p, wantPlugin)
+		}
+		if st := stats(t, s); st.Plugins != 1 || st.Versions != 1 || st.Blobs != 6 || st.AuditEntries != 1 {
+			t.Errorf("Stats() = %+v", st)
+		}
+		verify(t, s)
+	})
 }
 
 func TestNotFound(t *testing.T) {
-	s := registrytest.Open(t)
-	put(t, s, dev, "a.plugin", "1.0.0")
-	tests := []struct {
-		name string
-		call func() error
-		want error
-	}{
-		{"plugin", func() error { _, err := s.Plugin(ctx, "nope"); return err }, registry.ErrPluginNotFound},
-		{"version of unknown plugin", func() error { _, err := s.Version(ctx, "nope", "1.0.0"); return err }, registry.ErrPluginNotFound},
-		{"version", func() error { _, err := s.Version(ctx, "a.plugin", "9.9.9"); return err }, registry.ErrVersionNotFound},
-		{"blob", func() error { _, err := s.Blob(ctx, strings.Repeat("0", 64)); return err }, registry.ErrBlobNotFound},
-		{"plugin team states", func() error { _, err := s.PluginTeamStates(ctx, "nope"); return err }, registry.ErrPluginNotFound},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call()
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
-			if !strings.HasPrefix(err.Error(), "registry: ") {
-				t.Errorf("err %q lacks context", err)
-			}
-		})
-	}
-	states, err := s.TeamStates(ctx, "never-touched")
-	if err != nil || len(states) != 0 {
-		t.Errorf("TeamStates(never-touched) = %v, %v; want empty, nil", states, err)
-	}
+	forEachStore(t, func(t *testing.T, s testStore) {
+		put(t, s, dev, "a.plugin", "1.0.0")
+		tests := []struct {
+			name string
+			call func() error
+			want error
+		}{
+			{"plugin", func() error { _, err := s.Plugin(ctx, "nope"); return err }, registry.ErrPluginNotFound},
+			{"version of unknown plugin", func() error { _, err := s.Version(ctx, "nope", "1.0.0"); return err }, registry.ErrPluginNotFound},
+			{"version", func() error { _, err := s.Version(ctx, "a.plugin", "9.9.9"); return err }, registry.ErrVersionNotFound},
+			{"blob", func() error { _, err := s.Blob(ctx, strings.Repeat("0", 64)); return err }, registry.ErrBlobNotFound},
+			{"plugin team states", func() error { _, err := s.PluginTeamStates(ctx, "nope"); return err }, registry.ErrPluginNotFound},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				err := tc.call()
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("err = %v, want %v", err, tc.want)
+				}
+				if !strings.HasPrefix(err.Error(), "registry: ") {
+					t.Errorf("err %q lacks context", err)
+				}
+			})
+		}
+		states, err := s.TeamStates(ctx, "never-touched")
+		if err != nil || len(states) != 0 {
+			t.Errorf("TeamStates(never-touched) = %v, %v; want empty, nil", states, err)
+		}
+	})
 }
 
 func TestBlobDedup(t *testing.T) {
-	s := registrytest.Open(t)
-	bundle := []byte(strings.Repeat("shared bundle ", 1000))
-	put(t, s, dev, "a.plugin", "1.0.0", bundle)
-	first := stats(t, s)
-	put(t, s, dev, "a.plugin", "1.1.0", bundle)
-	put(t, s, dev, "b.plugin", "1.0.0", bundle)
-	got := stats(t, s)
-	if got.Blobs != 2 || got.Blobs != first.Blobs || got.BlobBytes != first.BlobBytes {
-		t.Errorf("after three versions sharing a bundle: %+v, after the first: %+v; want 2 blobs stored once", got, first)
-	}
-	if got.Versions != 3 || got.Plugins != 2 {
-		t.Errorf("Stats() = %+v, want 2 plugins, 3 versions", got)
-	}
+	forEachStore(t, func(t *testing.T, s testStore) {
+		bundle := []byte(strings.Repeat("shared bundle ", 1000))
+		put(t, s, dev, "a.plugin", "1.0.0", bundle)
+		first := stats(t, s)
+		put(t, s, dev, "a.plugin", "1.1.0", bundle)
+		put(t, s, dev, "b.plugin", "1.0.0", bundle)
+		got := stats(t, s)
+		if got.Blobs != 2 || got.Blobs != first.Blobs || got.BlobBytes != first.BlobBytes {
+			t.Errorf("after three versions sharing a bundle: %+v, after the first: %+v; want 2 blobs stored once", got, first)
+		}
+		if got.Versions != 3 || got.Plugins != 2 {
+			t.Errorf("Stats() = %+v, want 2 plugins, 3 versions", got)
+		}
 
-	// A caller may leave out blobs it knows are stored.
-	v, _ := registrytest.Version("a.plugin", "1.2.0", bundle)
-	if _, err := s.PutVersion(ctx, v, nil, dev); err != nil {
-		t.Errorf("push naming only stored blobs: %v", err)
-	}
-	verify(t, s)
+		// A caller may leave out blobs it knows are stored.
+		v, _ := registrytest.Version("a.plugin", "1.2.0", bundle)
+		if _, err := s.PutVersion(ctx, v, nil, dev); err != nil {
+			t.Errorf("push naming only stored blobs: %v", err)
+		}
+		verify(t, s)
+	})
 }
 
 func TestIdempotentRePush(t *testing.T) {
-	s := openClock(t)
-	first := put(t, s, dev, "a.plugin", "1.0.0")
-	before := stats(t, s)
-	again := put(t, s, dev, "a.plugin", "1.0.0")
-	if again.Created {
-		t.Error("Created = true on identical re-push")
-	}
-	if !reflect.DeepEqual(again.Version, first.Version) {
-		t.Errorf("re-push returned %+v, want the stored %+v", again.Version, first.Version)
-	}
-	if n := len(audit(t, s, registry.AuditFilter{})); n != 1 {
-		t.Errorf("%d audit entries after a re-push, want 1", n)
-	}
-	if after := stats(t, s); after != before {
-		t.Errorf("re-push changed the store: %+v -> %+v", before, after)
-	}
+	forEachStoreClock(t, func(t *testing.T, s testStore) {
+		first := put(t, s, dev, "a.plugin", "1.0.0")
+		before := stats(t, s)
+		again := put(t, s, dev, "a.plugin", "1.0.0")
+		if again.Created {
+			t.Error("Created = true on identical re-push")
+		}
+		if !reflect.DeepEqual(again.Version, first.Version) {
+			t.Errorf("re-push returned %+v, want the stored %+v", again.Version, first.Version)
+		}
+		if n := len(audit(t, s, registry.AuditFilter{})); n != 1 {
+			t.Errorf("%d audit entries after a re-push, want 1", n)
+		}
+		if after := stats(t, s); after != before {
+			t.Errorf("re-push changed the store: %+v -> %+v", before, after)
+		}
+	})
 }
 
 func TestVersionConflict(t *testing.T) {
-	s := registrytest.Open(t)
-	put(t, s, dev, "a.plugin", "1.0.0", []byte("one"))
-	v, blobs := registrytest.Version("a.plugin", "1.0.0", []byte("two"))
-	_, err := s.PutVersion(ctx, v, blobs, dev)
-	if !errors.Is(err, registry.ErrVersionConflict) {
-		t.Fatalf("err = %v, want ErrVersionConflict", err)
-	}
-	if want := "registry: put a.plugin@1.0.0: "; !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("err = %q, want prefix %q", err, want)
-	}
-	if _, err := s.Blob(ctx, registrytest.SHA256([]byte("two"))); !errors.Is(err, registry.ErrBlobNotFound) {
-		t.Errorf("conflicting push stored its blob: %v", err)
-	}
+	forEachStore(t, func(t *testing.T, s testStore) {
+		put(t, s, dev, "a.plugin", "1.0.0", []byte("one"))
+		v, blobs := registrytest.Version("a.plugin", "1.0.0", []byte("two"))
+		_, err := s.PutVersion(ctx, v, blobs, dev)
+		if !errors.Is(err, registry.ErrVersionConflict) {
+			t.Fatalf("err = %v, want ErrVersionConflict", err)
+		}
+		if want := "registry: put a.plugin@1.0.0: "; !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("err = %q, want prefix %q", err, want)
+		}
+		if _, err := s.Blob(ctx, registrytest.SHA256([]byte("two"))); !errors.Is(err, registry.ErrBlobNotFound) {
+			t.Errorf("conflicting push stored its blob: %v", err)
+		}
+	})
 }
 
 func TestOwnership(t *testing.T) {
@@ -234,27 +245,28 @@ func TestOwnership(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := registrytest.Open(t)
-			put(t, s, dev, "a.plugin", "1.0.0")
-			v, blobs := registrytest.Version("a.plugin", "1.1.0")
-			_, err := s.PutVersion(ctx, v, blobs, tc.by)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tc.wantErr)
-			}
-			p, _ := s.Plugin(ctx, "a.plugin")
-			if p.Owner != "dev" {
-				t.Errorf("owner = %q, want dev (first pusher)", p.Owner)
-			}
-			entries := audit(t, s, registry.AuditFilter{})
-			if tc.wantErr != nil {
-				if len(p.Versions) != 1 || len(entries) != 1 {
-					t.Errorf("refused push left versions %v and %d audit entries", p.Versions, len(entries))
+			forEachStore(t, func(t *testing.T, s testStore) {
+				put(t, s, dev, "a.plugin", "1.0.0")
+				v, blobs := registrytest.Version("a.plugin", "1.1.0")
+				_, err := s.PutVersion(ctx, v, blobs, tc.by)
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
 				}
-				return
-			}
-			if e := entries[0]; e.Actor != tc.by.UserID || e.Version != "1.1.0" || e.Detail != tc.detail {
-				t.Errorf("audit entry %+v, want actor %s detail %q", e, tc.by.UserID, tc.detail)
-			}
+				p, _ := s.Plugin(ctx, "a.plugin")
+				if p.Owner != "dev" {
+					t.Errorf("owner = %q, want dev (first pusher)", p.Owner)
+				}
+				entries := audit(t, s, registry.AuditFilter{})
+				if tc.wantErr != nil {
+					if len(p.Versions) != 1 || len(entries) != 1 {
+						t.Errorf("refused push left versions %v and %d audit entries", p.Versions, len(entries))
+					}
+					return
+				}
+				if e := entries[0]; e.Actor != tc.by.UserID || e.Version != "1.1.0" || e.Detail != tc.detail {
+					t.Errorf("audit entry %+v, want actor %s detail %q", e, tc.by.UserID, tc.detail)
+				}
+			})
 		})
 	}
 }
@@ -274,18 +286,19 @@ func TestSemverOrdering(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := registrytest.Open(t)
-			for _, v := range tc.push {
-				put(t, s, dev, "a.plugin", v)
-			}
-			p, err := s.Plugin(ctx, "a.plugin")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(p.Versions, tc.wantOrder) || p.Latest != tc.wantLatest {
-				t.Errorf("versions %v latest %s, want %v latest %s", p.Versions, p.Latest, tc.wantOrder, tc.wantLatest)
-			}
-			verify(t, s)
+			forEachStore(t, func(t *testing.T, s testStore) {
+				for _, v := range tc.push {
+					put(t, s, dev, "a.plugin", v)
+				}
+				p, err := s.Plugin(ctx, "a.plugin")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(p.Versions, tc.wantOrder) || p.Latest != tc.wantLatest {
+					t.Errorf("versions %v latest %s, want %v latest %s", p.Versions, p.Latest, tc.wantOrder, tc.wantLatest)
+				}
+				verify(t, s)
+			})
 		})
 	}
 }
@@ -323,175 +336,180 @@ func TestPutRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := registrytest.Open(t)
-			v, blobs := registrytest.Version("a.plugin", "1.0.0", data)
-			tc.edit(v, blobs)
-			_, err := s.PutVersion(ctx, v, blobs, tc.by)
-			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.substr) {
-				t.Fatalf("err = %v, want %v mentioning %q", err, tc.want, tc.substr)
-			}
-			if st := stats(t, s); st.Plugins+st.Versions+st.Blobs != 0 || st.AuditEntries != 0 {
-				t.Errorf("refused push left %+v", st)
-			}
+			forEachStore(t, func(t *testing.T, s testStore) {
+				v, blobs := registrytest.Version("a.plugin", "1.0.0", data)
+				tc.edit(v, blobs)
+				_, err := s.PutVersion(ctx, v, blobs, tc.by)
+				if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.substr) {
+					t.Fatalf("err = %v, want %v mentioning %q", err, tc.want, tc.substr)
+				}
+				if st := stats(t, s); st.Plugins+st.Versions+st.Blobs != 0 || st.AuditEntries != 0 {
+					t.Errorf("refused push left %+v", st)
+				}
+			})
 		})
 	}
 	t.Run("nil version", func(t *testing.T) {
-		s := registrytest.Open(t)
-		if _, err := s.PutVersion(ctx, nil, nil, dev); !errors.Is(err, registry.ErrInvalid) {
-			t.Errorf("err = %v, want ErrInvalid", err)
-		}
+		forEachStore(t, func(t *testing.T, s testStore) {
+			if _, err := s.PutVersion(ctx, nil, nil, dev); !errors.Is(err, registry.ErrInvalid) {
+				t.Errorf("err = %v, want ErrInvalid", err)
+			}
+		})
 	})
 }
 
 func TestTeamState(t *testing.T) {
-	s := openClock(t)
-	put(t, s, dev, "a.plugin", "1.0.0")
-	put(t, s, dev, "a.plugin", "1.1.0")
+	forEachStoreClock(t, func(t *testing.T, s testStore) {
+		put(t, s, dev, "a.plugin", "1.0.0")
+		put(t, s, dev, "a.plugin", "1.1.0")
 
-	steps := []struct {
-		name       string
-		set        registry.TeamState
-		wantErr    error
-		wantAction string // "" means no new audit entry
-		wantDetail string
-	}{
-		{"enable", registry.TeamState{Enabled: true}, nil, registry.ActionEnable, ""},
-		{"pin", registry.TeamState{Enabled: true, Version: "1.0.0"}, nil, registry.ActionPin, "pinned 1.0.0"},
-		{"same again writes nothing", registry.TeamState{Enabled: true, Version: "1.0.0"}, nil, "", ""},
-		{"pin to missing version", registry.TeamState{Enabled: true, Version: "9.0.0"}, registry.ErrVersionNotFound, "", ""},
-		{"follow latest", registry.TeamState{Enabled: true}, nil, registry.ActionPin, "follow latest"},
-		{"disable and pin", registry.TeamState{Enabled: false, Version: "1.1.0"}, nil, registry.ActionDisable, "pinned 1.1.0"},
-		{"unknown plugin", registry.TeamState{PluginID: "nope", Enabled: true}, registry.ErrPluginNotFound, "", ""},
-		{"no actor", registry.TeamState{UpdatedBy: "-", Enabled: true}, registry.ErrInvalid, "", ""},
-	}
-	for _, step := range steps {
-		t.Run(step.name, func(t *testing.T) {
-			in := step.set
-			in.TeamID = "engineering"
-			if in.PluginID == "" {
-				in.PluginID = "a.plugin"
-			}
-			switch in.UpdatedBy {
-			case "":
-				in.UpdatedBy = "alice"
-			case "-":
-				in.UpdatedBy = ""
-			}
-			before := audit(t, s, registry.AuditFilter{})
-			got, err := s.SetTeamState(ctx, in)
-			if !errors.Is(err, step.wantErr) {
-				t.Fatalf("err = %v, want %v", err, step.wantErr)
-			}
-			after := audit(t, s, registry.AuditFilter{})
-			if step.wantAction == "" {
-				if len(after) != len(before) {
-					t.Errorf("new audit entry %+v, want none", after[0])
+		steps := []struct {
+			name       string
+			set        registry.TeamState
+			wantErr    error
+			wantAction string // "" means no new audit entry
+			wantDetail string
+		}{
+			{"enable", registry.TeamState{Enabled: true}, nil, registry.ActionEnable, ""},
+			{"pin", registry.TeamState{Enabled: true, Version: "1.0.0"}, nil, registry.ActionPin, "pinned 1.0.0"},
+			{"same again writes nothing", registry.TeamState{Enabled: true, Version: "1.0.0"}, nil, "", ""},
+			{"pin to missing version", registry.TeamState{Enabled: true, Version: "9.0.0"}, registry.ErrVersionNotFound, "", ""},
+			{"follow latest", registry.TeamState{Enabled: true}, nil, registry.ActionPin, "follow latest"},
+			{"disable and pin", registry.TeamState{Enabled: false, Version: "1.1.0"}, nil, registry.ActionDisable, "pinned 1.1.0"},
+			{"unknown plugin", registry.TeamState{PluginID: "nope", Enabled: true}, registry.ErrPluginNotFound, "", ""},
+			{"no actor", registry.TeamState{UpdatedBy: "-", Enabled: true}, registry.ErrInvalid, "", ""},
+		}
+		for _, step := range steps {
+			t.Run(step.name, func(t *testing.T) {
+				in := step.set
+				in.TeamID = "engineering"
+				if in.PluginID == "" {
+					in.PluginID = "a.plugin"
 				}
-				return
-			}
-			if got.Enabled != in.Enabled || got.Version != in.Version || got.UpdatedBy != "alice" || got.UpdatedAt.IsZero() {
-				t.Errorf("SetTeamState() = %+v", got)
-			}
-			e := after[0]
-			if len(after) != len(before)+1 || e.Action != step.wantAction || e.Detail != step.wantDetail ||
-				e.TeamID != "engineering" || e.Actor != "alice" || e.Version != in.Version || !e.At.Equal(got.UpdatedAt) {
-				t.Errorf("audit entry %+v, want action %s detail %q", e, step.wantAction, step.wantDetail)
-			}
-			states, err := s.TeamStates(ctx, "engineering")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(states["a.plugin"], got) {
-				t.Errorf("TeamStates() = %+v, want %+v", states["a.plugin"], got)
-			}
-		})
-	}
+				switch in.UpdatedBy {
+				case "":
+					in.UpdatedBy = "alice"
+				case "-":
+					in.UpdatedBy = ""
+				}
+				before := audit(t, s, registry.AuditFilter{})
+				got, err := s.SetTeamState(ctx, in)
+				if !errors.Is(err, step.wantErr) {
+					t.Fatalf("err = %v, want %v", err, step.wantErr)
+				}
+				after := audit(t, s, registry.AuditFilter{})
+				if step.wantAction == "" {
+					if len(after) != len(before) {
+						t.Errorf("new audit entry %+v, want none", after[0])
+					}
+					return
+				}
+				if got.Enabled != in.Enabled || got.Version != in.Version || got.UpdatedBy != "alice" || got.UpdatedAt.IsZero() {
+					t.Errorf("SetTeamState() = %+v", got)
+				}
+				e := after[0]
+				if len(after) != len(before)+1 || e.Action != step.wantAction || e.Detail != step.wantDetail ||
+					e.TeamID != "engineering" || e.Actor != "alice" || e.Version != in.Version || !e.At.Equal(got.UpdatedAt) {
+					t.Errorf("audit entry %+v, want action %s detail %q", e, step.wantAction, step.wantDetail)
+				}
+				states, err := s.TeamStates(ctx, "engineering")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(states["a.plugin"], got) {
+					t.Errorf("TeamStates() = %+v, want %+v", states["a.plugin"], got)
+				}
+			})
+		}
 
-	if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "sales", PluginID: "a.plugin", Enabled: true, UpdatedBy: "carol"}); err != nil {
-		t.Fatal(err)
-	}
-	all, err := s.PluginTeamStates(ctx, "a.plugin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) != 2 || all["engineering"].Enabled || !all["sales"].Enabled {
-		t.Errorf("PluginTeamStates() = %+v", all)
-	}
-	verify(t, s)
+		if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "sales", PluginID: "a.plugin", Enabled: true, UpdatedBy: "carol"}); err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.PluginTeamStates(ctx, "a.plugin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 2 || all["engineering"].Enabled || !all["sales"].Enabled {
+			t.Errorf("PluginTeamStates() = %+v", all)
+		}
+		verify(t, s)
+	})
 }
 
 func TestAuditOrderAndFilters(t *testing.T) {
-	s := openClock(t)
-	put(t, s, dev, "a.plugin", "1.0.0")
-	put(t, s, other, "b.plugin", "1.0.0")
-	for _, st := range []registry.TeamState{
-		{TeamID: "engineering", PluginID: "a.plugin", Enabled: true, UpdatedBy: "alice"},
-		{TeamID: "sales", PluginID: "a.plugin", Enabled: true, UpdatedBy: "carol"},
-		{TeamID: "engineering", PluginID: "b.plugin", Enabled: true, UpdatedBy: "alice"},
-	} {
-		if _, err := s.SetTeamState(ctx, st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	summary := func(entries []registry.AuditEntry) []string {
-		var out []string
-		for _, e := range entries {
-			out = append(out, fmt.Sprintf("%d %s %s %s %s", e.Seq, e.Actor, e.Action, e.PluginID, e.TeamID))
-		}
-		return out
-	}
-	tests := []struct {
-		name   string
-		filter registry.AuditFilter
-		want   []string
-	}{
-		{"all newest first", registry.AuditFilter{}, []string{
-			"5 alice enable b.plugin engineering",
-			"4 carol enable a.plugin sales",
-			"3 alice enable a.plugin engineering",
-			"2 mallory push b.plugin ",
-			"1 dev push a.plugin ",
-		}},
-		{"actor", registry.AuditFilter{Actor: "alice"}, []string{"5 alice enable b.plugin engineering", "3 alice enable a.plugin engineering"}},
-		{"plugin", registry.AuditFilter{PluginID: "a.plugin"}, []string{"4 carol enable a.plugin sales", "3 alice enable a.plugin engineering", "1 dev push a.plugin "}},
-		{"team and plugin", registry.AuditFilter{TeamID: "engineering", PluginID: "a.plugin"}, []string{"3 alice enable a.plugin engineering"}},
-		{"limit", registry.AuditFilter{Limit: 2}, []string{"5 alice enable b.plugin engineering", "4 carol enable a.plugin sales"}},
-		{"no match", registry.AuditFilter{Actor: "nobody"}, nil},
-		{"a prefix is not a match", registry.AuditFilter{Actor: "alic", TeamID: "engineer"}, nil},
-		{"a value in another field is not a match", registry.AuditFilter{Actor: "engineering"}, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := summary(audit(t, s, tc.filter)); !slices.Equal(got, tc.want) {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+	forEachStoreClock(t, func(t *testing.T, s testStore) {
+		put(t, s, dev, "a.plugin", "1.0.0")
+		put(t, s, other, "b.plugin", "1.0.0")
+		for _, st := range []registry.TeamState{
+			{TeamID: "engineering", PluginID: "a.plugin", Enabled: true, UpdatedBy: "alice"},
+			{TeamID: "sales", PluginID: "a.plugin", Enabled: true, UpdatedBy: "carol"},
+			{TeamID: "engineering", PluginID: "b.plugin", Enabled: true, UpdatedBy: "alice"},
+		} {
+			if _, err := s.SetTeamState(ctx, st); err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+		}
+		summary := func(entries []registry.AuditEntry) []string {
+			var out []string
+			for _, e := range entries {
+				out = append(out, fmt.Sprintf("%d %s %s %s %s", e.Seq, e.Actor, e.Action, e.PluginID, e.TeamID))
+			}
+			return out
+		}
+		tests := []struct {
+			name   string
+			filter registry.AuditFilter
+			want   []string
+		}{
+			{"all newest first", registry.AuditFilter{}, []string{
+				"5 alice enable b.plugin engineering",
+				"4 carol enable a.plugin sales",
+				"3 alice enable a.plugin engineering",
+				"2 mallory push b.plugin ",
+				"1 dev push a.plugin ",
+			}},
+			{"actor", registry.AuditFilter{Actor: "alice"}, []string{"5 alice enable b.plugin engineering", "3 alice enable a.plugin engineering"}},
+			{"plugin", registry.AuditFilter{PluginID: "a.plugin"}, []string{"4 carol enable a.plugin sales", "3 alice enable a.plugin engineering", "1 dev push a.plugin "}},
+			{"team and plugin", registry.AuditFilter{TeamID: "engineering", PluginID: "a.plugin"}, []string{"3 alice enable a.plugin engineering"}},
+			{"limit", registry.AuditFilter{Limit: 2}, []string{"5 alice enable b.plugin engineering", "4 carol enable a.plugin sales"}},
+			{"no match", registry.AuditFilter{Actor: "nobody"}, nil},
+			{"a prefix is not a match", registry.AuditFilter{Actor: "alic", TeamID: "engineer"}, nil},
+			{"a value in another field is not a match", registry.AuditFilter{Actor: "engineering"}, nil},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				if got := summary(audit(t, s, tc.filter)); !slices.Equal(got, tc.want) {
+					t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+				}
+			})
+		}
+	})
 }
 
 func TestAuditLimits(t *testing.T) {
-	s := registrytest.Open(t)
-	put(t, s, dev, "a.plugin", "1.0.0")
-	for i := range registry.MaxAuditLimit + 5 {
-		if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "t", PluginID: "a.plugin", Enabled: i%2 == 0, UpdatedBy: "alice"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tests := []struct {
-		limit, want int
-	}{
-		{0, registry.DefaultAuditLimit},
-		{-1, registry.DefaultAuditLimit},
-		{7, 7},
-		{registry.MaxAuditLimit * 10, registry.MaxAuditLimit},
-	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprint(tc.limit), func(t *testing.T) {
-			if got := len(audit(t, s, registry.AuditFilter{Limit: tc.limit})); got != tc.want {
-				t.Errorf("%d entries, want %d", got, tc.want)
+	forEachStore(t, func(t *testing.T, s testStore) {
+		put(t, s, dev, "a.plugin", "1.0.0")
+		for i := range registry.MaxAuditLimit + 5 {
+			if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "t", PluginID: "a.plugin", Enabled: i%2 == 0, UpdatedBy: "alice"}); err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+		}
+		tests := []struct {
+			limit, want int
+		}{
+			{0, registry.DefaultAuditLimit},
+			{-1, registry.DefaultAuditLimit},
+			{7, 7},
+			{registry.MaxAuditLimit * 10, registry.MaxAuditLimit},
+		}
+		for _, tc := range tests {
+			t.Run(fmt.Sprint(tc.limit), func(t *testing.T) {
+				if got := len(audit(t, s, registry.AuditFilter{Limit: tc.limit})); got != tc.want {
+					t.Errorf("%d entries, want %d", got, tc.want)
+				}
+			})
+		}
+	})
 }
 
 func TestReopen(t *testing.T) {

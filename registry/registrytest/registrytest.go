@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/internal/pgtest"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -30,6 +31,32 @@ func OpenOptions(t testing.TB, opts *registry.Options) *registry.Bolt {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "registry.db")
 	s, err := registry.Open(path, opts)
+	if err != nil {
+		t.Fatalf("registrytest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("registrytest: %v", err)
+		}
+	})
+	return s
+}
+
+// OpenPostgres returns a store on a fresh database of the test binary's
+// throwaway PostgreSQL cluster (internal/pgtest: started on first use; the
+// package's TestMain must call pgtest.Main), closed and dropped by
+// t.Cleanup. Without PostgreSQL it skips t, or fails it under CI=true.
+func OpenPostgres(t testing.TB) *registry.Postgres {
+	t.Helper()
+	return OpenPostgresOptions(t, nil)
+}
+
+// OpenPostgresOptions is OpenPostgres with options (NoSync and LockTimeout
+// are bbolt's and ignored).
+func OpenPostgresOptions(t testing.TB, opts *registry.Options) *registry.Postgres {
+	t.Helper()
+	dsn := pgtest.DB(t)
+	s, err := registry.OpenPostgres(context.Background(), dsn, opts)
 	if err != nil {
 		t.Fatalf("registrytest: %v", err)
 	}

@@ -1,0 +1,524 @@
+package registry
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PutVersion implements Store as Bolt.PutVersion does, in one transaction:
+// the plugin's row is locked first (inserted if new), so pushes of one
+// plugin run one at a time and ownership, the version list and the audit
+// entry agree; pushes of other plugins run side by side. Blobs are inserted
+// ON CONFLICT DO NOTHING, so two pushes sharing a new bundle both succeed.
+// A connection lost at any point before COMMIT leaves nothing.
+func (p *Postgres) PutVersion(ctx context.Context, v *Version, blobs map[string][]byte, by Pusher) (PutResult, error) {
+	if v == nil {
+		return PutResult{}, fmt.Errorf("registry: put: %w: nil version", ErrInvalid)
+	}
+	res, err := p.putVersion(ctx, v, blobs, by)
+	if err != nil {
+		return PutResult{}, fmt.Errorf("registry: put %s@%s: %w", v.PluginID, v.Version, err)
+	}
+	return res, nil
+}
+
+func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string][]byte, by Pusher) (PutResult, error) {
+	refs, err := validateVersion(v, by)
+	if err != nil {
+		return PutResult{}, err
+	}
+	for sha, data := range blobs {
+		if got := sha256Hex(data); got != sha {
+			return PutResult{}, fmt.Errorf("%w: keyed %s, content hashes to %s", ErrBlobMismatch, sha, got)
+		}
+	}
+	var res PutResult
+	err = p.tx(ctx, func(tx pgx.Tx) error {
+		res = PutResult{}
+		now := p.now()
+		fresh, err := encodeJSON(&Plugin{ID: v.PluginID, Owner: by.UserID, CreatedAt: now})
+		if err != nil {
+			return err
+		}
+		// Insert-or-lock: a concurrent first push of the same id waits
+		// here for the other's commit, then finds its row.
+		var inserted bool
+		var raw string
+		if err := tx.QueryRow(ctx, `WITH ins AS (
+				INSERT INTO plugins (id, record) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING record::text)
+			SELECT true, record FROM ins`, v.PluginID, fresh).Scan(&inserted, &raw); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if !inserted {
+			if err := tx.QueryRow(ctx, `SELECT record::text FROM plugins WHERE id = $1 FOR UPDATE`, v.PluginID).Scan(&raw); err != nil {
+				return err
+			}
+		}
+		var pl Plugin
+		if err := scanJSON(raw, &pl); err != nil {
+			return fmt.Errorf("plugin %s: %w", v.PluginID, err)
+		}
+		if inserted {
+			pl.Versions = nil // a fresh record, not yet listing this version
+		} else if pl.Owner != by.UserID && !by.SystemAdmin {
+			return fmt.Errorf("%w: %s is owned by %s", ErrNotOwner, v.PluginID, pl.Owner)
+		}
+
+		var storedRaw string
+		err = tx.QueryRow(ctx, `SELECT record::text FROM versions WHERE plugin_id = $1 AND version = $2`, v.PluginID, v.Version).Scan(&storedRaw)
+		switch {
+		case err == nil:
+			stored := new(Version)
+			if err := scanJSON(storedRaw, stored); err != nil {
+				return fmt.Errorf("stored version: %w", err)
+			}
+			if stored.PackageSHA256 != v.PackageSHA256 {
+				return fmt.Errorf("%w: stored package %s, pushed %s", ErrVersionConflict, stored.PackageSHA256, v.PackageSHA256)
+			}
+			if v.Certification <= stored.Certification {
+				res = PutResult{Created: false, Version: stored}
+				return errUnchanged
+			}
+			detail := fmt.Sprintf("%s -> %s", stored.Certification, v.Certification)
+			if v.SignerKey != "" {
+				detail += ", key " + v.SignerKey
+			}
+			stored.Certification, stored.SignerKey = v.Certification, v.SignerKey
+			rec, err := encodeJSON(stored)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE versions SET record = $3 WHERE plugin_id = $1 AND version = $2`, v.PluginID, v.Version, rec); err != nil {
+				return err
+			}
+			if _, err := pgAppendAudit(ctx, tx, AuditEntry{At: now, Actor: by.UserID, Action: ActionCertify,
+				PluginID: v.PluginID, Version: v.Version, Detail: detail}); err != nil {
+				return err
+			}
+			res = PutResult{Created: false, Certified: true, Version: stored}
+			return p.appendChange(ctx, tx, ChangeVersion, ChangeVersionPayload{PluginID: v.PluginID, Version: v.Version, Certified: true})
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+
+		// Which named blobs are stored, and their sizes.
+		shas := make([]string, 0, len(refs))
+		for _, r := range refs {
+			shas = append(shas, r.sha256)
+		}
+		storedSize := map[string]int64{}
+		rows, err := tx.Query(ctx, `SELECT sha256, size FROM blobs WHERE sha256 = ANY($1)`, shas)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var sha string
+			var size int64
+			if err := rows.Scan(&sha, &size); err != nil {
+				rows.Close()
+				return err
+			}
+			storedSize[sha] = size
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var toWrite []string
+		for _, r := range refs {
+			n := int64(-1)
+			if data, ok := blobs[r.sha256]; ok {
+				n = int64(len(data))
+				if _, ok := storedSize[r.sha256]; !ok && !slices.Contains(toWrite, r.sha256) {
+					toWrite = append(toWrite, r.sha256)
+				}
+			} else if size, ok := storedSize[r.sha256]; ok {
+				n = size
+			} else {
+				return fmt.Errorf("%w: %s %s", ErrMissingBlob, r.what, r.sha256)
+			}
+			if r.size >= 0 && r.size != n {
+				return fmt.Errorf("%w: %s size %d, blob %s has %d bytes", ErrInvalid, r.what, r.size, r.sha256, n)
+			}
+		}
+		if err := insertBlobs(ctx, tx, toWrite, blobs); err != nil {
+			return err
+		}
+
+		rec := *v
+		rec.PushedBy = by.UserID
+		if rec.PushedAt.IsZero() {
+			rec.PushedAt = now
+		}
+		recRaw, err := encodeJSON(&rec)
+		if err != nil {
+			return fmt.Errorf("version: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO versions (plugin_id, version, pushed_by, record) VALUES ($1, $2, $3, $4)`,
+			v.PluginID, v.Version, by.UserID, recRaw); err != nil {
+			return err
+		}
+
+		detail := ""
+		if !inserted && pl.Owner != by.UserID {
+			detail = "system admin push; owner is " + pl.Owner
+		}
+		at, _ := slices.BinarySearchFunc(pl.Versions, v.Version, compareVersions)
+		pl.Versions = slices.Insert(pl.Versions, at, v.Version)
+		pl.Latest = pl.Versions[len(pl.Versions)-1]
+		plRaw, err := encodeJSON(&pl)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE plugins SET record = $2 WHERE id = $1`, pl.ID, plRaw); err != nil {
+			return err
+		}
+		if _, err := pgAppendAudit(ctx, tx, AuditEntry{At: now, Actor: by.UserID, Action: ActionPush,
+			PluginID: v.PluginID, Version: v.Version, Detail: detail}); err != nil {
+			return err
+		}
+		out := new(Version)
+		if err := scanJSON(recRaw, out); err != nil {
+			return err
+		}
+		res = PutResult{Created: true, Version: out}
+		return p.appendChange(ctx, tx, ChangeVersion, ChangeVersionPayload{PluginID: v.PluginID, Version: v.Version})
+	})
+	if errors.Is(err, errUnchanged) {
+		return res, nil
+	}
+	if err != nil {
+		return PutResult{}, err
+	}
+	return res, nil
+}
+
+// insertBlobs writes the blobs shas names, in one batch (one round trip),
+// skipping any a concurrent transaction stored first.
+func insertBlobs(ctx context.Context, tx pgx.Tx, shas []string, data map[string][]byte) error {
+	if len(shas) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, sha := range shas {
+		b.Queue(`INSERT INTO blobs (sha256, size, data) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`,
+			sha, int64(len(data[sha])), data[sha])
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("store blobs: %w", err)
+	}
+	return nil
+}
+
+// Plugin implements Store.
+func (p *Postgres) Plugin(ctx context.Context, id string) (*Plugin, error) {
+	pl := new(Plugin)
+	err := p.read(ctx, func(q pgxQuerier) error {
+		var raw string
+		err := q.QueryRow(ctx, `SELECT record::text FROM plugins WHERE id = $1`, id).Scan(&raw)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrPluginNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return scanJSON(raw, pl)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: plugin %s: %w", id, err)
+	}
+	return pl, nil
+}
+
+// Plugins implements Store: every plugin sorted by id, byte order (COLLATE
+// "C"), as Bolt's keys are.
+func (p *Postgres) Plugins(ctx context.Context) ([]*Plugin, error) {
+	out := []*Plugin{}
+	err := p.read(ctx, func(q pgxQuerier) error {
+		rows, err := q.Query(ctx, `SELECT id, record::text FROM plugins ORDER BY id COLLATE "C"`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, raw string
+			if err := rows.Scan(&id, &raw); err != nil {
+				return err
+			}
+			pl := new(Plugin)
+			if err := scanJSON(raw, pl); err != nil {
+				return fmt.Errorf("plugin %s: %w", id, err)
+			}
+			out = append(out, pl)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: plugins: %w", err)
+	}
+	return out, nil
+}
+
+// Version implements Store: ErrPluginNotFound for an unknown plugin,
+// ErrVersionNotFound for a known plugin without that version.
+func (p *Postgres) Version(ctx context.Context, pluginID, version string) (*Version, error) {
+	v := new(Version)
+	err := p.read(ctx, func(q pgxQuerier) error {
+		var raw *string
+		err := q.QueryRow(ctx, `SELECT (SELECT record::text FROM versions WHERE plugin_id = $1 AND version = $2)
+			FROM plugins WHERE id = $1`, pluginID, version).Scan(&raw)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return ErrPluginNotFound
+		case err != nil:
+			return err
+		case raw == nil:
+			return ErrVersionNotFound
+		}
+		return scanJSON(*raw, v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: version %s@%s: %w", pluginID, version, err)
+	}
+	return v, nil
+}
+
+// Blob implements Store.
+func (p *Postgres) Blob(ctx context.Context, sha string) ([]byte, error) {
+	var out []byte
+	err := p.read(ctx, func(q pgxQuerier) error {
+		err := q.QueryRow(ctx, `SELECT data FROM blobs WHERE sha256 = $1`, sha).Scan(&out)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrBlobNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: blob %s: %w", sha, err)
+	}
+	if out == nil {
+		out = []byte{}
+	}
+	return out, nil
+}
+
+// TeamStates implements Store.
+func (p *Postgres) TeamStates(ctx context.Context, teamID string) (map[string]TeamState, error) {
+	out := map[string]TeamState{}
+	err := p.read(ctx, func(q pgxQuerier) error {
+		return collectStates(q.Query(ctx, `SELECT plugin_id, record::text FROM team_states WHERE team_id = $1`, teamID))(out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: team %s states: %w", teamID, err)
+	}
+	return out, nil
+}
+
+// PluginTeamStates implements Store.
+func (p *Postgres) PluginTeamStates(ctx context.Context, pluginID string) (map[string]TeamState, error) {
+	out := map[string]TeamState{}
+	err := p.readTx(ctx, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM plugins WHERE id = $1`, pluginID).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+			return ErrPluginNotFound
+		} else if err != nil {
+			return err
+		}
+		return collectStates(tx.Query(ctx, `SELECT team_id, record::text FROM team_states WHERE plugin_id = $1`, pluginID))(out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: plugin %s team states: %w", pluginID, err)
+	}
+	return out, nil
+}
+
+// collectStates reads (key, TeamState JSON) rows into a map by key.
+func collectStates(rows pgx.Rows, err error) func(map[string]TeamState) error {
+	return func(out map[string]TeamState) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k, raw string
+			if err := rows.Scan(&k, &raw); err != nil {
+				return err
+			}
+			var s TeamState
+			if err := scanJSON(raw, &s); err != nil {
+				return fmt.Errorf("state of %s: %w", k, err)
+			}
+			out[k] = s
+		}
+		return rows.Err()
+	}
+}
+
+// SetTeamState implements Store as Bolt.SetTeamState does. The plugin's
+// row is share-locked (a prune cannot remove the pinned version meanwhile)
+// and the state's row locked, so two changes of one team's plugin apply in
+// the order of their audit entries.
+func (p *Postgres) SetTeamState(ctx context.Context, s TeamState) (TeamState, error) {
+	out, err := p.setTeamState(ctx, s)
+	if err != nil {
+		return TeamState{}, fmt.Errorf("registry: set team %s plugin %s: %w", s.TeamID, s.PluginID, err)
+	}
+	return out, nil
+}
+
+func (p *Postgres) setTeamState(ctx context.Context, s TeamState) (TeamState, error) {
+	switch {
+	case s.TeamID == "":
+		return TeamState{}, fmt.Errorf("%w: empty team id", ErrInvalid)
+	case s.PluginID == "":
+		return TeamState{}, fmt.Errorf("%w: empty plugin id", ErrInvalid)
+	case s.UpdatedBy == "":
+		return TeamState{}, fmt.Errorf("%w: no actor (UpdatedBy)", ErrInvalid)
+	}
+	var out TeamState
+	err := p.tx(ctx, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM plugins WHERE id = $1 FOR SHARE`, s.PluginID).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+			return ErrPluginNotFound
+		} else if err != nil {
+			return err
+		}
+		if s.Version != "" {
+			err := tx.QueryRow(ctx, `SELECT 1 FROM versions WHERE plugin_id = $1 AND version = $2`, s.PluginID, s.Version).Scan(&one)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("pin %s: %w", s.Version, ErrVersionNotFound)
+			} else if err != nil {
+				return err
+			}
+		}
+		// Make sure the row exists, then lock it: a first change of a
+		// team's plugin has no row to lock yet.
+		placeholder, err := encodeJSON(TeamState{TeamID: s.TeamID, PluginID: s.PluginID})
+		if err != nil {
+			return err
+		}
+		var inserted bool
+		var raw string
+		if err := tx.QueryRow(ctx, `WITH ins AS (
+				INSERT INTO team_states (team_id, plugin_id, record) VALUES ($1, $2, $3)
+				ON CONFLICT (team_id, plugin_id) DO NOTHING RETURNING record::text)
+			SELECT true, record FROM ins`, s.TeamID, s.PluginID, placeholder).Scan(&inserted, &raw); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if !inserted {
+			if err := tx.QueryRow(ctx, `SELECT record::text FROM team_states WHERE team_id = $1 AND plugin_id = $2 FOR UPDATE`,
+				s.TeamID, s.PluginID).Scan(&raw); err != nil {
+				return err
+			}
+		}
+		prev := TeamState{TeamID: s.TeamID, PluginID: s.PluginID}
+		if err := scanJSON(raw, &prev); err != nil {
+			return err
+		}
+		if prev.Enabled == s.Enabled && prev.Version == s.Version {
+			// The placeholder (if just inserted) goes with the rollback.
+			if inserted {
+				prev = TeamState{TeamID: s.TeamID, PluginID: s.PluginID}
+			}
+			out = prev
+			return errUnchanged
+		}
+		next := TeamState{
+			TeamID:    s.TeamID,
+			PluginID:  s.PluginID,
+			Enabled:   s.Enabled,
+			Version:   s.Version,
+			UpdatedBy: s.UpdatedBy,
+			UpdatedAt: p.now(),
+		}
+		rec, err := encodeJSON(&next)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE team_states SET record = $3 WHERE team_id = $1 AND plugin_id = $2`, s.TeamID, s.PluginID, rec); err != nil {
+			return err
+		}
+		pin := "follow latest"
+		if s.Version != "" {
+			pin = "pinned " + s.Version
+		}
+		e := AuditEntry{
+			At:       next.UpdatedAt,
+			Actor:    s.UpdatedBy,
+			Action:   ActionPin,
+			PluginID: s.PluginID,
+			Version:  cmp.Or(s.Version, s.Served),
+			TeamID:   s.TeamID,
+			Detail:   pin,
+		}
+		if prev.Enabled != s.Enabled {
+			e.Action = ActionDisable
+			if s.Enabled {
+				e.Action = ActionEnable
+			}
+			if prev.Version == s.Version {
+				e.Detail = ""
+			}
+		}
+		if _, err := pgAppendAudit(ctx, tx, e); err != nil {
+			return err
+		}
+		out = next
+		return p.appendChange(ctx, tx, ChangeTeamState, ChangeTeamStatePayload{TeamID: s.TeamID, PluginID: s.PluginID, Enabled: s.Enabled, Version: s.Version})
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		return TeamState{}, err
+	}
+	return out, nil
+}
+
+// Audit implements Store: newest first, at most f.Limit (0 means
+// DefaultAuditLimit, more than MaxAuditLimit is capped), each filter an
+// index scan.
+func (p *Postgres) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultAuditLimit
+	}
+	limit = min(limit, MaxAuditLimit)
+	out := []AuditEntry{}
+	err := p.read(ctx, func(q pgxQuerier) error {
+		// Only the filters given, so the planner picks their index.
+		where, args := []string{"true"}, []any{}
+		for _, c := range [][2]string{{"actor", f.Actor}, {"plugin_id", f.PluginID}, {"team_id", f.TeamID}} {
+			if c[1] != "" {
+				args = append(args, c[1])
+				where = append(where, fmt.Sprintf("%s = $%d", c[0], len(args)))
+			}
+		}
+		args = append(args, limit)
+		rows, err := q.Query(ctx, fmt.Sprintf(`SELECT record::text FROM audit WHERE %s ORDER BY seq DESC LIMIT $%d`,
+			strings.Join(where, " AND "), len(args)), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var raw string
+			if err := rows.Scan(&raw); err != nil {
+				return err
+			}
+			var e AuditEntry
+			if err := scanJSON(raw, &e); err != nil {
+				return fmt.Errorf("audit entry: %w", err)
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: audit: %w", err)
+	}
+	return out, nil
+}
