@@ -16,6 +16,11 @@
 //   - switch: one session switches at a time, the others connected and
 //     idle;
 //
+//   - view: the same by viewing a channel of the other team (POST
+//     /api/v4/channels/members/me/view, from the request's start: the
+//     view's own answer, then the channel's team, asked of Mattermost the
+//     first time, then the events);
+//
 //   - burst: every session switches at once (latency per session);
 //
 //   - toggle: an admin enables a plugin for the team every session
@@ -214,12 +219,22 @@ func BenchmarkTeamSwitch(b *testing.B) {
 		}
 	}
 	socks := make([]*session, sessions)
+	tokens := make([]string, sessions)
 	on := make([]string, sessions) // the team each session shows
+	var members []string
 	for i := range socks {
 		u := mm.AddUser(fmt.Sprintf("user%d", i), "")
 		mm.AddMember(alpha.ID, u.ID, "")
 		mm.AddMember(beta.ID, u.ID, "")
-		socks[i] = open(b, url, mm.Token(u))
+		members = append(members, u.ID)
+	}
+	// A channel in each team, every session a member: viewing it is the
+	// other signal of the team shown.
+	town := map[string]string{alpha.ID: mm.AddChannel(alpha.ID, "town-square", members...).ID,
+		beta.ID: mm.AddChannel(beta.ID, "town-square", members...).ID}
+	for i := range socks {
+		tokens[i] = mm.Token(mattermosttest.User{ID: members[i]})
+		socks[i] = open(b, url, tokens[i])
 		socks[i].wait(b, 5) // the whole state: 2 disabled, 3 enabled
 		on[i] = alpha.ID
 	}
@@ -229,7 +244,7 @@ func BenchmarkTeamSwitch(b *testing.B) {
 		}
 		return alpha.ID
 	}
-	var single, burst, toggle []time.Duration
+	var single, view, burst, toggle []time.Duration
 	b.ResetTimer()
 	for range b.N {
 		for i, s := range socks {
@@ -237,6 +252,13 @@ func BenchmarkTeamSwitch(b *testing.B) {
 			start := time.Now()
 			s.presence(on[i])
 			single = append(single, s.wait(b, 4).Sub(start))
+		}
+		for i, s := range socks {
+			on[i] = other(on[i])
+			start := time.Now()
+			do(b, "POST", url+"/api/v4/channels/members/me/view", tokens[i], "application/json",
+				[]byte(`{"channel_id":"`+town[on[i]]+`","collapsed_threads_supported":true}`))
+			view = append(view, s.wait(b, 4).Sub(start))
 		}
 		start := time.Now()
 		var mu sync.Mutex
@@ -269,7 +291,7 @@ func BenchmarkTeamSwitch(b *testing.B) {
 	for _, m := range []struct {
 		name string
 		d    []time.Duration
-	}{{"switch", single}, {"burst", burst}, {"toggle", toggle}} {
+	}{{"switch", single}, {"view", view}, {"burst", burst}, {"toggle", toggle}} {
 		if len(m.d) == 0 {
 			continue
 		}
