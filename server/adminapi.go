@@ -23,8 +23,8 @@ import (
 // them; each has the console page's authorization.
 
 // auditEntryOut is an audit entry with the names a reader wants beside the
-// ids, when the server knows them (the sandbox knows every user; a team's
-// name is known for the caller's teams).
+// ids, when the server knows them (the sandbox knows every user and team;
+// in front of Mattermost, a team's name is known for the caller's teams).
 type auditEntryOut struct {
 	registry.AuditEntry
 	ActorName string `json:"actor_name,omitempty"`
@@ -103,12 +103,20 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(entries, func(a, b registry.AuditEntry) int { return cmp.Compare(b.Seq, a.Seq) })
 	entries = entries[:min(len(entries), f.Limit)]
 	names := s.userNames()
+	teamNames := map[string]string{}
+	if l, ok := s.identity.(teamLister); ok && who.User.SystemAdmin() {
+		if all, err := l.Teams(r.Context()); err == nil { // names are a courtesy: ids stay
+			for _, t := range all {
+				teamNames[t.ID] = t.Name
+			}
+		}
+	}
+	for id, t := range who.Teams {
+		teamNames[id] = t.Name
+	}
 	out := make([]auditEntryOut, len(entries))
 	for i, e := range entries {
-		out[i] = auditEntryOut{AuditEntry: e, ActorName: names[e.Actor]}
-		if t, ok := who.Teams[e.TeamID]; ok {
-			out[i].TeamName = t.Name
-		}
+		out[i] = auditEntryOut{AuditEntry: e, ActorName: names[e.Actor], TeamName: teamNames[e.TeamID]}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
 }

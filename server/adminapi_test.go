@@ -62,7 +62,7 @@ func TestAuditAPI(t *testing.T) {
 	e.setState("admin", "sales", "com.example.audit", `{"enabled":true}`)
 
 	all := decodeAudit(t, e.do("admin", "GET", "/api/v1/audit", "", nil))
-	if len(all.Entries) != 3 || all.Entries[0].TeamName != "" && all.Entries[0].TeamID != e.teams["sales"] ||
+	if len(all.Entries) != 3 || all.Entries[0].TeamName != "sales" || all.Entries[0].TeamID != e.teams["sales"] ||
 		all.Entries[2].Action != "push" || all.Entries[2].ActorName != "dev" {
 		t.Fatalf("admin reads %+v, want the sales enable, the engineering enable and the push, newest first", all.Entries)
 	}
