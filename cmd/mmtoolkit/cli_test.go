@@ -22,6 +22,7 @@ import (
 // --help), never the whole usage.
 func TestUsageErrors(t *testing.T) {
 	t.Setenv("MMTOOLKIT_SERVER", "http://127.0.0.1:1") // nothing may be sent
+	notATerminal(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -115,6 +116,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	t.Setenv("MMTOOLKIT_PASSWORD", "mmtoolkit")
 	t.Setenv("MMTOOLKIT_TOKEN", "")
 	t.Setenv("GOGC", "100") // push's oneShotGC must not switch this process's collector off
+	notATerminal(t)
 	return &cliEnv{t: t, url: hs.URL}
 }
 
@@ -291,4 +293,12 @@ func TestCLIDocNamesEveryFlag(t *testing.T) {
 			}
 		}
 	}
+}
+
+// notATerminal makes the commands see no terminal on stdin, as under go
+// test (whose stdin is /dev/null), also when the test binary runs in one.
+func notATerminal(t *testing.T) {
+	real := stdinIsTerminal
+	stdinIsTerminal = func() bool { return false }
+	t.Cleanup(func() { stdinIsTerminal = real })
 }

@@ -93,12 +93,11 @@ var errNoPassword = errors.New("no password")
 // readPassword asks for user's password on the terminal, without echo;
 // without a terminal it says how to give one.
 var readPassword = func(user, server string) (string, error) {
-	fd := int(os.Stdin.Fd())
-	if !term.IsTerminal(fd) {
+	if !stdinIsTerminal() {
 		return "", fmt.Errorf("%w for %s: set MMTOOLKIT_PASSWORD, or pass --password, or log in with --token instead (stdin is not a terminal to ask on)", errNoPassword, user)
 	}
 	fmt.Fprintf(os.Stderr, "Password for %s at %s: ", user, server)
-	p, err := term.ReadPassword(fd)
+	p, err := term.ReadPassword(int(os.Stdin.Fd()))
 	fmt.Fprintln(os.Stderr)
 	if err != nil {
 		return "", fmt.Errorf("read the password: %w", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // openPTY opens a pseudo-terminal pair: what the command reads as its
@@ -45,6 +46,7 @@ func TestPasswordPromptOnATerminal(t *testing.T) {
 	master, slave := openPTY(t)
 	defer func(f *os.File) { os.Stdin = f }(os.Stdin)
 	os.Stdin = slave
+	stdinIsTerminal = func() bool { return term.IsTerminal(int(os.Stdin.Fd())) } // the real check, on the pty
 
 	typed := make(chan error, 1)
 	go func() {
