@@ -447,6 +447,9 @@ func (s *Server) checkEmbedSpec(ctx context.Context, who *apiv4proxy.Identity, s
 	}
 	for _, t := range spec.Teams {
 		team, err := s.identity.Team(ctx, who, strings.TrimSpace(t))
+		if err != nil && !errors.Is(err, apiv4proxy.ErrTeamNotFound) {
+			return registry.EmbedApp{}, err
+		}
 		if err != nil {
 			return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_team_unknown",
 				"no team %q: give teams by id or URL name", t)
@@ -460,7 +463,11 @@ func (s *Server) checkEmbedSpec(ctx context.Context, who *apiv4proxy.Identity, s
 		if !validMattermostID(c) {
 			return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_channel_unknown", "%q is not a channel id (26 characters a-z, 0-9)", c)
 		}
-		if _, _, err := s.identity.ChannelMembers(ctx, who, c); err != nil {
+		_, _, err := s.identity.ChannelMembers(ctx, who, c)
+		if err != nil && !errors.Is(err, apiv4proxy.ErrChannelNotFound) {
+			return registry.EmbedApp{}, err
+		}
+		if err != nil {
 			return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_channel_unknown",
 				"no channel %s that you can see: give channel ids", c)
 		}
@@ -792,7 +799,10 @@ func (s *Server) issueEmbedToken(ctx context.Context, app *registry.EmbedApp, se
 		if !validMattermostID(id) {
 			return nil, errorf(http.StatusBadRequest, "embed_channel_not_allowed", "%q is not a channel id", id)
 		}
-		ch, _, err := s.identity.ChannelMembers(ctx, who, id)
+		ch, err := s.embedChannel(ctx, session, id)
+		if err != nil && !errors.Is(err, errNotVisible) {
+			return nil, err
+		}
 		if err != nil || !embedAppAllows(app, ch.TeamID, ch.ID) {
 			return nil, errorf(http.StatusForbidden, "embed_channel_not_allowed",
 				"channel %s is not one this app may show to this user: an admin lists the app's teams and channels in the admin console, and the user must be able to read the channel", id)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -281,9 +282,10 @@ func (e *embedResponse) Write(b []byte) (int, error) {
 
 func (e *embedResponse) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 
-// embedAsk asks Mattermost a GET with the token's session and decodes the
-// JSON answer into v; a status other than 200 is errNotVisible.
-func (s *Server) embedAsk(ctx context.Context, g *embedGrant, path string, v any) error {
+// embedAsk asks Mattermost a GET with a session and decodes the JSON
+// answer into v. Mattermost's 400, 403 and 404 are errNotVisible, its 401
+// errEmbedSessionEnded, anything else but 200 the upstream's failure.
+func (s *Server) embedAsk(ctx context.Context, session, path string, v any) error {
 	if s.embed.upstream == nil {
 		return apiv4proxy.ErrUpstreamUnavailable
 	}
@@ -292,13 +294,35 @@ func (s *Server) embedAsk(ctx context.Context, g *embedGrant, path string, v any
 		return err
 	}
 	req.RemoteAddr = "127.0.0.1:0"
-	req.Header.Set("Authorization", "Bearer "+g.session)
+	req.Header.Set("Authorization", "Bearer "+session)
 	rec := &captureWriter{header: http.Header{}}
 	s.embed.upstream.ServeHTTP(rec, req)
-	if rec.status != 0 && rec.status != http.StatusOK {
+	switch rec.status {
+	case 0, http.StatusOK:
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound:
 		return errNotVisible
+	case http.StatusUnauthorized:
+		return errEmbedSessionEnded
+	default:
+		return apiv4proxy.ErrUpstreamUnavailable
 	}
-	return json.Unmarshal(rec.body.Bytes(), v)
+	if err := json.Unmarshal(rec.body.Bytes(), v); err != nil {
+		return fmt.Errorf("%w: %s: %v", apiv4proxy.ErrUpstreamUnavailable, path, err)
+	}
+	return nil
+}
+
+// embedChannel is a channel as the session's user may see it (one GET,
+// which Mattermost answers only to those who can read the channel).
+func (s *Server) embedChannel(ctx context.Context, session, id string) (*apiv4proxy.Channel, error) {
+	var ch apiv4proxy.Channel
+	if err := s.embedAsk(ctx, session, "/api/v4/channels/"+id, &ch); err != nil {
+		return nil, err
+	}
+	if ch.ID != id {
+		return nil, errNotVisible
+	}
+	return &ch, nil
 }
 
 var errNotVisible = errors.New("embed: Mattermost does not show it")
@@ -339,7 +363,7 @@ func (s *Server) embedPostInScope(r *http.Request, g *embedGrant, postID string)
 		return errorf(http.StatusBadRequest, "bad_request", "%q is not a post id", postID)
 	}
 	var p embedPostRef
-	if err := s.embedAsk(r.Context(), g, "/api/v4/posts/"+postID, &p); err != nil {
+	if err := s.embedAsk(r.Context(), g.session, "/api/v4/posts/"+postID, &p); err != nil {
 		if errors.Is(err, errNotVisible) {
 			return errorf(http.StatusForbidden, "embed_channel_not_allowed",
 				"post %s is not in a channel this embed token is for", postID)
@@ -372,7 +396,7 @@ func (s *Server) serveEmbedCreatePost(w http.ResponseWriter, r *http.Request, g 
 	}
 	if p.RootID != "" {
 		var root embedPostRef
-		err := s.embedAsk(r.Context(), g, "/api/v4/posts/"+url.PathEscape(p.RootID), &root)
+		err := s.embedAsk(r.Context(), g.session, "/api/v4/posts/"+url.PathEscape(p.RootID), &root)
 		if errors.Is(err, errNotVisible) || (err == nil && root.ChannelID != p.ChannelID) || !validMattermostID(p.RootID) {
 			s.writeError(w, r, errorf(http.StatusForbidden, "embed_channel_not_allowed",
 				"the reply's root post %s is not in channel %s: reply only to posts of the token's channels", p.RootID, p.ChannelID))
@@ -469,7 +493,7 @@ func (s *Server) serveEmbedSession(w http.ResponseWriter, r *http.Request, g *em
 		if !g.allows(id) {
 			continue // the app no longer shows it
 		}
-		if ch, _, err := s.identity.ChannelMembers(ctx, who, id); err == nil {
+		if ch, err := s.embedChannel(ctx, g.session, id); err == nil {
 			channels = append(channels, embedChannelOut{ID: ch.ID, TeamID: ch.TeamID, Name: ch.Name, DisplayName: ch.DisplayName})
 		}
 	}
