@@ -59,6 +59,7 @@ ${provider ? `chat.tokenProvider = async () => {
 </script></body></html>`;
 
     const pagesByPath = {};
+    const minted = {}; // by ttl: the tokens the site's backend handed out
     const startSite = () => new Promise((resolve) => {
         const srv = createServer(async (req, res) => {
             const u = new URL(req.url, 'http://x');
@@ -70,7 +71,8 @@ ${provider ? `chat.tokenProvider = async () => {
                         return;
                     }
                     const channels = (u.searchParams.get('channels') || town).split(',');
-                    const t = await mint(u.searchParams.get('user') || 'bob', channels);
+                    const t = await mint(u.searchParams.get('user') || 'bob', channels, Number(u.searchParams.get('ttl') || 900));
+                    (minted[u.searchParams.get('ttl') || 900] ??= []).push(t);
                     res.writeHead(200, {'Content-Type': 'application/json'}).end(JSON.stringify(t));
                 } catch (e) {
                     res.writeHead(500).end(String(e));
@@ -131,6 +133,7 @@ ${provider ? `chat.tokenProvider = async () => {
         expiring = await mint('bob', [town], 10);
         pagesByPath['/'] = () => sitePage({attrs: `app="${app.id}" channel="${town}" theme="dark" accent="#0b8a6a"`});
         pagesByPath['/dev'] = () => sitePage({attrs: `app="${app.id}" channel="${devTalk}"`});
+        pagesByPath['/auto'] = () => sitePage({attrs: `app="${app.id}" channel="${town}" height="auto" style="height: auto"`});
         pagesByPath['/other'] = () => sitePage({attrs: `app="${otherApp.id}" channel="${town}"`});
         pagesByPath['/popup'] = () => sitePage({attrs: `app="${app.id}" channel="${town}" signin="popup"`, provider: false,
             // The page tries to catch the element's closed shadow root, as a hostile page could.
@@ -268,6 +271,45 @@ ${provider ? `chat.tokenProvider = async () => {
         await page.evaluate(() => document.getElementById('chat').signOut());
         await waitEvent(page, 'mm-signedout');
         await frame.waitForSelector('.embed-notice');
+    }));
+
+    it('renews the token before it expires and stays live on the new one', withShots('embed-renew', () => pages, async (t) => {
+        if (skip(t)) {
+            return;
+        }
+        // Tokens of 10 s: the element asks again at 80 % of that, the websocket
+        // the frame opened with the first ends when it expires, and reconnects with the next.
+        const page = await open('/?ttl=10');
+        await waitEvent(page, 'mm-ready');
+        const frame = await embedFrame(page);
+        await page.waitForFunction(() => window.asked >= 2, null, {timeout: 20000});
+        const first = minted[10][0];
+        const left = first.expires_at - Date.now();
+        if (left > 0) {
+            await new Promise((r) => setTimeout(r, left + 1000));
+        }
+        const r = await fetch(`${server.url}/api/v1/embed/session`, {headers: {Authorization: `Bearer ${first.token}`}});
+        assert.equal(r.status, 401, 'the first token should have expired by now');
+        const later = await post(aliceToken, town, `after the first token ${Date.now()}`);
+        await waitEvent(page, 'mm-message', `(d) => d.post_id === ${JSON.stringify(later.id)}`);
+        await frame.waitForSelector(`.post[data-post-id="${later.id}"]`);
+        const sent = await page.evaluate(() => document.getElementById('chat').send('sent on a renewed token'));
+        await frame.waitForSelector(`.post[data-post-id="${sent.post_id}"]`);
+        assert.deepEqual(await eventsOf(page, 'mm-error'), []);
+        assert.deepEqual(await eventsOf(page, 'mm-signedout'), []);
+    }));
+
+    it('sizes itself to its content with height="auto"', withShots('embed-auto', () => pages, async (t) => {
+        if (skip(t)) {
+            return;
+        }
+        const page = await open('/auto');
+        await waitEvent(page, 'mm-ready');
+        const frame = await embedFrame(page);
+        const content = await frame.evaluate(() => document.getElementById('root').scrollHeight);
+        // The page's element follows the frame's reported height (its own CSS says height: auto).
+        await page.waitForFunction((h) => Math.abs(document.getElementById('chat').getBoundingClientRect().height - h) <= 2, content);
+        assert.ok(content > 200, `content height ${content}`);
     }));
 
     it('keeps the embed\'s DOM and token out of the host page\'s reach (popup sign-in)', withShots('embed-isolation', () => pages, async (t) => {

@@ -348,6 +348,8 @@ export class EmbedController {
             if (!this.booted) {
                 this.booted = true;
                 await this.boot(s);
+            } else {
+                this.renewSocket();
             }
         } catch (e) {
             const err = toApiError(e);
@@ -516,13 +518,31 @@ export class EmbedController {
         if (!this.socketListening) {
             this.socketListening = true;
             sock.addMessageListener(((m: WebSocketMessage) => this.onEvent(m)) as never);
-            sock.addReconnectListener(() => {
-                const ch = this.host.store.getState().entities.channels.currentChannelId;
-                if (ch && this.token) {
-                    mm.loadPosts(this.host.store, ch).catch(() => undefined);
+            // Posts made while the socket was down: loaded again, and
+            // announced to the page as if they had arrived live.
+            const resync = async () => {
+                const {store} = this.host;
+                const ch = store.getState().entities.channels.currentChannelId;
+                if (!ch || !this.token) {
+                    return;
                 }
+                const before = store.getState().entities.posts.posts;
+                const list = await mm.loadPosts(store, ch).catch(() => null);
+                for (const id of [...(list?.order ?? [])].reverse()) {
+                    if (!before[id]) {
+                        this.announce(list!.posts[id]);
+                    }
+                }
+            };
+            sock.addReconnectListener(() => {
+                resync();
                 runReconnectHandlers(this.host.slots, this.host.report);
             });
+            // A reconnect is a new relay (the old one ended with its token),
+            // whose hello starts a new sequence: Mattermost's client resets
+            // its sequence only when this listener is set, and otherwise
+            // drops every new connection as out of sequence (4001).
+            sock.addMissedMessageListener(resync);
         }
         // The client keeps the token it is given for its reconnects; this
         // one serialises to the token of the moment, so a reconnect after
@@ -532,6 +552,40 @@ export class EmbedController {
         // the authentication challenge, never in the URL.
         sock.initialize(`${this.wsURL}/api/v1/embed/websocket`, current as unknown as string);
     }
+
+    /**
+     * A renewed token: the server ends a relay when the token it was
+     * opened with expires, so open a new one now, on the new token, rather
+     * than lose the events of the seconds a reconnect takes then.
+     */
+    private renewSocket() {
+        if (!this.socketUp) {
+            return;
+        }
+        this.host.mmSocket.close();
+        this.socketUp = false;
+        this.connectSocket();
+    }
+
+    /** A new post of the token's channels: mm-message, and mm-unread when the reader is not looking. Once per post. */
+    private announce(post: Post) {
+        if (this.announced.has(post.id)) {
+            return;
+        }
+        this.announced.add(post.id);
+        const {store} = this.host;
+        this.emit('mm-message', {channel_id: post.channel_id, post_id: post.id, user_id: post.user_id, root_id: post.root_id || '', message: post.message});
+        const me = store.getState().entities.users.currentUserId;
+        const current = store.getState().entities.channels.currentChannelId;
+        const looking = post.channel_id === current && !this.win.document.hidden && this.win.document.hasFocus();
+        if (post.user_id !== me && !looking) {
+            const n = (this.unread.get(post.channel_id) ?? 0) + 1;
+            this.unread.set(post.channel_id, n);
+            this.emit('mm-unread', {channel_id: post.channel_id, count: n});
+        }
+    }
+
+    private announced = new Set<string>();
 
     private socketListening = false;
 
@@ -547,15 +601,7 @@ export class EmbedController {
                 }
                 mm.receivedNewPost(store.dispatch, post);
                 mm.loadMissingProfiles(store, [post.user_id]).catch(() => undefined);
-                this.emit('mm-message', {channel_id: post.channel_id, post_id: post.id, user_id: post.user_id, root_id: post.root_id || '', message: post.message});
-                const me = store.getState().entities.users.currentUserId;
-                const current = store.getState().entities.channels.currentChannelId;
-                const looking = post.channel_id === current && !this.win.document.hidden && this.win.document.hasFocus();
-                if (post.user_id !== me && !looking) {
-                    const n = (this.unread.get(post.channel_id) ?? 0) + 1;
-                    this.unread.set(post.channel_id, n);
-                    this.emit('mm-unread', {channel_id: post.channel_id, count: n});
-                }
+                this.announce(post);
                 break;
             }
             case 'post_edited':
