@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -171,6 +172,12 @@ type Postgres struct {
 	closeOnce sync.Once
 	stop      chan struct{}
 	done      chan struct{}
+
+	// Change rows this process appended, while followers run
+	// (postgres_listen.go).
+	followers atomic.Int64
+	ownMu     sync.Mutex
+	own       map[int64]struct{}
 }
 
 var _ Store = (*Postgres)(nil)
@@ -527,6 +534,7 @@ func (p *Postgres) appendChange(ctx context.Context, tx pgx.Tx, kind string, pay
 		p.now(), kind, string(raw)).Scan(&id); err != nil {
 		return fmt.Errorf("append change: %w", err)
 	}
+	p.noteOwnChange(id)
 	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangesChannel, strconv.FormatInt(id, 10))
 	return err
 }
