@@ -32,7 +32,8 @@ type embedMinter interface {
 // without a password (it is for development).
 type sessionStarter interface {
 	FindUser(ctx context.Context, idOrLogin string) (*apiv4proxy.User, error)
-	StartSession(ctx context.Context, userID string) (string, error)
+	StartSession(ctx context.Context, userID string) (token, ref string, err error)
+	EndSession(ctx context.Context, ref string) error
 	Logout(ctx context.Context, token string) error
 }
 
@@ -60,12 +61,14 @@ func (m sandboxMinter) user(ctx context.Context, idOrLogin string) (*apiv4proxy.
 }
 
 func (m sandboxMinter) mint(ctx context.Context, userID string, _ time.Duration) (string, string, error) {
-	t, err := m.sb.StartSession(ctx, userID)
-	return t, "", err
+	return m.sb.StartSession(ctx, userID)
 }
 
-func (m sandboxMinter) end(ctx context.Context, session, _ string) error {
-	return m.sb.Logout(ctx, session)
+func (m sandboxMinter) end(ctx context.Context, session, ref string) error {
+	if session != "" {
+		return m.sb.Logout(ctx, session)
+	}
+	return m.sb.EndSession(ctx, ref)
 }
 
 // upstreamMinter makes Mattermost user access tokens with the operator's

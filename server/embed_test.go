@@ -382,6 +382,30 @@ func TestEmbedTokenLife(t *testing.T) {
 	want("sign out", e.asEmbed(keep, "DELETE", "/api/v1/embed/session", ""), 204, "")
 	want("signed out", get(keep), 401, "embed_token_revoked")
 
+	// A token that expires unrevoked: the sweep the next issue starts ends
+	// its sandbox session (the record's reference is cleared once it did).
+	e.token(id, secret, `{"user":"bob","ttl_seconds":60}`)
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	later := now
+	mu.Unlock()
+	if open, err := e.store.EmbedSessionsToEnd(t.Context(), later, 100); err != nil || len(open) == 0 {
+		t.Fatalf("the expired token's session is not known as open: %v %v", open, err)
+	}
+	e.token(id, secret, `{"user":"bob"}`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		open, err := e.store.EmbedSessionsToEnd(t.Context(), later, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(open) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d expired tokens' sessions still open after the sweep", len(open))
+		}
+	}
+
 	// Deleting the app ends its tokens.
 	tok = e.token(id, secret, `{"user":"bob"}`).Token
 	want("delete the app", e.do("admin", "DELETE", "/api/v1/embed/apps/"+id, "", nil), 204, "")

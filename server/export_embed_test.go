@@ -4,8 +4,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
+
+// The sandbox must keep offering what the backend flow needs: a type
+// assertion that fails would only turn the flow off.
+var _ sessionStarter = (*sandbox.Sandbox)(nil)
 
 // SetEmbedClock sets the clock embed tokens are issued and checked by.
 func (s *Server) SetEmbedClock(now func() time.Time) { s.embed.now = now }
