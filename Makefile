@@ -12,7 +12,7 @@ HERMESC := mobile/tools/node_modules/hermes-compiler/hermesc/linux64-bin/hermesc
 # The pinned Dart Sass (make sass) that compiles plugins' .scss/.sass imports.
 SASS := bundler/sass/node_modules/sass-embedded-linux-x64/dart-sass/sass
 
-.PHONY: run test build deps tools vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test plugins-test sass screenshots
+.PHONY: run test build deps tools server-deps vet unit race e2e bench fuzz clean webapp webapp-test browser chromium mobile mobile-test plugins-test sass screenshots
 
 ## run: build and start the server with the sandbox (prints the URL and demo logins),
 ## and docs/embed.md's example site on a second origin (EMBED_EXAMPLE; empty: none)
@@ -130,14 +130,21 @@ tools:
 		(apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null; \
 	fi
 
+## server-deps: PostgreSQL and nginx, which the Go tests run for real (the
+## registry's PostgreSQL store, the multi-replica test), installed from Debian
+## when missing; nothing is started (scripts/server-deps.sh). Missing under
+## CI=true is a failure.
+server-deps:
+	@bash scripts/server-deps.sh
+
 vet: webapp
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
-unit: webapp $(HERMESC) $(SASS) mobile/preview/dist/preview.js
+unit: server-deps webapp $(HERMESC) $(SASS) mobile/preview/dist/preview.js
 	$(GO) test $(GOTEST_FLAGS) ./...
 
-race:
+race: server-deps
 	$(GO) test -race $(GOTEST_FLAGS) ./registry/... ./server/... ./apiv4-proxy/...
 
 ## bench: every benchmark of bench/ (see bench/README.md); results go in docs/benchmarks.md
