@@ -56,41 +56,42 @@ func TestCertificationOrderAndNames(t *testing.T) {
 // signer are stored with the version; the same content pushed again with a
 // higher level raises it (audited), a lower or equal one changes nothing.
 func TestPutRecordsCertificationAndRaisesItOnIdenticalRepush(t *testing.T) {
-	s := openClock(t)
-	v, blobs := registrytest.Version("com.example.c", "1.0.0")
-	v.Certification, v.SignerKey = registry.Community, "SHA256:community"
-	res, err := s.PutVersion(ctx, v, blobs, dev)
-	if err != nil || !res.Created || res.Version.Certification != registry.Community || res.Version.SignerKey != "SHA256:community" {
-		t.Fatalf("first put: %+v %v", res, err)
-	}
+	forEachStoreClock(t, func(t *testing.T, s testStore) {
+		v, blobs := registrytest.Version("com.example.c", "1.0.0")
+		v.Certification, v.SignerKey = registry.Community, "SHA256:community"
+		res, err := s.PutVersion(ctx, v, blobs, dev)
+		if err != nil || !res.Created || res.Version.Certification != registry.Community || res.Version.SignerKey != "SHA256:community" {
+			t.Fatalf("first put: %+v %v", res, err)
+		}
 
-	lower := *v
-	lower.Certification, lower.SignerKey = registry.Unverified, ""
-	res, err = s.PutVersion(ctx, &lower, nil, dev)
-	if err != nil || res.Created || res.Certified || res.Version.Certification != registry.Community {
-		t.Fatalf("unsigned identical re-push: %+v %v", res, err)
-	}
+		lower := *v
+		lower.Certification, lower.SignerKey = registry.Unverified, ""
+		res, err = s.PutVersion(ctx, &lower, nil, dev)
+		if err != nil || res.Created || res.Certified || res.Version.Certification != registry.Community {
+			t.Fatalf("unsigned identical re-push: %+v %v", res, err)
+		}
 
-	higher := *v
-	higher.Certification, higher.SignerKey = registry.Certified, "SHA256:certifier"
-	res, err = s.PutVersion(ctx, &higher, nil, dev)
-	if err != nil || res.Created || !res.Certified || res.Version.Certification != registry.Certified {
-		t.Fatalf("certified identical re-push: %+v %v", res, err)
-	}
-	got, err := s.Version(ctx, "com.example.c", "1.0.0")
-	if err != nil || got.Certification != registry.Certified || got.SignerKey != "SHA256:certifier" || got.PackageSHA256 != v.PackageSHA256 {
-		t.Fatalf("stored after certify: %+v %v", got, err)
-	}
-	entries := audit(t, s, registry.AuditFilter{PluginID: "com.example.c"})
-	if len(entries) != 2 || entries[0].Action != registry.ActionCertify || entries[0].Detail != "community -> certified, key SHA256:certifier" {
-		t.Fatalf("audit: %+v", entries)
-	}
-	verify(t, s)
+		higher := *v
+		higher.Certification, higher.SignerKey = registry.Certified, "SHA256:certifier"
+		res, err = s.PutVersion(ctx, &higher, nil, dev)
+		if err != nil || res.Created || !res.Certified || res.Version.Certification != registry.Certified {
+			t.Fatalf("certified identical re-push: %+v %v", res, err)
+		}
+		got, err := s.Version(ctx, "com.example.c", "1.0.0")
+		if err != nil || got.Certification != registry.Certified || got.SignerKey != "SHA256:certifier" || got.PackageSHA256 != v.PackageSHA256 {
+			t.Fatalf("stored after certify: %+v %v", got, err)
+		}
+		entries := audit(t, s, registry.AuditFilter{PluginID: "com.example.c"})
+		if len(entries) != 2 || entries[0].Action != registry.ActionCertify || entries[0].Detail != "community -> certified, key SHA256:certifier" {
+			t.Fatalf("audit: %+v", entries)
+		}
+		verify(t, s)
 
-	bad := *v
-	bad.Version, bad.Manifest.Version = "1.0.1", ""
-	bad.Certification = registry.Certification(7)
-	if _, err := s.PutVersion(ctx, &bad, blobs, dev); err == nil {
-		t.Fatal("an invalid level was stored")
-	}
+		bad := *v
+		bad.Version, bad.Manifest.Version = "1.0.1", ""
+		bad.Certification = registry.Certification(7)
+		if _, err := s.PutVersion(ctx, &bad, blobs, dev); err == nil {
+			t.Fatal("an invalid level was stored")
+		}
+	})
 }

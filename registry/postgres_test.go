@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -121,4 +122,152 @@ func TestPostgresBadDSN(t *testing.T) {
 	if !errors.Is(err, registry.ErrInvalid) || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("err = %v, want ErrInvalid without the password", err)
 	}
+}
+
+// TestPostgresVerifyFindsDamage: Verify on PostgreSQL reports what breaks
+// the store's invariants, as TestVerifyFindsDamage does for bbolt.
+func TestPostgresVerifyFindsDamage(t *testing.T) {
+	bundle := registrytest.SHA256([]byte("bundle"))
+	tests := []struct {
+		name   string
+		damage string
+		want   string
+	}{
+		{"blob deleted", `DELETE FROM blobs WHERE sha256 = '` + bundle + `'`, "missing"},
+		{"blob changed", `UPDATE blobs SET data = 'BUNDLE' WHERE sha256 = '` + bundle + `'`, "hashes to"},
+		{"blob size column wrong", `UPDATE blobs SET size = 7, data = 'bundle!' WHERE sha256 = '` + bundle + `'`, "record says 6"},
+		{"version deleted", `DELETE FROM versions WHERE plugin_id = 'a.plugin'`, "not stored"},
+		{"audit entry deleted", `DELETE FROM audit WHERE action = 'push'`, "0 push audit entries"},
+		{"state changed behind the log", `UPDATE team_states SET record = '{"team_id":"t","plugin_id":"a.plugin","enabled":false}'`, "its audit entries say enabled=true"},
+		{"toggle logged but not stored", `DELETE FROM team_states`, "no stored state"},
+		{"plugin list out of step", `UPDATE plugins SET record = '{"id":"a.plugin","owner":"dev","versions":[],"latest":""}'`, "lists versions"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := pgtest.DB(t)
+			s, err := registry.OpenPostgres(ctx, dsn, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			put(t, s, dev, "a.plugin", "1.0.0", []byte("bundle"))
+			if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "t", PluginID: "a.plugin", Enabled: true, UpdatedBy: "alice"}); err != nil {
+				t.Fatal(err)
+			}
+			verify(t, s)
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, tc.damage); err != nil {
+				t.Fatal(err)
+			}
+			err = s.Verify(ctx)
+			if !errors.Is(err, registry.ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Verify() = %v, want ErrCorrupt mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestPostgresKilledMidPushLeavesNothing: a push whose connection dies in
+// the middle of its transaction (after its blobs, version and plugin rows
+// are written, while it waits to append its audit entry) leaves no half
+// version: no plugin, version, blob, audit entry or change row, and the
+// store verifies. The session is ended with pg_terminate_backend, as the
+// database sees a replica SIGKILLed mid-push.
+func TestPostgresKilledMidPushLeavesNothing(t *testing.T) {
+	dsn := pgtest.DB(t)
+	s, err := registry.OpenPostgres(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, dev, "a.plugin", "1.0.0", []byte("first bundle"))
+	before := stats(t, s)
+	lastChange, err := s.LastChange(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Hold the audit table so the push blocks right before its audit
+	// entry, with everything else of its transaction written.
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	htx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := htx.Exec(ctx, `LOCK TABLE audit IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+
+	big := []byte(strings.Repeat("a large bundle that is written before the audit entry\n", 20000))
+	v, blobs := registrytest.Version("b.plugin", "1.0.0", big, []byte(`{"version":3}`))
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.PutVersion(ctx, v, blobs, dev)
+		done <- err
+	}()
+
+	// Wait until the push is blocked on the lock with its rows written,
+	// then end its session. (From another connection: inside the holder's
+	// transaction pg_stat_activity is one snapshot.)
+	watcher, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close(ctx)
+	var pid int32
+	for {
+		err := watcher.QueryRow(ctx, `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO audit%'`).Scan(&pid)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the push finished while the audit table was held: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	var killed bool
+	if err := watcher.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&killed); err != nil || !killed {
+		t.Fatalf("pg_terminate_backend: %v %v", killed, err)
+	}
+	if err := htx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if !errors.Is(err, registry.ErrUnavailable) {
+		t.Errorf("the killed push returned %v, want ErrUnavailable", err)
+	}
+
+	if _, err := s.Plugin(ctx, "b.plugin"); !errors.Is(err, registry.ErrPluginNotFound) {
+		t.Errorf("plugin of the killed push: %v, want ErrPluginNotFound", err)
+	}
+	if _, err := s.Blob(ctx, registrytest.SHA256(big)); !errors.Is(err, registry.ErrBlobNotFound) {
+		t.Errorf("blob of the killed push: %v, want ErrBlobNotFound", err)
+	}
+	if after := stats(t, s); after.Plugins != before.Plugins || after.Versions != before.Versions ||
+		after.Blobs != before.Blobs || after.AuditEntries != before.AuditEntries {
+		t.Errorf("after the killed push: %+v, before %+v", after, before)
+	}
+	if changes, err := s.Changes(ctx, lastChange, 0); err != nil || len(changes) != 0 {
+		t.Errorf("change rows of the killed push: %v %v", changes, err)
+	}
+	verify(t, s)
+
+	// The store goes on: the same push, again, succeeds.
+	if _, err := s.PutVersion(ctx, v, blobs, dev); err != nil {
+		t.Fatalf("the push again: %v", err)
+	}
+	verify(t, s)
 }

@@ -107,13 +107,15 @@ func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string]
 			return err
 		}
 
-		// Which named blobs are stored, and their sizes.
+		// Which named blobs are stored, and their sizes, share-locked: a
+		// prune that would collect one waits for this push to commit, and
+		// then sees it named (PrunePrereleases).
 		shas := make([]string, 0, len(refs))
 		for _, r := range refs {
 			shas = append(shas, r.sha256)
 		}
 		storedSize := map[string]int64{}
-		rows, err := tx.Query(ctx, `SELECT sha256, size FROM blobs WHERE sha256 = ANY($1)`, shas)
+		rows, err := tx.Query(ctx, `SELECT sha256, size FROM blobs WHERE sha256 = ANY($1) ORDER BY sha256 FOR SHARE`, shas)
 		if err != nil {
 			return err
 		}

@@ -77,7 +77,7 @@ func verify(t *testing.T, s registry.Store) {
 	t.Helper()
 	v, ok := s.(interface{ Verify(context.Context) error })
 	if !ok {
-		return // TODO(e1a): Postgres.Verify
+		t.Fatalf("%T has no Verify", s)
 	}
 	if err := v.Verify(ctx); err != nil {
 		t.Fatal(err)
@@ -608,56 +608,55 @@ func TestOpenRefusesOtherSchema(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, s, dev, "a.plugin", "1.0.0")
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	v, blobs := registrytest.Version("a.plugin", "1.1.0")
-	calls := map[string]func() error{
-		"PutVersion": func() error { _, err := s.PutVersion(ctx, v, blobs, dev); return err },
-		"Plugin":     func() error { _, err := s.Plugin(ctx, "a.plugin"); return err },
-		"Plugins":    func() error { _, err := s.Plugins(ctx); return err },
-		"Version":    func() error { _, err := s.Version(ctx, "a.plugin", "1.0.0"); return err },
-		"Blob":       func() error { _, err := s.Blob(ctx, v.Artifacts[registry.WebJS].SHA256); return err },
-		"TeamStates": func() error { _, err := s.TeamStates(ctx, "t"); return err },
-		"SetTeamState": func() error {
-			_, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "t", PluginID: "a.plugin", UpdatedBy: "a"})
-			return err
-		},
-		"Audit":  func() error { _, err := s.Audit(ctx, registry.AuditFilter{}); return err },
-		"Stats":  func() error { _, err := s.Stats(ctx); return err },
-		"Verify": func() error { return s.Verify(ctx) },
-	}
-	for name, call := range calls {
-		t.Run(name, func(t *testing.T) {
-			if err := call(); !errors.Is(err, registry.ErrClosed) {
-				t.Errorf("err = %v, want ErrClosed", err)
-			}
-		})
-	}
+	forEachStore(t, func(t *testing.T, s testStore) {
+		put(t, s, dev, "a.plugin", "1.0.0")
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		v, blobs := registrytest.Version("a.plugin", "1.1.0")
+		calls := map[string]func() error{
+			"PutVersion": func() error { _, err := s.PutVersion(ctx, v, blobs, dev); return err },
+			"Plugin":     func() error { _, err := s.Plugin(ctx, "a.plugin"); return err },
+			"Plugins":    func() error { _, err := s.Plugins(ctx); return err },
+			"Version":    func() error { _, err := s.Version(ctx, "a.plugin", "1.0.0"); return err },
+			"Blob":       func() error { _, err := s.Blob(ctx, v.Artifacts[registry.WebJS].SHA256); return err },
+			"TeamStates": func() error { _, err := s.TeamStates(ctx, "t"); return err },
+			"SetTeamState": func() error {
+				_, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "t", PluginID: "a.plugin", UpdatedBy: "a"})
+				return err
+			},
+			"Audit":  func() error { _, err := s.Audit(ctx, registry.AuditFilter{}); return err },
+			"Stats":  func() error { _, err := s.Stats(ctx); return err },
+			"Verify": func() error { return s.Verify(ctx) },
+		}
+		for name, call := range calls {
+			t.Run(name, func(t *testing.T) {
+				if err := call(); !errors.Is(err, registry.ErrClosed) {
+					t.Errorf("err = %v, want ErrClosed", err)
+				}
+			})
+		}
+	})
 }
 
 func TestCanceledContext(t *testing.T) {
-	s := registrytest.Open(t)
-	canceled, cancel := context.WithCancel(ctx)
-	cancel()
-	v, blobs := registrytest.Version("a.plugin", "1.0.0")
-	if _, err := s.PutVersion(canceled, v, blobs, dev); !errors.Is(err, context.Canceled) {
-		t.Errorf("PutVersion: err = %v, want context.Canceled", err)
-	}
-	if _, err := s.Plugins(canceled); !errors.Is(err, context.Canceled) {
-		t.Errorf("Plugins: err = %v, want context.Canceled", err)
-	}
-	if st := stats(t, s); st.Versions != 0 {
-		t.Errorf("canceled push stored something: %+v", st)
-	}
+	forEachStore(t, func(t *testing.T, s testStore) {
+		canceled, cancel := context.WithCancel(ctx)
+		cancel()
+		v, blobs := registrytest.Version("a.plugin", "1.0.0")
+		if _, err := s.PutVersion(canceled, v, blobs, dev); !errors.Is(err, context.Canceled) {
+			t.Errorf("PutVersion: err = %v, want context.Canceled", err)
+		}
+		if _, err := s.Plugins(canceled); !errors.Is(err, context.Canceled) {
+			t.Errorf("Plugins: err = %v, want context.Canceled", err)
+		}
+		if st := stats(t, s); st.Versions != 0 {
+			t.Errorf("canceled push stored something: %+v", st)
+		}
+	})
 }
 
 func TestVerifyFindsDamage(t *testing.T) {
@@ -715,57 +714,58 @@ func TestVerifyFindsDamage(t *testing.T) {
 // TestConcurrentPut runs pushes, re-pushes of one shared version, team
 // changes and reads from many goroutines; run it with -race.
 func TestConcurrentPut(t *testing.T) {
-	s := registrytest.Open(t)
-	const workers, perWorker = 16, 10
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		created int
-	)
-	shared, sharedBlobs := registrytest.Version("shared.plugin", "1.0.0")
-	for w := range workers {
-		wg.Go(func() {
-			res, err := s.PutVersion(ctx, shared, sharedBlobs, dev)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			if res.Created {
-				created++
-			}
-			mu.Unlock()
-			id := fmt.Sprintf("w%d.plugin", w%4) // four owners' plugins, shared by workers
-			by := registry.Pusher{UserID: fmt.Sprintf("owner%d", w%4)}
-			for i := range perWorker {
-				v, blobs := registrytest.Version(id, fmt.Sprintf("%d.%d.0", w, i), []byte("common bundle"))
-				if _, err := s.PutVersion(ctx, v, blobs, by); err != nil {
+	forEachStore(t, func(t *testing.T, s testStore) {
+		const workers, perWorker = 16, 10
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			created int
+		)
+		shared, sharedBlobs := registrytest.Version("shared.plugin", "1.0.0")
+		for w := range workers {
+			wg.Go(func() {
+				res, err := s.PutVersion(ctx, shared, sharedBlobs, dev)
+				if err != nil {
 					t.Error(err)
 					return
 				}
-				if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: fmt.Sprint("team", w), PluginID: id, Enabled: i%2 == 0, Version: v.Version, UpdatedBy: by.UserID}); err != nil {
-					t.Error(err)
-					return
+				mu.Lock()
+				if res.Created {
+					created++
 				}
-				if _, err := s.Plugins(ctx); err != nil {
-					t.Error(err)
+				mu.Unlock()
+				id := fmt.Sprintf("w%d.plugin", w%4) // four owners' plugins, shared by workers
+				by := registry.Pusher{UserID: fmt.Sprintf("owner%d", w%4)}
+				for i := range perWorker {
+					v, blobs := registrytest.Version(id, fmt.Sprintf("%d.%d.0", w, i), []byte("common bundle"))
+					if _, err := s.PutVersion(ctx, v, blobs, by); err != nil {
+						t.Error(err)
+						return
+					}
+					if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: fmt.Sprint("team", w), PluginID: id, Enabled: i%2 == 0, Version: v.Version, UpdatedBy: by.UserID}); err != nil {
+						t.Error(err)
+						return
+					}
+					if _, err := s.Plugins(ctx); err != nil {
+						t.Error(err)
+					}
+					if _, err := s.Blob(ctx, registrytest.SHA256([]byte("common bundle"))); err != nil {
+						t.Error(err)
+					}
 				}
-				if _, err := s.Blob(ctx, registrytest.SHA256([]byte("common bundle"))); err != nil {
-					t.Error(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if created != 1 {
-		t.Errorf("%d goroutines created the shared version, want exactly 1", created)
-	}
-	st := stats(t, s)
-	if want := 1 + workers*perWorker; st.Versions != want || st.Plugins != 5 || st.Blobs != 4 {
-		t.Errorf("Stats() = %+v, want %d versions of 5 plugins sharing 4 blobs", st, want)
-	}
-	if n := len(audit(t, s, registry.AuditFilter{Actor: "owner0", Limit: registry.MaxAuditLimit})); n != 4*perWorker*2 {
-		t.Errorf("%d audit entries by owner0, want %d", n, 4*perWorker*2)
-	}
-	verify(t, s)
+			})
+		}
+		wg.Wait()
+		if created != 1 {
+			t.Errorf("%d goroutines created the shared version, want exactly 1", created)
+		}
+		st := stats(t, s)
+		if want := 1 + workers*perWorker; st.Versions != want || st.Plugins != 5 || st.Blobs != 4 {
+			t.Errorf("Stats() = %+v, want %d versions of 5 plugins sharing 4 blobs", st, want)
+		}
+		if n := len(audit(t, s, registry.AuditFilter{Actor: "owner0", Limit: registry.MaxAuditLimit})); n != 4*perWorker*2 {
+			t.Errorf("%d audit entries by owner0, want %d", n, 4*perWorker*2)
+		}
+		verify(t, s)
+	})
 }

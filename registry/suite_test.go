@@ -26,7 +26,13 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // needs on the store it is given.
 type testStore interface {
 	registry.Store
+	registry.Encodings
+	registry.SourceMaps
+	registry.Bytecodes
+	registry.Settings
 	Stats(ctx context.Context) (registry.Stats, error)
+	Verify(ctx context.Context) error
+	PrunePrereleases(ctx context.Context, q registry.PruneQuery) (registry.PruneResult, error)
 }
 
 var (
