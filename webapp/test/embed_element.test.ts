@@ -150,6 +150,23 @@ describe('<mattermost-channel>', () => {
     });
 });
 
+describe('embed.d.ts', () => {
+    it('types the element, its API and its events for TypeScript pages', async () => {
+        const {el, fromFrame} = mount();
+        // Compile-time checks (tsc runs over test/): the tag name gives the
+        // element's type, and each event's detail is typed.
+        const found: MattermostChannelElement | null = document.querySelector('mattermost-channel');
+        expect(found).toBe(el);
+        const ids: string[] = [];
+        found!.addEventListener('mm-message', (e) => ids.push(e.detail.post_id, e.detail.root_id));
+        found!.addEventListener('mm-unread', (e) => ids.push(String(e.detail.count + 1)));
+        fromFrame({mmEmbed: 1, type: 'hello'});
+        fromFrame({mmEmbed: 1, type: 'event', name: 'mm-message', detail: {channel_id: 'c', post_id: 'p', user_id: 'u', root_id: '', message: 'm'}});
+        fromFrame({mmEmbed: 1, type: 'event', name: 'mm-unread', detail: {channel_id: 'c', count: 1}});
+        expect(ids).toEqual(['p', '', '2']);
+    });
+});
+
 describe('refreshDelay', () => {
     it.each([
         ['15 minutes: a minute before', 900_000, 840_000],
