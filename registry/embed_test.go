@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -9,7 +10,33 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
-func newEmbedApp(t *testing.T, s *registry.Bolt, id string) registry.EmbedApp {
+// embedTestStore is what the embed tests call: both stores have it.
+type embedTestStore interface {
+	testStore
+	EmbedApps(ctx context.Context) ([]registry.EmbedApp, error)
+	EmbedApp(ctx context.Context, id string) (*registry.EmbedApp, error)
+	CreateEmbedApp(ctx context.Context, a registry.EmbedApp) (registry.EmbedApp, error)
+	UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*registry.EmbedApp) (registry.EmbedChange, error)) (registry.EmbedApp, error)
+	DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error)
+	EmbedSessionsToEnd(ctx context.Context, now time.Time, limit int) ([]registry.EmbedToken, error)
+	EmbedSessionEnded(ctx context.Context, id string) error
+	PutEmbedToken(ctx context.Context, t registry.EmbedToken, maxLive int) error
+	EmbedToken(ctx context.Context, id string) (*registry.EmbedToken, error)
+	RevokeEmbedToken(ctx context.Context, id, actor string) (*registry.EmbedToken, error)
+}
+
+var (
+	_ embedTestStore = (*registry.Bolt)(nil)
+	_ embedTestStore = (*registry.Postgres)(nil)
+)
+
+// forEachEmbedStore is forEachStoreClock for the embed tests.
+func forEachEmbedStore(t *testing.T, fn func(t *testing.T, s embedTestStore)) {
+	t.Helper()
+	forEachStoreClock(t, func(t *testing.T, s testStore) { fn(t, s.(embedTestStore)) })
+}
+
+func newEmbedApp(t *testing.T, s embedTestStore, id string) registry.EmbedApp {
 	t.Helper()
 	a, err := s.CreateEmbedApp(ctx, registry.EmbedApp{ID: id, Name: "App " + id, Origins: []string{"https://app.example"},
 		Channels: []string{"c1"}, SecretHash: []byte("hash"), CreatedBy: "admin"})
@@ -25,7 +52,10 @@ func embedToken(app, id string, created time.Time, ttl time.Duration) registry.E
 }
 
 func TestEmbedAppLifecycleIsAudited(t *testing.T) {
-	s := openClock(t)
+	forEachEmbedStore(t, testEmbedAppLifecycleIsAudited)
+}
+
+func testEmbedAppLifecycleIsAudited(t *testing.T, s embedTestStore) {
 	a := newEmbedApp(t, s, "app1")
 	if a.CreatedAt.IsZero() || a.UpdatedBy != "admin" {
 		t.Fatalf("created %+v", a)
@@ -75,13 +105,12 @@ func TestEmbedAppLifecycleIsAudited(t *testing.T) {
 	if fmt.Sprint(actions) != want {
 		t.Fatalf("audit actions %v, want %s", actions, want)
 	}
-	if err := s.Verify(ctx); err != nil {
-		t.Fatalf("verify: %v", err)
-	}
+	verifyIfAble(t, s)
 }
 
-func TestEmbedTokensRevokeAndPrune(t *testing.T) {
-	s := openClock(t)
+func TestEmbedTokensRevokeAndPrune(t *testing.T) { forEachEmbedStore(t, testEmbedTokensRevokeAndPrune) }
+
+func testEmbedTokensRevokeAndPrune(t *testing.T, s embedTestStore) {
 	newEmbedApp(t, s, "app1")
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	if err := s.PutEmbedToken(ctx, embedToken("nope", "tok0", now, time.Hour), 0); !errors.Is(err, registry.ErrEmbedAppNotFound) {
@@ -123,8 +152,9 @@ func TestEmbedTokensRevokeAndPrune(t *testing.T) {
 
 // TestEmbedTokensBoundedPerApp: an app holds at most maxLive unexpired
 // tokens; expired ones do not count, and other apps are not affected.
-func TestEmbedTokensBoundedPerApp(t *testing.T) {
-	s := openClock(t)
+func TestEmbedTokensBoundedPerApp(t *testing.T) { forEachEmbedStore(t, testEmbedTokensBoundedPerApp) }
+
+func testEmbedTokensBoundedPerApp(t *testing.T, s embedTestStore) {
 	newEmbedApp(t, s, "app1")
 	newEmbedApp(t, s, "app2")
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -151,8 +181,9 @@ func TestEmbedTokensBoundedPerApp(t *testing.T) {
 
 // TestEmbedSessionsToEnd: expired tokens whose session the server made
 // come back until marked ended; deleting an app hands back its refs.
-func TestEmbedSessionsToEnd(t *testing.T) {
-	s := openClock(t)
+func TestEmbedSessionsToEnd(t *testing.T) { forEachEmbedStore(t, testEmbedSessionsToEnd) }
+
+func testEmbedSessionsToEnd(t *testing.T, s embedTestStore) {
 	newEmbedApp(t, s, "app1")
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	withRef := func(id string, created time.Time, ref string) {
@@ -179,4 +210,63 @@ func TestEmbedSessionsToEnd(t *testing.T) {
 	if err != nil || fmt.Sprint(refs) != "[pat-live]" {
 		t.Fatalf("delete refs %v %v", refs, err)
 	}
+}
+
+// TestEmbedTokensBoundHoldsUnderRacingIssues: issues of one app racing
+// (on PostgreSQL, from separate connections, as replicas issue) never take
+// it past its bound, and a revocation reads back as revoked once.
+func TestEmbedTokensBoundHoldsUnderRacingIssues(t *testing.T) {
+	forEachEmbedStore(t, func(t *testing.T, s embedTestStore) {
+		newEmbedApp(t, s, "app1")
+		now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+		const max, racers = 3, 10
+		errs := make(chan error, racers)
+		for i := range racers {
+			go func() { errs <- s.PutEmbedToken(ctx, embedToken("app1", fmt.Sprint("r", i), now, time.Hour), max) }()
+		}
+		made := 0
+		for range racers {
+			switch err := <-errs; {
+			case err == nil:
+				made++
+			case !errors.Is(err, registry.ErrEmbedTooManyTokens):
+				t.Fatal(err)
+			}
+		}
+		if made != max {
+			t.Fatalf("%d tokens issued of %d racing with a bound of %d", made, racers, max)
+		}
+		if err := s.PutEmbedToken(ctx, embedToken("app1", "r0x", now, time.Hour), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutEmbedToken(ctx, embedToken("app1", "r0x", now, time.Hour), 0); !errors.Is(err, registry.ErrInvalid) {
+			t.Fatalf("a token id issued twice: %v, want ErrInvalid", err)
+		}
+		revs := make(chan *registry.EmbedToken, 4)
+		for i := range 4 {
+			go func() {
+				r, err := s.RevokeEmbedToken(ctx, "r0x", fmt.Sprint("admin", i))
+				if err != nil {
+					t.Error(err)
+				}
+				revs <- r
+			}()
+		}
+		by := map[string]bool{}
+		for range 4 {
+			if r := <-revs; r != nil {
+				by[r.RevokedBy] = true
+			}
+		}
+		entries, _ := s.Audit(ctx, registry.AuditFilter{})
+		n := 0
+		for _, e := range entries {
+			if e.Action == registry.ActionEmbedTokenRevoke {
+				n++
+			}
+		}
+		if len(by) != 1 || n != 1 {
+			t.Fatalf("racing revocations: revoked by %v, %d audit entries; want one of each", by, n)
+		}
+	})
 }

@@ -1,12 +1,12 @@
 package registry_test
 
 import (
-	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/registry"
-	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 )
 
 // TestKVQuotaPerActor: usage is the keys and bytes (key + value) of the
@@ -15,8 +15,10 @@ import (
 // changes nothing, and a write that does not grow the usage passes over
 // the bound.
 func TestKVQuotaPerActor(t *testing.T) {
-	ctx := context.Background()
-	s := registrytest.Open(t)
+	forEachStore(t, func(t *testing.T, st testStore) { testKVQuotaPerActor(t, st.(kvTestStore)) })
+}
+
+func testKVQuotaPerActor(t *testing.T, s kvTestStore) {
 	put := func(actor, plugin, scope, key, val string) error {
 		_, err := s.KVPut(ctx, registry.KVWrite{PluginID: plugin, Scope: scope, Key: key, Value: []byte(val),
 			Actor: actor, MaxActorKeys: 3, MaxActorBytes: 20})
@@ -62,4 +64,50 @@ func TestKVQuotaPerActor(t *testing.T) {
 		t.Fatalf("a shrinking write over the bound: %v", err)
 	}
 	usage("u1", 1, 2)
+}
+
+// TestKVQuotaConcurrentTakeovers: two users taking over each other's keys
+// at once (each write moves a key's charge from one user to the other)
+// neither deadlock for good nor lose a charge: at the end each user's
+// usage is what the keys they wrote last add up to.
+func TestKVQuotaConcurrentTakeovers(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st testStore) {
+		s := st.(kvTestStore)
+		const keys, rounds = 4, 6
+		errs := make(chan error, 2)
+		for _, actor := range []string{"u1", "u2"} {
+			go func() {
+				for r := range rounds {
+					for k := range keys {
+						if _, err := s.KVPut(ctx, registry.KVWrite{PluginID: "p", Scope: fmt.Sprint("s", k), Key: "k",
+							Value: []byte(strings.Repeat("x", 1+r)), Actor: actor, MaxActorKeys: 100, MaxActorBytes: 1000}); err != nil {
+							errs <- err
+							return
+						}
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := map[string][2]int64{}
+		for k := range keys {
+			e, err := s.KVGet(ctx, "p", fmt.Sprint("s", k), "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := want[e.UpdatedBy]
+			want[e.UpdatedBy] = [2]int64{w[0] + 1, w[1] + int64(len("k")+len(e.Value))}
+		}
+		for _, u := range []string{"u1", "u2"} {
+			k, b, err := s.KVUsage(ctx, u)
+			if err != nil || k != want[u][0] || b != want[u][1] {
+				t.Errorf("usage of %s = %d keys %d bytes (%v), want %v", u, k, b, err, want[u])
+			}
+		}
+	})
 }

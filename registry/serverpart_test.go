@@ -1,17 +1,30 @@
 package registry_test
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 )
 
+// serverPartStore is what the server part tests call: both stores have it.
+type serverPartStore interface {
+	testStore
+	registry.ServerParts
+}
+
+var (
+	_ serverPartStore = (*registry.Bolt)(nil)
+	_ serverPartStore = (*registry.Postgres)(nil)
+)
+
 func TestServerPart(t *testing.T) {
-	ctx := context.Background()
-	s := registrytest.Open(t)
+	forEachStore(t, func(t *testing.T, st testStore) { testServerPart(t, st.(serverPartStore)) })
+}
+
+func testServerPart(t *testing.T, s serverPartStore) {
 	by := registry.Pusher{UserID: "u1"}
 	registrytest.Push(t, s, by, "com.example.x", "1.0.0", []byte("a"))
 	registrytest.Push(t, s, by, "com.example.x", "2.0.0", []byte("b"))
@@ -60,7 +73,45 @@ func TestServerPart(t *testing.T) {
 	if n != 2 || len(again) != len(entries) {
 		t.Errorf("%d server_part audit entries (want 2); %d entries after an unchanged set, %d before", n, len(again), len(entries))
 	}
-	if err := s.Verify(ctx); err != nil {
-		t.Errorf("Verify: %v", err)
-	}
+	verifyIfAble(t, s)
+}
+
+// TestServerPartConcurrentSetsAuditOnce: replicas setting one plugin's
+// server part to the same state at once write it, and its audit entry,
+// once: each compares against what the other committed.
+func TestServerPartConcurrentSetsAuditOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st testStore) {
+		s := st.(serverPartStore)
+		registrytest.Push(t, s, registry.Pusher{UserID: "u1"}, "com.example.x", "1.0.0", []byte("a"))
+		if _, err := s.SetServerPart(ctx, registry.ServerPart{PluginID: "com.example.x", Pin: "1.0.0", UpdatedBy: "admin"}, "pin"); err != nil {
+			t.Fatal(err)
+		}
+		const n = 6
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				_, err := s.SetServerPart(ctx, registry.ServerPart{PluginID: "com.example.x", Pin: "1.0.0", Disabled: true,
+					UpdatedBy: fmt.Sprint("admin", i)}, "kill switch")
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		entries, err := s.Audit(ctx, registry.AuditFilter{PluginID: "com.example.x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for _, e := range entries {
+			if e.Action == registry.ActionServerPart {
+				got++
+			}
+		}
+		if got != 2 {
+			t.Fatalf("%d server_part audit entries for a pin and %d identical sets, want 2", got, n)
+		}
+	})
 }
