@@ -69,6 +69,11 @@ describe('embed example (serve --embed-example)', () => {
         assert.match(await logText(), /mm-message \{[^}]*"message":"hello from the example page"/);
         await page.click('#open-other');
         await frame.waitForSelector('.channel-header h2 >> text=Dev Talk');
+        // The theme button flips the element's theme attribute: the frame follows, live.
+        const bg = () => frame.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        assert.equal(await bg(), 'rgb(255, 255, 255)');
+        await page.click('#theme');
+        await frame.waitForFunction(() => getComputedStyle(document.body).backgroundColor === 'rgb(25, 27, 31)');
         assert.doesNotMatch(await logText(), /mm-error|failed/);
     }));
 });
