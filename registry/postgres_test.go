@@ -2,6 +2,8 @@ package registry_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"errors"
 	"strings"
 	"sync"
@@ -270,4 +272,101 @@ func TestPostgresKilledMidPushLeavesNothing(t *testing.T) {
 		t.Fatalf("the push again: %v", err)
 	}
 	verify(t, s)
+}
+
+// TestPostgresChangesCommitInIDOrder: a reader that follows the change log
+// by asking for the rows after the last id it saw, while writers commit
+// concurrently, sees every row: ids commit in id order (writers take the
+// log's lock before appending), so a row can never appear below an id the
+// reader has passed. Without the lock, a writer that took id N and
+// committed after the writer of N+1 would be skipped.
+func TestPostgresChangesCommitInIDOrder(t *testing.T) {
+	s := registrytest.OpenPostgres(t)
+	for i := range 4 {
+		put(t, s, dev, fmt.Sprintf("p%d.plugin", i), "1.0.0")
+	}
+	start, err := s.LastChange(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, perWriter = 8, 25
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				// Different plugins and teams: no row lock orders them.
+				_, err := s.SetTeamState(ctx, registry.TeamState{TeamID: fmt.Sprint("team", w), PluginID: fmt.Sprintf("p%d.plugin", w%4),
+					Enabled: i%2 == 0, UpdatedBy: "alice"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	writing := make(chan struct{})
+	go func() { wg.Wait(); close(writing) }()
+
+	var seen []int64
+	last := start
+	for done := false; !done; {
+		select {
+		case <-writing:
+			done = true // one more read after the last commit
+		default:
+		}
+		batch, err := s.Changes(ctx, last, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range batch {
+			seen = append(seen, c.ID)
+			last = c.ID
+		}
+		if done && len(batch) == 7 {
+			done = false // more to read
+		}
+	}
+	all, err := s.Changes(ctx, start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != writers*perWriter {
+		t.Fatalf("%d change rows, want %d", len(all), writers*perWriter)
+	}
+	if len(seen) != len(all) {
+		t.Fatalf("the follower saw %d of %d change rows", len(seen), len(all))
+	}
+	for i, c := range all {
+		if seen[i] != c.ID {
+			t.Fatalf("the follower saw %d at position %d, the log has %d", seen[i], i, c.ID)
+		}
+		if c.Kind != registry.ChangeTeamState {
+			t.Errorf("change %d is %q, want %q", c.ID, c.Kind, registry.ChangeTeamState)
+		}
+	}
+}
+
+// TestPostgresChangeRetention: rows older than the bound go, newer stay.
+func TestPostgresChangeRetention(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	s := registrytest.OpenPostgresOptions(t, &registry.Options{Clock: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	put(t, s, dev, "a.plugin", "1.0.0")
+	mu.Lock()
+	now = now.Add(2 * registry.ChangeRetention)
+	mu.Unlock()
+	put(t, s, dev, "a.plugin", "1.1.0")
+	n, err := s.DeleteChangesBefore(ctx, now.Add(-registry.ChangeRetention))
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteChangesBefore = %d, %v; want 1", n, err)
+	}
+	left, err := s.Changes(ctx, 0, 0)
+	if err != nil || len(left) != 1 {
+		t.Fatalf("left %+v, %v", left, err)
+	}
+	var p registry.ChangeVersionPayload
+	if err := json.Unmarshal(left[0].Payload, &p); err != nil || p.Version != "1.1.0" || left[0].Kind != registry.ChangeVersion {
+		t.Errorf("the row left is %s %s, want the push of 1.1.0", left[0].Kind, left[0].Payload)
+	}
 }
