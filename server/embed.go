@@ -965,15 +965,24 @@ func (s *Server) RegisterEmbedApp(ctx context.Context, id, secret string, spec E
 	}
 	hash := s.embed.secretHash(id, secret)
 	_, err := s.embed.store.UpdateEmbedApp(ctx, id, actor, func(a *registry.EmbedApp) (registry.EmbedChange, error) {
+		if a.Name == spec.Name && slices.Equal(a.Origins, origins) && slices.Equal(a.Teams, spec.Teams) &&
+			slices.Equal(a.Channels, spec.Channels) && hmac.Equal(a.SecretHash, hash) {
+			return registry.EmbedChange{}, errEmbedUnchanged // no audit entry at every start
+		}
 		a.Name, a.Origins, a.Teams, a.Channels, a.SecretHash = spec.Name, origins, spec.Teams, spec.Channels, hash
 		return registry.EmbedChange{Detail: "registered at start"}, nil
 	})
+	if errors.Is(err, errEmbedUnchanged) {
+		return nil
+	}
 	if errors.Is(err, registry.ErrEmbedAppNotFound) {
 		_, err = s.embed.store.CreateEmbedApp(ctx, registry.EmbedApp{ID: id, Name: spec.Name, Origins: origins,
 			Teams: spec.Teams, Channels: spec.Channels, SecretHash: hash, CreatedBy: actor})
 	}
 	return err
 }
+
+var errEmbedUnchanged = errors.New("embed: app unchanged")
 
 // NewEmbedSecret returns a fresh app secret in the form RegisterEmbedApp
 // takes.

@@ -682,6 +682,10 @@ func TestRegisterEmbedApp(t *testing.T) {
 		}
 	}
 	e.token(id, secret, `{"user":"bob"}`)
+	entries, err := e.store.Audit(t.Context(), registry.AuditFilter{Actor: "mmtoolkit"})
+	if err != nil || len(entries) != 1 || entries[0].Action != registry.ActionEmbedAppCreate {
+		t.Fatalf("registering the same app twice: audit %+v %v, want one create", entries, err)
+	}
 	if err := e.srv.RegisterEmbedApp(t.Context(), id, "short", spec); err == nil {
 		t.Fatal("a malformed secret was registered")
 	}
