@@ -2,9 +2,13 @@ package registry_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
@@ -71,5 +75,63 @@ func TestPostgresChangeRowsOfKVEmbedServerParts(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("change rows:\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestPostgresVerifyFindsKVEmbedDamage: Verify checks what the tables of
+// KV, crash health, embed and server parts keep twice (counters, columns
+// copied from records) against each other.
+func TestPostgresVerifyFindsKVEmbedDamage(t *testing.T) {
+	for _, tc := range []struct {
+		name, damage, want string
+	}{
+		{"kv key count", `UPDATE kv_scopes SET keys = keys + 1`, "key count 2, 1 keys stored"},
+		{"kv revision", `UPDATE kv_scopes SET rev = 1`, "the scope's last is 1"},
+		{"health record", `UPDATE crash_health SET record = '{"plugin_id":"a.plugin","version":"9.9.9"}'`, "record says a.plugin@9.9.9"},
+		{"token expiry column", `UPDATE embed_tokens SET expires_ms = 0`, "expires_ms 0"},
+		{"token session column", `UPDATE embed_tokens SET session_ref = ''`, `session_ref ""`},
+		{"app record", `UPDATE embed_apps SET record = '{"id":"other"}'`, `record says id "other"`},
+		{"server part record", `UPDATE server_parts SET record = '{"plugin_id":"b.plugin"}'`, `record says plugin "b.plugin"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := registrytest.OpenPostgres(t)
+			put(t, s, dev, "a.plugin", "1.0.0", []byte("bundle"))
+			for _, k := range []string{"k1", "k2"} {
+				if _, err := s.KVPut(ctx, registry.KVWrite{PluginID: "a.plugin", Scope: "s", Key: k, Value: []byte("1"), Actor: "u"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.KVDelete(ctx, registry.KVWrite{PluginID: "a.plugin", Scope: "s", Key: "k1", Actor: "u"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ReportCrash(ctx, registry.CrashReport{PluginID: "a.plugin", Version: "1.0.0", UserID: "u", Message: "boom"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.CreateEmbedApp(ctx, registry.EmbedApp{ID: "app1", SecretHash: []byte("h"), CreatedBy: "admin"}); err != nil {
+				t.Fatal(err)
+			}
+			tok := embedToken("app1", "tok1", time.Now(), time.Hour)
+			tok.SessionRef = "pat"
+			if err := s.PutEmbedToken(ctx, tok, 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SetServerPart(ctx, registry.ServerPart{PluginID: "a.plugin", Disabled: true, UpdatedBy: "admin"}, ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Verify(ctx); err != nil {
+				t.Fatalf("Verify before the damage: %v", err)
+			}
+			conn, err := pgx.Connect(ctx, s.DSN())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, tc.damage); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Verify(ctx); !errors.Is(err, registry.ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Verify() = %v, want ErrCorrupt mentioning %q", err, tc.want)
+			}
+		})
 	}
 }

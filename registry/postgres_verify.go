@@ -261,7 +261,7 @@ func (p *Postgres) Verify(ctx context.Context) error {
 		for key := range replayed {
 			report("audit: team changes of %s, which has no stored state", key)
 		}
-		return nil
+		return verifyKVEmbedServerParts(ctx, tx, report) // postgres_verifykv.go
 	})
 	if err != nil {
 		return fmt.Errorf("registry: verify: %w", err)
