@@ -24,31 +24,41 @@ func BenchmarkPutVersion(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			bundle := make([]byte, 16<<10)
-			by := registry.Pusher{UserID: "dev"}
-			b.SetBytes(int64(len(bundle)))
-			for i := 0; b.Loop(); i++ {
-				copy(bundle, fmt.Sprintf("/* %d */", i))
-				v := &registry.Version{
-					PluginID:      "bench.plugin",
-					Version:       fmt.Sprintf("1.%d.0", i),
-					PackageSHA256: registrytest.SHA256(bundle),
-					Artifacts: map[string]registry.Artifact{
-						registry.WebJS: {SHA256: registrytest.SHA256(bundle), Size: int64(len(bundle))},
-					},
-				}
-				if _, err := s.PutVersion(ctx, v, map[string][]byte{v.PackageSHA256: bundle}, by); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchPuts(b, s)
 		})
+	}
+	// PostgreSQL as the throwaway cluster runs it: fsync off, so compare
+	// it with "nosync" (a production server's fsync adds its disk's flush).
+	b.Run("postgres", func(b *testing.B) { benchPuts(b, registrytest.OpenPostgres(b)) })
+}
+
+func benchPuts(b *testing.B, s registry.Store) {
+	bundle := make([]byte, 16<<10)
+	by := registry.Pusher{UserID: "dev"}
+	b.SetBytes(int64(len(bundle)))
+	for i := 0; b.Loop(); i++ {
+		copy(bundle, fmt.Sprintf("/* %d */", i))
+		v := &registry.Version{
+			PluginID:      "bench.plugin",
+			Version:       fmt.Sprintf("1.%d.0", i),
+			PackageSHA256: registrytest.SHA256(bundle),
+			Artifacts: map[string]registry.Artifact{
+				registry.WebJS: {SHA256: registrytest.SHA256(bundle), Size: int64(len(bundle))},
+			},
+		}
+		if _, err := s.PutVersion(ctx, v, map[string][]byte{v.PackageSHA256: bundle}, by); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
 // BenchmarkVersionRead reads one of 100 stored versions: the manifest path
 // does this per enabled plugin.
 func BenchmarkVersionRead(b *testing.B) {
-	s := registrytest.Open(b)
+	benchStores(b, benchVersionRead)
+}
+
+func benchVersionRead(b *testing.B, s registry.Store) {
 	for i := range 100 {
 		registrytest.Push(b, s, dev, "bench.plugin", fmt.Sprintf("1.%d.0", i))
 	}
@@ -68,7 +78,10 @@ func BenchmarkVersionRead(b *testing.B) {
 // BenchmarkTeamStates reads a team's states for 50 plugins: once per manifest
 // request.
 func BenchmarkTeamStates(b *testing.B) {
-	s := registrytest.Open(b)
+	benchStores(b, benchTeamStates)
+}
+
+func benchTeamStates(b *testing.B, s registry.Store) {
 	for i := range 50 {
 		id := fmt.Sprintf("bench%02d.plugin", i)
 		registrytest.Push(b, s, dev, id, "1.0.0")
@@ -86,4 +99,11 @@ func BenchmarkTeamStates(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchStores runs fn on a bbolt store and on a PostgreSQL one (a database
+// of the throwaway cluster, over TCP on loopback).
+func benchStores(b *testing.B, fn func(b *testing.B, s registry.Store)) {
+	b.Run("bolt", func(b *testing.B) { fn(b, registrytest.Open(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, registrytest.OpenPostgres(b)) })
 }
