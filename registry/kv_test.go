@@ -241,12 +241,21 @@ func TestKVConcurrentWrites(t *testing.T) {
 	})
 }
 
+// BenchmarkKVPut: one put (overwriting one of 100 keys) on each store; on
+// PostgreSQL a transaction of a few statements and the change row.
 func BenchmarkKVPut(b *testing.B) {
-	s := registrytest.Open(b)
-	ctx := context.Background()
-	for i := 0; b.Loop(); i++ {
-		if _, err := s.KVPut(ctx, registry.KVWrite{PluginID: "p", Scope: "user:u", Key: fmt.Sprint(i % 100), Value: []byte("v"), Actor: "u"}); err != nil {
-			b.Fatal(err)
-		}
+	for _, kind := range storeKinds {
+		b.Run(kind, func(b *testing.B) {
+			var s kvTestStore = registrytest.Open(b)
+			if kind == "postgres" {
+				s = registrytest.OpenPostgres(b)
+			}
+			ctx := context.Background()
+			for i := 0; b.Loop(); i++ {
+				if _, err := s.KVPut(ctx, registry.KVWrite{PluginID: "p", Scope: "user:u", Key: fmt.Sprint(i % 100), Value: []byte("v"), Actor: "u"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
