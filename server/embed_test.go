@@ -597,6 +597,28 @@ func TestEmbedWebsocketFiltered(t *testing.T) {
 		if err == nil || resp == nil || resp.StatusCode != 403 {
 			t.Fatalf("another origin: %v %v", err, resp)
 		}
+		// By challenge: a wrong token, or another first message, is closed
+		// 1008 with the code.
+		for _, first := range []struct {
+			msg  map[string]any
+			code string
+		}{
+			{map[string]any{"seq": 1, "action": "authentication_challenge", "data": map[string]any{"token": "mmte_" + strings.Repeat("C", 43)}}, "embed_token_invalid"},
+			{map[string]any{"seq": 1, "action": "authentication_challenge", "data": map[string]any{"token": e.tokens["bob"]}}, "embed_token_invalid"},
+			{map[string]any{"seq": 1, "action": "ping"}, "embed_token_required"},
+		} {
+			c, _, err := websocket.DefaultDialer.Dial(ws+"/api/v1/embed/websocket", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.WriteJSON(first.msg)
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _, err = c.ReadMessage()
+			c.Close()
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) || !strings.Contains(err.Error(), first.code) {
+				t.Fatalf("first message %v: %v, want 1008 %s", first.msg, err, first.code)
+			}
+		}
 	})
 	t.Run("expired", func(t *testing.T) {
 		var mu sync.Mutex
