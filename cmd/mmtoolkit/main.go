@@ -31,6 +31,7 @@ Usage:
 
 Commands:
   serve       run the server (zero config: embedded store, sandbox Mattermost)
+  migrate     copy a bbolt registry into PostgreSQL (serve --store postgres://...)
 
  Developers:
   push        compile and publish a plugin directory or .tar.gz
@@ -72,7 +73,7 @@ In front of a real Mattermost: mmtoolkit serve --upstream https://mm.example.com
 (identity, teams and roles then come from that server; log in with your account).
 
 Environment: MMTOOLKIT_SERVER, MMTOOLKIT_TOKEN, MMTOOLKIT_USER, MMTOOLKIT_PASSWORD,
-MMTOOLKIT_ADDR, MMTOOLKIT_DATA, MMTOOLKIT_UPSTREAM, MMTOOLKIT_KEY, MMTOOLKIT_HERMESC,
+MMTOOLKIT_ADDR, MMTOOLKIT_DATA, MMTOOLKIT_STORE, MMTOOLKIT_UPSTREAM, MMTOOLKIT_KEY, MMTOOLKIT_HERMESC,
 MMTOOLKIT_TRUST, MMTOOLKIT_MIN_CERTIFICATION, MMTOOLKIT_SIGNING_KEY provide flag defaults.
 `
 
@@ -137,6 +138,7 @@ var commands map[string]func([]string, io.Writer, io.Writer) error
 func init() {
 	commands = map[string]func([]string, io.Writer, io.Writer) error{
 		"serve":              cmdServe,
+		"migrate":            cmdMigrate,
 		"push":               cmdPush,
 		"pack":               cmdPack,
 		"teams":              cmdTeams,

@@ -33,6 +33,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			"(demo users and teams). Stop it with Ctrl-C.", stderr)
 	addr := fs.String("addr", env("MMTOOLKIT_ADDR", "127.0.0.1:8065"), "address to listen on (env MMTOOLKIT_ADDR)")
 	data := fs.String("data", env("MMTOOLKIT_DATA", "data"), "data directory, created if missing (env MMTOOLKIT_DATA)")
+	storeURL := fs.String("store", env("MMTOOLKIT_STORE", ""),
+		"the registry's database (env MMTOOLKIT_STORE): empty for the bbolt file <data>/registry.db; a PostgreSQL URL,\n"+
+			"postgres://user:password@host:5432/db, which any number of serve processes may share (--data then only\n"+
+			"holds caches); mmtoolkit migrate copies a bbolt registry there")
 	upstreamURL := fs.String("upstream", env("MMTOOLKIT_UPSTREAM", ""),
 		"base URL of a real Mattermost to front, e.g. https://mm.example.com (env MMTOOLKIT_UPSTREAM);\nwithout it the sandbox Mattermost runs in-process")
 	keyPath := fs.String("key", env("MMTOOLKIT_KEY", ""),
@@ -88,7 +92,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*data, 0o755); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	store, err := registry.Open(filepath.Join(*data, "registry.db"), nil)
+	store, err := openStore(*storeURL, *data)
 	if err != nil {
 		return err
 	}
@@ -211,6 +215,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// openStore opens the registry serve runs on: PostgreSQL when storeURL is a
+// postgres:// URL, else the bbolt file in the data directory.
+func openStore(storeURL, data string) (server.Store, error) {
+	switch {
+	case storeURL == "":
+		return registry.Open(filepath.Join(data, "registry.db"), nil)
+	case isPostgresURL(storeURL):
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return registry.OpenPostgres(ctx, storeURL, nil)
+	}
+	return nil, fmt.Errorf("--store %q is not a postgres:// URL (leave it empty for the bbolt file in --data)", redactDSN(storeURL))
 }
 
 // envInt64 reads an integer environment variable; unset or unreadable
