@@ -485,6 +485,9 @@ func pgErr(err error) error {
 }
 
 func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false // the caller gave up: not the database's doing
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
@@ -493,6 +496,10 @@ func unavailable(err error) bool {
 		case pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03": // shutdown, crash, starting up
 			return true
 		case pe.Code == "53300": // too many connections
+			return true
+		case pe.Code == "57014", pe.Code == "55P03": // statement timeout (or cancelled by an operator), lock timeout
+			// The database is too busy or a lock is held too long: the
+			// call wrote nothing, and a retry later may succeed.
 			return true
 		}
 		return false

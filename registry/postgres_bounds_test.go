@@ -1,0 +1,105 @@
+package registry_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mmtoolkit/mmtoolkit/internal/pgtest"
+	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
+)
+
+// TestPostgresStatementTimeout: a write stuck behind a lock is cancelled
+// after Options.StatementTimeout, as ErrUnavailable (the server answers 503
+// and the client retries), writes nothing, and frees its connection.
+func TestPostgresStatementTimeout(t *testing.T) {
+	dsn := pgtest.DB(t)
+	s, err := registry.OpenPostgres(ctx, dsn, &registry.Options{StatementTimeout: 300 * time.Millisecond, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, dev, "a.plugin", "1.0.0")
+
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM plugins WHERE id = 'a.plugin' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	v, b := registrytest.Version("a.plugin", "1.1.0")
+	_, err = s.PutVersion(ctx, v, b, dev)
+	if !errors.Is(err, registry.ErrUnavailable) {
+		t.Fatalf("a push behind a held lock: %v, want ErrUnavailable after the statement timeout", err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("the push gave up after %v", took)
+	}
+	tx.Rollback(ctx)
+	p, err := s.Plugin(ctx, "a.plugin")
+	if err != nil || len(p.Versions) != 1 {
+		t.Fatalf("after the timed-out push: %+v %v", p, err)
+	}
+	put(t, s, dev, "a.plugin", "1.1.0") // the connections are free again
+}
+
+// TestPostgresPoolIsBounded: however many calls run at once, a store holds
+// at most Options.MaxConns connections.
+func TestPostgresPoolIsBounded(t *testing.T) {
+	dsn := pgtest.DB(t)
+	s, err := registry.OpenPostgres(ctx, dsn, &registry.Options{MaxConns: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, dev, "a.plugin", "1.0.0")
+	watcher, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close(ctx)
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := range 20 {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: fmt.Sprint("t", i), PluginID: "a.plugin", Enabled: n%2 == 0, UpdatedBy: "alice"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	most := 0
+	for range 50 {
+		var n int
+		if err := watcher.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mmtoolkit'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, n)
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if most == 0 || most > 3 {
+		t.Errorf("the store held up to %d connections, want 1 to 3", most)
+	}
+}
