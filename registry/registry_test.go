@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/pgtest"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 )
@@ -512,59 +513,88 @@ func TestAuditLimits(t *testing.T) {
 	})
 }
 
+// TestReopen: what a store holds is there, the same, after closing and
+// opening it again (bbolt: the file; PostgreSQL: the database).
 func TestReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "registry.db")
-	s, err := registry.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, s, dev, "a.plugin", "1.0.0")
-	put(t, s, dev, "a.plugin", "1.1.0")
-	put(t, s, other, "b.plugin", "0.1.0")
-	if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "engineering", PluginID: "a.plugin", Enabled: true, Version: "1.0.0", UpdatedBy: "alice"}); err != nil {
-		t.Fatal(err)
-	}
-	wantPlugins, _ := s.Plugins(ctx)
-	wantVersion, _ := s.Version(ctx, "a.plugin", "1.1.0")
-	wantStates, _ := s.TeamStates(ctx, "engineering")
-	wantAudit := audit(t, s, registry.AuditFilter{})
-	wantStats := stats(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			var open func() testStore
+			switch kind {
+			case "bolt":
+				path := filepath.Join(t.TempDir(), "registry.db")
+				open = func() testStore {
+					s, err := registry.Open(path, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return s
+				}
+			case "postgres":
+				dsn := pgtest.DB(t)
+				open = func() testStore {
+					s, err := registry.OpenPostgres(ctx, dsn, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return s
+				}
+			}
+			s := open()
+			put(t, s, dev, "a.plugin", "1.0.0")
+			put(t, s, dev, "a.plugin", "1.1.0")
+			put(t, s, other, "b.plugin", "0.1.0")
+			if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "engineering", PluginID: "a.plugin", Enabled: true, Version: "1.0.0", UpdatedBy: "alice"}); err != nil {
+				t.Fatal(err)
+			}
+			wantPlugins, _ := s.Plugins(ctx)
+			wantVersion, _ := s.Version(ctx, "a.plugin", "1.1.0")
+			wantStates, _ := s.TeamStates(ctx, "engineering")
+			wantAudit := audit(t, s, registry.AuditFilter{})
+			wantStats := stats(t, s)
+			if kind == "postgres" {
+				wantStats.FileBytes = 0 // PostgreSQL's files are its own business
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
 
-	s, err = registry.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
+			s = open()
+			defer s.Close()
+			gotPlugins, _ := s.Plugins(ctx)
+			gotVersion, _ := s.Version(ctx, "a.plugin", "1.1.0")
+			gotStates, _ := s.TeamStates(ctx, "engineering")
+			checks := []struct {
+				name      string
+				got, want any
+			}{
+				{"plugins", gotPlugins, wantPlugins},
+				{"version", gotVersion, wantVersion},
+				{"team states", gotStates, wantStates},
+				{"audit", audit(t, s, registry.AuditFilter{}), wantAudit},
+				{"stats", func() registry.Stats {
+					st := stats(t, s)
+					if kind == "postgres" {
+						st.FileBytes = 0
+					}
+					return st
+				}(), wantStats},
+			}
+			for _, c := range checks {
+				if !reflect.DeepEqual(c.got, c.want) {
+					t.Errorf("%s after reopen:\n%+v\nwant\n%+v", c.name, c.got, c.want)
+				}
+			}
+			if len(gotPlugins) != 2 || gotPlugins[0].ID != "a.plugin" {
+				t.Errorf("Plugins() = %+v, want a.plugin, b.plugin", gotPlugins)
+			}
+			// The sequence continues: no audit entry reuses a number.
+			put(t, s, dev, "a.plugin", "1.2.0")
+			if e := audit(t, s, registry.AuditFilter{Limit: 1})[0]; e.Seq != uint64(len(wantAudit)+1) {
+				t.Errorf("seq after reopen = %d, want %d", e.Seq, len(wantAudit)+1)
+			}
+			verify(t, s)
+		})
 	}
-	defer s.Close()
-	gotPlugins, _ := s.Plugins(ctx)
-	gotVersion, _ := s.Version(ctx, "a.plugin", "1.1.0")
-	gotStates, _ := s.TeamStates(ctx, "engineering")
-	checks := []struct {
-		name      string
-		got, want any
-	}{
-		{"plugins", gotPlugins, wantPlugins},
-		{"version", gotVersion, wantVersion},
-		{"team states", gotStates, wantStates},
-		{"audit", audit(t, s, registry.AuditFilter{}), wantAudit},
-		{"stats", stats(t, s), wantStats},
-	}
-	for _, c := range checks {
-		if !reflect.DeepEqual(c.got, c.want) {
-			t.Errorf("%s after reopen:\n%+v\nwant\n%+v", c.name, c.got, c.want)
-		}
-	}
-	if len(gotPlugins) != 2 || gotPlugins[0].ID != "a.plugin" {
-		t.Errorf("Plugins() = %+v, want a.plugin, b.plugin", gotPlugins)
-	}
-	// The sequence continues: no audit entry reuses a number.
-	put(t, s, dev, "a.plugin", "1.2.0")
-	if e := audit(t, s, registry.AuditFilter{Limit: 1})[0]; e.Seq != uint64(len(wantAudit)+1) {
-		t.Errorf("seq after reopen = %d, want %d", e.Seq, len(wantAudit)+1)
-	}
-	verify(t, s)
 }
 
 func TestOpenLocked(t *testing.T) {
