@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/pgtest"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 )
@@ -133,5 +134,76 @@ func TestPostgresVerifyFindsKVEmbedDamage(t *testing.T) {
 				t.Errorf("Verify() = %v, want ErrCorrupt mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestPostgresKVEmbedCrashServerPartsUnavailable: with the database down,
+// every KV, crash log, embed and server part call fails with an error
+// wrapping ErrUnavailable (which the server answers 503 with Retry-After),
+// and works again once it is back, on the same store.
+func TestPostgresKVEmbedCrashServerPartsUnavailable(t *testing.T) {
+	c := pgtest.New(t)
+	s, err := registry.OpenPostgres(ctx, c.DSN("postgres"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, dev, "a.plugin", "1.0.0")
+	kv := registry.KVWrite{PluginID: "a.plugin", Scope: "s", Key: "k", Value: []byte("1"), Actor: "u"}
+	if _, err := s.KVPut(ctx, kv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateEmbedApp(ctx, registry.EmbedApp{ID: "app1", SecretHash: []byte("h"), CreatedBy: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for name, call := range map[string]func() error{
+		"KVGet":    func() error { _, err := s.KVGet(ctx, "a.plugin", "s", "k"); return err },
+		"KVPut":    func() error { _, err := s.KVPut(ctx, kv); return err },
+		"KVDelete": func() error { return s.KVDelete(ctx, kv) },
+		"KVList":   func() error { _, err := s.KVList(ctx, "a.plugin", "s", "", "", 0); return err },
+		"KVUsage":  func() error { _, _, err := s.KVUsage(ctx, "u"); return err },
+		"ReportCrash": func() error {
+			_, err := s.ReportCrash(ctx, registry.CrashReport{PluginID: "a.plugin", Version: "1.0.0", UserID: "u", Message: "boom"})
+			return err
+		},
+		"PluginHealth": func() error { _, err := s.PluginHealth(ctx, "a.plugin"); return err },
+		"EmbedApps":    func() error { _, err := s.EmbedApps(ctx); return err },
+		"EmbedApp":     func() error { _, err := s.EmbedApp(ctx, "app1"); return err },
+		"CreateEmbedApp": func() error {
+			_, err := s.CreateEmbedApp(ctx, registry.EmbedApp{ID: "app2", SecretHash: []byte("h"), CreatedBy: "admin"})
+			return err
+		},
+		"UpdateEmbedApp": func() error {
+			_, err := s.UpdateEmbedApp(ctx, "app1", "admin", func(*registry.EmbedApp) (registry.EmbedChange, error) { return registry.EmbedChange{}, nil })
+			return err
+		},
+		"DeleteEmbedApp":     func() error { _, err := s.DeleteEmbedApp(ctx, "app1", "admin"); return err },
+		"PutEmbedToken":      func() error { return s.PutEmbedToken(ctx, embedToken("app1", "tok1", now, time.Hour), 10) },
+		"EmbedToken":         func() error { _, err := s.EmbedToken(ctx, "tok1"); return err },
+		"RevokeEmbedToken":   func() error { _, err := s.RevokeEmbedToken(ctx, "tok1", "admin"); return err },
+		"EmbedSessionsToEnd": func() error { _, err := s.EmbedSessionsToEnd(ctx, now, 10); return err },
+		"EmbedSessionEnded":  func() error { return s.EmbedSessionEnded(ctx, "tok1") },
+		"ServerPart":         func() error { _, err := s.ServerPart(ctx, "a.plugin"); return err },
+		"SetServerPart": func() error {
+			_, err := s.SetServerPart(ctx, registry.ServerPart{PluginID: "a.plugin", Disabled: true, UpdatedBy: "admin"}, "")
+			return err
+		},
+	} {
+		if err := call(); !errors.Is(err, registry.ErrUnavailable) {
+			t.Errorf("%s while the database is down: %v, want ErrUnavailable", name, err)
+		}
+	}
+	if err := c.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := s.KVPut(ctx, kv); err != nil || e.Rev != 2 {
+		t.Fatalf("put after the restart: %+v %v, want rev 2", e, err)
+	}
+	if err := s.PutEmbedToken(ctx, embedToken("app1", "tok1", now, time.Hour), 10); err != nil {
+		t.Fatalf("token after the restart: %v", err)
 	}
 }
