@@ -14,6 +14,7 @@ import {
   ModuleFactory,
   runFactory,
 } from './evaluate';
+import type {HostModuleName} from './generated/slots';
 import {createRegistry, Registration} from './registry';
 import {keys, MemoryStorage, PluginStorage} from './storage';
 import {ManifestPlugin, MobileManifest, Platform, PluginProblem, SlotName} from './types';
@@ -149,14 +150,17 @@ export class PluginHost {
         this.pendingRegister = plugin;
       },
     };
-    this.modules = {
+    // Exactly the modules the bundler leaves to the host
+    // (bundler.MobileHostModules, generated): one more there fails the
+    // type check here until the host provides it.
+    const provided: Record<HostModuleName, unknown> = {
       react: React,
       'react/jsx-runtime': jsxRuntime,
       'react/jsx-dev-runtime': jsxRuntime,
       'react-native': ReactNative,
       '@mmtoolkit/mobile': sdk,
-      ...opts.modules,
     };
+    this.modules = {...provided, ...opts.modules};
   }
 
   // ---- subscription (useSyncExternalStore) ----

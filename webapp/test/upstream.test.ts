@@ -28,7 +28,7 @@ describe('mergeUpstream', () => {
         expect(mergeUpstream([own], [ownEntry], '', [])).toEqual([own]);
     });
     it("takes Mattermost's copy of an id when the list's entry is not mmtoolkit's bundle (--plugin-conflict=upstream)", () => {
-        const theirs: ClientManifest = {id: 'com.example.mine', version: '9.0.0',
+        const theirs: ClientManifest = {id: 'com.example.mine', name: '', version: '9.0.0',
             webapp: {bundle_path: '/static/com.example.mine/com.example.mine_fedcba9876543210_bundle.js'}};
         const got = mergeUpstream([own], [theirs], '', []);
         expect(got).toHaveLength(1);
@@ -36,6 +36,6 @@ describe('mergeUpstream', () => {
         expect(got[0].bundle.url).toBe('/static/plugins/com.example.mine/com.example.mine_fedcba9876543210_bundle.js');
     });
     it('skips entries without a webapp or an id', () => {
-        expect(mergeUpstream([], [{id: 'x', version: '1'}, {version: '1'} as ClientManifest, null as unknown as ClientManifest], '', [])).toEqual([]);
+        expect(mergeUpstream([], [{id: 'x', name: '', version: '1'}, {version: '1'} as ClientManifest, null as unknown as ClientManifest], '', [])).toEqual([]);
     });
 });

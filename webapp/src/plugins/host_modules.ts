@@ -15,19 +15,10 @@
 // the console, not fatal: the plugin runs unstyled, and the next plugin
 // needing it asks again.
 
-/** host_modules name -> the window global a webpack-built bundle reads. */
-export const hostGlobals: Record<string, string> = {
-    react: 'React',
-    'react-dom': 'ReactDOM',
-    'react-dom/client': 'ReactDOM',
-    redux: 'Redux',
-    'react-redux': 'ReactRedux',
-    'prop-types': 'PropTypes',
-    'react-intl': 'ReactIntl',
-    'react-router-dom': 'ReactRouterDom',
-    'react-bootstrap': 'ReactBootstrap',
-    luxon: 'Luxon',
-};
+import {HOST_GLOBALS} from '../generated/host_modules';
+
+/** host_modules name -> the window global a webpack-built bundle reads (bundler.HostGlobals, generated). */
+export const hostGlobals: Readonly<Record<string, string>> = HOST_GLOBALS;
 
 type Listener = () => void;
 

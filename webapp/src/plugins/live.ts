@@ -3,13 +3,13 @@
 // ignored (the server scopes them to team members; a member of two teams
 // sees only the current team's plugins).
 import type {HostStore} from '../store';
-import {viewsActions, type BuildDiagnostic} from '../store/views_slice';
+import {ToolkitEvents, type BuildFailedData, type PluginEventData} from '../generated/events';
+import {viewsActions} from '../store/views_slice';
 
 import type {CrashReporter} from './crash';
 import {dispatchToPlugins, type WebSocketMessage} from './events';
 import type {PluginLoader} from './loader';
 import type {SlotMap} from './slot_map';
-import type {ManifestPlugin} from './types';
 
 export interface LiveDeps {
     store: HostStore;
@@ -18,21 +18,16 @@ export interface LiveDeps {
     report: CrashReporter;
 }
 
-interface EventData {
-    team_id?: string;
-    plugin_id?: string;
-    plugin?: ManifestPlugin;
-    diagnostics?: BuildDiagnostic[];
-    message?: string;
-}
+/** The data of mmtoolkit's events (server/events.go, server/push.go; generated). */
+type EventData = Partial<PluginEventData & BuildFailedData>;
 
 export function applyToolkitEvent(deps: LiveDeps, currentTeamId: string, msg: WebSocketMessage) {
     const d = (msg.data ?? {}) as EventData;
     const forThisTeam = !d.team_id || d.team_id === currentTeamId;
     const {store, loader} = deps;
     switch (msg.event) {
-    case 'plugin_enabled':
-    case 'plugin_updated':
+    case ToolkitEvents.PluginEnabled:
+    case ToolkitEvents.PluginUpdated:
         if (forThisTeam && d.plugin) {
             if (store.getState().views.buildFailure?.pluginId === d.plugin.id) {
                 store.dispatch(viewsActions.buildFixed()); // a good push after a failed one
@@ -40,12 +35,12 @@ export function applyToolkitEvent(deps: LiveDeps, currentTeamId: string, msg: We
             loader.load(d.plugin);
         }
         return;
-    case 'plugin_disabled':
+    case ToolkitEvents.PluginDisabled:
         if (forThisTeam && d.plugin_id) {
             loader.remove(d.plugin_id);
         }
         return;
-    case 'plugin_build_failed':
+    case ToolkitEvents.PluginBuildFailed:
         if (d.plugin_id) {
             store.dispatch(viewsActions.buildFailed({
                 pluginId: d.plugin_id, diagnostics: d.diagnostics ?? [], message: d.message ?? '', at: Date.now(),

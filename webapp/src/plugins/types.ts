@@ -2,23 +2,10 @@
 // plugin object looks like, and what a slot registration holds.
 import type {ComponentType, ReactNode} from 'react';
 
-/** One enabled plugin of GET /api/v1/manifest (slots.Plugin on the server). */
-export interface ManifestPlugin {
-    id: string;
-    name: string;
-    version: string;
-    bundle: {url: string; integrity: string; size: number};
-    slots: Array<{slot: string; post_type?: string}>;
-    host_modules: string[];
-    /** A prerelease served to its developer alone while push --watch runs (PreviewMarker). */
-    preview?: boolean;
-}
+import type {CatalogueSlotName} from '../generated/slots';
 
-export interface TeamManifest {
-    team: string;
-    platform: string;
-    plugins: ManifestPlugin[];
-}
+// GET /api/v1/manifest's types are the server's (slots.Manifest), generated.
+export type {ManifestPlugin, TeamManifest} from '../generated/manifest';
 
 /** The object a bundle hands to window.registerPlugin. */
 export interface PluginObject {
@@ -29,24 +16,11 @@ export interface PluginObject {
 }
 
 /**
- * The slot names of the catalogue (slots/slots.go). Hooks, handlers,
- * reducers and translations are slots too, but render nothing.
+ * The slot names: the catalogue's (slots/slots.go, generated). Hooks,
+ * handlers, reducers and translations are slots too, but render nothing.
  */
 export type SlotName =
-    | 'post_type'
-    | 'call_button'
-    | 'channel_header_button'
-    | 'app_center'
-    | 'app_bar'
-    | 'main_menu'
-    | 'root'
-    | 'right_hand_sidebar'
-    | 'post_dropdown_menu'
-    | 'slash_command_hook'
-    | 'message_will_be_posted_hook'
-    | 'websocket_event'
-    | 'reducer'
-    | 'translations'
+    | CatalogueSlotName
     // Not in the catalogue but part of Mattermost's contract: rendered too.
     | 'product'
     // The rest are named by Mattermost's component key (state.plugins.components[key]).

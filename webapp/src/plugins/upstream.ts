@@ -8,15 +8,12 @@
 // that copy won. They are prebuilt Mattermost bundles, loaded as such: no
 // integrity (Mattermost gives none), every lazy host module first, since
 // nothing says which globals the bundle reads.
+import type {ClientManifest} from '../generated/manifest';
+
 import type {ManifestPlugin} from './types';
 
-/** One entry of GET /api/v4/plugins/webapp: Mattermost's ClientManifest. */
-export interface ClientManifest {
-    id: string;
-    name?: string;
-    version: string;
-    webapp?: {bundle_path: string};
-}
+/** One entry of GET /api/v4/plugins/webapp: Mattermost's ClientManifest (server/compat.go, generated). */
+export type {ClientManifest};
 
 /**
  * The team's plugins with Mattermost's merged in: an entry of the list whose

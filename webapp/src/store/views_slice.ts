@@ -5,12 +5,10 @@
 // them directly (Playbooks' RHS opener reads views.rhs.isSidebarOpen).
 import {createSlice, type PayloadAction} from '@reduxjs/toolkit';
 
-export interface BuildDiagnostic {
-    file: string;
-    line: number;
-    column: number;
-    text: string;
-}
+import type {BuildDiagnostic} from '../generated/events';
+
+/** One diagnostic of a failed push (bundler.Diagnostic, generated). */
+export type {BuildDiagnostic};
 
 /** Mattermost's RHSStates values this host shows. */
 export const RHSStates = {PLUGIN: 'plugin', POST_CARD: 'post_card', THREAD: 'thread'} as const;
