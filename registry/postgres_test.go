@@ -130,6 +130,7 @@ func TestPostgresBadDSN(t *testing.T) {
 // the store's invariants, as TestVerifyFindsDamage does for bbolt.
 func TestPostgresVerifyFindsDamage(t *testing.T) {
 	bundle := registrytest.SHA256([]byte("bundle"))
+	source := registrytest.SHA256(registrytest.Gzip([]byte("bundle"))) // bytecode of a blob that is not the bundle
 	tests := []struct {
 		name   string
 		damage string
@@ -143,6 +144,10 @@ func TestPostgresVerifyFindsDamage(t *testing.T) {
 		{"state changed behind the log", `UPDATE team_states SET record = '{"team_id":"t","plugin_id":"a.plugin","enabled":false}'`, "its audit entries say enabled=true"},
 		{"toggle logged but not stored", `DELETE FROM team_states`, "no stored state"},
 		{"plugin list out of step", `UPDATE plugins SET record = '{"id":"a.plugin","owner":"dev","versions":[],"latest":""}'`, "lists versions"},
+		{"bytecode blob deleted", `DELETE FROM blobs WHERE sha256 = '` + registrytest.SHA256([]byte("hbc")) + `'`, "bytecode " + source + "/96: blob"},
+		{"bytecode under another version", `UPDATE bytecode SET bytecode_version = 97`, "record says source"},
+		{"failed compile names a blob", `UPDATE bytecode SET record = '{"source":"` + source + `","bytecode_version":96,"artifact":{"sha256":"x"},"error":"no"}'`, "a failed compile names blob"},
+		{"encodings of a missing variant", `INSERT INTO encodings VALUES ('` + bundle + `', '{"gzip":{"sha256":"` + registrytest.SHA256([]byte("gz")) + `","size":2}}')`, "encoding gzip of " + bundle + ": blob"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,6 +159,11 @@ func TestPostgresVerifyFindsDamage(t *testing.T) {
 			defer s.Close()
 			put(t, s, dev, "a.plugin", "1.0.0", []byte("bundle"))
 			if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: "t", PluginID: "a.plugin", Enabled: true, UpdatedBy: "alice"}); err != nil {
+				t.Fatal(err)
+			}
+			hbc := []byte("hbc")
+			if err := s.PutBytecode(ctx, registry.Bytecode{Source: source, BytecodeVersion: 96,
+				Artifact: registry.Artifact{SHA256: registrytest.SHA256(hbc), Size: int64(len(hbc))}}, hbc); err != nil {
 				t.Fatal(err)
 			}
 			verify(t, s)
