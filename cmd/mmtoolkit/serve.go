@@ -139,10 +139,18 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	mcfg.TrustedKeys, mcfg.MinCertification = trust.keys, minLevel.c
+	if shared, ok := store.(*registry.Postgres); ok {
+		// Replicas sign with one mobile key and judge packages alike.
+		trustGiven := len(trust.keys) > 0 || flagGiven(fs, "min-certification") || os.Getenv("MMTOOLKIT_MIN_CERTIFICATION") != ""
+		if err := shareConfig(context.Background(), shared, &mcfg, trustGiven, stdout); err != nil {
+			return err
+		}
+	}
 	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream,
 		Fronting: *upstreamURL != "", PluginConflict: conflictRule,
 		BlobFiles: filepath.Join(*data, "blob-files"), MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc,
-		TrustedKeys: trust.keys, MinCertification: minLevel.c,
+		TrustedKeys: mcfg.TrustedKeys, MinCertification: mcfg.MinCertification,
 		Limits:          pluginpkg.Limits{MaxBundleBytes: *bundleLimit << 20},
 		PushBudgetBytes: *pushBudget << 20, OwnerQuotaBytes: quota,
 		KeepPrereleases: cmp.Or(*keepPre, -1),

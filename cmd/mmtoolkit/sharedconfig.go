@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 
@@ -101,4 +102,11 @@ func shareConfig(ctx context.Context, st registry.Settings, cfg *server.Config, 
 	}
 	fmt.Fprintf(stdout, "package trust from the registry's shared settings: %d key(s), minimum certification %s\n", len(t.Keys), t.MinCertification)
 	return nil
+}
+
+// flagGiven reports whether the flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
