@@ -1,9 +1,10 @@
 // Package pgtest runs throwaway PostgreSQL clusters for tests: initdb into a
 // temporary directory, the postmaster as a child process listening on a unix
-// socket in that directory and on 127.0.0.1 at a free port, durability off
-// (fsync, full page writes, synchronous commit: a test's data dies with its
-// directory). No system service is assumed. As root (PostgreSQL refuses to
-// run as root) the cluster runs as the user nobody.
+// socket in that directory and on 127.0.0.1 at a free port, without fsync
+// and full page writes (a test's data dies with its directory; a commit
+// still survives a killed server, not a power loss). No system service is
+// assumed. As root (PostgreSQL refuses to run as root) the cluster runs as
+// the user nobody.
 //
 // Tests of a package share one cluster started on first use, each with a
 // fresh database (DB); a test that stops or restarts PostgreSQL gets a
@@ -198,7 +199,11 @@ func (c *Cluster) startLocked() error {
 	}
 	cmd := c.command(filepath.Join(c.bin, "postgres"), "-D", c.dataDir(),
 		"-p", strconv.Itoa(c.port), "-k", c.dir, "-c", "listen_addresses=127.0.0.1",
-		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off",
+		// fsync off: a commit is written to the OS, not flushed, so it
+		// survives Kill (a process crash) but not a power loss, which a
+		// test does not have. synchronous_commit stays on: off would lose
+		// the last acknowledged commits on Kill.
+		"-c", "fsync=off", "-c", "full_page_writes=off",
 		"-c", "shared_buffers=32MB", "-c", "max_connections=200",
 		"-c", "log_min_messages=warning", "-c", "log_statement=none")
 	cmd.Stdout, cmd.Stderr = logf, logf
