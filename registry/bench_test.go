@@ -3,6 +3,7 @@ package registry_test
 import (
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -106,4 +107,28 @@ func benchTeamStates(b *testing.B, s registry.Store) {
 func benchStores(b *testing.B, fn func(b *testing.B, s registry.Store)) {
 	b.Run("bolt", func(b *testing.B) { fn(b, registrytest.Open(b)) })
 	b.Run("postgres", func(b *testing.B) { fn(b, registrytest.OpenPostgres(b)) })
+}
+
+// BenchmarkSetTeamStateParallel toggles plugins of many teams from parallel
+// callers: the write path replicas share (on PostgreSQL, every toggle's
+// commit takes the change log's ordering lock).
+func BenchmarkSetTeamStateParallel(b *testing.B) {
+	benchStores(b, func(b *testing.B, s registry.Store) {
+		for i := range 8 {
+			registrytest.Push(b, s, dev, fmt.Sprintf("bench%d.plugin", i), "1.0.0")
+		}
+		var n atomic.Int64
+		b.SetParallelism(4)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			w := n.Add(1)
+			for i := 0; pb.Next(); i++ {
+				if _, err := s.SetTeamState(ctx, registry.TeamState{TeamID: fmt.Sprint("team", w), PluginID: fmt.Sprintf("bench%d.plugin", i%8),
+					Enabled: (i/8)%2 == 0, UpdatedBy: "alice"}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }
