@@ -60,12 +60,21 @@ ${provider ? `chat.tokenProvider = async () => {
 
     const pagesByPath = {};
     const minted = {}; // by ttl: the tokens the site's backend handed out
+    const served = new Set(); // ?pid=: pages whose backend answers once, then fails
     const startSite = () => new Promise((resolve) => {
         const srv = createServer(async (req, res) => {
             const u = new URL(req.url, 'http://x');
             if (req.method === 'POST' && u.pathname === '/token') {
                 // The site's backend: it decides who the user is and which channels.
                 try {
+                    const pid = u.searchParams.get('pid');
+                    if (pid && served.has(pid)) {
+                        res.writeHead(503).end('the backend is down');
+                        return;
+                    }
+                    if (pid) {
+                        served.add(pid);
+                    }
                     if (u.searchParams.get('expired')) {
                         res.writeHead(200, {'Content-Type': 'application/json'}).end(JSON.stringify(expiring));
                         return;
@@ -277,7 +286,7 @@ ${provider ? `chat.tokenProvider = async () => {
         if (skip(t)) {
             return;
         }
-        // Tokens of 10 s: the element asks again at 80 % of that, the websocket
+        // Tokens of 10 s: the element asks again at 60 % of that, the websocket
         // the frame opened with the first ends when it expires, and reconnects with the next.
         const page = await open('/?ttl=10');
         await waitEvent(page, 'mm-ready');
@@ -297,6 +306,23 @@ ${provider ? `chat.tokenProvider = async () => {
         await frame.waitForSelector(`.post[data-post-id="${sent.post_id}"]`);
         assert.deepEqual(await eventsOf(page, 'mm-error'), []);
         assert.deepEqual(await eventsOf(page, 'mm-signedout'), []);
+    }));
+
+    it('signs out by itself when its token expires unrenewed, with nothing asked of it', withShots('embed-idle-expiry', () => pages, async (t) => {
+        if (skip(t)) {
+            return;
+        }
+        // The page's backend answers once (a 10 s token), then is down.
+        const page = await open(`/?ttl=10&pid=${Date.now()}`);
+        await waitEvent(page, 'mm-ready');
+        const frame = await embedFrame(page);
+        const provider = await waitEvent(page, 'mm-error', '(d) => d.code === "embed_token_provider"');
+        assert.match(provider.message, /503/);
+        await waitEvent(page, 'mm-signedout', '() => true');
+        const expired = await eventsOf(page, 'mm-error');
+        assert.ok(expired.some((e) => e.code === 'embed_token_expired'), JSON.stringify(expired));
+        await frame.waitForSelector('.embed-notice >> text=expired');
+        assert.equal(await frame.locator('.post').count(), 0);
     }));
 
     it('sizes itself to its content with height="auto"', withShots('embed-auto', () => pages, async (t) => {

@@ -170,7 +170,8 @@ describe('embed.d.ts', () => {
 describe('refreshDelay', () => {
     it.each([
         ['15 minutes: a minute before', 900_000, 840_000],
-        ['one minute: at 80 %', 60_000, 48_000],
+        ['one minute: at 60 %', 60_000, 36_000],
+        ['10 s: at 6 s', 10_000, 6_000],
         ['nearly expired: not sooner than 5 s', 2_000, 5_000],
         ['expired: 5 s', -10_000, 5_000],
     ])('%s', (_, left, want) => {

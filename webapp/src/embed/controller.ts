@@ -345,11 +345,16 @@ export class EmbedController {
             }
             this.tokenFailures = 0;
             this.session = s;
+            this.watchExpiry(token, s.expires_at);
             if (!this.booted) {
                 this.booted = true;
                 await this.boot(s);
-            } else {
+            } else if (this.socketUp) {
                 this.renewSocket();
+            } else if (this.host.store.getState().entities.channels.currentChannelId) {
+                // Back after a sign-out (the token had expired): live again.
+                this.connectSocket();
+                this.set({phase: 'ready', notice: ''});
             }
         } catch (e) {
             const err = toApiError(e);
@@ -360,6 +365,33 @@ export class EmbedController {
             this.set({phase: 'signedout', notice: err.message});
         }
     }
+
+    /**
+     * The token's end, when nothing renewed it: an idle embed makes no
+     * request that a 401 could answer, so it would never notice. The
+     * backend sign-in asks the page again; the popup's shows its button.
+     */
+    private watchExpiry(token: string, expiresAt: number) {
+        clearTimeout(this.expiryTimer);
+        const left = expiresAt - Date.now();
+        if (!Number.isFinite(left)) {
+            return;
+        }
+        this.expiryTimer = setTimeout(() => {
+            if (this.token !== token || token === this.refused) {
+                return;
+            }
+            this.refused = token;
+            this.refusedErr = {code: 'embed_token_expired', message: 'the embed token expired: sign in again, or have the page\'s tokenProvider renew it before it expires'};
+            this.emit('mm-error', this.refusedErr);
+            this.signOut(this.refusedErr.message);
+            if (this.cfg.signin === 'backend') {
+                this.toPage({mmEmbed: MARK, type: 'token-needed'}); // a backend that recovers brings the embed back
+            }
+        }, Math.max(0, left) + 500);
+    }
+
+    private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
     private async fetchSession(): Promise<EmbedSession> {
         const r = await apiFetch('/api/v1/embed/session');
@@ -381,6 +413,7 @@ export class EmbedController {
     }
 
     private signOut(notice: string, revoke = false) {
+        clearTimeout(this.expiryTimer);
         if (revoke && this.token) {
             // DELETE /api/v1/embed/session: the token ends on the server too.
             apiFetch('/api/v1/embed/session', {method: 'delete'}).catch(() => undefined);

@@ -46,11 +46,12 @@ export function isMessage(data: unknown): data is {mmEmbed: 1; type: string} {
 }
 
 /**
- * When to ask for a new token: a minute before expiry, or at 80 % of a
- * shorter lifetime, never sooner than 5 s from now (a clock skew between
- * the page and mmtoolkit must not turn into a request loop).
+ * When to ask for a new token: a minute before expiry, or at 60 % of a
+ * lifetime under two and a half minutes (a busy backend still answers in
+ * time), never sooner than 5 s from now (a clock skew between the page and
+ * mmtoolkit must not turn into a request loop).
  */
 export function refreshDelay(expiresAt: number, now: number): number {
     const left = expiresAt - now;
-    return Math.max(5000, left - 60_000, left * 0.8);
+    return Math.max(5000, left - 60_000, left * 0.6);
 }
