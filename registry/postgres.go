@@ -178,6 +178,7 @@ type Postgres struct {
 	followers atomic.Int64
 	ownMu     sync.Mutex
 	own       map[int64]struct{}
+	stmts     *statementCounter
 }
 
 var _ Store = (*Postgres)(nil)
@@ -221,11 +222,13 @@ func OpenPostgres(ctx context.Context, dsn string, opts *Options) (*Postgres, er
 	if rp["application_name"] == "" {
 		rp["application_name"] = "mmtoolkit"
 	}
+	stmts := &statementCounter{} // postgres_listen.go
+	cfg.ConnConfig.Tracer = stmts
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("registry: open postgres: %w", pgErr(err))
 	}
-	p := &Postgres{pool: pool, clock: o.Clock, dsn: dsn, stop: make(chan struct{}), done: make(chan struct{})}
+	p := &Postgres{pool: pool, clock: o.Clock, dsn: dsn, stop: make(chan struct{}), done: make(chan struct{}), stmts: stmts}
 	if err := p.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("registry: open postgres: %w", err)

@@ -58,7 +58,8 @@ type FollowBatch struct {
 // Follower follows the change log from one id on; see Follow.
 type Follower struct {
 	p      *Postgres
-	handle func(FollowBatch)
+	handle func(FollowBatch) (int, error)
+	resync bool // a Resync batch not yet applied; f.mu
 
 	mu      sync.Mutex // serialises reads of the log and calls of handle
 	applied atomic.Int64
@@ -72,11 +73,14 @@ type Follower struct {
 // Follow starts following the change log after afterID (LastChange, read
 // before the caller built what it derives from the store): handle gets
 // every row written after it, in id order, one batch at a time, never two
-// calls at once. It runs until Close. A database that is unreachable, or a
+// calls at once, and returns how many of the batch's rows it applied. An
+// error (say, the database went away while it read what a row names)
+// makes the follower deliver the rest again later, from the first row not
+// applied. It runs until Close. A database that is unreachable, or a
 // notification connection that breaks, is retried with backoff; on
 // reconnecting, every row written meanwhile is delivered before new ones.
-func (p *Postgres) Follow(afterID int64, handle func(FollowBatch)) *Follower {
-	ctx, cancel := context.WithCancel(context.Background())
+func (p *Postgres) Follow(afterID int64, handle func(FollowBatch) (applied int, err error)) *Follower {
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), followCtx{}, true))
 	f := &Follower{p: p, handle: handle, cancel: cancel, done: make(chan struct{})}
 	f.applied.Store(afterID)
 	p.followers.Add(1)
@@ -117,18 +121,15 @@ func (f *Follower) run(ctx context.Context) {
 	backoff := followBackoffMin
 	first := true
 	for ctx.Err() == nil {
-		err := f.listen(ctx, first)
-		f.connected.Store(false)
+		f.listen(ctx, first) // the error only says when to try again
 		if ctx.Err() != nil {
 			return
 		}
+		if f.connected.Swap(false) {
+			backoff = followBackoffMin // it worked for a while: retry soon
+		}
 		first = false
 		f.reconnects.Add(1)
-		if err != nil && !errors.Is(err, ErrUnavailable) {
-			// Logged by nobody else: the registry has no logger, so
-			// the error is only kept for the next attempt's context.
-			_ = err
-		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -137,9 +138,6 @@ func (f *Follower) run(ctx context.Context) {
 		case <-t.C:
 		}
 		backoff = min(backoff*2, followBackoffMax)
-		if f.connected.Load() {
-			backoff = followBackoffMin
-		}
 	}
 }
 
@@ -205,20 +203,22 @@ func (f *Follower) listen(ctx context.Context, first bool) error {
 // swept (the follower was away past ChangeRetention): then the first batch
 // says Resync. f.mu held.
 func (f *Follower) readLocked(ctx context.Context, checkGap bool) error {
-	resync := false
 	if after := f.applied.Load(); checkGap && after > 0 {
 		var oldest int64
 		err := f.p.read(ctx, func(q pgxQuerier) error {
-			return q.QueryRow(ctx, `SELECT coalesce(min(id), 0) FROM changes`).Scan(&oldest)
+			// An empty log was swept whole: the sequence says whether
+			// rows were written after the follower's last.
+			return q.QueryRow(ctx, `SELECT coalesce((SELECT min(id) FROM changes), (SELECT last_value + 1 FROM changes_id_seq))`).Scan(&oldest)
 		})
 		if err != nil {
 			return err
 		}
 		// Ids have gaps (rolled-back writes), so this may resync when
 		// nothing was lost; that costs a rebuild, never a lost change.
-		resync = oldest > after+1
+		f.resync = f.resync || oldest > after+1
 	}
 	for {
+		resync := f.resync
 		after := f.applied.Load()
 		rows, err := f.p.Changes(ctx, after, MaxChangesLimit)
 		if err != nil {
@@ -231,12 +231,21 @@ func (f *Follower) readLocked(ctx context.Context, checkGap bool) error {
 		for i, c := range rows {
 			batch.Changes[i] = FollowedChange{Change: c, Local: f.p.ownChange(c.ID)}
 		}
-		f.handle(batch)
-		if len(rows) > 0 {
-			f.applied.Store(rows[len(rows)-1].ID)
-			f.p.forgetOwnUpTo(rows[len(rows)-1].ID)
+		n, err := f.handle(batch)
+		n = max(0, min(n, len(rows)))
+		if n > 0 || err == nil {
+			f.resync = false
 		}
-		resync = false
+		if n > 0 {
+			f.applied.Store(rows[n-1].ID)
+			f.p.forgetOwnUpTo(rows[n-1].ID)
+		}
+		if err != nil {
+			if n < len(rows) {
+				return fmt.Errorf("registry: apply change %d: %w", rows[n].ID, err)
+			}
+			return fmt.Errorf("registry: apply changes: %w", err)
+		}
 		if len(rows) < MaxChangesLimit {
 			return nil
 		}
@@ -283,8 +292,11 @@ func (p *Postgres) forgetOwnUpTo(id int64) {
 // replica (ChangePluginEventPayload).
 const ChangePluginEvent = "plugin_event"
 
-// MaxPluginEventBytes bounds a plugin event's payload in the change log.
-const MaxPluginEventBytes = 80 << 10
+// MaxPluginEventBytes bounds a plugin event's payload in the change log:
+// the event's data (the server takes at most 64 KiB) and its recipients,
+// every member of a channel (Mattermost's largest reach tens of thousands,
+// 29 bytes each).
+const MaxPluginEventBytes = 4 << 20
 
 // ErrEventTooLarge is returned by PublishEvent for a payload over
 // MaxPluginEventBytes.
@@ -309,3 +321,25 @@ func (p *Postgres) PublishEvent(ctx context.Context, kind string, payload json.R
 	}
 	return nil
 }
+
+// statementCounter counts the statements a store sends (a pgx tracer), but
+// those of its followers: what the server's requests and writes cost the
+// database, which the hot path must keep at zero while nothing changes.
+type statementCounter struct{ n atomic.Uint64 }
+
+// followCtx marks the contexts of a follower's statements.
+type followCtx struct{}
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	if ctx.Value(followCtx{}) == nil {
+		c.n.Add(1)
+	}
+	return ctx
+}
+
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Statements returns how many statements the store has sent to the
+// database (round trips, but for a follower's: LISTEN, its pings and its
+// reads of the change log). Tests and /metrics read it.
+func (p *Postgres) Statements() uint64 { return p.stmts.n.Load() }

@@ -28,7 +28,7 @@ func newCollector() *collector {
 	return &collector{local: map[int64]bool{}, changed: make(chan struct{}, 1)}
 }
 
-func (c *collector) handle(b registry.FollowBatch) {
+func (c *collector) handle(b registry.FollowBatch) (int, error) {
 	c.mu.Lock()
 	for _, ch := range b.Changes {
 		c.ids = append(c.ids, ch.ID)
@@ -42,6 +42,7 @@ func (c *collector) handle(b registry.FollowBatch) {
 	case c.changed <- struct{}{}:
 	default:
 	}
+	return len(b.Changes), nil
 }
 
 // waitFor waits until the collector has n rows.

@@ -190,6 +190,9 @@ func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext 
 		if !ok && s.maps.wait(r.Context(), sha) {
 			byKey, ok = s.sourceMapNamed(sha)
 		}
+		if !ok && len(sha) == 64 && s.catchUp(r.Context()) { // replica.go
+			byKey, ok = s.sourceMapNamed(sha)
+		}
 		if ok {
 			sha = byKey
 		} else if s.maps.building(sha) {
@@ -201,6 +204,11 @@ func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext 
 		}
 	}
 	a, ok := s.artifact(sha)
+	if !ok && len(sha) == 64 && s.catchUp(r.Context()) {
+		// Another replica's push, answered before its notification
+		// reached this one (replica.go).
+		a, ok = s.artifact(sha)
+	}
 	if !ok || len(sha) != 64 || !strings.HasPrefix(a.ContentType, strings.SplitN(extTypes[ext], ";", 2)[0]) || extTypes[ext] == "" {
 		w.Header().Set("Cache-Control", "no-cache")
 		writeErrorBody(w, errorf(http.StatusNotFound, "bundle_not_found",

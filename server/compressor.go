@@ -63,7 +63,15 @@ func (c *compressor) enqueue(sha string, data []byte, contentType string) {
 	c.work.enqueue(sha, compressJob{sha, contentType, data})
 }
 
+// compress makes j's variants, once across replicas (Server.claim): a
+// replica that finds them made, or being made, by another skips the blob
+// and learns the variants from the change log.
 func (c *compressor) compress(ctx context.Context, j compressJob) error {
+	return c.s.claim(ctx, "precompress:"+j.sha, func() (bool, error) { return c.s.encoded(ctx, j.sha) },
+		func() error { return c.compressNow(ctx, j) })
+}
+
+func (c *compressor) compressNow(ctx context.Context, j compressJob) error {
 	t0 := time.Now()
 	data := j.data
 	if data == nil {
@@ -100,7 +108,7 @@ func (c *compressor) compress(ctx context.Context, j compressJob) error {
 	if err := c.s.store.PutEncodings(ctx, j.sha, enc, blobs); err != nil {
 		return err
 	}
-	c.s.addEncodings(j.sha, enc)
+	c.s.apply(ctx, change{kind: registry.ChangeEncodings, sha: j.sha, encodings: enc}) // changes.go
 	c.s.metrics.compile("precompress", time.Since(t0))
 	c.done.Add(1)
 	return nil

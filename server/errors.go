@@ -117,6 +117,16 @@ func toError(err error) *Error {
 			Message: fmt.Sprintf("the %s entry does not compile: fix the %d problem(s) listed in diagnostics and push again", cerr.Target, len(diags)),
 			Details: map[string]any{"target": cerr.Target.String(), "diagnostics": diags}}
 	}
+	if errors.Is(err, registry.ErrUnavailable) {
+		// PostgreSQL is down or restarting: the store's pool reconnects
+		// by itself, so the same request succeeds later.
+		return &Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable", RetryAfter: storeRetryAfter,
+			Message: "the registry's database cannot be reached right now: retry in a few seconds; if it persists, the server's operator must check PostgreSQL"}
+	}
+	if errors.Is(err, registry.ErrEventTooLarge) {
+		return errorf(http.StatusRequestEntityTooLarge, "event_too_large",
+			"the event and its recipients are too large to pass to the other servers: send less data, or send it to fewer users")
+	}
 	for _, m := range sentinels {
 		if errors.Is(err, m.err) {
 			return &Error{Status: m.status, Code: m.code, Message: m.message}
@@ -125,6 +135,9 @@ func toError(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "internal_error",
 		Message: "the server failed; the error is logged: retry, and report it if it persists"}
 }
+
+// storeRetryAfter is the Retry-After, in seconds, of store_unavailable.
+const storeRetryAfter = 5
 
 // writeError writes err as {"error":{"code","message",...details}}.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -225,13 +225,18 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	data := any(req.Data)
+	data := req.Data
 	if req.Data == nil {
-		data = map[string]any{}
+		data = json.RawMessage(`{}`)
 	}
-	count := make(chan int, 1)
-	s.hub.publish(to, wsEvent{Event: "custom_" + pluginID + "_" + req.Event, Data: data, Broadcast: bc}, count)
-	writeJSON(w, http.StatusAccepted, map[string]int{"delivered": <-count})
+	// To this server's clients and, through the change log, to every
+	// other replica's (changes.go); delivered counts this server's.
+	n, err := s.publishPluginCustomEvent(r.Context(), to, "custom_"+pluginID+"_"+req.Event, data, bc)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]int{"delivered": n})
 }
 
 // teamMembership is what an identity provider offers when it can say which

@@ -182,6 +182,23 @@ func (m *mobileService) enqueue(j bytecodeJob) { m.work.enqueue(j.source, j) }
 // transaction. Source hermesc rejects is recorded (so it is not retried at
 // every start) and logged; the JS bundle keeps being served.
 func (m *mobileService) compile(ctx context.Context, j bytecodeJob) error {
+	// Once across replicas (Server.claim).
+	return m.s.claim(ctx, fmt.Sprintf("bytecode:%s:%d", j.source, m.hermes.Version), func() (bool, error) {
+		bs, ok := m.s.store.(registry.Bytecodes)
+		if !ok {
+			return false, nil
+		}
+		have, err := bs.Bytecode(ctx, j.source)
+		for _, b := range have {
+			if b.BytecodeVersion == m.hermes.Version {
+				return true, err
+			}
+		}
+		return false, err
+	}, func() error { return m.compileNow(ctx, j) })
+}
+
+func (m *mobileService) compileNow(ctx context.Context, j bytecodeJob) error {
 	js := j.js
 	if js == nil {
 		var err error
@@ -210,9 +227,8 @@ func (m *mobileService) compile(ctx context.Context, j bytecodeJob) error {
 	if err := m.store.PutBytecode(ctx, rec, out.HBC); err != nil {
 		return err
 	}
-	m.indexBytecode(rec)
+	m.s.apply(ctx, change{kind: registry.ChangeBytecode, bytecode: rec}) // changes.go
 	m.s.metrics.compile("hermes", took)
-	m.s.changed()
 	m.s.compressor.enqueue(sha, out.HBC, bundler.BytecodeContentType)
 	return nil
 }

@@ -65,11 +65,7 @@ func (s *Server) prunePrereleases(v *registry.Version) {
 		if len(res.Versions) == 0 {
 			return
 		}
-		s.forgetBlobs(res.Collected)
-		s.changed()
-		s.quota.mu.Lock()
-		clear(s.quota.usage) // counted again from the store at the next push
-		s.quota.mu.Unlock()
+		s.apply(ctx, change{kind: registry.ChangePrune, collected: res.Collected}) // changes.go
 		s.log.Info("pruned prereleases", "plugin", v.PluginID, "developer", v.PushedBy, "versions", len(res.Versions),
 			"kept", keep, "blobs", res.Blobs, "bytes", res.BlobBytes)
 	}()

@@ -71,7 +71,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 				v.Artifacts = old.Artifacts
 				res, err := s.store.PutVersion(ctx, v, nil, by)
 				if err == nil && res.Certified {
-					s.changed() // a minimum level may now let it into manifests
+					s.apply(ctx, change{kind: registry.ChangeVersion, version: res.Version, certified: true}) // changes.go
 				}
 				return res, err
 			}
@@ -207,9 +207,9 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	if res.Created {
 		s.pushed() // before the background work below (settle.go)
-		s.addArtifacts(res.Version)
-		s.changed()
-		s.versionPushed(ctx, res.Version)
+		// Indexes the version, invalidates manifests, tells the teams
+		// (changes.go).
+		s.apply(ctx, change{kind: registry.ChangeVersion, version: res.Version})
 		for kind, f := range files {
 			s.compressor.enqueue(v.Artifacts[kind].SHA256, f.data, f.contentType) // hashed above
 		}

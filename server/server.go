@@ -150,6 +150,9 @@ type Server struct {
 	sessionTeams  *sessionTeams
 	pluginSockets *pluginSockets // nil unless Upstream is the proxy
 	socketSource  apiv4proxy.SocketSource
+	// feed is the store's change log when replicas share it (replica.go).
+	feed    changeFeed
+	replica replica
 
 	// generation increases on every change to the registry made through
 	// this server; cached manifests carry the generation they were built at.
@@ -236,6 +239,9 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if cfg.MinCertification != registry.Unverified {
 		s.log.Info("minimum certification", "level", cfg.MinCertification)
 	}
+	if err := s.initFeed(context.Background()); err != nil { // replica.go
+		return nil, err
+	}
 	if err := s.indexArtifacts(context.Background()); err != nil {
 		return nil, err
 	}
@@ -259,12 +265,14 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mobile = mob
+	s.follow() // replica.go: other replicas' changes
 	return s, nil
 }
 
 // Close stops the event hub and the compressor, and closes every websocket connection. Call it
 // after http.Server.Shutdown, which does not touch hijacked connections.
 func (s *Server) Close() {
+	s.stopFollowing()
 	s.previews.close()
 	s.closePluginSockets()
 	s.hub.close()

@@ -211,7 +211,7 @@ func (m *sourceMaps) build(j *mapJob) error {
 			// Indexed before j is forgotten, so a request waiting for the
 			// map finds it when it wakes.
 			if stored {
-				s.addArtifact(a)
+				s.apply(context.Background(), change{kind: registry.ChangeSourceMap, artifact: a}) // changes.go
 			}
 			m.forget(j)
 			m.mu.Unlock()

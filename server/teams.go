@@ -256,7 +256,6 @@ func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID stri
 	if err != nil {
 		return registry.TeamState{}, nil, err
 	}
-	s.teamStateChanged()
-	s.teamChanged(ctx, teamID, before, st, p)
+	s.apply(ctx, change{kind: registry.ChangeTeamState, teamID: teamID, plugin: p, before: before, after: st}) // changes.go
 	return st, p, nil
 }
