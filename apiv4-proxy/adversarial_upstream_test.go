@@ -341,40 +341,6 @@ func TestUpstreamStatusUnder100Elsewhere(t *testing.T) {
 	}
 }
 
-// TestKeptRequestSentAfterAPassedDeadline: the proxy's first wait for an
-// answer ends fastAnswer after the request arrived; on a loaded machine
-// that moment can pass before the kept request is sent, and the wait then
-// failed without sending it: the next, longer wait read a connection the
-// request never went out on, until the 60 s timeout (seen as
-// TestProxyConcurrentRequestsDoNotMix under -race). The request must go
-// out with the next read.
-func TestKeptRequestSentAfterAPassedDeadline(t *testing.T) {
-	c, s := tcpPair(t)
-	cr := &connReader{nc: c, rc: rawConn(c)}
-	if cr.rc == nil {
-		t.Fatal("no descriptor for a TCP connection")
-	}
-	const req = "GET /x HTTP/1.1\r\nHost: u\r\n\r\n"
-	cr.deferSend(true, time.Now().Add(5*time.Second))
-	cr.Write([]byte(req))
-	c.SetReadDeadline(time.Now().Add(-time.Second))
-	buf := make([]byte, 64)
-	if _, err := cr.Read(buf); !isTimeout(err) {
-		t.Fatalf("a read past its deadline: %v", err)
-	}
-	go func() {
-		got := make([]byte, len(req))
-		if _, err := io.ReadFull(s, got); err == nil && string(got) == req {
-			io.WriteString(s, "answer")
-		}
-	}()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	n, err := cr.Read(buf)
-	if err != nil || string(buf[:n]) != "answer" {
-		t.Fatalf("the next read: %q %v: the request was not sent", buf[:n], err)
-	}
-}
-
 // TestAuthenticateNeverTakesStrayBytes: the identity client (net/http's
 // Transport) meets an upstream that sends a forged users/me after alice's
 // answers; bob's identity must be bob's. The Transport reads on between

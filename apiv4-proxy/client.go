@@ -1,385 +1,307 @@
 package apiv4proxy
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
-	"golang.org/x/net/http/httpguts"
-	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
-	"strconv"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
-// upstreamClient speaks HTTP/1.1 to the one upstream host over a pool of
-// keep-alive connections, entirely in the calling goroutine.
+// Transport is the one HTTP client transport to the upstream Mattermost
+// that every client of it shares: the proxy (REST, and its websocket
+// dialer, which takes the transport's dialer and TLS configuration),
+// identity (Upstream) and PluginAdmin. cmd builds it once with
+// NewTransport and passes it in their options, so one dialer, one TLS
+// configuration and one pool of keep-alive connections serve the one
+// upstream; each constructor builds its own when none is given.
 //
-// Why not http.Transport: every exchange through a Transport passes
-// between three goroutines (the caller, the connection's write loop and its
-// read loop) over channels, and builds a second header map; on loopback
-// that doubled the proxy's CPU per request and kept it well under nginx's
-// rate (bench/proxy/RESULTS.md). A proxy to one fixed HTTP/1.1 host needs
-// little of what Transport offers: no redirects, no proxies, no HTTP/2, no
-// connection racing.
-type upstreamClient struct {
-	addr        string      // host:port
-	tlsConfig   *tls.Config // nil for http
-	dialer      net.Dialer
-	maxIdle     int
-	idleTimeout time.Duration
-
-	mu   sync.Mutex
-	idle []*upstreamConn // a stack: the most recently used on top
+// It is net/http's Transport, tuned for one HTTP/1.1 host, plus one check
+// (guardConn): a reused connection on which the upstream sent anything
+// while it was idle is closed before a request goes out on it, since those
+// bytes would be read as that request's answer, which may be another
+// user's (issue #15, F08). A hand-written client stood here until the A/B
+// of docs/proxy.md showed it no faster in front of an upstream doing
+// Mattermost's work per request.
+type Transport struct {
+	http   *http.Transport
+	dialer *net.Dialer
 }
 
-// upstreamConn is one keep-alive connection and its buffers.
-type upstreamConn struct {
-	nc        net.Conn
-	cr        *connReader // nc, as br reads it
-	br        *bufio.Reader
-	bw        *bufio.Writer
-	idleSince time.Time
-	reused    bool // it served an exchange before this one
-	head      answerHead
-}
-
-func newUpstreamClient(base *url.URL, tlsConfig *tls.Config, maxIdle int) *upstreamClient {
-	port := base.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[base.Scheme]
+// NewTransport returns the transport: enough idle connections that a
+// burst does not reconnect, no environment proxies (the upstream is fixed
+// by configuration), no compression (bytes pass through as the upstream
+// compressed them), no HTTP/2 (Mattermost speaks HTTP/1.1 behind proxies,
+// and websockets need it), bounded answer heads. tlsConfig (nil for the
+// defaults) is used for https upstreams; maxIdle bounds the idle
+// connections kept (DefaultMaxIdleConns when <= 0).
+func NewTransport(tlsConfig *tls.Config, maxIdle int) *Transport {
+	if maxIdle <= 0 {
+		maxIdle = DefaultMaxIdleConns
 	}
-	c := &upstreamClient{
-		addr:    net.JoinHostPort(base.Hostname(), port),
-		dialer:  net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
-		maxIdle: maxIdle,
+	cfg := &tls.Config{}
+	if tlsConfig != nil {
+		cfg = tlsConfig.Clone()
+	}
+	// The server name is the upstream's host when unset, as net/http does.
+	cfg.NextProtos = []string{"http/1.1"}
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	return &Transport{dialer: d, http: &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &guardConn{Conn: nc}, nil
+		},
+		TLSClientConfig:     cfg,
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConns:        0, // no overall limit; the per-host one bounds it (one host)
+		MaxIdleConnsPerHost: maxIdle,
 		// Shorter than the 60 s idle timeout of Mattermost and of most
 		// servers and balancers, so the upstream rarely closes a
-		// connection just as the proxy picks it.
-		idleTimeout: 45 * time.Second,
-	}
-	if base.Scheme == "https" {
-		cfg := &tls.Config{}
-		if tlsConfig != nil {
-			cfg = tlsConfig.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = base.Hostname()
-		}
-		cfg.NextProtos = []string{"http/1.1"}
-		c.tlsConfig = cfg
-	}
-	return c
+		// connection just as it is picked (net/http then sends an
+		// idempotent request without a body again on a new one).
+		IdleConnTimeout:       45 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		ForceAttemptHTTP2:     false,
+		// Larger buffers than the 4 KiB default cut syscalls on bodies.
+		WriteBufferSize: 32 << 10,
+		ReadBufferSize:  32 << 10,
+		// Mattermost's heads are a few KiB (the default is 10 MiB).
+		MaxResponseHeaderBytes: maxResponseHeadBytes,
+	}}
 }
 
-// get returns an idle connection, or a new one. Every idle connection is
-// checked before use, with one non-blocking peek (connReader.alive): besides a
-// close by the upstream while it sat in the pool, which would lose a
-// request that cannot be sent twice, the peek sees bytes the upstream sent
-// past the end of its last answer (a second answer, a body longer than its
-// Content-Length, a body on a 204, a 304 or a HEAD answer). Those would be
-// read as the answer to the next request, which may be another user's
-// (issue #15, F08): such a connection is closed instead.
-func (c *upstreamClient) get(ctx context.Context, now time.Time) (*upstreamConn, error) {
+// RoundTrip sends r upstream; a reused connection is checked first
+// (guardConn.clean).
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	// A trace per request: WithClientTrace composes into the one it is given.
+	ctx := httptrace.WithClientTrace(r.Context(), &httptrace.ClientTrace{GotConn: checkReused})
+	return t.http.RoundTrip(r.WithContext(ctx))
+}
+
+// CloseIdleConnections closes the idle keep-alive connections.
+func (t *Transport) CloseIdleConnections() { t.http.CloseIdleConnections() }
+
+// checkReused checks each reused connection before the request is written.
+func checkReused(info httptrace.GotConnInfo) {
+	if !info.Reused {
+		return
+	}
+	nc := info.Conn
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	if g, ok := nc.(*guardConn); ok && !g.clean() {
+		// The write fails on the closed connection; net/http sends a
+		// request that can be sent twice again on a new one.
+		g.Close()
+	}
+}
+
+// guardConn is an upstream connection that can tell whether anything
+// arrived on it while it sat idle. net/http's Transport keeps a read
+// pending on every idle connection and closes one that receives bytes
+// while no request is outstanding, but only once the runtime has woken its
+// reading goroutine: a request that takes the connection first would get
+// those bytes as its answer (TestProxyDiscardsConnectionsWithStrayBytes
+// saw it every time). clean closes that window: it takes the reader out of
+// its read and holds it, so that nothing is consumed meanwhile, looks at
+// the socket without waiting (idleSocketEmpty), then lets the reader read
+// again. Go has no other way to ask a socket whether bytes have arrived: a
+// read with a short deadline waits for a timer, which the runtime fires
+// about 1 ms late on an idle process (measured), on every request.
+type guardConn struct {
+	net.Conn
+	mu      sync.Mutex
+	reading bool          // the Transport's reader is in Conn.Read
+	hold    bool          // a check wants the reader out of Conn.Read
+	held    chan struct{} // the reader is out, and waits for release
+	release chan struct{}
+	closed  bool
+}
+
+// errStrayBytes is an idle upstream connection that received bytes.
+var errStrayBytes = errors.New("the upstream sent bytes on an idle connection")
+
+// clean reports whether the idle connection can carry a request: it is
+// open and nothing arrived on it since its last answer. The reader is
+// either in Conn.Read (it is woken by a deadline in the past and held), on
+// its way back to it (it is held when it gets there), or handling bytes it
+// read (it closes the connection, no request being outstanding yet).
+func (g *guardConn) clean() bool {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return false
+	}
+	g.hold = true
+	g.held = make(chan struct{})
+	g.release = make(chan struct{})
+	held, release := g.held, g.release
+	if g.reading {
+		g.Conn.SetReadDeadline(aLongTimeAgo)
+	}
+	g.mu.Unlock()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	ok := false
+	select {
+	case <-held:
+		ok = idleSocketEmpty(g.Conn)
+	case <-t.C: // the reader never came back: do not trust the connection
+	}
+	g.mu.Lock()
+	if g.hold {
+		g.hold = false
+		close(release)
+	}
+	ok = ok && !g.closed
+	g.mu.Unlock()
+	return ok
+}
+
+func (g *guardConn) Read(p []byte) (int, error) {
 	for {
-		c.mu.Lock()
-		n := len(c.idle)
-		if n == 0 {
-			c.mu.Unlock()
-			break
+		g.mu.Lock()
+		if g.hold {
+			release := g.release
+			close(g.held)
+			g.mu.Unlock()
+			<-release
+			g.Conn.SetReadDeadline(time.Time{})
+			g.mu.Lock()
 		}
-		uc := c.idle[n-1]
-		c.idle[n-1] = nil
-		c.idle = c.idle[:n-1]
-		c.mu.Unlock()
-		// The last exchange's read deadline may have passed, and a raw
-		// read on the connection would fail for that alone.
-		uc.nc.SetReadDeadline(time.Time{})
-		if now.Sub(uc.idleSince) > c.idleTimeout || uc.br.Buffered() > 0 || !uc.cr.alive() {
-			uc.nc.Close()
-			continue
+		if g.closed {
+			g.mu.Unlock()
+			return 0, net.ErrClosed
 		}
-		uc.reused = true
-		return uc, nil
+		g.reading = true
+		g.mu.Unlock()
+		n, err := g.Conn.Read(p)
+		g.mu.Lock()
+		g.reading = false
+		woken := n == 0 && g.hold && isTimeout(err)
+		g.mu.Unlock()
+		if !woken {
+			return n, err
+		}
 	}
-	return c.dial(ctx)
 }
 
-func (c *upstreamClient) dial(ctx context.Context) (*upstreamConn, error) {
-	nc, err := c.dialer.DialContext(ctx, "tcp", c.addr)
-	if err != nil {
-		return nil, err
-	}
-	if c.tlsConfig != nil {
-		tc := tls.Client(nc, c.tlsConfig)
-		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := tc.HandshakeContext(hctx)
-		cancel()
-		if err != nil {
-			nc.Close()
-			return nil, err
+func (g *guardConn) Close() error {
+	g.mu.Lock()
+	g.closed = true
+	if g.hold {
+		g.hold = false
+		close(g.release)
+		select {
+		case <-g.held:
+		default:
+			close(g.held) // the check waits for the reader no longer
 		}
-		nc = tc
 	}
-	cr := &connReader{nc: nc}
-	if c.tlsConfig == nil {
-		cr.rc = rawConn(nc)
-	}
-	return &upstreamConn{nc: nc, cr: cr, br: bufio.NewReaderSize(cr, 8<<10), bw: bufio.NewWriterSize(cr, 8<<10)}, nil
+	g.mu.Unlock()
+	return g.Conn.Close()
 }
+
+// aLongTimeAgo is a deadline that has passed: setting it unblocks reads
+// at once.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // maxResponseHeadBytes bounds the head of an upstream answer (status line,
-// headers and any 1xx answers before it), as http.Transport's
-// MaxResponseHeaderBytes does; Mattermost's are a few KiB.
+// headers and any 1xx answers before it); Mattermost's are a few KiB.
 const maxResponseHeadBytes = 1 << 20
 
-// errHeadTooLarge is an upstream answer whose head passed
-// maxResponseHeadBytes.
+// errHeadTooLarge is an upstream websocket handshake answer whose head
+// passed maxResponseHeadBytes.
 var errHeadTooLarge = errors.New("upstream answer's header is over 1 MiB")
-
-// connReader is the connection as its bufio.Reader and bufio.Writer see
-// it. While the head of an answer is read it bounds its size (a header line
-// that never ends would otherwise grow in memory until the timeout), and it
-// keeps the connection's last read error, which textproto reports as a
-// malformed header when a deadline cuts a line.
-//
-// A request without a body on a plain TCP connection is not written when
-// flushed: it is kept, and sent by the read of the answer, which then waits
-// for the answer before it reads (sendThenRead). Written and read
-// separately, the read would first find nothing, fail with EAGAIN and only
-// then wait: a system call per exchange that cannot succeed.
-type connReader struct {
-	nc      net.Conn
-	rc      syscall.RawConn // nc's descriptor; nil when nc is not plain TCP
-	bounded bool            // reading a head: at most left more bytes
-	left    int64           //
-	err     error           // the last read error of nc
-
-	deferred bool      // keep what is written for the next read
-	pending  []byte    // the request kept (a copy: the bufio.Writer reuses its buffer)
-	writeEnd time.Time // the write deadline, if the request is written as usual after all
-	sendErr  error     // sending the kept request failed
-	send1    sendState // sendThenRead's progress
-	step     func(fd uintptr) bool
-
-	peek    func(fd uintptr) bool // alive's, made once
-	peekBuf [1]byte
-	peekErr error
-}
-
-// head starts reading an answer's head; body ends it.
-func (c *connReader) head() { c.bounded, c.left, c.err = true, maxResponseHeadBytes, nil }
-func (c *connReader) body() { c.bounded = false }
-
-// deferSend starts an exchange whose writes must end by end: with allow
-// (a request without a body) and a plain TCP connection, the request is
-// kept and sent by the next read.
-func (c *connReader) deferSend(allow bool, end time.Time) {
-	if cap(c.pending) > 64<<10 {
-		c.pending = nil // do not keep a large head per connection
-	}
-	c.pending, c.sendErr = c.pending[:0], nil
-	c.deferred, c.writeEnd = allow && c.rc != nil, end
-}
-
-func (c *connReader) Write(p []byte) (int, error) {
-	if c.deferred {
-		c.pending = append(c.pending, p...)
-		return len(p), nil
-	}
-	return c.nc.Write(p)
-}
-
-// send writes (the rest of) a kept request as an ordinary write would,
-// under the write deadline.
-func (c *connReader) send(req []byte) error {
-	c.deferred = false
-	c.nc.SetWriteDeadline(c.writeEnd)
-	_, err := c.nc.Write(req)
-	return err
-}
-
-func (c *connReader) Read(p []byte) (int, error) {
-	if c.bounded {
-		if c.left <= 0 {
-			c.err = errHeadTooLarge
-			return 0, errHeadTooLarge
-		}
-		if int64(len(p)) > c.left {
-			p = p[:c.left]
-		}
-	}
-	var n int
-	var err error
-	if c.deferred {
-		n, err = c.sendThenRead(p)
-	} else {
-		n, err = c.nc.Read(p)
-	}
-	c.left -= int64(n)
-	if err != nil {
-		c.err = err
-	}
-	return n, err
-}
-
-// put returns a connection whose exchange ended cleanly to the pool; one
-// with bytes already read past the answer is closed (see get).
-func (c *upstreamClient) put(uc *upstreamConn) {
-	if uc.br.Buffered() > 0 {
-		uc.nc.Close()
-		return
-	}
-	uc.idleSince = time.Now()
-	c.mu.Lock()
-	if len(c.idle) >= c.maxIdle {
-		c.mu.Unlock()
-		uc.nc.Close()
-		return
-	}
-	c.idle = append(c.idle, uc)
-	// The bottom of the stack is the longest idle: close it once stale,
-	// so a burst's connections do not stay open for ever.
-	var stale *upstreamConn
-	if b := c.idle[0]; uc.idleSince.Sub(b.idleSince) > c.idleTimeout {
-		stale = b
-		c.idle = append(c.idle[:0], c.idle[1:]...)
-	}
-	c.mu.Unlock()
-	if stale != nil {
-		stale.nc.Close()
-	}
-}
 
 // errBadTarget is a request the proxy cannot write as HTTP/1.1.
 var errBadTarget = errors.New("request target not forwardable")
 
-// writeRequest writes r's request line and headers, as the proxy forwards
-// them, and the body, to uc. It writes headers straight from r.Header: no
-// second header map is built.
-func (p *proxy) writeRequest(uc *upstreamConn, r *http.Request, body *limitedBody, buf []byte) error {
-	bw := uc.bw
+// outRequest is r as the proxy forwards it: to the upstream's host, the
+// base path then r's path byte for byte (%2F stays %2F) and query, with the
+// headers forwardRequestHeader lets through (a header value that cannot be
+// written on one line is dropped, never split) and the forwarding headers
+// of forwardedValues. body (nil for none) is r's body, bounded.
+func (p *proxy) outRequest(ctx context.Context, r *http.Request, body *limitedBody) (*http.Request, error) {
 	path := r.URL.EscapedPath()
 	if path == "" || path[0] != '/' || !validTarget(path) || !validTarget(r.URL.RawQuery) || !httpguts.ValidHeaderFieldName(r.Method) {
-		return errBadTarget
+		return nil, errBadTarget
 	}
-	bw.WriteString(r.Method)
-	bw.WriteByte(' ')
-	bw.WriteString(p.rawBasePath)
-	bw.WriteString(path)
-	if r.URL.RawQuery != "" {
-		bw.WriteByte('?')
-		bw.WriteString(r.URL.RawQuery)
+	u := &url.URL{Scheme: p.scheme, Host: p.host, Path: p.basePath + r.URL.Path, RawPath: p.rawBasePath + path, RawQuery: r.URL.RawQuery}
+	if want := p.rawBasePath + path; u.EscapedPath() != want {
+		// r.URL.Path does not decode from its escaped form (a handler may
+		// be given any URL): forward what the client sent, as it sent it.
+		if strings.HasPrefix(want, "//") {
+			return nil, errBadTarget // would read as scheme-relative
+		}
+		u.Path, u.RawPath, u.Opaque = "", "", want
 	}
-	bw.WriteString(" HTTP/1.1\r\nHost: ")
-	bw.WriteString(p.host)
-	bw.WriteString("\r\n")
-
+	h := make(http.Header, len(r.Header)+4)
 	var tokBuf [4]string
 	named := connectionTokens(r.Header, tokBuf[:0])
 	for k, vv := range r.Header {
 		if !p.forwardRequestHeader(k, named) || !httpguts.ValidHeaderFieldName(k) {
 			continue
 		}
-		for _, v := range vv {
+		var keep []string
+		for i, v := range vv {
 			if !httpguts.ValidHeaderFieldValue(v) {
+				if keep == nil {
+					keep = append(make([]string, 0, len(vv)), vv[:i]...)
+				}
 				continue // cannot be written without splitting the header
 			}
-			bw.WriteString(k)
-			bw.WriteString(": ")
-			bw.WriteString(v)
-			bw.WriteString("\r\n")
+			if keep != nil {
+				keep = append(keep, v)
+			}
 		}
+		if keep == nil {
+			keep = vv
+		}
+		if len(keep) > 0 {
+			h[k] = keep
+		}
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = []string{""} // net/http would send its own
 	}
 	xff, realIP, proto := p.forwardedValues(r)
 	if xff != "" {
-		writeHeaderLine(bw, "X-Forwarded-For", xff)
-		writeHeaderLine(bw, "X-Real-Ip", realIP)
+		h["X-Forwarded-For"] = []string{xff}
+		h["X-Real-Ip"] = []string{realIP}
 	}
-	writeHeaderLine(bw, "X-Forwarded-Proto", proto)
-
-	chunked := false
-	switch {
-	case body == nil:
-		if methodWithBody(r.Method) {
-			bw.WriteString("Content-Length: 0\r\n")
-		}
-	case r.ContentLength > 0:
-		bw.WriteString("Content-Length: ")
-		bw.Write(strconv.AppendInt(buf[:0], r.ContentLength, 10))
-		bw.WriteString("\r\n")
-	default:
-		chunked = true
-		bw.WriteString("Transfer-Encoding: chunked\r\n")
+	h["X-Forwarded-Proto"] = []string{proto}
+	out := &http.Request{
+		Method:     r.Method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Host:       p.host,
+		Body:       http.NoBody,
 	}
-	bw.WriteString("\r\n")
-	if body == nil {
-		return bw.Flush()
-	}
-	return writeBody(bw, body, r.ContentLength, chunked, buf)
-}
-
-// writeBody copies the request body with the pooled buffer (bufio's and
-// net's ReadFrom would allocate their own), chunk-encoded when its length
-// is unknown.
-func writeBody(bw *bufio.Writer, body *limitedBody, length int64, chunked bool, buf []byte) error {
-	var n int64
-	for {
-		m, rerr := body.Read(buf)
-		if m > 0 {
-			n += int64(m)
-			if chunked {
-				bw.WriteString(strconv.FormatInt(int64(m), 16))
-				bw.WriteString("\r\n")
-			}
-			if _, err := bw.Write(buf[:m]); err != nil {
-				return err
-			}
-			if chunked {
-				bw.WriteString("\r\n")
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			body.readErr = rerr
-			return rerr
+	if body != nil {
+		out.Body = body
+		out.ContentLength = r.ContentLength // -1 (unknown): sent chunked
+		if out.ContentLength == 0 {
+			out.ContentLength = -1
 		}
 	}
-	if chunked {
-		bw.WriteString("0\r\n\r\n")
-	} else if n != length {
-		body.readErr = io.ErrUnexpectedEOF
-		return fmt.Errorf("request body: %d of %d bytes: %w", n, length, io.ErrUnexpectedEOF)
-	}
-	return bw.Flush()
-}
-
-func writeHeaderLine(bw *bufio.Writer, k, v string) {
-	bw.WriteString(k)
-	bw.WriteString(": ")
-	bw.WriteString(v)
-	bw.WriteString("\r\n")
-}
-
-// methodWithBody are the methods whose requests carry a body by
-// definition; a length of 0 is sent for them, as Go's client does.
-func methodWithBody(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" }
-
-// idempotent methods may be sent again when a reused connection turns out
-// to be closed before any answer arrived (RFC 9110 section 9.2.2).
-func idempotent(m string) bool {
-	switch m {
-	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
-		return true
-	}
-	return false
+	return out.WithContext(ctx), nil
 }
 
 // validTarget reports whether a path or query can go in a request line.
@@ -390,21 +312,4 @@ func validTarget(s string) bool {
 		}
 	}
 	return true
-}
-
-// readResponse reads the upstream's answer to r, skipping informational
-// (1xx) answers other than 101.
-func (uc *upstreamConn) readResponse(r *http.Request) (*http.Response, error) {
-	if resp, ok := uc.head.parse(uc.br, r); ok {
-		return resp, nil
-	}
-	for {
-		resp, err := http.ReadResponse(uc.br, r)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols || resp.StatusCode < 100 {
-			return resp, nil
-		}
-	}
 }

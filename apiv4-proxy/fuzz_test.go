@@ -43,12 +43,16 @@ func FuzzWriteRequest(f *testing.F) {
 			lb = &limitedBody{r: r.Body, left: p.maxBody}
 		}
 		var out bytes.Buffer
-		uc := &upstreamConn{bw: bufio.NewWriter(&out)}
-		if err := p.writeRequest(uc, r, lb, make([]byte, copyBufferSize)); err != nil {
-			if err == errBadTarget {
-				return // answered 400 bad_path
-			}
-			t.Fatalf("writeRequest: %v", err)
+		req, err := p.outRequest(t.Context(), r, lb)
+		if err == errBadTarget {
+			return // answered 400 bad_path
+		}
+		if err != nil {
+			t.Fatalf("outRequest: %v", err)
+		}
+		// What net/http's Transport writes on the connection.
+		if err := req.Write(&out); err != nil {
+			t.Fatalf("writing the request: %v", err)
 		}
 		br := bufio.NewReader(bytes.NewReader(out.Bytes()))
 		got, err := http.ReadRequest(br)

@@ -48,6 +48,9 @@ type PluginAdminOptions struct {
 	// UploadTimeout bounds an upload, body included
 	// (DefaultPluginUploadTimeout): a server part is tens of megabytes.
 	UploadTimeout time.Duration
+	// Transport makes the requests: the one shared with the proxy and
+	// identity (NewTransport); default a transport of its own.
+	Transport http.RoundTripper
 }
 
 // Defaults of PluginAdminOptions.
@@ -73,10 +76,13 @@ func NewPluginAdmin(baseURL string, opts PluginAdminOptions) (*PluginAdmin, erro
 	if opts.UploadTimeout <= 0 {
 		opts.UploadTimeout = DefaultPluginUploadTimeout
 	}
+	if opts.Transport == nil {
+		opts.Transport = NewTransport(nil, 2)
+	}
 	return &PluginAdmin{
 		base: base,
 		client: &http.Client{
-			Transport:     newTransport(2),
+			Transport:     opts.Transport,
 			Timeout:       opts.UploadTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},

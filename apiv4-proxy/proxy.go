@@ -1,7 +1,6 @@
 package apiv4proxy
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -12,12 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -49,6 +48,11 @@ type ProxyOptions struct {
 	// AllowedOrigins are the browser origins ("https://app.example.com")
 	// that may open websockets besides this server's own.
 	AllowedOrigins []string
+	// Transport is the client transport to the upstream, shared with
+	// identity and PluginAdmin (NewTransport); the websocket dialer takes
+	// its dialer and TLS configuration. Without it the proxy builds its own
+	// from MaxIdleConns and TLSClientConfig, which it then ignores.
+	Transport *Transport
 	// MaxIdleConns bounds the keep-alive connections kept open to the
 	// upstream between requests. Default 256.
 	MaxIdleConns int
@@ -79,7 +83,7 @@ type proxy struct {
 	maxBody, maxMessage  int64
 	trustForwarded       bool
 	allowedOrigins       map[string]bool
-	client               *upstreamClient
+	transport            *Transport // shared with identity and PluginAdmin
 	dialer               websocket.Dialer
 	upgrader             websocket.Upgrader
 	bufs                 sync.Pool // *[]byte of copyBufferSize
@@ -125,8 +129,8 @@ func newProxy(baseURL string, opts ProxyOptions) (*proxy, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.MaxIdleConns <= 0 {
-		opts.MaxIdleConns = DefaultMaxIdleConns
+	if opts.Transport == nil {
+		opts.Transport = NewTransport(opts.TLSClientConfig, opts.MaxIdleConns)
 	}
 	p := &proxy{
 		scheme:         base.Scheme,
@@ -141,7 +145,7 @@ func newProxy(baseURL string, opts ProxyOptions) (*proxy, error) {
 		maxMessage:     opts.MaxMessageBytes,
 		trustForwarded: opts.TrustForwardedHeaders,
 		allowedOrigins: map[string]bool{},
-		client:         newUpstreamClient(base, opts.TLSClientConfig, opts.MaxIdleConns),
+		transport:      opts.Transport,
 		log:            opts.Logger,
 		pingInterval:   30 * time.Second,
 		idleTimeout:    75 * time.Second,
@@ -153,7 +157,7 @@ func newProxy(baseURL string, opts ProxyOptions) (*proxy, error) {
 		p.allowedOrigins[strings.ToLower(strings.TrimRight(o, "/"))] = true
 	}
 	p.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
-	p.initWebsocket(opts.TLSClientConfig)
+	p.initWebsocket()
 	return p, nil
 }
 
@@ -181,62 +185,65 @@ func (p *proxy) serveREST(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		body = &limitedBody{r: r.Body, left: p.maxBody}
 	}
-	bp := p.bufs.Get().(*[]byte)
-	defer p.bufs.Put(bp)
-	start := time.Now()
-	// A request the proxy may send twice: without a body, idempotent.
-	replayable := body == nil && idempotent(r.Method)
-
-	var (
-		uc   *upstreamConn
-		resp *http.Response
-	)
-	for attempt := 0; ; attempt++ {
-		var err error
-		uc, resp, err = p.exchange(r, body, *bp, start)
-		if err == nil {
-			break
-		}
-		// A reused connection the upstream closed while it sat idle fails
-		// before any answer: send the request once more on a new one.
-		if attempt == 0 && replayable && errors.Is(err, errStaleConn) {
-			continue
+	// Time is bounded by the exchange's context: the whole exchange,
+	// bodies included, within MaxDuration; the head of the answer within
+	// Timeout of the request being sent. Each timer cancels with its own
+	// cause, so a timeout is told from a client that went away.
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	total := time.AfterFunc(p.maxDuration, func() { cancel(errExchangeTimeout) })
+	defer total.Stop()
+	var clock headerClock
+	onTimeout := func() { cancel(errHeaderTimeout) }
+	if body == nil {
+		clock.start(p.timeout, onTimeout)
+	} else {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { clock.start(p.timeout, onTimeout) },
+		})
+	}
+	out, err := p.outRequest(ctx, r, body)
+	if err != nil {
+		p.exchangeFailed(w, r, body, err)
+		return
+	}
+	resp, err := p.transport.RoundTrip(out)
+	if !clock.stop() && err == nil {
+		resp.Body.Close()
+		err = errHeaderTimeout
+	}
+	if err != nil {
+		if cause := context.Cause(ctx); cause == errHeaderTimeout || cause == errExchangeTimeout {
+			err = cause
 		}
 		p.exchangeFailed(w, r, body, err)
 		return
 	}
-	reusable := !resp.Close
-	defer func() {
-		if reusable {
-			p.client.put(uc)
-		} else {
-			uc.nc.Close()
-		}
-	}()
+	defer resp.Body.Close()
 
 	if resp.StatusCode < 100 {
 		// http.ReadResponse takes any three digits, but 000-099 are no
 		// status: net/http's WriteHeader panics on one and the fast lane
-		// would answer 200 (issue #15, F15).
-		reusable = false
+		// would answer 200 (issue #15, F15). Closing the body unread
+		// closes the connection.
 		p.log.Warn("upstream answered a status under 100", "path", r.URL.Path, "status", resp.StatusCode)
 		writeError(w, http.StatusBadGateway, "upstream_bad_response", msgBadResponse)
 		return
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// Only websocket requests ask to switch, and they do not come here.
-		reusable = false
 		p.log.Error("upstream switched protocols on a plain request", "path", r.URL.Path)
 		writeError(w, http.StatusBadGateway, "upstream_unavailable", msgUnavailable)
 		return
 	}
+	bp := p.bufs.Get().(*[]byte)
+	defer p.bufs.Put(bp)
 	p.copyResponseHeader(w.Header(), resp)
 	for k := range resp.Trailer {
 		w.Header().Add("Trailer", k)
 	}
 	w.WriteHeader(resp.StatusCode)
 	if err := p.copyBody(w, resp, *bp); err != nil {
-		reusable = false
 		if r.Context().Err() == nil && !errors.Is(err, errClientWrite) {
 			p.log.Warn("upstream body cut short", "path", r.URL.Path, "err", err)
 			// Abort so the client sees a truncated answer, not a complete
@@ -250,140 +257,46 @@ func (p *proxy) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// errStaleConn marks a reused connection that failed before the upstream
-// answered anything.
-var errStaleConn = errors.New("idle upstream connection was closed")
-
-// exchange sends r upstream and reads the answer's head. Time is bounded
-// by connection deadlines, not timers or contexts: the exchange must end
-// within MaxDuration of start, and once the request is sent the upstream
-// has Timeout to start answering. On success the caller owns uc and puts it
-// back or closes it.
-func (p *proxy) exchange(r *http.Request, body *limitedBody, buf []byte, start time.Time) (*upstreamConn, *http.Response, error) {
-	ctx := r.Context()
-	uc, err := p.client.get(ctx, start)
-	if err != nil {
-		return nil, nil, &dialError{err}
-	}
-	end := start.Add(p.maxDuration)
-	uc.cr.deferSend(body == nil, end)
-	if !uc.cr.deferred {
-		uc.nc.SetWriteDeadline(end) // awaitResponse sets the read deadline
-	}
-	werr := p.writeRequest(uc, r, body, buf)
-	if werr != nil && (errors.Is(werr, errBadTarget) || (body != nil && (body.exceeded.Load() || body.readErr != nil))) {
-		uc.nc.Close()
-		return nil, nil, werr
-	}
-	// Even when writing failed, the upstream may have answered (a 413 or
-	// 401 before reading a large body); that answer is worth passing on.
-	sent := start
-	if body != nil {
-		sent = time.Now()
-	}
-	resp, err := p.awaitResponse(ctx, uc, r, sent, minTime(sent.Add(p.timeout), end))
-	if werr == nil {
-		werr = uc.cr.sendErr // a request kept by deferSend, sent by that read
-	}
-	switch {
-	case err != nil && werr != nil:
-		err = werr
-	case err == nil && werr != nil:
-		resp.Close = true // the connection is broken for the next exchange
-	}
-	if err != nil {
-		uc.nc.Close()
-		if uc.reused && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) &&
-			!errors.Is(err, io.ErrUnexpectedEOF) && ctx.Err() == nil && (body == nil || body.left == p.maxBody) {
-			err = fmt.Errorf("%w: %w", errStaleConn, err)
-		}
-		return nil, nil, err
-	}
-	// The answer's body is read under the overall deadline, unless it
-	// came whole with the head (most small answers do).
-	if resp.ContentLength < 0 || int64(uc.br.Buffered()) < resp.ContentLength {
-		uc.nc.SetReadDeadline(end)
-	}
-	return uc, resp, nil
+// headerClock is the Timeout for the head of an answer, started when the
+// request is sent (at once for a request without a body; for one with a
+// body, when net/http reports it written) and stopped when the head came.
+type headerClock struct {
+	mu    sync.Mutex
+	timer *time.Timer
+	done  bool
 }
 
-// fastAnswer is how long the proxy waits for an answer before it also
-// watches the client's context. Almost every answer comes sooner, and
-// watching costs allocations on every request; a slower answer gets it, so
-// an upstream request whose client went away is dropped at once.
-const fastAnswer = 500 * time.Millisecond
-
-// awaitResponse reads the head of the upstream's answer, sent at sent, by
-// headerEnd.
-func (p *proxy) awaitResponse(ctx context.Context, uc *upstreamConn, r *http.Request, sent, headerEnd time.Time) (*http.Response, error) {
-	uc.cr.head()
-	defer uc.cr.body()
-	first := minTime(sent.Add(fastAnswer), headerEnd)
-	uc.nc.SetReadDeadline(first)
-	_, err := uc.br.Peek(1) // consumes nothing: a timeout here leaves the reader clean
-	if err != nil && isTimeout(err) && first.Before(headerEnd) {
-		// The deadline first: set after, it would undo the cut of a
-		// context already cancelled (AfterFunc then runs f at once).
-		uc.nc.SetReadDeadline(headerEnd)
-		stop := context.AfterFunc(ctx, func() { uc.nc.SetReadDeadline(aLongTimeAgo) })
-		_, err = uc.br.Peek(1)
-		if !stop() || ctx.Err() != nil {
-			return nil, cmpOr(ctx.Err(), context.Canceled)
-		}
-	} else if err == nil && first.Before(headerEnd) {
-		// The answer began within fastAnswer; unless its whole head came
-		// with it (the usual case), the rest has until headerEnd too.
-		if buf, _ := uc.br.Peek(uc.br.Buffered()); !bytes.Contains(buf, headEnd) {
-			uc.nc.SetReadDeadline(headerEnd)
-		}
+func (c *headerClock) start(d time.Duration, f func()) {
+	c.mu.Lock()
+	if !c.done && c.timer == nil {
+		c.timer = time.AfterFunc(d, f)
 	}
-	if err == nil {
-		var resp *http.Response
-		if resp, err = uc.readResponse(r); err == nil {
-			return resp, nil
-		}
-	}
-	// A deadline that cuts a header line is reported by textproto as a
-	// malformed header; the connection's own error says what happened.
-	if !isTimeout(err) && isTimeout(uc.cr.err) {
-		err = uc.cr.err
-	}
-	if isTimeout(err) {
-		err = fmt.Errorf("%w: %w", errHeaderTimeout, err)
-	}
-	return nil, err
+	c.mu.Unlock()
 }
 
-func cmpOr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+// stop reports false when the timer had fired.
+func (c *headerClock) stop() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done = true
+	return c.timer == nil || c.timer.Stop()
 }
 
-var headEnd = []byte("\r\n\r\n")
+// timeoutError is a bound of the proxy running out: a net.Error whose
+// Timeout is true, as a deadline's is.
+type timeoutError struct{ msg string }
 
-// errHeaderTimeout is the upstream taking longer than Timeout to answer.
-var errHeaderTimeout = errors.New("upstream did not answer within the timeout")
+func (e *timeoutError) Error() string   { return e.msg }
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
 
-// dialError is a failure to connect to the upstream.
-type dialError struct{ err error }
-
-func (e *dialError) Error() string { return "connect to the upstream: " + e.err.Error() }
-func (e *dialError) Unwrap() error { return e.err }
-
-// aLongTimeAgo is a deadline that has passed: setting it unblocks reads
-// and writes at once.
-var aLongTimeAgo = time.Unix(1, 0)
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
+// The causes the exchange's context is cancelled with when a bound runs
+// out: the upstream did not start its answer within Timeout, or the whole
+// exchange took longer than MaxDuration.
+var (
+	errHeaderTimeout   error = &timeoutError{"upstream did not answer within the timeout"}
+	errExchangeTimeout error = &timeoutError{"upstream exchange took longer than the maximum duration"}
+)
 
 // exchangeFailed answers a request the upstream did not answer.
 func (p *proxy) exchangeFailed(w http.ResponseWriter, r *http.Request, body *limitedBody, err error) {
@@ -392,7 +305,7 @@ func (p *proxy) exchangeFailed(w http.ResponseWriter, r *http.Request, body *lim
 		p.writeTooLarge(w)
 	case r.Context().Err() != nil:
 		// The client went away; nobody reads an answer.
-	case body != nil && body.readErr != nil:
+	case body != nil && body.broken.Load():
 		// The client's body broke off; it is probably gone too.
 		writeError(w, http.StatusBadRequest, "bad_request_body", "the request body could not be read to its end: send it again")
 	case errors.Is(err, errBadTarget):
@@ -689,12 +602,13 @@ func (p *proxy) copyBody(w http.ResponseWriter, resp *http.Response, buf []byte)
 }
 
 // limitedBody bounds a request body: past max bytes reads fail, which
-// ends the exchange, and the client gets 413.
+// ends the exchange, and the client gets 413. net/http's Transport reads
+// it in its own goroutine, hence the atomics.
 type limitedBody struct {
 	r        io.ReadCloser
 	left     int64
 	exceeded atomic.Bool
-	readErr  error // the client's body broke off
+	broken   atomic.Bool // the client's body broke off
 }
 
 var errBodyTooLarge = errors.New("request body too large")
@@ -713,8 +627,15 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		return n, errBodyTooLarge
 	}
 	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		b.broken.Store(true)
+	}
 	return n, err
 }
+
+// Close is the Transport's, when the exchange is over; the server closes
+// the client's body itself.
+func (b *limitedBody) Close() error { return nil }
 
 // hasDotSegment reports whether a path has a "." or ".." segment.
 func hasDotSegment(path string) bool {

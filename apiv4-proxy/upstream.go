@@ -32,8 +32,8 @@ type UpstreamOptions struct {
 	// LookupTTL is how long a team looked up by name or a channel's member
 	// list is reused for the same caller. Default 10s.
 	LookupTTL time.Duration
-	// Transport makes the requests; default a keep-alive transport that
-	// never uses environment proxies.
+	// Transport makes the requests: the one shared with the proxy and
+	// PluginAdmin (NewTransport); default a transport of its own.
 	Transport http.RoundTripper
 }
 
@@ -116,7 +116,7 @@ func NewUpstream(baseURL string, opts UpstreamOptions) (*Upstream, error) {
 		opts.LookupTTL = DefaultLookupTTL
 	}
 	if opts.Transport == nil {
-		opts.Transport = newTransport(64)
+		opts.Transport = NewTransport(nil, 64)
 	}
 	return &Upstream{
 		base: base.String(),
@@ -482,28 +482,4 @@ func parseBaseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("apiv4proxy: upstream URL %q: no . or .. segments allowed", raw)
 	}
 	return u, nil
-}
-
-// newTransport is an HTTP/1.1 keep-alive transport tuned for one upstream
-// host: the default keeps only 2 idle connections per host, so under load
-// most requests would open a new connection. Environment proxies are never
-// used: the upstream is fixed by configuration.
-func newTransport(idlePerHost int) *http.Transport {
-	return &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          0, // no overall limit; the per-host one bounds it
-		MaxIdleConnsPerHost:   idlePerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		// Bytes pass through as the upstream compressed them.
-		DisableCompression: true,
-		// Mattermost speaks HTTP/1.1 behind proxies, and websockets need it.
-		ForceAttemptHTTP2: false,
-		// Larger buffers than the 4 KiB default cut syscalls on bodies.
-		WriteBufferSize: 32 << 10,
-		ReadBufferSize:  32 << 10,
-		// As the proxy bounds answers' heads (the default is 10 MiB).
-		MaxResponseHeaderBytes: maxResponseHeadBytes,
-	}
 }

@@ -3,6 +3,8 @@ package apiv4proxy
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -383,6 +385,9 @@ func TestTokenFromRequestOrder(t *testing.T) {
 	}
 }
 
+// TestUpstreamAddress: the proxy connects to the base URL's host, on
+// its scheme's port when the URL names none, whatever the client's request
+// says.
 func TestUpstreamAddress(t *testing.T) {
 	for _, tt := range []struct{ url, addr string }{
 		{"http://mm.example.com", "mm.example.com:80"},
@@ -391,12 +396,28 @@ func TestUpstreamAddress(t *testing.T) {
 		{"http://[::1]", "[::1]:80"},
 		{"https://[::1]:8443", "[::1]:8443"},
 	} {
-		p, err := newProxy(tt.url, ProxyOptions{})
+		tr := NewTransport(nil, 0)
+		dialed := make(chan string, 1)
+		tr.http.DialContext = func(_ context.Context, _, addr string) (net.Conn, error) {
+			dialed <- addr
+			return nil, errors.New("no network in this test")
+		}
+		p, err := newProxy(tt.url, ProxyOptions{Transport: tr, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.client.addr != tt.addr {
-			t.Errorf("%s: dials %s, want %s", tt.url, p.client.addr, tt.addr)
+		w := httptest.NewRecorder()
+		p.ServeHTTP(w, httptest.NewRequest("GET", "http://other.example.com:9999/api/v4/users/me", nil))
+		if w.Code != http.StatusBadGateway {
+			t.Errorf("%s: answered %d, want 502", tt.url, w.Code)
+		}
+		select {
+		case addr := <-dialed:
+			if addr != tt.addr {
+				t.Errorf("%s: dials %s, want %s", tt.url, addr, tt.addr)
+			}
+		default:
+			t.Errorf("%s: nothing dialled", tt.url)
 		}
 	}
 }

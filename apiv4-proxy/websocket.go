@@ -2,7 +2,6 @@ package apiv4proxy
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -24,12 +23,14 @@ type wsBufferPool struct{ sync.Pool }
 func (p *wsBufferPool) Get() any  { return p.Pool.Get() }
 func (p *wsBufferPool) Put(v any) { p.Pool.Put(v) }
 
-func (p *proxy) initWebsocket(tlsConfig *tls.Config) {
+// initWebsocket makes the websocket dialer of the REST transport's dialer
+// and TLS configuration: one of each for the one upstream.
+func (p *proxy) initWebsocket() {
 	pool := &wsBufferPool{}
 	p.dialer = websocket.Dialer{
-		NetDialContext:   (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		NetDialContext:   p.transport.dialer.DialContext,
 		Proxy:            nil, // the upstream is fixed by configuration
-		TLSClientConfig:  tlsConfig,
+		TLSClientConfig:  p.transport.http.TLSClientConfig,
 		HandshakeTimeout: p.timeout,
 		ReadBufferSize:   4096,
 		WriteBufferSize:  4096,
