@@ -143,6 +143,15 @@ describe('<mattermost-channel>', () => {
         expect(auto.frame.style.height).toBe('321px');
     });
 
+    it('survives being moved in the page: one root, a new frame', () => {
+        const {el} = mount();
+        const first = root!;
+        document.body.append(document.createElement('div'));
+        document.body.lastElementChild!.append(el); // disconnected, then connected again
+        expect(root).toBe(first);
+        expect(first.querySelectorAll('iframe')).toHaveLength(1);
+    });
+
     it('needs an app and a server to reach', async () => {
         const {events} = mount({app: ''});
         await tick();

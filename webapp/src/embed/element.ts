@@ -32,6 +32,7 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
     }
 
     // #private fields: the page's script cannot read them (no token is kept here anyway).
+    #root: ShadowRoot | null = null;
     #frame: HTMLIFrameElement | null = null;
     #origin = '';
     #provider: EmbedTokenProvider | null = null;
@@ -73,7 +74,10 @@ export class EmbedElement extends HTMLElement implements MattermostChannelElemen
         if (this.#frame) {
             return;
         }
-        const root = this.attachShadow({mode: 'closed'});
+        // Once per element: moved in the page, it keeps its root and gets a new frame.
+        this.#root ??= this.attachShadow({mode: 'closed'});
+        const root = this.#root;
+        root.replaceChildren();
         const css = document.createElement('style');
         css.textContent = style;
         const base = this.getAttribute('server') || scriptOrigin;
