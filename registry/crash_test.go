@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/mod/semver"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/pgtest"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 )
@@ -51,7 +52,7 @@ func TestCrashChild(t *testing.T) {
 // Each version has a fresh random bundle (tens of KiB, so commits span many
 // pages) and a bundle shared by all versions (stored once).
 func crashChild(path string, round int) error {
-	s, err := registry.Open(path, &registry.Options{LockTimeout: 5 * time.Second})
+	s, err := openCrashStore(path, &registry.Options{LockTimeout: 5 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -85,10 +86,35 @@ func crashChild(path string, round int) error {
 	return s.Close()
 }
 
+// openCrashStore opens the store at addr: a PostgreSQL URL, else a bbolt
+// file.
+func openCrashStore(addr string, opts *registry.Options) (testStore, error) {
+	if strings.HasPrefix(addr, "postgres://") {
+		return registry.OpenPostgres(context.Background(), addr, opts)
+	}
+	return registry.Open(addr, opts)
+}
+
+// TestCrashConsistency runs on both stores: on bbolt the child's process
+// dies mid-commit with the file; on PostgreSQL the database sees the
+// child's connections drop mid-transaction, as it sees a replica SIGKILLed
+// mid-push.
 func TestCrashConsistency(t *testing.T) {
 	if os.Getenv(crashPathEnv) != "" {
 		return // this is a child
 	}
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "registry.db")
+			if kind == "postgres" {
+				path = pgtest.DB(t)
+			}
+			crashConsistency(t, path)
+		})
+	}
+}
+
+func crashConsistency(t *testing.T, path string) {
 	// Each round waits for the child to acknowledge 1-8 writes, then kills
 	// it 0-20 ms later: on a busy machine a fixed delay after the start
 	// mostly killed children before their first write (4-9 of 60 rounds
@@ -98,13 +124,12 @@ func TestCrashConsistency(t *testing.T) {
 	if testing.Short() {
 		rounds, minRounds, budget = 10, 5, 3*time.Second
 	}
-	path := filepath.Join(t.TempDir(), "registry.db")
 	start := time.Now()
 	acked, roundsWithWrites, round := 0, 0, 1
 	for ; round <= rounds && (round <= minRounds || time.Since(start) < budget); round++ {
 		lines := runAndKill(t, path, round, 1+mrand.IntN(8), time.Duration(mrand.IntN(21))*time.Millisecond)
 
-		s, err := registry.Open(path, nil) // real fsync, as in production
+		s, err := openCrashStore(path, nil) // bbolt: real fsync, as in production
 		if err != nil {
 			t.Fatalf("round %d: reopen after kill: %v", round, err)
 		}
@@ -141,7 +166,7 @@ func TestCrashConsistency(t *testing.T) {
 		}
 		s.Close()
 	}
-	s, err := registry.Open(path, nil)
+	s, err := openCrashStore(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
