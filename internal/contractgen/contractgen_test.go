@@ -89,6 +89,15 @@ func TestOneSidedEditIsCaught(t *testing.T) {
 			want: []string{"webapp/src/generated/events.ts"},
 		},
 		{
+			name: "crash report field renamed in Go",
+			change: func(t *testing.T) (string, inputs, string) {
+				dir := copyGoSource(t)
+				editFile(t, dir, "server/crashes.go", `json:"team_id"`, `json:"team"`)
+				return dir, currentInputs(), root
+			},
+			want: []string{"webapp/src/generated/crash_report.ts", "mobile/src/generated/crash_report.ts"},
+		},
+		{
 			name: "host global added in Go",
 			change: func(t *testing.T) (string, inputs, string) {
 				in := currentInputs()

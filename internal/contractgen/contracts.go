@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,14 @@ func contracts(in inputs) []tsFile {
 		return out
 	}
 	all := names(func(slots.Slot) bool { return true })
+	var methods []string
+	for _, s := range in.Catalogue {
+		for _, m := range s.RegistryMethods {
+			if !slices.Contains(methods, m) {
+				methods = append(methods, m)
+			}
+		}
+	}
 	onMobile := names(func(s slots.Slot) bool { return s.On(slots.IOS) || s.On(slots.Android) })
 	slotRef := goRef{"slots", "Slot"}
 	return []tsFile{
@@ -53,7 +62,8 @@ func contracts(in inputs) []tsFile {
 			Decls: []tsDecl{
 				unionDecl{Dir: "slots", Type: "Platform", Doc: "Where a slot exists."},
 				rawDecl{union("CatalogueSlotName", "The names of the slot catalogue, in its order.", all)},
-				structDecl{Ref: slotRef, TS: "CatalogueSlot", Types: map[string]string{"Name": "CatalogueSlotName"}},
+				rawDecl{union("CatalogueRegistryMethod", "The PluginRegistry methods that fill the catalogue's slots.", methods)},
+				structDecl{Ref: slotRef, TS: "CatalogueSlot", Types: map[string]string{"Name": "CatalogueSlotName", "RegistryMethods": "CatalogueRegistryMethod[]"}},
 				valueDecl{TS: "CATALOGUE", Type: "readonly CatalogueSlot[]", Value: in.Catalogue,
 					Doc: "Every slot, in the order the admin console shows them (slots.Catalogue)."},
 			},
@@ -85,6 +95,11 @@ func contracts(in inputs) []tsFile {
 			},
 		},
 		{
+			Path: web + "crash_report.ts", Indent: "    ",
+			From:  []string{"the body of POST /api/v1/plugins/{id}/errors (server/crashes.go)"},
+			Decls: []tsDecl{structDecl{Ref: goRef{"server", "crashRequest"}, TS: "CrashReportBody", Request: true}},
+		},
+		{
 			Path: web + "host_modules.ts", Indent: "    ",
 			From: []string{"bundler.HostGlobals, bundler.IconsModule (bundler/host.go)"},
 			Decls: []tsDecl{
@@ -105,6 +120,11 @@ func contracts(in inputs) []tsFile {
 					Doc: "The modules a mobile bundle may require from the host."},
 				rawDecl{"/** A module of HOST_MODULES. */\nexport type HostModuleName = (typeof HOST_MODULES)[number];\n"},
 			},
+		},
+		{
+			Path: mobile + "crash_report.ts", Indent: "  ",
+			From:  []string{"the body of POST /api/v1/plugins/{id}/errors (server/crashes.go)"},
+			Decls: []tsDecl{structDecl{Ref: goRef{"server", "crashRequest"}, TS: "CrashReportBody", Request: true}},
 		},
 		{
 			Path: mobile + "manifest.ts", Indent: "  ",

@@ -33,6 +33,10 @@ type structDecl struct {
 	// declared TypeScript name, for string fields whose values a set of
 	// constants lists.
 	Types map[string]string
+	// Request marks a body the server decodes: every field may be left
+	// out (encoding/json leaves the Go zero value), so every field is
+	// optional in TypeScript.
+	Request bool
 }
 
 // unionDecl is a string union of the values of Go constants: all the
@@ -238,6 +242,9 @@ func (w *tsWriter) structDecl(d structDecl) error {
 	if err != nil {
 		return err
 	}
+	if d.Request {
+		doc = strings.TrimSpace(doc) + "\n\nA request body: every field may be left out (the server reads it as empty)."
+	}
 	doc = strings.TrimSpace(strings.TrimSpace(doc) + "\n\nGo: " + d.Ref.String() + ".")
 	w.doc("", doc)
 	fmt.Fprintf(&w.body, "export interface %s {\n", tsName(d.TS, d.Ref.Name))
@@ -250,7 +257,7 @@ func (w *tsWriter) structDecl(d structDecl) error {
 			}
 		}
 		opt := ""
-		if f.optional {
+		if f.optional || d.Request {
 			opt = "?"
 		} else if _, ptr := f.typ.(*ast.StarExpr); ptr {
 			t += " | null"

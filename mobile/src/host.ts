@@ -14,6 +14,7 @@ import {
   ModuleFactory,
   runFactory,
 } from './evaluate';
+import type {CrashReportBody} from './generated/crash_report';
 import type {HostModuleName} from './generated/slots';
 import {createRegistry, Registration} from './registry';
 import {keys, MemoryStorage, PluginStorage} from './storage';
@@ -109,7 +110,7 @@ interface StoredManifest {
 
 interface CrashReport {
   pluginId: string;
-  body: {version: string; message: string; stack?: string; slot?: string; platform: Platform; team_id?: string};
+  body: CrashReportBody;
 }
 
 class IntegrityError extends Error {}

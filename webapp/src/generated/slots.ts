@@ -8,6 +8,9 @@ export type Platform = 'web' | 'ios' | 'android';
 /** The names of the slot catalogue, in its order. */
 export type CatalogueSlotName = 'post_type' | 'call_button' | 'channel_header_button' | 'app_center' | 'app_bar' | 'main_menu' | 'root' | 'right_hand_sidebar' | 'post_dropdown_menu' | 'slash_command_hook' | 'message_will_be_posted_hook' | 'websocket_event' | 'reducer' | 'translations';
 
+/** The PluginRegistry methods that fill the catalogue's slots. */
+export type CatalogueRegistryMethod = 'registerPostTypeComponent' | 'registerCallButtonAction' | 'registerChannelHeaderButtonAction' | 'registerProduct' | 'registerNeedsTeamRoute' | 'registerAppBarComponent' | 'registerMainMenuAction' | 'registerRootComponent' | 'registerRightHandSidebarComponent' | 'registerPostDropdownMenuAction' | 'registerPostDropdownSubMenuAction' | 'registerSlashCommandWillBePostedHook' | 'registerMessageWillBePostedHook' | 'registerWebSocketEventHandler' | 'registerReducer' | 'registerTranslations';
+
 /**
  * Slot describes one named slot.
  *
@@ -20,7 +23,7 @@ export interface CatalogueSlot {
     /** Props the host passes to a component registered in the slot. */
     props?: string[];
     /** RegistryMethods are the Mattermost PluginRegistry methods that fill it. */
-    registry_methods: string[];
+    registry_methods: CatalogueRegistryMethod[];
     /**
      * MattermostKey is the key in Mattermost's state.plugins.components (or
      * postTypes) where registrations land.

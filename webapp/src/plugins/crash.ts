@@ -4,6 +4,7 @@
 // report is better than a page that fights a failing server.
 import {Client4} from '@mattermost/client';
 
+import type {CrashReportBody} from '../generated/crash_report';
 import type {HostStore} from '../store';
 import {pluginsActions} from '../store/plugins_slice';
 
@@ -49,7 +50,7 @@ export function createCrashReporter(store: HostStore, client: Pick<Client4, 'get
         const body = JSON.stringify({
             version, message: msg, stack: c.error instanceof Error ? c.error.stack ?? '' : '',
             slot: c.slot ?? c.where, team_id: teamId,
-        });
+        } satisfies CrashReportBody);
         fetchFn(`/api/v1/plugins/${encodeURIComponent(c.pluginId)}/errors`, client.getOptions({method: 'post', body})).
             then((r) => {
                 if (!r.ok) {
