@@ -44,6 +44,10 @@ type change struct {
 	// ChangeBytecode: Hermes bytecode of a mobile bundle.
 	bytecode registry.Bytecode
 
+	// changePreview: a developer's preview lease taken, renewed or ended
+	// on another replica.
+	preview *previewShare
+
 	// ChangePluginEvent: a plugin's custom event.
 	event *customEvent
 	count chan<- int // receives how many of this server's clients got it
@@ -82,6 +86,18 @@ func (s *Server) apply(ctx context.Context, c change) {
 		}
 	case changeServerPart:
 		s.forgetUpstreamPlugins()
+	case changePreview:
+		p := c.preview
+		if p.Ended {
+			if l := s.previews.end(p.User, p.Plugin); l != nil {
+				s.previewChanged(ctx, l.user, l.plugin, s.previewTeams(ctx, l.teams, l.plugin))
+			}
+			return
+		}
+		prev, err := s.previews.set(p.User, p.Plugin, p.Version, p.Teams, time.Duration(p.TTLMS)*time.Millisecond, s.previewExpired)
+		if err == nil && prev != p.Version {
+			s.previewChanged(ctx, p.User, p.Plugin, s.previewTeams(ctx, p.Teams, p.Plugin))
+		}
 	case registry.ChangePluginEvent:
 		s.hub.publish(c.event.outbound(), wsEvent{Event: c.event.Event, Data: c.event.Data, Broadcast: c.event.Broadcast}, c.count)
 	}
@@ -245,6 +261,14 @@ func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c chang
 			return c, false, nil
 		}
 	case changeServerPart:
+	case changePreview:
+		c.preview = &previewShare{}
+		if err := decode(c.preview); err != nil {
+			return c, false, err
+		}
+		if c.preview.TTLMS <= 0 || time.Duration(c.preview.TTLMS)*time.Millisecond > maxPreviewTTL {
+			c.preview.TTLMS = defaultPreviewTTL.Milliseconds()
+		}
 	case registry.ChangePluginEvent:
 		c.event = &customEvent{}
 		if err := decode(c.event); err != nil {
@@ -264,6 +288,35 @@ type teamStatePayload struct {
 	registry.ChangeTeamStatePayload
 	WasEnabled *bool  `json:"was_enabled"`
 	WasVersion string `json:"was_version"`
+}
+
+// changePreview is the change log kind of a developer's preview lease
+// (previewShare): leases live in each replica's memory, and every replica
+// keeps every lease, so a developer's requests see their preview whichever
+// replica answers.
+const changePreview = "preview"
+
+// previewShare is a preview lease as the change log carries it.
+type previewShare struct {
+	User    string   `json:"user_id"`
+	Plugin  string   `json:"plugin_id"`
+	Version string   `json:"version,omitempty"`
+	Teams   []string `json:"teams,omitempty"`
+	TTLMS   int64    `json:"ttl_ms,omitempty"`
+	Ended   bool     `json:"ended,omitempty"`
+}
+
+// sharePreview tells the other replicas of a lease taken, renewed or
+// ended here. Without a change log (one server) it does nothing.
+func (s *Server) sharePreview(ctx context.Context, p previewShare) error {
+	if s.feed == nil {
+		return nil
+	}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.feed.PublishEvent(ctx, changePreview, raw)
 }
 
 // changeServerPart is registry.ChangeServerPart: a plugin's server part

@@ -349,6 +349,12 @@ func (s *Server) serveSetPreview(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusServiceUnavailable, "server_closing", "the server is shutting down: start the watch again when it is back"))
 		return
 	}
+	// Every replica keeps the lease too (replica.go): the developer's
+	// next manifest request may reach any of them.
+	if err := s.sharePreview(r.Context(), previewShare{User: who.User.ID, Plugin: pluginID, Version: v.Version, Teams: teams, TTLMS: ttl.Milliseconds()}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	enabled := s.previewTeams(r.Context(), teams, pluginID)
 	if prev != v.Version {
 		s.log.Info("preview", "plugin", pluginID, "version", v.Version, "by", who.User.Username, "teams", len(enabled))
@@ -364,6 +370,10 @@ func (s *Server) serveSetPreview(w http.ResponseWriter, r *http.Request) {
 // too, so a retry is harmless.
 func (s *Server) serveEndPreview(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
+	if err := s.sharePreview(r.Context(), previewShare{User: who.User.ID, Plugin: chi.URLParam(r, "id"), Ended: true}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if l := s.previews.end(who.User.ID, chi.URLParam(r, "id")); l != nil {
 		s.log.Info("preview ended", "plugin", l.plugin, "version", l.version, "by", who.User.Username)
 		s.previewChanged(r.Context(), l.user, l.plugin, s.previewTeams(r.Context(), l.teams, l.plugin))

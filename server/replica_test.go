@@ -333,3 +333,35 @@ func TestStoreUnavailableAndBack(t *testing.T) {
 		return manifestVersion(t, b, "bob", "engineering", "com.example.hello") == ""
 	})
 }
+
+// A developer's preview lease taken on one replica holds on every other:
+// their manifest on B serves the prerelease, everyone else's the release;
+// ending it on B ends it on A.
+func TestPreviewCrossesReplicas(t *testing.T) {
+	fleet := newFleet(t, pgtest.DB(t), 2)
+	a, b := fleet[0], fleet[1]
+	if r := a.push("dev", helloPlugin(helloID, "1.0.0")); r.status != http.StatusCreated {
+		t.Fatal(string(r.body))
+	}
+	if r := a.setTeam("alice", "engineering", helloID, `{"enabled":true}`); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	if r := a.push("dev", helloPlugin(helloID, devV1)); r.status != http.StatusCreated {
+		t.Fatal(string(r.body))
+	}
+	if r := a.preview("dev", devV1, 0); r.status != 200 {
+		t.Fatalf("preview on A: %d %s", r.status, r.body)
+	}
+	eventually(t, "dev's manifest on B serves the preview", func() bool {
+		return manifestVersion(t, b, "dev", "engineering", helloID) == devV1
+	})
+	if v := manifestVersion(t, b, "bob", "engineering", helloID); v != "1.0.0" {
+		t.Fatalf("bob's manifest on B during dev's preview: %q", v)
+	}
+	if r := b.do("dev", "DELETE", "/api/v1/plugins/"+helloID+"/preview", "", nil); r.status != http.StatusNoContent {
+		t.Fatalf("end the preview on B: %d %s", r.status, r.body)
+	}
+	eventually(t, "dev's manifest on A back to the release", func() bool {
+		return manifestVersion(t, a, "dev", "engineering", helloID) == "1.0.0"
+	})
+}
