@@ -103,3 +103,50 @@ func TestPostgresPoolIsBounded(t *testing.T) {
 		t.Errorf("the store held up to %d connections, want 1 to 3", most)
 	}
 }
+
+// TestPostgresPruneRacesPushOfSharedBlob: a prune collecting a blob and a
+// push of another plugin naming that blob without sending it (it is stored)
+// run at once, again and again. Whatever the interleaving, the push either
+// stores its version with the blob kept, or fails with ErrMissingBlob; the
+// store never holds a version naming a blob that is gone (Verify).
+func TestPostgresPruneRacesPushOfSharedBlob(t *testing.T) {
+	s := registrytest.OpenPostgres(t)
+	admin := registry.Pusher{UserID: "admin", SystemAdmin: true}
+	stored, missing := 0, 0
+	for round := range 30 {
+		bundle := []byte(fmt.Sprintf("bundle of round %d", round))
+		for i := 1; i <= 2; i++ {
+			b := bundle
+			if i == 2 {
+				b = []byte(fmt.Sprintf("newest build of round %d", round))
+			}
+			registrytest.Push(t, s, dev, "x.plugin", fmt.Sprintf("1.0.%d-dev.%d", round, i), b)
+		}
+		v, _ := registrytest.Version("y.plugin", fmt.Sprintf("1.0.%d", round), bundle)
+		var wg sync.WaitGroup
+		var pushErr, pruneErr error
+		wg.Go(func() { _, pushErr = s.PutVersion(ctx, v, nil, admin) })
+		wg.Go(func() {
+			_, pruneErr = s.PrunePrereleases(ctx, registry.PruneQuery{PluginID: "x.plugin", PushedBy: "dev", Keep: 1, Actor: "mmtoolkit"})
+		})
+		wg.Wait()
+		if pruneErr != nil {
+			t.Fatal(pruneErr)
+		}
+		switch {
+		case pushErr == nil:
+			stored++
+			if _, err := s.Blob(ctx, v.Artifacts[registry.WebJS].SHA256); err != nil {
+				t.Fatalf("round %d: the push stored a version whose blob the prune took: %v", round, err)
+			}
+		case errors.Is(pushErr, registry.ErrMissingBlob):
+			missing++
+		default:
+			t.Fatal(pushErr)
+		}
+	}
+	t.Logf("30 races: %d pushes stored with the blob kept, %d refused for a blob the prune had taken", stored, missing)
+	if err := s.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
