@@ -84,11 +84,25 @@ func TestReplicasBehindNginx(t *testing.T) {
 		t.Fatalf("enable through replica 2: %v\n%s", err, out)
 	}
 	events.want(t, "plugin_enabled", `"1.0.0"`)
-	if out, err := cli(r1.url, "dev", "push", helloVersion(t, "1.1.0")); err != nil {
-		t.Fatalf("push 1.1.0 through replica 1: %v\n%s", err, out)
+	// A push answered 201 by replica 1 is servable by the others at once:
+	// its bundle, read from replicas 2 and 3 right after the answer.
+	pkg := filepath.Join(t.TempDir(), "hello-1.1.0.tar.gz")
+	if out, err := cli(r1.url, "dev", "pack", "-o", pkg, helloVersion(t, "1.1.0")); err != nil {
+		t.Fatalf("pack: %v\n%s", err, out)
+	}
+	web := pushPackage(t, r1.url, login(t, lb.URL, "dev"), pkg)
+	for _, r := range []*serverProc{r2, r3} {
+		sum := sha256.Sum256(get(t, r.url+web.URL, bob))
+		if got := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); got != web.Integrity {
+			t.Errorf("the new bundle from %s right after the 201: %s, want %s", r.url, got, web.Integrity)
+		}
 	}
 	events.want(t, "plugin_updated", `"1.1.0"`)
-	// Every replica answers the same through nginx, bundles included.
+	// Each replica's manifest lists it once it has read the change row
+	// (tens of milliseconds); then every answer through nginx agrees.
+	for _, r := range replicas {
+		waitManifest(t, r.url, bob, "1.1.0")
+	}
 	for range 9 {
 		checkManifest(t, lb.URL, bob, "1.1.0")
 	}
@@ -262,6 +276,52 @@ func helloVersion(t *testing.T, version string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// pushPackage posts a package to url as token's user, wants 201, and
+// returns the new version's web bundle.
+func pushPackage(t *testing.T, url, token, pkg string) (web struct{ URL, Integrity string }) {
+	t.Helper()
+	body, err := os.ReadFile(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", url+"/api/v1/plugins", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Bundles map[string]struct{ URL, Integrity string }
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(raw, &out) != nil || out.Bundles["web"].URL == "" {
+		t.Fatalf("push to %s: %d %s", url, resp.StatusCode, raw)
+	}
+	return out.Bundles["web"]
+}
+
+// waitManifest waits up to 10 s for url's manifest of engineering to
+// serve hello at version.
+func waitManifest(t *testing.T, url, token, version string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var m struct {
+			Plugins []struct{ ID, Version string }
+		}
+		getJSON(t, url+"/api/v1/manifest?team=engineering&platform=web", token, &m)
+		if len(m.Plugins) == 1 && m.Plugins[0].Version == version {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's manifest still %+v 10 s after the push of %s", url, m, version)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // checkManifest reads engineering's web manifest as token at url, wants
