@@ -110,7 +110,7 @@ func TestEmbedStoresAgree(t *testing.T) {
 				newEmbedApp(t, s, app)
 			}
 		}
-		seen[strings.SplitN(desc, " ", 2)[0]+" "+strings.Fields(got[0]+" x")[0]]++
+		seen[strings.SplitN(desc, " ", 2)[0]+" "+strings.Fields(got[0] + " x")[0]]++
 		if got[0] != got[1] {
 			t.Fatalf("op %d, %s:\n bolt     %s\n postgres %s", i, desc, got[0], got[1])
 		}
