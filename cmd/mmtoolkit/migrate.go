@@ -56,11 +56,17 @@ func cmdMigrate(args []string, stdout, stderr io.Writer) error {
 	if kp == "" {
 		kp = filepath.Join(*from, mobile.DefaultKeyFile)
 	}
-	switch key, err := os.ReadFile(kp); {
+	// Stored as serve --store shares it (mobile.MarshalKey), so replicas
+	// started with the same file find their own key there.
+	switch key, err := mobile.ReadKey(kp); {
 	case err == nil:
-		settings[registry.SettingMobileKey] = key
+		raw, err := mobile.MarshalKey(key)
+		if err != nil {
+			return err
+		}
+		settings[registry.SettingMobileKey] = raw
 	case *keyPath != "" || !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("read the mobile signing key: %w", err)
+		return fmt.Errorf("read the mobile signing key %s: %w", kp, err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

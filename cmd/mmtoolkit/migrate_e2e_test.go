@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/internal/pgtest"
+	"github.com/mmtoolkit/mmtoolkit/mobile"
+	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
 // TestMigrateThenServeFromPostgres: a registry served from bbolt with data
@@ -94,6 +97,21 @@ func TestMigrateThenServeFromPostgres(t *testing.T) {
 	}
 	if strings.Contains(out, "mmtoolkit@") || strings.Contains(out, "password") {
 		t.Errorf("migrate printed a secret:\n%s", out)
+	}
+	// The data directory's mobile key is the registry's shared key, in the
+	// form serve --store shares it, so replicas sign as the bbolt server did.
+	st, err := registry.OpenPostgres(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := st.Setting(context.Background(), registry.SettingMobileKey)
+	st.Close()
+	key, kerr := mobile.ReadKey(filepath.Join(data, mobile.DefaultKeyFile))
+	if err != nil || kerr != nil {
+		t.Fatalf("shared mobile key: %v; key file: %v", err, kerr)
+	}
+	if want, _ := mobile.MarshalKey(key); !bytes.Equal(shared, want) {
+		t.Errorf("shared mobile key %q, want the key file's %q", shared, want)
 	}
 	if again := migrate(); !strings.Contains(again, "nothing to copy") {
 		t.Errorf("second migrate:\n%s", again)
