@@ -106,16 +106,18 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		sandboxTeams []string
 	)
 	if *upstreamURL != "" {
-		// Both check the URL the same way; an error names it.
-		up, err := apiv4proxy.NewUpstream(*upstreamURL, apiv4proxy.UpstreamOptions{})
+		// All check the URL the same way; an error names it. One transport
+		// (dialer, TLS configuration, keep-alive pool) for the one upstream.
+		tr := apiv4proxy.NewTransport(nil, 0)
+		up, err := apiv4proxy.NewUpstream(*upstreamURL, apiv4proxy.UpstreamOptions{Transport: tr})
 		if err != nil {
 			return err
 		}
-		proxy, err := apiv4proxy.NewProxy(*upstreamURL, apiv4proxy.ProxyOptions{Logger: log})
+		proxy, err := apiv4proxy.NewProxy(*upstreamURL, apiv4proxy.ProxyOptions{Logger: log, Transport: tr})
 		if err != nil {
 			return err
 		}
-		pa, err := apiv4proxy.NewPluginAdmin(*upstreamURL, apiv4proxy.PluginAdminOptions{})
+		pa, err := apiv4proxy.NewPluginAdmin(*upstreamURL, apiv4proxy.PluginAdminOptions{Transport: tr})
 		if err != nil {
 			return err
 		}
@@ -147,7 +149,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// The process's settings are the program's to choose, not the server
+	// package's: the build cache the pushes share, and the collector off
+	// while they compile (docs/architecture.md).
+	buildCache := bundler.NewDefaultCache()
+	defer buildCache.Close() // after srv.Close, whose source maps build through it
 	srv, err := server.New(store, id, server.Config{Logger: log, Upstream: upstream,
+		BuildCache: buildCache, CompileMemory: server.GCOffDuringCompiles(),
 		Fronting: *upstreamURL != "", PluginConflict: conflictRule,
 		BlobFiles: filepath.Join(*data, "blob-files"), MobileKey: mcfg.MobileKey, Hermesc: mcfg.Hermesc,
 		TrustedKeys: mcfg.TrustedKeys, MinCertification: mcfg.MinCertification,
