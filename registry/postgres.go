@@ -201,9 +201,14 @@ func OpenPostgres(ctx context.Context, dsn string, opts *Options) (*Postgres, er
 		// pgx's message may quote the DSN, password included.
 		return nil, fmt.Errorf("registry: open postgres: %w: the store address is not a valid postgres:// URL or key=value string", ErrInvalid)
 	}
-	cfg.MaxConns = int32(DefaultMaxConns)
-	if o.MaxConns > 0 {
+	// Options first, then what the address says (pool_max_conns=,
+	// statement_timeout=: an operator tunes a replica in its URL), then
+	// the defaults.
+	switch {
+	case o.MaxConns > 0:
 		cfg.MaxConns = o.MaxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		cfg.MaxConns = int32(DefaultMaxConns)
 	}
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = 5 * time.Minute
@@ -211,12 +216,14 @@ func OpenPostgres(ctx context.Context, dsn string, opts *Options) (*Postgres, er
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > connectTimeout {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
-	timeout := DefaultStatementTimeout
-	if o.StatementTimeout > 0 {
-		timeout = o.StatementTimeout
-	}
 	rp := cfg.ConnConfig.RuntimeParams
-	rp["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	if _, given := rp["statement_timeout"]; o.StatementTimeout > 0 || !given {
+		timeout := DefaultStatementTimeout
+		if o.StatementTimeout > 0 {
+			timeout = o.StatementTimeout
+		}
+		rp["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	}
 	rp["idle_in_transaction_session_timeout"] = strconv.FormatInt(idleInTransactionTimeout.Milliseconds(), 10)
 	rp["timezone"] = "UTC"
 	if rp["application_name"] == "" {

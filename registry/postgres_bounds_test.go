@@ -150,3 +150,60 @@ func TestPostgresPruneRacesPushOfSharedBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPostgresDSNTunes: pool_max_conns and statement_timeout in the
+// store's address apply when Options do not say otherwise.
+func TestPostgresDSNTunes(t *testing.T) {
+	dsn := pgtest.DB(t)
+	s, err := registry.OpenPostgres(ctx, dsn+"&pool_max_conns=2&statement_timeout=300", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, dev, "a.plugin", "1.0.0")
+	holder, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM plugins WHERE id = 'a.plugin' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	// Many pushes behind the held lock: each times out after 300 ms (not
+	// the default minute), and no more than 2 connections wait at once.
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	start := time.Now()
+	for i := range errs {
+		wg.Go(func() {
+			v, b := registrytest.Version("a.plugin", fmt.Sprintf("1.%d.0", i+1))
+			_, errs[i] = s.PutVersion(ctx, v, b, dev)
+		})
+	}
+	most := 0
+	for range 20 {
+		var n int
+		if err := holder.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mmtoolkit'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, n)
+		time.Sleep(10 * time.Millisecond)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, registry.ErrUnavailable) {
+			t.Errorf("push %d behind the lock: %v, want ErrUnavailable", i, err)
+		}
+	}
+	if took := time.Since(start); took > 50*time.Second {
+		t.Errorf("six pushes behind a lock took %v: the address's statement_timeout was not applied", took)
+	}
+	if most > 2 {
+		t.Errorf("%d connections, the address says pool_max_conns=2", most)
+	}
+}
