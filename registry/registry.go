@@ -4,11 +4,14 @@
 // audit log.
 //
 // Store is the interface callers use; Open returns *Bolt, the bbolt
-// implementation and the default. A version is written by one PutVersion call
-// in one transaction, so a crash mid-push leaves the whole version or none of
-// it. *Bolt also offers what only operators need (Stats, Verify,
-// PluginTeamStates); callers that want those declare their own small
-// interface. Package registrytest opens real stores in tests.
+// implementation and the default; OpenPostgres returns *Postgres, the same
+// semantics on PostgreSQL for several processes sharing one registry, with
+// a change log they follow (postgres.go). A version is written by one
+// PutVersion call in one transaction, so a crash mid-push leaves the whole
+// version or none of it. Both also offer what only operators need (Stats,
+// Verify, PluginTeamStates); callers that want those declare their own
+// small interface. Package registrytest opens real stores in tests; the
+// registry's own tests run on both (suite_test.go).
 package registry
 
 import (
