@@ -115,19 +115,17 @@ func checkReused(info httptrace.GotConnInfo) {
 // while no request is outstanding, but only once the runtime has woken its
 // reading goroutine: a request that takes the connection first would get
 // those bytes as its answer (TestProxyDiscardsConnectionsWithStrayBytes
-// saw it every time). clean closes that window: it takes the reader out of
-// its read and holds it, so that nothing is consumed meanwhile, looks at
-// the socket without waiting (idleSocketEmpty), then lets the reader read
+// saw it every time). clean closes that window: it wakes the reader out of
+// its read, and the reader, the one goroutine that reads the connection,
+// looks at the socket without waiting (idleSocketEmpty) before it reads
 // again. Go has no other way to ask a socket whether bytes have arrived: a
 // read with a short deadline waits for a timer, which the runtime fires
 // about 1 ms late on an idle process (measured), on every request.
 type guardConn struct {
 	net.Conn
 	mu      sync.Mutex
-	reading bool          // the Transport's reader is in Conn.Read
-	hold    bool          // a check wants the reader out of Conn.Read
-	held    chan struct{} // the reader is out, and waits for release
-	release chan struct{}
+	reading bool      // the Transport's reader is in Conn.Read
+	check   chan bool // a check waiting for the reader's answer
 	closed  bool
 }
 
@@ -136,50 +134,44 @@ var errStrayBytes = errors.New("the upstream sent bytes on an idle connection")
 
 // clean reports whether the idle connection can carry a request: it is
 // open and nothing arrived on it since its last answer. The reader is
-// either in Conn.Read (it is woken by a deadline in the past and held), on
-// its way back to it (it is held when it gets there), or handling bytes it
-// read (it closes the connection, no request being outstanding yet).
+// either in Conn.Read (a deadline in the past wakes it), on its way back
+// to it (it answers when it gets there), or handling bytes it read (it
+// closes the connection, no request being outstanding yet).
 func (g *guardConn) clean() bool {
+	ch := make(chan bool, 1)
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		return false
 	}
-	g.hold = true
-	g.held = make(chan struct{})
-	g.release = make(chan struct{})
-	held, release := g.held, g.release
+	g.check = ch
 	if g.reading {
 		g.Conn.SetReadDeadline(aLongTimeAgo)
 	}
 	g.mu.Unlock()
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
-	ok := false
 	select {
-	case <-held:
-		ok = idleSocketEmpty(g.Conn)
+	case ok := <-ch:
+		return ok
 	case <-t.C: // the reader never came back: do not trust the connection
+		return false
 	}
-	g.mu.Lock()
-	if g.hold {
-		g.hold = false
-		close(release)
-	}
-	ok = ok && !g.closed
-	g.mu.Unlock()
-	return ok
 }
 
 func (g *guardConn) Read(p []byte) (int, error) {
 	for {
 		g.mu.Lock()
-		if g.hold {
-			release := g.release
-			close(g.held)
+		if ch := g.check; ch != nil {
+			g.check = nil
 			g.mu.Unlock()
-			<-release
+			ok := idleSocketEmpty(g.Conn)
 			g.Conn.SetReadDeadline(time.Time{})
+			ch <- ok
+			if !ok {
+				g.Close()
+				return 0, errStrayBytes
+			}
 			g.mu.Lock()
 		}
 		if g.closed {
@@ -191,7 +183,7 @@ func (g *guardConn) Read(p []byte) (int, error) {
 		n, err := g.Conn.Read(p)
 		g.mu.Lock()
 		g.reading = false
-		woken := n == 0 && g.hold && isTimeout(err)
+		woken := n == 0 && g.check != nil && isTimeout(err)
 		g.mu.Unlock()
 		if !woken {
 			return n, err
@@ -202,14 +194,9 @@ func (g *guardConn) Read(p []byte) (int, error) {
 func (g *guardConn) Close() error {
 	g.mu.Lock()
 	g.closed = true
-	if g.hold {
-		g.hold = false
-		close(g.release)
-		select {
-		case <-g.held:
-		default:
-			close(g.held) // the check waits for the reader no longer
-		}
+	if g.check != nil {
+		g.check <- false
+		g.check = nil
 	}
 	g.mu.Unlock()
 	return g.Conn.Close()

@@ -11,7 +11,7 @@ import (
 // idleSocketEmpty reports whether nothing is waiting to be read on an idle
 // connection (and the upstream has not closed it): one recv with MSG_PEEK
 // and MSG_DONTWAIT, which neither consumes nor waits. It runs through
-// RawConn.Control, while the connection's reader is held out of its read
+// RawConn.Control, by the connection's reader between two reads
 // (guardConn.clean), so nothing else reads meanwhile.
 func idleSocketEmpty(nc net.Conn) bool {
 	sc, ok := nc.(syscall.Conn)

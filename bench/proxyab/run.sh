@@ -17,8 +17,8 @@
 #
 # Prints one line per connection count, "proxyab-cN: ...", then
 # "proxyab: ... decision=...", on stdout; progress on stderr. Knobs
-# (environment): A_REV (the revision for (a); default the last one that
-# had apiv4-proxy/send_unix.go), CPU (200us), DURATION (5), ROUNDS (3),
+# (environment): A_REV (the revision for (a); default the parent of the
+# commit that deleted apiv4-proxy/send_unix.go), CPU (200us), DURATION (5), ROUNDS (3),
 # WARMUP (2), CONNS ("1 64").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,10 +43,10 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 
 if [ -z "${A_REV:-}" ]; then
-	if [ -e apiv4-proxy/send_unix.go ]; then
+	if git cat-file -e HEAD:apiv4-proxy/send_unix.go 2>/dev/null; then
 		A_REV=HEAD
 	else
-		A_REV="$(git log -1 --format=%H -- apiv4-proxy/send_unix.go)^"
+		A_REV="$(git log -1 --diff-filter=D --format=%H -- apiv4-proxy/send_unix.go)^"
 	fi
 fi
 A_REV=$(git rev-parse --verify "$A_REV^{commit}") || die "no revision $A_REV"
