@@ -222,8 +222,12 @@ func writeTree(t *testing.T, files map[string][]byte) string {
 // root, for a test to edit.
 func copyGoSource(t *testing.T) string {
 	t.Helper()
+	src := newGoSource(root)
+	if _, err := render(src, contracts(currentInputs())); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	for _, pkg := range []string{"slots", "server", "bundler"} {
+	for pkg := range src.pkgs {
 		ents, err := os.ReadDir(filepath.Join(root, pkg))
 		if err != nil {
 			t.Fatal(err)

@@ -100,6 +100,14 @@ func contracts(in inputs) []tsFile {
 			Decls: []tsDecl{structDecl{Ref: goRef{"server", "crashRequest"}, TS: "CrashReportBody", Request: true}},
 		},
 		{
+			Path: web + "shell.ts", Indent: "    ",
+			From: []string{"the page's config and team elements (webapp/webapp.go, webapp/shell.templ)"},
+			Decls: []tsDecl{
+				structDecl{Ref: goRef{"webapp", "shellConfig"}, TS: "ShellPageConfig"},
+				structDecl{Ref: goRef{"webapp", "teamJSON"}, TS: "ShellTeam", Types: map[string]string{"Manifest": "TeamManifest"}},
+			},
+		},
+		{
 			Path: web + "host_modules.ts", Indent: "    ",
 			From: []string{"bundler.HostGlobals, bundler.IconsModule (bundler/host.go)"},
 			Decls: []tsDecl{

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"path"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -250,7 +251,9 @@ func (w *tsWriter) structDecl(d structDecl) error {
 	fmt.Fprintf(&w.body, "export interface %s {\n", tsName(d.TS, d.Ref.Name))
 	for _, f := range fields {
 		t, ok := d.Types[f.goName]
-		if !ok {
+		if ok {
+			w.useName(t)
+		} else {
 			t, err = w.typeOf(d.Ref.Dir, f.file, f.typ)
 			if err != nil {
 				return fmt.Errorf("%s.%s: %w", d.Ref, f.goName, err)
@@ -405,6 +408,19 @@ func (w *tsWriter) named(r goRef) (string, error) {
 		return tsName("", r.Name), nil
 	default:
 		return w.typeOf(r.Dir, d.file, t)
+	}
+}
+
+// useName imports the declared TypeScript names that type expression t
+// (a field's replacement type) uses from other generated files.
+func (w *tsWriter) useName(t string) {
+	for _, h := range w.homes {
+		if h.path != w.file.Path && regexp.MustCompile(`\b`+regexp.QuoteMeta(h.ts)+`\b`).MatchString(t) {
+			if w.imports[h.path] == nil {
+				w.imports[h.path] = map[string]bool{}
+			}
+			w.imports[h.path][h.ts] = true
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import {WebSocketClient} from '@mattermost/client';
 import type {Post} from '@mattermost/types/posts';
 import {createContext, useContext} from 'react';
 
+import type {ShellPageConfig} from './generated/shell';
 import * as mm from './mattermost/actions';
 import {apiFetch, Client4, setupClient} from './mattermost/client';
 import {createCrashReporter, type CrashReporter} from './plugins/crash';
@@ -20,15 +21,14 @@ import {navigate, parseRoute} from './router';
 import {createHostStore, type HostStore} from './store';
 import {pluginsActions} from './store/plugins_slice';
 
-/** What the Go shell puts in <script type="application/json" id="mmtoolkit-config">. */
-export interface ShellConfig {
-    siteURL: string;
+/**
+ * What the Go shell puts in <script type="application/json" id="mmtoolkit-config">
+ * (siteURL; modules and styles: lazy host module name -> script, stylesheet URL;
+ * generated from webapp.shellConfig), and what main.tsx adds.
+ */
+export interface ShellConfig extends Pick<ShellPageConfig, 'siteURL' | 'modules' | 'styles'> {
     /** This page's CSP nonce (from the main script's element), for scripts the host adds. */
     nonce: string;
-    /** Lazy host module name -> URL. */
-    modules: Record<string, string>;
-    /** Lazy host module name -> its stylesheet's URL (react-bootstrap, icons). */
-    styles?: Record<string, string>;
     /**
      * The manifest of the team the URL names, when the shell embedded it
      * (the same body GET /api/v1/manifest answers): the host starts the

@@ -5,15 +5,15 @@ import {createRoot} from 'react-dom/client';
 import {Provider} from 'react-redux';
 
 import {App} from './components/app';
+import type {ShellPageConfig, ShellTeam} from './generated/shell';
 import {installGlobals} from './globals';
 import {createHost, HostContext, type Host, type ShellConfig} from './host';
-import type {TeamManifest} from './plugins/types';
 
 import './styles.css';
 
 function readConfig(): ShellConfig {
     const el = document.getElementById('mmtoolkit-config');
-    const c = JSON.parse(el?.textContent || '{}') as Partial<ShellConfig>;
+    const c = JSON.parse(el?.textContent || '{}') as Partial<ShellPageConfig>;
     // The nonce is not in the config: script elements expose it only to
     // script (the nonce property; the attribute reads empty). A module
     // script has no document.currentScript, so find the host's own element.
@@ -28,7 +28,7 @@ function readManifest(): ShellConfig['manifest'] {
         return undefined;
     }
     try {
-        const t = JSON.parse(el.textContent || '') as {team?: string; manifest?: TeamManifest};
+        const t = JSON.parse(el.textContent || '') as Partial<ShellTeam>;
         return t.team && Array.isArray(t.manifest?.plugins) ? {team: t.team, manifest: t.manifest} : undefined;
     } catch {
         return undefined; // the host requests it

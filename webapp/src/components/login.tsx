@@ -1,9 +1,9 @@
 import {useState, type FormEvent} from 'react';
 
+import type {Demo, ShellPageConfig} from '../generated/shell';
 import {useHost} from '../host';
 import {navigate} from '../router';
 
-type Demo = {users: Array<{username: string; role?: string}>; password: string};
 
 /**
  * The sandbox's demo logins, which the server puts in the page's config
@@ -12,7 +12,7 @@ type Demo = {users: Array<{username: string; role?: string}>; password: string};
  */
 function demoLogins(): Demo | null {
     try {
-        const c = JSON.parse(document.getElementById('mmtoolkit-config')?.textContent || '{}') as {demo?: Demo};
+        const c = JSON.parse(document.getElementById('mmtoolkit-config')?.textContent || '{}') as Partial<ShellPageConfig>;
         return c.demo && Array.isArray(c.demo.users) && c.demo.users.length > 0 ? c.demo : null;
     } catch {
         return null;
