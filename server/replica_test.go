@@ -199,6 +199,16 @@ func TestReplicaHotPathMakesNoQueries(t *testing.T) {
 	first := b.do("bob", "GET", "/api/v1/manifest?team=engineering", "", nil)
 	b.do("", "GET", url, "", nil)
 	etag := first.header.Get("ETag")
+	// Nothing changes from here on: A's background work (variants, maps)
+	// is done and B has applied every change row it wrote.
+	a.waitIdle()
+	b.waitIdle()
+	last, err := a.pg.LastChange(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B applied every change", func() bool { return b.srv.Replica().LastChange >= last })
+	b.do("", "GET", url, "", nil, "Accept-Encoding", "gzip") // the variant's bytes, cached
 
 	before := b.pg.Statements()
 	const n = 200
@@ -300,7 +310,15 @@ func TestStoreUnavailableAndBack(t *testing.T) {
 	url := push.json(t)["bundles"].(map[string]any)["web"].(map[string]any)["url"].(string)
 	for _, r := range fleet {
 		r.waitIdle()
-		r.do("", "GET", url, "", nil) // cached
+	}
+	last, err := a.pg.LastChange(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B applied every change", func() bool { return b.srv.Replica().LastChange >= last })
+	for _, r := range fleet { // what the pages asked for, cached
+		r.do("", "GET", url, "", nil)
+		manifestVersion(t, r, "bob", "engineering", "com.example.hello")
 	}
 
 	if err := cl.Stop(); err != nil {
