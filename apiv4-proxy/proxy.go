@@ -51,7 +51,7 @@ type ProxyOptions struct {
 	// Transport is the client transport to the upstream, shared with
 	// identity and PluginAdmin (NewTransport); the websocket dialer takes
 	// its dialer and TLS configuration. Without it the proxy builds its own
-	// from MaxIdleConns and TLSClientConfig, which it then ignores.
+	// from MaxIdleConns and TLSClientConfig; with it, those two are unused.
 	Transport *Transport
 	// MaxIdleConns bounds the keep-alive connections kept open to the
 	// upstream between requests. Default 256.
