@@ -136,8 +136,9 @@ func contracts(in inputs) []tsFile {
 		},
 		{
 			Path: mobile + "manifest.ts", Indent: "  ",
-			From: []string{"slots.MobileManifest (slots/mobile.go)"},
+			From: []string{"slots.MobileManifest (slots/mobile.go)", "mobile.SignatureHeader (mobile/keys.go)"},
 			Decls: []tsDecl{
+				goConstDecl{Dir: "mobile", Go: "SignatureHeader", TS: "SIGNATURE_HEADER"},
 				unionDecl{Dir: "slots", Consts: []string{"IOS", "Android"}, TS: "Platform", Doc: "The platforms with a mobile manifest."},
 				unionDecl{Dir: "slots", Consts: []string{"FormatJS", "FormatBytecode"}, TS: "BundleFormat", Doc: "Mobile bundle formats."},
 				structDecl{Ref: goRef{"slots", "MobileManifest"}, Types: map[string]string{"Platform": "Platform"}},

@@ -60,6 +60,11 @@ type constsDecl struct {
 	Union string
 }
 
+// goConstDecl is one Go string constant, as a TypeScript constant.
+type goConstDecl struct {
+	Dir, Go, TS string
+}
+
 // valueDecl is a constant of data read from the Go program (reflection):
 // a catalogue, a map of globals.
 type valueDecl struct {
@@ -73,11 +78,12 @@ type valueDecl struct {
 // computed from the data).
 type rawDecl struct{ Text string }
 
-func (structDecl) decl() {}
-func (unionDecl) decl()  {}
-func (constsDecl) decl() {}
-func (valueDecl) decl()  {}
-func (rawDecl) decl()    {}
+func (structDecl) decl()  {}
+func (unionDecl) decl()   {}
+func (constsDecl) decl()  {}
+func (valueDecl) decl()   {}
+func (rawDecl) decl()     {}
+func (goConstDecl) decl() {}
 
 // Header is the first line of every generated file: Go's convention for
 // generated code, so tools and reviewers know not to edit it.
@@ -226,6 +232,13 @@ func (w *tsWriter) decl(d tsDecl) error {
 			ann, suffix = ": "+d.Type, ""
 		}
 		fmt.Fprintf(&w.body, "export const %s%s = %s%s;\n", d.TS, ann, w.literal(reflect.ValueOf(d.Value), ""), suffix)
+	case goConstDecl:
+		c, err := w.src.constValue(d.Dir, d.Go)
+		if err != nil {
+			return err
+		}
+		w.doc("", strings.TrimSpace(strings.TrimSpace(c.doc)+"\n\nGo: "+d.Dir+"."+d.Go+"."))
+		fmt.Fprintf(&w.body, "export const %s = %s;\n", d.TS, quote(c.value))
 	case rawDecl:
 		w.body.WriteString(strings.TrimLeft(d.Text, "\n"))
 		if !strings.HasSuffix(d.Text, "\n") {

@@ -15,6 +15,7 @@ import {
   runFactory,
 } from './evaluate';
 import type {CrashReportBody} from './generated/crash_report';
+import {SIGNATURE_HEADER} from './generated/manifest';
 import type {HostModuleName} from './generated/slots';
 import {createRegistry, Registration} from './registry';
 import {keys, MemoryStorage, PluginStorage} from './storage';
@@ -24,7 +25,8 @@ import {parsePublicKeys, sha256Hex, verifySignature} from './verify';
 /** The host runtime version this library implements; plugins' mobile.runtime ranges match it. */
 export const HOST_RUNTIME_VERSION = '1.0.0';
 
-export const SIGNATURE_HEADER = 'X-Mmtoolkit-Signature';
+/** The header of the manifest's signature (mobile.SignatureHeader, generated). */
+export {SIGNATURE_HEADER};
 
 export interface PluginHostOptions {
   /** The mmtoolkit server, e.g. https://plugins.example.com (no trailing slash needed). */
