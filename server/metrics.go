@@ -314,6 +314,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if s.files != nil {
 		fmt.Fprintf(w, "# HELP mmtoolkit_bundles_sent_from_files_total Bundle answers sent from blob files (sendfile).\n# TYPE mmtoolkit_bundles_sent_from_files_total counter\nmmtoolkit_bundles_sent_from_files_total %d\n", s.files.sent.Load())
 	}
+	s.writeReplicaMetrics(w) // replica.go
 	if e := s.edge.Load(); e != nil {
 		fmt.Fprintf(w, "# HELP mmtoolkit_edge_fast_requests_total Requests answered on the Edge's fast lane.\n# TYPE mmtoolkit_edge_fast_requests_total counter\nmmtoolkit_edge_fast_requests_total %d\n", e.fastServed.Load())
 		fmt.Fprintf(w, "# HELP mmtoolkit_edge_handoffs_total Connections the Edge's fast lane handed to net/http.\n# TYPE mmtoolkit_edge_handoffs_total counter\nmmtoolkit_edge_handoffs_total %d\n", e.handedOff.Load())

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -224,4 +226,27 @@ func (s *Server) encoded(ctx context.Context, sha string) (bool, error) {
 	}
 	s.addEncodings(sha, enc)
 	return true, nil
+}
+
+// writeReplicaMetrics adds the replica's lines to /metrics: the change log
+// it follows, and the statements its store sent (a bench divides them by
+// the requests it made: 0 per manifest while nothing changes).
+func (s *Server) writeReplicaMetrics(w io.Writer) {
+	if c, ok := s.store.(interface{ Statements() uint64 }); ok {
+		fmt.Fprintf(w, "# HELP mmtoolkit_store_statements_total Statements sent to the registry database (not counting the change log follower's).\n# TYPE mmtoolkit_store_statements_total counter\nmmtoolkit_store_statements_total %d\n", c.Statements())
+	}
+	st := s.Replica()
+	if !st.Following {
+		return
+	}
+	connected := 0
+	if st.Connected {
+		connected = 1
+	}
+	fmt.Fprintf(w, "# HELP mmtoolkit_replica_listening Whether the change log's notification connection is up.\n# TYPE mmtoolkit_replica_listening gauge\nmmtoolkit_replica_listening %d\n", connected)
+	fmt.Fprintf(w, "# HELP mmtoolkit_replica_last_change The id of the last change row applied.\n# TYPE mmtoolkit_replica_last_change gauge\nmmtoolkit_replica_last_change %d\n", st.LastChange)
+	fmt.Fprintf(w, "# HELP mmtoolkit_replica_changes_applied_total Change rows of other replicas applied.\n# TYPE mmtoolkit_replica_changes_applied_total counter\nmmtoolkit_replica_changes_applied_total %d\n", st.Applied)
+	fmt.Fprintf(w, "# HELP mmtoolkit_replica_reconnects_total Notification connections lost and listened again.\n# TYPE mmtoolkit_replica_reconnects_total counter\nmmtoolkit_replica_reconnects_total %d\n", st.Reconnects)
+	fmt.Fprintf(w, "# HELP mmtoolkit_replica_jobs_skipped_total Background jobs another replica did.\n# TYPE mmtoolkit_replica_jobs_skipped_total counter\nmmtoolkit_replica_jobs_skipped_total %d\n", st.Skipped)
+	fmt.Fprintf(w, "# HELP mmtoolkit_replica_resyncs_total Cache rebuilds after missed change rows.\n# TYPE mmtoolkit_replica_resyncs_total counter\nmmtoolkit_replica_resyncs_total %d\n", st.Resyncs)
 }

@@ -179,6 +179,12 @@ func TestReplicasShareChanges(t *testing.T) {
 	if st := b.srv.Replica(); !st.Following || st.Applied == 0 {
 		t.Errorf("B's replica stats: %+v", st)
 	}
+	metrics := string(b.do("", "GET", "/metrics", "", nil).body)
+	for _, line := range []string{"mmtoolkit_replica_listening 1\n", "mmtoolkit_store_statements_total "} {
+		if !strings.Contains(metrics, line) {
+			t.Errorf("B's /metrics lacks %q", line)
+		}
+	}
 }
 
 // When nothing changed, the hot path (manifest revalidations, bundles)
