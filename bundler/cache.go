@@ -69,6 +69,23 @@ type cachedContext struct {
 	lastUsed time.Time
 }
 
+// The bounds of a server's build cache (server.Config.BuildCache): at most
+// 4 contexts holding at most 8 MiB of loaded source, each dropped after 10
+// minutes without a push. A context takes about eleven times its source in
+// memory (30 MB for the typical plugin's 2.7 MB), so such a cache holds at
+// most about 90 MB, and a plugin with more source than the bound is always
+// built cold.
+const (
+	DefaultCacheContexts       = 4
+	DefaultCacheBytes    int64 = 8 << 20
+	DefaultCacheIdle           = 10 * time.Minute
+)
+
+// NewDefaultCache is NewCache with the default bounds.
+func NewDefaultCache() *Cache {
+	return NewCache(DefaultCacheContexts, DefaultCacheBytes, DefaultCacheIdle)
+}
+
 // NewCache returns a cache keeping at most max idle contexts, whose last
 // builds loaded at most maxBytes of source in all, each for at most idle
 // after its last build. max < 1 or maxBytes < 1 keeps none (every build is

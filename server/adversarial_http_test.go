@@ -407,14 +407,13 @@ func TestWebsocketClosedOnLogout(t *testing.T) {
 // noticed by the socket's periodic check: closed 1008 session_revoked. A
 // GET through /api/v4 (the fast lane's route) does not count as a logout.
 func TestWebsocketClosedWhenSessionRevoked(t *testing.T) {
-	defer server.SetWebsocketRevalidate(100 * time.Millisecond)()
 	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sb.Close()
 	srv, err := server.New(registrytest.Open(t), sb, server.Config{Upstream: sb.Handler(),
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), Timing: server.Timing{WebsocketRevalidate: 100 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -582,14 +581,14 @@ func (l *leavingIdentity) Authenticate(ctx context.Context, token string) (*apiv
 // open socket no longer gets engineering's events (it kept getting them
 // until it closed).
 func TestWebsocketFollowsTeamMembership(t *testing.T) {
-	defer server.SetWebsocketRevalidate(50 * time.Millisecond)()
 	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sb.Close()
 	id := &leavingIdentity{Sandbox: sb, team: sandbox.SeedID("team", "engineering")}
-	srv, err := server.New(registrytest.Open(t), id, server.Config{Upstream: sb.Handler(), Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(registrytest.Open(t), id, server.Config{Upstream: sb.Handler(), Logger: slog.New(slog.DiscardHandler),
+		Timing: server.Timing{WebsocketRevalidate: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

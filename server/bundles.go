@@ -27,18 +27,29 @@ var extTypes = map[string]string{
 // indexArtifacts learns every stored artifact, so a bundle request finds its
 // precompressed variants without scanning versions.
 func (s *Server) indexArtifacts(ctx context.Context) error {
+	_, err := s.indexStore(ctx)
+	return err
+}
+
+// indexStore is indexArtifacts, and returns the stored mobile bundles as
+// well: start-up reads every version once, and newMobile queues those
+// without bytecode from this list.
+func (s *Server) indexStore(ctx context.Context) (mobileJS []bytecodeJob, err error) {
 	plugins, err := s.store.Plugins(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var mapless []string
 	for _, p := range plugins {
 		for _, v := range p.Versions {
 			ver, err := s.store.Version(ctx, p.ID, v)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			s.addArtifacts(ver)
+			if a, ok := ver.Artifacts[registry.MobileJS]; ok {
+				mobileJS = append(mobileJS, bytecodeJob{source: a.SHA256, plugin: p.ID + "@" + v})
+			}
 			if missingSourceMap(ver, registry.WebJS) || missingSourceMap(ver, registry.MobileJS) {
 				mapless = append(mapless, p.ID+"@"+v)
 			}
@@ -50,12 +61,12 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 	}
 	all, err := s.store.AllEncodings(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for sha, enc := range all {
 		s.addEncodings(sha, enc)
 	}
-	return nil
+	return mobileJS, nil
 }
 
 // missingSourceMap reports whether v's compiled bundle of kind bundle has

@@ -15,6 +15,7 @@ import (
 // and does not compile alongside); a pusher who gives up takes nothing, and
 // the next push after a slot frees goes through.
 func TestPushesWaitForACompileSlot(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{MaxCompiles: 1})
 	release := e.srv.HoldCompileSlot()
 
@@ -48,5 +49,39 @@ func TestPushesWaitForACompileSlot(t *testing.T) {
 	}
 	if r := e.do("dev", "GET", "/api/v1/plugins/com.example.wait", "", nil); !strings.Contains(string(r.body), `"1.0.1"`) || strings.Contains(string(r.body), `"1.0.0"`) {
 		t.Fatalf("versions after one abandoned and one served push: %s", r.body)
+	}
+}
+
+// TestSourceMapsWaitForACompileSlot: the source maps a push leaves for
+// after its answer are compiles too, bounded by the same MaxCompiles: with
+// the only slot taken, they wait, and are built once it frees.
+func TestSourceMapsWaitForACompileSlot(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Config{MaxCompiles: 1})
+	holdMaps := e.srv.HoldSourceMaps()
+	defer holdMaps()
+	r := e.push("dev", helloPlugin("com.example.mapslot", "1.0.0"))
+	if r.status != 201 {
+		t.Fatalf("push: %d %s", r.status, r.body)
+	}
+	webMap, _ := r.json(t)["bundles"].(map[string]any)["web_map"].(map[string]any)
+	if webMap["pending"] != true {
+		t.Fatalf("web_map: %v, want it left for after the answer", webMap)
+	}
+
+	release := e.srv.HoldCompileSlot()
+	holdMaps() // the maps may be built now, but for the slot
+	// Long enough for the maps of this small plugin to be built on a busy
+	// machine if nothing held them (a few hundred ms).
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if e.srv.Idle() {
+			release()
+			t.Fatal("source maps built while the only compile slot was taken")
+		}
+	}
+	release()
+	e.waitIdle()
+	if m := e.do("", "GET", webMap["url"].(string), "", nil); m.status != 200 {
+		t.Fatalf("map after the slot freed: %d %s", m.status, m.body)
 	}
 }

@@ -13,19 +13,19 @@ func TestCompileGC(t *testing.T) {
 	defer debug.SetGCPercent(percent)
 	limit := debug.SetMemoryLimit(-1)
 
-	g.begin()
-	g.begin()
+	g.CompileStarted()
+	g.CompileStarted()
 	if p := debug.SetGCPercent(-1); p != -1 {
 		t.Errorf("GC percent during compiles: %d, want off", p)
 	}
 	if l := debug.SetMemoryLimit(-1); l >= limit || l < compileHeadroom {
 		t.Errorf("memory limit during compiles: %d (was %d), want the heap plus %d", l, limit, compileHeadroom)
 	}
-	g.end()
+	g.CompileEnded()
 	if p := debug.SetGCPercent(-1); p != -1 {
 		t.Errorf("GC percent with one compile still running: %d, want off", p)
 	}
-	g.end()
+	g.CompileEnded()
 	if p, l := debug.SetGCPercent(150), debug.SetMemoryLimit(-1); p != 150 || l != limit {
 		t.Errorf("after the compiles: GC percent %d, limit %d; want 150, %d", p, l, limit)
 	}
@@ -33,9 +33,9 @@ func TestCompileGC(t *testing.T) {
 	// An operator's lower limit is kept.
 	debug.SetMemoryLimit(64 << 20)
 	defer debug.SetMemoryLimit(limit)
-	g.begin()
+	g.CompileStarted()
 	if l := debug.SetMemoryLimit(-1); l != 64<<20 {
 		t.Errorf("GOMEMLIMIT 64 MiB became %d during a compile", l)
 	}
-	g.end()
+	g.CompileEnded()
 }

@@ -513,8 +513,7 @@ func TestEmbedOnTheFastLane(t *testing.T) {
 // channels; it may not act beyond ping and typing in its channels; it is
 // closed when the token is revoked.
 func TestEmbedWebsocketFiltered(t *testing.T) {
-	defer server.SetEmbedRecheck(50 * time.Millisecond)()
-	e := newEnv(t, server.Config{})
+	e := newEnv(t, server.Config{Timing: server.Timing{EmbedRecheck: 50 * time.Millisecond}})
 	id, secret := e.embedApp(appFor(devTalk))
 	tok := e.token(id, secret, `{"user":"bob"}`).Token
 	ws := "ws" + strings.TrimPrefix(e.url, "http")

@@ -34,9 +34,9 @@ const (
 	embedWSMaxRead   = 16 << 10 // the embed's own messages are small
 )
 
-// embedWSRecheck is how often a relay asks the store whether its token was
-// revoked (tests shorten it).
-var embedWSRecheck = 5 * time.Second
+// defaultEmbedWSRecheck is how often a relay asks the store whether its
+// token was revoked (Timing.EmbedRecheck: tests shorten it).
+const defaultEmbedWSRecheck = 5 * time.Second
 
 var embedUpgrader = websocket.Upgrader{ReadBufferSize: 4 << 10, WriteBufferSize: 4 << 10, CheckOrigin: sameOrigin}
 
@@ -280,7 +280,7 @@ func (s *Server) relayEmbed(ctx context.Context, c, up *websocket.Conn, g *embed
 	}()
 	// The token's life.
 	expiry := time.NewTimer(g.rec.ExpiresAt.Sub(s.embed.now()))
-	check := time.NewTicker(embedWSRecheck)
+	check := time.NewTicker(s.cfg.Timing.EmbedRecheck)
 	go func() {
 		defer expiry.Stop()
 		defer check.Stop()

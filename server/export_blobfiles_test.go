@@ -1,7 +1,5 @@
 package server
 
-import "time"
-
 // BlobFilesSent counts the bundle responses whose body was sent from a
 // file (0 without Config.BlobFiles).
 func (s *Server) BlobFilesSent() uint64 {
@@ -13,11 +11,3 @@ func (s *Server) BlobFilesSent() uint64 {
 
 // MemoryReleases counts the releases of compile memory to the OS.
 func (s *Server) MemoryReleases() uint64 { return s.release.released.Load() }
-
-// SetReleaseAfter shortens the pause after which compile memory is
-// released, for a test; the returned func restores it.
-func SetReleaseAfter(d time.Duration) (restore func()) {
-	old := releaseAfter
-	releaseAfter = d
-	return func() { releaseAfter = old }
-}

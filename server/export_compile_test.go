@@ -1,9 +1,6 @@
 package server
 
-import (
-	"sync"
-	"time"
-)
+import "sync"
 
 // HoldCompileSlot takes one of the server's compile slots, as a push that
 // is compiling does; the returned func gives it back.
@@ -26,11 +23,4 @@ func (s *Server) BuildMapsWithBundles() {
 	s.maps.mu.Lock()
 	s.maps.max = 0
 	s.maps.mu.Unlock()
-}
-
-// SetMapWait sets how long a request waits for a source map being built.
-func SetMapWait(d time.Duration) (restore func()) {
-	old := mapWait
-	mapWait = d
-	return func() { mapWait = old }
 }

@@ -35,11 +35,3 @@ var (
 
 // WellFormedEmbedToken reports whether s has an embed token's form.
 func WellFormedEmbedToken(s string) bool { return wellFormed(s, embedTokenPrefix) }
-
-// SetEmbedRecheck shortens how often an embed websocket checks its token,
-// for a test; the returned func restores it.
-func SetEmbedRecheck(d time.Duration) (restore func()) {
-	old := embedWSRecheck
-	embedWSRecheck = d
-	return func() { embedWSRecheck = old }
-}

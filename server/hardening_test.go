@@ -356,8 +356,7 @@ func TestV4WebsocketFloodDoesNotStarveOthers(t *testing.T) {
 // trickles (a byte now and then, never stalling) once the upload deadline
 // passes; a body cut short is 400 bad_request_body, never a 500.
 func TestSlowPushBodies(t *testing.T) {
-	defer server.SetPushBodyTimeouts(500*time.Millisecond, 2*time.Second)()
-	e := newEnv(t, server.Config{})
+	e := newEnv(t, server.Config{Timing: server.Timing{PushBodyIdle: 500 * time.Millisecond, PushBodyMax: 2 * time.Second}})
 	addr := strings.TrimPrefix(e.url, "http://")
 	pkg := archive(t, helloPlugin("com.example.slow", "1.0.0"))
 	for _, tc := range []struct {

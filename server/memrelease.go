@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"runtime/debug"
 	rtmetrics "runtime/metrics"
 	"sync"
@@ -8,20 +9,71 @@ import (
 	"time"
 )
 
-// releaseAfter is how long pushes must pause before the memory their
-// compiles used goes back to the operating system. Not shorter: releasing
-// between a developer's saves makes the next build regrow its heap under
-// more frequent collections (measured: re-pushes of the typical plugin
-// 132-138 -> 146-148 ms with 2 s and a save every 2 s).
-var releaseAfter = 30 * time.Second
+// CompileMemory is what the program lets its servers do to the process's
+// garbage collector around compiles. The collector's settings belong to the
+// process, not to one Server (a test binary runs many, in parallel), so a
+// Server changes none of them itself: it calls the policy its Config names.
+// mmtoolkit serve installs GCOffDuringCompiles; nil (tests, embedders)
+// leaves the collector alone.
+type CompileMemory interface {
+	// CompileStarted is called as a compile starts, CompileEnded as it
+	// ends. Compiles overlap: a Server's up to Config.MaxCompiles, and
+	// those of every Server sharing the policy.
+	CompileStarted()
+	CompileEnded()
+	// Release is called once a Server's compiles have paused for
+	// Timing.ReleaseAfter.
+	Release()
+}
 
-// memRelease returns compile garbage to the OS once pushes pause. A
-// typical plugin's build allocates about 90 MB, mostly garbage once it is
-// stored; Go's background scavenger gives such memory back slowly, so
-// after a burst of pushes an idle server kept several hundred MB resident
-// (bench/push: 443 MB after 8 new typical plugins; 213 MB 3 s after a
-// release, the rest being the build cache's contexts and the registry).
-// One forced collection and release after the pause costs a few
+// GCOffDuringCompiles is the policy mmtoolkit serve runs with: the
+// collector off while compiles run (compileGC), and compile garbage given
+// back to the operating system once pushes pause (memRelease). It is one
+// policy for the process, as the collector is: every Server given it counts
+// its compiles in the same place.
+func GCOffDuringCompiles() CompileMemory { return &gcOff }
+
+var gcOff compileGC
+
+// beginCompile takes one of Config.MaxCompiles slots, waiting for one or
+// giving up with ctx, and tells the memory policy a compile starts. Pushes
+// and the source maps left for after them (sourceMaps) take the same slots:
+// both run esbuild, whose memory is what the bound is for. endCompile
+// undoes both.
+func (s *Server) beginCompile(ctx context.Context) error {
+	select {
+	case s.compileSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p := s.cfg.CompileMemory; p != nil {
+		p.CompileStarted()
+	}
+	return nil
+}
+
+func (s *Server) endCompile() {
+	if p := s.cfg.CompileMemory; p != nil {
+		p.CompileEnded()
+	}
+	<-s.compileSlots
+	s.compiled()
+}
+
+// defaultReleaseAfter is how long pushes must pause before the memory
+// their compiles used goes back to the operating system. Not shorter:
+// releasing between a developer's saves makes the next build regrow its
+// heap under more frequent collections (measured: re-pushes of the typical
+// plugin 132-138 -> 146-148 ms with 2 s and a save every 2 s).
+const defaultReleaseAfter = 30 * time.Second
+
+// memRelease has the policy return compile garbage to the OS once pushes
+// pause. A typical plugin's build allocates about 90 MB, mostly garbage
+// once it is stored; Go's background scavenger gives such memory back
+// slowly, so after a burst of pushes an idle server kept several hundred MB
+// resident (bench/push: 443 MB after 8 new typical plugins; 213 MB 3 s
+// after a release, the rest being the build cache's contexts and the
+// registry). One forced collection and release after the pause costs a few
 // milliseconds of one core.
 type memRelease struct {
 	mu       sync.Mutex
@@ -31,8 +83,11 @@ type memRelease struct {
 }
 
 // compiled notes that a compile ended; s.compileSlots says whether others
-// still run.
+// still run. Without a policy there is nothing to release.
 func (s *Server) compiled() {
+	if s.cfg.CompileMemory == nil {
+		return
+	}
 	m := &s.release
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -40,10 +95,10 @@ func (s *Server) compiled() {
 		return
 	}
 	if m.timer == nil {
-		m.timer = time.AfterFunc(releaseAfter, s.releaseIfIdle)
+		m.timer = time.AfterFunc(s.cfg.Timing.ReleaseAfter, s.releaseIfIdle)
 		return
 	}
-	m.timer.Reset(releaseAfter)
+	m.timer.Reset(s.cfg.Timing.ReleaseAfter)
 }
 
 func (s *Server) releaseIfIdle() {
@@ -51,7 +106,7 @@ func (s *Server) releaseIfIdle() {
 		s.compiled() // still compiling: when that one ends
 		return
 	}
-	debug.FreeOSMemory()
+	s.cfg.CompileMemory.Release()
 	s.release.released.Add(1)
 }
 
@@ -84,10 +139,8 @@ type compileGC struct {
 // package's unpacked size.
 const compileHeadroom = 1 << 30
 
-var gcDuringCompiles compileGC
-
-// begin notes a compile starting; end must follow.
-func (g *compileGC) begin() {
+// CompileStarted notes a compile starting; CompileEnded must follow.
+func (g *compileGC) CompileStarted() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.running++
@@ -103,7 +156,7 @@ func (g *compileGC) begin() {
 	g.percent = debug.SetGCPercent(-1)
 }
 
-func (g *compileGC) end() {
+func (g *compileGC) CompileEnded() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.running--
@@ -113,3 +166,6 @@ func (g *compileGC) end() {
 	debug.SetGCPercent(g.percent)
 	debug.SetMemoryLimit(g.limit)
 }
+
+// Release collects and returns the freed memory to the OS.
+func (g *compileGC) Release() { debug.FreeOSMemory() }

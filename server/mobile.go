@@ -75,8 +75,9 @@ type signedManifest struct {
 // newMobile sets up signing and, when hermesc is configured, the bytecode
 // compiler, and queues every stored mobile bundle that has no bytecode for
 // hermesc's version yet (pushes from before hermesc was installed or
-// upgraded, and compiles a restart interrupted).
-func newMobile(s *Server) (*mobileService, error) {
+// upgraded, and compiles a restart interrupted). stored lists the stored
+// mobile bundles (Server.indexStore).
+func newMobile(s *Server, stored []bytecodeJob) (*mobileService, error) {
 	m := &mobileService{s: s, log: s.log, cache: map[mobileManifestKey]*signedManifest{}}
 	m.key = s.cfg.MobileKey
 	if m.key == nil {
@@ -111,7 +112,7 @@ func newMobile(s *Server) (*mobileService, error) {
 		}
 		return nil
 	})
-	if err := m.compileMissing(context.Background()); err != nil {
+	if err := m.compileMissing(context.Background(), stored); err != nil {
 		m.close()
 		return nil, err
 	}
@@ -131,8 +132,9 @@ func (m *mobileService) close() {
 func (m *mobileService) idle() bool { return m == nil || m.work == nil || m.work.idle() }
 
 // compileMissing indexes stored bytecode (so /bundles/<sha>.hbc serves it)
-// and queues mobile bundles without bytecode for this hermesc's version.
-func (m *mobileService) compileMissing(ctx context.Context) error {
+// and queues the stored mobile bundles without bytecode for this hermesc's
+// version.
+func (m *mobileService) compileMissing(ctx context.Context, stored []bytecodeJob) error {
 	all, err := m.store.AllBytecode(ctx)
 	if err != nil {
 		return err
@@ -146,20 +148,10 @@ func (m *mobileService) compileMissing(ctx context.Context) error {
 			m.indexBytecode(bc)
 		}
 	}
-	plugins, err := m.s.store.Plugins(ctx)
-	if err != nil {
-		return err
-	}
-	for _, p := range plugins {
-		for _, ver := range p.Versions {
-			v, err := m.s.store.Version(ctx, p.ID, ver)
-			if err != nil {
-				return err
-			}
-			if a, ok := v.Artifacts[registry.MobileJS]; ok && !have[a.SHA256] {
-				have[a.SHA256] = true
-				m.enqueue(bytecodeJob{source: a.SHA256, plugin: p.ID + "@" + ver})
-			}
+	for _, j := range stored {
+		if !have[j.source] {
+			have[j.source] = true
+			m.enqueue(j)
 		}
 	}
 	return nil

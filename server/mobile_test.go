@@ -11,11 +11,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
+	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 	"github.com/mmtoolkit/mmtoolkit/server"
 	"github.com/mmtoolkit/mmtoolkit/slots"
@@ -246,27 +248,48 @@ func TestMobileBytecode(t *testing.T) {
 	t.Logf("bytecode %d: JS %d bytes, HBC %d bytes", h.Version, get("").Size, p.Size)
 }
 
+// versionCounting is a store that counts the versions read.
+type versionCounting struct {
+	*registry.Bolt
+	reads atomic.Int64
+}
+
+func (c *versionCounting) Version(ctx context.Context, pluginID, version string) (*registry.Version, error) {
+	c.reads.Add(1)
+	return c.Bolt.Version(ctx, pluginID, version)
+}
+
 // A server started with hermesc compiles what was pushed while it had none.
+// Its start-up reads each stored version once (indexing the artifacts and
+// finding the mobile bundles without bytecode, together).
 func TestMobileBytecodeBackfill(t *testing.T) {
+	t.Parallel()
 	hc := hermesc(t)
 	e := newEnv(t, server.Config{})
 	mustPush(e, mobilePlugin("com.example.one", "1.0.0", ""))
+	two := mobilePlugin("com.example.one", "1.0.1", "")
+	two["mobile/index.tsx"] += "\nexport const second = 2;\n" // another mobile bundle
+	mustPush(e, two)
 	e.waitIdle()
 	if all, _ := e.store.AllBytecode(context.Background()); len(all) != 0 {
 		t.Fatalf("bytecode without hermesc: %+v", all)
 	}
-	srv, err := server.New(e.store, nil, server.Config{Hermesc: hc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	store := &versionCounting{Bolt: e.store}
+	srv, err := server.New(store, nil, server.Config{Hermesc: hc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	if n := store.reads.Load(); n != 2 {
+		t.Errorf("start-up read versions %d times, want each of the 2 once", n)
+	}
 	for deadline := time.Now().Add(20 * time.Second); !srv.Idle(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("still compiling after 20 s")
 		}
 	}
 	all, err := e.store.AllBytecode(context.Background())
-	if err != nil || len(all) != 1 || all[0].Error != "" || all[0].Artifact.Size == 0 {
+	if err != nil || len(all) != 2 || all[0].Error != "" || all[0].Artifact.Size == 0 || all[1].Error != "" {
 		t.Fatalf("bytecode after a restart with hermesc: %+v %v", all, err)
 	}
 }

@@ -82,10 +82,8 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 
 	// One of MaxCompiles slots, held while both entries compile.
-	select {
-	case s.compileSlots <- struct{}{}:
-	case <-ctx.Done():
-		return registry.PutResult{}, ctx.Err()
+	if err := s.beginCompile(ctx); err != nil { // memrelease.go
+		return registry.PutResult{}, err
 	}
 
 	// A push through the build cache leaves its source maps for after the
@@ -93,9 +91,9 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	// already wait. Plugins the binary carries are compiled once, at
 	// start-up, maps included: keeping their contexts would only hold
 	// memory.
-	build := buildCache().Build
+	build := s.buildCache.Build
 	if s.maps.room() {
-		build = buildCache().BuildDeferred
+		build = s.buildCache.BuildDeferred
 	}
 	if cert.Signer == BuiltinSigner {
 		build = bundler.Build
@@ -106,7 +104,6 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	var web, mobile built
 	var wg sync.WaitGroup
-	gcDuringCompiles.begin()
 	if m.Webapp != nil && m.Webapp.Entry != "" {
 		wg.Add(1)
 		go func() {
@@ -126,9 +123,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		}()
 	}
 	wg.Wait()
-	gcDuringCompiles.end()
-	<-s.compileSlots
-	s.compiled()
+	s.endCompile()
 	if err := errors.Join(web.err, mobile.err); err != nil {
 		var ce *bundler.CompileError
 		if errors.As(web.err, &ce) || errors.As(mobile.err, &ce) {
@@ -221,19 +216,6 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 	}
 	return res, nil
 }
-
-// buildCache keeps the esbuild contexts of the plugins pushed last, so the
-// developer loop (edit one file, push again) re-parses only what changed;
-// builds through it are byte-for-byte the cold ones (bundler.Cache). One
-// cache serves the whole process, so its bound is the process's: at most
-// 4 contexts holding at most 8 MiB of loaded source, each dropped after 10
-// minutes without a push. A context takes about eleven times its source
-// in memory (30 MB for the typical plugin's 2.7 MB), so the cache holds
-// at most about 90 MB, and a plugin with more source than the bound is
-// always built cold.
-var buildCache = sync.OnceValue(func() *bundler.Cache {
-	return bundler.NewCache(4, 8<<20, 10*time.Minute)
-})
 
 type file struct {
 	data        []byte

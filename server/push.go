@@ -126,7 +126,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 	defer share.release()
 	lim.Reserve = share.charge
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	stall := newStallReader(w, r.Body)
+	stall := newStallReader(w, r.Body, s.cfg.Timing)
 	r.Body = stall
 
 	body, err := pushBody(r)
@@ -143,7 +143,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		// The deadline stays: net/http reads what is left of the body
 		// before answering, and must not wait on a stalled client for it.
 		s.metrics.push("rejected")
-		s.writeError(w, r, bodyError(w, err, lim.MaxArchiveBytes))
+		s.writeError(w, r, bodyError(w, err, lim.MaxArchiveBytes, s.cfg.Timing))
 		return
 	}
 	stall.done()
@@ -288,29 +288,30 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 // and whatever a browser's upload form adds beside them.
 const maxFormParts = 16
 
-// A push body must keep arriving: a read may wait pushBodyIdle for data,
-// and the whole upload may take pushBodyMax (a 100 MiB package on a slow
-// link), so a client that stalls or trickles holds its connection for
-// seconds, not for the server's whole read timeout.
-var (
-	pushBodyIdle = 30 * time.Second
-	pushBodyMax  = 5 * time.Minute
+// A push body must keep arriving: a read may wait Timing.PushBodyIdle for
+// data, and the whole upload may take Timing.PushBodyMax (a 100 MiB package
+// on a slow link), so a client that stalls or trickles holds its
+// connection for seconds, not for the server's whole read timeout.
+const (
+	defaultPushBodyIdle = 30 * time.Second
+	defaultPushBodyMax  = 5 * time.Minute
 )
 
 // stallReader moves the connection's read deadline on before each read of
 // the body.
 type stallReader struct {
 	io.ReadCloser
-	rc  *http.ResponseController
-	end time.Time
+	rc   *http.ResponseController
+	idle time.Duration
+	end  time.Time
 }
 
-func newStallReader(w http.ResponseWriter, body io.ReadCloser) *stallReader {
-	return &stallReader{ReadCloser: body, rc: http.NewResponseController(w), end: time.Now().Add(pushBodyMax)}
+func newStallReader(w http.ResponseWriter, body io.ReadCloser, t Timing) *stallReader {
+	return &stallReader{ReadCloser: body, rc: http.NewResponseController(w), idle: t.PushBodyIdle, end: time.Now().Add(t.PushBodyMax)}
 }
 
 func (s *stallReader) Read(p []byte) (int, error) {
-	deadline := time.Now().Add(pushBodyIdle)
+	deadline := time.Now().Add(s.idle)
 	if deadline.After(s.end) {
 		deadline = s.end
 	}
@@ -326,7 +327,7 @@ func (s *stallReader) done() { s.rc.SetReadDeadline(time.Time{}) }
 // bodyError says why reading a push body failed when the archive itself
 // was not the problem (pluginpkg.ReadArchive returns those failures as they
 // are): the client stalled, sent too much, or broke off.
-func bodyError(w http.ResponseWriter, err error, maxArchive int64) error {
+func bodyError(w http.ResponseWriter, err error, maxArchive int64, t Timing) error {
 	var (
 		perr *pluginpkg.Error
 		serr *Error
@@ -342,7 +343,7 @@ func bodyError(w http.ResponseWriter, err error, maxArchive int64) error {
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return errorf(http.StatusRequestTimeout, "body_timeout",
-			"the upload stalled (no data for %v) or took over %v: push again on a steadier connection", pushBodyIdle, pushBodyMax)
+			"the upload stalled (no data for %v) or took over %v: push again on a steadier connection", t.PushBodyIdle, t.PushBodyMax)
 	case errors.As(err, &mbe):
 		return &pluginpkg.Error{Code: pluginpkg.CodeArchiveTooLarge, Limit: maxArchive,
 			Message: "the request body is over the archive limit; remove server executables and files the plugin does not use"}

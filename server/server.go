@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
@@ -92,8 +93,21 @@ type Config struct {
 	// web and mobile entries); others wait their turn, or give up with
 	// their request. esbuild's memory grows with a package's sources (up to
 	// the unpacked limit), so this bounds the server's memory under a burst
-	// of pushes. Default: GOMAXPROCS, at least 2.
+	// of pushes. The source maps built after a push's answer take the same
+	// slots. Default: GOMAXPROCS, at least 2.
 	MaxCompiles int
+	// BuildCache keeps the esbuild contexts of recent pushes, so a
+	// re-push after an edit re-parses only what changed (bundler.Cache).
+	// Nil gives the Server one of its own with bundler's default bounds,
+	// closed by Close; a cache passed here is the caller's to close.
+	BuildCache *bundler.Cache
+	// CompileMemory is the process's garbage-collection policy around
+	// compiles (memrelease.go); mmtoolkit serve passes
+	// GCOffDuringCompiles. Nil leaves the collector alone.
+	CompileMemory CompileMemory
+	// Timing holds the server's waits and deadlines; zero fields take the
+	// defaults (settle.go).
+	Timing Timing
 	// PushBudgetBytes bounds the bytes pushes in flight hold together, each
 	// reserving its Content-Length (the archive limit without one) and
 	// then what its archive unpacks to; a push past it is answered 503
@@ -137,6 +151,8 @@ type Server struct {
 	metrics      *metrics
 	console      *consoleAdapter
 	compileSlots chan struct{}   // see Config.MaxCompiles
+	buildCache   *bundler.Cache  // see Config.BuildCache
+	ownsCache    bool            // made by New: Close closes it
 	pushBudget   *pushBudget     // see Config.PushBudgetBytes
 	quota        *ownerQuota     // see Config.OwnerQuotaBytes
 	previews     previewSessions // developers' previews of prereleases (preview.go)
@@ -191,6 +207,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if cfg.BundleCacheBytes == 0 {
 		cfg.BundleCacheBytes = 64 << 20
 	}
+	cfg.Timing = cfg.Timing.withDefaults()
 	s := &Server{
 		cfg:       cfg,
 		store:     store,
@@ -204,6 +221,8 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		bundles:   newBundleCache(cfg.BundleCacheBytes),
 
 		compileSlots: make(chan struct{}, compileSlots(cfg.MaxCompiles)),
+		buildCache:   cfg.BuildCache,
+		ownsCache:    cfg.BuildCache == nil,
 		eventLimiter: newRateLimiter(eventRate, eventBurst),
 		crashLimiter: newRateLimiter(crashRate, crashBurst),
 	}
@@ -242,7 +261,8 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if err := s.initFeed(context.Background()); err != nil { // replica.go
 		return nil, err
 	}
-	if err := s.indexArtifacts(context.Background()); err != nil {
+	mobileJS, err := s.indexStore(context.Background()) // bundles.go
+	if err != nil {
 		return nil, err
 	}
 	if cfg.BlobFiles != "" {
@@ -258,8 +278,11 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	s.initPluginSockets(cfg.Upstream) // cfg's: the proxy itself, with its sockets
 	s.compressor = newCompressor(s)
 	s.compressMissing()
+	if s.ownsCache {
+		s.buildCache = bundler.NewDefaultCache()
+	}
 	s.maps = newSourceMaps(s)
-	mob, err := newMobile(s)
+	mob, err := newMobile(s, mobileJS)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -279,6 +302,9 @@ func (s *Server) Close() {
 	s.release.stop()
 	if s.maps != nil {
 		s.maps.close(10 * time.Second)
+	}
+	if s.ownsCache {
+		s.buildCache.Close() // after the maps, which build through it
 	}
 	s.compressor.close()
 	s.mobile.close()

@@ -47,8 +47,9 @@ type sourceMaps struct {
 // its package's files in memory).
 const maxPendingMaps = 4
 
-// mapWait bounds how long a request for a map being built waits for it.
-var mapWait = 30 * time.Second
+// defaultMapWait bounds how long a request for a map being built waits for
+// it (Timing.MapWait).
+const defaultMapWait = 30 * time.Second
 
 // mapJob is one source map to build, for every version waiting for it
 // (identical pushes of several versions share a key).
@@ -127,7 +128,7 @@ func (m *sourceMaps) wait(ctx context.Context, key string) bool {
 	if !ok {
 		return false
 	}
-	t := time.NewTimer(mapWait)
+	t := time.NewTimer(m.s.cfg.Timing.MapWait)
 	defer t.Stop()
 	select {
 	case <-j.ready:
@@ -189,12 +190,13 @@ func (m *sourceMaps) forget(j *mapJob) {
 // once none is left.
 func (m *sourceMaps) build(j *mapJob) error {
 	s := m.s
+	if err := s.beginCompile(context.Background()); err != nil { // one of MaxCompiles, as a push
+		return err
+	}
 	start := time.Now()
-	gcDuringCompiles.begin()
-	res, err := buildCache().Build(j.pkg, j.target)
-	gcDuringCompiles.end()
+	res, err := s.buildCache.Build(j.pkg, j.target)
+	s.endCompile()
 	s.metrics.compile(j.target.String()+"_map", time.Since(start))
-	s.compiled()
 	if err != nil {
 		return err
 	}

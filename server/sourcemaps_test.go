@@ -135,8 +135,7 @@ func TestSourceMapFollowsThePush(t *testing.T) {
 // the wait is 503 source_map_pending with Retry-After, not a hang; one for
 // a map neither stored nor being built is 404 bundle_not_found.
 func TestSourceMapWaitIsBounded(t *testing.T) {
-	defer server.SetMapWait(50 * time.Millisecond)()
-	e := newEnv(t, server.Config{})
+	e := newEnv(t, server.Config{Timing: server.Timing{MapWait: 50 * time.Millisecond}})
 	release := e.srv.HoldSourceMaps()
 	defer release()
 	r := e.push("dev", helloPlugin("com.example.mapslow", "1.0.0"))

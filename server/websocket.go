@@ -30,12 +30,12 @@ const (
 	wsClientBurst = 50
 )
 
-// wsRevalidate is how often a socket's token is authenticated again
+// defaultWSRevalidate is how often a socket's token is authenticated again
 // (answered from the identity cache until it expires, so a session revoked
 // upstream closes its sockets within about this plus the cache's TTL):
 // REST refuses a revoked token, and its socket must not go on receiving
 // the team's events (issue #15, F13).
-var wsRevalidate = apiv4proxy.DefaultCacheTTL
+const defaultWSRevalidate = apiv4proxy.DefaultCacheTTL // Timing.WebsocketRevalidate
 
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  4 << 10,
@@ -63,7 +63,7 @@ type wsClient struct {
 	userID string
 	teams  map[string]bool
 	// token authenticated the socket; auth checks it again every
-	// wsRevalidate. revoked is set by the hub before it closes send, when
+	// revalidate. revoked is set by the hub before it closes send, when
 	// the session logged out.
 	token   string
 	auth    func(ctx context.Context, token string) (*apiv4proxy.Identity, error)
@@ -73,6 +73,8 @@ type wsClient struct {
 	// write pump, the connection's only writer.
 	replies chan []byte
 	seq     uint64
+
+	revalidate time.Duration // Timing.WebsocketRevalidate
 }
 
 func (c *wsClient) wants(m outbound) bool {
@@ -116,7 +118,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	c := &wsClient{
 		hub: s.hub, conn: conn, connID: apiv4proxy.NewID(), userID: who.User.ID,
 		teams: teamSet(who.Members), send: make(chan []byte, wsSendBuffer),
-		replies: make(chan []byte, 8), token: token, auth: s.identity.Authenticate,
+		replies: make(chan []byte, 8), token: token, auth: s.identity.Authenticate, revalidate: s.cfg.Timing.WebsocketRevalidate,
 	}
 	hello, _ := json.Marshal(map[string]any{
 		"event":     "hello",
@@ -228,13 +230,13 @@ var closeRevoked = websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
 	"session_revoked: the session logged out or was revoked: log in again")
 
 // writePump is the only writer of the connection after hello. It also
-// checks the socket's token again every wsRevalidate, in a goroutine of
+// checks the socket's token again every c.revalidate, in a goroutine of
 // its own so a slow identity check delays no event: it closes the socket
 // (1008) once the token is refused, and hands the hub the caller's teams
 // when they changed, so a socket stops getting the events of a team its
 // user left.
 func (c *wsClient) writePump() {
-	every := wsRevalidate
+	every := c.revalidate
 	ticker := time.NewTicker(wsPingPeriod)
 	recheck := time.NewTicker(every)
 	type check struct {
