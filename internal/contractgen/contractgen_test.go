@@ -265,3 +265,16 @@ func editFile(t *testing.T, dir, name, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestNameCollision: two Go types that would be one TypeScript interface
+// are an error, not a file that fails the type check far from its cause.
+func TestNameCollision(t *testing.T) {
+	files := []tsFile{{Path: "webapp/src/generated/x.ts", Indent: "    ", Decls: []tsDecl{
+		structDecl{Ref: goRef{"slots", "Plugin"}},
+		structDecl{Ref: goRef{"slots", "MobilePlugin"}, TS: "Plugin"},
+	}}}
+	_, err := render(newGoSource(root), files)
+	if err == nil || !strings.Contains(err.Error(), "are both Plugin") {
+		t.Fatalf("err = %v, want a name collision", err)
+	}
+}

@@ -116,7 +116,7 @@ func render(src *goSource, files []tsFile) (map[string][]byte, error) {
 	}
 	out := map[string][]byte{}
 	for _, f := range files {
-		w := &tsWriter{src: src, file: f, homes: homes[path.Dir(f.Path)], imports: map[string]map[string]bool{}, local: map[string]bool{}}
+		w := &tsWriter{src: src, file: f, homes: homes[path.Dir(f.Path)], imports: map[string]map[string]bool{}, local: map[string]bool{}, names: map[string]string{}}
 		if err := w.write(); err != nil {
 			return nil, fmt.Errorf("contractgen: %s: %w", f.Path, err)
 		}
@@ -142,8 +142,9 @@ type tsWriter struct {
 	homes   map[string]home
 	imports map[string]map[string]bool // from path -> names
 	body    strings.Builder
-	local   map[string]bool // Go refs emitted in this file
-	pending []goRef         // Go structs used here with no home: emitted at the end
+	local   map[string]bool   // Go refs emitted in this file
+	names   map[string]string // TypeScript interface name -> Go ref
+	pending []goRef           // Go structs used here with no home: emitted at the end
 }
 
 func (w *tsWriter) write() error {
@@ -252,6 +253,11 @@ func (w *tsWriter) decl(d tsDecl) error {
 
 func (w *tsWriter) structDecl(d structDecl) error {
 	w.local[d.Ref.String()] = true
+	name := tsName(d.TS, d.Ref.Name)
+	if other, ok := w.names[name]; ok && other != d.Ref.String() {
+		return fmt.Errorf("%s and %s are both %s in TypeScript: name one in contracts.go", other, d.Ref, name)
+	}
+	w.names[name] = d.Ref.String()
 	fields, doc, err := w.src.fields(d.Ref)
 	if err != nil {
 		return err
@@ -261,7 +267,7 @@ func (w *tsWriter) structDecl(d structDecl) error {
 	}
 	doc = strings.TrimSpace(strings.TrimSpace(doc) + "\n\nGo: " + d.Ref.String() + ".")
 	w.doc("", doc)
-	fmt.Fprintf(&w.body, "export interface %s {\n", tsName(d.TS, d.Ref.Name))
+	fmt.Fprintf(&w.body, "export interface %s {\n", name)
 	for _, f := range fields {
 		t, ok := d.Types[f.goName]
 		if ok {
