@@ -116,12 +116,16 @@ type ChangeVersionPayload struct {
 }
 
 // ChangeTeamStatePayload is the payload of ChangeTeamState: the state as
-// stored after the change.
+// stored after the change, and the state before it (WasEnabled,
+// WasVersion), from which another replica tells its clients
+// plugin_enabled, plugin_disabled or plugin_updated as the writer did.
 type ChangeTeamStatePayload struct {
-	TeamID   string `json:"team_id"`
-	PluginID string `json:"plugin_id"`
-	Enabled  bool   `json:"enabled"`
-	Version  string `json:"version,omitempty"`
+	TeamID     string `json:"team_id"`
+	PluginID   string `json:"plugin_id"`
+	Enabled    bool   `json:"enabled"`
+	Version    string `json:"version,omitempty"`
+	WasEnabled bool   `json:"was_enabled"`
+	WasVersion string `json:"was_version,omitempty"`
 }
 
 // ChangePrunePayload is the payload of ChangePrune.

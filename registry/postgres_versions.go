@@ -472,7 +472,8 @@ func (p *Postgres) setTeamState(ctx context.Context, s TeamState) (TeamState, er
 			return err
 		}
 		out = next
-		return p.appendChange(ctx, tx, ChangeTeamState, ChangeTeamStatePayload{TeamID: s.TeamID, PluginID: s.PluginID, Enabled: s.Enabled, Version: s.Version})
+		return p.appendChange(ctx, tx, ChangeTeamState, ChangeTeamStatePayload{TeamID: s.TeamID, PluginID: s.PluginID, Enabled: s.Enabled, Version: s.Version,
+			WasEnabled: prev.Enabled, WasVersion: prev.Version})
 	})
 	if err != nil && !errors.Is(err, errUnchanged) {
 		return TeamState{}, err

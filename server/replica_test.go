@@ -157,6 +157,13 @@ func TestReplicasShareChanges(t *testing.T) {
 	if v := manifestVersion(t, b, "bob", "engineering", "com.example.hello"); v != "1.1.0" {
 		t.Fatalf("B's manifest after the push on A: version %q", v)
 	}
+	// A pin is an update, as on the replica that took it.
+	if r := a.setTeam("alice", "engineering", "com.example.hello", `{"enabled":true,"version":"1.0.0"}`); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	if m := readWS(t, bob, 30*time.Second); m == nil || m.Event != "plugin_updated" || !strings.Contains(string(m.Data), `"version":"1.0.0"`) {
+		t.Fatalf("bob on B after a pin on A: %+v", m)
+	}
 
 	r := a.do("alice", "POST", "/api/v1/plugins/com.example.hello/events", "application/json",
 		strings.NewReader(`{"event":"ring","team_id":"engineering","data":{"from":"alice"}}`))
