@@ -69,3 +69,26 @@ func Example() {
 	// 2 alice enable com.example.map 1.2.0 engineering pinned 1.2.0
 	// 1 dev push com.example.map 1.2.0
 }
+
+// Several processes share one registry on PostgreSQL: each opens the same
+// database (the first applies the schema), writes with the same methods as
+// on bbolt, and follows the change log for what the others wrote.
+func ExampleOpenPostgres() {
+	ctx := context.Background()
+	s, err := registry.OpenPostgres(ctx, "postgres://mmtoolkit@db.internal/mmtoolkit?pool_max_conns=10", nil)
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, registry.ErrUnavailable) while the database is down
+	}
+	defer s.Close()
+	last, err := s.LastChange(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	changes, err := s.Changes(ctx, last, 100) // what others write from now on
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range changes {
+		fmt.Println(c.ID, c.Kind, string(c.Payload))
+	}
+}
