@@ -5,7 +5,9 @@
 //
 //	manifest   GET /api/v1/manifest req/s with 1, 2 and 3 PostgreSQL replicas
 //	           behind nginx, one bbolt process behind the same nginx, and the
-//	           bbolt process direct (wrk, alternating, median of ROUNDS runs)
+//	           bbolt process direct (wrk, median of ROUNDS runs, the order
+//	           rotated each round), with the CPU time per request of the
+//	           servers and nginx, and of PostgreSQL apart
 //	roundtrips statements PostgreSQL ran per manifest request once warm, and
 //	           for the first requests after a toggle (log_statement=all,
 //	           counted in the cluster's log for the registry's database)
@@ -46,8 +48,8 @@ import (
 func main() {
 	bin := flag.String("bin", "bin/mmtoolkit", "mmtoolkit binary")
 	clients := flag.Int("clients", 2000, "websocket clients of replica 2 (fanout)")
-	rounds := flag.Int("rounds", 3, "wrk runs per target (median)")
-	duration := flag.Int("duration", 5, "seconds per wrk run")
+	rounds := flag.Int("rounds", 5, "wrk runs per target (median)")
+	duration := flag.Int("duration", 3, "seconds per wrk run")
 	toggles := flag.Int("toggles", 20, "toggles timed (fanout)")
 	pushes := flag.Int("pushes", 8, "pushes timed per store")
 	plugin := flag.String("plugin", "docs/examples/hello", "plugin pushed, toggled and served")
@@ -172,6 +174,10 @@ func (b *bench) manifest() error {
 		name string
 		url  string
 		stop func()
+		// pids whose CPU time counts as the target's (servers, nginx
+		// and its workers); pg: PostgreSQL's processes count apart
+		pids []int
+		pg   bool
 	}
 	var targets []target
 	add := func(name string, backends ...*benchserver.Server) error {
@@ -183,10 +189,14 @@ func (b *bench) manifest() error {
 		if err != nil {
 			return err
 		}
-		targets = append(targets, target{name, n.URL, n.Stop})
+		pids := []int{n.Pid()}
+		for _, s := range backends {
+			pids = append(pids, s.Pid)
+		}
+		targets = append(targets, target{name, n.URL, n.Stop, pids, strings.HasPrefix(name, "pg")})
 		return nil
 	}
-	targets = append(targets, target{"bbolt-direct", b.bolt.URL, func() {}})
+	targets = append(targets, target{"bbolt-direct", b.bolt.URL, func() {}, []int{b.bolt.Pid}, false})
 	if err := add("bbolt-nginx", b.bolt); err != nil {
 		return err
 	}
@@ -208,25 +218,98 @@ func (b *bench) manifest() error {
 	}
 	results := map[string][]float64{}
 	p99s := map[string][]float64{}
+	cpus := map[string][]float64{}   // servers' and nginx's CPU µs per request
+	pgCPUs := map[string][]float64{} // PostgreSQL's CPU µs per request
+	postmaster := b.postmaster()
 	for r := 0; r < b.rounds; r++ {
-		for _, t := range targets {
+		// Each round starts with another target, so no target always
+		// follows the same one.
+		for i := range targets {
+			t := targets[(i+r)%len(targets)]
+			pids := withChildren(t.pids)
+			pg0, cpu0 := cpuTime(withChildren([]int{postmaster})), cpuTime(pids)
 			rps, p99, err := wrk(t.url+path, b.tokens["bob"], b.duration)
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
-			logf("%s round %d: %.0f req/s p99 %.2f ms", t.name, r+1, rps, p99)
+			n := rps * float64(b.duration)
+			cpu := (cpuTime(pids) - cpu0) / n * 1e6
+			pgCPU := (cpuTime(withChildren([]int{postmaster})) - pg0) / n * 1e6
+			logf("%s round %d: %.0f req/s p99 %.2f ms, %.1f µs CPU per request (PostgreSQL %.2f)", t.name, r+1, rps, p99, cpu, pgCPU)
 			results[t.name] = append(results[t.name], rps)
 			p99s[t.name] = append(p99s[t.name], p99)
+			cpus[t.name] = append(cpus[t.name], cpu)
+			pgCPUs[t.name] = append(pgCPUs[t.name], pgCPU)
 		}
 	}
 	base := median(results["bbolt-nginx"])
 	var parts []string
 	for _, t := range targets {
-		parts = append(parts, fmt.Sprintf("%s=%.0f/s(p99 %.1fms, %.2fx)", t.name, median(results[t.name]), median(p99s[t.name]), median(results[t.name])/base))
+		parts = append(parts, fmt.Sprintf("%s=%.0f/s(p99 %.1fms, %.2fx, cpu %.1fus/req, postgres %.2fus/req)", t.name, median(results[t.name]),
+			median(p99s[t.name]), median(results[t.name])/base, median(cpus[t.name]), median(pgCPUs[t.name])))
 	}
-	fmt.Printf("replicas-manifest: %s (wrk -t2 -c64, median of %d x %ds; ratios against bbolt behind the same nginx)\n",
+	fmt.Printf("replicas-manifest: %s (wrk -t2 -c64, median of %d x %ds; ratios against bbolt behind the same nginx; cpu: the servers' and nginx's CPU time per request)\n",
 		strings.Join(parts, " "), b.rounds, b.duration)
 	return nil
+}
+
+// postmaster is the PostgreSQL cluster's postmaster pid (its data
+// directory's postmaster.pid).
+func (b *bench) postmaster() int {
+	raw, _ := os.ReadFile(filepath.Join(b.pg.SocketDir(), "data", "postmaster.pid"))
+	pid, _ := strconv.Atoi(strings.SplitN(string(raw), "\n", 2)[0])
+	return pid
+}
+
+// withChildren is pids and their child processes (nginx's workers,
+// PostgreSQL's backends), read from /proc.
+func withChildren(pids []int) []int {
+	out := append([]int(nil), pids...)
+	parents := map[int]bool{}
+	for _, p := range pids {
+		parents[p] = true
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f := procStat(pid); len(f) > 2 {
+			if ppid, _ := strconv.Atoi(f[1]); parents[ppid] {
+				out = append(out, pid)
+			}
+		}
+	}
+	return out
+}
+
+// procStat is /proc/PID/stat's fields after the command name (state,
+// ppid, ...), nil if the process is gone.
+func procStat(pid int) []string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(raw[i+1:]))
+}
+
+// cpuTime is the user and system CPU seconds of pids (clock ticks of
+// 1/100 s, Linux's USER_HZ).
+func cpuTime(pids []int) float64 {
+	var ticks float64
+	for _, p := range pids {
+		if f := procStat(p); len(f) > 12 {
+			u, _ := strconv.ParseFloat(f[11], 64)
+			s, _ := strconv.ParseFloat(f[12], 64)
+			ticks += u + s
+		}
+	}
+	return ticks / 100
 }
 
 // wrk runs wrk against url and returns req/s and p99 (ms).
