@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/replicas: the PostgreSQL mode (issue #18) side by side with one bbolt
 # process, in one run: manifest req/s with 1, 2, 3 replicas behind nginx,
-# PostgreSQL statements per manifest request, a toggle through one replica to
+# PostgreSQL transactions per manifest request, a toggle through one replica to
 # 2,000 websocket clients of another, push to servable. About 6 minutes.
 # Needs PostgreSQL, nginx and wrk (installed from Debian when missing).
 # Knobs (environment): CLIENTS (2000), ROUNDS (5), DURATION (3 s), TOGGLES (20),
