@@ -6,6 +6,7 @@ import {WebSocketClient} from '@mattermost/client';
 import type {Post} from '@mattermost/types/posts';
 import {createContext, useContext} from 'react';
 
+import {ToolkitEvents} from './generated/events';
 import type {ShellPageConfig} from './generated/shell';
 import * as mm from './mattermost/actions';
 import {apiFetch, Client4, setupClient} from './mattermost/client';
@@ -217,9 +218,11 @@ export function createHost(config: ShellConfig, win: Window = window): Host {
             case 'hello':
                 mm.receivedServerVersion(store.dispatch, String(d.server_version ?? ''));
                 break;
-            case 'plugin_enabled':
-            case 'plugin_disabled':
-                // Mattermost's plugins changed: the team's list again.
+            case ToolkitEvents.PluginEnabled:
+            case ToolkitEvents.PluginDisabled:
+                // Mattermost's plugins changed (or, in front of it, the
+                // team's mmtoolkit plugins: server/pluginsockets.go sends
+                // these names): the team's list again.
                 if (currentTeamId) {
                     loadManifest(currentTeamId, '').catch(() => undefined);
                 }
