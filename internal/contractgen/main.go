@@ -1,10 +1,12 @@
 // Command contractgen writes the TypeScript side of the contracts the Go
 // server owns and the webapp and mobile hosts read: the slot catalogue
 // (slots.Catalogue), the web and mobile manifests (slots.Manifest,
-// slots.MobileManifest), Mattermost's client manifest of GET
-// /api/v4/plugins/webapp (server/compat.go), the events of
-// /api/v1/websocket and their payloads (server/events.go, server/push.go)
-// and the host modules (bundler.HostGlobals, bundler.MobileHostModules).
+// slots.MobileManifest, mobile.SignatureHeader), Mattermost's client
+// manifest of GET /api/v4/plugins/webapp (server/compat.go), the events of
+// /api/v1/websocket and their payloads (server/events.go, server/push.go),
+// the crash report body (server/crashes.go), the shell page's config
+// (webapp/webapp.go) and the host modules (bundler.HostGlobals,
+// bundler.MobileHostModules). contracts.go lists them.
 //
 // Before it, each was copied by hand into TypeScript with nothing checking
 // that the copies agreed (the mobile manifest's copy had lost preview).
