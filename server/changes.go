@@ -190,6 +190,13 @@ func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c chang
 			return gone(err)
 		}
 		c.certified = p.Certified
+		if !p.Certified {
+			// The owner's usage this server counted lacks the version
+			// (quota.go): count it again from the store at the next push.
+			s.quota.mu.Lock()
+			clear(s.quota.usage)
+			s.quota.mu.Unlock()
+		}
 	case registry.ChangeTeamState:
 		var p teamStatePayload
 		if err := decode(&p); err != nil {

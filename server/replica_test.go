@@ -33,6 +33,13 @@ type replicaEnv struct {
 // (the Mattermost they front): a token works on each.
 func newFleet(t *testing.T, dsn string, n int) []*replicaEnv {
 	t.Helper()
+	return newFleetConfig(t, dsn, n, server.Config{})
+}
+
+// newFleetConfig is newFleet with a configuration (Upstream and Logger are
+// set here).
+func newFleetConfig(t *testing.T, dsn string, n int, cfg server.Config) []*replicaEnv {
+	t.Helper()
 	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +57,9 @@ func newFleet(t *testing.T, dsn string, n int) []*replicaEnv {
 				errs[i] = err
 				return
 			}
-			srv, err := server.New(pg, sb, server.Config{Upstream: sb.Handler(),
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			cfg := cfg
+			cfg.Upstream, cfg.Logger = sb.Handler(), slog.New(slog.NewTextHandler(io.Discard, nil))
+			srv, err := server.New(pg, sb, cfg)
 			if err != nil {
 				pg.Close()
 				errs[i] = err
@@ -395,4 +403,42 @@ func TestPreviewCrossesReplicas(t *testing.T) {
 	eventually(t, "dev's manifest on A back to the release", func() bool {
 		return manifestVersion(t, a, "dev", "engineering", helloID) == "1.0.0"
 	})
+}
+
+// The owner quota counts versions pushed through other replicas: B, which
+// counted the owner's usage before A stored a version, counts it again.
+func TestOwnerQuotaCountsOtherReplicasPushes(t *testing.T) {
+	// One version's stored bytes (its bundles and maps), on bbolt.
+	probe := newEnv(t, server.Config{})
+	if r := probe.push("dev", helloPlugin(helloID, "1.0.0")); r.status != http.StatusCreated {
+		t.Fatal(string(r.body))
+	}
+	probe.waitIdle()
+	v, err := probe.store.Version(context.Background(), helloID, "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	for _, a := range v.Artifacts {
+		size += a.Size
+	}
+	// Room for two versions, not three.
+	fleet := newFleetConfig(t, pgtest.DB(t), 2, server.Config{OwnerQuotaBytes: size*5/2})
+	a, b := fleet[0], fleet[1]
+	if r := b.push("dev", helloPlugin(helloID, "1.0.0")); r.status != http.StatusCreated {
+		t.Fatal(string(r.body))
+	}
+	b.waitIdle()
+	if r := a.push("dev", helloPlugin(helloID, "1.1.0")); r.status != http.StatusCreated {
+		t.Fatal(string(r.body))
+	}
+	a.waitIdle()
+	last, err := a.pg.LastChange(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B applied every change", func() bool { return b.srv.Replica().LastChange >= last })
+	if r := b.push("dev", helloPlugin(helloID, "1.2.0")); r.status != http.StatusInsufficientStorage || r.errorCode(t) != "storage_quota_exceeded" {
+		t.Fatalf("a third version through B: %d %s, want 507 storage_quota_exceeded", r.status, r.body)
+	}
 }
