@@ -423,7 +423,7 @@ func TestOwnerQuotaCountsOtherReplicasPushes(t *testing.T) {
 		size += a.Size
 	}
 	// Room for two versions, not three.
-	fleet := newFleetConfig(t, pgtest.DB(t), 2, server.Config{OwnerQuotaBytes: size*5/2})
+	fleet := newFleetConfig(t, pgtest.DB(t), 2, server.Config{OwnerQuotaBytes: size * 5 / 2})
 	a, b := fleet[0], fleet[1]
 	if r := b.push("dev", helloPlugin(helloID, "1.0.0")); r.status != http.StatusCreated {
 		t.Fatal(string(r.body))
