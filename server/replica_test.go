@@ -125,13 +125,15 @@ func manifestVersion(t *testing.T, r *replicaEnv, user, team, id string) string 
 	return ""
 }
 
-// A push answered by replica A is servable from B at once; a toggle, a new
-// version and a plugin's custom event made through A reach a websocket
-// client of B; B's manifests follow.
+// Three replicas: a push answered by replica A is servable from B at once;
+// a toggle reaches websocket clients of B and C; a new version, a pin and a
+// plugin's custom event made through A reach B's client; B's manifests
+// follow.
 func TestReplicasShareChanges(t *testing.T) {
-	fleet := newFleet(t, pgtest.DB(t), 2)
-	a, b := fleet[0], fleet[1]
-	bob, _ := b.dial("bob") // engineering, on B
+	fleet := newFleet(t, pgtest.DB(t), 3)
+	a, b, c := fleet[0], fleet[1], fleet[2]
+	bob, _ := b.dial("bob")  // engineering, on B
+	bobC, _ := c.dial("bob") // another page of bob's, on C
 
 	push := a.push("dev", helloPlugin("com.example.hello", "1.0.0"))
 	if push.status != http.StatusCreated {
@@ -151,6 +153,9 @@ func TestReplicasShareChanges(t *testing.T) {
 	m := readWS(t, bob, 30*time.Second)
 	if m == nil || m.Event != "plugin_enabled" || !strings.Contains(string(m.Data), `"version":"1.0.0"`) {
 		t.Fatalf("bob on B after the toggle on A: %+v", m)
+	}
+	if m := readWS(t, bobC, 30*time.Second); m == nil || m.Event != "plugin_enabled" {
+		t.Fatalf("bob on C after the toggle on A: %+v", m)
 	}
 	if v := manifestVersion(t, b, "bob", "engineering", "com.example.hello"); v != "1.0.0" {
 		t.Fatalf("B's manifest after the event: version %q", v)
