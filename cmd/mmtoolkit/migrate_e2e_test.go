@@ -116,6 +116,25 @@ func TestMigrateThenServeFromPostgres(t *testing.T) {
 	if again := migrate(); !strings.Contains(again, "nothing to copy") {
 		t.Errorf("second migrate:\n%s", again)
 	}
+	raw, err := exec.Command(bin, "migrate", "--json", "--from", data, "--to", dsn).Output()
+	if err != nil {
+		t.Fatalf("migrate --json: %v", err)
+	}
+	var rep struct {
+		To    string
+		Kinds []struct {
+			Kind            string
+			Copied, Present int
+		}
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil || len(rep.Kinds) == 0 || rep.To != dsn {
+		t.Fatalf("migrate --json: %v %s", err, raw)
+	}
+	for _, k := range rep.Kinds {
+		if k.Copied != 0 || (k.Kind == "plugins" && k.Present == 0) {
+			t.Errorf("third migrate, %s: copied %d, present %d", k.Kind, k.Copied, k.Present)
+		}
+	}
 
 	pgsrv := startServerArgs(t, bin, "--data", data, "--reference-plugins=true", "--store", dsn)
 	after := apiAnswers(t, pgsrv.url)
