@@ -439,3 +439,50 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// TestOneTransportForEveryClient: identity, the proxy and the plugin admin
+// client given the same Transport share its keep-alive connections: one
+// after the other, their requests go over one upstream connection.
+func TestOneTransportForEveryClient(t *testing.T) {
+	up := newScriptedUpstream(t, func(i int, head string) scriptAnswer {
+		line, _, _ := strings.Cut(head, "\n")
+		switch {
+		case strings.HasPrefix(line, "GET /api/v4/teams/name/engineering "):
+			return scriptAnswer{reply: okAnswer(`{"id":"t1","name":"engineering"}`)}
+		case strings.HasPrefix(line, "GET /api/v4/plugins/statuses "):
+			return scriptAnswer{reply: okAnswer(`[]`)}
+		}
+		return scriptAnswer{reply: okAnswer(`{"id":"u1"}`)}
+	})
+	tr := NewTransport(nil, 0)
+	defer tr.CloseIdleConnections()
+	u, err := NewUpstream(up.url(), UpstreamOptions{Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := newProxy(up.url(), ProxyOptions{Transport: tr, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, err := NewPluginAdmin(up.url(), PluginAdminOptions{Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if team, err := u.Team(t.Context(), &Identity{Token: "tok"}, "engineering"); err != nil || team.ID != "t1" {
+			t.Fatalf("identity: %+v %v", team, err)
+		}
+		u.teams.remove(lookupKey{hashToken("tok"), "engineering"})
+		w := httptest.NewRecorder()
+		p.ServeHTTP(w, httptest.NewRequest("GET", "/api/v4/users/me", nil))
+		if w.Code != http.StatusOK || w.Body.String() != `{"id":"u1"}` {
+			t.Fatalf("proxy: %d %q", w.Code, w.Body)
+		}
+		if _, err := pa.Statuses(t.Context(), "tok"); err != nil {
+			t.Fatalf("plugin admin: %v", err)
+		}
+	}
+	if n := up.connections(); n != 1 {
+		t.Errorf("%d upstream connections for six requests one after the other, want 1 (one shared pool)", n)
+	}
+}
