@@ -447,3 +447,65 @@ func TestOwnerQuotaCountsOtherReplicasPushes(t *testing.T) {
 		t.Fatalf("a third version through B: %d %s, want 507 storage_quota_exceeded", r.status, r.body)
 	}
 }
+
+// hermesCompiles is how many bundles r compiled to Hermes bytecode, from
+// its /metrics.
+func hermesCompiles(t *testing.T, r *replicaEnv) int {
+	t.Helper()
+	body := string(r.do("", "GET", "/metrics", "", nil).body)
+	_, rest, ok := strings.Cut(body, `mmtoolkit_compile_duration_seconds_count{target="hermes"} `)
+	if !ok {
+		return 0
+	}
+	var n int
+	fmt.Sscanf(rest, "%d", &n)
+	return n
+}
+
+// Hermes bytecode too is compiled once per bundle across the fleet.
+func TestBytecodeOncePerFleet(t *testing.T) {
+	hc := hermesc(t)
+	dsn := pgtest.DB(t)
+	seed, err := registry.OpenPostgres(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const versions = 4
+	var sources []string
+	for i := range versions {
+		web := []byte(fmt.Sprintf("window.registerPlugin('p%d', {initialize() {}});\n", i))
+		mobileJS := []byte(fmt.Sprintf("var plugin%d = {initialize: function () { return %d; }};\n", i, i))
+		v, blobs := registrytest.Version(fmt.Sprintf("com.example.p%d", i), "1.0.0", web, []byte("{}"), mobileJS)
+		if _, err := seed.PutVersion(context.Background(), v, blobs, registry.Pusher{UserID: "dev"}); err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, v.Artifacts[registry.MobileJS].SHA256)
+	}
+	seed.Close()
+
+	fleet := newFleetConfig(t, dsn, 3, server.Config{Hermesc: hc})
+	eventually(t, "every replica idle with every bundle compiled", func() bool {
+		for _, r := range fleet {
+			if !r.srv.Idle() {
+				return false
+			}
+		}
+		for _, sha := range sources {
+			bcs, err := fleet[0].pg.Bytecode(context.Background(), sha)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(bcs) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	total := 0
+	for _, r := range fleet {
+		total += hermesCompiles(t, r)
+	}
+	if total != versions {
+		t.Fatalf("%d Hermes compiles for %d mobile bundles across 3 replicas, want one each", total, versions)
+	}
+}
