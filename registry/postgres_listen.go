@@ -119,16 +119,14 @@ func (f *Follower) run(ctx context.Context) {
 	defer close(f.done)
 	defer f.p.followers.Add(-1)
 	backoff := followBackoffMin
-	first := true
 	for ctx.Err() == nil {
-		f.listen(ctx, first) // the error only says when to try again
+		f.listen(ctx) // the error only says when to try again
 		if ctx.Err() != nil {
 			return
 		}
 		if f.connected.Swap(false) {
 			backoff = followBackoffMin // it worked for a while: retry soon
 		}
-		first = false
 		f.reconnects.Add(1)
 		t := time.NewTimer(backoff)
 		select {
@@ -144,7 +142,7 @@ func (f *Follower) run(ctx context.Context) {
 // listen holds one notification connection until it fails: LISTEN first,
 // then read what was missed, then read after every notification (or every
 // followPoll). It returns the error that ended the connection.
-func (f *Follower) listen(ctx context.Context, first bool) error {
+func (f *Follower) listen(ctx context.Context) error {
 	if f.p.closed() {
 		<-ctx.Done()
 		return ErrClosed
@@ -163,9 +161,9 @@ func (f *Follower) listen(ctx context.Context, first bool) error {
 		return pgErr(err)
 	}
 	// Rows committed before LISTEN rang no bell this connection heard:
-	// read them now. After a reconnect, check the rows were not swept.
+	// read them now, checking first that they were not swept.
 	f.mu.Lock()
-	err = f.readLocked(ctx, !first)
+	err = f.readLocked(ctx, true)
 	f.mu.Unlock()
 	if err != nil {
 		return err

@@ -233,3 +233,33 @@ func TestPublishEventBound(t *testing.T) {
 		t.Fatalf("publish %d bytes: %v, want ErrEventTooLarge", len(big), err)
 	}
 }
+
+// A follower that starts (or comes back) after the rows it had not read
+// were swept says so: its first batch is a Resync.
+func TestFollowerResyncsAfterSweptRows(t *testing.T) {
+	s, err := registry.OpenPostgres(ctx, pgtest.DB(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	publish(t, s, 0)
+	seen, err := s.LastChange(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, s, 1)
+	publish(t, s, 2)
+	if _, err := s.DeleteChangesBefore(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector()
+	f := s.Follow(seen, c.handle)
+	defer f.Close()
+	publish(t, s, 3)
+	c.waitFor(t, 1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.resyncs != 1 {
+		t.Fatalf("%d resyncs after the rows after %d were swept, want 1", c.resyncs, seen)
+	}
+}
