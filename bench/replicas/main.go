@@ -368,6 +368,22 @@ func (b *bench) roundTrips(ctx context.Context) error {
 			time.Sleep(11 * time.Second) // PGSTAT_IDLE_INTERVAL: an idle backend's counts are published within 10 s
 		}
 	}
+	// Each replica also counts the statements it sends (its /metrics'
+	// mmtoolkit_store_statements_total, the change log follower's apart):
+	// -1 when a replica does not say.
+	statements := func() int64 {
+		var sum int64
+		for _, r := range b.replicas {
+			body, err := get(r.URL+"/metrics", "")
+			m := regexp.MustCompile(`(?m)^mmtoolkit_store_statements_total (\d+)`).FindStringSubmatch(body)
+			if err != nil || m == nil {
+				return -1
+			}
+			n, _ := strconv.ParseInt(m[1], 10, 64)
+			sum += n
+		}
+		return sum
+	}
 	path := "/api/v1/manifest?team=engineering&platform=web"
 	const requests = 3000
 	for _, r := range b.replicas { // warm
@@ -404,11 +420,13 @@ func (b *bench) roundTrips(ctx context.Context) error {
 	}
 	idle := idleEnd - x0
 	x0 = idleEnd
+	s0 := statements()
 	for i := 0; i < requests; i++ {
 		if _, err := get(b.replicas[i%3].URL+path, b.tokens["bob"]); err != nil {
 			return err
 		}
 	}
+	s1 := statements()
 	x1, err := xacts()
 	if err != nil {
 		return err
@@ -440,13 +458,22 @@ func (b *bench) roundTrips(ctx context.Context) error {
 		}
 		after++
 	}
+	s2 := statements()
 	x2, err := xacts()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("replicas-roundtrips: warm=%d,%d transactions in two runs of %d manifest requests (%.3f per request; idle for as long: %d) around_two_toggles=%d transactions (the two writes, every replica's change-log reads and rebuilds, %d manifest requests over 3 replicas)\n",
-		loadXacts, x1-x0, requests, float64(loadXacts+x1-x0)/(2*requests), idle, x2-x1, after)
+	fmt.Printf("replicas-roundtrips: warm=%d,%d transactions in two runs of %d manifest requests (%.3f per request; idle for as long: %d) around_two_toggles=%d transactions (the two writes, every replica's change-log reads and rebuilds, %d manifest requests over 3 replicas); statements the replicas counted (mmtoolkit_store_statements_total): warm=%d around_two_toggles=%d\n",
+		loadXacts, x1-x0, requests, float64(loadXacts+x1-x0)/(2*requests), idle, x2-x1, after, delta(s0, s1), delta(s1, s2))
 	return nil
+}
+
+// delta is b-a, or -1 when either is unknown.
+func delta(a, b int64) int64 {
+	if a < 0 || b < 0 {
+		return -1
+	}
+	return b - a
 }
 
 func (b *bench) setTeam(url string, enabled bool) error {
