@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/mmtoolkit/mmtoolkit/internal/fleet"
 	"github.com/mmtoolkit/mmtoolkit/internal/pgtest"
@@ -158,13 +159,38 @@ func TestReplicasBehindNginx(t *testing.T) {
 			}
 		}()
 	}
+	// Kill replica 1 inside a push's transaction when one is seen (only
+	// replica 1 takes pushes now: a write of versions or blobs in progress
+	// is one of its pushes), else as soon as one push was answered, with
+	// the others in flight.
+	inTx := make(chan string, 1)
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	go func() {
+		conn, err := pgx.Connect(watchCtx, dsn)
+		if err != nil {
+			return
+		}
+		defer conn.Close(context.Background())
+		for watchCtx.Err() == nil {
+			var q string
+			err := conn.QueryRow(watchCtx, `SELECT query FROM pg_stat_activity
+				WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND (query LIKE 'INSERT INTO versions%' OR query LIKE 'INSERT INTO blobs%') LIMIT 1`).Scan(&q)
+			if err == nil {
+				inTx <- q
+				return
+			}
+		}
+	}()
 	select {
+	case q := <-inTx:
+		t.Logf("killing replica 1 inside a push's transaction (%.40s...), pushes in flight", q)
 	case v := <-first:
 		t.Logf("first push answered (%s): killing replica 1 with the others in flight", v)
 	case <-time.After(2 * time.Minute):
 		t.Fatal("no push answered in 2 minutes")
 	}
 	r1.kill(t)
+	stopWatch()
 	pushes.Wait()
 	// The survivors keep serving a while after the kill too.
 	for n := reads.Load(); reads.Load() < n+30; {
