@@ -53,9 +53,12 @@ fi
 A_REV=$(git rev-parse --verify "$A_REV^{commit}") || die "no revision $A_REV"
 
 WORK=$(mktemp -d)
-pids=()
+# start runs in a command substitution (a subshell), so the processes it
+# starts are listed in a file, not a variable.
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	if [ -f "$WORK/pids" ]; then
+		while read -r p; do kill "$p" 2>/dev/null || true; done <"$WORK/pids"
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -72,7 +75,7 @@ start() {
 	local name=$1
 	shift
 	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	pids+=($!)
+	echo $! >>"$WORK/pids"
 	for _ in $(seq 100); do
 		if url=$(grep -o 'http://[0-9.:]*' "$WORK/$name.out" | head -1) && [ -n "$url" ]; then
 			echo "$url"
