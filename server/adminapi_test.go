@@ -56,6 +56,7 @@ func decodeAudit(t *testing.T, r response) auditAnswer {
 // system admin reads everything, a team admin their teams' entries only,
 // a member nothing; filters by team, plugin, person (username) and limit.
 func TestAuditAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.mustPush("dev", "com.example.audit", "1.0.0")
 	e.setState("alice", "engineering", "com.example.audit", `{"enabled":true}`)
@@ -106,6 +107,7 @@ func TestAuditAPI(t *testing.T) {
 // reports; a team admin reads only their teams' reports, as on the plugin
 // page; members are refused.
 func TestCrashesAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.mustPush("dev", "com.example.crash", "1.0.0")
 	e.mustPush("dev", "com.example.fine", "1.0.0")
@@ -156,6 +158,7 @@ func TestCrashesAPI(t *testing.T) {
 // every team that had the plugin enabled gets it disabled (and keeps its
 // pin); the answer names them.
 func TestDisableEverywhereAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.mustPush("dev", "com.example.kill", "1.0.0")
 	e.setState("admin", "engineering", "com.example.kill", `{"enabled":true,"version":"1.0.0"}`)
@@ -195,6 +198,7 @@ func TestDisableEverywhereAPI(t *testing.T) {
 // the previous pin; prereleases never served to a following team do not
 // count; with nothing before, 409 no_previous_version.
 func TestRollbackAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	const id = "com.example.roll"
 	e.mustPush("dev", id, "1.0.0")

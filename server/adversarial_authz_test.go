@@ -279,6 +279,7 @@ func gotOf(t *testing.T, r response) string {
 // certification (under which the newer, unsigned version is not served).
 // The answer of each cell is the model's.
 func TestAuthzMatrix(t *testing.T) {
+	t.Parallel()
 	for _, min := range []registry.Certification{registry.Unverified, registry.Certified} {
 		t.Run("min="+min.String(), func(t *testing.T) {
 			e, _ := newDMEnv(t, trustingConfig(min))
@@ -303,6 +304,7 @@ func TestAuthzMatrix(t *testing.T) {
 // plugin; before, any plugin id, enabled nowhere or not existing, was
 // delivered.
 func TestDMEventsNeedASharedServingTeam(t *testing.T) {
+	t.Parallel()
 	e, _ := newDMEnv(t, server.Config{})
 	carol, _ := e.dial("carol")
 	if r := e.push("dev", helloPlugin("com.example.dm", "1.0.0")); r.status != 201 {
@@ -361,6 +363,7 @@ func readWSEvent(t *testing.T, c *websocket.Conn, event string) []string {
 // TestKVRightsFollowTheServedVersion (F10): write rights come from the
 // version the team serves, and team keys exist only where it is enabled.
 func TestKVRightsFollowTheServedVersion(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.kvpin", "1.0.0"))
 	e.setTeam("alice", "engineering", "com.example.kvpin", `{"enabled":true,"version":"1.0.0"}`)
@@ -387,6 +390,7 @@ func TestKVRightsFollowTheServedVersion(t *testing.T) {
 // TestKVUserScopeNeedsAServingTeam (F11): a user's own keys exist only for
 // plugins one of their teams serves.
 func TestKVUserScopeNeedsAServingTeam(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.kvuser", "1.0.0"))
 	put := func(user string) response {
@@ -461,6 +465,7 @@ func TestKVQuotaIsPerUser(t *testing.T) {
 // under) a team of the reporter that serves the plugin; a team admin reads
 // only their teams' reports, over the API and in the console.
 func TestCrashReportsAreScopedToTeams(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.crashy", "1.0.0"))
 	report := func(user, body string) response {

@@ -92,6 +92,7 @@ func wantBudgetExhausted(t *testing.T, r response) {
 // next one past the budget is refused at once with 503 and Retry-After,
 // and once the others finish a push goes through.
 func TestPushBudget(t *testing.T) {
+	t.Parallel()
 	lim := pluginpkg.Limits{MaxArchiveBytes: 1 << 20, MaxUnpackedBytes: 2 << 20}
 	const body = 2 << 20 // the archive limit and 1 MiB for multipart fields
 	e := newEnv(t, server.Config{Limits: lim, PushBudgetBytes: 3 * body})
@@ -126,6 +127,7 @@ func TestPushBudget(t *testing.T) {
 // keeps is charged as it is read, so a small upload that unpacks past the
 // room left is refused the same way, and goes through once there is room.
 func TestPushBudgetCountsUnpackedBytes(t *testing.T) {
+	t.Parallel()
 	lim := pluginpkg.Limits{MaxArchiveBytes: 1 << 20, MaxUnpackedBytes: 4 << 20}
 	e := newEnv(t, server.Config{Limits: lim, PushBudgetBytes: 5 << 20})
 	files := helloPlugin("com.example.packed", "1.0.0")
@@ -153,6 +155,7 @@ func TestPushBudgetCountsUnpackedBytes(t *testing.T) {
 // TestPushBudgetMustHoldTheLargestPush: a budget below what one push may
 // hold would refuse such a push for ever; the server does not start.
 func TestPushBudgetMustHoldTheLargestPush(t *testing.T) {
+	t.Parallel()
 	_, err := server.New(registrytest.Open(t), nil, server.Config{PushBudgetBytes: 100 << 20})
 	if err == nil || !strings.Contains(err.Error(), "push budget") {
 		t.Fatalf("error %v, want one about the push budget", err)
@@ -172,6 +175,7 @@ func prebuilt(id, version string, size int) map[string]string {
 // (20 MiB by default, mmtoolkit serve --bundle-limit-mib), answered 413
 // bundle_too_large with the limit.
 func TestPrebuiltBundleSizeLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{Limits: pluginpkg.Limits{MaxBundleBytes: 100 << 10}})
 	r := e.push("dev", prebuilt("com.example.big", "1.0.0", 200<<10))
 	if r.status != http.StatusRequestEntityTooLarge || r.errorCode(t) != "bundle_too_large" {
@@ -191,6 +195,7 @@ func TestPrebuiltBundleSizeLimit(t *testing.T) {
 // limit, whoever pushes it (a system admin pushing the owner's plugin
 // too); other owners are not affected.
 func TestOwnerStorageQuota(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{OwnerQuotaBytes: 1 << 20})
 	for _, v := range []string{"1.0.0", "1.0.1"} {
 		if r := e.push("dev", prebuilt("com.example.quota", v, 400<<10)); r.status != http.StatusCreated {
@@ -221,6 +226,7 @@ func TestOwnerStorageQuota(t *testing.T) {
 // nothing counted them, so 100,000 empty fields in front of the archive
 // were read through. A form may have 16 fields.
 func TestMultipartFieldsAreBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	form := func(fields int) (string, io.Reader) {
 		var buf strings.Builder

@@ -54,6 +54,7 @@ func edgeWithTimeouts(t *testing.T, e *env, readHeader, idle time.Duration) stri
 // net/http closes it, not held for the idle timeout; so is one that sends
 // the start of a head and stops, counted from the connection's start.
 func TestFastLaneSilentConnectionClosedAtHeaderTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	const headerTimeout = 300 * time.Millisecond
 	addr := edgeWithTimeouts(t, e, headerTimeout, time.Minute)
@@ -93,6 +94,7 @@ func TestFastLaneSilentConnectionClosedAtHeaderTimeout(t *testing.T) {
 // csrf_header_missing and never reaches the upstream; bearer tokens, GETs
 // and requests with the header pass.
 func TestPluginRoutesNeedTheCSRFHeader(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var reached []string
 	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -151,6 +153,7 @@ func TestPluginRoutesNeedTheCSRFHeader(t *testing.T) {
 // set of series: unknown methods are one label (OTHER), routes are
 // patterns, statuses without a name are counted by class.
 func TestMetricsLabelsStayBounded(t *testing.T) {
+	t.Parallel()
 	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		status, _ := strconv.Atoi(r.URL.Query().Get("status"))
 		w.WriteHeader(status)
@@ -223,6 +226,7 @@ func TestMetricsLabelsStayBounded(t *testing.T) {
 // upstream exactly as the client sent it on /api/v4/*, /plugins/{id}/* and
 // the plugin proxy, through net/http and through the Edge.
 func TestEscapedPathsPassThroughByteForByte(t *testing.T) {
+	t.Parallel()
 	proxy, err := apiv4proxy.NewProxy(proxytest.RequestLineUpstream(t), apiv4proxy.ProxyOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -269,6 +273,7 @@ func TestEscapedPathsPassThroughByteForByte(t *testing.T) {
 // closes its upstream connection within a bound, instead of waiting out
 // the upstream's timeout (60 s) for an answer nobody reads.
 func TestFastLaneCancelsUpstreamWhenClientLeaves(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -330,6 +335,7 @@ func TestFastLaneCancelsUpstreamWhenClientLeaves(t *testing.T) {
 // requests (the watch sees their bytes and leaves them) and a request after
 // them are all answered on the one connection.
 func TestFastLaneWatchKeepsTheConnection(t *testing.T) {
+	t.Parallel()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Slower than the proxy's fast answer (500 ms), so it watches.
 		time.Sleep(700 * time.Millisecond)
@@ -374,6 +380,7 @@ func wantRevokedClose(t *testing.T, c *websocket.Conn, within time.Duration) {
 // /api/v4 (here the sandbox) closes the session's websockets at once,
 // with 1008 session_revoked; another user's socket stays open.
 func TestWebsocketClosedOnLogout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	bob, _ := e.dial("bob")
 	carol, _ := e.dial("carol")
@@ -407,6 +414,7 @@ func TestWebsocketClosedOnLogout(t *testing.T) {
 // noticed by the socket's periodic check: closed 1008 session_revoked. A
 // GET through /api/v4 (the fast lane's route) does not count as a logout.
 func TestWebsocketClosedWhenSessionRevoked(t *testing.T) {
+	t.Parallel()
 	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -459,6 +467,7 @@ func TestWebsocketClosedWhenSessionRevoked(t *testing.T) {
 // same answer through net/http and through the Edge, never a 5xx, and the
 // upstream sees none of the malformed ones.
 func TestMalformedRequestsOnBothLanes(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var reached []string
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -535,6 +544,7 @@ func rawStatus(t *testing.T, base, req string) int {
 // status under 100 gets the client 502 upstream_bad_response on both lanes
 // (the fast lane answered 200 before, net/http a 500 from a panic).
 func TestUpstreamStatusUnder100OnBothLanes(t *testing.T) {
+	t.Parallel()
 	up := proxytest.RawUpstream(t, "HTTP/1.1 042 Odd\r\nContent-Length: 2\r\n\r\n{}")
 	e, edge, fast := proxiedEdge(t, up)
 	before := edge.FastServed()
@@ -581,6 +591,7 @@ func (l *leavingIdentity) Authenticate(ctx context.Context, token string) (*apiv
 // open socket no longer gets engineering's events (it kept getting them
 // until it closed).
 func TestWebsocketFollowsTeamMembership(t *testing.T) {
+	t.Parallel()
 	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestOpenFilesBoundAndLifetime(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var o openFiles
 	path := func(i int) string { return filepath.Join(dir, fmt.Sprint(i)) }

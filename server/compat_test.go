@@ -13,6 +13,7 @@ import (
 // GET /api/v4/plugins/webapp and loads SiteURL + bundle_path with /static/
 // turned into /static/plugins/. It gets the plugins of the caller's team.
 func TestMattermostClientManifests(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	push := e.push("dev", helloPlugin("com.example.hello", "1.0.0"))
 	e.setTeam("alice", "engineering", "com.example.hello", `{"enabled":true}`)
@@ -70,6 +71,7 @@ func TestMattermostClientManifests(t *testing.T) {
 // settings_schema dropped: every manifest field Mattermost passes through,
 // in its order, name blanked, description and server gone.
 func TestMattermostClientManifestFields(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	files := helloPlugin("com.example.fields", "1.2.3")
 	files["plugin.json"] = `{"id":"com.example.fields","name":"Fields","version":"1.2.3","description":"secret",
@@ -109,6 +111,7 @@ func TestMattermostClientManifestFields(t *testing.T) {
 // for it (publicPath window.basename + "/static/plugins/<id>/"): chunks,
 // images and fonts next to the bundle, with their content types.
 func TestMattermostStaticDistFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
 	files := map[string]string{

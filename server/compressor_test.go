@@ -23,6 +23,7 @@ import (
 // precompressed variants (a restart interrupted the compressor) gets them
 // made at the next start.
 func TestVariantsMissingAtStartAreMade(t *testing.T) {
+	t.Parallel()
 	store := registrytest.Open(t)
 	js := []byte(strings.Repeat("console.log('a plugin bundle');\n", 100))
 	h := sha256.Sum256(js)

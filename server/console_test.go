@@ -71,6 +71,7 @@ func (e *env) teamState(team, plugin string) registry.TeamState {
 }
 
 func TestConsoleTogglesThroughTheAPIPath(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	for _, v := range []string{"1.0.0", "1.1.0"} {
 		if r := e.push("dev", helloPlugin("com.example.hello", v)); r.status != 201 {
@@ -137,6 +138,7 @@ func TestConsoleTogglesThroughTheAPIPath(t *testing.T) {
 }
 
 func TestConsoleTeamAdminSeesOnlyTheirTeams(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin("com.example.hello", "1.0.0")); r.status != 201 {
 		t.Fatal(string(r.body))
@@ -182,6 +184,7 @@ func TestConsoleTeamAdminSeesOnlyTheirTeams(t *testing.T) {
 }
 
 func TestConsoleKillSwitch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin("com.example.hello", "1.0.0")); r.status != 201 {
 		t.Fatal(string(r.body))
@@ -236,6 +239,7 @@ func TestConsoleKillSwitch(t *testing.T) {
 }
 
 func TestConsoleAuditFilter(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	for _, id := range []string{"com.example.a", "com.example.b"} {
 		if r := e.push("dev", helloPlugin(id, "1.0.0")); r.status != 201 {
@@ -281,6 +285,7 @@ func TestConsoleAuditFilter(t *testing.T) {
 }
 
 func TestConsoleImages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	files := helloPlugin("com.example.pics", "1.0.0")
 	files["plugin.json"] = strings.Replace(files["plugin.json"], `"description":"says hello",`,
@@ -321,6 +326,7 @@ func TestConsoleImages(t *testing.T) {
 // TestConsoleCatalogueFollowsChanges: the pages' snapshot of the catalogue
 // is refreshed from the audit log after pushes, and kept across toggles.
 func TestConsoleCatalogueFollowsChanges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	index := func() string {
 		t.Helper()

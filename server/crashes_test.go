@@ -9,6 +9,7 @@ import (
 )
 
 func TestCrashReportsFlagAVersion(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.flaky", "1.0.0"))
 	// Reports are taken for plugins the reporter's teams serve.

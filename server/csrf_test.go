@@ -11,6 +11,7 @@ import (
 // send it with a form post. State-changing requests that rely on the cookie
 // alone must carry X-Requested-With, which cross-site forms cannot set.
 func TestCookieWritesNeedTheCSRFHeader(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.csrf", "1.0.0"))
 	e.setTeam("alice", "engineering", "com.example.csrf", `{"enabled":true}`) // the KV store answers where it is served

@@ -33,6 +33,7 @@ func loginConfig(t *testing.T, e *env) map[string]any {
 // Mattermost (an identity that is not the sandbox) it carries nothing about
 // accounts.
 func TestLoginPageDemoUsersSandboxOnly(t *testing.T) {
+	t.Parallel()
 	demo, ok := loginConfig(t, newEnv(t, server.Config{}))["demo"].(map[string]any)
 	if !ok {
 		t.Fatal("the sandbox's login page has no demo users")

@@ -87,6 +87,7 @@ func (r response) comparable() string {
 }
 
 func TestFastLaneMatchesNetHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{BlobFiles: t.TempDir()})
 	edge, fast := startEdge(t, e)
 	r := e.push("dev", bigPlugin(t, "com.example.big", "1.0.0"))
@@ -209,6 +210,7 @@ func rawExchange(t *testing.T, base string, requests ...string) []*http.Response
 }
 
 func TestFastLaneHandsConnectionsToNetHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	edge, fast := startEdge(t, e)
 	tok := e.tokens["bob"]
@@ -295,6 +297,7 @@ func TestFastLaneHandsConnectionsToNetHTTP(t *testing.T) {
 }
 
 func TestEdgeShutdown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -342,6 +345,7 @@ func TestEdgeShutdown(t *testing.T) {
 // TestFastLaneProxiesAsNetHTTPDoes puts apiv4proxy in front of an upstream
 // that echoes what it receives: both lanes must forward the same request.
 func TestFastLaneProxiesAsNetHTTPDoes(t *testing.T) {
+	t.Parallel()
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Clone()
 		h.Del("X-Forwarded-For") // the client's port differs between the two connections
@@ -378,6 +382,7 @@ func TestFastLaneProxiesAsNetHTTPDoes(t *testing.T) {
 // are closed by the http.Server's ReadHeaderTimeout and IdleTimeout, on the
 // fast lane too.
 func TestFastLaneTimeouts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -417,6 +422,7 @@ func TestFastLaneTimeouts(t *testing.T) {
 // buffer (a bundle without blob files) goes out whole and the connection
 // stays usable.
 func TestFastLaneLargeBodyFromMemory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	edge, fast := startEdge(t, e)
 	r := e.push("dev", bigPlugin(t, "com.example.big", "1.0.0"))
@@ -440,6 +446,7 @@ func TestFastLaneLargeBodyFromMemory(t *testing.T) {
 // flushes as it comes reaches the client as it comes (chunked), not when
 // it ends.
 func TestFastLaneStreams(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -482,6 +489,7 @@ func TestFastLaneStreams(t *testing.T) {
 // TestFastLaneCutUpstreamAnswer: an upstream answer cut short reaches the
 // client cut short on the fast lane too (never as a complete answer).
 func TestFastLaneCutUpstreamAnswer(t *testing.T) {
+	t.Parallel()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, bw, err := w.(http.Hijacker).Hijack()
 		if err != nil {
@@ -517,6 +525,7 @@ func TestFastLaneCutUpstreamAnswer(t *testing.T) {
 // sendfile at an offset; a bundle file still goes out whole, with its
 // headers, through the fast lane's ordinary writes.
 func TestFastLaneFilesOverUnixSocket(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{BlobFiles: t.TempDir()})
 	r := e.push("dev", bigPlugin(t, "com.example.big", "1.0.0"))
 	big := r.json(t)["bundles"].(map[string]any)["web"].(map[string]any)["url"].(string)

@@ -32,6 +32,7 @@ func frameConfig(t *testing.T, body []byte) map[string]any {
 // unknown app's by no one), takes only well-formed attributes, and the
 // popup and the script are served as the guide says.
 func TestEmbedPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	id, _ := e.embedApp(`{"name":"Site <b>","origins":["https://a.example"],"channels":["` + devTalk + `"]}`)
 

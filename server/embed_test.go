@@ -96,6 +96,7 @@ func appFor(channels ...string) string {
 }
 
 func TestEmbedAppsAdminAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.do("bob", "GET", "/api/v1/embed/apps", "", nil); r.status != 403 || r.errorCode(t) != "embed_admin_required" {
 		t.Fatalf("bob lists apps: %d %s", r.status, r.body)
@@ -174,6 +175,7 @@ func TestEmbedAppsAdminAPI(t *testing.T) {
 // TestEmbedTokenExchangeRefusals: each refusal of the backend exchange has
 // its own code.
 func TestEmbedTokenExchangeRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	id, secret := e.embedApp(appFor(devTalk))
 	other, otherSecret := e.embedApp(`{"name":"Sales","origins":["https://sales.example"],"teams":["sales"]}`)
@@ -235,6 +237,7 @@ func TestEmbedTokenExchangeRefusals(t *testing.T) {
 // TestEmbedScopedAccess: an embed token reads and writes its channels only,
 // reaches only the listed routes, and never sees the session behind it.
 func TestEmbedScopedAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	id, secret := e.embedApp(`{"name":"Support","origins":["https://app.example"],"channels":["` + devTalk + `","` + engTownSquare + `"]}`)
 	tok := e.token(id, secret, `{"user":"bob","channels":["`+devTalk+`"]}`).Token
@@ -329,6 +332,7 @@ func TestEmbedScopedAccess(t *testing.T) {
 // TestEmbedTokenLife: expiry, revocation by the app's backend, by an admin,
 // by "revoke all", and by the embed itself (sign out).
 func TestEmbedTokenLife(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	var mu sync.Mutex
 	now := time.Now()
@@ -415,6 +419,7 @@ func TestEmbedTokenLife(t *testing.T) {
 // TestEmbedTokensBoundedPerApp: past the bound, the exchange is refused
 // with a stable code, and other apps are not affected.
 func TestEmbedTokensBoundedPerApp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.srv.SetEmbedMaxTokens(3)
 	id, secret := e.embedApp(appFor(devTalk))
@@ -431,6 +436,7 @@ func TestEmbedTokensBoundedPerApp(t *testing.T) {
 // TestEmbedPopupExchange: the user's own session (cookie) and the CSRF
 // header buy a token for an app; the token acts as the user.
 func TestEmbedPopupExchange(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	id, _ := e.embedApp(appFor(devTalk))
 	cookie := "MMAUTHTOKEN=" + e.tokens["bob"]
@@ -486,6 +492,7 @@ func TestEmbedPopupExchange(t *testing.T) {
 // TestEmbedOnTheFastLane: the Edge's fast lane answers the manifest and
 // GET /api/v4/* without ServeHTTP; an embed token is scoped there too.
 func TestEmbedOnTheFastLane(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	_, fast := startEdge(t, e)
 	id, secret := e.embedApp(appFor(devTalk))
@@ -513,6 +520,7 @@ func TestEmbedOnTheFastLane(t *testing.T) {
 // channels; it may not act beyond ping and typing in its channels; it is
 // closed when the token is revoked.
 func TestEmbedWebsocketFiltered(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{Timing: server.Timing{EmbedRecheck: 50 * time.Millisecond}})
 	id, secret := e.embedApp(appFor(devTalk))
 	tok := e.token(id, secret, `{"user":"bob"}`).Token
@@ -666,6 +674,7 @@ func TestEmbedWebsocketFiltered(t *testing.T) {
 }
 
 func TestEmbedFrameHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	id, _ := e.embedApp(`{"name":"x","origins":["https://a.example","http://127.0.0.2:8066"],"channels":["` + devTalk + `"]}`)
 	app, err := e.srv.LookupEmbedApp(id)
@@ -694,6 +703,7 @@ func TestEmbedFrameHeaders(t *testing.T) {
 // TestRegisterEmbedApp: the example app's registration with a given
 // secret, idempotent across restarts.
 func TestRegisterEmbedApp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	id, secret := sandbox.SeedID("embed", "example"), server.NewEmbedSecret()
 	spec := server.EmbedAppSpec{Name: "Example", Origins: []string{"http://127.0.0.2:8066"}, Channels: []string{devTalk}}
@@ -716,6 +726,7 @@ func TestRegisterEmbedApp(t *testing.T) {
 // on the answering page), rotates, revokes and deletes, for system admins
 // only, with the console's CSRF token.
 func TestEmbedConsolePage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.do("alice", "GET", "/admin/embed", "", nil); r.status != 403 || !bytes.Contains(r.body, []byte("System admins only")) {
 		t.Fatalf("a team admin: %d %s", r.status, r.body)

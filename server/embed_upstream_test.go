@@ -100,6 +100,7 @@ func newAccessTokens(m *mattermosttest.Mattermost, users map[string]mattermostte
 // and revoking the embed token revokes it; without an admin token, or with
 // access tokens off in Mattermost, the exchange says so.
 func TestEmbedUpstreamAdminToken(t *testing.T) {
+	t.Parallel()
 	m := mattermosttest.New(t)
 	admin := m.AddUser("root", "system_user system_admin")
 	bob := m.AddUser("bob", "system_user")
@@ -239,6 +240,7 @@ func TestEmbedUpstreamAdminToken(t *testing.T) {
 // websocket is relayed through the proxy with the token's access token
 // and gets its channel's events only, renumbered.
 func TestEmbedUpstreamWebsocket(t *testing.T) {
+	t.Parallel()
 	m := mattermosttest.New(t)
 	m.EnableWebsocket()
 	admin := m.AddUser("root", "system_user system_admin")

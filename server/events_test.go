@@ -54,6 +54,7 @@ func readWS(t testing.TB, c *websocket.Conn, timeout time.Duration) *wsMsg {
 }
 
 func TestTeamEventsReachOnlyThatTeam(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin("com.example.hello", "1.0.0")); r.status != 201 {
 		t.Fatal(string(r.body))
@@ -105,6 +106,7 @@ func TestTeamEventsReachOnlyThatTeam(t *testing.T) {
 }
 
 func TestWebsocketAuthenticationChallenge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	url := "ws" + strings.TrimPrefix(e.url, "http") + "/api/v1/websocket"
 	c, _, err := websocket.DefaultDialer.Dial(url, nil)
@@ -141,6 +143,7 @@ func TestWebsocketAuthenticationChallenge(t *testing.T) {
 }
 
 func TestCustomEventsToTeamMembers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.video", "1.0.0"))
 	publish := func(user, body string) response {
@@ -208,6 +211,7 @@ func TestCustomEventsToTeamMembers(t *testing.T) {
 }
 
 func TestCustomEventsToChannelMembers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.video", "1.0.0"))
 	e.setTeam("alice", "engineering", "com.example.video", `{"enabled":true}`)
@@ -248,6 +252,7 @@ func TestCustomEventsToChannelMembers(t *testing.T) {
 }
 
 func TestWebsocketAnswersPing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	c, _ := e.dial("bob")
 	c.WriteJSON(map[string]any{"seq": 7, "action": "ping"})
@@ -261,6 +266,7 @@ func TestWebsocketAnswersPing(t *testing.T) {
 }
 
 func TestBuildFailureReachesThePushersPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	dev, _ := e.dial("dev")
 	bob, _ := e.dial("bob")

@@ -128,6 +128,7 @@ func installUpstream(mm *mattermosttest.Mattermost, id, version string) {
 // the team named, else the first by display name, never the union of the
 // user's teams. Without a session it is Mattermost's answer unchanged.
 func TestMergedWebappList(t *testing.T) {
+	t.Parallel()
 	f := newFronting(t, server.Config{})
 	installUpstream(f.mm, "com.upstream.calls", "1.0.0")
 	installUpstream(f.mm, "com.upstream.zoom", "2.0.0")
@@ -187,6 +188,7 @@ func TestMergedWebappList(t *testing.T) {
 // byte, under upstream. A team that did not enable it gets Mattermost's
 // either way.
 func TestMergedWebappConflict(t *testing.T) {
+	t.Parallel()
 	for _, rule := range []server.PluginConflict{"", server.ConflictMmtoolkit, server.ConflictUpstream} {
 		t.Run(string(rule), func(t *testing.T) {
 			f := newFronting(t, server.Config{PluginConflict: rule})
@@ -213,6 +215,7 @@ func TestMergedWebappConflict(t *testing.T) {
 // mmtoolkit shows at once, Mattermost is not asked again within the TTL,
 // and with no TTL every request asks it.
 func TestMergedWebappCache(t *testing.T) {
+	t.Parallel()
 	f := newFronting(t, server.Config{PluginListTTL: 1 << 40})
 	installUpstream(f.mm, "com.upstream.calls", "1.0.0")
 	f.pushEnable("com.example.alpha", "1.0.0")
@@ -252,6 +255,7 @@ func TestMergedWebappCache(t *testing.T) {
 // unchanged (a webhook without a session too), without the headers only
 // Mattermost sets. mmtoolkit's own plugins keep their per-team gate.
 func TestUpstreamPluginPassThrough(t *testing.T) {
+	t.Parallel()
 	f := newFronting(t, server.Config{})
 	installUpstream(f.mm, "com.upstream.calls", "1.0.0")
 	f.mm.PluginFile("com.upstream.calls", "351.chunk.js", []byte("chunk"))
@@ -322,6 +326,7 @@ func TestUpstreamPluginPassThrough(t *testing.T) {
 // saying which also exist here and which side a team gets; the sandbox's
 // index has no such section.
 func TestConsoleListsMattermostPlugins(t *testing.T) {
+	t.Parallel()
 	for _, rule := range []server.PluginConflict{server.ConflictMmtoolkit, server.ConflictUpstream} {
 		f := newFronting(t, server.Config{PluginConflict: rule})
 		installUpstream(f.mm, "com.upstream.calls", "0.29.0")
@@ -414,6 +419,7 @@ func FuzzMergeWebappList(f *testing.F) {
 // A Mattermost under a subpath (SiteURL https://example.com/chat): the list
 // is asked there, and its plugins' files and routes are reached there.
 func TestFrontingSubpath(t *testing.T) {
+	t.Parallel()
 	f := newFronting(t, server.Config{}, mattermosttest.WithSubpath("/chat"))
 	installUpstream(f.mm, "com.upstream.calls", "1.0.0")
 	f.mm.SetPluginHandler("com.upstream.calls", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -28,6 +28,7 @@ import (
 // request with X-Requested-With: XMLHttpRequest passes the check. A token
 // in access_token is not ambient and passes too.
 func TestCSRFOnEveryWriteRoute(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{Upstream: echoUpstream})
 	files := helloPlugin("com.example.csrf", "1.0.0")
 	files["plugin.json"] = strings.Replace(files["plugin.json"], `"description"`,
@@ -92,6 +93,7 @@ func TestCSRFOnEveryWriteRoute(t *testing.T) {
 // the websocket upgrade, and a websocket challenge with a bad token is
 // refused with the same code in its close frame.
 func TestInvalidTokens(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	long := strings.Repeat("A", 32<<10)
 	for _, tc := range []struct {
@@ -153,6 +155,7 @@ func TestInvalidTokens(t *testing.T) {
 // system admin; on /plugins/{id}/* and plugin proxy calls it is stripped
 // before the upstream, in every spelling of the name.
 func TestForgedUserHeadersAreIgnored(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{Upstream: echoUpstream})
 	files := helloPlugin("com.example.forge", "1.0.0")
 	files["plugin.json"] = strings.Replace(files["plugin.json"], `"description"`,
@@ -199,6 +202,7 @@ func TestForgedUserHeadersAreIgnored(t *testing.T) {
 // TestBodiesOverTheLimit: JSON bodies of the small write routes are bounded
 // and answered 413 (or the route's own too_large code), not read on.
 func TestBodiesOverTheLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin("com.example.big", "1.0.0")); r.status != 201 {
 		t.Fatal(r.status, string(r.body))
@@ -231,6 +235,7 @@ func TestBodiesOverTheLimit(t *testing.T) {
 // rate_limited, and other clients keep their events; a message over 64 KiB
 // is refused with 1009.
 func TestWebsocketFloodIsCut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	flooder, _ := e.dial("bob")
 	other, _ := e.dial("alice")
@@ -283,6 +288,7 @@ func TestWebsocketFloodIsCut(t *testing.T) {
 // websocket stay prompt, and the flooder is cut off (as a client too slow
 // to read its answers).
 func TestV4WebsocketFloodDoesNotStarveOthers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	url := "ws" + strings.TrimPrefix(e.url, "http") + "/api/v4/websocket"
 	dial := func(user string) *websocket.Conn {
@@ -356,6 +362,7 @@ func TestV4WebsocketFloodDoesNotStarveOthers(t *testing.T) {
 // trickles (a byte now and then, never stalling) once the upload deadline
 // passes; a body cut short is 400 bad_request_body, never a 500.
 func TestSlowPushBodies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{Timing: server.Timing{PushBodyIdle: 500 * time.Millisecond, PushBodyMax: 2 * time.Second}})
 	addr := strings.TrimPrefix(e.url, "http://")
 	pkg := archive(t, helloPlugin("com.example.slow", "1.0.0"))

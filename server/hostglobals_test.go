@@ -13,6 +13,7 @@ import (
 // and those of the chunks it loads later from its output directory; a
 // bundle the server cannot read for sure gets every lazy module.
 func TestPrebuiltHostModules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	manifest := func(id string) string {
 		return `{"id":"` + id + `","name":"` + id + `","version":"1.0.0","webapp":{"bundle_path":"webapp/dist/main.js"}}`

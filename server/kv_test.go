@@ -10,6 +10,7 @@ import (
 )
 
 func TestKVStore(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.apps", "1.0.0"))
 	if r := e.setTeam("alice", "engineering", "com.example.apps", `{"enabled":true}`); r.status != 200 {
@@ -107,6 +108,7 @@ func TestKVStore(t *testing.T) {
 }
 
 func TestKVMembersWriteWhenTheManifestSaysSo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	files := helloPlugin("com.example.board", "1.0.0")
 	files["plugin.json"] = strings.Replace(files["plugin.json"], `"description"`, `"kv":{"team_write":"members"},"description"`, 1)

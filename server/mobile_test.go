@@ -70,6 +70,7 @@ func decodeMobile(t *testing.T, r response) slots.MobileManifest {
 }
 
 func TestMobilePublicKey(t *testing.T) {
+	t.Parallel()
 	key, _ := mobile.GenerateKey()
 	e := newEnv(t, server.Config{MobileKey: key})
 	r := e.do("", "GET", "/api/v1/mobile/public-key", "", nil)
@@ -84,6 +85,7 @@ func TestMobilePublicKey(t *testing.T) {
 }
 
 func TestMobileManifest(t *testing.T) {
+	t.Parallel()
 	key, _ := mobile.GenerateKey()
 	pub := key.Public().(ed25519.PublicKey)
 	e := newEnv(t, server.Config{MobileKey: key})
@@ -198,6 +200,7 @@ func TestMobileManifest(t *testing.T) {
 }
 
 func TestMobileBytecode(t *testing.T) {
+	t.Parallel()
 	hc := hermesc(t)
 	key, _ := mobile.GenerateKey()
 	e := newEnv(t, server.Config{MobileKey: key, Hermesc: hc})
@@ -295,6 +298,7 @@ func TestMobileBytecodeBackfill(t *testing.T) {
 }
 
 func TestMobileBadHermesc(t *testing.T) {
+	t.Parallel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := server.New(registrytest.Open(t), nil, server.Config{Hermesc: "/nonexistent/hermesc", Logger: quiet}); err == nil {
 		t.Fatal("a hermesc that does not run was accepted")
@@ -304,6 +308,7 @@ func TestMobileBadHermesc(t *testing.T) {
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
 func TestMobilePreview(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	_, built := mobile.PreviewScript()
 	if !built && os.Getenv("CI") == "true" {

@@ -9,6 +9,7 @@ import (
 var both = map[string]string{"gzip": "g", "br": "b"}
 
 func TestNegotiate(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		accept string
 		avail  map[string]string
@@ -33,6 +34,7 @@ func TestNegotiate(t *testing.T) {
 }
 
 func TestEtagMatch(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		header string
 		want   bool
@@ -64,6 +66,7 @@ func FuzzNegotiate(f *testing.F) {
 }
 
 func TestQueryParam(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ raw, want string }{
 		{"team=engineering&platform=web", "engineering"},
 		{"platform=web&team=sales", "sales"},

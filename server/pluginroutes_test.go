@@ -25,6 +25,7 @@ type echoed struct {
 }
 
 func TestPluginRoutesAreGatedPerTeam(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{Upstream: echoUpstream})
 	files := helloPlugin("com.example.calls", "1.0.0")
 	files["plugin.json"] = strings.Replace(files["plugin.json"], `"description"`,
@@ -96,6 +97,7 @@ func TestPluginRoutesAreGatedPerTeam(t *testing.T) {
 // more (a design review found the proxy reading the latest version while
 // the manifest served the certified one).
 func TestPluginProxyFollowsTheServedVersion(t *testing.T) {
+	t.Parallel()
 	cfg := trustingConfig(registry.Certified)
 	cfg.Upstream = echoUpstream
 	e := newEnv(t, cfg)

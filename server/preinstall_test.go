@@ -22,6 +22,7 @@ func builtin(t *testing.T, id, version string) *pluginpkg.Package {
 }
 
 func TestPreinstall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	ctx := context.Background()
 	eng, sales := e.teams["engineering"], e.teams["sales"]

@@ -58,6 +58,7 @@ const (
 // and no plugin_updated event; the next release does. A team whose admin
 // pinned the prerelease serves it.
 func TestFollowersNeverServeAPrerelease(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin(helloID, "1.0.0")); r.status != 201 {
 		t.Fatal(string(r.body))
@@ -123,6 +124,7 @@ func TestFollowersNeverServeAPrerelease(t *testing.T) {
 // version is a prerelease (a first push --watch) is enabled but served to
 // nobody who follows the latest version.
 func TestPluginWithOnlyPrereleasesIsServedToNoFollower(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin(helloID, devV1)); r.status != 201 {
 		t.Fatal(string(r.body))
@@ -229,6 +231,7 @@ func previewEnv(t *testing.T) *env {
 // also when he sends dev's ETag, on the fast lane as on net/http. Ending
 // the session returns dev to the release, live.
 func TestPreviewReachesOnlyItsDeveloper(t *testing.T) {
+	t.Parallel()
 	e := previewEnv(t)
 	_, fast := startEdge(t, e)
 	devWS, _ := e.dial("dev")
@@ -342,6 +345,7 @@ func TestPreviewReachesOnlyItsDeveloper(t *testing.T) {
 // TestPreviewRules: only the developer who pushed a prerelease previews
 // it, only a prerelease, within the TTL bounds.
 func TestPreviewRules(t *testing.T) {
+	t.Parallel()
 	e := previewEnv(t)
 	for _, tc := range []struct {
 		user, version string
@@ -368,6 +372,7 @@ func TestPreviewRules(t *testing.T) {
 // TestPreviewLeaseExpires: a session nobody renews (the watch process
 // died) ends on its own, and the developer's page is swapped back.
 func TestPreviewLeaseExpires(t *testing.T) {
+	t.Parallel()
 	e := previewEnv(t)
 	devWS, _ := e.dial("dev")
 	if r := e.preview("dev", devV1, 1); r.status != 200 {
@@ -389,6 +394,7 @@ func TestPreviewLeaseExpires(t *testing.T) {
 // preview, and everyone else the release. A plugin with no release at all
 // is previewed too, and leaves dev's page when the preview ends.
 func TestPreviewKeepsThroughTeamEvents(t *testing.T) {
+	t.Parallel()
 	e := previewEnv(t)
 	devWS, _ := e.dial("dev")
 	bobWS, _ := e.dial("bob")
@@ -449,6 +455,7 @@ func TestPreviewKeepsThroughTeamEvents(t *testing.T) {
 // edit of a file no bundle is built from (the README). A code change is a
 // new build, and so is a release however equal.
 func TestNoOpSaveStoresNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin(helloID, devV1)); r.status != 201 {
 		t.Fatal(string(r.body))
@@ -488,6 +495,7 @@ func TestNoOpSaveStoresNothing(t *testing.T) {
 // version a team pinned and the one a preview shows; the removed build's
 // bundle URL answers 404 and the store still verifies.
 func TestPrereleasesArePruned(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{KeepPrereleases: 2})
 	build := func(v, label string) map[string]string {
 		files := helloPlugin(helloID, v)
@@ -551,6 +559,7 @@ func TestPrereleasesArePruned(t *testing.T) {
 // the developer's page to the pin, following again brings the preview
 // back, live both times.
 func TestPreviewNotInPinnedTeams(t *testing.T) {
+	t.Parallel()
 	e := previewEnv(t)
 	devWS, _ := e.dial("dev")
 	if r := e.preview("dev", devV1, 0); r.status != 200 {
@@ -581,6 +590,7 @@ func TestPreviewNotInPinnedTeams(t *testing.T) {
 // latest" at the newest release, not at a prerelease pushed over it, and
 // the directory describes the plugin by that release.
 func TestConsoleDescribesTheRelease(t *testing.T) {
+	t.Parallel()
 	e := previewEnv(t)
 	page := e.page("alice", "GET", "/admin/teams/engineering", nil)
 	if page.status != 200 {

@@ -14,6 +14,7 @@ import (
 // package and for one compiled from source. Anything else under public/
 // goes on to the plugin route, which answers as before.
 func TestPluginPublicFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
 	prebuilt := map[string]string{

@@ -48,6 +48,7 @@ func (e *env) pushedBundle(t *testing.T, push response, kind string) []byte {
 // with the contexts it kept (bundler.Cache); every stored bundle and map
 // must be what a cold build of that push gives.
 func TestRepushServesWhatAColdBuildGives(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	files := helloPlugin("com.example.repush", "1.0.0")
 	files["webapp/label.ts"] = "export const label = 'v0';\n"
@@ -103,6 +104,7 @@ func TestRepushServesWhatAColdBuildGives(t *testing.T) {
 // Pushes of several versions of one plugin at once each get the bundle
 // of their own sources (go test -race).
 func TestConcurrentRepushes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{MaxCompiles: 4})
 	base := helloPlugin("com.example.burst", "1.0.0")
 	var wg sync.WaitGroup

@@ -13,6 +13,7 @@ import (
 )
 
 func TestPushCreatesThenIsIdempotentThenConflicts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	files := helloPlugin("com.example.hello", "1.0.0")
 
@@ -73,6 +74,7 @@ func TestPushCreatesThenIsIdempotentThenConflicts(t *testing.T) {
 }
 
 func TestPushOwnership(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin("com.example.owned", "1.0.0")); r.status != http.StatusCreated {
 		t.Fatalf("dev push: %d %s", r.status, r.body)
@@ -90,6 +92,7 @@ func TestPushOwnership(t *testing.T) {
 }
 
 func TestPushCompileErrorIsDiagnostics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	files := helloPlugin("com.example.broken", "1.0.0")
 	files["webapp/index.tsx"] = "import React from 'react';\nconst x = 1 +;\n"
@@ -122,6 +125,7 @@ func TestPushCompileErrorIsDiagnostics(t *testing.T) {
 }
 
 func TestPushRejectsBadPackages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{Limits: pluginpkg.Limits{MaxArchiveBytes: 64 << 10, MaxFiles: 5, MaxManifestBytes: 4 << 10}})
 	many := map[string]string{"plugin.json": `{"id":"com.x.y","name":"y","version":"1.0.0","webapp":{"entry":"i.js"}}`, "i.js": "1"}
 	for i := 0; i < 6; i++ {
@@ -173,6 +177,7 @@ func TestPushRejectsBadPackages(t *testing.T) {
 }
 
 func TestPushMultipart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	ct, body := multipartBody(t, "plugin", archive(t, helloPlugin("com.example.multi", "1.0.0")))
 	if r := e.do("dev", "POST", "/api/v1/plugins", ct, body); r.status != http.StatusCreated {
@@ -186,6 +191,7 @@ func TestPushMultipart(t *testing.T) {
 }
 
 func TestPushPrebuiltMattermostBundle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	// As a Mattermost plugin archive ships: one top-level directory, a
 	// webpack-built bundle reading host globals, and server binaries.
@@ -218,6 +224,7 @@ func TestPushPrebuiltMattermostBundle(t *testing.T) {
 }
 
 func TestUnauthenticated(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	for _, tt := range []struct {
 		auth, code string

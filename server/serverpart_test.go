@@ -192,6 +192,7 @@ func (p *partEnv) upstreamState() string {
 // webapp, which mmtoolkit serves; a new version replaces it; an identical
 // re-push does nothing there.
 func TestServerPartInstalledOnPush(t *testing.T) {
+	t.Parallel()
 	p := newPartEnv(t, false)
 	r := p.pushPart("admin", "1.0.0")
 	if r.status != 201 {
@@ -253,6 +254,7 @@ func TestServerPartInstalledOnPush(t *testing.T) {
 // a stable code, no version is stored, and Mattermost runs what it ran
 // before.
 func TestServerPartFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		first    bool // 1.0.0 installed before 1.1.0 is pushed
@@ -319,6 +321,7 @@ func TestServerPartFailureLeavesNothing(t *testing.T) {
 // is not a system admin on Mattermost installs the server part with the
 // operator's token.
 func TestServerPartOperatorToken(t *testing.T) {
+	t.Parallel()
 	p := newPartEnv(t, true)
 	r := p.pushPart("dev", "1.0.0")
 	if sp := partOf(t, r); r.status != 201 || sp.State != "installed" {
@@ -345,6 +348,7 @@ func (p *partEnv) srvToken() string {
 // TestServerPartWithoutMattermost: in the sandbox the server part is kept
 // with the version (and counted in the quota) and reported not installed.
 func TestServerPartWithoutMattermost(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	r := e.do("dev", "POST", "/api/v1/plugins", "application/gzip", bytes.NewReader(serverPartFixture(t, "1.0.0")))
 	sp := partOf(t, r)
@@ -395,6 +399,7 @@ func TestServerPartWithoutMattermost(t *testing.T) {
 // later pushes then leave it alone; the kill switch disables it on
 // Mattermost, new versions arrive disabled, and enabling brings it back.
 func TestServerPartPinAndKillSwitch(t *testing.T) {
+	t.Parallel()
 	p := newPartEnv(t, false)
 	for _, v := range []string{"1.0.0", "1.1.0"} {
 		if r := p.pushPart("admin", v); r.status != 201 {
@@ -461,6 +466,7 @@ func TestServerPartPinAndKillSwitch(t *testing.T) {
 // TestServerPartConsole: the plugin page shows the server part's state on
 // Mattermost, and a system admin's form pins its version.
 func TestServerPartConsole(t *testing.T) {
+	t.Parallel()
 	p := newPartEnv(t, false)
 	for _, v := range []string{"1.0.0", "1.1.0"} {
 		if r := p.pushPart("admin", v); r.status != 201 {
@@ -493,6 +499,7 @@ func TestServerPartConsole(t *testing.T) {
 // quota, which is checked before Mattermost is asked anything: a version
 // over quota installs nothing.
 func TestServerPartCountsInQuota(t *testing.T) {
+	t.Parallel()
 	js, err := os.ReadFile(filepath.Join("testdata", "serverpart", "webapp", "dist", "main.js"))
 	if err != nil {
 		t.Fatal(err)
@@ -512,6 +519,7 @@ func TestServerPartCountsInQuota(t *testing.T) {
 // also refuses to be put back, nothing is stored and the answer says that
 // Mattermost may hold the new version, which the state then shows.
 func TestServerPartRestoreFails(t *testing.T) {
+	t.Parallel()
 	p := newPartEnv(t, false)
 	if r := p.pushPart("admin", "1.0.0"); r.status != 201 {
 		t.Fatalf("first push: %d %s", r.status, r.body)
@@ -542,6 +550,7 @@ func TestServerPartRestoreFails(t *testing.T) {
 // TestServerPartStateFailed: a server part that stopped running shows as
 // failed, with Mattermost's reason.
 func TestServerPartStateFailed(t *testing.T) {
+	t.Parallel()
 	p := newPartEnv(t, false)
 	if r := p.pushPart("admin", "1.0.0"); r.status != 201 {
 		t.Fatalf("push: %d %s", r.status, r.body)
@@ -586,6 +595,7 @@ func fixtureFiles(t *testing.T) map[string]string {
 // part, so an executable swapped after signing is refused before
 // Mattermost is asked anything; the package as signed installs.
 func TestServerPartSignatureCoversExecutables(t *testing.T) {
+	t.Parallel()
 	p := newPartEnv(t, false, func(c *server.Config) { c.TrustedKeys = trustingConfig(registry.Unverified).TrustedKeys })
 	files := signed(t, fixtureFiles(t), certifiedKey)
 	tampered := maps.Clone(files)

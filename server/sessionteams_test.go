@@ -6,6 +6,7 @@ import (
 )
 
 func TestSessionTeamsBounded(t *testing.T) {
+	t.Parallel()
 	st := newSessionTeams(100)
 	for i := range 1000 {
 		st.set(fmt.Sprintf("token%d", i), "team")
@@ -33,6 +34,7 @@ func TestSessionTeamsBounded(t *testing.T) {
 }
 
 func TestSessionTeamsHoldNoTokens(t *testing.T) {
+	t.Parallel()
 	st := newSessionTeams(10)
 	st.set("secret-token-value", "team")
 	for k := range st.m {
@@ -43,6 +45,7 @@ func TestSessionTeamsHoldNoTokens(t *testing.T) {
 }
 
 func TestSessionTeamsPerUser(t *testing.T) {
+	t.Parallel()
 	st := newSessionTeams(10)
 	st.setUser("u1", "beta")
 	if st.getUser("u1") != "beta" || st.getUser("u2") != "" || st.get("u1") != "" {

@@ -40,6 +40,7 @@ func pushedBundles(t *testing.T, r response) map[string]bundleJSON {
 // built it is stored with the version (catalogue, restart) and served by
 // that same URL.
 func TestSourceMapFollowsThePush(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	release := e.srv.HoldSourceMaps()
 	defer release()
@@ -135,6 +136,7 @@ func TestSourceMapFollowsThePush(t *testing.T) {
 // the wait is 503 source_map_pending with Retry-After, not a hang; one for
 // a map neither stored nor being built is 404 bundle_not_found.
 func TestSourceMapWaitIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{Timing: server.Timing{MapWait: 50 * time.Millisecond}})
 	release := e.srv.HoldSourceMaps()
 	defer release()
@@ -159,6 +161,7 @@ func TestSourceMapWaitIsBounded(t *testing.T) {
 // plugin's build context is warm (a re-push), the push builds the map with
 // the bundle and answers with it.
 func TestSourceMapWithTheBundle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.srv.BuildMapsWithBundles()
 	r := e.push("dev", helloPlugin("com.example.mapnow", "1.0.0"))
@@ -201,6 +204,7 @@ func contains(list []string, s string) bool {
 // interrupted is named at the next start, so the developer knows why
 // devtools find no map.
 func TestStartNamesVersionsWithoutMaps(t *testing.T) {
+	t.Parallel()
 	store := registrytest.Open(t)
 	registrytest.Push(t, store, registry.Pusher{UserID: "dev"}, "com.example.nomap", "1.0.0")                                            // web.js only
 	registrytest.Push(t, store, registry.Pusher{UserID: "dev"}, "com.example.withmap", "1.0.0", []byte("code"), []byte(`{"version":3}`)) // and its map

@@ -51,6 +51,7 @@ func (e *env) manifest(user, team string) (manifest, response) {
 }
 
 func TestTeamPluginStateAndPermissions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin("com.example.hello", "1.0.0")); r.status != 201 {
 		t.Fatal(r.status, string(r.body))
@@ -124,6 +125,7 @@ func TestTeamPluginStateAndPermissions(t *testing.T) {
 }
 
 func TestManifestPerTeam(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	if r := e.push("dev", helloPlugin("com.example.hello", "1.0.0")); r.status != 201 {
 		t.Fatal(r.status, string(r.body))
@@ -194,6 +196,7 @@ func TestManifestPerTeam(t *testing.T) {
 }
 
 func TestBundlesNegotiateEncodingAndAreImmutable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	r := e.push("dev", helloPlugin("com.example.hello", "1.0.0"))
 	if r.status != 201 {
@@ -256,6 +259,7 @@ func TestBundlesNegotiateEncodingAndAreImmutable(t *testing.T) {
 }
 
 func TestCatalogueAndOperatorRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.push("dev", helloPlugin("com.example.b", "1.0.0"))
 	e.push("dev", helloPlugin("com.example.a", "2.0.0"))
@@ -303,6 +307,7 @@ func TestCatalogueAndOperatorRoutes(t *testing.T) {
 }
 
 func TestStoreFailureIsReportedNotHidden(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	e.store.Close() // the cleanup's second Close is harmless
 	if r := e.do("", "GET", "/healthz", "", nil); r.status != http.StatusServiceUnavailable || r.errorCode(t) != "store_unavailable" {

@@ -15,6 +15,7 @@ import (
 // their SRI hashes), and nothing for a visitor without a session or a team
 // the caller is not a member of.
 func TestShellTeamPlugins(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Config{})
 	prebuilt := func(id, body string) map[string]string {
 		return map[string]string{

@@ -10,6 +10,7 @@ import (
 )
 
 func TestWorkerRunsEachKeyOnceAtATime(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var runs, running, maxRunning atomic.Int64
 	w := newWorker("test", slog.New(slog.NewTextHandler(io.Discard, nil)), nil, func(ctx context.Context, j int) error {
