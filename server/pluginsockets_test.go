@@ -132,6 +132,7 @@ func newPluginSocketsEnv(t *testing.T) *fronting {
 }
 
 func TestTeamSwitchSendsPluginEventsInSequence(t *testing.T) {
+	t.Parallel()
 	f := newPluginSocketsEnv(t)
 	s := f.openSocket("alice")
 	// Nothing said yet: alice is on her first team, alpha. The page may
@@ -167,6 +168,7 @@ func TestTeamSwitchSendsPluginEventsInSequence(t *testing.T) {
 }
 
 func TestPluginEventsCarryTheMergedListsManifest(t *testing.T) {
+	t.Parallel()
 	f := newPluginSocketsEnv(t)
 	s := f.openSocket("alice")
 	s.pluginEvents(3)
@@ -189,6 +191,7 @@ func TestPluginEventsCarryTheMergedListsManifest(t *testing.T) {
 }
 
 func TestAdminToggleReachesOnlyTheTeamsSessions(t *testing.T) {
+	t.Parallel()
 	f := newPluginSocketsEnv(t)
 	alice := f.openSocket("alice") // on alpha
 	alice.pluginEvents(3)
@@ -212,6 +215,7 @@ func TestAdminToggleReachesOnlyTheTeamsSessions(t *testing.T) {
 }
 
 func TestUpstreamPluginEventsPassUntouched(t *testing.T) {
+	t.Parallel()
 	f := newPluginSocketsEnv(t)
 	s := f.openSocket("bob")
 	s.pluginEvents(2)
@@ -242,6 +246,7 @@ func (e mmEvent) pluginVersion() string {
 }
 
 func TestConflictKeepsTheRulesEntryOnTheSocket(t *testing.T) {
+	t.Parallel()
 	f := newPluginSocketsEnv(t) // --plugin-conflict=mmtoolkit, the default
 	s := f.openSocket("bob")    // beta: onlybeta and both are mmtoolkit's
 	s.pluginEvents(2)
@@ -272,6 +277,7 @@ func TestConflictKeepsTheRulesEntryOnTheSocket(t *testing.T) {
 }
 
 func TestANewVersionReachesTheTeamsSessions(t *testing.T) {
+	t.Parallel()
 	f := newPluginSocketsEnv(t)
 	s := f.openSocket("bob") // beta follows the latest onlybeta
 	s.pluginEvents(2)
@@ -283,6 +289,7 @@ func TestANewVersionReachesTheTeamsSessions(t *testing.T) {
 }
 
 func TestManyPluginsReachANewSocketWhole(t *testing.T) {
+	t.Parallel()
 	f := newFronting(t, server.Config{})
 	f.mm.EnableWebsocket()
 	const n = 70 // more events than a socket's queue has slots
