@@ -37,10 +37,25 @@ type SocketObserver interface {
 	SocketAction(s *Socket, action string, data json.RawMessage)
 	// SocketEvent is called for each of upstream's plugin events
 	// (plugin_enabled, plugin_disabled) on an opened socket, with the
-	// whole message, after it was passed on untouched.
+	// whole message as upstream sent it, after it was passed on (untouched
+	// unless a SocketRewriter replaced it).
 	SocketEvent(s *Socket, event string, msg []byte)
 	// SocketClosed is called once when an opened socket ends.
 	SocketClosed(s *Socket)
+}
+
+// SocketRewriter is implemented by an observer that replaces some of
+// upstream's plugin events before the client sees them. RewriteEvent is
+// called with each of upstream's plugin events on an opened socket, read
+// whole, before it is passed on (and before SocketEvent): a non-nil
+// result is sent in its place, renumbered as upstream's event would be
+// (it must end with upstream's "seq" member). The server gives the webapp
+// the team's copy of a plugin it keeps over Mattermost's
+// (--plugin-conflict=mmtoolkit) instead of Mattermost's event followed by
+// the team's: the webapp would load both bundles at once and keep the one
+// that arrived last.
+type SocketRewriter interface {
+	RewriteEvent(s *Socket, event string, msg []byte) []byte
 }
 
 // SocketSource is implemented by the handler NewProxy returns: Sockets is

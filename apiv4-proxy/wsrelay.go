@@ -242,7 +242,13 @@ func (rl *wsRelay) relayMessage(typ int, rd io.Reader) error {
 				if err != nil {
 					return err
 				}
-				if err := rl.writeRenumbered(msg, restOf(all, rd), buf); err != nil {
+				out := msg
+				if rw, ok := obs.(SocketRewriter); ok && all {
+					if r := rw.RewriteEvent(rl.sock, ev, msg); r != nil {
+						out = r
+					}
+				}
+				if err := rl.writeRenumbered(out, restOf(all, rd), buf); err != nil {
 					return err
 				}
 				if all {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -64,6 +65,9 @@ type socketView struct {
 	// stale are ids Mattermost's own events touched since the last
 	// refresh: the webapp may hold Mattermost's entry, or none.
 	stale map[string]bool
+	// kept are ids whose Mattermost event RewriteEvent replaced with the
+	// team's copy: the webapp holds what plugins says, nothing to resend.
+	kept map[string]bool
 }
 
 func newPluginSockets(s *Server) *pluginSockets {
@@ -136,6 +140,52 @@ func (ps *pluginSockets) SocketAction(s *apiv4proxy.Socket, action string, data 
 	ps.s.teamShown(s.Token(), d.TeamID)
 }
 
+// RewriteEvent implements apiv4proxy.SocketRewriter: with
+// --plugin-conflict=mmtoolkit, one of Mattermost's plugin events for an
+// id the socket's webapp holds as the team's copy becomes that copy's
+// plugin_enabled, with Mattermost's seq (the relay renumbers it). The
+// webapp's loadPlugin does nothing for a bundle_path it already loaded.
+// Passed on, Mattermost's plugin_enabled would start loading its bundle
+// and the team's copy sent after it a second one: the webapp does not
+// stop the first script, and the bundle that runs last registers last
+// (often Mattermost's, fetched through the proxy); a plugin_disabled
+// would remove the plugin the team keeps until the copy came back.
+func (ps *pluginSockets) RewriteEvent(s *apiv4proxy.Socket, event string, msg []byte) []byte {
+	if ps.s.cfg.PluginConflict != ConflictMmtoolkit {
+		return nil
+	}
+	var ev struct {
+		Data struct {
+			Manifest struct {
+				ID string `json:"id"`
+			} `json:"manifest"`
+		} `json:"data"`
+		Seq *int64 `json:"seq"`
+	}
+	if json.Unmarshal(msg, &ev) != nil || ev.Data.Manifest.ID == "" || ev.Seq == nil {
+		return nil
+	}
+	id := ev.Data.Manifest.ID
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	v, ok := ps.socks[s]
+	if !ok || !v.opened || v.stale[id] {
+		return nil
+	}
+	m, ok := v.plugins[id]
+	if !ok {
+		return nil
+	}
+	if v.kept == nil {
+		v.kept = map[string]bool{}
+	}
+	v.kept[id] = true
+	out := pluginEvent(eventPluginEnabled, m)
+	out = append(out[:len(out)-1], `,"seq":`...)
+	out = strconv.AppendInt(out, *ev.Seq, 10)
+	return append(out, '}')
+}
+
 // SocketEvent implements apiv4proxy.SocketObserver: one of Mattermost's
 // own plugin events went to the webapp. It may have loaded or removed a
 // plugin mmtoolkit also serves, and it changes which entry the merged list
@@ -163,7 +213,9 @@ func (ps *pluginSockets) SocketEvent(s *apiv4proxy.Socket, event string, msg []b
 		delete(ids, id)
 	}
 	ps.upIDs = ids
-	if v, ok := ps.socks[s]; ok {
+	if v, ok := ps.socks[s]; ok && v.kept[id] {
+		delete(v.kept, id) // RewriteEvent sent the team's copy instead
+	} else if ok {
 		if v.stale == nil {
 			v.stale = map[string]bool{}
 		}
