@@ -62,6 +62,8 @@ func (s *Sandbox) Handler() http.Handler {
 		r.Get("/api/v4/teams/{team_id}/channels/name/{channel_name}", s.serveChannelByName)
 		r.Get("/api/v4/channels/{channel_id}", s.serveChannel)
 		r.Get("/api/v4/channels/{channel_id}/members", s.serveChannelMembers)
+		r.Get("/api/v4/channels/{channel_id}/members/{user_id}", s.serveChannelMember)
+		r.Post("/api/v4/channels/members/{user_id}/view", s.serveViewChannel)
 		r.Get("/api/v4/channels/{channel_id}/posts", s.serveChannelPosts)
 		r.Post("/api/v4/posts", s.serveCreatePost)
 		r.Get("/api/v4/posts/{post_id}", s.serveGetPost)
@@ -168,7 +170,7 @@ func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *apiv4prox
 			"Unable to find the existing team.", "resource: Team id: "+key)
 		return
 	}
-	if !id.CanReadTeam(t.ID) {
+	if !id.CanAccessTeam(t.ID) {
 		permissionError(w, r, id, "view_team")
 		return
 	}
