@@ -143,9 +143,9 @@ function pageHarness(teamId) {
             resolve();
             return;
         }
-        if (old) {
-            removePlugin(old, true);
-        }
+        // An upgrade (another bundle_path) only clears the plugin's
+        // components (removeWebappPlugin): the old script stays, and a
+        // bundle still loading runs and registers when it arrives.
         let bundlePath = manifest.webapp?.bundle_path;
         if (bundlePath && bundlePath.includes('/static/') && !bundlePath.includes('/static/plugins/')) {
             bundlePath = bundlePath.replace('/static/', '/static/plugins/');
@@ -155,6 +155,7 @@ function pageHarness(teamId) {
         script.src = location.origin + bundlePath;
         script.defer = true;
         script.onload = () => {
+            // initializePlugin: whichever plugin registered last.
             const p = window.plugins[manifest.id];
             if (p && p.initialize) {
                 p.initialize({}, {});
@@ -165,14 +166,12 @@ function pageHarness(teamId) {
         document.head.appendChild(script);
         loaded[manifest.id] = manifest;
     });
-    const removePlugin = (manifest, upgrading) => {
+    const removePlugin = (manifest) => {
         if (!loaded[manifest.id]) {
             return;
         }
         delete loaded[manifest.id];
-        if (!upgrading) {
-            delete h.state[manifest.id];
-        }
+        delete h.state[manifest.id];
         const p = window.plugins[manifest.id];
         if (p && p.uninitialize) {
             p.uninitialize();
@@ -423,5 +422,41 @@ describe('per-team plugins in Mattermost\'s own webapp', () => {
         const seqs = await page.evaluate(() => window.harness.events.map((e) => e[1]));
         assert.deepEqual(seqs, seqs.map((_, i) => i), 'events numbered 0, 1, 2, ... as the client checks');
         await enable('onlybeta', 'beta', true);
+    }));
+
+    it('keeps the team\'s copy when Mattermost upgrades a plugin of the same id', withShots('upstream-upgrade-kept', () => pages, async (t) => {
+        if (!chrome) {
+            t.skip('no Chromium');
+            return;
+        }
+        // --plugin-conflict=mmtoolkit (the default): beta's sessions get
+        // mmtoolkit's "both". Mattermost installs its own "both"; its
+        // bundle comes through the proxy, slower than mmtoolkit's.
+        const page = await openPage('bob', 'beta');
+        await waitActive(page, ['both', 'late', 'onlybeta']);
+        const teams = await page.evaluate(() => window.harness.state.both.webapp.bundle_path.replace('/static/', '/static/plugins/'));
+        await page.route('**/static/plugins/both/**', async (route) => {
+            if (!route.request().url().endsWith(teams)) {
+                await new Promise((r) => setTimeout(r, 500));
+            }
+            await route.continue();
+        });
+        const before = await page.evaluate(() => window.harness.events.length);
+        await standin.send('install both 2.0.0');
+        await page.waitForFunction((n) => window.harness.events.slice(n).some((e) => e[2] === 'both'), before, {timeout: 15000});
+        // Had Mattermost's event passed, the webapp would start loading
+        // Mattermost's bundle and, on the team's copy sent after it, load
+        // that one too: the last to run wins. Wait past the slow bundle.
+        await new Promise((r) => setTimeout(r, 1500));
+        const got = await page.evaluate((n) => ({
+            events: window.harness.events.slice(n).filter((e) => e[2] === 'both').map((e) => e[0]),
+            mattermosts: (window.initialized ?? []).filter((x) => x === 'both@mattermost'),
+            bundles: [...document.querySelectorAll('script[id="plugin_both"]')].map((e) => new URL(e.src).pathname),
+        }), before);
+        assert.deepEqual(got.mattermosts, [], 'Mattermost\'s bundle of "both" ran in a session whose team keeps its own');
+        assert.deepEqual(got.bundles, [teams], 'the page loads the team\'s bundle of "both" only');
+        assert.deepEqual(got.events, ['plugin_enabled']);
+        assert.deepEqual(await active(page), ['both', 'late', 'onlybeta']);
+        assert.deepEqual(await counters(page), {closes: 0, reconnects: 0, missed: 0});
     }));
 });
