@@ -325,11 +325,16 @@ func (s *Server) serveRollback(w http.ResponseWriter, r *http.Request) {
 	if sum, _, err := s.summary(r, p); err == nil {
 		name = sum.Name
 	}
+	eff, err := s.servedVersion(r.Context(), id, st.Version)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		teamPlugin
 		From string `json:"rolled_back_from"`
 		To   string `json:"rolled_back_to"`
-	}{teamPluginOf(p, name, st), current, to})
+	}{teamPluginOf(p, name, st, eff), current, to})
 }
 
 // servedHistory replays the plugin's audit log (its newest

@@ -195,54 +195,15 @@ func highestCertified(ctx context.Context, src slots.Source, p *registry.Plugin,
 	return nil, errNoCertifiedVersion
 }
 
-// certifiedSource is what manifests are built from under a minimum level:
-// versions below it do not exist, and a plugin's latest is its highest
-// version that meets it. A team following the latest keeps the last
-// certified version when an unsigned one is pushed; a team pinned to a
-// version below the level loses the plugin from its manifests until an
-// admin picks another version.
-type certifiedSource struct {
-	slots.MobileSource
-	min registry.Certification
-}
-
-func (c certifiedSource) Plugin(ctx context.Context, id string) (*registry.Plugin, error) {
-	p, err := c.MobileSource.Plugin(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := highestCertified(ctx, c.MobileSource, p, c.min)
-	switch {
-	case errors.Is(err, errNoCertifiedVersion):
-		return p, nil // Version hides its latest
-	case err != nil:
-		return nil, err
-	}
-	cp := *p
-	cp.Latest = v.Version
-	return &cp, nil
-}
-
-func (c certifiedSource) Version(ctx context.Context, pluginID, version string) (*registry.Version, error) {
-	v, err := c.MobileSource.Version(ctx, pluginID, version)
-	if err != nil {
-		return nil, err
-	}
-	if !v.Certification.Meets(c.min) {
-		return nil, fmt.Errorf("%s@%s is %s, below the minimum %s: %w", pluginID, version, v.Certification, c.min, registry.ErrVersionNotFound)
-	}
-	return v, nil
-}
-
 // manifestSource is the source web and mobile manifests are built from: the
-// store, seen through the minimum certification when there is one.
+// store, seen through the minimum certification when there is one
+// (slots.Certified). Every caller of slots.Served passes it, so the
+// manifests and every check that follows the served version apply the
+// same minimum.
 func (s *Server) manifestSource() slots.MobileSource {
 	src, ok := s.store.(slots.MobileSource)
 	if !ok {
 		src = noBytecode{s.store}
 	}
-	if min := s.minCertification(); min != registry.Unverified {
-		return certifiedSource{src, min}
-	}
-	return src
+	return slots.Certified(src, s.minCertification())
 }

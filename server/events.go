@@ -38,7 +38,7 @@ type pluginEventData struct {
 // open pages: enabled, disabled, or (a new effective version) updated.
 func (s *Server) teamChanged(ctx context.Context, teamID string, before, after registry.TeamState, p *registry.Plugin) {
 	eff := func(st registry.TeamState) string {
-		v, err := slots.Effective(ctx, s.manifestSource(), p.ID, st.Version)
+		v, err := slots.Served(ctx, s.manifestSource(), p.ID, st)
 		if err != nil {
 			return "" // none served: the manifest leaves the plugin out
 		}
@@ -53,7 +53,7 @@ func (s *Server) teamChanged(ctx context.Context, teamID string, before, after r
 	case after.Enabled && eff(before) != eff(after):
 		event = eventPluginUpdated
 	default:
-		if after.Enabled && previewable(before) != previewable(after) {
+		if after.Enabled && slots.Previewable(before) != slots.Previewable(after) {
 			// The team serves the same version, but a pin now keeps a
 			// developer's preview out (or letting go of it lets it in).
 			for user := range s.previews.users(p.ID) {

@@ -221,9 +221,8 @@ func (p previewSource) TeamStates(ctx context.Context, teamID string) (map[strin
 	}
 	out := maps.Clone(states)
 	for id, v := range p.pins {
-		if st, ok := out[id]; ok && previewable(st) {
-			st.Version = v
-			out[id] = st
+		if st, ok := out[id]; ok {
+			out[id] = slots.Previewing(st, v)
 		}
 	}
 	return out, nil
@@ -275,10 +274,6 @@ func (s *Server) previewMobileManifest(ctx context.Context, k mobileManifestKey,
 		signature: []string{mobile.Sign(s.mobile.key, body)},
 	}, nil
 }
-
-// previewable says whether a team's state of a plugin lets its developer's
-// preview in: enabled, and following the latest version (no pin).
-func previewable(st registry.TeamState) bool { return st.Enabled && st.Version == "" }
 
 // previewVersion is the version user previews of pluginID, "" when none.
 func (s *Server) previewVersion(ctx context.Context, pluginID string) string {
@@ -399,7 +394,7 @@ func (s *Server) previewTeams(ctx context.Context, teams []string, pluginID stri
 			s.log.Error("preview: team states", "team", tid, "err", err)
 			continue
 		}
-		if previewable(states[pluginID]) {
+		if slots.Previewable(states[pluginID]) {
 			out = append(out, tid)
 		}
 	}

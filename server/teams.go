@@ -77,23 +77,21 @@ func (s *Server) serveTeamPlugins(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		tp := teamPluginOf(p, sum.Name, states[p.ID])
-		if s.minCertification() != registry.Unverified {
-			// Without a minimum every version is served: no reads needed.
-			if tp.Effective, err = s.servedVersion(r.Context(), p.ID, tp.Version); err != nil {
-				s.writeError(w, r, err)
-				return
-			}
+		eff, err := s.servedVersion(r.Context(), p.ID, states[p.ID].Version)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
 		}
-		out = append(out, tp)
+		out = append(out, teamPluginOf(p, sum.Name, states[p.ID], eff))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"team": teamInfo{t.ID, t.Name, t.DisplayName}, "plugins": out})
 }
 
 // servedVersion is the version of a plugin a team's manifest serves for its
-// pin ("" = follow the latest): slots.Effective through the minimum
-// certification, so a version below it is never reported as served. ""
-// when none is (a pin below the minimum, or no version at it).
+// pin ("" = follow the latest) once the plugin is enabled: slots.Effective
+// through the minimum certification (manifestSource), so a version below
+// it, or a prerelease a follower never gets, is never reported as served.
+// "" when none is (a pin below the minimum, or no release at it).
 func (s *Server) servedVersion(ctx context.Context, id, pin string) (string, error) {
 	v, err := slots.Effective(ctx, s.manifestSource(), id, pin)
 	switch {
@@ -118,10 +116,9 @@ func (s *Server) teamVersion(ctx context.Context, teamID, pluginID string) (*reg
 	if err != nil {
 		return nil, err
 	}
-	st := states[pluginID]
-	if pv := s.previewVersion(ctx, pluginID); pv != "" && previewable(st) {
-		st.Version = pv // the caller's own preview (preview.go)
-	}
+	// The caller's own preview, if any (preview.go), is an input of the
+	// one decision, not a second one.
+	st := slots.Previewing(states[pluginID], s.previewVersion(ctx, pluginID))
 	v, err := slots.Served(ctx, s.manifestSource(), pluginID, st)
 	if errors.Is(err, slots.ErrNotServed) {
 		if _, perr := s.store.Plugin(ctx, pluginID); perr != nil {
@@ -158,13 +155,9 @@ func (s *Server) servesAny(ctx context.Context, teamIDs []string, pluginID strin
 	return "", nil, err
 }
 
-func teamPluginOf(p *registry.Plugin, name string, st registry.TeamState) teamPlugin {
-	eff := st.Version
-	if eff == "" {
-		// Followers serve the newest release, never a prerelease
-		// (slots.Effective); "" when there is none.
-		eff = slots.LatestRelease(p)
-	}
+// teamPluginOf is a team's entry of plugin p; eff is the version it serves
+// (servedVersion), decided by the serving policy, never here.
+func teamPluginOf(p *registry.Plugin, name string, st registry.TeamState, eff string) teamPlugin {
 	return teamPlugin{ID: p.ID, Name: name, Latest: p.Latest, Enabled: st.Enabled, Version: st.Version,
 		Effective: eff, UpdatedBy: st.UpdatedBy, UpdatedAt: st.UpdatedAt}
 }
@@ -210,7 +203,12 @@ func (s *Server) serveSetTeamPlugin(w http.ResponseWriter, r *http.Request) {
 	if sum, _, err := s.summary(r, p); err == nil {
 		name = sum.Name
 	}
-	writeJSON(w, http.StatusOK, teamPluginOf(p, name, st))
+	eff, err := s.servedVersion(r.Context(), p.ID, st.Version)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, teamPluginOf(p, name, st, eff))
 }
 
 // setTeamPlugin is the one code path that changes a plugin's state for a

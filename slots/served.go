@@ -98,3 +98,73 @@ func LatestRelease(p *registry.Plugin) string {
 	}
 	return ""
 }
+
+// Previewing is the state st of a plugin as the developer who previews
+// version of it sees it (push --watch; "" = no preview): pinned to the
+// preview where the team enabled the plugin and follows its latest
+// version, st unchanged elsewhere. A team that has not enabled the plugin
+// does not get a preview (enabling stays the team admin's call), nor does
+// a team whose admin pinned a version (a pin serves that version to
+// everyone). The developer's variant of Served is Served of this state:
+// one decision, with the preview as an explicit input.
+func Previewing(st registry.TeamState, version string) registry.TeamState {
+	if version != "" && Previewable(st) {
+		st.Version = version
+	}
+	return st
+}
+
+// Previewable says whether a team's state of a plugin lets its developer's
+// preview in: enabled, and following the latest version (no pin).
+func Previewable(st registry.TeamState) bool { return st.Enabled && st.Version == "" }
+
+// Certified is src seen through a minimum certification, the source every
+// caller of Served on a server with a minimum passes (min
+// registry.Unverified: src itself): versions below min do not exist, so a
+// team following the latest serves its highest release that meets min
+// when a newer unsigned one is pushed, and a team pinned to a version
+// below min serves nothing until an admin picks another version. A
+// plugin's Latest is its highest version that meets min (unchanged when
+// none does).
+func Certified(src MobileSource, min registry.Certification) MobileSource {
+	if min == registry.Unverified {
+		return src
+	}
+	return certifiedSource{src, min}
+}
+
+type certifiedSource struct {
+	MobileSource
+	min registry.Certification
+}
+
+func (c certifiedSource) Plugin(ctx context.Context, id string) (*registry.Plugin, error) {
+	p, err := c.MobileSource.Plugin(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(p.Versions) - 1; i >= 0; i-- {
+		v, err := c.Version(ctx, id, p.Versions[i])
+		if errors.Is(err, registry.ErrVersionNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		cp := *p
+		cp.Latest = v.Version
+		return &cp, nil
+	}
+	return p, nil // Version hides its latest
+}
+
+func (c certifiedSource) Version(ctx context.Context, pluginID, version string) (*registry.Version, error) {
+	v, err := c.MobileSource.Version(ctx, pluginID, version)
+	if err != nil {
+		return nil, err
+	}
+	if !v.Certification.Meets(c.min) {
+		return nil, fmt.Errorf("%s@%s is %s, below the minimum %s: %w", pluginID, version, v.Certification, c.min, registry.ErrVersionNotFound)
+	}
+	return v, nil
+}

@@ -96,3 +96,58 @@ func TestLatestRelease(t *testing.T) {
 		}
 	}
 }
+
+// TestServedWithPreviewAndMinimum: the developer's preview and the minimum
+// certification are inputs of the one decision (Previewing, Certified),
+// not decisions of their callers: a preview replaces the release only for
+// an enabled team that follows the latest; the minimum hides versions
+// below it, so a follower keeps the highest version that meets it and a
+// pin below it serves nothing.
+func TestServedWithPreviewAndMinimum(t *testing.T) {
+	ctx := context.Background()
+	store := registrytest.Open(t)
+	put := func(v string, c registry.Certification) {
+		t.Helper()
+		ver, blobs := registrytest.Version("com.example.p", v, []byte(v))
+		ver.Certification = c
+		if _, err := store.PutVersion(ctx, ver, blobs, registry.Pusher{UserID: "dev"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("1.0.0", registry.Certified)
+	put("1.1.0", registry.Unverified)
+	put("1.2.0-dev.1733300000000", registry.Certified)
+	const preview = "1.2.0-dev.1733300000000"
+	for _, tc := range []struct {
+		name    string
+		st      registry.TeamState
+		preview string
+		min     registry.Certification
+		want    string // "" = ErrNotServed
+	}{
+		{"follower, no minimum", registry.TeamState{Enabled: true}, "", registry.Unverified, "1.1.0"},
+		{"follower under the minimum", registry.TeamState{Enabled: true}, "", registry.Certified, "1.0.0"},
+		{"pin below the minimum", registry.TeamState{Enabled: true, Version: "1.1.0"}, "", registry.Certified, ""},
+		{"follower previewing", registry.TeamState{Enabled: true}, preview, registry.Unverified, preview},
+		{"pinned team ignores the preview", registry.TeamState{Enabled: true, Version: "1.0.0"}, preview, registry.Unverified, "1.0.0"},
+		{"disabled team ignores the preview", registry.TeamState{}, preview, registry.Unverified, ""},
+		{"preview under the minimum", registry.TeamState{Enabled: true}, preview, registry.Certified, preview},
+		{"unverified preview under the minimum", registry.TeamState{Enabled: true}, "1.1.0", registry.Certified, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := Served(ctx, Certified(store, tc.min), "com.example.p", Previewing(tc.st, tc.preview))
+			switch {
+			case tc.want == "" && !errors.Is(err, ErrNotServed):
+				t.Fatalf("served %v, err %v; want ErrNotServed", v, err)
+			case tc.want != "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && v.Version != tc.want:
+				t.Fatalf("served %s, want %s", v.Version, tc.want)
+			}
+		})
+	}
+	p, err := Certified(store, registry.Certified).Plugin(ctx, "com.example.p")
+	if err != nil || p.Latest != preview {
+		t.Errorf("Certified's Latest: %+v %v, want the highest version at the minimum", p, err)
+	}
+}
