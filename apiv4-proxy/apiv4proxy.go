@@ -22,6 +22,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/mmtoolkit/mmtoolkit/identity"
 )
 
 // Sentinel errors.
@@ -43,88 +45,21 @@ var (
 	ErrUpstreamTimeout = errors.New("upstream Mattermost timed out")
 )
 
-// User is a Mattermost user as mmtoolkit needs it.
-type User struct {
-	ID        string `json:"id"`
-	Username  string `json:"username"`
-	Email     string `json:"email"`
-	FirstName string `json:"first_name"`
-	LastName  string `json:"last_name"`
-	// Roles is Mattermost's space-separated role list ("system_user system_admin").
-	Roles string `json:"roles"`
-}
-
-// SystemAdmin reports whether the user has Mattermost's system_admin role.
-func (u *User) SystemAdmin() bool { return hasRole(u.Roles, "system_admin") }
-
-// Team is a Mattermost team.
-type Team struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	DisplayName string `json:"display_name"`
-}
-
-// TeamMember is a user's membership of one team. Roles is Mattermost's
-// team role list ("team_user team_admin").
-type TeamMember struct {
-	TeamID string `json:"team_id"`
-	UserID string `json:"user_id"`
-	Roles  string `json:"roles"`
-}
-
-// TeamAdmin reports whether the membership carries team_admin.
-func (m TeamMember) TeamAdmin() bool { return hasRole(m.Roles, "team_admin") }
-
-// Channel is a Mattermost channel. Type is "O" (open), "P" (private), "D"
-// (direct) or "G" (group), as in Mattermost.
-type Channel struct {
-	ID          string `json:"id"`
-	TeamID      string `json:"team_id"`
-	Name        string `json:"name"`
-	DisplayName string `json:"display_name"`
-	Type        string `json:"type"`
-}
-
-// Identity is who a token belongs to: the user, their team memberships and
-// those teams. Token is the Mattermost token it was built from, kept so that
-// lookups made for this caller (a team by name, a channel's members) go to
-// Mattermost with the caller's own rights.
-type Identity struct {
-	User    User
-	Members map[string]TeamMember // by team id
-	Teams   map[string]Team       // the member teams, by id
-	Token   string                `json:"-"`
-}
-
-// MemberOf reports whether the identity belongs to the team.
-func (id *Identity) MemberOf(teamID string) bool { _, ok := id.Members[teamID]; return ok }
-
-// CanReadTeam: members, and system admins for every team.
-func (id *Identity) CanReadTeam(teamID string) bool {
-	return id.User.SystemAdmin() || id.MemberOf(teamID)
-}
-
-// CanAdminTeam: that team's admins and system admins.
-func (id *Identity) CanAdminTeam(teamID string) bool {
-	if id.User.SystemAdmin() {
-		return true
-	}
-	m, ok := id.Members[teamID]
-	return ok && m.TeamAdmin()
-}
-
-// hasRole looks role up in a space-separated list without allocating: it
-// runs on every authorised request.
-func hasRole(roles, role string) bool {
-	for roles != "" {
-		var r string
-		r, roles, _ = strings.Cut(strings.TrimLeft(roles, " "), " ")
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
+// The identity types live in package identity, which holds the one
+// team-access rule (identity.Identity.CanAccessTeam); these aliases keep
+// apiv4proxy's callers and its Identity-returning API unchanged.
+type (
+	// User is identity.User.
+	User = identity.User
+	// Team is identity.Team.
+	Team = identity.Team
+	// TeamMember is identity.TeamMember.
+	TeamMember = identity.TeamMember
+	// Channel is identity.Channel.
+	Channel = identity.Channel
+	// Identity is identity.Identity.
+	Identity = identity.Identity
+)
 
 // TokenFromRequest finds the Mattermost token the way Mattermost does, in
 // its order: Authorization "Bearer" then "Token", the MMAUTHTOKEN cookie,

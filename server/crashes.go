@@ -91,7 +91,7 @@ func (s *Server) crashTeam(ctx context.Context, who *apiv4proxy.Identity, plugin
 		if err != nil {
 			return "", err
 		}
-		if !who.MemberOf(t.ID) {
+		if !who.CanAccessTeam(t.ID) {
 			return "", errorf(http.StatusForbidden, "not_team_member",
 				"you are not a member of team %s: report crashes for the team the plugin ran in", t.Name)
 		}

@@ -34,7 +34,7 @@ func (s *Server) currentTeam(r *http.Request, who *apiv4proxy.Identity) (string,
 		if err != nil {
 			return "", err
 		}
-		if !who.MemberOf(t.ID) {
+		if !who.CanAccessTeam(t.ID) {
 			return "", errorf(http.StatusForbidden, "not_team_member", "you are not a member of team %s: name one of your teams", t.Name)
 		}
 		return t.ID, nil

@@ -203,7 +203,7 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		if !who.MemberOf(t.ID) {
+		if !who.CanAccessTeam(t.ID) {
 			s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
 				"you are not a member of team %s: events go only to teams you belong to", t.Name))
 			return

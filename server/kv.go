@@ -61,7 +61,7 @@ func (s *Server) kvScope(r *http.Request, pluginID string, write bool) (string, 
 	if err != nil {
 		return "", err
 	}
-	if !who.CanReadTeam(t.ID) {
+	if !who.CanAccessTeam(t.ID) {
 		return "", errorf(http.StatusForbidden, "not_team_member",
 			"you are not a member of team %s: ask a team admin to add you", t.Name)
 	}

@@ -58,7 +58,7 @@ func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *ap
 		s.writeError(w, r, err)
 		return
 	}
-	if !who.CanReadTeam(t.ID) {
+	if !who.CanAccessTeam(t.ID) {
 		s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
 			"you are not a member of team %s: ask a team admin to add you", t.Name))
 		return

@@ -303,7 +303,7 @@ func (s *Server) serveMobileManifest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if !caller(r).CanReadTeam(t.ID) {
+	if !caller(r).CanAccessTeam(t.ID) {
 		s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
 			"you are not a member of team %s: ask a team admin to add you", t.Name))
 		return

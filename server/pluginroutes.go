@@ -38,7 +38,7 @@ func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *apiv4
 		if err != nil {
 			return nil, err
 		}
-		if !who.MemberOf(t.ID) {
+		if !who.CanAccessTeam(t.ID) {
 			return nil, errorf(http.StatusForbidden, "not_team_member", "you are not a member of team %s", t.Name)
 		}
 		teams = []string{t.ID}

@@ -140,10 +140,10 @@ func (t *sessionTeams) len() int {
 // (a session that has said nothing yet), if the user is still a member;
 // else the user's first team (firstTeam), "" for a user in no team.
 func (s *Server) sessionTeam(token string, who *apiv4proxy.Identity) string {
-	if tid := s.sessionTeams.get(token); tid != "" && who.MemberOf(tid) {
+	if tid := s.sessionTeams.get(token); tid != "" && who.CanAccessTeam(tid) {
 		return tid
 	}
-	if tid := s.sessionTeams.getUser(who.User.ID); tid != "" && who.MemberOf(tid) {
+	if tid := s.sessionTeams.getUser(who.User.ID); tid != "" && who.CanAccessTeam(tid) {
 		return tid
 	}
 	return firstTeam(who)
@@ -215,7 +215,7 @@ func (s *Server) serveViewChannel(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		tid, err := lookup.ChannelTeam(ctx, who, channelID)
-		if err != nil || tid == "" || !who.MemberOf(tid) {
+		if err != nil || tid == "" || !who.CanAccessTeam(tid) {
 			return
 		}
 		s.sessionTeams.setUser(who.User.ID, tid)

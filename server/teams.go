@@ -41,7 +41,7 @@ func (s *Server) team(r *http.Request, admin bool) (*apiv4proxy.Team, error) {
 		return nil, err
 	}
 	who := caller(r)
-	if !who.CanReadTeam(t.ID) {
+	if !who.CanAccessTeam(t.ID) {
 		return nil, errorf(http.StatusForbidden, "not_team_member",
 			"you are not a member of team %s: ask a team admin to add you", t.Name)
 	}

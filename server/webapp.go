@@ -72,7 +72,7 @@ func (s *Server) shellTeam(r *http.Request, team string) *webapp.TeamBoot {
 		return nil
 	}
 	t, err := s.identity.Team(ctx, who, team)
-	if err != nil || !who.CanReadTeam(t.ID) {
+	if err != nil || !who.CanAccessTeam(t.ID) {
 		return nil
 	}
 	m, err := s.manifest(ctx, manifestKey{t.ID, slots.Web})

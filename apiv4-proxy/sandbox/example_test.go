@@ -21,7 +21,7 @@ func ExampleSandbox_Login() {
 	id, _ := sb.Authenticate(context.Background(), token)
 	eng, _ := sb.Team(context.Background(), nil, "engineering")
 	sales, _ := sb.Team(context.Background(), nil, "sales")
-	fmt.Println(id.User.Username, id.CanAdminTeam(eng.ID), id.CanReadTeam(sales.ID))
+	fmt.Println(id.User.Username, id.CanAdminTeam(eng.ID), id.CanAccessTeam(sales.ID))
 	// Output: alice true false
 }
 

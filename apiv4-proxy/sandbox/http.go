@@ -170,7 +170,7 @@ func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *apiv4prox
 			"Unable to find the existing team.", "resource: Team id: "+key)
 		return
 	}
-	if !id.CanReadTeam(t.ID) {
+	if !id.CanAccessTeam(t.ID) {
 		permissionError(w, r, id, "view_team")
 		return
 	}

@@ -20,7 +20,7 @@ func (s *Sandbox) serveUserChannels(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !who.CanReadTeam(tid) {
+	if !who.CanAccessTeam(tid) {
 		permissionError(w, r, who, "view_team")
 		return
 	}
@@ -45,7 +45,7 @@ func (s *Sandbox) serveUserChannelMembers(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	if !who.CanReadTeam(tid) {
+	if !who.CanAccessTeam(tid) {
 		permissionError(w, r, who, "view_team")
 		return
 	}

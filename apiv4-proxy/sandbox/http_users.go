@@ -77,7 +77,7 @@ func (s *Sandbox) serveUsers(w http.ResponseWriter, r *http.Request) {
 			invalidURLParam(w, r, "in_team")
 			return
 		}
-		if !who.CanReadTeam(team) {
+		if !who.CanAccessTeam(team) {
 			permissionError(w, r, who, "view_team")
 			return
 		}

@@ -50,8 +50,8 @@ func TestSandboxRolesMatchTheSpec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if id.User.SystemAdmin() != tt.sysadmin || id.CanReadTeam(eng.ID) != tt.readEng ||
-			id.CanAdminTeam(eng.ID) != tt.adminEng || id.CanReadTeam(sales.ID) != tt.readSales {
+		if id.User.SystemAdmin() != tt.sysadmin || id.CanAccessTeam(eng.ID) != tt.readEng ||
+			id.CanAdminTeam(eng.ID) != tt.adminEng || id.CanAccessTeam(sales.ID) != tt.readSales {
 			t.Errorf("%s: roles wrong: %+v", tt.user, id)
 		}
 	}
