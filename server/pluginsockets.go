@@ -167,19 +167,23 @@ func (ps *pluginSockets) RewriteEvent(s *apiv4proxy.Socket, event string, msg []
 	}
 	id := ev.Data.Manifest.ID
 	ps.mu.Lock()
-	defer ps.mu.Unlock()
 	v, ok := ps.socks[s]
-	if !ok || !v.opened || v.stale[id] {
-		return nil
+	var m []byte
+	if ok && v.opened && !v.stale[id] {
+		m, ok = v.plugins[id]
 	}
-	m, ok := v.plugins[id]
-	if !ok {
+	if !ok || m == nil {
+		ps.mu.Unlock()
 		return nil
 	}
 	if v.kept == nil {
 		v.kept = map[string]bool{}
 	}
 	v.kept[id] = true
+	// Mattermost's plugins changed: known before the webapp sees the
+	// team's copy and may act (no event follows it to wait for).
+	ps.upstreamEventLocked(event, id)
+	ps.mu.Unlock()
 	out := pluginEvent(eventPluginEnabled, m)
 	out = append(out[:len(out)-1], `,"seq":`...)
 	out = strconv.AppendInt(out, *ev.Seq, 10)
@@ -203,16 +207,7 @@ func (ps *pluginSockets) SocketEvent(s *apiv4proxy.Socket, event string, msg []b
 	}
 	id := ev.Data.Manifest.ID
 	ps.mu.Lock()
-	ids := map[string]bool{}
-	for k, v := range ps.upstreamIDsLocked() {
-		ids[k] = v
-	}
-	if event == "plugin_enabled" {
-		ids[id] = true
-	} else {
-		delete(ids, id)
-	}
-	ps.upIDs = ids
+	ps.upstreamEventLocked(event, id)
 	if v, ok := ps.socks[s]; ok && v.kept[id] {
 		delete(v.kept, id) // RewriteEvent sent the team's copy instead
 	} else if ok {
@@ -223,7 +218,23 @@ func (ps *pluginSockets) SocketEvent(s *apiv4proxy.Socket, event string, msg []b
 		ps.markLocked(s)
 	}
 	ps.mu.Unlock()
-	ps.s.upstreamPluginsChanged()
+}
+
+// upstreamEventLocked updates the ids of Mattermost's plugins after one
+// of its plugin events, and drops the merged lists' cache (atomics: no
+// lock taken), so that no refresh reads the old ids; the caller holds mu.
+func (ps *pluginSockets) upstreamEventLocked(event, id string) {
+	defer ps.s.upstreamPluginsChanged()
+	ids := map[string]bool{}
+	for k, v := range ps.upstreamIDsLocked() {
+		ids[k] = v
+	}
+	if event == "plugin_enabled" {
+		ids[id] = true
+	} else {
+		delete(ids, id)
+	}
+	ps.upIDs = ids
 }
 
 // upstreamIDsLocked are the ids of Mattermost's plugins: from the last
@@ -370,14 +381,16 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 			events = append(events, pluginEvent(eventPluginEnabled, want[id]))
 		}
 	}
-	// One batch: a switch among many plugins is one queue slot. An error
-	// means closed, or too slow and now closed: it reconnects and reloads.
-	s.Inject(events...)
+	// The view first: once the events are queued the webapp may act on
+	// them before Inject returns, and RewriteEvent must see what it holds.
 	ps.mu.Lock()
 	if v, ok := ps.socks[s]; ok {
 		v.plugins, v.team, v.opened = want, tid, true
 	}
 	ps.mu.Unlock()
+	// One batch: a switch among many plugins is one queue slot. An error
+	// means closed, or too slow and now closed: it reconnects and reloads.
+	s.Inject(events...)
 }
 
 // wanted is what the merged list gives of mmtoolkit's plugins for team
