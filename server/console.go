@@ -328,6 +328,12 @@ func (c *consoleAdapter) PluginTeamStates(ctx context.Context, pluginID string) 
 	return st, consoleError(err)
 }
 
+// Effective is servedVersion: the pages show what the manifests serve.
+func (c *consoleAdapter) Effective(ctx context.Context, pluginID, pin string) (string, error) {
+	v, err := c.s.servedVersion(ctx, pluginID, pin)
+	return v, consoleError(err)
+}
+
 func (c *consoleAdapter) Audit(ctx context.Context, f registry.AuditFilter) ([]registry.AuditEntry, error) {
 	e, err := c.s.store.Audit(ctx, f)
 	return e, consoleError(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -72,6 +73,10 @@ var policyScenarios = []policyScenario{
 	{name: "pinned prerelease", versions: []string{"1.0.0", "1.1.0-dev.1733300000000"}, set: `{"enabled":true,"version":"1.1.0-dev.1733300000000"}`,
 		want: "1.1.0-dev.1733300000000"},
 }
+
+// consoleTeamRow is engineering's row of the console's plugin page: its
+// state ("on"/"off") and the version it serves.
+var consoleTeamRow = regexp.MustCompile(`(?s)>Engineering</a></th>\s*<td>\s*<span class="state (on|off)">.*?</td>\s*<td>\s*([^<\s]*)`)
 
 // policyCaller asks one caller what the team serves, as bob (a member of
 // engineering, not an admin) sees it: the version, "" for nothing, or
@@ -198,6 +203,22 @@ var policyCallers = []policyCaller{
 		t.Errorf("KV write: %d %s", r.status, r.body)
 		return "?"
 	}},
+	// The admin console's plugin page: engineering's row, for alice, its
+	// team admin.
+	{"console plugin page", func(t *testing.T, e *env, _ policyScenario) string {
+		r := e.page("alice", "GET", "/admin/plugins/"+policyPlugin, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("console plugin page: %d %s", r.status, r.body)
+		}
+		m := consoleTeamRow.FindSubmatch(r.body)
+		if m == nil {
+			t.Fatalf("no engineering row on the plugin page: %s", r.body)
+		}
+		if string(m[1]) != "on" {
+			return ""
+		}
+		return string(m[2])
+	}},
 	// The answer to a team admin's PUT that keeps the state as it is (last:
 	// it writes the state again).
 	{"team state answer", func(t *testing.T, e *env, _ policyScenario) string {
@@ -289,8 +310,8 @@ func policyAnswer(t *testing.T, e *env) string {
 // newer than the release, a pinned prerelease), every caller that depends
 // on the served version (web and mobile manifests, Mattermost's plugin
 // list, the team listing, the plugin proxy's allow-list, plugin routes,
-// plugin events, crash reports, KV rights, the answer to a team admin's
-// PUT) answers what slots.Served
+// plugin events, crash reports, KV rights, the console's plugin page, the
+// answer to a team admin's PUT) answers what slots.Served
 // answers. Subtests are named scenario/caller.
 func TestServingPolicyCallersAgree(t *testing.T) {
 	t.Parallel()

@@ -138,6 +138,11 @@ type Source interface {
 	// PluginTeamStates returns the plugin's state in every team that
 	// changed it, by team id.
 	PluginTeamStates(ctx context.Context, pluginID string) (map[string]registry.TeamState, error)
+	// Effective is the version a team whose pin of pluginID is pin ("" =
+	// follows the latest) serves once the plugin is enabled: the server's
+	// serving policy (the minimum certification, never a prerelease for a
+	// follower), never decided here; "" when it serves none.
+	Effective(ctx context.Context, pluginID, pin string) (string, error)
 	// Audit returns audit entries, newest first.
 	Audit(ctx context.Context, f registry.AuditFilter) ([]registry.AuditEntry, error)
 }

@@ -160,6 +160,20 @@ func (f *fake) PluginTeamStates(ctx context.Context, id string) (map[string]regi
 	return out, nil
 }
 
+// Effective is the pin, else the plugin's catalogue version: the fake has
+// no minimum certification or prereleases.
+func (f *fake) Effective(ctx context.Context, id, pin string) (string, error) {
+	if pin != "" {
+		return pin, nil
+	}
+	for _, p := range f.plugins {
+		if p.ID == id {
+			return p.Latest.Version, nil
+		}
+	}
+	return "", nil
+}
+
 func (f *fake) Audit(ctx context.Context, flt registry.AuditFilter) ([]registry.AuditEntry, error) {
 	var out []registry.AuditEntry
 	for _, e := range f.audit {

@@ -212,7 +212,11 @@ func (c *Console) teamPage(w http.ResponseWriter, r *http.Request, v *Viewer) er
 	d := teamPageData{Team: t, Rows: make([]teamRow, len(cat.Plugins))}
 	for i, p := range cat.Plugins {
 		st := states[p.ID]
-		d.Rows[i] = teamRow{P: p, State: st, Effective: effective(st.Version, p.Latest.Version)}
+		eff, err := c.cfg.Source.Effective(r.Context(), p.ID, st.Version)
+		if err != nil {
+			return err
+		}
+		d.Rows[i] = teamRow{P: p, State: st, Effective: eff}
 	}
 	if id := r.URL.Query().Get("saved"); id != "" {
 		if p := cat.Plugin(id); p != nil {
@@ -234,13 +238,6 @@ func onOff(enabled bool) string {
 		return "enabled"
 	}
 	return "disabled"
-}
-
-func effective(pinned, latest string) string {
-	if pinned != "" {
-		return pinned
-	}
-	return latest
 }
 
 // setTeamPlugin handles the team page's forms: action=enable|disable keeps
@@ -316,7 +313,11 @@ func (c *Console) pluginPage(w http.ResponseWriter, r *http.Request, v *Viewer) 
 		if ok && st.Enabled {
 			d.Enabled++
 		}
-		d.Teams = append(d.Teams, teamStateRow{Team: t, State: st, Effective: effective(st.Version, p.Latest.Version)})
+		eff, err := c.cfg.Source.Effective(r.Context(), p.ID, st.Version)
+		if err != nil {
+			return err
+		}
+		d.Teams = append(d.Teams, teamStateRow{Team: t, State: st, Effective: eff})
 	}
 	if v.SystemAdmin {
 		// Teams the identity provider did not list still count.
