@@ -399,7 +399,7 @@ func (ps *pluginSockets) wanted(ctx context.Context, tid string, teams map[strin
 	if m, ok := teams[tid]; ok {
 		return maps.Clone(m), nil
 	}
-	list, err := ps.s.teamClientManifests(ctx, tid)
+	list, err := ps.s.teamClientManifests(ctx, tid, nil) // per team, shared by its sockets
 	if err != nil {
 		return nil, err
 	}
