@@ -7,12 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 )
 
 // Edge serves the server on a listener. Every connection starts on a fast
@@ -43,8 +40,9 @@ type Edge struct {
 	fastServed atomic.Uint64
 	handedOff  atomic.Uint64
 
-	manifest, bundleGet, bundleHead http.Handler
-	upstream                        http.Handler // nil without Config.Upstream
+	// routes are the route table's fast-lane routes (routetable.go), by
+	// kind of path and method (0 GET, 1 HEAD); nil: net/http's lane.
+	routes [nFastKinds][2]*fastHandler
 	// toUpstream reports whether the router passes GET of an /api/v4/
 	// path to the upstream (nil without one): see upstreamPaths.
 	toUpstream func(path string) bool
@@ -63,13 +61,8 @@ func (s *Server) NewEdge(hs *http.Server) *Edge {
 	if e.readHeader == 0 {
 		e.readHeader = hs.ReadTimeout
 	}
-	e.manifest = s.manifestRoute
-	e.bundleGet = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, bundleRoute)(http.HandlerFunc(s.serveBundle)))
-	e.bundleHead = recoverer(s.log)(s.metrics.fixedRoute(http.MethodHead, bundleRoute)(http.HandlerFunc(s.serveBundle)))
-	if s.cfg.Upstream != nil {
-		// As the router's "/api/v4/*" route: no routing context reaches
-		// the upstream handler (the request's context is a fresh one).
-		e.upstream = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, upstreamRoute)(s.cfg.Upstream))
+	e.routes = s.fast
+	if e.routes[routeUpstream][0] != nil {
 		e.toUpstream = s.upstreamPaths()
 	}
 	s.edge.Store(e)
@@ -257,35 +250,3 @@ func (c *prefixConn) CloseWrite() error {
 
 // writerOnly hides a writer's ReadFrom, so io.Copy does not recurse.
 type writerOnly struct{ io.Writer }
-
-// upstreamPaths reads from the router which GET /api/v4/ paths the server
-// answers itself (Mattermost's client manifests, say) rather than passing
-// them to the upstream, so the fast lane never decides otherwise than the
-// router: an exact pattern is one path, a pattern with a parameter or a
-// wildcard keeps everything under its fixed prefix on the router's side.
-func (s *Server) upstreamPaths() func(path string) bool {
-	own := map[string]bool{}
-	var ownPrefixes []string
-	chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		if method != http.MethodGet || route == upstreamRoute || !strings.HasPrefix(route, "/api/v4/") {
-			return nil
-		}
-		if i := strings.IndexAny(route, "{*"); i >= 0 {
-			ownPrefixes = append(ownPrefixes, route[:i])
-		} else {
-			own[route] = true
-		}
-		return nil
-	})
-	return func(path string) bool {
-		if own[path] {
-			return false
-		}
-		for _, p := range ownPrefixes {
-			if strings.HasPrefix(path, p) {
-				return false
-			}
-		}
-		return true
-	}
-}

@@ -1000,16 +1000,16 @@ func readAllLimited(r io.Reader, n int64) ([]byte, error) {
 	return b, nil
 }
 
-// initEmbed sets embedding up once the router exists: the scoped router,
-// and the gate in front of the handlers the Edge's fast lane calls without
-// ServeHTTP (the manifest and GET /api/v4/*).
+// initEmbed sets embedding up before the route table is built: the scoped
+// router (which reaches s.router only per request), and the gate in front
+// of Upstream, for the fast lane, which calls it without ServeHTTP (the
+// manifest's route declares the same gate in routetable.go).
 func (s *Server) initEmbed() {
 	s.embed = newEmbedService(s)
 	if s.embed == nil {
 		return
 	}
 	s.embed.scoped = s.embedRoutes()
-	s.manifestRoute = s.embedGate(s.manifestRoute)
 	if s.cfg.Upstream != nil {
 		s.cfg.Upstream = s.embedGate(s.cfg.Upstream)
 	}

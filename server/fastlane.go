@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"golang.org/x/net/http/httpguts"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -15,6 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-chi/chi/v5"
+	"golang.org/x/net/http/httpguts"
 )
 
 // The fast lane's buffers: a request head longer than fastHeadMax (large
@@ -31,10 +33,9 @@ var (
 	fastWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, fastWriteBuf) }}
 )
 
-// The request headers the fast lane's handlers read. A request carrying
-// one of them twice goes to net/http. Every other header is left out of
-// the request the handlers see, so a handler served here must read no
-// other (TestFastLaneMatchesNetHTTP compares both lanes' answers).
+// The request headers the fast lane parses for its handlers; each route of
+// the table names those its handler reads (route.reads), and gets exactly
+// those. A request carrying one of them twice goes to net/http.
 const (
 	hAuthorization = iota
 	hCookie
@@ -69,6 +70,7 @@ const (
 	// routeUpstream is GET /api/v4/* passed to Config.Upstream (the proxy
 	// to Mattermost, or the sandbox), except what the server answers itself.
 	routeUpstream
+	nFastKinds
 )
 
 // parseHead parses one request head, s (from the request line to the empty
@@ -269,10 +271,27 @@ type fastConn struct {
 	all    []headerField // parseHead's buffer
 	values []string      // backing array of hdr's values on routeUpstream
 	w      fastWriter
+	rctx   chi.Context // the request's routing context, reused
+	ctx    routeCtx    // the request's context: Background with rctx
+}
+
+// routeCtx is a context carrying only a routing context: the fast lane's
+// requests get one per connection, not one per request.
+type routeCtx struct {
+	context.Context
+	rctx *chi.Context
+}
+
+func (c *routeCtx) Value(k any) any {
+	if k == chi.RouteCtxKey {
+		return c.rctx
+	}
+	return c.Context.Value(k)
 }
 
 func newFastConn(e *Edge, c net.Conn) *fastConn {
 	fc := &fastConn{e: e, c: c, remote: c.RemoteAddr().String(), hdr: make(http.Header, nKnown)}
+	fc.ctx = routeCtx{Context: context.Background(), rctx: &fc.rctx}
 	fc.w = fastWriter{fc: fc, hdr: make(http.Header, 12)}
 	return fc
 }
@@ -350,6 +369,16 @@ func (fc *fastConn) serve() {
 			h, ok = parseHead(string(raw), e.toUpstream, fc.all)
 			fc.all = h.all
 		}
+		var fh *fastHandler
+		if ok {
+			// The table may serve a kind of path for GET but not HEAD.
+			m := 0
+			if h.method == http.MethodHead {
+				m = 1
+			}
+			fh = e.routes[h.route][m]
+			ok = fh != nil
+		}
 		if !ok {
 			if fc.bw.Flush() != nil {
 				return
@@ -366,7 +395,7 @@ func (fc *fastConn) serve() {
 			fc.c.SetWriteDeadline(time.Now().Add(e.write))
 		}
 		e.fastServed.Add(1)
-		keep := fc.serveOne(&h)
+		keep := fc.serveOne(&h, fh)
 		if !keep || e.closing.Load() {
 			fc.bw.Flush()
 			return
@@ -429,17 +458,28 @@ func hasBareLF(b []byte) bool {
 }
 
 // serveOne answers one request; false means close the connection.
-func (fc *fastConn) serveOne(h *head) bool {
+func (fc *fastConn) serveOne(h *head, fh *fastHandler) bool {
 	clear(fc.hdr)
-	if h.route == routeUpstream {
+	if fh.all {
 		fc.values = upstreamHeader(h, fc.hdr, fc.values)
 	} else {
 		for i, k := range knownHeaders {
-			if h.has[i] {
+			if h.has[i] && fh.reads&(1<<i) != 0 {
 				fc.vals[i][0] = h.known[i]
 				fc.hdr[k] = fc.vals[i][:]
 			}
 		}
+	}
+	// The routing context chi would give the route: middleware and
+	// handlers see the same on both lanes.
+	fc.rctx.Reset()
+	fc.rctx.RouteMethod, fc.rctx.RoutePath = h.method, h.path
+	fc.rctx.RoutePatterns = append(fc.rctx.RoutePatterns, fh.pattern)
+	switch h.route {
+	case routeBundle:
+		fc.rctx.URLParams.Add("file", h.path[len("/bundles/"):])
+	case routeUpstream:
+		fc.rctx.URLParams.Add("*", h.path[len("/api/v4/"):])
 	}
 	fc.url = url.URL{Path: h.path, RawQuery: h.query}
 	fc.req = http.Request{
@@ -449,15 +489,11 @@ func (fc *fastConn) serveOne(h *head) bool {
 	}
 	w := &fc.w
 	w.reset(h.method == http.MethodHead, h.close)
-	switch {
-	case h.route == routeManifest:
-		fc.e.manifest.ServeHTTP(w, &fc.req)
-	case h.route == routeUpstream:
-		fc.serveUpstream(w)
-	case h.method == http.MethodHead:
-		fc.e.bundleHead.ServeHTTP(w, &fc.req)
-	default:
-		fc.e.bundleGet.ServeHTTP(w, &fc.req)
+	if h.route == routeUpstream {
+		fc.serveUpstream(w, fh.h)
+	} else {
+		fc.req = *fc.req.WithContext(&fc.ctx)
+		fh.h.ServeHTTP(w, &fc.req)
 	}
 	return w.finish()
 }
@@ -466,11 +502,11 @@ func (fc *fastConn) serveOne(h *head) bool {
 // cancelled when the client leaves, as net/http's background read cancels
 // a request's context. The watch ends before the serve loop reads again,
 // even when the handler panics (http.ErrAbortHandler, say).
-func (fc *fastConn) serveUpstream(w *fastWriter) {
+func (fc *fastConn) serveUpstream(w *fastWriter, h http.Handler) {
 	ctx := &clientGone{fc: fc}
 	defer ctx.stop()
 	fc.req = *fc.req.WithContext(ctx)
-	fc.e.upstream.ServeHTTP(w, &fc.req)
+	h.ServeHTTP(w, &fc.req)
 }
 
 // upstreamHeader fills dst with h's headers as net/http would (canonical
@@ -805,7 +841,12 @@ type clientGone struct {
 }
 
 func (c *clientGone) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c *clientGone) Value(any) any               { return nil }
+func (c *clientGone) Value(k any) any {
+	if k == chi.RouteCtxKey {
+		return &c.fc.rctx
+	}
+	return nil
+}
 
 func (c *clientGone) Err() error {
 	c.mu.Lock()

@@ -202,29 +202,6 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 	})
 }
 
-// fixedRoute is middleware for a handler served outside the router: the
-// route's histogram is looked up once, not per request.
-func (m *metrics) fixedRoute(method, route string) func(http.Handler) http.Handler {
-	h := m.route(routeKey{methodLabel(method), route})
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			t0 := time.Now()
-			sw := writers.Get().(*statusWriter)
-			sw.ResponseWriter, sw.status = w, 0
-			defer func() {
-				sw.ResponseWriter = nil
-				writers.Put(sw)
-			}()
-			next.ServeHTTP(sw, r)
-			if sw.status == 0 {
-				sw.status = http.StatusOK
-			}
-			h.observe(time.Since(t0))
-			h.code(sw.status)
-		})
-	}
-}
-
 func (m *metrics) push(result string) { loadOrNew[atomic.Uint64](&m.pushes, result).Add(1) }
 
 func (m *metrics) compile(target string, d time.Duration) {

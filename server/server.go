@@ -132,6 +132,10 @@ type Config struct {
 	// gave (--upstream-admin-token): server parts of users who are not
 	// system admins there are installed with it. Never logged.
 	UpstreamAdminToken string
+
+	// middleware runs on every route, on both lanes, inside the server's
+	// own (tests add one to see that it does).
+	middleware []func(http.Handler) http.Handler
 }
 
 // Server holds the handlers' dependencies.
@@ -194,9 +198,13 @@ type Server struct {
 	files     *blobFiles           // nil without Config.BlobFiles
 	edge      atomic.Pointer[Edge] // the Edge serving it, for /metrics
 
+	// table is the route table both lanes are built from (routetable.go).
+	table  []route
 	router chi.Router
-	// manifestRoute is GET /api/v1/manifest without the router: see ServeHTTP.
-	manifestRoute http.Handler
+	fast   [nFastKinds][2]*fastHandler // the table's fast-lane routes, for NewEdge
+	// decodedPaths are the table's fast-lane patterns without parameters:
+	// see ServeHTTP.
+	decodedPaths map[string]bool
 }
 
 // New builds a Server over a registry and an identity provider.
@@ -270,10 +278,12 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.initEmbed() // embed.go: gates Upstream, before the routes use it
+	s.table = s.routeTable()
+	if s.fast, err = s.fastRoutes(); err != nil {
+		return nil, err
+	}
 	s.router = s.routes()
-	s.manifestRoute = recoverer(s.log)(s.metrics.fixedRoute(http.MethodGet, manifestPath)(
-		authenticateFunc(s.identity, s.serveManifestAs)))
-	s.initEmbed() // embed.go: wraps manifestRoute and Upstream for the fast lane
 	s.hub = newHub()
 	s.initPluginSockets(cfg.Upstream) // cfg's: the proxy itself, with its sockets
 	s.compressor = newCompressor(s)
@@ -326,83 +336,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.embed.scoped.ServeHTTP(w, r)
 		return
 	}
-	// The manifest revalidation is the request every open page sends most:
-	// it skips the router (same middleware, same handler, no routing pass
-	// and no context copies).
-	if r.URL.Path == manifestPath && r.Method == http.MethodGet {
-		s.manifestRoute.ServeHTTP(w, r)
-		return
+	// An escaped path (RawPath set) is routed as sent, but the table's
+	// exact fast-lane paths (the manifest) are answered by their decoded
+	// path, as they always were.
+	if r.URL.RawPath != "" && s.decodedPaths[r.Method+" "+r.URL.Path] {
+		rctx := chi.NewRouteContext()
+		rctx.RoutePath = r.URL.Path
+		r = r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, rctx))
 	}
 	s.router.ServeHTTP(w, r)
 }
 
 const manifestPath = "/api/v1/manifest"
-
-func (s *Server) routes() chi.Router {
-	r := chi.NewRouter()
-	r.Use(recoverer(s.log), s.metrics.middleware)
-
-	r.Get("/healthz", s.serveHealth)
-	r.Get("/metrics", s.serveMetrics)
-	r.Get(bundleRoute, s.serveBundle)
-	r.Head(bundleRoute, s.serveBundle) // what curl -I and caches ask
-	// Deeper paths are no bundle either (not the webapp's shell).
-	r.Get("/bundles/*", func(w http.ResponseWriter, r *http.Request) { s.serveArtifact(w, r, "", "") })
-	r.Get("/api/v1/websocket", s.serveWebsocket)
-	r.HandleFunc("/plugins/{id}", s.servePluginRoute)
-	r.HandleFunc("/plugins/{id}/*", s.servePluginRoute)
-	r.HandleFunc("/plugins/{id}/public/*", s.servePluginPublic) // publicfiles.go
-	s.mountMobile(r)
-
-	// A group, not a mounted sub-router: the same middleware without a
-	// second routing pass and its allocations on the hot manifest path.
-	r.Group(func(r chi.Router) {
-		r.Use(authenticate(s.identity))
-		r.Post("/api/v1/plugins", s.servePush)
-		r.Get("/api/v1/plugins", s.serveCatalogue)
-		r.Get("/api/v1/plugins/{id}", s.servePlugin)
-		r.Get("/api/v1/teams/{team}/plugins", s.serveTeamPlugins)
-		r.Put("/api/v1/teams/{team}/plugins/{id}", s.serveSetTeamPlugin)
-		r.Get(manifestPath, s.serveManifest) // ServeHTTP answers it first; kept for the route table
-		r.Post("/api/v1/plugins/{id}/events", s.servePublishEvent)
-		r.Put("/api/v1/plugins/{id}/preview", s.serveSetPreview) // preview.go
-		r.Delete("/api/v1/plugins/{id}/preview", s.serveEndPreview)
-		r.Post("/api/v1/plugins/{id}/errors", s.serveReportCrash)
-		r.Get("/api/v1/plugins/{id}/errors", s.servePluginHealth)
-		r.Get("/api/v1/plugins/{id}/kv/{scope}", s.serveKVList)
-		r.Get("/api/v1/plugins/{id}/kv/{scope}/*", s.serveKV)
-		r.Put("/api/v1/plugins/{id}/kv/{scope}/*", s.serveKV)
-		r.Delete("/api/v1/plugins/{id}/kv/{scope}/*", s.serveKV)
-		r.HandleFunc("/api/v1/plugins/{id}/proxy/*", s.servePluginProxy)
-		r.Get("/api/v1/plugins/{id}/server-part", s.serveServerPart) // serverpart.go
-		r.Put("/api/v1/plugins/{id}/server-part", s.serveServerPart)
-		// The console's pages without a JSON twin, for the CLI (adminapi.go).
-		r.Get("/api/v1/audit", s.serveAudit)
-		r.Get("/api/v1/crashes", s.serveCrashes)
-		r.Post("/api/v1/plugins/{id}/disable-everywhere", s.serveDisableEverywhere)
-		r.Post("/api/v1/teams/{team}/plugins/{id}/rollback", s.serveRollback)
-	})
-	// Unknown API paths answer JSON, not the webapp's shell (which takes
-	// GET /{team}/{pluginid}/*); other methods get chi's 405 below.
-	r.Get("/api/v1/*", s.serveAPINotFound)
-	r.Get("/api/*", s.serveAPINotFound)
-	r.NotFound(s.serveAPINotFound)
-	r.MethodNotAllowed(s.serveMethodNotAllowed)
-	// Mattermost's client manifests, for Mattermost's own webapp: answered
-	// here, never by the upstream, since the team's plugins live here.
-	r.Get("/api/v4/plugins/webapp", s.serveMattermostWebapp)
-	r.Get("/static/plugins/{id}/*", s.serveMattermostStatic)
-	if s.cfg.Upstream != nil {
-		r.Handle(upstreamRoute, detachRoute(s.cfg.Upstream))
-		r.Post("/api/v4/users/logout", s.serveLogout) // closes the session's websockets
-		// Tells which team a session shows (sessionteams.go).
-		r.Post("/api/v4/channels/members/me/view", s.serveViewChannel)
-	}
-	s.mountEmbed(r) // embed.go
-	s.mountConsole(r)
-	s.mountWebapp(r)
-	return r
-}
 
 func compileSlots(n int) int {
 	if n > 0 {

@@ -16,7 +16,6 @@ import (
 // own, sign mobile manifests with one key, the one the first stored; apps
 // that pinned it accept either replica's answer.
 func TestReplicasSignWithOneMobileKey(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
