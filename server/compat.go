@@ -100,7 +100,7 @@ func (s *Server) serveMattermostWebapp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if out, err = s.teamClientManifests(r.Context(), tid); err != nil {
+	if out, err = s.teamClientManifests(r.Context(), tid, s.previews.of(who.User.ID)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -111,13 +111,22 @@ func (s *Server) serveMattermostWebapp(w http.ResponseWriter, r *http.Request) {
 
 // teamClientManifests are the client manifests of the plugins team tid's
 // web manifest serves (certification minimum applied), by id; none for
-// "" (a user in no team).
-func (s *Server) teamClientManifests(ctx context.Context, tid string) ([]mattermostClientManifest, error) {
+// "" (a user in no team). pins are the requester's previews (previewSource):
+// nil for the team's own list.
+func (s *Server) teamClientManifests(ctx context.Context, tid string, pins map[string]string) ([]mattermostClientManifest, error) {
 	out := []mattermostClientManifest{}
 	if tid == "" {
 		return out, nil
 	}
-	m, err := s.manifest(ctx, manifestKey{tid, slots.Web})
+	var (
+		m   *cachedManifest
+		err error
+	)
+	if pins != nil {
+		m, err = s.previewManifest(ctx, manifestKey{tid, slots.Web}, pins)
+	} else {
+		m, err = s.manifest(ctx, manifestKey{tid, slots.Web})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -469,7 +478,9 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 	var upIDs map[string]bool
 	ok := up.status == http.StatusOK && !up.failed
 	if ok {
-		ours, err := s.teamClientManifests(ctx, tid)
+		// The team's list, never a preview: merged lists are cached by
+		// generation, which a preview does not change.
+		ours, err := s.teamClientManifests(ctx, tid, nil)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

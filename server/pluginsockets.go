@@ -331,9 +331,7 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 		ps.log.Warn("plugin events: the team's plugins", "team", tid, "err", err)
 		return
 	}
-	ps.mu.Lock()
-	upIDs := ps.upstreamIDsLocked()
-	ps.mu.Unlock()
+	upIDs := ps.upstreamIDs(ctx, v.token)
 	conflict := ps.s.cfg.PluginConflict
 	if conflict == ConflictUpstream {
 		for id := range want {
@@ -399,7 +397,7 @@ func (ps *pluginSockets) wanted(ctx context.Context, tid string, teams map[strin
 	if m, ok := teams[tid]; ok {
 		return maps.Clone(m), nil
 	}
-	list, err := ps.s.teamClientManifests(ctx, tid)
+	list, err := ps.s.teamClientManifests(ctx, tid, nil) // per team, shared by its sockets
 	if err != nil {
 		return nil, err
 	}
@@ -432,33 +430,68 @@ func pluginEvent(event string, manifest []byte) []byte {
 	return append(b, '}')
 }
 
+// upstreamIDs are the ids of Mattermost's plugins for a refresh: as the
+// last merged list read them; when none is known (nothing read since
+// mmtoolkit started, or Mattermost's plugins changed since), asked of
+// Mattermost with the session's token. Every webapp reconnects after a
+// restart before it asks for its list, and a page may open its socket
+// before its list answers: without Mattermost's ids, an id on both sides
+// would be treated as mmtoolkit's alone (the team's copy sent past
+// --plugin-conflict=upstream, Mattermost's plugin disabled on another
+// team's). If Mattermost does not answer, its plugin events' ids.
+func (ps *pluginSockets) upstreamIDs(ctx context.Context, token string) map[string]bool {
+	if p := ps.s.webappLists.ids.Load(); p != nil {
+		return p.ids
+	}
+	if entries, ok := ps.s.upstreamList(ctx, token); ok {
+		ids := make(map[string]bool, len(entries))
+		for id := range entries {
+			ids[id] = true
+		}
+		ps.s.webappLists.ids.Store(&upstreamIDs{at: time.Now(), ids: ids})
+		return ids
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.upIDs
+}
+
 // upstreamEntry is Mattermost's own client manifest of plugin id, asked
 // with the session's token (GET /api/v4/plugins/webapp through the
 // proxy); nil if Mattermost does not list it.
 func (s *Server) upstreamEntry(ctx context.Context, token, id string) []byte {
+	entries, _ := s.upstreamList(ctx, token)
+	return entries[id]
+}
+
+// upstreamList is Mattermost's GET /api/v4/plugins/webapp asked with the
+// session's token through the proxy: id -> entry; false if it did not
+// answer a JSON list.
+func (s *Server) upstreamList(ctx context.Context, token string) (map[string]json.RawMessage, bool) {
 	if s.cfg.Upstream == nil {
-		return nil
+		return nil, false
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/api/v4/plugins/webapp", nil)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	a := &upstreamAnswer{header: http.Header{}}
 	detachRoute(s.cfg.Upstream).ServeHTTP(a, req)
 	var entries []json.RawMessage
 	if a.status != http.StatusOK || json.Unmarshal(a.body, &entries) != nil {
-		return nil
+		return nil, false
 	}
+	out := make(map[string]json.RawMessage, len(entries))
 	for _, e := range entries {
 		var head struct {
 			ID string `json:"id"`
 		}
-		if json.Unmarshal(e, &head) == nil && head.ID == id {
-			return e
+		if json.Unmarshal(e, &head) == nil && head.ID != "" {
+			out[head.ID] = e
 		}
 	}
-	return nil
+	return out, true
 }
 
 func sortedKeys(m map[string][]byte) []string {

@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/mattermosttest"
+	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
 // TestUpstreamEventForAKeptIDCarriesTheTeamsCopy: with
@@ -53,5 +55,56 @@ func TestUpstreamEventForAKeptIDCarriesTheTeamsCopy(t *testing.T) {
 	f.mm.SetPluginEnabled("onlybeta", false)
 	if got := s.event().pluginVersion(); got != "plugin_disabled:onlybeta@9.0.0" {
 		t.Fatalf("Mattermost's event once the team's copy is off: %s", got)
+	}
+}
+
+// TestASocketOpenedBeforeAnyListKnowsMattermostsPlugins: a socket that
+// opens before mmtoolkit has read Mattermost's plugin list (after a
+// restart every webapp reconnects first; a page may open its socket
+// before its list answers) is told about an id on both sides by the rule,
+// not as if Mattermost did not have it.
+func TestASocketOpenedBeforeAnyListKnowsMattermostsPlugins(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		rule server.PluginConflict
+		user string
+		want []string
+	}{
+		// bob is on beta, which keeps onlybeta: Mattermost's copy wins.
+		{server.ConflictUpstream, "bob", []string{"enabled:both"}},
+		// alice opens on alpha; beta's onlybeta is not alpha's, but
+		// Mattermost runs it: its entry, not plugin_disabled.
+		{server.ConflictMmtoolkit, "alice", []string{"enabled:onlybeta@9.0.0", "enabled:both", "enabled:onlyalpha"}},
+	} {
+		t.Run(string(tc.rule), func(t *testing.T) {
+			t.Parallel()
+			f := newFronting(t, server.Config{PluginConflict: tc.rule})
+			f.mm.EnableWebsocket()
+			f.pushEnable("onlyalpha", "1.0.0", f.alpha.ID)
+			f.pushEnable("onlybeta", "1.0.0", f.beta.ID)
+			f.pushEnable("both", "1.0.0", f.alpha.ID, f.beta.ID)
+			installUpstream(f.mm, "onlybeta", "9.0.0")
+			s := f.openSocket(tc.user)
+			var got []string
+			for range tc.want {
+				ev := s.event()
+				e := strings.TrimPrefix(ev.Event, "plugin_") + ":" + ev.plugin()
+				if ev.plugin() == "onlybeta" {
+					e = strings.TrimPrefix(ev.pluginVersion(), "plugin_")
+				}
+				got = append(got, e)
+			}
+			sort.Strings(got)
+			want := append([]string(nil), tc.want...)
+			sort.Strings(want)
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Fatalf("socket opened: %v, want %v", got, want)
+			}
+			// Nothing more: the next event is Mattermost's next.
+			f.mm.BroadcastEvent("posted", map[string]any{"post": `{"id":"p"}`}, mattermosttest.Broadcast{})
+			if ev := s.event(); ev.Event != "posted" {
+				t.Fatalf("then %s, want Mattermost's next event", ev.raw)
+			}
+		})
 	}
 }

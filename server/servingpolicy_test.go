@@ -56,8 +56,24 @@ type policyScenario struct {
 	// store is a state written straight to the store (one from before the
 	// minimum tightened), after set.
 	store *registry.TeamState
-	want  string // what slots.Served answers, "" = nothing
+	// preview is the prerelease dev previews (push --watch), after set;
+	// then the callers are asked as dev, and slots.Served is asked with
+	// the preview (slots.Previewing).
+	preview string
+	want    string // what slots.Served answers, "" = nothing
 }
+
+// viewer is who asks the callers: dev when dev previews, else bob.
+func (sc policyScenario) viewer() string {
+	if sc.preview != "" {
+		return "dev"
+	}
+	return "bob"
+}
+
+// teamView are the callers that show the team's version to whoever asks
+// (a listing, an admin's page or answer), never a developer's preview.
+var teamView = map[string]bool{"team listing": true, "console plugin page": true, "team state answer": true}
 
 var policyScenarios = []policyScenario{
 	{name: "enabled follows the latest", versions: []string{"1.0.0", "1.1.0"}, set: `{"enabled":true}`, want: "1.1.0"},
@@ -70,6 +86,10 @@ var policyScenarios = []policyScenario{
 		set: `{"enabled":true}`, store: &registry.TeamState{Enabled: true, Version: "1.1.0"}, want: ""},
 	{name: "killed everywhere", versions: []string{"1.0.0", "1.1.0"}, set: `{"enabled":true}`, kill: true, want: ""},
 	{name: "prerelease newer than the release", versions: []string{"1.0.0", "1.1.0-dev.1733300000000"}, set: `{"enabled":true}`, want: "1.0.0"},
+	{name: "developer's preview", versions: []string{"1.0.0", "1.1.0-dev.1733300000000"}, set: `{"enabled":true}`,
+		preview: "1.1.0-dev.1733300000000", want: "1.1.0-dev.1733300000000"},
+	{name: "developer's preview under a pin", versions: []string{"1.0.0", "1.1.0-dev.1733300000000"}, set: `{"enabled":true,"version":"1.0.0"}`,
+		preview: "1.1.0-dev.1733300000000", want: "1.0.0"},
 	{name: "pinned prerelease", versions: []string{"1.0.0", "1.1.0-dev.1733300000000"}, set: `{"enabled":true,"version":"1.1.0-dev.1733300000000"}`,
 		want: "1.1.0-dev.1733300000000"},
 }
@@ -91,14 +111,14 @@ type policyCaller struct {
 const policyServed = "(served)"
 
 var policyCallers = []policyCaller{
-	{"web manifest", func(t *testing.T, e *env, _ policyScenario) string {
-		return manifestVersions(t, e, "bob", "engineering")[policyPlugin]
+	{"web manifest", func(t *testing.T, e *env, sc policyScenario) string {
+		return manifestVersions(t, e, sc.viewer(), "engineering")[policyPlugin]
 	}},
-	{"mobile manifest", func(t *testing.T, e *env, _ policyScenario) string {
-		return mobileVersions(t, e, "bob", "engineering")[policyPlugin]
+	{"mobile manifest", func(t *testing.T, e *env, sc policyScenario) string {
+		return mobileVersions(t, e, sc.viewer(), "engineering")[policyPlugin]
 	}},
-	{"mattermost plugin list", func(t *testing.T, e *env, _ policyScenario) string {
-		r := e.do("bob", "GET", "/api/v4/plugins/webapp", "", nil, "X-Mmtoolkit-Team", "engineering")
+	{"mattermost plugin list", func(t *testing.T, e *env, sc policyScenario) string {
+		r := e.do(sc.viewer(), "GET", "/api/v4/plugins/webapp", "", nil, "X-Mmtoolkit-Team", "engineering")
 		if r.status != http.StatusOK {
 			t.Fatalf("GET /api/v4/plugins/webapp: %d %s", r.status, r.body)
 		}
@@ -113,8 +133,8 @@ var policyCallers = []policyCaller{
 		}
 		return ""
 	}},
-	{"team listing", func(t *testing.T, e *env, _ policyScenario) string {
-		r := e.do("bob", "GET", "/api/v1/teams/engineering/plugins", "", nil)
+	{"team listing", func(t *testing.T, e *env, sc policyScenario) string {
+		r := e.do(sc.viewer(), "GET", "/api/v1/teams/engineering/plugins", "", nil)
 		if r.status != http.StatusOK {
 			t.Fatalf("team listing: %d %s", r.status, r.body)
 		}
@@ -138,7 +158,7 @@ var policyCallers = []policyCaller{
 	{"plugin proxy allow-list", func(t *testing.T, e *env, sc policyScenario) string {
 		allowed := ""
 		for _, v := range sc.versions {
-			r := e.do("bob", "GET", "/api/v1/plugins/"+policyPlugin+"/proxy"+policyRoute(v), "", nil, "X-Mmtoolkit-Team", "engineering")
+			r := e.do(sc.viewer(), "GET", "/api/v1/plugins/"+policyPlugin+"/proxy"+policyRoute(v), "", nil, "X-Mmtoolkit-Team", "engineering")
 			switch {
 			case r.status == http.StatusOK && allowed == "":
 				allowed = v
@@ -152,8 +172,8 @@ var policyCallers = []policyCaller{
 		}
 		return allowed
 	}},
-	{"plugin routes", func(t *testing.T, e *env, _ policyScenario) string {
-		r := e.do("bob", "GET", "/plugins/"+policyPlugin+"/status", "", nil, "X-Mmtoolkit-Team", "engineering")
+	{"plugin routes", func(t *testing.T, e *env, sc policyScenario) string {
+		r := e.do(sc.viewer(), "GET", "/plugins/"+policyPlugin+"/status", "", nil, "X-Mmtoolkit-Team", "engineering")
 		switch {
 		case r.status == http.StatusOK:
 			return policyServed
@@ -163,8 +183,8 @@ var policyCallers = []policyCaller{
 		t.Errorf("plugin route: %d %s", r.status, r.body)
 		return "?"
 	}},
-	{"plugin events", func(t *testing.T, e *env, _ policyScenario) string {
-		r := e.do("bob", "POST", "/api/v1/plugins/"+policyPlugin+"/events", "application/json",
+	{"plugin events", func(t *testing.T, e *env, sc policyScenario) string {
+		r := e.do(sc.viewer(), "POST", "/api/v1/plugins/"+policyPlugin+"/events", "application/json",
 			strings.NewReader(`{"event":"ping","team_id":"`+e.teams["engineering"]+`","data":{}}`))
 		switch {
 		case r.status == http.StatusAccepted:
@@ -176,7 +196,7 @@ var policyCallers = []policyCaller{
 		return "?"
 	}},
 	{"crash reports", func(t *testing.T, e *env, sc policyScenario) string {
-		r := e.do("bob", "POST", "/api/v1/plugins/"+policyPlugin+"/errors", "application/json",
+		r := e.do(sc.viewer(), "POST", "/api/v1/plugins/"+policyPlugin+"/errors", "application/json",
 			strings.NewReader(`{"version":"`+sc.versions[0]+`","message":"TypeError","team_id":"engineering"}`))
 		switch {
 		case r.status == http.StatusAccepted:
@@ -190,7 +210,7 @@ var policyCallers = []policyCaller{
 	// KV rights: bob, a member, writes team keys only when the served
 	// version's manifest lets members (only the newest version does).
 	{"KV rights", func(t *testing.T, e *env, sc policyScenario) string {
-		r := e.do("bob", "PUT", "/api/v1/plugins/"+policyPlugin+"/kv/team:engineering/note", "application/json", strings.NewReader(`"hi"`))
+		r := e.do(sc.viewer(), "PUT", "/api/v1/plugins/"+policyPlugin+"/kv/team:engineering/note", "application/json", strings.NewReader(`"hi"`))
 		newest := sc.versions[len(sc.versions)-1]
 		switch {
 		case r.status == http.StatusOK:
@@ -205,7 +225,7 @@ var policyCallers = []policyCaller{
 	}},
 	// The admin console's plugin page: engineering's row, for alice, its
 	// team admin.
-	{"console plugin page", func(t *testing.T, e *env, _ policyScenario) string {
+	{"console plugin page", func(t *testing.T, e *env, sc policyScenario) string {
 		r := e.page("alice", "GET", "/admin/plugins/"+policyPlugin, nil)
 		if r.status != http.StatusOK {
 			t.Fatalf("console plugin page: %d %s", r.status, r.body)
@@ -221,7 +241,7 @@ var policyCallers = []policyCaller{
 	}},
 	// The answer to a team admin's PUT that keeps the state as it is (last:
 	// it writes the state again).
-	{"team state answer", func(t *testing.T, e *env, _ policyScenario) string {
+	{"team state answer", func(t *testing.T, e *env, sc policyScenario) string {
 		states, err := e.store.TeamStates(context.Background(), e.teams["engineering"])
 		if err != nil {
 			t.Fatal(err)
@@ -269,6 +289,12 @@ func setUpPolicyScenario(t *testing.T, sc policyScenario) *env {
 			t.Fatalf("disable everywhere: %d %s", r.status, r.body)
 		}
 	}
+	if sc.preview != "" {
+		if r := e.do("dev", "PUT", "/api/v1/plugins/"+policyPlugin+"/preview", "application/json",
+			strings.NewReader(`{"version":"`+sc.preview+`","ttl_seconds":600}`)); r.status != http.StatusOK {
+			t.Fatalf("take the preview: %d %s", r.status, r.body)
+		}
+	}
 	if sc.store != nil {
 		st := *sc.store
 		st.TeamID, st.PluginID, st.UpdatedBy = e.teams["engineering"], policyPlugin, "old"
@@ -287,14 +313,14 @@ func setUpPolicyScenario(t *testing.T, sc policyScenario) *env {
 // policyAnswer is slots.Served for engineering's state in e, over the
 // store through the server's minimum: the one answer every caller must
 // give.
-func policyAnswer(t *testing.T, e *env) string {
+func policyAnswer(t *testing.T, e *env, preview string) string {
 	t.Helper()
 	ctx := context.Background()
 	states, err := e.store.TeamStates(ctx, e.teams["engineering"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := slots.Served(ctx, slots.Certified(e.store, registry.Certified), policyPlugin, states[policyPlugin])
+	v, err := slots.Served(ctx, slots.Certified(e.store, registry.Certified), policyPlugin, slots.Previewing(states[policyPlugin], preview))
 	if errors.Is(err, slots.ErrNotServed) {
 		return ""
 	}
@@ -319,13 +345,17 @@ func TestServingPolicyCallersAgree(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			e := setUpPolicyScenario(t, sc)
-			want := policyAnswer(t, e)
+			want := policyAnswer(t, e, sc.preview)
 			if want != sc.want {
 				t.Fatalf("slots.Served answers %q, the scenario expects %q", want, sc.want)
 			}
+			teamWant := policyAnswer(t, e, "")
 			for _, c := range policyCallers {
 				t.Run(c.name, func(t *testing.T) {
 					exp := want
+					if teamView[c.name] {
+						exp = teamWant
+					}
 					switch c.name {
 					case "plugin routes", "plugin events", "crash reports":
 						if want != "" {

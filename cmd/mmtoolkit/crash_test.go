@@ -42,6 +42,7 @@ import (
 //
 // MMTOOLKIT_CRASH_SEED replays a run (the seed is logged).
 func TestCrashConsistency(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -27,6 +27,7 @@ import (
 // bundle against its integrity, then SIGKILLs the server during a burst of
 // pushes and finds every stored version complete after a restart.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

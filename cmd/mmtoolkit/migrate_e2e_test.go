@@ -28,6 +28,7 @@ import (
 // every question as before; a second migrate copies nothing; a migrate
 // while serve holds the file says to stop it.
 func TestMigrateThenServeFromPostgres(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

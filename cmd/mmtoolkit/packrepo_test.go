@@ -24,6 +24,7 @@ import (
 // imports of src/ folders) sends exactly the import graph, built from
 // webapp/src/index.tsx, without listing node_modules/.
 func TestPackRepositoryAfterNpmCI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	want, err := bundlertest.Repo{Components: 5, Unreachable: 50000}.Write(dir)
 	if err != nil {
@@ -84,6 +85,7 @@ func TestPackRepositoryAfterNpmCI(t *testing.T) {
 // import graph can name, not about every file: the number of stat calls
 // does not grow with node_modules/.
 func TestPackRepositoryLookups(t *testing.T) {
+	t.Parallel()
 	var stats [2]int
 	for i, unreachable := range []int{0, 5000} {
 		dir := t.TempDir()

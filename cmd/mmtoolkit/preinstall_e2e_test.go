@@ -16,6 +16,7 @@ import (
 // mmtoolkit's sandbox) they are installed and left disabled. A restart
 // changes nothing an admin chose.
 func TestServePreinstallsTheReferencePlugins(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
 	refs := []string{"mmtoolkit.video", "mmtoolkit.map", "mmtoolkit.appcenter"}
 	data := t.TempDir()

@@ -36,6 +36,7 @@ import (
 // once it is back the replicas recover by themselves, websocket events
 // included.
 func TestReplicasBehindNginx(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary, PostgreSQL and nginx")
 	}

@@ -22,6 +22,7 @@ import (
 // command says so; a developer's push needs --upstream-admin-token, which
 // is never printed.
 func TestServerPartE2E(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -16,6 +16,7 @@ import (
 // own, sign mobile manifests with one key, the one the first stored; apps
 // that pinned it accept either replica's answer.
 func TestReplicasSignWithOneMobileKey(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -17,6 +17,7 @@ import (
 // its header timeout (10 s) passes, and meanwhile answers other clients at
 // once: slow clients cost a goroutine each, not the service.
 func TestSlowlorisHeaders(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary; takes the 10 s header timeout")
 	}

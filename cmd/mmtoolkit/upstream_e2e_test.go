@@ -17,6 +17,7 @@ import (
 // (log in, push, enable, read manifests, API v4) must work with identity,
 // teams and roles that come from A over HTTP, exactly as against Mattermost.
 func TestUpstreamMode(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
