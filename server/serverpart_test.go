@@ -612,3 +612,34 @@ func TestServerPartSignatureCoversExecutables(t *testing.T) {
 		t.Errorf("signed push: %d %s", r.status, r.body)
 	}
 }
+
+// TestServerPartFollowsTheServingPolicy: without a pin, Mattermost runs the
+// server part of the version teams that follow the latest would serve: a
+// prerelease (a push --watch build) or a version below the minimum
+// certification is kept, never installed over what Mattermost runs.
+func TestServerPartFollowsTheServingPolicy(t *testing.T) {
+	t.Parallel()
+	p := newPartEnv(t, false)
+	if r := p.pushPart("admin", "1.0.0"); r.status != 201 || partOf(t, r).State != "installed" {
+		t.Fatalf("release: %d %s", r.status, r.body)
+	}
+	calls := len(p.plugins.Calls())
+	r := p.pushPart("admin", "1.1.0-dev.1")
+	sp := partOf(t, r)
+	if r.status != 201 || sp.State != "not_installed" || sp.Version != "1.0.0" || !strings.Contains(sp.Message, "prerelease") {
+		t.Errorf("prerelease: %d %+v", r.status, sp)
+	}
+	if n := len(p.plugins.Calls()); n != calls || p.upstreamState() != "1.0.0 enabled" {
+		t.Errorf("a prerelease reached Mattermost: runs %q, calls %q", p.upstreamState(), p.plugins.Calls()[calls:])
+	}
+
+	strict := newPartEnv(t, false, func(c *server.Config) { c.MinCertification = registry.Community })
+	r = strict.pushPart("admin", "1.0.0")
+	sp = partOf(t, r)
+	if r.status != 201 || sp.State != "not_installed" || !strings.Contains(sp.Message, "minimum certification") {
+		t.Errorf("unverified under a minimum: %d %+v", r.status, sp)
+	}
+	if got := strict.upstreamState(); got != "" {
+		t.Errorf("an unverified version below the minimum reached Mattermost: %q", got)
+	}
+}
