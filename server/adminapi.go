@@ -43,7 +43,7 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > registry.MaxAuditLimit {
-			s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+			s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest,
 				"limit must be a number from 1 to %d", registry.MaxAuditLimit))
 			return
 		}
@@ -63,7 +63,7 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !who.CanAdminTeam(t.ID) {
-			s.writeError(w, r, errorf(http.StatusForbidden, "not_team_admin",
+			s.writeError(w, r, errorf(http.StatusForbidden, CodeNotTeamAdmin,
 				"the audit log of team %s is for its admins and system admins: ask one", t.Name))
 			return
 		}
@@ -122,7 +122,7 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) {
 }
 
 func errNotAdmin(what string) *Error {
-	return errorf(http.StatusForbidden, "not_admin", "%s is shown to system and team admins: ask one", what)
+	return errorf(http.StatusForbidden, CodeNotAdmin, "%s is shown to system and team admins: ask one", what)
 }
 
 // userID is a username's id when the identity provider lists its users
@@ -216,7 +216,7 @@ func (s *Server) serveCrashes(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveDisableEverywhere(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	if !who.User.SystemAdmin() {
-		s.writeError(w, r, errorf(http.StatusForbidden, "not_system_admin",
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeNotSystemAdmin,
 			"only a system admin may disable a plugin in every team: team admins disable it for their teams"))
 		return
 	}
@@ -311,7 +311,7 @@ func (s *Server) serveRollback(w http.ResponseWriter, r *http.Request) {
 		if len(history) > 0 {
 			served = "has served only version " + current + " of " + id
 		}
-		s.writeError(w, r, &Error{Status: http.StatusConflict, Code: "no_previous_version",
+		s.writeError(w, r, &Error{Status: http.StatusConflict, Code: CodeNoPreviousVersion,
 			Message: "team " + t.Name + " " + served + ", so there is nothing to roll back to: pin a version instead",
 			Details: map[string]any{"current": current}})
 		return

@@ -209,7 +209,7 @@ func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext 
 		} else if s.maps.building(sha) {
 			w.Header().Set("Cache-Control", "no-cache")
 			w.Header().Set("Retry-After", "2")
-			writeErrorBody(w, errorf(http.StatusServiceUnavailable, "source_map_pending",
+			writeErrorBody(w, errorf(http.StatusServiceUnavailable, CodeSourceMapPending,
 				"the source map %s is still being built after its push: ask again in a few seconds", file))
 			return
 		}
@@ -222,7 +222,7 @@ func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext 
 	}
 	if !ok || len(sha) != 64 || !strings.HasPrefix(a.ContentType, strings.SplitN(extTypes[ext], ";", 2)[0]) || extTypes[ext] == "" {
 		w.Header().Set("Cache-Control", "no-cache")
-		writeErrorBody(w, errorf(http.StatusNotFound, "bundle_not_found",
+		writeErrorBody(w, errorf(http.StatusNotFound, CodeBundleNotFound,
 			"no bundle %s: bundle URLs come from the manifest (GET /api/v1/manifest)", file))
 		return
 	}

@@ -28,13 +28,6 @@ const SignatureHeader = "X-Mmtoolkit-Package-Signature"
 // BuiltinSigner is the SignerKey of versions the binary itself carries.
 const BuiltinSigner = "builtin"
 
-// Error codes of certification, beyond pluginpkg's signature codes.
-const (
-	codeSignatureUntrusted  = "signature_untrusted_key"
-	codeSignatureConflict   = "signature_conflict"
-	codeCertificationTooLow = "certification_too_low"
-)
-
 // signatureCodes are pluginpkg's signature codes answered with 422: the
 // request is well formed, but its package and signature disagree.
 var signatureCodes = map[string]bool{
@@ -95,7 +88,7 @@ func (s *Server) certify(pkg *pluginpkg.Package, detached []byte) (certification
 			return certification{}, err
 		}
 		if other.PackageSHA256 != sig.PackageSHA256 || other.PublicKey != sig.PublicKey || other.Signature != sig.Signature {
-			return certification{}, errorf(http.StatusBadRequest, codeSignatureConflict,
+			return certification{}, errorf(http.StatusBadRequest, CodeSignatureConflict,
 				"the package holds a %s and a different detached signature was sent with it: send one signature (remove %s from the package, or do not send the detached one)",
 				pluginpkg.SignatureFile, pluginpkg.SignatureFile)
 		}
@@ -106,7 +99,7 @@ func (s *Server) certify(pkg *pluginpkg.Package, detached []byte) (certification
 	fp := pluginpkg.KeyFingerprint(sig.Key())
 	k, ok := s.trust[string(sig.Key())]
 	if !ok {
-		e := errorf(http.StatusForbidden, codeSignatureUntrusted,
+		e := errorf(http.StatusForbidden, CodeSignatureUntrustedKey,
 			"the package is signed with key %s, which this server does not trust for any certification level: ask the server's operator to trust it (serve --trust LEVEL=KEY.pub), or push the package without its signature to publish it as unverified", fp)
 		e.Details = map[string]any{"key": fp}
 		return certification{}, e
@@ -141,7 +134,7 @@ func (s *Server) tooLow(v *registry.Version, followLatest bool) *Error {
 		msg = fmt.Sprintf("this server only enables plugins certified %s or higher, and no version of %s is (its latest, %s, is %s): ask its publisher to have a version signed at %s level or higher",
 			min, v.PluginID, v.Version, v.Certification, min)
 	}
-	return &Error{Status: http.StatusForbidden, Code: codeCertificationTooLow, Message: msg,
+	return &Error{Status: http.StatusForbidden, Code: CodeCertificationTooLow, Message: msg,
 		Details: map[string]any{"required": min.String(), "certification": v.Certification.String(), "version": v.Version}}
 }
 

@@ -174,13 +174,13 @@ func (s *Server) serveMattermostStatic(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(file, id+"_")
 	hash, ok2 := strings.CutSuffix(rest, "_bundle.js")
 	if !ok || !ok2 || len(hash) != 16 {
-		writeErrorBody(w, errorf(http.StatusNotFound, "bundle_not_found",
+		writeErrorBody(w, errorf(http.StatusNotFound, CodeBundleNotFound,
 			"no bundle %s: bundle paths come from GET /api/v4/plugins/webapp", file))
 		return
 	}
 	sha, found := s.artifactByPrefix(hash)
 	if !found {
-		writeErrorBody(w, errorf(http.StatusNotFound, "bundle_not_found",
+		writeErrorBody(w, errorf(http.StatusNotFound, CodeBundleNotFound,
 			"no bundle %s: bundle paths come from GET /api/v4/plugins/webapp", file))
 		return
 	}
@@ -276,7 +276,7 @@ func distType(p string) string {
 func (s *Server) serveDistFile(w http.ResponseWriter, r *http.Request, id, file string) {
 	s.serveVersionFile(w, r, id, distKind(file), file, func() {
 		w.Header().Set("Cache-Control", "no-cache")
-		writeErrorBody(w, errorf(http.StatusNotFound, "file_not_found",
+		writeErrorBody(w, errorf(http.StatusNotFound, CodeFileNotFound,
 			"plugin %s has no file %s: /static/plugins/<id>/ serves the files of a prebuilt plugin's webapp output directory", id, file))
 	})
 }
@@ -496,7 +496,7 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 		}
 		body, upIDs, ok = mergeWebappList(up.body, entries, s.cfg.PluginConflict)
 		if !ok {
-			s.writeError(w, r, errorf(http.StatusBadGateway, "upstream_bad_response",
+			s.writeError(w, r, errorf(http.StatusBadGateway, CodeUpstreamBadResponse,
 				"Mattermost answered GET /api/v4/plugins/webapp with something other than a JSON list: check the Mattermost server at --upstream"))
 			return
 		}
@@ -619,7 +619,7 @@ func (a *upstreamAnswer) Write(b []byte) (int, error) {
 // write passes the answer on unchanged.
 func (a *upstreamAnswer) write(w http.ResponseWriter) {
 	if a.failed {
-		writeErrorBody(w, errorf(http.StatusBadGateway, "upstream_bad_response",
+		writeErrorBody(w, errorf(http.StatusBadGateway, CodeUpstreamBadResponse,
 			"Mattermost's plugin list is over %d MiB: check the Mattermost server at --upstream", maxListBytes>>20))
 		return
 	}

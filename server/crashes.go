@@ -40,19 +40,19 @@ func (s *Server) serveReportCrash(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	if !s.crashLimiter.allow(who.User.ID, time.Now()) {
 		w.Header().Set("Retry-After", "6")
-		s.writeError(w, r, errorf(http.StatusTooManyRequests, "rate_limited",
+		s.writeError(w, r, errorf(http.StatusTooManyRequests, CodeRateLimited,
 			"too many crash reports: report each crash once, not on every render"))
 		return
 	}
 	var req crashRequest
 	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCrashBody)).Decode(&req)
 	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-		s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, "body_too_large",
+		s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
 			"a crash report is at most %d KiB: send the message and the top of the stack", maxCrashBody>>10))
 		return
 	}
 	if err != nil || req.Version == "" || req.Message == "" {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest,
 			`the body must be JSON like {"version":"1.2.0","message":"...","stack":"...","slot":"post_type"} (version and message required)`))
 		return
 	}
@@ -92,7 +92,7 @@ func (s *Server) crashTeam(ctx context.Context, who *apiv4proxy.Identity, plugin
 			return "", err
 		}
 		if !who.CanAccessTeam(t.ID) {
-			return "", errorf(http.StatusForbidden, "not_team_member",
+			return "", errorf(http.StatusForbidden, CodeNotTeamMember,
 				"you are not a member of team %s: report crashes for the team the plugin ran in", t.Name)
 		}
 		if _, err := s.teamVersion(ctx, t.ID, pluginID); err != nil {
@@ -122,7 +122,7 @@ func (s *Server) crashTeam(ctx context.Context, who *apiv4proxy.Identity, plugin
 		}
 	}
 	if first == "" {
-		return "", errorf(http.StatusNotFound, "plugin_not_enabled",
+		return "", errorf(http.StatusNotFound, CodePluginNotEnabled,
 			"plugin %s is not enabled for any of your teams: crash reports are taken for plugins your teams run", pluginID)
 	}
 	return first, nil
@@ -139,7 +139,7 @@ func (s *Server) servePluginHealth(w http.ResponseWriter, r *http.Request) {
 		admin = admin || who.CanAdminTeam(tid)
 	}
 	if !admin {
-		s.writeError(w, r, errorf(http.StatusForbidden, "not_admin",
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeNotAdmin,
 			"plugin health is shown to system and team admins: ask one"))
 		return
 	}

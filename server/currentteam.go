@@ -35,7 +35,7 @@ func (s *Server) currentTeam(r *http.Request, who *apiv4proxy.Identity) (string,
 			return "", err
 		}
 		if !who.CanAccessTeam(t.ID) {
-			return "", errorf(http.StatusForbidden, "not_team_member", "you are not a member of team %s: name one of your teams", t.Name)
+			return "", errorf(http.StatusForbidden, CodeNotTeamMember, "you are not a member of team %s: name one of your teams", t.Name)
 		}
 		return t.ID, nil
 	}

@@ -154,30 +154,30 @@ func (s *Server) mountEmbed(r chi.Router) {
 
 // Errors of embedding: each a stable code, a status and what to do.
 var (
-	errEmbedUnavailable = errorf(http.StatusNotImplemented, "embed_unavailable",
+	errEmbedUnavailable = errorf(http.StatusNotImplemented, CodeEmbedUnavailable,
 		"this server's store does not keep embed apps: run mmtoolkit serve with its default bbolt store")
-	errEmbedAdminRequired = errorf(http.StatusForbidden, "embed_admin_required",
+	errEmbedAdminRequired = errorf(http.StatusForbidden, CodeEmbedAdminRequired,
 		"only a system admin may manage embed apps: ask one, or use the admin console's Embedding page")
-	errEmbedSecretInBrowser = errorf(http.StatusForbidden, "embed_secret_in_browser",
+	errEmbedSecretInBrowser = errorf(http.StatusForbidden, CodeEmbedSecretInBrowser,
 		"this request carries an Origin header, so it comes from a browser: an app secret must never be in a web page; "+
 			"call POST /api/v1/embed/tokens from your backend, or use the popup sign-in (signin=\"popup\")")
-	errEmbedBasicRequired = errorf(http.StatusUnauthorized, "embed_app_auth_required",
+	errEmbedBasicRequired = errorf(http.StatusUnauthorized, CodeEmbedAppAuthRequired,
 		"authenticate as the app: send \"Authorization: Basic base64(<app id>:<app secret>)\" from your backend")
-	errEmbedAppUnknown = errorf(http.StatusUnauthorized, "embed_app_unknown",
+	errEmbedAppUnknown = errorf(http.StatusUnauthorized, CodeEmbedAppUnknown,
 		"no embed app has this id: copy the id from the admin console's Embedding page")
-	errEmbedSecretWrong = errorf(http.StatusUnauthorized, "embed_secret_wrong",
+	errEmbedSecretWrong = errorf(http.StatusUnauthorized, CodeEmbedSecretWrong,
 		"the app secret is wrong: use the secret shown when the app was created or its secret last rotated")
-	errEmbedTokenRequired = errorf(http.StatusUnauthorized, "embed_token_required",
+	errEmbedTokenRequired = errorf(http.StatusUnauthorized, CodeEmbedTokenRequired,
 		"send an embed token as \"Authorization: Bearer mmte_...\": get one from POST /api/v1/embed/tokens")
-	errEmbedTokenInvalid = errorf(http.StatusUnauthorized, "embed_token_invalid",
+	errEmbedTokenInvalid = errorf(http.StatusUnauthorized, CodeEmbedTokenInvalid,
 		"this embed token is unknown or malformed: get a new one from your backend (POST /api/v1/embed/tokens) or sign in again")
-	errEmbedTokenExpired = errorf(http.StatusUnauthorized, "embed_token_expired",
+	errEmbedTokenExpired = errorf(http.StatusUnauthorized, CodeEmbedTokenExpired,
 		"this embed token expired: get a new one from your backend (POST /api/v1/embed/tokens) or sign in again")
-	errEmbedTokenRevoked = errorf(http.StatusUnauthorized, "embed_token_revoked",
+	errEmbedTokenRevoked = errorf(http.StatusUnauthorized, CodeEmbedTokenRevoked,
 		"this embed token was revoked: get a new one from your backend (POST /api/v1/embed/tokens) or sign in again")
-	errEmbedTooManyTokens = &Error{Status: http.StatusTooManyRequests, Code: "embed_too_many_tokens", RetryAfter: 60,
+	errEmbedTooManyTokens = &Error{Status: http.StatusTooManyRequests, Code: CodeEmbedTooManyTokens, RetryAfter: 60,
 		Message: "this app holds the most unexpired embed tokens it may: reuse tokens until they expire, or ask an admin to revoke the app's tokens"}
-	errEmbedUpstreamToken = errorf(http.StatusNotImplemented, "embed_upstream_token_unavailable",
+	errEmbedUpstreamToken = errorf(http.StatusNotImplemented, CodeEmbedUpstreamTokenUnavailable,
 		"the backend sign-in needs a session for the user, which this server can only make with an upstream admin token: "+
 			"start mmtoolkit serve with --upstream-admin-token (env MMTOOLKIT_UPSTREAM_ADMIN_TOKEN) of a Mattermost system admin, "+
 			"with Mattermost's EnableUserAccessTokens on, or use the popup sign-in")
@@ -186,7 +186,7 @@ var (
 func embedStoreError(err error) error {
 	switch {
 	case errors.Is(err, registry.ErrEmbedAppNotFound):
-		return errorf(http.StatusNotFound, "embed_app_not_found", "no embed app has this id: GET /api/v1/embed/apps lists them")
+		return errorf(http.StatusNotFound, CodeEmbedAppNotFound, "no embed app has this id: GET /api/v1/embed/apps lists them")
 	case errors.Is(err, registry.ErrEmbedTooManyTokens):
 		return errEmbedTooManyTokens
 	}
@@ -247,7 +247,7 @@ func decodeEmbedJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, embedMaxBodySize))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errorf(http.StatusBadRequest, "bad_request", "the body is not the JSON this route takes (%v): see docs/api.md", err)
+		return errorf(http.StatusBadRequest, CodeBadRequest, "the body is not the JSON this route takes (%v): see docs/api.md", err)
 	}
 	return nil
 }
@@ -424,25 +424,25 @@ func (s *Server) revokeEmbedTokens(ctx context.Context, who *apiv4proxy.Identity
 func (s *Server) checkEmbedSpec(ctx context.Context, who *apiv4proxy.Identity, spec EmbedAppSpec) (registry.EmbedApp, error) {
 	name := strings.TrimSpace(spec.Name)
 	if name == "" || len(name) > embedMaxNameLen {
-		return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_name_invalid",
+		return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedNameInvalid,
 			"give the app a name of 1 to %d characters, as admins will recognise it", embedMaxNameLen)
 	}
 	if len(spec.Origins) == 0 || len(spec.Origins) > embedMaxOrigins {
-		return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_origins_invalid",
+		return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedOriginsInvalid,
 			"list 1 to %d origins that may embed the app, e.g. [\"https://app.example.com\"]", embedMaxOrigins)
 	}
 	a := registry.EmbedApp{Name: name}
 	for _, o := range spec.Origins {
 		n, err := normalizeOrigin(o)
 		if err != nil {
-			return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_origins_invalid", "%v", err)
+			return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedOriginsInvalid, "%v", err)
 		}
 		if !slices.Contains(a.Origins, n) {
 			a.Origins = append(a.Origins, n)
 		}
 	}
 	if len(spec.Teams)+len(spec.Channels) == 0 || len(spec.Teams)+len(spec.Channels) > embedMaxTargets {
-		return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_targets_invalid",
+		return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedTargetsInvalid,
 			"list the teams (any of their channels) and channels the app may show: 1 to %d in all", embedMaxTargets)
 	}
 	for _, t := range spec.Teams {
@@ -451,7 +451,7 @@ func (s *Server) checkEmbedSpec(ctx context.Context, who *apiv4proxy.Identity, s
 			return registry.EmbedApp{}, err
 		}
 		if err != nil {
-			return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_team_unknown",
+			return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedTeamUnknown,
 				"no team %q: give teams by id or URL name", t)
 		}
 		if !slices.Contains(a.Teams, team.ID) {
@@ -461,14 +461,14 @@ func (s *Server) checkEmbedSpec(ctx context.Context, who *apiv4proxy.Identity, s
 	for _, c := range spec.Channels {
 		c = strings.TrimSpace(c)
 		if !validMattermostID(c) {
-			return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_channel_unknown", "%q is not a channel id (26 characters a-z, 0-9)", c)
+			return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedChannelUnknown, "%q is not a channel id (26 characters a-z, 0-9)", c)
 		}
 		_, _, err := s.identity.ChannelMembers(ctx, who, c)
 		if err != nil && !errors.Is(err, apiv4proxy.ErrChannelNotFound) {
 			return registry.EmbedApp{}, err
 		}
 		if err != nil {
-			return registry.EmbedApp{}, errorf(http.StatusBadRequest, "embed_channel_unknown",
+			return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedChannelUnknown,
 				"no channel %s that you can see: give channel ids", c)
 		}
 		if !slices.Contains(a.Channels, c) {
@@ -659,7 +659,7 @@ func (s *Server) serveEmbedIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(req.User) == "" {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "embed_user_required",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeEmbedUserRequired,
 			"say which user the token is for: \"user\" is their Mattermost user id, username or email"))
 		return
 	}
@@ -770,7 +770,7 @@ func embedTTL(seconds int) (time.Duration, error) {
 	}
 	ttl := time.Duration(seconds) * time.Second
 	if ttl < embedMinTTL || ttl > embedMaxTTL {
-		return 0, errorf(http.StatusBadRequest, "embed_ttl_invalid",
+		return 0, errorf(http.StatusBadRequest, CodeEmbedTtlInvalid,
 			"ttl_seconds is between %d and %d (default %d)", int(embedMinTTL.Seconds()), int(embedMaxTTL.Seconds()), int(embedDefaultTTL.Seconds()))
 	}
 	return ttl, nil
@@ -785,32 +785,32 @@ func (s *Server) issueEmbedToken(ctx context.Context, app *registry.EmbedApp, se
 	}
 	if len(channels) == 0 {
 		if len(app.Channels) == 0 {
-			return nil, errorf(http.StatusBadRequest, "embed_channels_required",
+			return nil, errorf(http.StatusBadRequest, CodeEmbedChannelsRequired,
 				"this app may show whole teams: list the \"channels\" the token is for")
 		}
 		channels = app.Channels
 	}
 	if len(channels) > embedMaxTargets {
-		return nil, errorf(http.StatusBadRequest, "embed_channels_required", "a token is for at most %d channels", embedMaxTargets)
+		return nil, errorf(http.StatusBadRequest, CodeEmbedChannelsRequired, "a token is for at most %d channels", embedMaxTargets)
 	}
 	out := &embedIssued{UserID: who.User.ID, Channels: []embedChannelOut{}}
 	var ids []string
 	for _, id := range channels {
 		if !validMattermostID(id) {
-			return nil, errorf(http.StatusBadRequest, "embed_channel_not_allowed", "%q is not a channel id", id)
+			return nil, errorf(http.StatusBadRequest, CodeEmbedChannelNotAllowed, "%q is not a channel id", id)
 		}
 		ch, err := s.embedChannel(ctx, session, id)
 		if err != nil && !errors.Is(err, errNotVisible) {
 			return nil, err
 		}
 		if err != nil || !embedAppAllows(app, ch.TeamID, ch.ID) {
-			return nil, errorf(http.StatusForbidden, "embed_channel_not_allowed",
+			return nil, errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
 				"channel %s is not one this app may show to this user: an admin lists the app's teams and channels in the admin console, and the user must be able to read the channel", id)
 		}
 		if out.TeamID == "" {
 			out.TeamID = ch.TeamID
 		} else if out.TeamID != ch.TeamID {
-			return nil, errorf(http.StatusBadRequest, "embed_channels_one_team",
+			return nil, errorf(http.StatusBadRequest, CodeEmbedChannelsOneTeam,
 				"a token is for the channels of one team: ask for one token per team")
 		}
 		if !slices.Contains(ids, ch.ID) {
@@ -858,7 +858,7 @@ func (s *Server) serveEmbedRevoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if apiv4proxy.CrossSiteForged(r) {
-			s.writeError(w, r, errorf(http.StatusForbidden, "csrf_header_missing",
+			s.writeError(w, r, errorf(http.StatusForbidden, CodeCsrfHeaderMissing,
 				"a request authenticated by the MMAUTHTOKEN cookie that changes state must carry the header \"%s: %s\"",
 				apiv4proxy.CSRFHeader, apiv4proxy.CSRFHeaderValue))
 			return
@@ -995,7 +995,7 @@ func readAllLimited(r io.Reader, n int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > n {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "the body is over %d bytes", n)
+		return nil, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is over %d bytes", n)
 	}
 	return b, nil
 }

@@ -42,7 +42,7 @@ var (
 	embedAccentParam  = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 )
 
-var errEmbedPageAppUnknown = errorf(http.StatusNotFound, "embed_app_not_found",
+var errEmbedPageAppUnknown = errorf(http.StatusNotFound, CodeEmbedAppNotFound,
 	"no embed app has this id: copy the app id from the admin console's Embedding page into the element's app attribute")
 
 // embedPageApp finds the page's app (?app=); an unknown one is answered

@@ -167,7 +167,7 @@ func (s *Server) embedRoutes() http.Handler {
 	r.Get("/api/v4/users/{user_id}/image", s.withGrant(func(w http.ResponseWriter, r *http.Request, g *embedGrant) {
 		id := chi.URLParam(r, "user_id")
 		if id != "me" && !validMattermostID(id) {
-			s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request", "%q is not a user id", id))
+			s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest, "%q is not a user id", id))
 			return
 		}
 		s.embedForward(w, r, g, "/api/v4/users/"+id+"/image", nil)
@@ -201,7 +201,7 @@ func (s *Server) embedRoutes() http.Handler {
 	r.Get("/api/v4/posts/{post_id}/thread", post("/thread"))
 
 	refuse := func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, errorf(http.StatusForbidden, "embed_scope",
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeEmbedScope,
 			"an embed token reaches only %s; %s %s is not one of them: call it with a Mattermost session instead",
 			strings.Join(embedScopeList, ", "), r.Method, r.URL.Path))
 	}
@@ -211,7 +211,7 @@ func (s *Server) embedRoutes() http.Handler {
 }
 
 func embedChannelRefused(id string) *Error {
-	return errorf(http.StatusForbidden, "embed_channel_not_allowed",
+	return errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
 		"this embed token is not for channel %s: it reaches only the channels it was issued for (GET /api/v1/embed/session lists them)", id)
 }
 
@@ -250,7 +250,7 @@ type embedResponse struct {
 	wrote, swallow bool
 }
 
-var errEmbedSessionEnded = errorf(http.StatusUnauthorized, "embed_session_ended",
+var errEmbedSessionEnded = errorf(http.StatusUnauthorized, CodeEmbedSessionEnded,
 	"the Mattermost session behind this embed token ended (the user logged out, or an admin revoked it): get a new token or sign in again")
 
 func (e *embedResponse) WriteHeader(code int) {
@@ -360,18 +360,18 @@ type embedPostRef struct {
 // token's channels, asking Mattermost with the token's session.
 func (s *Server) embedPostInScope(r *http.Request, g *embedGrant, postID string) error {
 	if !validMattermostID(postID) {
-		return errorf(http.StatusBadRequest, "bad_request", "%q is not a post id", postID)
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%q is not a post id", postID)
 	}
 	var p embedPostRef
 	if err := s.embedAsk(r.Context(), g.session, "/api/v4/posts/"+postID, &p); err != nil {
 		if errors.Is(err, errNotVisible) {
-			return errorf(http.StatusForbidden, "embed_channel_not_allowed",
+			return errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
 				"post %s is not in a channel this embed token is for", postID)
 		}
 		return err
 	}
 	if !g.allows(p.ChannelID) {
-		return errorf(http.StatusForbidden, "embed_channel_not_allowed",
+		return errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
 			"post %s is in channel %s, which this embed token is not for", postID, p.ChannelID)
 	}
 	return nil
@@ -387,7 +387,7 @@ func (s *Server) serveEmbedCreatePost(w http.ResponseWriter, r *http.Request, g 
 	}
 	var p embedPostRef
 	if err := json.Unmarshal(body, &p); err != nil {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request", "the body is not a post's JSON: %v", err))
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest, "the body is not a post's JSON: %v", err))
 		return
 	}
 	if !g.allows(p.ChannelID) {
@@ -398,7 +398,7 @@ func (s *Server) serveEmbedCreatePost(w http.ResponseWriter, r *http.Request, g 
 		var root embedPostRef
 		err := s.embedAsk(r.Context(), g.session, "/api/v4/posts/"+url.PathEscape(p.RootID), &root)
 		if errors.Is(err, errNotVisible) || (err == nil && root.ChannelID != p.ChannelID) || !validMattermostID(p.RootID) {
-			s.writeError(w, r, errorf(http.StatusForbidden, "embed_channel_not_allowed",
+			s.writeError(w, r, errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
 				"the reply's root post %s is not in channel %s: reply only to posts of the token's channels", p.RootID, p.ChannelID))
 			return
 		}
@@ -416,7 +416,7 @@ func (s *Server) serveEmbedCreatePost(w http.ResponseWriter, r *http.Request, g 
 func (s *Server) serveEmbedView(w http.ResponseWriter, r *http.Request, g *embedGrant) {
 	user := chi.URLParam(r, "user_id")
 	if user != "me" && user != g.rec.UserID {
-		s.writeError(w, r, errorf(http.StatusForbidden, "embed_scope", "an embed token marks channels read only for its own user (use \"me\")"))
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeEmbedScope, "an embed token marks channels read only for its own user (use \"me\")"))
 		return
 	}
 	body, err := readAllLimited(r.Body, embedMaxBodySize)
@@ -429,7 +429,7 @@ func (s *Server) serveEmbedView(w http.ResponseWriter, r *http.Request, g *embed
 		PrevChannelID string `json:"prev_channel_id"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request", "the body is not {\"channel_id\",\"prev_channel_id\"}: %v", err))
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest, "the body is not {\"channel_id\",\"prev_channel_id\"}: %v", err))
 		return
 	}
 	if !g.allows(v.ChannelID) {
@@ -466,7 +466,7 @@ func (s *Server) serveEmbedManifest(w http.ResponseWriter, r *http.Request, g *e
 	if team := queryParam(r.URL.RawQuery, "team"); team != "" {
 		t, err := s.identity.Team(r.Context(), who, team)
 		if err != nil || t.ID != g.rec.TeamID {
-			s.writeError(w, r, errorf(http.StatusForbidden, "embed_scope",
+			s.writeError(w, r, errorf(http.StatusForbidden, CodeEmbedScope,
 				"this embed token is for team %s only: GET /api/v1/manifest?team=%s", g.rec.TeamID, g.rec.TeamID))
 			return
 		}

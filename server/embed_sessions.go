@@ -47,7 +47,7 @@ func newEmbedMinter(s *Server) embedMinter {
 	return nil
 }
 
-var errEmbedUserUnknown = errorf(http.StatusNotFound, "embed_user_unknown",
+var errEmbedUserUnknown = errorf(http.StatusNotFound, CodeEmbedUserUnknown,
 	"no Mattermost user has this id, username or email: create the user in Mattermost first, or check \"user\"")
 
 type sandboxMinter struct{ sb sessionStarter }

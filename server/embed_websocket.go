@@ -44,11 +44,11 @@ var embedUpgrader = websocket.Upgrader{ReadBufferSize: 4 << 10, WriteBufferSize:
 // upstream is dialled first, so its refusal is an ordinary HTTP answer.
 func (s *Server) serveEmbedRelay(w http.ResponseWriter, r *http.Request, g *embedGrant) {
 	if !websocket.IsWebSocketUpgrade(r) {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_websocket_handshake", "this is a websocket: open it with an upgrade"))
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadWebsocketHandshake, "this is a websocket: open it with an upgrade"))
 		return
 	}
 	if !sameOrigin(r) {
-		s.writeError(w, r, errorf(http.StatusForbidden, "origin_not_allowed", "the embed's websocket is opened from the embed frame's own origin"))
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeOriginNotAllowed, "the embed's websocket is opened from the embed frame's own origin"))
 		return
 	}
 	up, err := s.dialEmbedUpstream(r, g.session)
@@ -72,7 +72,7 @@ func (s *Server) serveEmbedWebsocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !sameOrigin(r) {
-		s.writeError(w, r, errorf(http.StatusForbidden, "origin_not_allowed", "the embed's websocket is opened from the embed frame's own origin"))
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeOriginNotAllowed, "the embed's websocket is opened from the embed frame's own origin"))
 		return
 	}
 	c, err := embedUpgrader.Upgrade(w, r, nil)
@@ -127,7 +127,7 @@ func closeWith(c *websocket.Conn, code int, reason string) {
 // a real Mattermost), served in process over a pipe.
 func (s *Server) dialEmbedUpstream(r *http.Request, session string) (*websocket.Conn, error) {
 	if s.embed.upstream == nil {
-		return nil, errorf(http.StatusBadGateway, "upstream_unavailable", "this server has no Mattermost API to relay the websocket to")
+		return nil, errorf(http.StatusBadGateway, CodeUpstreamUnavailable, "this server has no Mattermost API to relay the websocket to")
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.embed.upstream.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, nil)))
@@ -148,7 +148,7 @@ func (s *Server) dialEmbedUpstream(r *http.Request, session string) (*websocket.
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
 			return nil, errEmbedSessionEnded
 		}
-		return nil, errorf(http.StatusBadGateway, "upstream_unavailable", "Mattermost's websocket could not be opened: retry")
+		return nil, errorf(http.StatusBadGateway, CodeUpstreamUnavailable, "Mattermost's websocket could not be opened: retry")
 	}
 	return up, nil
 }

@@ -52,29 +52,29 @@ var sentinels = []struct {
 	code    string
 	message string
 }{
-	{registry.ErrVersionConflict, http.StatusConflict, "version_conflict",
+	{registry.ErrVersionConflict, http.StatusConflict, CodeVersionConflict,
 		"this version was already pushed with different content; versions are immutable: bump \"version\" in plugin.json and push again"},
-	{registry.ErrNotOwner, http.StatusForbidden, "not_owner",
+	{registry.ErrNotOwner, http.StatusForbidden, CodeNotOwner,
 		"this plugin id belongs to another developer (its first pusher); only they or a system admin may push it: choose another id"},
-	{registry.ErrKVNotFound, http.StatusNotFound, "kv_not_found",
+	{registry.ErrKVNotFound, http.StatusNotFound, CodeKvNotFound,
 		"no value under this key: write it first with PUT"},
-	{registry.ErrKVConflict, http.StatusPreconditionFailed, "kv_conflict",
+	{registry.ErrKVConflict, http.StatusPreconditionFailed, CodeKvConflict,
 		"the value changed since you read it (If-Match) or already exists (If-None-Match: *): read it again and retry"},
-	{registry.ErrKVTooManyKeys, http.StatusConflict, "kv_too_many_keys",
+	{registry.ErrKVTooManyKeys, http.StatusConflict, CodeKvTooManyKeys,
 		"this scope already holds the most keys a plugin may keep: delete keys you no longer need"},
-	{registry.ErrPluginNotFound, http.StatusNotFound, "plugin_not_found",
+	{registry.ErrPluginNotFound, http.StatusNotFound, CodePluginNotFound,
 		"no plugin has this id: check the id, or push the plugin first"},
-	{registry.ErrVersionNotFound, http.StatusNotFound, "version_not_found",
+	{registry.ErrVersionNotFound, http.StatusNotFound, CodeVersionNotFound,
 		"the plugin has no such version: GET /api/v1/plugins/{id} lists its versions"},
-	{apiv4proxy.ErrTeamNotFound, http.StatusNotFound, "team_not_found",
+	{apiv4proxy.ErrTeamNotFound, http.StatusNotFound, CodeTeamNotFound,
 		"no team has this id or name: use the team's id or its URL name (GET /api/v4/users/me/teams lists yours)"},
-	{apiv4proxy.ErrChannelNotFound, http.StatusNotFound, "channel_not_found",
+	{apiv4proxy.ErrChannelNotFound, http.StatusNotFound, CodeChannelNotFound,
 		"no channel has this id, or you are not in it: check the channel id"},
-	{apiv4proxy.ErrUpstreamTimeout, http.StatusGatewayTimeout, "upstream_timeout",
+	{apiv4proxy.ErrUpstreamTimeout, http.StatusGatewayTimeout, CodeUpstreamTimeout,
 		"the Mattermost server did not answer in time: retry; if it persists, check the Mattermost server"},
-	{apiv4proxy.ErrUpstreamUnavailable, http.StatusBadGateway, "upstream_unavailable",
+	{apiv4proxy.ErrUpstreamUnavailable, http.StatusBadGateway, CodeUpstreamUnavailable,
 		"the Mattermost server cannot be reached or failed: retry; if it persists, check the Mattermost server"},
-	{apiv4proxy.ErrInvalidToken, http.StatusUnauthorized, "invalid_token",
+	{apiv4proxy.ErrInvalidToken, http.StatusUnauthorized, CodeInvalidToken,
 		"the Mattermost token is invalid or expired: log in again (POST /api/v4/users/login)"},
 }
 
@@ -113,18 +113,18 @@ func toError(err error) *Error {
 		if diags == nil {
 			diags = []bundler.Diagnostic{}
 		}
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "compile_error",
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeCompileError,
 			Message: fmt.Sprintf("the %s entry does not compile: fix the %d problem(s) listed in diagnostics and push again", cerr.Target, len(diags)),
 			Details: map[string]any{"target": cerr.Target.String(), "diagnostics": diags}}
 	}
 	if errors.Is(err, registry.ErrUnavailable) {
 		// PostgreSQL is down or restarting: the store's pool reconnects
 		// by itself, so the same request succeeds later.
-		return &Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable", RetryAfter: storeRetryAfter,
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable, RetryAfter: storeRetryAfter,
 			Message: "the registry's database cannot be reached right now: retry in a few seconds; if it persists, the server's operator must check PostgreSQL"}
 	}
 	if errors.Is(err, registry.ErrEventTooLarge) {
-		return errorf(http.StatusRequestEntityTooLarge, "event_too_large",
+		return errorf(http.StatusRequestEntityTooLarge, CodeEventTooLarge,
 			"the event and its recipients are too large to pass to the other servers: send less data, or send it to fewer users")
 	}
 	for _, m := range sentinels {
@@ -132,7 +132,7 @@ func toError(err error) *Error {
 			return &Error{Status: m.status, Code: m.code, Message: m.message}
 		}
 	}
-	return &Error{Status: http.StatusInternalServerError, Code: "internal_error",
+	return &Error{Status: http.StatusInternalServerError, Code: CodeInternalError,
 		Message: "the server failed; the error is logged: retry, and report it if it persists"}
 }
 
@@ -176,11 +176,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) serveAPINotFound(w http.ResponseWriter, r *http.Request) {
-	writeErrorBody(w, errorf(http.StatusNotFound, "route_not_found",
+	writeErrorBody(w, errorf(http.StatusNotFound, CodeRouteNotFound,
 		"no API route %s %s: see docs/api.md for the routes", r.Method, r.URL.Path))
 }
 
 func (s *Server) serveMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	writeErrorBody(w, errorf(http.StatusMethodNotAllowed, "method_not_allowed",
+	writeErrorBody(w, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 		"%s is not allowed on %s: see docs/api.md for the routes", r.Method, r.URL.Path))
 }

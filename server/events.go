@@ -143,7 +143,7 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	if !s.eventLimiter.allow(who.User.ID, time.Now()) {
 		w.Header().Set("Retry-After", "1")
-		s.writeError(w, r, errorf(http.StatusTooManyRequests, "rate_limited",
+		s.writeError(w, r, errorf(http.StatusTooManyRequests, CodeRateLimited,
 			"more than %d events per second: slow down and retry after a second", eventRate))
 		return
 	}
@@ -152,21 +152,21 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&req); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, "event_too_large",
+			s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, CodeEventTooLarge,
 				"an event is at most %d KiB: send less data, or store it in the plugin KV store and send its key", maxEventBytes>>10))
 			return
 		}
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest,
 			`the body must be JSON like {"event":"offer","channel_id":"...","data":{...}}: %v`, err))
 		return
 	}
 	if !eventName.MatchString(req.Event) {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_event_name",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadEventName,
 			"event %q: use 1-%d characters of a-z, 0-9 and _", req.Event, eventNameMaxLen))
 		return
 	}
 	if (req.ChannelID == "") == (req.TeamID == "") {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_event_target",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadEventTarget,
 			`say where the event goes: exactly one of "channel_id" or "team_id"`))
 		return
 	}
@@ -204,7 +204,7 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !who.CanAccessTeam(t.ID) {
-			s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
+			s.writeError(w, r, errorf(http.StatusForbidden, CodeNotTeamMember,
 				"you are not a member of team %s: events go only to teams you belong to", t.Name))
 			return
 		}
@@ -295,7 +295,7 @@ func (s *Server) requireSharedTeam(ctx context.Context, who *apiv4proxy.Identity
 	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
 		return err
 	}
-	return errorf(http.StatusNotFound, "plugin_not_enabled",
+	return errorf(http.StatusNotFound, CodePluginNotEnabled,
 		"plugin %s is not enabled for a team that you and everyone in this conversation share: ask a team admin of a common team to enable it", pluginID)
 }
 

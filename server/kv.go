@@ -54,7 +54,7 @@ func (s *Server) kvScope(r *http.Request, pluginID string, write bool) (string, 
 	}
 	teamRef, ok := strings.CutPrefix(scope, "team:")
 	if !ok || teamRef == "" {
-		return "", errorf(http.StatusBadRequest, "kv_scope_invalid",
+		return "", errorf(http.StatusBadRequest, CodeKvScopeInvalid,
 			"scope %q: use \"user\" for your own keys or \"team:<team id or name>\"", scope)
 	}
 	t, err := s.identity.Team(r.Context(), who, teamRef)
@@ -62,7 +62,7 @@ func (s *Server) kvScope(r *http.Request, pluginID string, write bool) (string, 
 		return "", err
 	}
 	if !who.CanAccessTeam(t.ID) {
-		return "", errorf(http.StatusForbidden, "not_team_member",
+		return "", errorf(http.StatusForbidden, CodeNotTeamMember,
 			"you are not a member of team %s: ask a team admin to add you", t.Name)
 	}
 	v, err := s.teamVersion(r.Context(), t.ID, pluginID)
@@ -70,7 +70,7 @@ func (s *Server) kvScope(r *http.Request, pluginID string, write bool) (string, 
 		return "", err
 	}
 	if write && !who.CanAdminTeam(t.ID) && !v.Manifest.TeamMembersWrite() {
-		return "", errorf(http.StatusForbidden, "not_team_admin",
+		return "", errorf(http.StatusForbidden, CodeNotTeamAdmin,
 			"only admins of team %s write this plugin's team keys (%s %s, the version the team serves, does not let members: its manifest can, with \"kv\": {\"team_write\": \"members\"})", t.Name, v.PluginID, v.Version)
 	}
 	return "team:" + t.ID, nil
@@ -89,7 +89,7 @@ func (s *Server) kvTarget(w http.ResponseWriter, r *http.Request, write bool) (p
 	}
 	key = chi.URLParam(r, "*")
 	if key != "" && (len(key) > kvMaxKeySize || !kvKey.MatchString(key) || strings.Contains(key, "..")) {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "kv_key_invalid",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeKvKeyInvalid,
 			"key %q: use at most %d characters of letters, digits and . _ ~ : - in /-separated segments", key, kvMaxKeySize))
 		return "", "", "", false
 	}
@@ -147,7 +147,7 @@ func (s *Server) serveKV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if key == "" {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "kv_key_invalid", "name a key: /api/v1/plugins/{id}/kv/{scope}/{key}"))
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeKvKeyInvalid, "name a key: /api/v1/plugins/{id}/kv/{scope}/{key}"))
 		return
 	}
 	ifRev, err := kvPrecondition(r)
@@ -170,7 +170,7 @@ func (s *Server) serveKV(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, kvMaxValue))
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, "kv_value_too_large",
+			s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, CodeKvValueTooLarge,
 				"a value is at most %d KiB: split it over several keys", kvMaxValue>>10))
 			return
 		}
@@ -179,14 +179,14 @@ func (s *Server) serveKV(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !json.Valid(body) {
-			s.writeError(w, r, errorf(http.StatusBadRequest, "kv_value_not_json", "the value must be JSON (a string, number, object, ...)"))
+			s.writeError(w, r, errorf(http.StatusBadRequest, CodeKvValueNotJson, "the value must be JSON (a string, number, object, ...)"))
 			return
 		}
 		e, err := s.store.KVPut(r.Context(), registry.KVWrite{PluginID: pluginID, Scope: scope, Key: key,
 			Value: body, IfRev: ifRev, Actor: caller(r).User.ID, MaxKeys: kvMaxKeys,
 			MaxActorKeys: kvUserMaxKeys, MaxActorBytes: kvUserMaxBytes})
 		if errors.Is(err, registry.ErrKVQuota) {
-			s.writeError(w, r, errorf(http.StatusConflict, "kv_quota_exceeded",
+			s.writeError(w, r, errorf(http.StatusConflict, CodeKvQuotaExceeded,
 				"your values in the KV store, over every plugin and scope, would pass %d keys or %d MiB: delete keys you no longer need", kvUserMaxKeys, kvUserMaxBytes>>20))
 			return
 		}
@@ -210,7 +210,7 @@ func kvPrecondition(r *http.Request) (*uint64, error) {
 	if im := r.Header.Get("If-Match"); im != "" {
 		rev, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(strings.TrimSpace(im), "W/"), `"`), 10, 64)
 		if err != nil || rev == 0 {
-			return nil, errorf(http.StatusBadRequest, "kv_precondition_invalid",
+			return nil, errorf(http.StatusBadRequest, CodeKvPreconditionInvalid,
 				`If-Match must be the "rev" of the value as its ETag gave it, e.g. If-Match: "12"`)
 		}
 		return &rev, nil

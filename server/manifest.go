@@ -40,7 +40,7 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) {
 	teamParam, platformParam := queryParam(r.URL.RawQuery, "team"), queryParam(r.URL.RawQuery, "platform")
 	if teamParam == "" {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "team_required",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeTeamRequired,
 			"say which team: GET /api/v1/manifest?team=<team id or name>&platform=web"))
 		return
 	}
@@ -49,7 +49,7 @@ func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *ap
 		platform = slots.Web
 	}
 	if platform != slots.Web {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "unknown_platform",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeUnknownPlatform,
 			"platform %q has no web manifest: use platform=web (mobile apps use /api/v1/mobile/manifest)", platform))
 		return
 	}
@@ -59,7 +59,7 @@ func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *ap
 		return
 	}
 	if !who.CanAccessTeam(t.ID) {
-		s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeNotTeamMember,
 			"you are not a member of team %s: ask a team admin to add you", t.Name))
 		return
 	}

@@ -300,7 +300,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.store.Plugins(r.Context()); err != nil {
-		writeErrorBody(w, errorf(http.StatusServiceUnavailable, "store_unavailable", "the registry cannot be read: %v", err))
+		writeErrorBody(w, errorf(http.StatusServiceUnavailable, CodeStoreUnavailable, "the registry cannot be read: %v", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

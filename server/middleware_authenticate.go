@@ -27,12 +27,12 @@ func authenticateFunc(id Identity, next func(http.ResponseWriter, *http.Request,
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := apiv4proxy.TokenFromRequest(r)
 		if token == "" {
-			writeErrorBody(w, errorf(http.StatusUnauthorized, "unauthenticated",
+			writeErrorBody(w, errorf(http.StatusUnauthorized, CodeUnauthenticated,
 				"log in first: send a Mattermost token as \"Authorization: Bearer <token>\" or the MMAUTHTOKEN cookie"))
 			return
 		}
 		if apiv4proxy.CrossSiteForged(r) {
-			writeErrorBody(w, errorf(http.StatusForbidden, "csrf_header_missing",
+			writeErrorBody(w, errorf(http.StatusForbidden, CodeCsrfHeaderMissing,
 				"a request authenticated by the MMAUTHTOKEN cookie that changes state must carry the header "+
 					"\""+apiv4proxy.CSRFHeader+": "+apiv4proxy.CSRFHeaderValue+"\" (Mattermost's clients send it); "+
 					"scripts and tools should send \"Authorization: Bearer <token>\" instead"))

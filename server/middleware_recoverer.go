@@ -16,7 +16,7 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 						panic(v)
 					}
 					log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-					writeErrorBody(w, errorf(http.StatusInternalServerError, "internal_error",
+					writeErrorBody(w, errorf(http.StatusInternalServerError, CodeInternalError,
 						"the server failed; the error is logged: retry, and report it if it persists"))
 				}
 			}()

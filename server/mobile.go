@@ -259,7 +259,7 @@ func (s *Server) serveMobilePreview(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveMobilePreviewScript(w http.ResponseWriter, r *http.Request) {
 	js, ok := mobile.PreviewScript()
 	if !ok {
-		writeErrorBody(w, errorf(http.StatusNotFound, "route_not_found", "this binary was built without the mobile preview: build it with make build"))
+		writeErrorBody(w, errorf(http.StatusNotFound, CodeRouteNotFound, "this binary was built without the mobile preview: build it with make build"))
 		return
 	}
 	h := w.Header()
@@ -304,7 +304,7 @@ func (s *Server) serveMobileManifest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !caller(r).CanAccessTeam(t.ID) {
-		s.writeError(w, r, errorf(http.StatusForbidden, "not_team_member",
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeNotTeamMember,
 			"you are not a member of team %s: ask a team admin to add you", t.Name))
 		return
 	}
@@ -346,25 +346,25 @@ func parseMobileQuery(q map[string][]string) (mobileManifestKey, *pluginpkg.Runt
 	}
 	var k mobileManifestKey
 	if get("team") == "" {
-		return k, nil, errorf(http.StatusBadRequest, "team_required",
+		return k, nil, errorf(http.StatusBadRequest, CodeTeamRequired,
 			"say which team: GET /api/v1/mobile/manifest?team=<team id or name>&platform=ios&runtime=<host runtime version>")
 	}
 	k.platform = slots.Platform(get("platform"))
 	if !slots.IsMobile(k.platform) {
-		return k, nil, errorf(http.StatusBadRequest, "unknown_platform",
+		return k, nil, errorf(http.StatusBadRequest, CodeUnknownPlatform,
 			"platform %q has no mobile manifest: use platform=ios or platform=android (browsers use /api/v1/manifest)", k.platform)
 	}
 	raw := get("runtime")
 	rt, err := pluginpkg.ParseRuntimeVersion(raw)
 	if err != nil {
-		return k, nil, errorf(http.StatusBadRequest, "bad_runtime",
+		return k, nil, errorf(http.StatusBadRequest, CodeBadRuntime,
 			"runtime %q is not a semantic version: send the app's host runtime version, e.g. runtime=1.0.0 (see docs/mobile.md)", raw)
 	}
 	k.runtime = rt.String()
 	if b := get("bytecode"); b != "" {
 		n, err := strconv.ParseUint(b, 10, 32)
 		if err != nil || n > maxBytecodeVersion || strings.TrimLeft(b, "0123456789") != "" {
-			return k, nil, errorf(http.StatusBadRequest, "bad_bytecode",
+			return k, nil, errorf(http.StatusBadRequest, CodeBadBytecode,
 				"bytecode %q is not a Hermes bytecode version: send HermesInternal.getRuntimeProperties()['Bytecode Version'] (a number such as 98), or leave it out for JS bundles", b)
 		}
 		k.bytecode = uint32(n)

@@ -27,7 +27,7 @@ var spoofable = []string{"Mattermost-User-Id", "Mattermost-Plugin-Id"}
 // else the first of the caller's teams that serves the plugin. A plugin the
 // caller's team does not have is answered 404, as Mattermost hides plugins.
 func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *apiv4proxy.Identity, pluginID string) (*registry.Version, error) {
-	notFound := errorf(http.StatusNotFound, "plugin_not_found",
+	notFound := errorf(http.StatusNotFound, CodePluginNotFound,
 		"no plugin %s is enabled for your team: ask a team admin to enable it", pluginID)
 	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
 		return nil, notFound
@@ -39,7 +39,7 @@ func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *apiv4
 			return nil, err
 		}
 		if !who.CanAccessTeam(t.ID) {
-			return nil, errorf(http.StatusForbidden, "not_team_member", "you are not a member of team %s", t.Name)
+			return nil, errorf(http.StatusForbidden, CodeNotTeamMember, "you are not a member of team %s", t.Name)
 		}
 		teams = []string{t.ID}
 	} else {
@@ -83,7 +83,7 @@ func (s *Server) servePluginRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if apiv4proxy.TokenFromRequest(r) == "" {
-		writeErrorBody(w, errorf(http.StatusUnauthorized, "unauthenticated",
+		writeErrorBody(w, errorf(http.StatusUnauthorized, CodeUnauthenticated,
 			"log in first: plugin routes are served to members of teams that enabled the plugin"))
 		return
 	}
@@ -126,7 +126,7 @@ func (s *Server) servePluginProxy(w http.ResponseWriter, r *http.Request) {
 	}
 	target, err := url.PathUnescape(raw)
 	if err != nil || path.Clean(target) != target || path.Clean(raw) != raw || !strings.HasPrefix(target, "/api/v4/") {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "proxy_path_invalid",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeProxyPathInvalid,
 			"%q is not a clean /api/v4/ path: plugins may call only Mattermost's REST API", raw))
 		return
 	}
@@ -136,7 +136,7 @@ func (s *Server) servePluginProxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !v.Manifest.AllowsProxy(r.Method, target) || !v.Manifest.AllowsProxy(r.Method, raw) {
-		s.writeError(w, r, errorf(http.StatusForbidden, "proxy_route_not_declared",
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeProxyRouteNotDeclared,
 			`%s %s is not in the proxy list of %s@%s: declare {"method": %q, "path": %q} (or a pattern with {param} or a final *) in plugin.json "proxy"`,
 			r.Method, target, v.PluginID, v.Version, r.Method, target))
 		return
@@ -150,12 +150,12 @@ func (s *Server) servePluginProxy(w http.ResponseWriter, r *http.Request) {
 // headers only Mattermost may set.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, raw string) {
 	if s.cfg.Upstream == nil {
-		writeErrorBody(w, errorf(http.StatusBadGateway, "upstream_unavailable", "no upstream Mattermost is configured"))
+		writeErrorBody(w, errorf(http.StatusBadGateway, CodeUpstreamUnavailable, "no upstream Mattermost is configured"))
 		return
 	}
 	p, err := url.PathUnescape(raw)
 	if err != nil {
-		writeErrorBody(w, errorf(http.StatusBadRequest, "bad_path", "the path %q is not validly escaped: send it escaped once", raw))
+		writeErrorBody(w, errorf(http.StatusBadRequest, CodeBadPath, "the path %q is not validly escaped: send it escaped once", raw))
 		return
 	}
 	r2 := r.Clone(context.WithValue(r.Context(), chi.RouteCtxKey, nil))

@@ -310,7 +310,7 @@ func (s *Server) serveSetPreview(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || req.Version == "" {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest,
 			`the body must be JSON like {"version": "1.0.1-dev.1733300000000", "ttl_seconds": 30}`))
 		return
 	}
@@ -319,7 +319,7 @@ func (s *Server) serveSetPreview(w http.ResponseWriter, r *http.Request) {
 		ttl = time.Duration(req.TTLSeconds) * time.Second
 	}
 	if ttl < time.Second || ttl > maxPreviewTTL {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_preview_ttl",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadPreviewTtl,
 			"ttl_seconds %d is out of range: send 1 to %d, or leave it out for %d", req.TTLSeconds, int(maxPreviewTTL/time.Second), int(defaultPreviewTTL/time.Second)))
 		return
 	}
@@ -329,19 +329,19 @@ func (s *Server) serveSetPreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !slots.IsPrerelease(v.Version) {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "preview_not_prerelease",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodePreviewNotPrerelease,
 			"%s %s is a release, which teams that follow the latest version already serve: preview a prerelease (push --watch pushes one per save)", pluginID, v.Version))
 		return
 	}
 	if v.PushedBy != who.User.ID {
-		s.writeError(w, r, errorf(http.StatusForbidden, "not_preview_owner",
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeNotPreviewOwner,
 			"%s %s was pushed by someone else: only its developer previews a prerelease; a team admin can pin it for a team", pluginID, v.Version))
 		return
 	}
 	teams := slices.Sorted(maps.Keys(who.Members))
 	prev, err := s.previews.set(who.User.ID, pluginID, v.Version, teams, ttl, s.previewExpired)
 	if err != nil {
-		s.writeError(w, r, errorf(http.StatusServiceUnavailable, "server_closing", "the server is shutting down: start the watch again when it is back"))
+		s.writeError(w, r, errorf(http.StatusServiceUnavailable, CodeServerClosing, "the server is shutting down: start the watch again when it is back"))
 		return
 	}
 	// Every replica keeps the lease too (replica.go): the developer's

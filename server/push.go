@@ -216,7 +216,7 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct != "" && err != nil {
-		return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+		return nil, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
 			"cannot parse Content-Type %q: send the package as application/gzip or multipart/form-data", ct)
 	}
 	switch mt {
@@ -226,7 +226,7 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 	case "multipart/form-data":
 		mr, err := r.MultipartReader()
 		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "bad_multipart", "the multipart body cannot be read: %v", err)
+			return nil, errorf(http.StatusBadRequest, CodeBadMultipart, "the multipart body cannot be read: %v", err)
 		}
 		// readParts reads fields up to the archive (or, after it, to the
 		// end), keeping a signature met on the way. Fields other than
@@ -236,7 +236,7 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 		readParts := func(afterArchive bool) error {
 			for {
 				if parts++; parts > maxFormParts {
-					return errorf(http.StatusBadRequest, "bad_multipart",
+					return errorf(http.StatusBadRequest, CodeBadMultipart,
 						"the multipart form has more than %d fields: send the package in field \"plugin\" and, if signed, the signature in field \"signature\"", maxFormParts)
 				}
 				part, err := mr.NextPart()
@@ -244,27 +244,27 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 					if afterArchive {
 						return nil
 					}
-					return errorf(http.StatusBadRequest, "plugin_field_missing",
+					return errorf(http.StatusBadRequest, CodePluginFieldMissing,
 						"the multipart form has no field \"plugin\": put the package .tar.gz in a field named plugin")
 				}
 				if err != nil {
-					return errorf(http.StatusBadRequest, "bad_multipart", "the multipart body cannot be read: %v", err)
+					return errorf(http.StatusBadRequest, CodeBadMultipart, "the multipart body cannot be read: %v", err)
 				}
 				switch part.FormName() {
 				case "plugin":
 					if afterArchive {
-						return errorf(http.StatusBadRequest, "bad_multipart", "the multipart form has two \"plugin\" fields: send one package")
+						return errorf(http.StatusBadRequest, CodeBadMultipart, "the multipart form has two \"plugin\" fields: send one package")
 					}
 					req.archive = part
 					return nil
 				case "signature":
 					if req.signature != nil {
-						return errorf(http.StatusBadRequest, codeSignatureConflict,
+						return errorf(http.StatusBadRequest, CodeSignatureConflict,
 							"two detached signatures were sent (a \"signature\" field and the %s header, or two fields): send one", SignatureHeader)
 					}
 					data, err := io.ReadAll(io.LimitReader(part, pluginpkg.MaxSignatureBytes+1))
 					if err != nil {
-						return errorf(http.StatusBadRequest, "bad_multipart", "the multipart body cannot be read: %v", err)
+						return errorf(http.StatusBadRequest, CodeBadMultipart, "the multipart body cannot be read: %v", err)
 					}
 					if len(data) > pluginpkg.MaxSignatureBytes {
 						return errorf(http.StatusBadRequest, pluginpkg.CodeSignatureMalformed,
@@ -280,7 +280,7 @@ func pushBody(r *http.Request) (*pushRequest, error) {
 		req.rest = func() error { return readParts(true) }
 		return req, nil
 	}
-	return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+	return nil, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
 		"Content-Type %s is not a package: send the .tar.gz as application/gzip, or multipart/form-data with field \"plugin\"", mt)
 }
 
@@ -342,13 +342,13 @@ func bodyError(w http.ResponseWriter, err error, maxArchive int64, t Timing) err
 	w.Header().Set("Connection", "close")
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return errorf(http.StatusRequestTimeout, "body_timeout",
+		return errorf(http.StatusRequestTimeout, CodeBodyTimeout,
 			"the upload stalled (no data for %v) or took over %v: push again on a steadier connection", t.PushBodyIdle, t.PushBodyMax)
 	case errors.As(err, &mbe):
 		return &pluginpkg.Error{Code: pluginpkg.CodeArchiveTooLarge, Limit: maxArchive,
 			Message: "the request body is over the archive limit; remove server executables and files the plugin does not use"}
 	}
-	return errorf(http.StatusBadRequest, "bad_request_body",
+	return errorf(http.StatusBadRequest, CodeBadRequestBody,
 		"the request body could not be read to its end (%v): send the whole package again", err)
 }
 

@@ -27,8 +27,6 @@ const DefaultPushBudget = 512 << 20
 // seconds: about the time a large push takes to finish.
 const pushBudgetRetryAfter = 5
 
-const codePushBudgetExhausted = "push_budget_exhausted"
-
 // pushBudget is a weighted semaphore that never waits.
 type pushBudget struct {
 	mu   sync.Mutex
@@ -60,7 +58,7 @@ func (b *pushBudget) inFlight() int64 {
 }
 
 func (b *pushBudget) exhausted() *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: codePushBudgetExhausted, RetryAfter: pushBudgetRetryAfter,
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodePushBudgetExhausted, RetryAfter: pushBudgetRetryAfter,
 		Message: fmt.Sprintf("the server is reading as many pushes as its memory budget for pushes in flight allows (%d MiB): retry in %d seconds (`mmtoolkit push` does not retry by itself)", b.max>>20, pushBudgetRetryAfter),
 		Details: map[string]any{"limit": b.max}}
 }

@@ -15,8 +15,6 @@ import (
 // and source maps), so this is thousands of versions.
 const DefaultOwnerQuota = 2 << 30
 
-const codeStorageQuotaExceeded = "storage_quota_exceeded"
-
 // versionStoredBytes is the one count of what a version stores: the
 // identity bytes of every artifact it names (bundles, source maps, icon,
 // screenshots, a prebuilt plugin's other webapp output files, Hermes
@@ -66,7 +64,7 @@ func (q *ownerQuota) store(ctx context.Context, st registry.Store, owner string,
 	}
 	size := versionStoredBytes(v)
 	if !exempt && used+size > q.max {
-		return registry.PutResult{}, &Error{Status: http.StatusInsufficientStorage, Code: codeStorageQuotaExceeded,
+		return registry.PutResult{}, &Error{Status: http.StatusInsufficientStorage, Code: CodeStorageQuotaExceeded,
 			Message: fmt.Sprintf("this version stores %s and the versions of your plugins already store %s of your %s quota: versions are kept for ever, so ask the server's admin to raise it (mmtoolkit serve --owner-quota-mib), or make the bundles smaller (a production build, no inline source maps)",
 				mib(size), mib(used), mib(q.max)),
 			Details: map[string]any{"limit": q.max, "used": used, "size": size}}

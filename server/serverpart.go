@@ -65,14 +65,6 @@ const (
 	typeGzip           = "application/gzip"
 )
 
-// Error codes of the server part.
-const (
-	codeUpstreamAdminRequired = "upstream_admin_required"
-	codeUploadsDisabled       = "upstream_uploads_disabled"
-	codeInstallFailed         = "upstream_plugin_install_failed"
-	codePluginForeign         = "upstream_plugin_foreign"
-)
-
 // serverPartInfo is what a push answer (server_part) and the console say
 // about a version's server part.
 type serverPartInfo struct {
@@ -226,7 +218,7 @@ func (s *Server) adminToken(c *partCall, id string) (string, error) {
 	if s.cfg.UpstreamAdminToken != "" {
 		return s.cfg.UpstreamAdminToken, nil
 	}
-	return "", errorf(http.StatusForbidden, codeUpstreamAdminRequired,
+	return "", errorf(http.StatusForbidden, CodeUpstreamAdminRequired,
 		"%s has a server part, which mmtoolkit installs on Mattermost, and that needs a Mattermost system admin: push as a system admin (your own token), or ask the operator to start mmtoolkit with --upstream-admin-token (env MMTOOLKIT_UPSTREAM_ADMIN_TOKEN); nothing was stored", id)
 }
 
@@ -389,7 +381,7 @@ func (s *Server) installServerPart(ctx context.Context, token, id, version strin
 		} else if b, ok := s.serverPartBlob(ctx, id, prevM.Version); ok {
 			prev.blob = b
 		} else {
-			return nil, errorf(http.StatusConflict, codePluginForeign,
+			return nil, errorf(http.StatusConflict, CodeUpstreamPluginForeign,
 				"Mattermost already has plugin %s version %s, which mmtoolkit did not install and could not put back if installing %s failed: remove it in Mattermost (System Console > Plugins > Plugin Management) and push again; nothing was stored", id, prevM.Version, what)
 		}
 	}
@@ -482,21 +474,21 @@ func upstreamError(err error, what, note string) error {
 	var se *startError
 	switch {
 	case errors.Is(err, apiv4proxy.ErrPluginAdminForbidden), errors.Is(err, apiv4proxy.ErrInvalidToken):
-		return errorf(http.StatusForbidden, codeUpstreamAdminRequired,
+		return errorf(http.StatusForbidden, CodeUpstreamAdminRequired,
 			"Mattermost refused to install %s: %v; it needs a Mattermost system admin's token (push as one, or ask the operator to set --upstream-admin-token, env MMTOOLKIT_UPSTREAM_ADMIN_TOKEN); %s", what, err, note)
 	case errors.Is(err, apiv4proxy.ErrUploadsDisabled):
-		return errorf(http.StatusConflict, codeUploadsDisabled,
+		return errorf(http.StatusConflict, CodeUpstreamUploadsDisabled,
 			"Mattermost refuses plugin uploads, so %s cannot be installed: turn on PluginSettings.EnableUploads (and off RequirePluginSignature) in Mattermost, or push the archive without server/dist to serve only the webapp; %s", what, note)
 	case errors.Is(err, apiv4proxy.ErrUpstreamTimeout):
-		return errorf(http.StatusGatewayTimeout, "upstream_timeout",
+		return errorf(http.StatusGatewayTimeout, CodeUpstreamTimeout,
 			"Mattermost did not answer in time while installing %s (%v); %s; push again", what, err, note)
 	case errors.As(err, &se):
-		return errorf(http.StatusBadGateway, codeInstallFailed, "%s %v; %s; fix the server part and push a new version", what, err, note)
+		return errorf(http.StatusBadGateway, CodeUpstreamPluginInstallFailed, "%s %v; %s; fix the server part and push a new version", what, err, note)
 	case errors.As(err, &pe):
-		return errorf(http.StatusBadGateway, codeInstallFailed,
+		return errorf(http.StatusBadGateway, CodeUpstreamPluginInstallFailed,
 			"Mattermost did not install %s: %s (%d %s); %s; fix what Mattermost says and push again", what, pe.Message, pe.Status, pe.ID, note)
 	case errors.Is(err, apiv4proxy.ErrUpstreamUnavailable):
-		return errorf(http.StatusBadGateway, "upstream_unavailable",
+		return errorf(http.StatusBadGateway, CodeUpstreamUnavailable,
 			"Mattermost could not be reached while installing %s (%v); %s; push again when it is back", what, err, note)
 	}
 	return fmt.Errorf("%s: %w (%s)", what, err, note)
@@ -564,8 +556,6 @@ func (s *Server) upstreamPluginState(ctx context.Context, token, id string) (m a
 
 // --- changes made by system admins: the kill switch, pin, enable ---
 
-const codeDisableFailed = "upstream_plugin_disable_failed"
-
 // serverPartVersions lists the versions of id that have a server part,
 // newest first.
 func (s *Server) serverPartVersions(ctx context.Context, id string) ([]string, error) {
@@ -620,7 +610,7 @@ func (s *Server) disableServerPart(ctx context.Context, actor, id string) error 
 		err = s.cfg.PluginAdmin.Disable(ctx, token, id)
 		s.forgetUpstreamPlugins()
 		if err != nil && !errors.Is(err, apiv4proxy.ErrPluginNotInstalled) {
-			return errorf(http.StatusBadGateway, codeDisableFailed,
+			return errorf(http.StatusBadGateway, CodeUpstreamPluginDisableFailed,
 				"the plugin's webapp is disabled in every team, but Mattermost did not disable its server part (%v): disable %s in Mattermost's System Console > Plugins, or use the kill switch again", err, id)
 		}
 	}
@@ -644,12 +634,12 @@ func (s *Server) setServerPart(ctx context.Context, actor, id, pin string, enabl
 		return err
 	}
 	if len(versions) == 0 {
-		return errorf(http.StatusNotFound, "server_part_not_found", "no version of %s has a server part: push a Mattermost archive with server/dist to give it one", id)
+		return errorf(http.StatusNotFound, CodeServerPartNotFound, "no version of %s has a server part: push a Mattermost archive with server/dist to give it one", id)
 	}
 	target := versions[0]
 	if pin != "" {
 		if !slices.Contains(versions, pin) {
-			return errorf(http.StatusBadRequest, "server_part_not_found", "version %s of %s has no server part: pick one of %s, or follow the latest", pin, id, strings.Join(versions, ", "))
+			return errorf(http.StatusBadRequest, CodeServerPartNotFound, "version %s of %s has no server part: pick one of %s, or follow the latest", pin, id, strings.Join(versions, ", "))
 		}
 		target = pin
 	}
@@ -759,7 +749,7 @@ func (s *Server) serverPartStatus(ctx context.Context, id string) (*serverPartVi
 func (s *Server) serveServerPart(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	if !who.User.SystemAdmin() {
-		s.writeError(w, r, errorf(http.StatusForbidden, "not_system_admin",
+		s.writeError(w, r, errorf(http.StatusForbidden, CodeNotSystemAdmin,
 			"only a system admin may see or change a plugin's server part: Mattermost runs it for every team"))
 		return
 	}
@@ -771,7 +761,7 @@ func (s *Server) serveServerPart(w http.ResponseWriter, r *http.Request) {
 			Enabled *bool  `json:"enabled"`
 		}
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&in); err != nil || in.Enabled == nil {
-			s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request_body",
+			s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequestBody,
 				`send {"pin": "<version>" or "" to follow the latest, "enabled": true or false}`))
 			return
 		}
@@ -785,7 +775,7 @@ func (s *Server) serveServerPart(w http.ResponseWriter, r *http.Request) {
 	}
 	view, err := s.serverPartStatus(ctx, id)
 	if err == nil && view == nil {
-		err = errorf(http.StatusNotFound, "server_part_not_found", "no version of %s has a server part: push a Mattermost archive with server/dist to give it one", id)
+		err = errorf(http.StatusNotFound, CodeServerPartNotFound, "no version of %s has a server part: push a Mattermost archive with server/dist to give it one", id)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -42,11 +42,11 @@ func (s *Server) team(r *http.Request, admin bool) (*apiv4proxy.Team, error) {
 	}
 	who := caller(r)
 	if !who.CanAccessTeam(t.ID) {
-		return nil, errorf(http.StatusForbidden, "not_team_member",
+		return nil, errorf(http.StatusForbidden, CodeNotTeamMember,
 			"you are not a member of team %s: ask a team admin to add you", t.Name)
 	}
 	if admin && !who.CanAdminTeam(t.ID) {
-		return nil, errorf(http.StatusForbidden, "not_team_admin",
+		return nil, errorf(http.StatusForbidden, CodeNotTeamAdmin,
 			"only admins of team %s or system admins may change its plugins: ask a team admin", t.Name)
 	}
 	return t, nil
@@ -132,7 +132,7 @@ func (s *Server) teamVersion(ctx context.Context, teamID, pluginID string) (*reg
 // errNotServed is the answer for a plugin a team (or every team that
 // matters to a request) does not serve.
 func errNotServed(pluginID string) *Error {
-	return errorf(http.StatusNotFound, "plugin_not_enabled",
+	return errorf(http.StatusNotFound, CodePluginNotEnabled,
 		"plugin %s is not enabled for this team: ask a team admin to enable it", pluginID)
 }
 
@@ -181,16 +181,16 @@ func (s *Server) serveSetTeamPlugin(w http.ResponseWriter, r *http.Request) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, "body_too_large",
+			s.writeError(w, r, errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
 				`the body is over 4 KiB: send only {"enabled": true, "version": "1.2.0"}`))
 			return
 		}
-		s.writeError(w, r, errorf(http.StatusBadRequest, "bad_request",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest,
 			`the body must be JSON like {"enabled": true, "version": "1.2.0"}: %v`, err))
 		return
 	}
 	if req.Enabled == nil {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "enabled_required",
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeEnabledRequired,
 			`"enabled" is required: send {"enabled": true} or {"enabled": false}`))
 		return
 	}
