@@ -165,7 +165,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// "/api/v4/../../plugins/x" would pass a router's /api/v4/* route and
 	// reach another route upstream once the upstream cleans the path.
 	if hasDotSegment(r.URL.Path) {
-		writeError(w, http.StatusBadRequest, "bad_path",
+		writeError(w, http.StatusBadRequest, CodeBadPath,
 			"the path has . or .. segments, which the proxy does not forward: send the resolved path")
 		return
 	}
@@ -227,13 +227,13 @@ func (p *proxy) serveREST(w http.ResponseWriter, r *http.Request) {
 		// would answer 200 (issue #15, F15). Closing the body unread
 		// closes the connection.
 		p.log.Warn("upstream answered a status under 100", "path", r.URL.Path, "status", resp.StatusCode)
-		writeError(w, http.StatusBadGateway, "upstream_bad_response", msgBadResponse)
+		writeError(w, http.StatusBadGateway, CodeUpstreamBadResponse, msgBadResponse)
 		return
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// Only websocket requests ask to switch, and they do not come here.
 		p.log.Error("upstream switched protocols on a plain request", "path", r.URL.Path)
-		writeError(w, http.StatusBadGateway, "upstream_unavailable", msgUnavailable)
+		writeError(w, http.StatusBadGateway, CodeUpstreamUnavailable, msgUnavailable)
 		return
 	}
 	bp := p.bufs.Get().(*[]byte)
@@ -307,15 +307,15 @@ func (p *proxy) exchangeFailed(w http.ResponseWriter, r *http.Request, body *lim
 		// The client went away; nobody reads an answer.
 	case body != nil && body.broken.Load():
 		// The client's body broke off; it is probably gone too.
-		writeError(w, http.StatusBadRequest, "bad_request_body", "the request body could not be read to its end: send it again")
+		writeError(w, http.StatusBadRequest, CodeBadRequestBody, "the request body could not be read to its end: send it again")
 	case errors.Is(err, errBadTarget):
-		writeError(w, http.StatusBadRequest, "bad_path", "the request line cannot be forwarded: check the path and query")
+		writeError(w, http.StatusBadRequest, CodeBadPath, "the request line cannot be forwarded: check the path and query")
 	case isTimeout(err):
 		p.log.Warn("upstream timed out", "path", r.URL.Path, "err", err)
 		p.writeGatewayTimeout(w)
 	default:
 		p.log.Warn("upstream unavailable", "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusBadGateway, "upstream_unavailable", msgUnavailable)
+		writeError(w, http.StatusBadGateway, CodeUpstreamUnavailable, msgUnavailable)
 	}
 }
 
@@ -333,13 +333,13 @@ const (
 )
 
 func (p *proxy) writeGatewayTimeout(w http.ResponseWriter) {
-	writeError(w, http.StatusGatewayTimeout, "upstream_timeout", msgTimeout)
+	writeError(w, http.StatusGatewayTimeout, CodeUpstreamTimeout, msgTimeout)
 }
 
 func (p *proxy) writeTooLarge(w http.ResponseWriter) {
 	// The rest of the body is not read; the connection cannot be reused.
 	w.Header().Set("Connection", "close")
-	writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+	writeError(w, http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
 		fmt.Sprintf("the request body is over the proxy's limit of %d bytes: send less", p.maxBody))
 }
 

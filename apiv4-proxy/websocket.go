@@ -44,7 +44,7 @@ func (p *proxy) initWebsocket() {
 		// serveWebsocket checked the origin before dialling the upstream.
 		CheckOrigin: func(*http.Request) bool { return true },
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
-			writeError(w, status, "bad_websocket_handshake", "the websocket handshake is invalid ("+reason.Error()+"): reconnect with a websocket client")
+			writeError(w, status, CodeBadWebsocketHandshake, "the websocket handshake is invalid ("+reason.Error()+"): reconnect with a websocket client")
 		},
 	}
 }
@@ -54,7 +54,7 @@ func (p *proxy) initWebsocket() {
 // client and relays frames both ways.
 func (p *proxy) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	if !p.originAllowed(r) {
-		writeError(w, http.StatusForbidden, "origin_not_allowed",
+		writeError(w, http.StatusForbidden, CodeOriginNotAllowed,
 			"websockets may be opened only from this server's own pages (or an allowed origin)")
 		return
 	}
@@ -192,13 +192,13 @@ func (p *proxy) dialFailed(w http.ResponseWriter, r *http.Request, resp *http.Re
 		// The client went away.
 	case resp != nil && resp.StatusCode < 100:
 		p.log.Warn("upstream websocket answered a status under 100", "path", r.URL.Path, "status", resp.StatusCode)
-		writeError(w, http.StatusBadGateway, "upstream_bad_response", msgBadResponse)
+		writeError(w, http.StatusBadGateway, CodeUpstreamBadResponse, msgBadResponse)
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		p.log.Warn("upstream websocket timed out", "path", r.URL.Path, "err", err)
 		p.writeGatewayTimeout(w)
 	default:
 		p.log.Warn("upstream websocket unavailable", "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusBadGateway, "upstream_unavailable", msgUnavailable)
+		writeError(w, http.StatusBadGateway, CodeUpstreamUnavailable, msgUnavailable)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -87,14 +88,17 @@ func TestErrorCodesAreDocumented(t *testing.T) {
 	for c := range docCodes(t, "../docs/embed.md", "### Refusals") {
 		documented[c] = true
 	}
+	proxy := codeConsts(t, "../apiv4-proxy/codes.go")
 	var missing, stale []string
-	for c, name := range server {
-		if !documented[c] {
-			missing = append(missing, name+" ("+c+")")
+	for _, consts := range []map[string]string{server, proxy} {
+		for c, name := range consts {
+			if !documented[c] {
+				missing = append(missing, name+" ("+c+")")
+			}
 		}
 	}
 	for c := range documented {
-		if server[c] == "" && pkg[c] == "" {
+		if server[c] == "" && pkg[c] == "" && proxy[c] == "" {
 			stale = append(stale, c)
 		}
 	}
@@ -104,25 +108,31 @@ func TestErrorCodesAreDocumented(t *testing.T) {
 		t.Errorf("codes the server answers that docs/api.md's error table (or docs/embed.md's refusals) does not list: %v", missing)
 	}
 	if len(stale) > 0 {
-		t.Errorf("documented codes no constant declares (server/codes.go, pluginpkg): %v", stale)
+		t.Errorf("documented codes no constant declares (server/codes.go, apiv4-proxy/codes.go, pluginpkg): %v", stale)
 	}
 	if len(server) < 50 {
 		t.Fatalf("only %d codes found in codes.go: the parse is broken", len(server))
 	}
 }
 
-// TestNoCodeLiterals: the server writes no error code as a string literal
-// outside codes.go (errorf's code argument, an Error's Code field).
+// TestNoCodeLiterals: the server and the proxy write no error code as a
+// string literal outside their codes.go (errorf's or writeError's code
+// argument, an Error's Code field).
 func TestNoCodeLiterals(t *testing.T) {
 	t.Parallel()
-	lit := regexp.MustCompile(`(?:errorf\(\s*[^,()]+,\s*|Code:\s*)"[a-z0-9_]+"`)
-	files, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
+	lit := regexp.MustCompile(`(?:errorf\(\s*[^,()]+,\s*|writeError\(w, [^,()]+,\s*|Code:\s*)"[a-z0-9_]+"`)
+	var files []string
+	for _, dir := range []string{".", "../apiv4-proxy"} {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range ents {
+			files = append(files, filepath.Join(dir, f.Name()))
+		}
 	}
-	for _, f := range files {
-		n := f.Name()
-		if !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") || n == "codes.go" {
+	for _, n := range files {
+		if !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") || filepath.Base(n) == "codes.go" {
 			continue
 		}
 		b, err := os.ReadFile(n)
