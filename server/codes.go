@@ -232,7 +232,7 @@ const (
 	// CodeRouteNotFound is answered 404, 405 on: the fix: see this page
 	CodeRouteNotFound = "route_not_found"
 	// CodeServerClosing is answered 503 on: a preview watch (`mmtoolkit
-	// preview`) open while the server shuts down
+	// push --watch`) open while the server shuts down
 	CodeServerClosing = "server_closing"
 	// CodeServerPartNotFound is answered 404, 400 on: no version of the plugin
 	// has a server part, or pinning a version without one
