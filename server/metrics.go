@@ -202,6 +202,37 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 	})
 }
 
+// forRoute is middleware for one route of the table: the route's
+// histogram is looked up once, on its first request, not per request (per
+// request for a route of every method, whose label is the request's).
+func (m *metrics) forRoute(method, pattern string) func(http.Handler) http.Handler {
+	var fixed atomic.Pointer[histogram]
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t0 := time.Now()
+			sw := writers.Get().(*statusWriter)
+			sw.ResponseWriter, sw.status = w, 0
+			defer func() {
+				sw.ResponseWriter = nil
+				writers.Put(sw)
+			}()
+			next.ServeHTTP(sw, r)
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			h := fixed.Load()
+			if h == nil {
+				h = m.route(routeKey{methodLabel(r.Method), pattern})
+				if method != "" {
+					fixed.Store(h)
+				}
+			}
+			h.observe(time.Since(t0))
+			h.code(sw.status)
+		})
+	}
+}
+
 func (m *metrics) push(result string) { loadOrNew[atomic.Uint64](&m.pushes, result).Add(1) }
 
 func (m *metrics) compile(target string, d time.Duration) {

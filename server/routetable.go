@@ -110,9 +110,16 @@ func (s *Server) routeTable() []route {
 	return t
 }
 
-// everyRoute is the middleware every route runs, on both lanes, outermost
-// first: the router Uses it, and the Edge wraps its fast routes in it.
-func (s *Server) everyRoute() []func(http.Handler) http.Handler {
+// everyRoute is the middleware every route of the table runs, on both
+// lanes, outermost first: the recoverer, the route's metrics and
+// Config.middleware. The components' routes and the router's 404 and 405
+// answers run the same, with metrics labelled by chi's pattern
+// (componentMiddleware).
+func (s *Server) everyRoute(method, pattern string) []func(http.Handler) http.Handler {
+	return append([]func(http.Handler) http.Handler{recoverer(s.log), s.metrics.forRoute(method, pattern)}, s.cfg.middleware...)
+}
+
+func (s *Server) componentMiddleware() []func(http.Handler) http.Handler {
 	return append([]func(http.Handler) http.Handler{recoverer(s.log), s.metrics.middleware}, s.cfg.middleware...)
 }
 
@@ -127,21 +134,24 @@ func chain(h http.Handler, mw []func(http.Handler) http.Handler) http.Handler {
 // routes is the chi router of the table, with the components' own routes.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.everyRoute()...)
 	for _, rt := range s.table {
-		h := chain(rt.handler, rt.use)
+		h := chain(chain(rt.handler, rt.use), s.everyRoute(rt.method, rt.pattern))
 		if rt.method == "" {
 			r.Handle(rt.pattern, h)
 		} else {
 			r.Method(rt.method, rt.pattern, h)
 		}
 	}
-	r.NotFound(s.serveAPINotFound)
-	r.MethodNotAllowed(s.serveMethodNotAllowed)
-	s.mountMobile(r)
-	s.mountEmbed(r) // embed.go
-	s.mountConsole(r)
-	s.mountWebapp(r)
+	mw := s.componentMiddleware()
+	r.NotFound(chain(handlerFunc(s.serveAPINotFound), mw).ServeHTTP)
+	r.MethodNotAllowed(chain(handlerFunc(s.serveMethodNotAllowed), mw).ServeHTTP)
+	r.Group(func(r chi.Router) {
+		r.Use(mw...)
+		s.mountMobile(r)
+		s.mountEmbed(r) // embed.go
+		s.mountConsole(r)
+		s.mountWebapp(r)
+	})
 	return r
 }
 
@@ -157,7 +167,6 @@ type fastHandler struct {
 // fastRoutes builds the fast lane's handlers from the table, by the kind
 // of path parseHead recognises and the method (0 GET, 1 HEAD).
 func (s *Server) fastRoutes() (routes [nFastKinds][2]*fastHandler, err error) {
-	every := s.everyRoute()
 	for _, rt := range s.table {
 		if rt.reads == nil {
 			continue
@@ -181,13 +190,13 @@ func (s *Server) fastRoutes() (routes [nFastKinds][2]*fastHandler, err error) {
 		if m < 0 {
 			return routes, fmt.Errorf("server: the fast lane serves GET and HEAD only, not %s %s", rt.method, rt.pattern)
 		}
-		if !strings.ContainsAny(rt.pattern, "{*") {
-			if s.decodedPaths == nil {
-				s.decodedPaths = map[string]bool{}
+		fh := &fastHandler{h: chain(chain(rt.handler, rt.use), s.everyRoute(rt.method, rt.pattern)), pattern: rt.pattern}
+		if method == http.MethodGet && !strings.ContainsAny(rt.pattern, "{*") {
+			if s.exactGet == nil {
+				s.exactGet = map[string]http.Handler{}
 			}
-			s.decodedPaths[method+" "+rt.pattern] = true
+			s.exactGet[rt.pattern] = fh.h
 		}
-		fh := &fastHandler{h: chain(chain(rt.handler, rt.use), every), pattern: rt.pattern}
 		for _, name := range rt.reads {
 			if name == allHeaders[0] {
 				fh.all = true

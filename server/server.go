@@ -202,9 +202,9 @@ type Server struct {
 	table  []route
 	router chi.Router
 	fast   [nFastKinds][2]*fastHandler // the table's fast-lane routes, for NewEdge
-	// decodedPaths are the table's fast-lane patterns without parameters:
-	// see ServeHTTP.
-	decodedPaths map[string]bool
+	// exactGet are the table's fast-lane GET routes without parameters (the
+	// manifest), by path: see ServeHTTP.
+	exactGet map[string]http.Handler
 }
 
 // New builds a Server over a registry and an identity provider.
@@ -336,13 +336,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.embed.scoped.ServeHTTP(w, r)
 		return
 	}
-	// An escaped path (RawPath set) is routed as sent, but the table's
-	// exact fast-lane paths (the manifest) are answered by their decoded
-	// path, as they always were.
-	if r.URL.RawPath != "" && s.decodedPaths[r.Method+" "+r.URL.Path] {
-		rctx := chi.NewRouteContext()
-		rctx.RoutePath = r.URL.Path
-		r = r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, rctx))
+	// The manifest revalidation is the request every open page sends most:
+	// the table's exact fast-lane GET routes skip the router (the fast
+	// lane's handler, with the same middleware: no routing pass, no
+	// context copies). Their escaped paths are answered by the decoded
+	// path, as always.
+	if r.Method == http.MethodGet {
+		if h, ok := s.exactGet[r.URL.Path]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
 	}
 	s.router.ServeHTTP(w, r)
 }
