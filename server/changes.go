@@ -25,6 +25,10 @@ type change struct {
 	// certification was raised (an identical re-push with a signature).
 	version   *registry.Version
 	certified bool
+	// asOf is the change row of a version stored on another replica (0:
+	// stored here): team states changed after it are told by their own
+	// rows, so versionPushed judges those teams by their state then.
+	asOf int64
 
 	// ChangeTeamState: a team's state of plugin, before and after.
 	teamID        string
@@ -65,7 +69,7 @@ func (s *Server) apply(ctx context.Context, c change) {
 		}
 		s.addArtifacts(c.version)
 		s.changed()
-		s.versionPushed(ctx, c.version)
+		s.versionPushed(ctx, c.version, c.asOf)
 	case registry.ChangeTeamState:
 		s.teamStateChanged()
 		s.teamChanged(ctx, c.teamID, c.before, c.after, c.plugin)
@@ -189,7 +193,7 @@ func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c chang
 		if c.version, err = s.store.Version(ctx, p.PluginID, p.Version); err != nil {
 			return gone(err)
 		}
-		c.certified = p.Certified
+		c.certified, c.asOf = p.Certified, row.ID
 		if !p.Certified {
 			// The owner's usage this server counted lacks the version
 			// (quota.go): count it again from the store at the next push.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"sort"
@@ -99,11 +100,22 @@ func (s *Server) publishPluginEvent(ctx context.Context, teamID, pluginID, event
 // versionPushed tells every team that now serves the pushed version (it
 // follows the latest, and under a minimum certification the version meets
 // it) that the plugin changed.
-func (s *Server) versionPushed(ctx context.Context, v *registry.Version) {
+//
+// asOf > 0 is the change row of a version another replica stored: this
+// replica may apply it after later rows committed, so a team enabled after
+// the push would get plugin_updated here and plugin_enabled from its own
+// row. Such teams are judged by their state as of the push (the state
+// before the first later row that changed them: statesAsOf).
+func (s *Server) versionPushed(ctx context.Context, v *registry.Version, asOf int64) {
 	states, err := s.store.PluginTeamStates(ctx, v.PluginID)
 	if err != nil {
 		s.log.Error("plugin event: team states", "plugin", v.PluginID, "err", err)
 		return
+	}
+	if asOf > 0 {
+		// Read after the states: a change that reached them has its row
+		// committed with it, so it is among the rows read here.
+		states = s.statesAsOf(ctx, v.PluginID, asOf, states)
 	}
 	for teamID, st := range states {
 		if st.Version != "" {
@@ -113,6 +125,56 @@ func (s *Server) versionPushed(ctx context.Context, v *registry.Version) {
 			s.publishPluginEvent(ctx, teamID, v.PluginID, eventPluginUpdated)
 		}
 	}
+}
+
+// changeLog is a store whose change log can be read (*registry.Postgres).
+type changeLog interface {
+	Changes(ctx context.Context, afterID int64, limit int) ([]registry.Change, error)
+}
+
+// maxAsOfRows bounds how much of the change log statesAsOf reads.
+const maxAsOfRows = 10 * registry.MaxChangesLimit
+
+// statesAsOf returns states (a plugin's team states now) as they were at
+// change row asOf: a team that a later row changed gets that row's state
+// before the change; one whose row does not carry it is left out (its own
+// row's event tells it). Past maxAsOfRows later rows, or when the log
+// cannot be read, states are returned as they are.
+func (s *Server) statesAsOf(ctx context.Context, pluginID string, asOf int64, states map[string]registry.TeamState) map[string]registry.TeamState {
+	log, ok := s.store.(changeLog)
+	if !ok {
+		return states
+	}
+	out := maps.Clone(states)
+	seen := map[string]bool{}
+	for read, after := 0, asOf; read < maxAsOfRows; {
+		rows, err := log.Changes(ctx, after, registry.MaxChangesLimit)
+		if err != nil {
+			s.log.Warn("plugin event: read the change log", "plugin", pluginID, "err", err)
+			return states
+		}
+		for _, row := range rows {
+			after = row.ID
+			if row.Kind != registry.ChangeTeamState {
+				continue
+			}
+			var p teamStatePayload
+			if json.Unmarshal(row.Payload, &p) != nil || p.PluginID != pluginID || seen[p.TeamID] {
+				continue
+			}
+			seen[p.TeamID] = true
+			if p.WasEnabled == nil {
+				delete(out, p.TeamID)
+				continue
+			}
+			out[p.TeamID] = registry.TeamState{TeamID: p.TeamID, PluginID: pluginID, Enabled: *p.WasEnabled, Version: p.WasVersion}
+		}
+		read += len(rows)
+		if len(rows) < registry.MaxChangesLimit {
+			break
+		}
+	}
+	return out
 }
 
 // Limits of custom plugin events.
