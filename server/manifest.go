@@ -31,12 +31,9 @@ type cachedManifest struct {
 	clen     []string // Content-Length, likewise
 }
 
-// serveManifest is GET /api/v1/manifest?team=&platform=web: the plugins
-// enabled for the team, with a strong ETag and 304 on If-None-Match.
-func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request) {
-	s.serveManifestAs(w, r, caller(r))
-}
-
+// serveManifestAs is GET /api/v1/manifest?team=&platform=web for who (the
+// route table's manifest route): the plugins enabled for the team, with a
+// strong ETag and 304 on If-None-Match.
 func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) {
 	teamParam, platformParam := queryParam(r.URL.RawQuery, "team"), queryParam(r.URL.RawQuery, "platform")
 	if teamParam == "" {
