@@ -79,8 +79,9 @@ type embedService struct {
 	// key makes the keyed hash of app secrets (derived from the mobile
 	// signing key, which lives in its own file, not in the registry).
 	key []byte
-	// now is the clock of issues and expiries; tests move it.
-	now func() time.Time
+	// clock is the clock of issues and expiries (now); tests move it
+	// while relays of earlier connections still read it, hence atomic.
+	clock atomic.Pointer[func() time.Time]
 	// minter makes sessions for the backend flow (nil: none possible).
 	minter embedMinter
 	// upstream is the Mattermost API v4 handler scoped requests go to.
@@ -90,12 +91,19 @@ type embedService struct {
 	lastSweep atomic.Int64 // unix ns of the last sweepSessions
 }
 
+// now is the embed clock's time.
+func (e *embedService) now() time.Time { return (*e.clock.Load())() }
+
+// setClock sets the embed clock.
+func (e *embedService) setClock(now func() time.Time) { e.clock.Store(&now) }
+
 func newEmbedService(s *Server) *embedService {
 	st, ok := s.store.(embedStore)
 	if !ok {
 		return nil
 	}
-	e := &embedService{store: st, now: time.Now, upstream: s.cfg.Upstream, maxTokens: DefaultEmbedTokensPerApp}
+	e := &embedService{store: st, upstream: s.cfg.Upstream, maxTokens: DefaultEmbedTokensPerApp}
+	e.setClock(time.Now)
 	if len(s.cfg.MobileKey) > 0 {
 		sum := sha256.Sum256(append([]byte("mmtoolkit embed secret key\x00"), s.cfg.MobileKey.Seed()...))
 		e.key = sum[:]

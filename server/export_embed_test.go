@@ -13,7 +13,7 @@ import (
 var _ sessionStarter = (*sandbox.Sandbox)(nil)
 
 // SetEmbedClock sets the clock embed tokens are issued and checked by.
-func (s *Server) SetEmbedClock(now func() time.Time) { s.embed.now = now }
+func (s *Server) SetEmbedClock(now func() time.Time) { s.embed.setClock(now) }
 
 // SetEmbedMaxTokens sets how many unexpired tokens an app may hold.
 func (s *Server) SetEmbedMaxTokens(n int) { s.embed.maxTokens = n }
