@@ -551,22 +551,7 @@ export class EmbedController {
         if (!this.socketListening) {
             this.socketListening = true;
             sock.addMessageListener(((m: WebSocketMessage) => this.onEvent(m)) as never);
-            // Posts made while the socket was down: loaded again, and
-            // announced to the page as if they had arrived live.
-            const resync = async () => {
-                const {store} = this.host;
-                const ch = store.getState().entities.channels.currentChannelId;
-                if (!ch || !this.token) {
-                    return;
-                }
-                const before = store.getState().entities.posts.posts;
-                const list = await mm.loadPosts(store, ch).catch(() => null);
-                for (const id of [...(list?.order ?? [])].reverse()) {
-                    if (!before[id]) {
-                        this.announce(list!.posts[id]);
-                    }
-                }
-            };
+            const resync = () => this.resync();
             sock.addReconnectListener(() => {
                 resync();
                 runReconnectHandlers(this.host.slots, this.host.report);
@@ -584,6 +569,26 @@ export class EmbedController {
         // The embed's websocket (server/embed_websocket.go): the token goes in
         // the authentication challenge, never in the URL.
         sock.initialize(`${this.wsURL}/api/v1/embed/websocket`, current as unknown as string);
+    }
+
+    /**
+     * Posts made while no socket listened (before the first one's hello,
+     * or while it was down): loaded again, and announced to the page as if
+     * they had arrived live.
+     */
+    private async resync() {
+        const {store} = this.host;
+        const ch = store.getState().entities.channels.currentChannelId;
+        if (!ch || !this.token) {
+            return;
+        }
+        const before = store.getState().entities.posts.posts;
+        const list = await mm.loadPosts(store, ch).catch(() => null);
+        for (const id of [...(list?.order ?? [])].reverse()) {
+            if (!before[id]) {
+                this.announce(list!.posts[id]);
+            }
+        }
     }
 
     /**
@@ -645,6 +650,9 @@ export class EmbedController {
                 break;
             case 'hello':
                 mm.receivedServerVersion(store.dispatch, String(d.server_version ?? ''));
+                // A post made between the first posts' load and this
+                // socket's start reached no listener: fetch it now.
+                this.resync();
                 break;
             }
         } catch (e) {
