@@ -164,17 +164,25 @@ func (b *Bolt) EmbedApp(ctx context.Context, id string) (*EmbedApp, error) {
 	return &a, nil
 }
 
+// checkNewEmbedApp is what both stores require of an app to create.
+func checkNewEmbedApp(a EmbedApp) error {
+	switch {
+	case a.ID == "":
+		return fmt.Errorf("registry: create embed app: %w: empty id", ErrInvalid)
+	case a.CreatedBy == "":
+		return fmt.Errorf("registry: create embed app %s: %w: no actor (CreatedBy)", a.ID, ErrInvalid)
+	case len(a.SecretHash) == 0:
+		return fmt.Errorf("registry: create embed app %s: %w: no secret hash", a.ID, ErrInvalid)
+	}
+	return nil
+}
+
 // CreateEmbedApp stores a new app with its audit entry in one transaction.
 // a.ID, a.CreatedBy and a.SecretHash must be set; the store stamps the
 // times (CreatedAt, UpdatedAt).
 func (b *Bolt) CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, error) {
-	switch {
-	case a.ID == "":
-		return a, fmt.Errorf("registry: create embed app: %w: empty id", ErrInvalid)
-	case a.CreatedBy == "":
-		return a, fmt.Errorf("registry: create embed app %s: %w: no actor (CreatedBy)", a.ID, ErrInvalid)
-	case len(a.SecretHash) == 0:
-		return a, fmt.Errorf("registry: create embed app %s: %w: no secret hash", a.ID, ErrInvalid)
+	if err := checkNewEmbedApp(a); err != nil {
+		return a, err
 	}
 	err := b.update(ctx, func(tx *bolt.Tx) error {
 		apps, err := createEmbedBucket(tx, bucketEmbedApps)

@@ -93,13 +93,8 @@ func (p *Postgres) EmbedApp(ctx context.Context, id string) (*EmbedApp, error) {
 
 // CreateEmbedApp implements what Bolt.CreateEmbedApp does.
 func (p *Postgres) CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, error) {
-	switch {
-	case a.ID == "":
-		return a, fmt.Errorf("registry: create embed app: %w: empty id", ErrInvalid)
-	case a.CreatedBy == "":
-		return a, fmt.Errorf("registry: create embed app %s: %w: no actor (CreatedBy)", a.ID, ErrInvalid)
-	case len(a.SecretHash) == 0:
-		return a, fmt.Errorf("registry: create embed app %s: %w: no secret hash", a.ID, ErrInvalid)
+	if err := checkNewEmbedApp(a); err != nil {
+		return a, err
 	}
 	in := a
 	err := p.tx(ctx, func(tx pgx.Tx) error {
