@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -57,21 +58,27 @@ func stateNote(team string, st *teamPluginState) string {
 	return fmt.Sprintf(" (disabled: \"mmtoolkit enable %s %s\" serves it)", team, st.ID)
 }
 
+// teamPluginArgs parses a TEAM PLUGIN command line with the client flags
+// and connects.
+func teamPluginArgs(fs *flag.FlagSet, args []string) (team, plugin string, c *client, err error) {
+	cf := addClientFlags(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if err := positional(fs, pos, "TEAM", "PLUGIN"); err != nil {
+		return "", "", nil, err
+	}
+	c, err = cf.connect()
+	return pos[0], pos[1], c, err
+}
+
 func cmdFollow(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("follow", "TEAM PLUGIN",
 		"Makes a team follow a plugin's latest version again (its newest release: previews,\n"+
 			"the prereleases push --watch makes, are never served to teams that follow), undoing\n"+
 			"a pin or a rollback. Needs that team's admin or a system admin.", stderr)
-	cf := addClientFlags(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := positional(fs, pos, "TEAM", "PLUGIN"); err != nil {
-		return err
-	}
-	team, plugin := pos[0], pos[1]
-	c, err := cf.connect()
+	team, plugin, c, err := teamPluginArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -93,16 +100,7 @@ func cmdRollback(args []string, stdout, stderr io.Writer) error {
 			"log: the version it followed before the last push, or its previous pin) and says\n"+
 			"which. Run it again to go back. \"mmtoolkit follow TEAM PLUGIN\" follows the latest\n"+
 			"again. Needs that team's admin or a system admin.", stderr)
-	cf := addClientFlags(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := positional(fs, pos, "TEAM", "PLUGIN"); err != nil {
-		return err
-	}
-	team, plugin := pos[0], pos[1]
-	c, err := cf.connect()
+	team, plugin, c, err := teamPluginArgs(fs, args)
 	if err != nil {
 		return err
 	}
