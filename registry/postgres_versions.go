@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -446,28 +445,7 @@ func (p *Postgres) setTeamState(ctx context.Context, s TeamState) (TeamState, er
 		if _, err := tx.Exec(ctx, `UPDATE team_states SET record = $3 WHERE team_id = $1 AND plugin_id = $2`, s.TeamID, s.PluginID, rec); err != nil {
 			return err
 		}
-		pin := "follow latest"
-		if s.Version != "" {
-			pin = "pinned " + s.Version
-		}
-		e := AuditEntry{
-			At:       next.UpdatedAt,
-			Actor:    s.UpdatedBy,
-			Action:   ActionPin,
-			PluginID: s.PluginID,
-			Version:  cmp.Or(s.Version, s.Served),
-			TeamID:   s.TeamID,
-			Detail:   pin,
-		}
-		if prev.Enabled != s.Enabled {
-			e.Action = ActionDisable
-			if s.Enabled {
-				e.Action = ActionEnable
-			}
-			if prev.Version == s.Version {
-				e.Detail = ""
-			}
-		}
+		e := teamStateAudit(prev, s, next.UpdatedAt)
 		if _, err := pgAppendAudit(ctx, tx, e); err != nil {
 			return err
 		}

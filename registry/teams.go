@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -121,28 +122,7 @@ func (b *Bolt) setTeamState(ctx context.Context, s TeamState) (TeamState, error)
 		if err := putJSON(team, s.PluginID, &next); err != nil {
 			return err
 		}
-		pin := "follow latest"
-		if s.Version != "" {
-			pin = "pinned " + s.Version
-		}
-		e := AuditEntry{
-			At:       next.UpdatedAt,
-			Actor:    s.UpdatedBy,
-			Action:   ActionPin,
-			PluginID: s.PluginID,
-			Version:  cmp.Or(s.Version, s.Served),
-			TeamID:   s.TeamID,
-			Detail:   pin,
-		}
-		if prev.Enabled != s.Enabled {
-			e.Action = ActionDisable
-			if s.Enabled {
-				e.Action = ActionEnable
-			}
-			if prev.Version == s.Version {
-				e.Detail = ""
-			}
-		}
+		e := teamStateAudit(prev, s, next.UpdatedAt)
 		if _, err := appendAudit(tx, e); err != nil {
 			return err
 		}
@@ -153,4 +133,34 @@ func (b *Bolt) setTeamState(ctx context.Context, s TeamState) (TeamState, error)
 		return TeamState{}, err
 	}
 	return out, nil
+}
+
+// teamStateAudit is the audit entry of a team state change from prev to s
+// at at, for both stores: enable or disable when Enabled changed (with the
+// pin in its detail when that changed too), else a pin; Version names the
+// version the team serves (s.Served) when it follows the latest.
+func teamStateAudit(prev, s TeamState, at time.Time) AuditEntry {
+	pin := "follow latest"
+	if s.Version != "" {
+		pin = "pinned " + s.Version
+	}
+	e := AuditEntry{
+		At:       at,
+		Actor:    s.UpdatedBy,
+		Action:   ActionPin,
+		PluginID: s.PluginID,
+		Version:  cmp.Or(s.Version, s.Served),
+		TeamID:   s.TeamID,
+		Detail:   pin,
+	}
+	if prev.Enabled != s.Enabled {
+		e.Action = ActionDisable
+		if s.Enabled {
+			e.Action = ActionEnable
+		}
+		if prev.Version == s.Version {
+			e.Detail = ""
+		}
+	}
+	return e
 }
