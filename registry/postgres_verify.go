@@ -146,23 +146,7 @@ func (p *Postgres) Verify(ctx context.Context) error {
 			}
 			switch e.Action {
 			case ActionEnable, ActionDisable, ActionPin:
-				key := e.TeamID + "/" + e.PluginID
-				st := replayed[key]
-				if st == nil {
-					st = &TeamState{}
-					replayed[key] = st
-				}
-				switch {
-				case strings.HasPrefix(e.Detail, "pinned "):
-					st.Version = strings.TrimPrefix(e.Detail, "pinned ")
-				case e.Detail == "follow latest":
-					st.Version = ""
-				case e.Action == ActionPin:
-					st.Version = e.Version
-				}
-				if e.Action != ActionPin {
-					st.Enabled = e.Action == ActionEnable
-				}
+				replayTeamAudit(replayed, e)
 			case ActionPrune:
 				for _, v := range e.Versions {
 					key := e.PluginID + "@" + v

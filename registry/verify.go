@@ -163,27 +163,7 @@ func (b *Bolt) Verify(ctx context.Context) error {
 			}
 			switch e.Action {
 			case ActionEnable, ActionDisable, ActionPin:
-				key := e.TeamID + "/" + e.PluginID
-				st := replayed[key]
-				if st == nil {
-					st = &TeamState{}
-					replayed[key] = st
-				}
-				// The entry's version is the one the change concerns (a
-				// team following the latest names the version it served);
-				// the pin is in Detail: "pinned X", "follow latest", or
-				// nothing for an enable or disable that kept it.
-				switch {
-				case strings.HasPrefix(e.Detail, "pinned "):
-					st.Version = strings.TrimPrefix(e.Detail, "pinned ")
-				case e.Detail == "follow latest":
-					st.Version = ""
-				case e.Action == ActionPin:
-					st.Version = e.Version
-				}
-				if e.Action != ActionPin {
-					st.Enabled = e.Action == ActionEnable
-				}
+				replayTeamAudit(replayed, e)
 				return nil
 			case ActionPrune:
 				for _, v := range e.Versions {
@@ -304,4 +284,29 @@ func (b *Bolt) Verify(ctx context.Context) error {
 		return fmt.Errorf("registry: verify %s: %w: %s", b.path, ErrCorrupt, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// replayTeamAudit applies an enable, disable or pin entry to replayed (team
+// states by "team/plugin"), for both stores' Verify. The entry's version is
+// the one the change concerns (a team following the latest names the
+// version it served); the pin is in Detail: "pinned X", "follow latest",
+// or nothing for an enable or disable that kept it (teamStateAudit).
+func replayTeamAudit(replayed map[string]*TeamState, e AuditEntry) {
+	key := e.TeamID + "/" + e.PluginID
+	st := replayed[key]
+	if st == nil {
+		st = &TeamState{}
+		replayed[key] = st
+	}
+	switch {
+	case strings.HasPrefix(e.Detail, "pinned "):
+		st.Version = strings.TrimPrefix(e.Detail, "pinned ")
+	case e.Detail == "follow latest":
+		st.Version = ""
+	case e.Action == ActionPin:
+		st.Version = e.Version
+	}
+	if e.Action != ActionPin {
+		st.Enabled = e.Action == ActionEnable
+	}
 }
