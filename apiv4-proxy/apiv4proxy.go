@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mmtoolkit/mmtoolkit/identity"
 )
 
 // Sentinel errors.
@@ -43,22 +42,6 @@ var (
 	// ErrUpstreamTimeout is returned when the upstream Mattermost does not
 	// answer in time.
 	ErrUpstreamTimeout = errors.New("upstream Mattermost timed out")
-)
-
-// The identity types live in package identity, which holds the one
-// team-access rule (identity.Identity.CanAccessTeam); these aliases keep
-// apiv4proxy's callers and its Identity-returning API unchanged.
-type (
-	// User is identity.User.
-	User = identity.User
-	// Team is identity.Team.
-	Team = identity.Team
-	// TeamMember is identity.TeamMember.
-	TeamMember = identity.TeamMember
-	// Channel is identity.Channel.
-	Channel = identity.Channel
-	// Identity is identity.Identity.
-	Identity = identity.Identity
 )
 
 // TokenFromRequest finds the Mattermost token the way Mattermost does, in

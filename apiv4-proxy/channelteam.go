@@ -1,6 +1,8 @@
 package apiv4proxy
 
 import (
+	"github.com/mmtoolkit/mmtoolkit/identity"
+
 	"context"
 	"errors"
 	"fmt"
@@ -23,7 +25,7 @@ const maxChannelTeams = 10_000
 // server uses it to learn which team a session looks at from the
 // channel it views. Errors wrap ErrChannelNotFound when the channel does
 // not exist or who cannot see it.
-func (u *Upstream) ChannelTeam(ctx context.Context, who *Identity, channelID string) (string, error) {
+func (u *Upstream) ChannelTeam(ctx context.Context, who *identity.Identity, channelID string) (string, error) {
 	if !isID(channelID) || who == nil || who.Token == "" {
 		return "", fmt.Errorf("apiv4proxy: channel %q: %w", channelID, ErrChannelNotFound)
 	}
@@ -35,7 +37,7 @@ func (u *Upstream) ChannelTeam(ctx context.Context, who *Identity, channelID str
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
-	var ch Channel
+	var ch identity.Channel
 	err := u.getJSON(ctx, who.Token, "/api/v4/channels/"+channelID, &ch)
 	if errors.Is(err, errNotVisible) {
 		err = ErrChannelNotFound

@@ -1,6 +1,8 @@
 package apiv4proxy
 
 import (
+	"github.com/mmtoolkit/mmtoolkit/identity"
+
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +18,7 @@ const maxTeamMemberLookups = 16
 // sees only teams they are in). A membership that was left (delete_at set)
 // does not count. The server asks it before it lets a plugin's event into
 // a direct or group message, whose channel belongs to no team.
-func (u *Upstream) TeamMembers(ctx context.Context, who *Identity, teamID string, userIDs []string) ([]string, error) {
+func (u *Upstream) TeamMembers(ctx context.Context, who *identity.Identity, teamID string, userIDs []string) ([]string, error) {
 	if who == nil || who.Token == "" || !isID(teamID) {
 		return nil, fmt.Errorf("apiv4proxy: team %q members: %w", teamID, ErrTeamNotFound)
 	}

@@ -1,6 +1,8 @@
 package apiv4proxy
 
 import (
+	"github.com/mmtoolkit/mmtoolkit/identity"
+
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -46,7 +48,7 @@ func TestTeamMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	who := &Identity{Token: token}
+	who := &identity.Identity{Token: token}
 	got, err := u.TeamMembers(t.Context(), who, team, []string{out, in, left, "../../users/me"})
 	if err != nil || !slices.Equal(got, []string{in}) {
 		t.Fatalf("TeamMembers = %v, %v; want [%s]", got, err, in)
@@ -54,7 +56,7 @@ func TestTeamMembers(t *testing.T) {
 	if n := asked.Load(); n != 3 {
 		t.Errorf("%d requests to Mattermost, want 3 (the malformed id is never asked)", n)
 	}
-	if _, err := u.TeamMembers(t.Context(), &Identity{Token: "other"}, team, []string{in}); err == nil {
+	if _, err := u.TeamMembers(t.Context(), &identity.Identity{Token: "other"}, team, []string{in}); err == nil {
 		t.Error("a 401 from Mattermost was not an error")
 	}
 	if _, err := u.TeamMembers(t.Context(), who, "not-an-id", []string{in}); err == nil {

@@ -1,6 +1,8 @@
 package apiv4proxy
 
 import (
+	"github.com/mmtoolkit/mmtoolkit/identity"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -71,9 +73,9 @@ type Upstream struct {
 
 	// The caches are keyed by SHA-256 of the token, and the cached
 	// identities carry no token, so a memory dump holds no tokens.
-	identities *lru[tokenHash, *Identity]
-	authFlight flight[tokenHash, *Identity]
-	teams      *lru[lookupKey, Team]
+	identities *lru[tokenHash, *identity.Identity]
+	authFlight flight[tokenHash, *identity.Identity]
+	teams      *lru[lookupKey, identity.Team]
 	channels   *lru[lookupKey, channelMembers]
 	// channelTeams: ChannelTeam (channelteam.go).
 	channelTeams channelTeams
@@ -92,7 +94,7 @@ type lookupKey struct {
 }
 
 type channelMembers struct {
-	channel Channel
+	channel identity.Channel
 	members []string
 }
 
@@ -127,8 +129,8 @@ func NewUpstream(baseURL string, opts UpstreamOptions) (*Upstream, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		timeout:    opts.Timeout,
-		identities: newLRU[tokenHash, *Identity](opts.CacheSize, opts.CacheTTL, time.Now),
-		teams:      newLRU[lookupKey, Team](opts.CacheSize, opts.LookupTTL, time.Now),
+		identities: newLRU[tokenHash, *identity.Identity](opts.CacheSize, opts.CacheTTL, time.Now),
+		teams:      newLRU[lookupKey, identity.Team](opts.CacheSize, opts.LookupTTL, time.Now),
 		channels:   newLRU[lookupKey, channelMembers](opts.CacheSize, opts.LookupTTL, time.Now),
 	}, nil
 }
@@ -138,7 +140,7 @@ func NewUpstream(baseURL string, opts UpstreamOptions) (*Upstream, error) {
 // answer is cached. Concurrent calls with the same uncached token share one
 // round of requests. Errors wrap ErrInvalidToken (Mattermost answered 401),
 // ErrUpstreamTimeout or ErrUpstreamUnavailable.
-func (u *Upstream) Authenticate(ctx context.Context, token string) (*Identity, error) {
+func (u *Upstream) Authenticate(ctx context.Context, token string) (*identity.Identity, error) {
 	if token == "" {
 		return nil, fmt.Errorf("apiv4proxy: authenticate: no token: %w", ErrInvalidToken)
 	}
@@ -146,7 +148,7 @@ func (u *Upstream) Authenticate(ctx context.Context, token string) (*Identity, e
 	if id, ok := u.identities.get(key); ok {
 		return withToken(id, token), nil
 	}
-	id, err := u.authFlight.do(ctx, key, func(ctx context.Context) (*Identity, error) {
+	id, err := u.authFlight.do(ctx, key, func(ctx context.Context) (*identity.Identity, error) {
 		id, err := u.fetchIdentity(ctx, token)
 		if err == nil {
 			u.identities.add(key, id)
@@ -164,7 +166,7 @@ func (u *Upstream) Authenticate(ctx context.Context, token string) (*Identity, e
 func (u *Upstream) Forget(token string) { u.identities.remove(hashToken(token)) }
 
 // withToken returns a copy of a cached identity carrying the caller's token.
-func withToken(id *Identity, token string) *Identity {
+func withToken(id *identity.Identity, token string) *identity.Identity {
 	c := *id
 	c.Token = token
 	return &c
@@ -173,22 +175,22 @@ func withToken(id *Identity, token string) *Identity {
 // mmUser, mmTeam and mmMember are the fields mmtoolkit reads of
 // Mattermost's objects; Mattermost sends many more.
 type mmUser struct {
-	User
+	identity.User
 	DeleteAt int64 `json:"delete_at"`
 }
 
 type mmTeam struct {
-	Team
+	identity.Team
 	DeleteAt int64 `json:"delete_at"`
 }
 
 type mmMember struct {
-	TeamMember
+	identity.TeamMember
 	DeleteAt    int64 `json:"delete_at"`
 	SchemeAdmin bool  `json:"scheme_admin"`
 }
 
-func (u *Upstream) fetchIdentity(ctx context.Context, token string) (*Identity, error) {
+func (u *Upstream) fetchIdentity(ctx context.Context, token string) (*identity.Identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
 	var (
@@ -232,7 +234,7 @@ func (u *Upstream) fetchIdentity(ctx context.Context, token string) (*Identity, 
 	if me.DeleteAt != 0 {
 		return nil, fmt.Errorf("GET /api/v4/users/me: user %s is deactivated: %w", me.Username, ErrInvalidToken)
 	}
-	id := &Identity{User: me.User, Members: make(map[string]TeamMember, len(members)), Teams: make(map[string]Team, len(teams))}
+	id := &identity.Identity{User: me.User, Members: make(map[string]identity.TeamMember, len(members)), Teams: make(map[string]identity.Team, len(teams))}
 	for _, m := range members {
 		if m.DeleteAt != 0 || m.TeamID == "" {
 			continue // left the team
@@ -281,7 +283,7 @@ func worstError(errs []error) error {
 // else by asking Mattermost with who's token, which answers for teams who
 // may see (open teams, every team for system admins). Errors wrap
 // ErrTeamNotFound when Mattermost says 403 or 404.
-func (u *Upstream) Team(ctx context.Context, who *Identity, idOrName string) (*Team, error) {
+func (u *Upstream) Team(ctx context.Context, who *identity.Identity, idOrName string) (*identity.Team, error) {
 	name := strings.ToLower(idOrName)
 	if who != nil {
 		if t, ok := who.Teams[idOrName]; ok {
@@ -331,7 +333,7 @@ func (u *Upstream) Team(ctx context.Context, who *Identity, idOrName string) (*T
 // 10,000), asking Mattermost with who's token. Errors wrap
 // ErrChannelNotFound when the channel does not exist or who cannot see it.
 // The answer is reused for LookupTTL, so membership changes show within it.
-func (u *Upstream) ChannelMembers(ctx context.Context, who *Identity, channelID string) (*Channel, []string, error) {
+func (u *Upstream) ChannelMembers(ctx context.Context, who *identity.Identity, channelID string) (*identity.Channel, []string, error) {
 	if !isID(channelID) || who == nil || who.Token == "" {
 		return nil, nil, fmt.Errorf("apiv4proxy: channel %q: %w", channelID, ErrChannelNotFound)
 	}

@@ -1,6 +1,8 @@
 package apiv4proxy
 
 import (
+	"github.com/mmtoolkit/mmtoolkit/identity"
+
 	"context"
 	"errors"
 	"log/slog"
@@ -155,7 +157,7 @@ func TestAuthenticateCachesByTokenHash(t *testing.T) {
 	// The cache holds hashes and token-free identities only.
 	u.identities.mu.Lock()
 	for el := u.identities.order.Front(); el != nil; el = el.Next() {
-		e := el.Value.(*lruEntry[tokenHash, *Identity])
+		e := el.Value.(*lruEntry[tokenHash, *identity.Identity])
 		if e.value.Token != "" || e.key != hashToken(token) {
 			t.Errorf("cache entry holds a token: key %v, identity token %q", e.key, e.value.Token)
 		}
@@ -303,7 +305,7 @@ func TestChannelMembers(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name    string
-		who     *Identity
+		who     *identity.Identity
 		channel string
 		members int // -1: ErrChannelNotFound
 	}{
@@ -469,7 +471,7 @@ func TestOneTransportForEveryClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if team, err := u.Team(t.Context(), &Identity{Token: "tok"}, "engineering"); err != nil || team.ID != "t1" {
+		if team, err := u.Team(t.Context(), &identity.Identity{Token: "tok"}, "engineering"); err != nil || team.ID != "t1" {
 			t.Fatalf("identity: %+v %v", team, err)
 		}
 		u.teams.remove(lookupKey{hashToken("tok"), "engineering"})

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -152,7 +153,7 @@ func (s *Server) userNames() map[string]string {
 }
 
 // isAdmin: a system admin, or an admin of one of their teams.
-func isAdmin(who *apiv4proxy.Identity) bool {
+func isAdmin(who *identity.Identity) bool {
 	if who.User.SystemAdmin() {
 		return true
 	}
@@ -235,7 +236,7 @@ func (s *Server) serveDisableEverywhere(w http.ResponseWriter, r *http.Request) 
 // disableEverywhere disables pluginID in every team that has it enabled,
 // in team id order, through setTeamPlugin; it returns the teams it
 // disabled (those done before an error, with it).
-func (s *Server) disableEverywhere(ctx context.Context, who *apiv4proxy.Identity, pluginID string) ([]string, error) {
+func (s *Server) disableEverywhere(ctx context.Context, who *identity.Identity, pluginID string) ([]string, error) {
 	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
 		return nil, err
 	}

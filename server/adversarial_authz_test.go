@@ -13,6 +13,7 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
@@ -31,7 +32,7 @@ type dmIdentity struct {
 	teams map[string][]string // team id -> member user ids
 }
 
-func (d *dmIdentity) ChannelMembers(ctx context.Context, who *apiv4proxy.Identity, id string) (*apiv4proxy.Channel, []string, error) {
+func (d *dmIdentity) ChannelMembers(ctx context.Context, who *identity.Identity, id string) (*identity.Channel, []string, error) {
 	members, ok := d.dms[id]
 	if !ok {
 		return d.Sandbox.ChannelMembers(ctx, who, id)
@@ -43,10 +44,10 @@ func (d *dmIdentity) ChannelMembers(ctx context.Context, who *apiv4proxy.Identit
 	if len(members) > 2 {
 		typ = "G"
 	}
-	return &apiv4proxy.Channel{ID: id, Type: typ, Name: id}, slices.Clone(members), nil
+	return &identity.Channel{ID: id, Type: typ, Name: id}, slices.Clone(members), nil
 }
 
-func (d *dmIdentity) TeamMembers(ctx context.Context, who *apiv4proxy.Identity, teamID string, userIDs []string) ([]string, error) {
+func (d *dmIdentity) TeamMembers(ctx context.Context, who *identity.Identity, teamID string, userIDs []string) ([]string, error) {
 	var in []string
 	for _, u := range userIDs {
 		if slices.Contains(d.teams[teamID], u) {

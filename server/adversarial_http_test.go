@@ -24,6 +24,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/proxytest"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
@@ -570,14 +571,14 @@ type leavingIdentity struct {
 	calls atomic.Int64 // Authenticate calls for bob since left was set
 }
 
-func (l *leavingIdentity) Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error) {
+func (l *leavingIdentity) Authenticate(ctx context.Context, token string) (*identity.Identity, error) {
 	id, err := l.Sandbox.Authenticate(ctx, token)
 	if err != nil || !l.left.Load() || id.User.Username != "bob" {
 		return id, err
 	}
 	l.calls.Add(1)
 	c := *id
-	c.Members = map[string]apiv4proxy.TeamMember{}
+	c.Members = map[string]identity.TeamMember{}
 	for tid, m := range id.Members {
 		if tid != l.team {
 			c.Members[tid] = m

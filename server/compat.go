@@ -21,6 +21,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 	"github.com/mmtoolkit/mmtoolkit/webapp/console"
@@ -447,7 +448,7 @@ func (s *Server) pluginListTTL() time.Duration {
 // answer 200 with a JSON array, Mattermost's answer is passed unchanged.
 func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var who *apiv4proxy.Identity
+	var who *identity.Identity
 	if token := apiv4proxy.TokenFromRequest(r); token != "" {
 		id, err := s.identity.Authenticate(ctx, token)
 		if err != nil && !errors.Is(err, apiv4proxy.ErrInvalidToken) {

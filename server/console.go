@@ -16,6 +16,7 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 	"github.com/mmtoolkit/mmtoolkit/webapp/console"
@@ -65,13 +66,13 @@ type consoleAdapter struct {
 // teamLister is what an identity provider offers when it can list every
 // team (the sandbox): system admins then see every team in the console.
 type teamLister interface {
-	Teams(ctx context.Context) ([]apiv4proxy.Team, error)
+	Teams(ctx context.Context) ([]identity.Team, error)
 }
 
 // userLister is what an identity provider offers when it knows every user
 // (the sandbox): pages then show usernames rather than ids.
 type userLister interface {
-	Users() []apiv4proxy.User
+	Users() []identity.User
 }
 
 func (c *consoleAdapter) Viewer(r *http.Request) (*console.Viewer, error) {
@@ -88,7 +89,7 @@ func (c *consoleAdapter) Viewer(r *http.Request) (*console.Viewer, error) {
 	}
 	v := &console.Viewer{UserID: who.User.ID, Username: who.User.Username, SystemAdmin: who.User.SystemAdmin(), Session: token, Data: who}
 	seen := map[string]bool{}
-	add := func(t apiv4proxy.Team) {
+	add := func(t identity.Team) {
 		if !seen[t.ID] {
 			seen[t.ID] = true
 			v.AdminTeams = append(v.AdminTeams, console.Team{ID: t.ID, Name: t.Name, DisplayName: cmp.Or(t.DisplayName, t.Name)})
@@ -120,7 +121,7 @@ func (c *consoleAdapter) Viewer(r *http.Request) (*console.Viewer, error) {
 }
 
 func (c *consoleAdapter) Team(ctx context.Context, v *console.Viewer, idOrName string) (console.Team, error) {
-	t, err := c.s.identity.Team(ctx, v.Data.(*apiv4proxy.Identity), idOrName)
+	t, err := c.s.identity.Team(ctx, v.Data.(*identity.Identity), idOrName)
 	if err != nil {
 		return console.Team{}, consoleError(err)
 	}
@@ -340,7 +341,7 @@ func (c *consoleAdapter) Audit(ctx context.Context, f registry.AuditFilter) ([]r
 }
 
 func (c *consoleAdapter) SetTeamPlugin(ctx context.Context, v *console.Viewer, teamID, pluginID string, enabled bool, version string) error {
-	who := v.Data.(*apiv4proxy.Identity)
+	who := v.Data.(*identity.Identity)
 	if !who.CanAdminTeam(teamID) {
 		return console.ErrForbidden
 	}
@@ -352,7 +353,7 @@ func (c *consoleAdapter) SetTeamPlugin(ctx context.Context, v *console.Viewer, t
 // enabled gets it disabled through setTeamPlugin (one audit entry and one
 // plugin_disabled event per team), keeping each team's pin.
 func (c *consoleAdapter) DisableEverywhere(ctx context.Context, v *console.Viewer, pluginID string) ([]string, error) {
-	who := v.Data.(*apiv4proxy.Identity)
+	who := v.Data.(*identity.Identity)
 	if !who.User.SystemAdmin() {
 		return nil, console.ErrForbidden
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -85,7 +85,7 @@ func (s *Server) serveReportCrash(w http.ResponseWriter, r *http.Request) {
 // the first that serves the plugin at all. A report no team of the
 // reporter explains is refused: it could only be noise, or a user writing
 // into the health of plugins their teams never enabled.
-func (s *Server) crashTeam(ctx context.Context, who *apiv4proxy.Identity, pluginID, teamRef, version string) (string, error) {
+func (s *Server) crashTeam(ctx context.Context, who *identity.Identity, pluginID, teamRef, version string) (string, error) {
 	if teamRef != "" {
 		t, err := s.identity.Team(ctx, who, teamRef)
 		if err != nil {

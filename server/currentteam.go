@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 )
 
 // currentTeam is the one answer to "which team is this user looking at"
@@ -28,7 +29,7 @@ import (
 //
 // Never the union of the user's teams: enablement is per team, and a union
 // would load, in every team, plugins only another team enabled.
-func (s *Server) currentTeam(r *http.Request, who *apiv4proxy.Identity) (string, error) {
+func (s *Server) currentTeam(r *http.Request, who *identity.Identity) (string, error) {
 	if ref := firstNonEmpty(r.Header.Get(teamHeader), queryParam(r.URL.RawQuery, "team")); ref != "" {
 		t, err := s.identity.Team(r.Context(), who, ref)
 		if err != nil {
@@ -44,7 +45,7 @@ func (s *Server) currentTeam(r *http.Request, who *apiv4proxy.Identity) (string,
 
 // firstTeam is the user's first team by display name (case folded), then
 // id; "" when the user has none.
-func firstTeam(who *apiv4proxy.Identity) string {
+func firstTeam(who *identity.Identity) string {
 	ids := make([]string, 0, len(who.Members))
 	for tid := range who.Members {
 		ids = append(ids, tid)

@@ -23,6 +23,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/webapp/console"
 )
@@ -202,7 +203,7 @@ func embedStoreError(err error) error {
 }
 
 // embedAdmin checks the caller is a system admin; it writes the refusal.
-func (s *Server) embedAdmin(w http.ResponseWriter, r *http.Request) (*apiv4proxy.Identity, bool) {
+func (s *Server) embedAdmin(w http.ResponseWriter, r *http.Request) (*identity.Identity, bool) {
 	if s.embed == nil {
 		s.writeError(w, r, errEmbedUnavailable)
 		return nil, false
@@ -283,7 +284,7 @@ func (s *Server) serveEmbedCreateApp(w http.ResponseWriter, r *http.Request) {
 
 // createEmbedApp checks spec and stores a new app with a new secret, which
 // it returns (the only time it is known).
-func (s *Server) createEmbedApp(ctx context.Context, who *apiv4proxy.Identity, spec EmbedAppSpec) (registry.EmbedApp, string, error) {
+func (s *Server) createEmbedApp(ctx context.Context, who *identity.Identity, spec EmbedAppSpec) (registry.EmbedApp, string, error) {
 	if s.embed == nil {
 		return registry.EmbedApp{}, "", errEmbedUnavailable
 	}
@@ -317,7 +318,7 @@ func (s *Server) serveEmbedAppUpdate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, viewEmbedApp(&a))
 }
 
-func (s *Server) updateEmbedApp(ctx context.Context, who *apiv4proxy.Identity, id string, spec EmbedAppSpec) (registry.EmbedApp, error) {
+func (s *Server) updateEmbedApp(ctx context.Context, who *identity.Identity, id string, spec EmbedAppSpec) (registry.EmbedApp, error) {
 	if s.embed == nil {
 		return registry.EmbedApp{}, errEmbedUnavailable
 	}
@@ -347,7 +348,7 @@ func (s *Server) serveEmbedAppDelete(w http.ResponseWriter, r *http.Request) {
 
 // deleteEmbedApp removes the app and its tokens, and ends the sessions
 // this server made for them.
-func (s *Server) deleteEmbedApp(ctx context.Context, who *apiv4proxy.Identity, id string) error {
+func (s *Server) deleteEmbedApp(ctx context.Context, who *identity.Identity, id string) error {
 	if s.embed == nil {
 		return errEmbedUnavailable
 	}
@@ -386,7 +387,7 @@ func (s *Server) serveEmbedAppRotate(w http.ResponseWriter, r *http.Request) {
 // rotateEmbedSecret gives the app a new secret; the old one stops working
 // at once. Tokens already issued stay valid until they expire (revoke them
 // too when the secret leaked).
-func (s *Server) rotateEmbedSecret(ctx context.Context, who *apiv4proxy.Identity, id string) (registry.EmbedApp, string, error) {
+func (s *Server) rotateEmbedSecret(ctx context.Context, who *identity.Identity, id string) (registry.EmbedApp, string, error) {
 	if s.embed == nil {
 		return registry.EmbedApp{}, "", errEmbedUnavailable
 	}
@@ -415,7 +416,7 @@ func (s *Server) serveEmbedAppRevokeAll(w http.ResponseWriter, r *http.Request) 
 }
 
 // revokeEmbedTokens revokes every token the app was issued so far.
-func (s *Server) revokeEmbedTokens(ctx context.Context, who *apiv4proxy.Identity, id string) (registry.EmbedApp, error) {
+func (s *Server) revokeEmbedTokens(ctx context.Context, who *identity.Identity, id string) (registry.EmbedApp, error) {
 	if s.embed == nil {
 		return registry.EmbedApp{}, errEmbedUnavailable
 	}
@@ -429,7 +430,7 @@ func (s *Server) revokeEmbedTokens(ctx context.Context, who *apiv4proxy.Identity
 // checkEmbedSpec validates what an admin sets: a name, origins in the
 // exact form browsers send, teams and channels that exist (teams may be
 // given by name; they are stored by id).
-func (s *Server) checkEmbedSpec(ctx context.Context, who *apiv4proxy.Identity, spec EmbedAppSpec) (registry.EmbedApp, error) {
+func (s *Server) checkEmbedSpec(ctx context.Context, who *identity.Identity, spec EmbedAppSpec) (registry.EmbedApp, error) {
 	name := strings.TrimSpace(spec.Name)
 	if name == "" || len(name) > embedMaxNameLen {
 		return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedNameInvalid,

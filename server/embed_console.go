@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net/http"
 
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/webapp/console"
 )
@@ -14,8 +14,8 @@ import (
 // over the same functions as the JSON API: same checks, same audit.
 type embedConsole struct{ s *Server }
 
-func (c embedConsole) who(v *console.Viewer) *apiv4proxy.Identity {
-	return v.Data.(*apiv4proxy.Identity)
+func (c embedConsole) who(v *console.Viewer) *identity.Identity {
+	return v.Data.(*identity.Identity)
 }
 
 // problem turns the API's errors into what the page shows.

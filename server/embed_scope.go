@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -314,8 +315,8 @@ func (s *Server) embedAsk(ctx context.Context, session, path string, v any) erro
 
 // embedChannel is a channel as the session's user may see it (one GET,
 // which Mattermost answers only to those who can read the channel).
-func (s *Server) embedChannel(ctx context.Context, session, id string) (*apiv4proxy.Channel, error) {
-	var ch apiv4proxy.Channel
+func (s *Server) embedChannel(ctx context.Context, session, id string) (*identity.Channel, error) {
+	var ch identity.Channel
 	if err := s.embedAsk(ctx, session, "/api/v4/channels/"+id, &ch); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 )
 
 // embedMinter makes the Mattermost sessions that backend-issued embed
@@ -20,7 +21,7 @@ import (
 // needs a session of that user to act as them.
 type embedMinter interface {
 	// user finds a user by id, username or email.
-	user(ctx context.Context, idOrLogin string) (*apiv4proxy.User, error)
+	user(ctx context.Context, idOrLogin string) (*identity.User, error)
 	// mint starts a session for the user; ref ends it without the
 	// session's secret ("" when ending needs the secret).
 	mint(ctx context.Context, userID string, ttl time.Duration) (session, ref string, err error)
@@ -31,7 +32,7 @@ type embedMinter interface {
 // sessionStarter is what the sandbox offers: sessions for any user,
 // without a password (it is for development).
 type sessionStarter interface {
-	FindUser(ctx context.Context, idOrLogin string) (*apiv4proxy.User, error)
+	FindUser(ctx context.Context, idOrLogin string) (*identity.User, error)
 	StartSession(ctx context.Context, userID string) (token, ref string, err error)
 	EndSession(ctx context.Context, ref string) error
 	Logout(ctx context.Context, token string) error
@@ -52,7 +53,7 @@ var errEmbedUserUnknown = errorf(http.StatusNotFound, CodeEmbedUserUnknown,
 
 type sandboxMinter struct{ sb sessionStarter }
 
-func (m sandboxMinter) user(ctx context.Context, idOrLogin string) (*apiv4proxy.User, error) {
+func (m sandboxMinter) user(ctx context.Context, idOrLogin string) (*identity.User, error) {
 	u, err := m.sb.FindUser(ctx, idOrLogin)
 	if err != nil {
 		return nil, errEmbedUserUnknown
@@ -107,7 +108,7 @@ func (m *upstreamMinter) call(ctx context.Context, method, path string, body, v 
 	return rec.status, fmt.Errorf("embed: %s %s: Mattermost answered %d", method, path, rec.status)
 }
 
-func (m *upstreamMinter) user(ctx context.Context, idOrLogin string) (*apiv4proxy.User, error) {
+func (m *upstreamMinter) user(ctx context.Context, idOrLogin string) (*identity.User, error) {
 	path := "/api/v4/users/username/" + url.PathEscape(strings.TrimPrefix(idOrLogin, "@"))
 	switch {
 	case validMattermostID(idOrLogin):
@@ -115,7 +116,7 @@ func (m *upstreamMinter) user(ctx context.Context, idOrLogin string) (*apiv4prox
 	case strings.Contains(idOrLogin, "@") && !strings.HasPrefix(idOrLogin, "@"):
 		path = "/api/v4/users/email/" + url.PathEscape(idOrLogin)
 	}
-	var u apiv4proxy.User
+	var u identity.User
 	status, err := m.call(ctx, http.MethodGet, path, nil, &u)
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:

@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -306,7 +307,7 @@ func (s *Server) servePublishEvent(w http.ResponseWriter, r *http.Request) {
 // no recipient of a direct message can be shown to share a team with the
 // sender, so plugin events to direct and group messages are refused.
 type teamMembership interface {
-	TeamMembers(ctx context.Context, who *apiv4proxy.Identity, teamID string, userIDs []string) ([]string, error)
+	TeamMembers(ctx context.Context, who *identity.Identity, teamID string, userIDs []string) ([]string, error)
 }
 
 // maxDMRecipients bounds the membership lookups of one event: Mattermost's
@@ -319,7 +320,7 @@ const maxDMRecipients = 16
 // or only in a team the recipient is not in, must not reach them. The
 // sender's teams are tried in id order; membership answers are reused for
 // lookupTTL (see membershipCache).
-func (s *Server) requireSharedTeam(ctx context.Context, who *apiv4proxy.Identity, members []string, pluginID string) error {
+func (s *Server) requireSharedTeam(ctx context.Context, who *identity.Identity, members []string, pluginID string) error {
 	others := make([]string, 0, len(members))
 	for _, u := range members {
 		if u != who.User.ID {
@@ -380,7 +381,7 @@ const (
 	membershipMaxEntries = 10_000
 )
 
-func (c *membershipCache) allMembers(ctx context.Context, lookup teamMembership, who *apiv4proxy.Identity, teamID string, userIDs []string) (bool, error) {
+func (c *membershipCache) allMembers(ctx context.Context, lookup teamMembership, who *identity.Identity, teamID string, userIDs []string) (bool, error) {
 	key := who.User.ID + "\x00" + teamID + "\x00" + strings.Join(userIDs, ",")
 	now := time.Now()
 	c.mu.Lock()

@@ -40,7 +40,7 @@ func newEnv(t testing.TB, cfg server.Config) *env {
 
 // newEnvWith is newEnv whose server asks identity(sb) who callers are
 // instead of the sandbox itself (nil: the sandbox).
-func newEnvWith(t testing.TB, cfg server.Config, identity func(*sandbox.Sandbox) server.Identity) *env {
+func newEnvWith(t testing.TB, cfg server.Config, newIdentity func(*sandbox.Sandbox) server.Identity) *env {
 	t.Helper()
 	store := registrytest.Open(t)
 	sb, err := sandbox.Open(filepath.Join(t.TempDir(), "sandbox.db"))
@@ -65,8 +65,8 @@ func newEnvWith(t testing.TB, cfg server.Config, identity func(*sandbox.Sandbox)
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	var id server.Identity = sb
-	if identity != nil {
-		id = identity(sb)
+	if newIdentity != nil {
+		id = newIdentity(sb)
 	}
 	srv, err := server.New(store, id, cfg)
 	if err != nil {

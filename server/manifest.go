@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
@@ -34,7 +34,7 @@ type cachedManifest struct {
 // serveManifestAs is GET /api/v1/manifest?team=&platform=web for who (the
 // route table's manifest route): the plugins enabled for the team, with a
 // strong ETag and 304 on If-None-Match.
-func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) {
+func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *identity.Identity) {
 	teamParam, platformParam := queryParam(r.URL.RawQuery, "team"), queryParam(r.URL.RawQuery, "platform")
 	if teamParam == "" {
 		s.writeError(w, r, errorf(http.StatusBadRequest, CodeTeamRequired,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 )
 
 type identityKey struct{}
@@ -15,7 +16,7 @@ type identityKey struct{}
 // X-Requested-With: XMLHttpRequest (apiv4proxy.CrossSiteForged).
 func authenticate(id Identity) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return authenticateFunc(id, func(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) {
+		return authenticateFunc(id, func(w http.ResponseWriter, r *http.Request, who *identity.Identity) {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
 		})
 	}
@@ -23,7 +24,7 @@ func authenticate(id Identity) func(http.Handler) http.Handler {
 
 // authenticateFunc is authenticate for a handler that takes the identity as
 // an argument: no context copy per request (the manifest's fast path).
-func authenticateFunc(id Identity, next func(http.ResponseWriter, *http.Request, *apiv4proxy.Identity)) http.Handler {
+func authenticateFunc(id Identity, next func(http.ResponseWriter, *http.Request, *identity.Identity)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := apiv4proxy.TokenFromRequest(r)
 		if token == "" {
@@ -48,6 +49,6 @@ func authenticateFunc(id Identity, next func(http.ResponseWriter, *http.Request,
 }
 
 // caller is the authenticated identity; authenticate guarantees it is set.
-func caller(r *http.Request) *apiv4proxy.Identity {
-	return r.Context().Value(identityKey{}).(*apiv4proxy.Identity)
+func caller(r *http.Request) *identity.Identity {
+	return r.Context().Value(identityKey{}).(*identity.Identity)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -26,7 +27,7 @@ var spoofable = []string{"Mattermost-User-Id", "Mattermost-Plugin-Id"}
 // it serves (teamVersion): the team the client names (it must be a member),
 // else the first of the caller's teams that serves the plugin. A plugin the
 // caller's team does not have is answered 404, as Mattermost hides plugins.
-func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *apiv4proxy.Identity, pluginID string) (*registry.Version, error) {
+func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *identity.Identity, pluginID string) (*registry.Version, error) {
 	notFound := errorf(http.StatusNotFound, CodePluginNotFound,
 		"no plugin %s is enabled for your team: ask a team admin to enable it", pluginID)
 	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
@@ -90,7 +91,7 @@ func (s *Server) servePluginRoute(w http.ResponseWriter, r *http.Request) {
 	authenticateFunc(s.identity, s.servePluginRouteAs).ServeHTTP(w, r)
 }
 
-func (s *Server) servePluginRouteAs(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) {
+func (s *Server) servePluginRouteAs(w http.ResponseWriter, r *http.Request, who *identity.Identity) {
 	id := chi.URLParam(r, "id")
 	if _, err := s.enabledVersion(r.Context(), r, who, id); err != nil {
 		// A plugin both sides have, not enabled for the caller's team here,

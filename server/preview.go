@@ -17,7 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
@@ -277,7 +277,7 @@ func (s *Server) previewMobileManifest(ctx context.Context, k mobileManifestKey,
 
 // previewVersion is the version user previews of pluginID, "" when none.
 func (s *Server) previewVersion(ctx context.Context, pluginID string) string {
-	who, _ := ctx.Value(identityKey{}).(*apiv4proxy.Identity)
+	who, _ := ctx.Value(identityKey{}).(*identity.Identity)
 	if who == nil {
 		return ""
 	}

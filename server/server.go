@@ -20,6 +20,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -29,14 +30,14 @@ import (
 type Identity interface {
 	// Authenticate returns who a Mattermost token belongs to, or an error
 	// wrapping apiv4proxy.ErrInvalidToken.
-	Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error)
+	Authenticate(ctx context.Context, token string) (*identity.Identity, error)
 	// Team resolves a team id or URL name for the caller, or returns an
 	// error wrapping apiv4proxy.ErrTeamNotFound.
-	Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error)
+	Team(ctx context.Context, who *identity.Identity, idOrName string) (*identity.Team, error)
 	// ChannelMembers returns a channel and its members' user ids, or an
 	// error wrapping apiv4proxy.ErrChannelNotFound when the caller cannot
 	// see it.
-	ChannelMembers(ctx context.Context, who *apiv4proxy.Identity, channelID string) (*apiv4proxy.Channel, []string, error)
+	ChannelMembers(ctx context.Context, who *identity.Identity, channelID string) (*identity.Channel, []string, error)
 }
 
 // Store is what the server needs of the registry: the plugin store, the

@@ -21,6 +21,7 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/webapp/console"
 )
@@ -798,7 +799,7 @@ func (c *consoleAdapter) ServerPart(ctx context.Context, v *console.Viewer, plug
 }
 
 func (c *consoleAdapter) SetServerPart(ctx context.Context, v *console.Viewer, pluginID, pin string, enabled bool) error {
-	who := v.Data.(*apiv4proxy.Identity)
+	who := v.Data.(*identity.Identity)
 	if !who.User.SystemAdmin() {
 		return console.ErrForbidden
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 )
 
 // Mattermost's webapp never says which team it shows in the requests
@@ -139,7 +140,7 @@ func (t *sessionTeams) len() int {
 // one: the one it last said, else the one the user's sessions last said
 // (a session that has said nothing yet), if the user is still a member;
 // else the user's first team (firstTeam), "" for a user in no team.
-func (s *Server) sessionTeam(token string, who *apiv4proxy.Identity) string {
+func (s *Server) sessionTeam(token string, who *identity.Identity) string {
 	if tid := s.sessionTeams.get(token); tid != "" && who.CanAccessTeam(tid) {
 		return tid
 	}
@@ -160,7 +161,7 @@ func (s *Server) teamShown(token, tid string) {
 // channelTeamLookup is what the identity provider offers when it can say
 // which team a channel belongs to (apiv4proxy.Upstream asks Mattermost).
 type channelTeamLookup interface {
-	ChannelTeam(ctx context.Context, who *apiv4proxy.Identity, channelID string) (string, error)
+	ChannelTeam(ctx context.Context, who *identity.Identity, channelID string) (string, error)
 }
 
 // maxViewBody bounds the body of POST /api/v4/channels/members/me/view

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/server"
 )
 
@@ -15,7 +15,7 @@ import (
 // not on (the seeded admin is on every team and cannot show the rule).
 type adminDevIdentity struct{ *sandbox.Sandbox }
 
-func (a adminDevIdentity) Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error) {
+func (a adminDevIdentity) Authenticate(ctx context.Context, token string) (*identity.Identity, error) {
 	who, err := a.Sandbox.Authenticate(ctx, token)
 	if err != nil || who.User.Username != "dev" {
 		return who, err

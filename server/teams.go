@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -35,7 +35,7 @@ type teamInfo struct {
 
 // team resolves {team} and checks the caller may read it (members) or,
 // with admin, change it (that team's admins and system admins).
-func (s *Server) team(r *http.Request, admin bool) (*apiv4proxy.Team, error) {
+func (s *Server) team(r *http.Request, admin bool) (*identity.Team, error) {
 	t, err := s.identity.Team(r.Context(), caller(r), chi.URLParam(r, "team"))
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 )
 
 const (
@@ -66,7 +67,7 @@ type wsClient struct {
 	// revalidate. revoked is set by the hub before it closes send, when
 	// the session logged out.
 	token   string
-	auth    func(ctx context.Context, token string) (*apiv4proxy.Identity, error)
+	auth    func(ctx context.Context, token string) (*identity.Identity, error)
 	revoked bool
 	send    chan []byte
 	// replies carries answers to the client's own actions (ping) to the
@@ -94,7 +95,7 @@ func (c *wsClient) wants(m outbound) bool {
 // request (cookie, header, access_token) or, as Mattermost's websocket
 // allows, in a first authentication_challenge message.
 func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
-	var who *apiv4proxy.Identity
+	var who *identity.Identity
 	token := apiv4proxy.TokenFromRequest(r)
 	if token != "" {
 		id, err := s.identity.Authenticate(r.Context(), token)
@@ -150,7 +151,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 
 // challenge waits for {"seq":N,"action":"authentication_challenge",
 // "data":{"token":"..."}} and answers as Mattermost does.
-func (s *Server) challenge(r *http.Request, conn *websocket.Conn) (*apiv4proxy.Identity, string) {
+func (s *Server) challenge(r *http.Request, conn *websocket.Conn) (*identity.Identity, string) {
 	conn.SetReadDeadline(time.Now().Add(wsAuthWait))
 	var msg struct {
 		Seq    int64             `json:"seq"`
@@ -240,7 +241,7 @@ func (c *wsClient) writePump() {
 	ticker := time.NewTicker(wsPingPeriod)
 	recheck := time.NewTicker(every)
 	type check struct {
-		who *apiv4proxy.Identity
+		who *identity.Identity
 		err error
 	}
 	checked := make(chan check, 1)
@@ -321,7 +322,7 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 // teamSet is the set of team ids of members.
-func teamSet(members map[string]apiv4proxy.TeamMember) map[string]bool {
+func teamSet(members map[string]identity.TeamMember) map[string]bool {
 	teams := make(map[string]bool, len(members))
 	for tid := range members {
 		teams[tid] = true
@@ -330,7 +331,7 @@ func teamSet(members map[string]apiv4proxy.TeamMember) map[string]bool {
 }
 
 // sameTeams reports whether teams holds exactly the teams of members.
-func sameTeams(teams map[string]bool, members map[string]apiv4proxy.TeamMember) bool {
+func sameTeams(teams map[string]bool, members map[string]identity.TeamMember) bool {
 	if len(teams) != len(members) {
 		return false
 	}

@@ -1,13 +1,13 @@
 package sandbox
 
 import (
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 )
 
 // channel is a seeded channel. Sandbox channels are open and every member
 // of the team is a member of every channel of it (docs/sandbox.md).
 type channel struct {
-	apiv4proxy.Channel
+	identity.Channel
 	purpose   string
 	creatorID string
 }
@@ -30,7 +30,7 @@ func (s *Sandbox) isChannelMember(userID string, ch *channel) bool {
 
 // canReadChannel: members, and system admins for every channel (their
 // role carries read_channel everywhere in Mattermost).
-func (s *Sandbox) canReadChannel(who *apiv4proxy.Identity, ch *channel) bool {
+func (s *Sandbox) canReadChannel(who *identity.Identity, ch *channel) bool {
 	return who.User.SystemAdmin() || s.isChannelMember(who.User.ID, ch)
 }
 

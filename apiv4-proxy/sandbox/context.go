@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"context"
 	"net/http"
@@ -10,16 +11,16 @@ import (
 type sessionKey struct{}
 
 type sessionValue struct {
-	id    *apiv4proxy.Identity
+	id    *identity.Identity
 	token string
 }
 
-func withSession(ctx context.Context, id *apiv4proxy.Identity, token string) context.Context {
+func withSession(ctx context.Context, id *identity.Identity, token string) context.Context {
 	return context.WithValue(ctx, sessionKey{}, sessionValue{id, token})
 }
 
 // identityFrom is the caller requireSession let through.
-func identityFrom(r *http.Request) (*apiv4proxy.Identity, string) {
+func identityFrom(r *http.Request) (*identity.Identity, string) {
 	v, _ := r.Context().Value(sessionKey{}).(sessionValue)
 	return v.id, v.token
 }

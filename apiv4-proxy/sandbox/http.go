@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"encoding/json"
 	"errors"
@@ -161,7 +162,7 @@ func (s *Sandbox) serveTeam(w http.ResponseWriter, r *http.Request) {
 	s.writeTeam(w, r, s.teams[id], id)
 }
 
-func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *apiv4proxy.Team, key string) {
+func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *identity.Team, key string) {
 	id, _ := identityFrom(r)
 	// Mattermost answers 404 for missing teams and 403 for teams the user
 	// cannot see; sandbox teams are all open, so members and admins see them.
@@ -177,7 +178,7 @@ func (s *Sandbox) writeTeam(w http.ResponseWriter, r *http.Request, t *apiv4prox
 	writeJSON(w, http.StatusOK, mmTeam(t))
 }
 
-func mmTeam(t *apiv4proxy.Team) map[string]any {
+func mmTeam(t *identity.Team) map[string]any {
 	return map[string]any{
 		"id": t.ID, "create_at": seededAt, "update_at": seededAt, "delete_at": 0,
 		"display_name": t.DisplayName, "name": t.Name, "description": "", "email": "",
@@ -213,7 +214,7 @@ func writeMMError(w http.ResponseWriter, r *http.Request, status int, id, msg, d
 }
 
 // permissionError is Mattermost's model.MakePermissionError.
-func permissionError(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity, permission string) {
+func permissionError(w http.ResponseWriter, r *http.Request, who *identity.Identity, permission string) {
 	writeMMError(w, r, http.StatusForbidden, "api.context.permissions.app_error",
 		"You do not have the appropriate permissions.", "userId="+who.User.ID+", permission="+permission)
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"encoding/json"
 	"errors"
@@ -133,7 +134,7 @@ func (s *Sandbox) serveChannelPosts(w http.ResponseWriter, r *http.Request) {
 
 // writePostError is the one mapping of post errors to Mattermost's
 // answers; permission names the permission a 403 reports.
-func (s *Sandbox) writePostError(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity, err error, permission string) {
+func (s *Sandbox) writePostError(w http.ResponseWriter, r *http.Request, who *identity.Identity, err error, permission string) {
 	if pe, ok := isPostErr(err); ok {
 		writeMMError(w, r, http.StatusBadRequest, pe.id, pe.message, pe.detail)
 		return

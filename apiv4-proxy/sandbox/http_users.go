@@ -1,7 +1,7 @@
 package sandbox
 
 import (
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"encoding/json"
 	"net/http"
@@ -82,7 +82,7 @@ func (s *Sandbox) serveUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var list []*apiv4proxy.User
+	var list []*identity.User
 	for uid, u := range s.users {
 		if team == "" {
 			list = append(list, u)
@@ -101,7 +101,7 @@ func (s *Sandbox) serveUsers(w http.ResponseWriter, r *http.Request) {
 // userParam resolves {user_id} ("me" or an id) for an endpoint about a
 // user's own things: the caller, or anyone for a system admin
 // (Mattermost's SessionHasPermissionToUser).
-func userParam(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity) (string, bool) {
+func userParam(w http.ResponseWriter, r *http.Request, who *identity.Identity) (string, bool) {
 	uid := chi.URLParam(r, "user_id")
 	if uid == "me" {
 		return who.User.ID, true
@@ -119,7 +119,7 @@ func userParam(w http.ResponseWriter, r *http.Request, who *apiv4proxy.Identity)
 
 // mmUser renders u with Mattermost's field names (model.User, sanitised
 // as the server sends a user their own record).
-func mmUser(u *apiv4proxy.User) map[string]any {
+func mmUser(u *identity.User) map[string]any {
 	m := mmProfile(u)
 	m["notify_props"] = map[string]string{
 		"channel": "true", "comments": "never", "desktop": "mention", "desktop_sound": "true",
@@ -132,7 +132,7 @@ func mmUser(u *apiv4proxy.User) map[string]any {
 // mmProfile renders u as Mattermost shows a user to others
 // (User.SanitizeProfile: no notify_props, no password update time; email
 // and full name stay, as with Mattermost's default privacy settings).
-func mmProfile(u *apiv4proxy.User) map[string]any {
+func mmProfile(u *identity.User) map[string]any {
 	return map[string]any{
 		"id": u.ID, "create_at": seededAt, "update_at": seededAt, "delete_at": 0,
 		"username": u.Username, "auth_data": "", "auth_service": "", "email": u.Email,

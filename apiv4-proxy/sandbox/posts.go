@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"bytes"
 	"context"
@@ -257,7 +258,7 @@ func threadOf(p Post) string {
 
 // Post returns a live post by id for a caller who can read its channel.
 // Errors wrap ErrPostNotFound or ErrForbidden.
-func (s *Sandbox) Post(ctx context.Context, who *apiv4proxy.Identity, postID string) (Post, error) {
+func (s *Sandbox) Post(ctx context.Context, who *identity.Identity, postID string) (Post, error) {
 	var p Post
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) (err error) {

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"context"
 	"errors"
@@ -12,7 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func identity(t *testing.T, sb *Sandbox, username string) *apiv4proxy.Identity {
+func identityOf(t *testing.T, sb *Sandbox, username string) *identity.Identity {
 	t.Helper()
 	token, _, err := sb.Login(context.Background(), username, Password)
 	if err != nil {
@@ -43,7 +44,7 @@ func TestChannelMembers(t *testing.T) {
 		{"bob", channelID("sales/town-square"), nil}, // other team
 		{"admin", channelID("sales/town-square"), []string{userID("admin"), userID("carol")}},
 	} {
-		ch, members, err := sb.ChannelMembers(ctx, identity(t, sb, tc.user), tc.channel)
+		ch, members, err := sb.ChannelMembers(ctx, identityOf(t, sb, tc.user), tc.channel)
 		if tc.want == nil {
 			if !errors.Is(err, apiv4proxy.ErrChannelNotFound) {
 				t.Errorf("%s on %s: %v, want ErrChannelNotFound", tc.user, tc.channel, err)
@@ -58,7 +59,7 @@ func TestChannelMembers(t *testing.T) {
 		t.Errorf("nil identity: %v", err)
 	}
 	// A system admin outside the team still sees the channel.
-	outsider := identity(t, sb, "carol")
+	outsider := identityOf(t, sb, "carol")
 	outsider.User.Roles = "system_admin system_user"
 	if ch, _, err := sb.ChannelMembers(ctx, outsider, town); err != nil || ch.Name != "town-square" || ch.Type != "O" {
 		t.Errorf("system admin outside the team: %+v %v", ch, err)
@@ -153,7 +154,7 @@ func TestPatchAndDeletePermissions(t *testing.T) {
 		t.Errorf("team admin deletes: %v", err)
 	}
 	for _, id := range []string{p.ID, reply.ID} {
-		if _, err := sb.Post(ctx, identity(t, sb, "bob"), id); !errors.Is(err, ErrPostNotFound) {
+		if _, err := sb.Post(ctx, identityOf(t, sb, "bob"), id); !errors.Is(err, ErrPostNotFound) {
 			t.Errorf("post %s after its thread was deleted: %v", id, err)
 		}
 	}

@@ -14,6 +14,7 @@ package sandbox
 
 import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"context"
 	"crypto/sha256"
@@ -120,11 +121,11 @@ var bucketSessions = []byte("sessions")
 type Sandbox struct {
 	db *bolt.DB
 
-	users   map[string]*apiv4proxy.User // by id
-	byLogin map[string]*apiv4proxy.User // by username and email
-	teams   map[string]*apiv4proxy.Team // by id
-	byName  map[string]*apiv4proxy.Team
-	members map[string]map[string]apiv4proxy.TeamMember // user id -> team id -> member
+	users   map[string]*identity.User // by id
+	byLogin map[string]*identity.User // by username and email
+	teams   map[string]*identity.Team // by id
+	byName  map[string]*identity.Team
+	members map[string]map[string]identity.TeamMember // user id -> team id -> member
 
 	channels      map[string]*channel   // by id
 	channelByName map[string]*channel   // team id + "/" + name
@@ -135,7 +136,7 @@ type Sandbox struct {
 	sessions map[string]string // token -> user id
 	// identities caches each session's Identity: built once, shared by
 	// every request of the session (callers treat it as read-only).
-	identities map[string]*apiv4proxy.Identity
+	identities map[string]*identity.Identity
 
 	// postMu orders post writes with the aggregates below and the events
 	// they publish, so websocket clients see a channel's posts in commit
@@ -157,17 +158,17 @@ func Open(path string) (*Sandbox, error) {
 	}
 	s := &Sandbox{
 		db:            db,
-		users:         map[string]*apiv4proxy.User{},
-		byLogin:       map[string]*apiv4proxy.User{},
-		teams:         map[string]*apiv4proxy.Team{},
-		byName:        map[string]*apiv4proxy.Team{},
-		members:       map[string]map[string]apiv4proxy.TeamMember{},
+		users:         map[string]*identity.User{},
+		byLogin:       map[string]*identity.User{},
+		teams:         map[string]*identity.Team{},
+		byName:        map[string]*identity.Team{},
+		members:       map[string]map[string]identity.TeamMember{},
 		channels:      map[string]*channel{},
 		channelByName: map[string]*channel{},
 		teamChannels:  map[string][]*channel{},
 		teamUsers:     map[string][]string{},
 		sessions:      map[string]string{},
-		identities:    map[string]*apiv4proxy.Identity{},
+		identities:    map[string]*identity.Identity{},
 		stats:         map[string]*channelStats{},
 		replies:       map[string]int64{},
 	}
@@ -206,7 +207,7 @@ func (s *Sandbox) Close() error {
 
 // Login checks a login id (username or email) and password and starts a
 // session, returning its token.
-func (s *Sandbox) Login(ctx context.Context, loginID, password string) (string, *apiv4proxy.User, error) {
+func (s *Sandbox) Login(ctx context.Context, loginID, password string) (string, *identity.User, error) {
 	u, ok := s.byLogin[strings.ToLower(strings.TrimSpace(loginID))]
 	if !ok || subtle.ConstantTimeCompare([]byte(password), []byte(Password)) != 1 {
 		return "", nil, apiv4proxy.ErrBadCredentials
@@ -238,7 +239,7 @@ func (s *Sandbox) Logout(ctx context.Context, token string) error {
 }
 
 // Authenticate returns who token belongs to.
-func (s *Sandbox) Authenticate(ctx context.Context, token string) (*apiv4proxy.Identity, error) {
+func (s *Sandbox) Authenticate(ctx context.Context, token string) (*identity.Identity, error) {
 	if token == "" {
 		return nil, apiv4proxy.ErrInvalidToken
 	}
@@ -253,8 +254,8 @@ func (s *Sandbox) Authenticate(ctx context.Context, token string) (*apiv4proxy.I
 		return nil, apiv4proxy.ErrInvalidToken
 	}
 	// Members is immutable seed data, so it can be shared.
-	id = &apiv4proxy.Identity{User: *s.users[uid], Members: s.members[uid],
-		Teams: make(map[string]apiv4proxy.Team, len(s.members[uid])), Token: token}
+	id = &identity.Identity{User: *s.users[uid], Members: s.members[uid],
+		Teams: make(map[string]identity.Team, len(s.members[uid])), Token: token}
 	for tid := range s.members[uid] {
 		id.Teams[tid] = *s.teams[tid]
 	}
@@ -268,7 +269,7 @@ func (s *Sandbox) Authenticate(ctx context.Context, token string) (*apiv4proxy.I
 
 // Team finds a team by id or by its URL name. Sandbox teams are open, so
 // every caller may look every team up.
-func (s *Sandbox) Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error) {
+func (s *Sandbox) Team(ctx context.Context, who *identity.Identity, idOrName string) (*identity.Team, error) {
 	if t, ok := s.teams[idOrName]; ok {
 		return t, nil
 	}
@@ -279,8 +280,8 @@ func (s *Sandbox) Team(ctx context.Context, who *apiv4proxy.Identity, idOrName s
 }
 
 // Teams lists every team, sorted by name.
-func (s *Sandbox) Teams(ctx context.Context) ([]apiv4proxy.Team, error) {
-	out := make([]apiv4proxy.Team, 0, len(s.teams))
+func (s *Sandbox) Teams(ctx context.Context) ([]identity.Team, error) {
+	out := make([]identity.Team, 0, len(s.teams))
 	for _, t := range s.teams {
 		out = append(out, *t)
 	}
@@ -293,8 +294,8 @@ func (s *Sandbox) Teams(ctx context.Context) ([]apiv4proxy.Team, error) {
 func (s *Sandbox) DemoPassword() string { return Password }
 
 // Users lists every sandbox user, sorted by username.
-func (s *Sandbox) Users() []apiv4proxy.User {
-	out := make([]apiv4proxy.User, 0, len(s.users))
+func (s *Sandbox) Users() []identity.User {
+	out := make([]identity.User, 0, len(s.users))
 	for _, u := range s.users {
 		out = append(out, *u)
 	}
@@ -306,7 +307,7 @@ func (s *Sandbox) Users() []apiv4proxy.User {
 // username), for telling a channel's members about an event. It returns an
 // error wrapping apiv4proxy.ErrChannelNotFound when the channel is unknown
 // or who is not a member of it; system admins may see every channel.
-func (s *Sandbox) ChannelMembers(ctx context.Context, who *apiv4proxy.Identity, channelID string) (*apiv4proxy.Channel, []string, error) {
+func (s *Sandbox) ChannelMembers(ctx context.Context, who *identity.Identity, channelID string) (*identity.Channel, []string, error) {
 	ch, ok := s.channels[channelID]
 	if !ok || who == nil || !s.canReadChannel(who, ch) {
 		return nil, nil, fmt.Errorf("sandbox: channel %q: %w", channelID, apiv4proxy.ErrChannelNotFound)

@@ -1,7 +1,7 @@
 package sandbox
 
 import (
-	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"fmt"
 	"sort"
@@ -24,7 +24,7 @@ type seedUser struct {
 
 // The demo users, teams and channels of SPEC section 6.
 var (
-	seedTeams = []apiv4proxy.Team{
+	seedTeams = []identity.Team{
 		{Name: "engineering", DisplayName: "Engineering"},
 		{Name: "sales", DisplayName: "Sales"},
 	}
@@ -117,12 +117,12 @@ func (s *Sandbox) seedDirectory() {
 		if su.systemAdmin {
 			roles = "system_admin system_user"
 		}
-		u := &apiv4proxy.User{ID: SeedID("user", su.username), Username: su.username,
+		u := &identity.User{ID: SeedID("user", su.username), Username: su.username,
 			Email: su.username + "@example.com", FirstName: su.first, LastName: su.last, Roles: roles}
 		s.users[u.ID], s.byLogin[u.Username], s.byLogin[u.Email] = u, u, u
-		s.members[u.ID] = map[string]apiv4proxy.TeamMember{}
+		s.members[u.ID] = map[string]identity.TeamMember{}
 		for name, admin := range su.teams {
-			tm := apiv4proxy.TeamMember{TeamID: s.byName[name].ID, UserID: u.ID, Roles: "team_user"}
+			tm := identity.TeamMember{TeamID: s.byName[name].ID, UserID: u.ID, Roles: "team_user"}
 			if admin {
 				tm.Roles = "team_user team_admin"
 			}
@@ -137,7 +137,7 @@ func (s *Sandbox) seedDirectory() {
 	for _, sc := range seedChannels {
 		t := s.byName[sc.team]
 		ch := &channel{
-			Channel: apiv4proxy.Channel{ID: SeedID("channel", sc.team+"/"+sc.name), TeamID: t.ID,
+			Channel: identity.Channel{ID: SeedID("channel", sc.team+"/"+sc.name), TeamID: t.ID,
 				Name: sc.name, DisplayName: sc.display, Type: "O"},
 			purpose: sc.purpose,
 		}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 
 	"context"
 	"crypto/sha256"
@@ -62,7 +63,7 @@ func (s *Sandbox) EndSession(ctx context.Context, ref string) error {
 }
 
 // FindUser finds a user by id, username or email (ErrUserNotFound).
-func (s *Sandbox) FindUser(ctx context.Context, idOrLogin string) (*apiv4proxy.User, error) {
+func (s *Sandbox) FindUser(ctx context.Context, idOrLogin string) (*identity.User, error) {
 	if u, ok := s.users[idOrLogin]; ok {
 		c := *u
 		return &c, nil

@@ -23,6 +23,7 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 	"github.com/mmtoolkit/mmtoolkit/server"
@@ -34,33 +35,33 @@ const (
 	token          = "bench-admin-token"
 )
 
-// identity is a Mattermost with 200 teams and one system admin.
-type identity struct {
-	teams map[string]apiv4proxy.Team
-	admin *apiv4proxy.Identity
+// fakeIdentity is a Mattermost with 200 teams and one system admin.
+type fakeIdentity struct {
+	teams map[string]identity.Team
+	admin *identity.Identity
 }
 
-func newIdentity() *identity {
-	id := &identity{teams: map[string]apiv4proxy.Team{}}
+func newIdentity() *fakeIdentity {
+	id := &fakeIdentity{teams: map[string]identity.Team{}}
 	for i := range teams {
-		t := apiv4proxy.Team{ID: teamID(i), Name: fmt.Sprintf("team-%03d", i), DisplayName: fmt.Sprintf("Team %03d", i)}
+		t := identity.Team{ID: teamID(i), Name: fmt.Sprintf("team-%03d", i), DisplayName: fmt.Sprintf("Team %03d", i)}
 		id.teams[t.ID] = t
 	}
-	id.admin = &apiv4proxy.Identity{User: apiv4proxy.User{ID: "u-admin", Username: "admin", Roles: "system_user system_admin"},
-		Members: map[string]apiv4proxy.TeamMember{}, Teams: map[string]apiv4proxy.Team{}, Token: token}
+	id.admin = &identity.Identity{User: identity.User{ID: "u-admin", Username: "admin", Roles: "system_user system_admin"},
+		Members: map[string]identity.TeamMember{}, Teams: map[string]identity.Team{}, Token: token}
 	return id
 }
 
 func teamID(i int) string { return fmt.Sprintf("team%022d", i) }
 
-func (id *identity) Authenticate(ctx context.Context, tok string) (*apiv4proxy.Identity, error) {
+func (id *fakeIdentity) Authenticate(ctx context.Context, tok string) (*identity.Identity, error) {
 	if tok != token {
 		return nil, apiv4proxy.ErrInvalidToken
 	}
 	return id.admin, nil
 }
 
-func (id *identity) Team(ctx context.Context, who *apiv4proxy.Identity, idOrName string) (*apiv4proxy.Team, error) {
+func (id *fakeIdentity) Team(ctx context.Context, who *identity.Identity, idOrName string) (*identity.Team, error) {
 	if t, ok := id.teams[idOrName]; ok {
 		return &t, nil
 	}
@@ -72,13 +73,13 @@ func (id *identity) Team(ctx context.Context, who *apiv4proxy.Identity, idOrName
 	return nil, apiv4proxy.ErrTeamNotFound
 }
 
-func (id *identity) ChannelMembers(ctx context.Context, who *apiv4proxy.Identity, channelID string) (*apiv4proxy.Channel, []string, error) {
+func (id *fakeIdentity) ChannelMembers(ctx context.Context, who *identity.Identity, channelID string) (*identity.Channel, []string, error) {
 	return nil, nil, apiv4proxy.ErrChannelNotFound
 }
 
 // Teams lets the console list every team for the system admin.
-func (id *identity) Teams(ctx context.Context) ([]apiv4proxy.Team, error) {
-	out := make([]apiv4proxy.Team, 0, len(id.teams))
+func (id *fakeIdentity) Teams(ctx context.Context) ([]identity.Team, error) {
+	out := make([]identity.Team, 0, len(id.teams))
 	for _, t := range id.teams {
 		out = append(out, t)
 	}

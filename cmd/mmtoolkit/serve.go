@@ -20,6 +20,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/apiv4-proxy/sandbox"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/plugins"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -101,7 +102,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		id       server.Identity
 		upstream http.Handler
 		admin    server.PluginAdmin // nil without --upstream: server parts are only kept
-		demo     []apiv4proxy.User  // sandbox users, listed at start-up
+		demo     []identity.User    // sandbox users, listed at start-up
 		// sandboxTeams get the reference plugins enabled on first start.
 		sandboxTeams []string
 	)
