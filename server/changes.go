@@ -7,91 +7,70 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
-// A change is one write to the registry as the server applies it: the
-// caches it invalidates (manifest generation, artifact index, merged plugin
-// lists, the console's catalogue) and the websocket events it publishes.
-// Every change goes through apply, whether this server made it (right
-// after the store call returned) or another replica of the same database
-// did (read from the change log: replica.go). Keeping one path is what
-// makes a replica answer the same as the one that took the write: a cache
-// a local change invalidates, a remote one invalidates too.
-type change struct {
-	kind string // a registry.Change* kind
-
-	// ChangeVersion: the version stored; certified when only its
-	// certification was raised (an identical re-push with a signature).
-	version   *registry.Version
-	certified bool
-	// asOf is the change row of a version stored on another replica (0:
-	// stored here): team states changed after it are told by their own
-	// rows, so versionPushed judges those teams by their state then.
-	asOf int64
-
-	// ChangeTeamState: a team's state of plugin, before and after.
-	teamID        string
-	plugin        *registry.Plugin
-	before, after registry.TeamState
-
-	// ChangePrune: blobs no version names any more.
-	collected []string
-
-	// ChangeEncodings: a blob's precompressed variants.
-	sha       string
-	encodings map[string]registry.Encoded
-
-	// ChangeSourceMap: a source map built after its push.
-	artifact registry.Artifact
-
-	// ChangeBytecode: Hermes bytecode of a mobile bundle.
-	bytecode registry.Bytecode
-
-	// changePreview: a developer's preview lease taken, renewed or ended
-	// on another replica.
-	preview *previewShare
-
-	// ChangePluginEvent: a plugin's custom event.
-	event *customEvent
-	count chan<- int // receives how many of this server's clients got it
-}
-
-// apply invalidates what c makes stale and tells this server's websocket
-// clients. It reads the store only to build events for clients that get
-// them (a team's manifest entry), never for the caches themselves.
-func (s *Server) apply(ctx context.Context, c change) {
-	switch c.kind {
-	case registry.ChangeVersion:
-		if c.certified {
-			s.changed() // a minimum level may now let it into manifests
-			return
+// Every write to the registry reaches what it affects through the change
+// feed (internal/app/changes): the caches it invalidates (manifest
+// generation, artifact index, merged plugin lists, the console's
+// catalogue), the websocket events it publishes and the background work it
+// asks for. A change is published to s.changes whether this server made it
+// (right after the store call returned) or another replica of the same
+// database did (read from the change log: replica.go, remoteChange below).
+// Keeping one path is what makes a replica answer the same as the one that
+// took the write: a cache a local change invalidates, a remote one
+// invalidates too.
+//
+// subscribe wires the server's parts to the feed, in the order a change
+// must reach them: the artifact index first (an event's manifest entry
+// names artifacts), then the caches, then the events, then background
+// work.
+func (s *Server) subscribe() {
+	f := &s.changes
+	f.Subscribe("artifact index", func(_ context.Context, c changes.Change) {
+		switch c := c.(type) {
+		case changes.VersionStored:
+			s.addArtifacts(c.Version)
+		case changes.BlobsPruned:
+			s.forgetBlobs(c.SHAs)
+		case changes.EncodingsStored:
+			s.addEncodings(c.SHA, c.Encodings)
+		case changes.SourceMapStored:
+			s.addArtifact(c.Artifact)
+		case changes.BytecodeStored:
+			if c.Bytecode.Error == "" {
+				s.addArtifacts(&registry.Version{Artifacts: map[string]registry.Artifact{registry.MobileHermes: c.Bytecode.Artifact}})
+			}
 		}
-		s.addArtifacts(c.version)
-		s.changed()
-		s.versionPushed(ctx, c.version, c.asOf)
-	case registry.ChangeTeamState:
-		s.teamStateChanged()
-		s.teamChanged(ctx, c.teamID, c.before, c.after, c.plugin)
-	case registry.ChangePrune:
-		s.forgetBlobs(c.collected)
-		s.changed()
-		s.quota.mu.Lock()
-		clear(s.quota.usage) // counted again from the store at the next push
-		s.quota.mu.Unlock()
-	case registry.ChangeEncodings:
-		s.addEncodings(c.sha, c.encodings)
-	case registry.ChangeSourceMap:
-		s.addArtifact(c.artifact)
-	case registry.ChangeBytecode:
-		if c.bytecode.Error == "" {
-			s.addArtifacts(&registry.Version{Artifacts: map[string]registry.Artifact{registry.MobileHermes: c.bytecode.Artifact}})
-			s.changed()
+	})
+	f.Subscribe("manifest generation", func(_ context.Context, c changes.Change) {
+		switch c := c.(type) {
+		case changes.VersionStored, changes.VersionCertified, changes.BlobsPruned:
+			s.changed() // VersionCertified: a minimum level may now let it into manifests
+		case changes.BytecodeStored:
+			if c.Bytecode.Error == "" {
+				s.changed()
+			}
+		case changes.TeamStateChanged:
+			s.teamStateChanged()
 		}
-	case changeServerPart:
-		s.forgetUpstreamPlugins()
-	case changePreview:
-		p := c.preview
+	})
+	f.Subscribe("owner quota", func(_ context.Context, c changes.Change) {
+		switch c := c.(type) {
+		case changes.BlobsPruned:
+			s.quota.forget() // counted again from the store at the next push
+		case changes.VersionStored:
+			if c.Remote() {
+				// The owner's usage this server counted lacks the
+				// version (quota.go): count it again at the next push.
+				s.quota.forget()
+			}
+		}
+	})
+	changes.On(f, "upstream plugin list", func(context.Context, changes.ServerPartChanged) { s.forgetUpstreamPlugins() })
+	changes.On(f, "previews", func(ctx context.Context, c previewChange) {
+		p := c.share
 		if p.Ended {
 			if l := s.previews.end(p.User, p.Plugin); l != nil {
 				s.previewChanged(ctx, l.user, l.plugin, s.previewTeams(ctx, l.teams, l.plugin))
@@ -102,10 +81,48 @@ func (s *Server) apply(ctx context.Context, c change) {
 		if err == nil && prev != p.Version {
 			s.previewChanged(ctx, p.User, p.Plugin, s.previewTeams(ctx, p.Teams, p.Plugin))
 		}
-	case registry.ChangePluginEvent:
-		s.hub.publish(c.event.outbound(), wsEvent{Event: c.event.Event, Data: c.event.Data, Broadcast: c.event.Broadcast}, c.count)
-	}
+	})
+	f.Subscribe("websocket events", func(ctx context.Context, c changes.Change) {
+		switch c := c.(type) {
+		case changes.VersionStored:
+			s.versionPushed(ctx, c.Version, c.AsOf)
+		case changes.TeamStateChanged:
+			s.teamChanged(ctx, c.TeamID, c.Before, c.After, c.Plugin)
+		case pluginEventChange:
+			s.hub.publish(c.event.outbound(), wsEvent{Event: c.event.Event, Data: c.event.Data, Broadcast: c.event.Broadcast}, c.delivered)
+		}
+	})
+	changes.On(f, "background work", func(_ context.Context, c changes.VersionStored) {
+		if c.Remote() {
+			return // the replica that stored it does its background work
+		}
+		v := c.Version
+		for _, a := range v.Artifacts {
+			if data, ok := c.Blobs[a.SHA256]; ok {
+				s.compressor.enqueue(a.SHA256, data, a.ContentType)
+			}
+		}
+		s.mobile.versionStored(v)
+	})
 }
+
+// pluginEventChange is a plugin's custom event on the feed: the server's
+// own change kind, written to the change log so every replica's clients
+// get it.
+type pluginEventChange struct {
+	event     *customEvent
+	delivered chan<- int // receives how many of this server's clients got it
+}
+
+// Kind implements changes.Change.
+func (pluginEventChange) Kind() string { return registry.ChangePluginEvent }
+
+// previewChange is a developer's preview lease taken, renewed or ended on
+// another replica.
+type previewChange struct{ share *previewShare }
+
+// Kind implements changes.Change.
+func (previewChange) Kind() string { return changePreview }
 
 // customEvent is a plugin's custom event as the change log carries it to
 // every replica: the event and who gets it (outbound's fields).
@@ -160,23 +177,22 @@ func (s *Server) publishPluginCustomEvent(ctx context.Context, to outbound, name
 		}
 	}
 	count := make(chan int, 1)
-	s.apply(ctx, change{kind: registry.ChangePluginEvent, event: e, count: count})
+	s.changes.Publish(ctx, pluginEventChange{event: e, delivered: count})
 	return <-count, nil
 }
 
 // remoteChange reads what a change row from another replica names and
-// returns it as a change to apply. ok false: nothing to apply (a kind
-// that caches nothing here, or a row about something gone since). An
-// error is worth retrying (the database went away).
-func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c change, ok bool, err error) {
-	c.kind = row.Kind
+// returns it as the change to publish. ok false: nothing to publish (a kind
+// that caches nothing here, or a row about something gone since). An error
+// is worth retrying (the database went away).
+func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c changes.Change, ok bool, err error) {
 	// gone: what the row names was removed after it (a pruned version):
 	// a later row says so, nothing to apply for this one.
-	gone := func(err error) (change, bool, error) {
+	gone := func(err error) (changes.Change, bool, error) {
 		if errors.Is(err, registry.ErrBlobNotFound) || errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound) {
-			return c, false, nil
+			return nil, false, nil
 		}
-		return c, false, err
+		return nil, false, err
 	}
 	decode := func(v any) error {
 		if err := json.Unmarshal(row.Payload, v); err != nil {
@@ -188,57 +204,57 @@ func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c chang
 	case registry.ChangeVersion:
 		var p registry.ChangeVersionPayload
 		if err := decode(&p); err != nil {
-			return c, false, err
+			return nil, false, err
 		}
-		if c.version, err = s.store.Version(ctx, p.PluginID, p.Version); err != nil {
+		v, err := s.store.Version(ctx, p.PluginID, p.Version)
+		if err != nil {
 			return gone(err)
 		}
-		c.certified, c.asOf = p.Certified, row.ID
-		if !p.Certified {
-			// The owner's usage this server counted lacks the version
-			// (quota.go): count it again from the store at the next push.
-			s.quota.mu.Lock()
-			clear(s.quota.usage)
-			s.quota.mu.Unlock()
+		if p.Certified {
+			return changes.VersionCertified{Version: v}, true, nil
 		}
+		return changes.VersionStored{Version: v, AsOf: row.ID}, true, nil
 	case registry.ChangeTeamState:
 		var p teamStatePayload
 		if err := decode(&p); err != nil {
-			return c, false, err
+			return nil, false, err
 		}
-		if c.plugin, err = s.store.Plugin(ctx, p.PluginID); err != nil {
+		plugin, err := s.store.Plugin(ctx, p.PluginID)
+		if err != nil {
 			return gone(err)
 		}
-		c.teamID = p.TeamID
-		c.after = registry.TeamState{TeamID: p.TeamID, PluginID: p.PluginID, Enabled: p.Enabled, Version: p.Version}
-		c.before = registry.TeamState{TeamID: p.TeamID, PluginID: p.PluginID}
+		tc := changes.TeamStateChanged{TeamID: p.TeamID, Plugin: plugin,
+			After:  registry.TeamState{TeamID: p.TeamID, PluginID: p.PluginID, Enabled: p.Enabled, Version: p.Version},
+			Before: registry.TeamState{TeamID: p.TeamID, PluginID: p.PluginID}}
 		if p.WasEnabled != nil {
-			c.before.Enabled, c.before.Version = *p.WasEnabled, p.WasVersion
+			tc.Before.Enabled, tc.Before.Version = *p.WasEnabled, p.WasVersion
 		} else {
 			// A row without the state before (written by an older
 			// binary): a change of Enabled is the likelier one, and a
 			// page treats plugin_enabled and plugin_updated alike.
-			c.before.Enabled = !p.Enabled
+			tc.Before.Enabled = !p.Enabled
 		}
+		return tc, true, nil
 	case registry.ChangePrune:
 		var p registry.ChangePrunePayload
 		if err := decode(&p); err != nil {
-			return c, false, err
+			return nil, false, err
 		}
-		c.collected = p.Collected
+		return changes.BlobsPruned{SHAs: p.Collected}, true, nil
 	case registry.ChangeEncodings:
 		var p registry.ChangeBlobPayload
 		if err := decode(&p); err != nil {
-			return c, false, err
+			return nil, false, err
 		}
-		if c.encodings, err = s.feed.BlobEncodings(ctx, p.SHA256); err != nil {
+		enc, err := s.feed.BlobEncodings(ctx, p.SHA256)
+		if err != nil {
 			return gone(err)
 		}
-		c.sha = p.SHA256
+		return changes.EncodingsStored{SHA: p.SHA256, Encodings: enc}, true, nil
 	case registry.ChangeSourceMap:
 		var p registry.ChangeVersionPayload
 		if err := decode(&p); err != nil {
-			return c, false, err
+			return nil, false, err
 		}
 		v, err := s.store.Version(ctx, p.PluginID, p.Version)
 		if err != nil {
@@ -246,51 +262,50 @@ func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c chang
 		}
 		a, has := v.Artifacts[p.Kind]
 		if !has {
-			return c, false, nil
+			return nil, false, nil
 		}
-		c.artifact = a
+		return changes.SourceMapStored{Artifact: a}, true, nil
 	case registry.ChangeBytecode:
 		var p registry.ChangeBlobPayload
 		if err := decode(&p); err != nil {
-			return c, false, err
+			return nil, false, err
 		}
 		bs, isBC := s.store.(registry.Bytecodes)
 		if !isBC {
-			return c, false, nil
+			return nil, false, nil
 		}
 		all, err := bs.Bytecode(ctx, p.SHA256)
 		if err != nil {
 			return gone(err)
 		}
-		found := false
 		for _, b := range all {
 			if b.BytecodeVersion == p.BytecodeVersion {
-				c.bytecode, found = b, true
+				return changes.BytecodeStored{Bytecode: b}, true, nil
 			}
 		}
-		if !found {
-			return c, false, nil
-		}
+		return nil, false, nil
 	case changeServerPart:
+		return changes.ServerPartChanged{}, true, nil
 	case changePreview:
-		c.preview = &previewShare{}
-		if err := decode(c.preview); err != nil {
-			return c, false, err
+		share := &previewShare{}
+		if err := decode(share); err != nil {
+			return nil, false, err
 		}
-		if c.preview.TTLMS <= 0 || time.Duration(c.preview.TTLMS)*time.Millisecond > maxPreviewTTL {
-			c.preview.TTLMS = defaultPreviewTTL.Milliseconds()
+		if share.TTLMS <= 0 || time.Duration(share.TTLMS)*time.Millisecond > maxPreviewTTL {
+			share.TTLMS = defaultPreviewTTL.Milliseconds()
 		}
+		return previewChange{share: share}, true, nil
 	case registry.ChangePluginEvent:
-		c.event = &customEvent{}
-		if err := decode(c.event); err != nil {
-			return c, false, err
+		e := &customEvent{}
+		if err := decode(e); err != nil {
+			return nil, false, err
 		}
+		return pluginEventChange{event: e}, true, nil
 	default:
 		// KV entries, embed apps and tokens, settings: this server
 		// caches none of them (every request reads the store).
-		return c, false, nil
+		return nil, false, nil
 	}
-	return c, true, nil
 }
 
 // teamStatePayload is registry.ChangeTeamStatePayload with the state

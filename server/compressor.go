@@ -13,6 +13,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -108,7 +109,7 @@ func (c *compressor) compressNow(ctx context.Context, j compressJob) error {
 	if err := c.s.store.PutEncodings(ctx, j.sha, enc, blobs); err != nil {
 		return err
 	}
-	c.s.apply(ctx, change{kind: registry.ChangeEncodings, sha: j.sha, encodings: enc}) // changes.go
+	c.s.changes.Publish(ctx, changes.EncodingsStored{SHA: j.sha, Encodings: enc}) // changes.go
 	c.s.metrics.compile("precompress", time.Since(t0))
 	c.done.Add(1)
 	return nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
@@ -219,7 +220,7 @@ func (m *mobileService) compileNow(ctx context.Context, j bytecodeJob) error {
 	if err := m.store.PutBytecode(ctx, rec, out.HBC); err != nil {
 		return err
 	}
-	m.s.apply(ctx, change{kind: registry.ChangeBytecode, bytecode: rec}) // changes.go
+	m.s.changes.Publish(ctx, changes.BytecodeStored{Bytecode: rec}) // changes.go
 	m.s.metrics.compile("hermes", took)
 	m.s.compressor.enqueue(sha, out.HBC, bundler.BytecodeContentType)
 	return nil

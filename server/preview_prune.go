@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -65,7 +66,7 @@ func (s *Server) prunePrereleases(v *registry.Version) {
 		if len(res.Versions) == 0 {
 			return
 		}
-		s.apply(ctx, change{kind: registry.ChangePrune, collected: res.Collected}) // changes.go
+		s.changes.Publish(ctx, changes.BlobsPruned{SHAs: res.Collected}) // changes.go
 		s.log.Info("pruned prereleases", "plugin", v.PluginID, "developer", v.PushedBy, "versions", len(res.Versions),
 			"kept", keep, "blobs", res.Blobs, "bytes", res.BlobBytes)
 	}()

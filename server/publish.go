@@ -11,6 +11,7 @@ import (
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 				v.Artifacts = old.Artifacts
 				res, err := s.store.PutVersion(ctx, v, nil, by)
 				if err == nil && res.Certified {
-					s.apply(ctx, change{kind: registry.ChangeVersion, version: res.Version, certified: true}) // changes.go
+					s.changes.Publish(ctx, changes.VersionCertified{Version: res.Version}) // changes.go
 				}
 				return res, err
 			}
@@ -201,14 +202,10 @@ func (s *Server) publishCertified(ctx context.Context, pkg *pluginpkg.Package, b
 		return registry.PutResult{}, err
 	}
 	if res.Created {
-		s.pushed() // before the background work below (settle.go)
-		// Indexes the version, invalidates manifests, tells the teams
-		// (changes.go).
-		s.apply(ctx, change{kind: registry.ChangeVersion, version: res.Version})
-		for kind, f := range files {
-			s.compressor.enqueue(v.Artifacts[kind].SHA256, f.data, f.contentType) // hashed above
-		}
-		s.mobile.versionStored(res.Version)
+		s.pushed() // before the background work the feed starts (settle.go)
+		// Indexes the version, invalidates manifests, tells the teams,
+		// queues precompression and bytecode (changes.go).
+		s.changes.Publish(ctx, changes.VersionStored{Version: res.Version, Blobs: blobs})
 		for _, r := range deferred {
 			s.maps.add(pkg, r, v.Artifacts[bundleKind[r.Target]].SHA256, v.PluginID, v.Version)
 		}

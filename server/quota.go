@@ -77,6 +77,15 @@ func (q *ownerQuota) store(ctx context.Context, st registry.Store, owner string,
 }
 
 // used is owner's usage, counted from the store once.
+// forget drops what the quota counted: each owner's usage is read from the
+// store again at their next push (after a prune, or a version stored by
+// another replica).
+func (q *ownerQuota) forget() {
+	q.mu.Lock()
+	clear(q.usage)
+	q.mu.Unlock()
+}
+
 func (q *ownerQuota) used(ctx context.Context, st registry.Store, owner string) (int64, error) {
 	if n, ok := q.usage[owner]; ok {
 		return n, nil

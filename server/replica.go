@@ -17,7 +17,8 @@ import (
 // merged plugin lists) and its websocket clients; what one changes reaches
 // the others through the store's change log (registry.Follower: LISTEN/
 // NOTIFY as the doorbell, the changes table as the truth), and each applies
-// a change row the way the server that wrote it did (apply, changes.go).
+// a change row the way the server that wrote it did (the change feed,
+// changes.go).
 // With bbolt there is one server and no log: nothing here runs.
 
 // changeFeed is what a store shared by replicas offers (*registry.Postgres).
@@ -98,7 +99,7 @@ func (s *Server) applyBatch(b registry.FollowBatch) (int, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
 		c, ok, err := s.remoteChange(ctx, fc.Change)
 		if err == nil && ok {
-			s.apply(ctx, c)
+			s.changes.Publish(ctx, c)
 		}
 		cancel()
 		if err != nil {
@@ -128,9 +129,7 @@ func (s *Server) resync() error {
 	}
 	s.changed()
 	s.forgetUpstreamPlugins()
-	s.quota.mu.Lock()
-	clear(s.quota.usage)
-	s.quota.mu.Unlock()
+	s.quota.forget()
 	return nil
 }
 

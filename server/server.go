@@ -21,6 +21,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -171,6 +172,9 @@ type Server struct {
 	sessionTeams  *sessionTeams
 	pluginSockets *pluginSockets // nil unless Upstream is the proxy
 	socketSource  apiv4proxy.SocketSource
+	// changes is the change feed every write reaches what it affects
+	// through (changes.go).
+	changes changes.Feed
 	// feed is the store's change log when replicas share it (replica.go).
 	feed    changeFeed
 	replica replica
@@ -286,6 +290,10 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	}
 	s.router = s.routes()
 	s.hub = newHub()
+	// changes.go: before the background work below can publish a change
+	// (its subscribers reach the compressor and the mobile service only
+	// for versions pushed after New returns).
+	s.subscribe()
 	s.initPluginSockets(cfg.Upstream) // cfg's: the proxy itself, with its sockets
 	s.compressor = newCompressor(s)
 	s.compressMissing()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -213,7 +214,7 @@ func (m *sourceMaps) build(j *mapJob) error {
 			// Indexed before j is forgotten, so a request waiting for the
 			// map finds it when it wakes.
 			if stored {
-				s.apply(context.Background(), change{kind: registry.ChangeSourceMap, artifact: a}) // changes.go
+				s.changes.Publish(context.Background(), changes.SourceMapStored{Artifact: a}) // changes.go
 			}
 			m.forget(j)
 			m.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -254,6 +255,6 @@ func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID stri
 	if err != nil {
 		return registry.TeamState{}, nil, err
 	}
-	s.apply(ctx, change{kind: registry.ChangeTeamState, teamID: teamID, plugin: p, before: before, after: st}) // changes.go
+	s.changes.Publish(ctx, changes.TeamStateChanged{TeamID: teamID, Plugin: p, Before: before, After: st}) // changes.go
 	return st, p, nil
 }
