@@ -22,6 +22,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/webapp/console"
 )
@@ -584,8 +585,11 @@ func (s *Server) setServerPartRecord(ctx context.Context, sp registry.ServerPart
 	if !ok {
 		return nil
 	}
-	_, err := st.SetServerPart(ctx, sp, detail)
-	return err
+	if _, err := st.SetServerPart(ctx, sp, detail); err != nil {
+		return err
+	}
+	s.changes.Publish(ctx, changes.ServerPartChanged{}) // changes.go
+	return nil
 }
 
 // disableServerPart is the kill switch's part on Mattermost: the server
