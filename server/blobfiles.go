@@ -218,18 +218,3 @@ func unwrapStatus(w http.ResponseWriter) http.ResponseWriter {
 		w = sw.ResponseWriter
 	}
 }
-
-// blobSizes maps every blob the server serves to its length, by SHA-256:
-// identity artifacts and their precompressed variants.
-func (s *Server) blobSizes() map[string]int64 {
-	s.artifactsMu.RLock()
-	defer s.artifactsMu.RUnlock()
-	sizes := make(map[string]int64, 2*len(s.artifacts))
-	for sha, a := range s.artifacts {
-		sizes[sha] = a.Size
-		for c, esha := range a.Encodings {
-			sizes[esha] = a.EncodedSizes[c]
-		}
-	}
-	return sizes
-}

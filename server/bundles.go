@@ -24,8 +24,9 @@ var extTypes = map[string]string{
 	"svg":  "image/svg+xml",
 }
 
-// indexArtifacts learns every stored artifact, so a bundle request finds its
-// precompressed variants without scanning versions.
+// indexArtifacts learns every stored artifact (the artifact index's Load),
+// so a bundle request finds its precompressed variants without scanning
+// versions.
 func (s *Server) indexArtifacts(ctx context.Context) error {
 	_, err := s.indexStore(ctx)
 	return err
@@ -35,151 +36,27 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 // well: start-up reads every version once, and newMobile queues those
 // without bytecode from this list.
 func (s *Server) indexStore(ctx context.Context) (mobileJS []bytecodeJob, err error) {
-	plugins, err := s.store.Plugins(ctx)
+	scan, err := s.index.Load(ctx, s.store)
 	if err != nil {
 		return nil, err
 	}
-	var mapless []string
-	for _, p := range plugins {
-		for _, v := range p.Versions {
-			ver, err := s.store.Version(ctx, p.ID, v)
-			if err != nil {
-				return nil, err
-			}
-			s.addArtifacts(ver)
-			if a, ok := ver.Artifacts[registry.MobileJS]; ok {
-				mobileJS = append(mobileJS, bytecodeJob{source: a.SHA256, plugin: p.ID + "@" + v})
-			}
-			if missingSourceMap(ver, registry.WebJS) || missingSourceMap(ver, registry.MobileJS) {
-				mapless = append(mapless, p.ID+"@"+v)
-			}
-		}
+	for _, b := range scan.MobileJS {
+		mobileJS = append(mobileJS, bytecodeJob{source: b.SHA256, plugin: b.Plugin})
 	}
-	if len(mapless) > 0 {
+	if mapless := scan.Mapless; len(mapless) > 0 {
 		s.log.Warn("versions without source maps: the server stopped before building them; push a new version to get one",
 			"count", len(mapless), "versions", mapless[:min(len(mapless), 10)])
 	}
-	all, err := s.store.AllEncodings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for sha, enc := range all {
-		s.addEncodings(sha, enc)
-	}
 	return mobileJS, nil
-}
-
-// missingSourceMap reports whether v's compiled bundle of kind bundle has
-// no source map: one left for after the push (sourceMaps), being built or
-// lost to a stop. A prebuilt Mattermost bundle may come without one.
-func missingSourceMap(v *registry.Version, bundle string) bool {
-	_, hasBundle := v.Artifacts[bundle]
-	_, hasMap := v.Artifacts[registry.SourceMapOf[bundle]]
-	return hasBundle && !hasMap && !(bundle == registry.WebJS && v.Prebuilt)
 }
 
 // compressMissing queues every stored artifact that has no variants yet:
 // pushes whose compression a restart interrupted, and stores written before
 // compression moved out of the push.
 func (s *Server) compressMissing() {
-	s.artifactsMu.RLock()
-	var todo []registry.Artifact
-	for _, a := range s.artifacts {
-		if len(a.Encodings) == 0 && a.Size >= minCompress {
-			todo = append(todo, a)
-		}
-	}
-	s.artifactsMu.RUnlock()
-	for _, a := range todo {
+	for _, a := range s.index.Uncompressed(minCompress) {
 		s.compressor.enqueue(a.SHA256, nil, a.ContentType)
 	}
-}
-
-func (s *Server) addArtifacts(v *registry.Version) {
-	s.artifactsMu.Lock()
-	defer s.artifactsMu.Unlock()
-	for kind, a := range v.Artifacts {
-		s.addArtifactLocked(a)
-		if strings.HasPrefix(kind, "dist/") || strings.HasPrefix(kind, "public/") {
-			k := v.PluginID + "\x00" + kind
-			if had, ok := s.pathFiles[k]; !ok || semverLess(had.version, v.Version) {
-				s.pathFiles[k] = pathFile{version: v.Version, sha: a.SHA256}
-			}
-		}
-	}
-}
-
-// pathFile is a file served by its path: the highest version that has it.
-type pathFile struct{ version, sha string }
-
-// pathFileOf returns the artifact of kind (dist/..., public/...) of the
-// highest version of plugin id that has it.
-func (s *Server) pathFileOf(id, kind string) (registry.Artifact, bool) {
-	s.artifactsMu.RLock()
-	defer s.artifactsMu.RUnlock()
-	f, ok := s.pathFiles[id+"\x00"+kind]
-	if !ok {
-		return registry.Artifact{}, false
-	}
-	a, ok := s.artifacts[f.sha]
-	return a, ok
-}
-
-// addArtifact learns one artifact (a source map built after its push).
-func (s *Server) addArtifact(a registry.Artifact) {
-	s.artifactsMu.Lock()
-	defer s.artifactsMu.Unlock()
-	s.addArtifactLocked(a)
-}
-
-func (s *Server) addArtifactLocked(a registry.Artifact) {
-	if a.Key != "" {
-		s.mapKeys[a.Key] = a.SHA256
-	}
-	if known, ok := s.artifacts[a.SHA256]; ok && len(known.Encodings) > 0 {
-		return // a blob shared with an earlier version, already compressed
-	}
-	s.artifacts[a.SHA256] = a
-	if strings.HasPrefix(a.ContentType, "text/javascript") {
-		s.byPrefix[a.SHA256[:16]] = a.SHA256
-	}
-}
-
-// sourceMapNamed returns the SHA-256 of the source map a bundle names by
-// key.
-func (s *Server) sourceMapNamed(key string) (string, bool) {
-	s.artifactsMu.RLock()
-	defer s.artifactsMu.RUnlock()
-	sha, ok := s.mapKeys[key]
-	return sha, ok
-}
-
-// addEncodings records precompressed variants of a blob.
-func (s *Server) addEncodings(sha string, enc map[string]registry.Encoded) {
-	s.artifactsMu.Lock()
-	defer s.artifactsMu.Unlock()
-	a, ok := s.artifacts[sha]
-	if !ok {
-		return
-	}
-	encodings := make(map[string]string, len(enc)+len(a.Encodings))
-	sizes := make(map[string]int64, len(enc)+len(a.Encodings))
-	for c, sha := range a.Encodings {
-		encodings[c], sizes[c] = sha, a.EncodedSizes[c]
-	}
-	for c, e := range enc {
-		encodings[c], sizes[c] = e.SHA256, e.Size
-	}
-	// Copy-on-write: readers hold the old Artifact value without the lock.
-	a.Encodings, a.EncodedSizes = encodings, sizes
-	s.artifacts[sha] = a
-}
-
-func (s *Server) artifact(sha string) (registry.Artifact, bool) {
-	s.artifactsMu.RLock()
-	defer s.artifactsMu.RUnlock()
-	a, ok := s.artifacts[sha]
-	return a, ok
 }
 
 // serveBundle serves /bundles/{sha256}.{js|map|hbc}: immutable, cached for a
@@ -197,12 +74,12 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext string) {
 	file := sha + "." + ext
 	if ext == "map" {
-		byKey, ok := s.sourceMapNamed(sha)
+		byKey, ok := s.index.SourceMapNamed(sha)
 		if !ok && s.maps.wait(r.Context(), sha) {
-			byKey, ok = s.sourceMapNamed(sha)
+			byKey, ok = s.index.SourceMapNamed(sha)
 		}
 		if !ok && len(sha) == 64 && s.catchUp(r.Context()) { // replica.go
-			byKey, ok = s.sourceMapNamed(sha)
+			byKey, ok = s.index.SourceMapNamed(sha)
 		}
 		if ok {
 			sha = byKey
@@ -214,11 +91,11 @@ func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext 
 			return
 		}
 	}
-	a, ok := s.artifact(sha)
+	a, ok := s.index.Artifact(sha)
 	if !ok && len(sha) == 64 && s.catchUp(r.Context()) {
 		// Another replica's push, answered before its notification
 		// reached this one (replica.go).
-		a, ok = s.artifact(sha)
+		a, ok = s.index.Artifact(sha)
 	}
 	if !ok || len(sha) != 64 || !strings.HasPrefix(a.ContentType, strings.SplitN(extTypes[ext], ";", 2)[0]) || extTypes[ext] == "" {
 		w.Header().Set("Cache-Control", "no-cache")
@@ -405,4 +282,29 @@ func (c *bundleCache) get(ctx context.Context, store registry.Store, sha string)
 		}
 	}
 	return e, nil
+}
+
+// forget drops pruned blobs from the cache.
+func (c *bundleCache) forget(shas []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sha := range shas {
+		if el, ok := c.items[sha]; ok {
+			c.ll.Remove(el)
+			delete(c.items, sha)
+			c.bytes -= int64(len(el.Value.(*cacheEntry).body))
+		}
+	}
+}
+
+// forgetServed drops pruned blobs from what serves their bytes (the bundle
+// cache, the blob files' index); the artifact index forgets them itself
+// (artifacts.Index.Subscribe), before this runs.
+func (s *Server) forgetServed(shas []string) {
+	s.bundles.forget(shas)
+	if s.files != nil {
+		for _, sha := range shas {
+			s.files.forget(sha)
+		}
+	}
 }

@@ -28,22 +28,9 @@ import (
 // work.
 func (s *Server) subscribe() {
 	f := &s.changes
-	f.Subscribe("artifact index", func(_ context.Context, c changes.Change) {
-		switch c := c.(type) {
-		case changes.VersionStored:
-			s.addArtifacts(c.Version)
-		case changes.BlobsPruned:
-			s.forgetBlobs(c.SHAs)
-		case changes.EncodingsStored:
-			s.addEncodings(c.SHA, c.Encodings)
-		case changes.SourceMapStored:
-			s.addArtifact(c.Artifact)
-		case changes.BytecodeStored:
-			if c.Bytecode.Error == "" {
-				s.addArtifacts(&registry.Version{Artifacts: map[string]registry.Artifact{registry.MobileHermes: c.Bytecode.Artifact}})
-			}
-		}
-	})
+	s.index.Subscribe(f) // internal/app/artifacts
+	// Then what serves pruned blobs' bytes (bundles.go).
+	changes.On(f, "served blobs", func(_ context.Context, c changes.BlobsPruned) { s.forgetServed(c.SHAs) })
 	f.Subscribe("manifest generation", func(_ context.Context, c changes.Change) {
 		switch c := c.(type) {
 		case changes.VersionStored, changes.VersionCertified, changes.BlobsPruned:

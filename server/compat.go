@@ -179,7 +179,7 @@ func (s *Server) serveMattermostStatic(w http.ResponseWriter, r *http.Request) {
 			"no bundle %s: bundle paths come from GET /api/v4/plugins/webapp", file))
 		return
 	}
-	sha, found := s.artifactByPrefix(hash)
+	sha, found := s.index.ByPrefix(hash)
 	if !found {
 		writeErrorBody(w, errorf(http.StatusNotFound, CodeBundleNotFound,
 			"no bundle %s: bundle paths come from GET /api/v4/plugins/webapp", file))
@@ -197,23 +197,14 @@ func (s *Server) hasStaticFile(id, file string) bool {
 			return true // our bundles' source maps (built after the push: serveArtifact waits)
 		}
 		hash := strings.TrimSuffix(strings.TrimPrefix(file, id+"_"), "_bundle.js")
-		_, ok := s.artifactByPrefix(hash)
+		_, ok := s.index.ByPrefix(hash)
 		return ok
 	}
 	if file == "" || strings.Contains(file, "..") || strings.HasPrefix(file, "/") {
 		return false
 	}
-	_, ok := s.pathFileOf(id, distKind(file))
+	_, ok := s.index.PathFile(id, distKind(file))
 	return ok
-}
-
-// artifactByPrefix finds the JavaScript artifact whose SHA-256 starts with
-// prefix (16 hex digits: collisions are not a practical concern).
-func (s *Server) artifactByPrefix(prefix string) (string, bool) {
-	s.artifactsMu.RLock()
-	defer s.artifactsMu.RUnlock()
-	sha, ok := s.byPrefix[prefix]
-	return sha, ok
 }
 
 // semverLess compares plugin versions (valid semver, no "v").
@@ -290,7 +281,7 @@ func (s *Server) serveVersionFile(w http.ResponseWriter, r *http.Request, id, ki
 		notFound()
 		return
 	}
-	a, found := s.pathFileOf(id, kind) // with its precompressed variants
+	a, found := s.index.PathFile(id, kind) // with its precompressed variants
 	if !found {
 		notFound()
 		return

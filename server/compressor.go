@@ -58,7 +58,7 @@ func (c *compressor) enqueue(sha string, data []byte, contentType string) {
 	if strings.HasPrefix(contentType, "image/") && contentType != "image/svg+xml" || contentType == typeGzip {
 		return // PNG, JPEG, WebP and a server part's .tar.gz are compressed already
 	}
-	if a, ok := c.s.artifact(sha); ok && len(a.Encodings) > 0 {
+	if a, ok := c.s.index.Artifact(sha); ok && len(a.Encodings) > 0 {
 		return
 	}
 	c.work.enqueue(sha, compressJob{sha, contentType, data})

@@ -311,9 +311,7 @@ func writeHistogram(w io.Writer, name, labels string, h *histogram) {
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	s.metrics.write(w)
-	s.artifactsMu.RLock()
-	n := len(s.artifacts)
-	s.artifactsMu.RUnlock()
+	n := s.index.Len()
 	fmt.Fprintf(w, "# HELP mmtoolkit_artifacts Bundles and source maps the server can serve.\n# TYPE mmtoolkit_artifacts gauge\nmmtoolkit_artifacts %d\n", n)
 	fmt.Fprintf(w, "# HELP mmtoolkit_websocket_connections Open /api/v1/websocket connections.\n# TYPE mmtoolkit_websocket_connections gauge\nmmtoolkit_websocket_connections %d\n", s.hub.connected.Load())
 	fmt.Fprintf(w, "# HELP mmtoolkit_websocket_dropped_total Connections dropped because they could not keep up.\n# TYPE mmtoolkit_websocket_dropped_total counter\nmmtoolkit_websocket_dropped_total %d\n", s.hub.dropped.Load())

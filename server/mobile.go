@@ -146,7 +146,7 @@ func (m *mobileService) compileMissing(ctx context.Context, stored []bytecodeJob
 			have[bc.Source] = true // compiled or rejected: either way, done
 		}
 		if bc.Error == "" {
-			m.indexBytecode(bc)
+			m.s.index.AddBytecode(bc) // /bundles/<sha>.hbc serves it
 		}
 	}
 	for _, j := range stored {
@@ -224,11 +224,6 @@ func (m *mobileService) compileNow(ctx context.Context, j bytecodeJob) error {
 	m.s.metrics.compile("hermes", took)
 	m.s.compressor.enqueue(sha, out.HBC, bundler.BytecodeContentType)
 	return nil
-}
-
-// indexBytecode makes /bundles/<sha>.hbc serve a stored bytecode blob.
-func (m *mobileService) indexBytecode(bc registry.Bytecode) {
-	m.s.addArtifacts(&registry.Version{Artifacts: map[string]registry.Artifact{registry.MobileHermes: bc.Artifact}})
 }
 
 // mountMobile adds the mobile routes: the public key (anyone) and the

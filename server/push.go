@@ -11,6 +11,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/artifacts"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -57,13 +58,13 @@ func (s *Server) bundlesOf(v *registry.Version) map[string]bundleInfo {
 		if artifactNames[kind] == "" {
 			continue // an icon or a screenshot, not a bundle
 		}
-		if known, ok := s.artifact(a.SHA256); ok {
+		if known, ok := s.index.Artifact(a.SHA256); ok {
 			a = known
 		}
 		out[artifactNames[kind]] = bundleOf(kind, a)
 	}
 	for bundle, kind := range registry.SourceMapOf {
-		if js, ok := v.Artifacts[bundle]; ok && missingSourceMap(v, bundle) {
+		if js, ok := v.Artifacts[bundle]; ok && artifacts.MissingSourceMap(v, bundle) {
 			if key := s.maps.pending(js.SHA256); key != "" {
 				out[artifactNames[kind]] = bundleInfo{URL: slots.BundleURL(key, "map"), Pending: true}
 			}

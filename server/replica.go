@@ -223,7 +223,7 @@ func (s *Server) encoded(ctx context.Context, sha string) (bool, error) {
 	if err != nil || len(enc) == 0 {
 		return false, err
 	}
-	s.addEncodings(sha, enc)
+	s.index.AddEncodings(sha, enc)
 	return true, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/artifacts"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
@@ -186,22 +187,12 @@ type Server struct {
 	manifests   sync.Map     // manifestKey -> *cachedManifest
 	webappLists webappLists  // merged GET /api/v4/plugins/webapp answers (compat.go)
 
-	artifactsMu sync.RWMutex
-	artifacts   map[string]registry.Artifact // by identity SHA-256
-	// byPrefix maps the first 16 hex digits of each JavaScript artifact's
-	// SHA-256 to the whole: Mattermost-style bundle names carry only those.
-	byPrefix map[string]string
-	// mapKeys maps a source map's key (the name its bundle gives it) to
-	// its SHA-256.
-	mapKeys map[string]string
-	// pathFiles maps plugin id + "\x00" + kind of the files served by
-	// their path in the package (a prebuilt dist's chunks and images, the
-	// public/ folder) to the highest version's artifact: those URLs carry
-	// no version, and a request must not read every version to find one.
-	pathFiles map[string]pathFile
-	bundles   *bundleCache
-	files     *blobFiles           // nil without Config.BlobFiles
-	edge      atomic.Pointer[Edge] // the Edge serving it, for /metrics
+	// index is every servable artifact by SHA-256, prefix, source map key
+	// and path (internal/app/artifacts).
+	index   *artifacts.Index
+	bundles *bundleCache
+	files   *blobFiles           // nil without Config.BlobFiles
+	edge    atomic.Pointer[Edge] // the Edge serving it, for /metrics
 
 	// table is the route table both lanes are built from (routetable.go).
 	table  []route
@@ -222,16 +213,13 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	}
 	cfg.Timing = cfg.Timing.withDefaults()
 	s := &Server{
-		cfg:       cfg,
-		store:     store,
-		identity:  id,
-		log:       cfg.Logger,
-		metrics:   newMetrics(),
-		artifacts: map[string]registry.Artifact{},
-		byPrefix:  map[string]string{},
-		pathFiles: map[string]pathFile{},
-		mapKeys:   map[string]string{},
-		bundles:   newBundleCache(cfg.BundleCacheBytes),
+		cfg:      cfg,
+		store:    store,
+		identity: id,
+		log:      cfg.Logger,
+		metrics:  newMetrics(),
+		index:    artifacts.New(),
+		bundles:  newBundleCache(cfg.BundleCacheBytes),
 
 		compileSlots: make(chan struct{}, compileSlots(cfg.MaxCompiles)),
 		buildCache:   cfg.BuildCache,
@@ -279,7 +267,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if cfg.BlobFiles != "" {
-		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.blobSizes(), s.settled); err != nil {
+		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.index.BlobSizes(), s.settled); err != nil {
 			return nil, err
 		}
 	}

@@ -249,7 +249,7 @@ func (x *Index) Uncompressed(minSize int64) []registry.Artifact {
 // it before the parts that read the index on the same change (the events
 // of a push name its bundles).
 func (x *Index) Subscribe(f *changes.Feed) {
-	f.Subscribe("artifacts", x.apply)
+	f.Subscribe("artifact index", x.apply)
 }
 
 func (x *Index) apply(_ context.Context, c changes.Change) {

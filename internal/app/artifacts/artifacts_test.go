@@ -237,7 +237,7 @@ func TestSubscribe(t *testing.T) {
 	if _, ok := x.SourceMapNamed("the-key"); ok {
 		t.Fatal("BlobsPruned: map key still indexed")
 	}
-	if got := f.Subscribers(); !slices.Equal(got, []string{"artifacts"}) {
+	if got := f.Subscribers(); !slices.Equal(got, []string{"artifact index"}) {
 		t.Fatalf("subscribers %q", got)
 	}
 }
