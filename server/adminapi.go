@@ -351,7 +351,7 @@ func (s *Server) servedHistory(ctx context.Context, teamID string, p *registry.P
 	if err != nil {
 		return nil, err
 	}
-	src := s.manifestSource()
+	src := s.policy.Source()
 	servable := map[string]bool{} // version -> exists at the minimum certification
 	canServe := func(v string) (bool, error) {
 		ok, seen := servable[v]

@@ -1,16 +1,14 @@
 package server
 
 import (
-	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
-	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
 // TrustedKey is a public key whose package signatures earn Level.
@@ -123,80 +121,11 @@ func detachedSignature(r *http.Request) ([]byte, error) {
 
 // minCertification is the server's policy: the lowest level a version may
 // have to be enabled for a team and served in its manifests.
-func (s *Server) minCertification() registry.Certification { return s.cfg.MinCertification }
+func (s *Server) minCertification() registry.Certification { return s.policy.Min() }
 
-// tooLow is the error for enabling a version below the minimum level.
-func (s *Server) tooLow(v *registry.Version, followLatest bool) *Error {
-	min := s.minCertification()
-	msg := fmt.Sprintf("this server only enables plugins certified %s or higher, and %s %s is %s: pin a version signed at %s level or higher, or ask its publisher to have it signed",
-		min, v.PluginID, v.Version, v.Certification, min)
-	if followLatest {
-		msg = fmt.Sprintf("this server only enables plugins certified %s or higher, and no version of %s is (its latest, %s, is %s): ask its publisher to have a version signed at %s level or higher",
-			min, v.PluginID, v.Version, v.Certification, min)
-	}
-	return &Error{Status: http.StatusForbidden, Code: CodeCertificationTooLow, Message: msg,
-		Details: map[string]any{"required": min.String(), "certification": v.Certification.String(), "version": v.Version}}
-}
-
-// checkEnable refuses to enable a version below the minimum level. version
-// is the pinned version, "" to follow the latest: then some version must
-// meet the level (the manifests serve the highest that does).
-func (s *Server) checkEnable(ctx context.Context, p *registry.Plugin, version string) error {
-	min := s.minCertification()
-	if min == registry.Unverified {
-		return nil
-	}
-	if version != "" {
-		v, err := s.store.Version(ctx, p.ID, version)
-		if err != nil {
-			return err
-		}
-		if !v.Certification.Meets(min) {
-			return s.tooLow(v, false)
-		}
-		return nil
-	}
-	if _, err := highestCertified(ctx, s.store, p, min); err != nil {
-		if errors.Is(err, errNoCertifiedVersion) {
-			latest, lerr := s.store.Version(ctx, p.ID, p.Latest)
-			if lerr != nil {
-				return lerr
-			}
-			return s.tooLow(latest, true)
-		}
-		return err
-	}
-	return nil
-}
-
-var errNoCertifiedVersion = errors.New("no version meets the minimum certification")
-
-// highestCertified returns the highest version of p whose level meets min.
-func highestCertified(ctx context.Context, src slots.Source, p *registry.Plugin, min registry.Certification) (*registry.Version, error) {
-	for i := len(p.Versions) - 1; i >= 0; i-- {
-		v, err := src.Version(ctx, p.ID, p.Versions[i])
-		if errors.Is(err, registry.ErrVersionNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if v.Certification.Meets(min) {
-			return v, nil
-		}
-	}
-	return nil, errNoCertifiedVersion
-}
-
-// manifestSource is the source web and mobile manifests are built from: the
-// store, seen through the minimum certification when there is one
-// (slots.Certified). Every caller of slots.Served passes it, so the
-// manifests and every check that follows the served version apply the
-// same minimum.
-func (s *Server) manifestSource() slots.MobileSource {
-	src, ok := s.store.(slots.MobileSource)
-	if !ok {
-		src = noBytecode{s.store}
-	}
-	return slots.Certified(src, s.minCertification())
+// certificationTooLow is the answer to a *serving.TooLowError: enabling (or
+// pinning) a version below the minimum certification.
+func certificationTooLow(e *serving.TooLowError) *Error {
+	return &Error{Status: http.StatusForbidden, Code: CodeCertificationTooLow, Message: e.Error(),
+		Details: map[string]any{"required": e.Min.String(), "certification": e.Version.Certification.String(), "version": e.Version.Version}}
 }

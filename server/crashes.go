@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -108,7 +109,7 @@ func (s *Server) crashTeam(ctx context.Context, who *identity.Identity, pluginID
 	first := ""
 	for _, tid := range teams {
 		v, err := s.teamVersion(ctx, tid, pluginID)
-		if e := (*Error)(nil); errors.As(err, &e) && e.Code == "plugin_not_enabled" {
+		if serving.IsNotServed(err) {
 			continue
 		}
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -85,10 +86,16 @@ func toError(err error) *Error {
 		e    *Error
 		perr *pluginpkg.Error
 		cerr *bundler.CompileError
+		nse  *serving.NotServedError
+		tle  *serving.TooLowError
 	)
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.As(err, &nse):
+		return errNotServed(nse.PluginID)
+	case errors.As(err, &tle):
+		return certificationTooLow(tle)
 	case errors.As(err, &perr):
 		status := http.StatusBadRequest
 		if sizeCodes[perr.Code] {

@@ -17,6 +17,7 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -40,7 +41,7 @@ type pluginEventData struct {
 // open pages: enabled, disabled, or (a new effective version) updated.
 func (s *Server) teamChanged(ctx context.Context, teamID string, before, after registry.TeamState, p *registry.Plugin) {
 	eff := func(st registry.TeamState) string {
-		v, err := slots.Served(ctx, s.manifestSource(), p.ID, st)
+		v, err := s.policy.Served(ctx, p.ID, st)
 		if err != nil {
 			return "" // none served: the manifest leaves the plugin out
 		}
@@ -122,7 +123,7 @@ func (s *Server) versionPushed(ctx context.Context, v *registry.Version, asOf in
 		if st.Version != "" {
 			continue // pinned: a push changes nothing
 		}
-		if served, err := slots.Served(ctx, s.manifestSource(), v.PluginID, st); err == nil && served.Version == v.Version {
+		if served, err := s.policy.Served(ctx, v.PluginID, st); err == nil && served.Version == v.Version {
 			s.publishPluginEvent(ctx, teamID, v.PluginID, eventPluginUpdated)
 		}
 	}
@@ -336,7 +337,7 @@ func (s *Server) requireSharedTeam(ctx context.Context, who *identity.Identity, 
 	lookup, canLookup := s.identity.(teamMembership)
 	for _, tid := range teams {
 		if _, err := s.teamVersion(ctx, tid, pluginID); err != nil {
-			if e := (*Error)(nil); errors.As(err, &e) && e.Code == "plugin_not_enabled" {
+			if serving.IsNotServed(err) {
 				continue
 			}
 			return err

@@ -98,7 +98,7 @@ func (s *Server) manifest(ctx context.Context, k manifestKey) (*cachedManifest, 
 	if v, ok := s.manifests.Load(k); ok && v.(*cachedManifest).gen == gen {
 		return v.(*cachedManifest), nil
 	}
-	sm, err := slots.Build(ctx, s.manifestSource(), k.teamID, k.platform)
+	sm, err := slots.Build(ctx, s.policy.Source(), k.teamID, k.platform)
 	if err != nil {
 		return nil, err
 	}

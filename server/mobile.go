@@ -378,7 +378,7 @@ func (m *mobileService) manifest(ctx context.Context, k mobileManifestKey, rt *p
 	if ok && c.gen == gen {
 		return c, nil
 	}
-	mm, err := slots.BuildMobile(ctx, m.s.manifestSource(), slots.MobileQuery{TeamID: k.teamID, Platform: k.platform, Runtime: rt, Bytecode: k.bytecode})
+	mm, err := slots.BuildMobile(ctx, m.s.policy.Source(), slots.MobileQuery{TeamID: k.teamID, Platform: k.platform, Runtime: rt, Bytecode: k.bytecode})
 	if err != nil {
 		return nil, err
 	}
@@ -409,8 +409,3 @@ func (m *mobileService) manifest(ctx context.Context, k mobileManifestKey, rt *p
 	m.mu.Unlock()
 	return c, nil
 }
-
-// noBytecode adapts a store that keeps no bytecode.
-type noBytecode struct{ slots.Source }
-
-func (noBytecode) Bytecode(context.Context, string) ([]registry.Bytecode, error) { return nil, nil }

@@ -13,6 +13,7 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -53,8 +54,7 @@ func (s *Server) enabledVersion(ctx context.Context, r *http.Request, who *ident
 	// rule manifests, events, KV and crash reports follow): a newer
 	// unverified version's routes are not the served one's.
 	_, v, err := s.servesAny(ctx, teams, pluginID)
-	var e *Error
-	if errors.As(err, &e) && e.Code == "plugin_not_enabled" {
+	if serving.IsNotServed(err) {
 		return nil, notFound
 	}
 	return v, err

@@ -233,7 +233,7 @@ func (p previewSource) TeamStates(ctx context.Context, teamID string) (map[strin
 // could find it. Its ETag is the hash of its body, as the team's is, so it
 // differs from the team's whenever a preview is in it.
 func (s *Server) previewManifest(ctx context.Context, k manifestKey, pins map[string]string) (*cachedManifest, error) {
-	sm, err := slots.Build(ctx, previewSource{s.manifestSource(), pins}, k.teamID, k.platform)
+	sm, err := slots.Build(ctx, previewSource{s.policy.Source(), pins}, k.teamID, k.platform)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (s *Server) previewManifest(ctx context.Context, k manifestKey, pins map[st
 // previewMobileManifest is the signed mobile manifest for a developer who
 // previews pins, built per request like previewManifest.
 func (s *Server) previewMobileManifest(ctx context.Context, k mobileManifestKey, q slots.MobileQuery, pins map[string]string) (*signedManifest, error) {
-	mm, err := slots.BuildMobile(ctx, previewSource{s.manifestSource(), pins}, q)
+	mm, err := slots.BuildMobile(ctx, previewSource{s.policy.Source(), pins}, q)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/artifacts"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -166,6 +167,7 @@ type Server struct {
 	prune        pruner          // old prereleases' pruning (preview_prune.go)
 	release      memRelease      // returns compile garbage to the OS when pushes pause
 	trust        trustIndex
+	policy       *serving.Policy // the serving policy: min certification, which version a team serves
 	embed        *embedService   // nil when the store keeps no embed apps (embed.go)
 	parts        upstreamPlugins // Mattermost's plugin list and statuses, for the console (serverpart.go)
 	// The team each session shows, and plugin events on the relayed
@@ -236,6 +238,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if !cfg.MinCertification.Valid() {
 		return nil, fmt.Errorf("server: minimum certification %d is not a level", uint8(cfg.MinCertification))
 	}
+	s.policy = serving.New(store, cfg.MinCertification)
 	lim := pluginpkg.DefaultLimits
 	if cfg.Limits.MaxArchiveBytes > 0 {
 		lim.MaxArchiveBytes = cfg.Limits.MaxArchiveBytes

@@ -12,7 +12,6 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
-	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
 type teamPlugin struct {
@@ -89,71 +88,36 @@ func (s *Server) serveTeamPlugins(w http.ResponseWriter, r *http.Request) {
 }
 
 // servedVersion is the version of a plugin a team's manifest serves for its
-// pin ("" = follow the latest) once the plugin is enabled: slots.Effective
-// through the minimum certification (manifestSource), so a version below
-// it, or a prerelease a follower never gets, is never reported as served.
-// "" when none is (a pin below the minimum, or no release at it).
+// pin ("" = follow the latest) once the plugin is enabled, "" when none is:
+// the serving policy's answer (serving.Policy.ServedVersion).
 func (s *Server) servedVersion(ctx context.Context, id, pin string) (string, error) {
-	v, err := slots.Effective(ctx, s.manifestSource(), id, pin)
-	switch {
-	case errors.Is(err, slots.ErrNotServed):
-		return "", nil
-	case err != nil:
-		return "", err
-	}
-	return v.Version, nil
+	return s.policy.ServedVersion(ctx, id, pin)
 }
 
-// teamVersion is the one answer to "which version of plugin pluginID does
-// team teamID serve?" for every permission that depends on it: events, the
-// KV store's rights, crash reports (and plugin routes should ask it too).
-// It is slots.Served over the manifests' source, so it agrees with the
-// team's manifests by construction, the minimum certification included. A
-// plugin the team does not serve is a 404 plugin_not_enabled, as
-// Mattermost hides plugins a user cannot use; an unknown plugin stays
+// teamVersion is the version of plugin pluginID team teamID serves to the
+// caller of ctx (serving.Policy.TeamVersion), for every permission that
+// depends on it: events, the KV store's rights, crash reports, plugin
+// routes. The caller's own preview, if any (preview.go), is its input. A
+// plugin the team does not serve is a *serving.NotServedError, answered
+// 404 plugin_not_enabled (errNotServed); an unknown plugin stays
 // plugin_not_found.
 func (s *Server) teamVersion(ctx context.Context, teamID, pluginID string) (*registry.Version, error) {
-	states, err := s.store.TeamStates(ctx, teamID)
-	if err != nil {
-		return nil, err
-	}
-	// The caller's own preview, if any (preview.go), is an input of the
-	// one decision, not a second one.
-	st := slots.Previewing(states[pluginID], s.previewVersion(ctx, pluginID))
-	v, err := slots.Served(ctx, s.manifestSource(), pluginID, st)
-	if errors.Is(err, slots.ErrNotServed) {
-		if _, perr := s.store.Plugin(ctx, pluginID); perr != nil {
-			return nil, perr
-		}
-		return nil, errNotServed(pluginID)
-	}
-	return v, err
+	return s.policy.TeamVersion(ctx, teamID, pluginID, s.previewVersion(ctx, pluginID))
 }
 
-// errNotServed is the answer for a plugin a team (or every team that
-// matters to a request) does not serve.
+// errNotServed is the answer to a *serving.NotServedError: a plugin a team
+// (or every team that matters to a request) does not serve.
 func errNotServed(pluginID string) *Error {
 	return errorf(http.StatusNotFound, CodePluginNotEnabled,
 		"plugin %s is not enabled for this team: ask a team admin to enable it", pluginID)
 }
 
 // servesAny returns the first of teamIDs (in the order given) that serves
-// the plugin and the version it serves, or the teamVersion error of the
-// last team (plugin_not_enabled when none does).
+// the plugin to the caller of ctx and the version it serves
+// (serving.Policy.ServesAny), or the teamVersion error of the last team (a
+// *serving.NotServedError when none does).
 func (s *Server) servesAny(ctx context.Context, teamIDs []string, pluginID string) (string, *registry.Version, error) {
-	err := error(errNotServed(pluginID))
-	for _, tid := range teamIDs {
-		var v *registry.Version
-		v, err = s.teamVersion(ctx, tid, pluginID)
-		if err == nil {
-			return tid, v, nil
-		}
-		var e *Error
-		if !errors.As(err, &e) || e.Code != "plugin_not_enabled" {
-			return "", nil, err
-		}
-	}
-	return "", nil, err
+	return s.policy.ServesAny(ctx, teamIDs, pluginID, s.previewVersion(ctx, pluginID))
 }
 
 // teamPluginOf is a team's entry of plugin p; eff is the version it serves
@@ -238,7 +202,7 @@ func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID stri
 		}
 	}
 	if st.Enabled {
-		if err := s.checkEnable(ctx, p, st.Version); err != nil {
+		if err := s.policy.CheckEnable(ctx, p, st.Version); err != nil {
 			return registry.TeamState{}, nil, err
 		}
 	}
@@ -248,7 +212,7 @@ func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID stri
 	if !st.Enabled {
 		concerned = before.Version
 	}
-	if v, err := slots.Effective(ctx, s.manifestSource(), p.ID, concerned); err == nil {
+	if v, err := s.policy.Effective(ctx, p.ID, concerned); err == nil {
 		st.Served = v.Version
 	}
 	st, err = s.store.SetTeamState(ctx, st)
