@@ -459,7 +459,12 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 	}
 	key := webappListKey{who.User.ID, tid}
 	gen, upGen, now := s.generation.Load(), s.webappLists.upGen.Load(), time.Now()
-	if v, ok := s.webappLists.m.Load(key); ok {
+	// A developer's previews (preview.go) are in their list alone: built
+	// for each of their requests, never cached (the cache follows the
+	// generation, which a preview does not change), so the list cached
+	// before the preview is theirs again when it ends.
+	pins := s.previews.of(who.User.ID)
+	if v, ok := s.webappLists.m.Load(key); ok && pins == nil {
 		if c := v.(*mergedList); c.gen == gen && c.upGen == upGen && now.Before(c.expires) {
 			c.write(w, r)
 			return
@@ -470,9 +475,7 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 	var upIDs map[string]bool
 	ok := up.status == http.StatusOK && !up.failed
 	if ok {
-		// The team's list, never a preview: merged lists are cached by
-		// generation, which a preview does not change.
-		ours, err := s.teamClientManifests(ctx, tid, nil)
+		ours, err := s.teamClientManifests(ctx, tid, pins)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -505,7 +508,7 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 	h["Content-Type"] = []string{"application/json"}
 	h["Cache-Control"] = []string{"no-store"} // per user and team
 	c := &mergedList{gen: gen, upGen: upGen, expires: now.Add(s.pluginListTTL()), header: h, body: body}
-	if s.pluginListTTL() > 0 {
+	if s.pluginListTTL() > 0 && pins == nil {
 		if s.webappLists.n.Add(1) > maxCachedLists {
 			s.webappLists.m.Clear()
 			s.webappLists.n.Store(1)

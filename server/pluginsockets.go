@@ -56,6 +56,7 @@ type pluginSockets struct {
 type socketView struct {
 	token string
 	team  string
+	user  string // the session's user, known after the first refresh
 	// plugins: id -> the client manifest sent. Before the first refresh
 	// it is not known what the page loaded (it asked before the socket
 	// opened, maybe for another team): the first refresh sends the whole
@@ -255,6 +256,18 @@ func (ps *pluginSockets) sessionChanged(token string) {
 	ps.mu.Unlock()
 }
 
+// userChanged refreshes the sockets of user's sessions: their preview of
+// a plugin started, changed or ended (preview.go).
+func (ps *pluginSockets) userChanged(user string) {
+	ps.mu.Lock()
+	for s, v := range ps.socks {
+		if v.user == user || !v.opened {
+			ps.markLocked(s)
+		}
+	}
+	ps.mu.Unlock()
+}
+
 // teamChanged refreshes the sockets that show team tid: a plugin was
 // enabled, disabled, pinned or updated there.
 func (ps *pluginSockets) teamChanged(tid string) {
@@ -326,7 +339,7 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 		// session starts there.
 		ps.s.sessionTeams.setUser(who.User.ID, tid)
 	}
-	want, err := ps.wanted(ctx, tid, teams)
+	want, err := ps.wantedBy(ctx, who.User.ID, tid, teams)
 	if err != nil {
 		ps.log.Warn("plugin events: the team's plugins", "team", tid, "err", err)
 		return
@@ -383,12 +396,27 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 	// them before Inject returns, and RewriteEvent must see what it holds.
 	ps.mu.Lock()
 	if v, ok := ps.socks[s]; ok {
-		v.plugins, v.team, v.opened = want, tid, true
+		v.plugins, v.team, v.user, v.opened = want, tid, who.User.ID, true
 	}
 	ps.mu.Unlock()
 	// One batch: a switch among many plugins is one queue slot. An error
 	// means closed, or too slow and now closed: it reconnects and reloads.
 	s.Inject(events...)
+}
+
+// wantedBy is what the merged list gives user of mmtoolkit's plugins for
+// team tid: the team's (wanted), or, while user previews a plugin, their
+// own list with the preview (compat.go), built for this socket alone.
+func (ps *pluginSockets) wantedBy(ctx context.Context, user, tid string, teams map[string]map[string][]byte) (map[string][]byte, error) {
+	pins := ps.s.previews.of(user)
+	if pins == nil {
+		return ps.wanted(ctx, tid, teams)
+	}
+	list, err := ps.s.teamClientManifests(ctx, tid, pins)
+	if err != nil {
+		return nil, err
+	}
+	return clientManifestsByID(list)
 }
 
 // wanted is what the merged list gives of mmtoolkit's plugins for team
@@ -401,6 +429,16 @@ func (ps *pluginSockets) wanted(ctx context.Context, tid string, teams map[strin
 	if err != nil {
 		return nil, err
 	}
+	out, err := clientManifestsByID(list)
+	if err != nil {
+		return nil, err
+	}
+	teams[tid] = out
+	return maps.Clone(out), nil
+}
+
+// clientManifestsByID is list as JSON, by plugin id.
+func clientManifestsByID(list []mattermostClientManifest) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(list))
 	for _, m := range list {
 		b, err := json.Marshal(m)
@@ -409,8 +447,7 @@ func (ps *pluginSockets) wanted(ctx context.Context, tid string, teams map[strin
 		}
 		out[m.ID] = b
 	}
-	teams[tid] = out
-	return maps.Clone(out), nil
+	return out, nil
 }
 
 // mattermostBroadcast is the broadcast of Mattermost's plugin events: to

@@ -304,3 +304,70 @@ func TestManyPluginsReachANewSocketWhole(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+// TestPreviewInMattermostsOwnWebapp: a developer previewing a prerelease
+// (push --watch) in Mattermost's own webapp, fronted, gets it in their
+// merged plugin list and on their relayed socket, live; another member of
+// the team keeps the release, on both; when the preview ends the developer
+// gets the team's version back.
+func TestPreviewInMattermostsOwnWebapp(t *testing.T) {
+	t.Parallel()
+	f := newFronting(t, server.Config{})
+	f.mm.EnableWebsocket()
+	for _, v := range []string{"1.0.0", devV1} {
+		if r := f.push("alice", helloPlugin(helloID, v)); r.status != 201 {
+			t.Fatalf("push %s: %d %s", v, r.status, r.body)
+		}
+	}
+	if r := f.do("alice", "PUT", "/api/v1/teams/"+f.alpha.ID+"/plugins/"+helloID, "application/json", strings.NewReader(`{"enabled":true}`)); r.status != 200 {
+		t.Fatalf("enable: %d %s", r.status, r.body)
+	}
+	listed := func(user string) string {
+		t.Helper()
+		r := f.do(user, "GET", "/api/v4/plugins/webapp?team="+f.alpha.ID, "", nil)
+		var m struct{ Version string }
+		json.Unmarshal([]byte(entries(t, r.body)[helloID]), &m)
+		return m.Version
+	}
+	alice, admin := f.openSocket("alice"), f.openSocket("admin") // both show alpha
+	for name, s := range map[string]*mmSocket{"alice": alice, "admin": admin} {
+		if got := s.event().pluginVersion(); got != "plugin_enabled:"+helloID+"@1.0.0" {
+			t.Fatalf("%s's socket opened with %s, want the release", name, got)
+		}
+	}
+	if a, b := listed("alice"), listed("admin"); a != "1.0.0" || b != "1.0.0" {
+		t.Fatalf("before the preview: alice's list has %q, admin's %q; want 1.0.0", a, b)
+	}
+
+	if r := f.preview("alice", devV1, 0); r.status != 200 {
+		t.Fatalf("preview: %d %s", r.status, r.body)
+	}
+	if got := alice.event().pluginVersion(); got != "plugin_enabled:"+helloID+"@"+devV1 {
+		t.Fatalf("alice's socket got %s at the preview's start, want the preview", got)
+	}
+	if a, b := listed("alice"), listed("admin"); a != devV1 || b != "1.0.0" {
+		t.Fatalf("during the preview: alice's list has %q (want %s), admin's %q (want 1.0.0)", a, devV1, b)
+	}
+	// A release during the preview: the team's sessions get it; the
+	// developer keeps the preview (admin's next event is the release, so
+	// the preview never reached admin's socket).
+	if r := f.push("alice", helloPlugin(helloID, "1.1.0")); r.status != 201 {
+		t.Fatalf("push 1.1.0: %d %s", r.status, r.body)
+	}
+	if got := admin.event().pluginVersion(); got != "plugin_enabled:"+helloID+"@1.1.0" {
+		t.Fatalf("admin's socket got %s, want the new release", got)
+	}
+	if a := listed("alice"); a != devV1 {
+		t.Fatalf("after a release during the preview alice's list has %q, want the preview", a)
+	}
+
+	if r := f.do("alice", "DELETE", "/api/v1/plugins/"+helloID+"/preview", "", nil); r.status != 204 {
+		t.Fatalf("end the preview: %d %s", r.status, r.body)
+	}
+	if got := alice.event().pluginVersion(); got != "plugin_enabled:"+helloID+"@1.1.0" {
+		t.Fatalf("alice's socket got %s at the preview's end, want the team's release", got)
+	}
+	if a := listed("alice"); a != "1.1.0" {
+		t.Fatalf("after the preview alice's list has %q, want 1.1.0", a)
+	}
+}

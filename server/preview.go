@@ -409,6 +409,11 @@ func (s *Server) previewChanged(ctx context.Context, user, pluginID string, team
 	for _, tid := range teams {
 		s.publishUserPluginEvent(ctx, user, tid, pluginID)
 	}
+	if s.pluginSockets != nil {
+		// Mattermost's own webapp, fronted: the user's relayed sockets
+		// (pluginsockets.go).
+		s.pluginSockets.userChanged(user)
+	}
 }
 
 // publishUserPluginEvent sends user's pages in team what user's own
