@@ -10,12 +10,15 @@
 # RUNS (default 5) runs each, alternating; medians of wall time. One summary
 # line per plugin, then a total:
 #   compile-ref: plugin=video mmtoolkit=Xms webpack=Yms ratio=Z
+# WEBPACK=0 measures mmtoolkit alone (bench/ab/ab.sh A/Bs two binaries):
+# the lines then have no webpack figures.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 runs=${RUNS:-5}
+webpack=${WEBPACK:-1}
 
-[ -x "$here/node_modules/.bin/webpack" ] || "$here/setup.sh"
+[ "$webpack" = 0 ] || [ -x "$here/node_modules/.bin/webpack" ] || "$here/setup.sh"
 # MMTOOLKIT_BIN: a built binary to measure; default: make build (go's cache
 # makes that quick when nothing changed).
 if [ -z "${MMTOOLKIT_BIN:-}" ]; then
@@ -55,16 +58,26 @@ for name in ${PLUGINS:-video map appcenter}; do
     "$bin" push "$dir" >/dev/null
     mm+=($(( ($(now) - start) / 1000000 )))
 
+    [ "$webpack" = 0 ] && continue
     start=$(now)
     (cd "$here" && MMTOOLKIT_PLUGIN_DIR=$dir MMTOOLKIT_WEBPACK_ENTRY=./index.tsx MMTOOLKIT_WEBPACK_OUT=$work/wp-$name \
       "$here/node_modules/.bin/webpack" --config "$here/webpack.config.js" >/dev/null)
     wp+=($(( ($(now) - start) / 1000000 )))
   done
   m=$(echo "${mm[*]}" | median)
-  w=$(echo "${wp[*]}" | median)
   tm=$((tm + m))
+  if [ "$webpack" = 0 ]; then
+    echo "runs $name: mmtoolkit ${mm[*]} ms" >&2
+    echo "compile-ref: plugin=$name mmtoolkit=${m}ms"
+    continue
+  fi
+  w=$(echo "${wp[*]}" | median)
   tw=$((tw + w))
   echo "runs $name: mmtoolkit ${mm[*]} ms; webpack ${wp[*]} ms" >&2
   echo "compile-ref: plugin=$name mmtoolkit=${m}ms webpack=${w}ms ratio=$(awk -v w="$w" -v m="$m" 'BEGIN {printf "%.1f", w / m}') webpack_bundle=$(( $(stat -c %s "$work/wp-$name/main.js") / 1024 ))KB"
 done
+if [ "$webpack" = 0 ]; then
+  echo "compile-ref: plugin=all mmtoolkit=${tm}ms load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
+  exit 0
+fi
 echo "compile-ref: plugin=all mmtoolkit=${tm}ms webpack=${tw}ms ratio=$(awk -v w="$tw" -v m="$tm" 'BEGIN {printf "%.1f", w / m}') load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
