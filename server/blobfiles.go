@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 )
 
 // sendfileMin is the smallest blob served from a file. Below it, one write
@@ -30,9 +32,9 @@ const sendfileMin = 32 << 10
 // directory is always safe. A blob gets its file in the background after
 // it is first served from memory.
 type blobFiles struct {
-	dir  string
-	log  *slog.Logger
-	work *worker[blobJob]
+	dir   string
+	log   *slog.Logger
+	sched *scheduler.Scheduler // writes the files, kind scheduler.BlobFile
 
 	mu   sync.RWMutex
 	have map[string]blobFile
@@ -56,7 +58,7 @@ const blobTempPrefix = ".tmp-"
 // openBlobFiles prepares dir and learns the files already in it. sizes
 // holds the length of every blob the registry has: a file for an unknown
 // blob, or of the wrong length (a write a crash cut short), is removed.
-func openBlobFiles(dir string, log *slog.Logger, sizes map[string]int64, settle func(context.Context)) (*blobFiles, error) {
+func openBlobFiles(dir string, log *slog.Logger, sizes map[string]int64, sched *scheduler.Scheduler) (*blobFiles, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("server: blob file cache: %w", err)
 	}
@@ -64,7 +66,7 @@ func openBlobFiles(dir string, log *slog.Logger, sizes map[string]int64, settle 
 	if err != nil {
 		return nil, fmt.Errorf("server: blob file cache: %w", err)
 	}
-	f := &blobFiles{dir: dir, log: log, have: map[string]blobFile{}}
+	f := &blobFiles{dir: dir, log: log, sched: sched, have: map[string]blobFile{}}
 	for _, e := range entries {
 		name := e.Name()
 		want, known := sizes[name]
@@ -78,7 +80,6 @@ func openBlobFiles(dir string, log *slog.Logger, sizes map[string]int64, settle 
 			log.Warn("blob file cache: cannot remove a stale file", "file", name, "err", err)
 		}
 	}
-	f.work = newWorker("blob files", log, settle, f.write)
 	return f, nil
 }
 
@@ -95,7 +96,8 @@ func (f *blobFiles) lookup(sha string) (blobFile, bool) {
 
 // want asks for sha's file, with its bytes; it returns at once.
 func (f *blobFiles) want(sha string, body []byte) {
-	f.work.enqueue(sha, blobJob{sha, body})
+	j := blobJob{sha, body}
+	f.sched.Enqueue(scheduler.BlobFile, sha, func(ctx context.Context) error { return f.write(ctx, j) })
 }
 
 // write stores one blob's file: a temporary file renamed into place, so a
@@ -134,12 +136,9 @@ func (f *blobFiles) forget(sha string) {
 	f.open.forget(sha)
 }
 
-func (f *blobFiles) idle() bool { return f.work.idle() }
-
-func (f *blobFiles) close() {
-	f.work.close()
-	f.open.closeAll()
-}
+// close lets the kept descriptors go; the scheduler, which writes the
+// files, is closed first.
+func (f *blobFiles) close() { f.open.closeAll() }
 
 // send writes the headers already set on w, then sha's file as the body:
 // on the Edge's fast lane from a descriptor kept open, elsewhere with the

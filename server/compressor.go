@@ -14,6 +14,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -30,12 +31,12 @@ const (
 	minCompress = 256
 )
 
-// compressor makes the gzip and brotli variants of stored blobs on a
-// background worker, and records them with registry.PutEncodings. Until a
+// compressor makes the gzip and brotli variants of stored blobs in the
+// background (the server's scheduler, kind scheduler.Precompress, after
+// every other kind), and records them with registry.PutEncodings. Until a
 // blob's variants exist it is served as it is.
 type compressor struct {
 	s    *Server
-	work *worker[compressJob]
 	done atomic.Uint64
 }
 
@@ -44,11 +45,7 @@ type compressJob struct {
 	data             []byte // nil: read it from the store
 }
 
-func newCompressor(s *Server) *compressor {
-	c := &compressor{s: s}
-	c.work = newWorker("precompress", s.log, s.settled, c.compress)
-	return c
-}
+func newCompressor(s *Server) *compressor { return &compressor{s: s} }
 
 // enqueue asks for the variants of a blob; it never blocks a push.
 func (c *compressor) enqueue(sha string, data []byte, contentType string) {
@@ -61,7 +58,8 @@ func (c *compressor) enqueue(sha string, data []byte, contentType string) {
 	if a, ok := c.s.index.Artifact(sha); ok && len(a.Encodings) > 0 {
 		return
 	}
-	c.work.enqueue(sha, compressJob{sha, contentType, data})
+	j := compressJob{sha, contentType, data}
+	c.s.sched.Enqueue(scheduler.Precompress, sha, func(ctx context.Context) error { return c.compress(ctx, j) })
 }
 
 // compress makes j's variants, once across replicas (Server.claim): a
@@ -114,11 +112,6 @@ func (c *compressor) compressNow(ctx context.Context, j compressJob) error {
 	c.done.Add(1)
 	return nil
 }
-
-// idle reports whether no variants are being made or waiting.
-func (c *compressor) idle() bool { return c.work.idle() }
-
-func (c *compressor) close() { c.work.close() }
 
 func gzipBytes(data []byte, level int) []byte {
 	var buf bytes.Buffer

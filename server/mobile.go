@@ -21,6 +21,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
@@ -34,17 +35,17 @@ const mobileCacheEntries = 4096
 const bytecodeTimeout = 2 * time.Minute
 
 // mobileService is the server's React Native side: the key that signs
-// mobile manifests, the cache of signed manifests, and the background
-// compiler of Hermes bytecode.
+// mobile manifests, the cache of signed manifests, and the compiler of
+// Hermes bytecode, run in the background by the server's scheduler (kind
+// scheduler.Bytecode).
 type mobileService struct {
 	s      *Server
 	log    *slog.Logger
 	key    ed25519.PrivateKey
 	pub    string // base64, what apps pin
 	keyID  string
-	hermes *bundler.Hermes      // nil: no bytecode
-	store  registry.Bytecodes   // nil: the store keeps no bytecode
-	work   *worker[bytecodeJob] // nil when hermes or store is nil
+	hermes *bundler.Hermes    // nil: no bytecode
+	store  registry.Bytecodes // nil when hermes is nil
 
 	mu    sync.Mutex
 	cache map[mobileManifestKey]*signedManifest
@@ -107,30 +108,12 @@ func newMobile(s *Server, stored []bytecodeJob) (*mobileService, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	m.hermes, m.store = h, bcs
-	m.work = newWorker("hermes bytecode", s.log, s.settled, func(ctx context.Context, j bytecodeJob) error {
-		if err := m.compile(ctx, j); err != nil {
-			return fmt.Errorf("%s: %w", j.plugin, err) // the log names the plugin
-		}
-		return nil
-	})
 	if err := m.compileMissing(context.Background(), stored); err != nil {
-		m.close()
-		return nil, err
+		return nil, err // New closes the scheduler, dropping the jobs queued
 	}
 	s.log.Info("Hermes bytecode enabled", "hermesc", h.Path, "bytecode_version", h.Version, "release", h.Release)
 	return m, nil
 }
-
-// close stops the compiler; a compile it interrupts is redone at the next
-// start.
-func (m *mobileService) close() {
-	if m != nil && m.work != nil {
-		m.work.close()
-	}
-}
-
-// idle reports whether no bytecode is being compiled or waiting.
-func (m *mobileService) idle() bool { return m == nil || m.work == nil || m.work.idle() }
 
 // compileMissing indexes stored bytecode (so /bundles/<sha>.hbc serves it)
 // and queues the stored mobile bundles without bytecode for this hermesc's
@@ -161,7 +144,7 @@ func (m *mobileService) compileMissing(ctx context.Context, stored []bytecodeJob
 // versionStored queues a newly committed version's mobile bundle. It never
 // blocks the push.
 func (m *mobileService) versionStored(v *registry.Version) {
-	if m == nil || m.work == nil {
+	if m == nil || m.hermes == nil {
 		return
 	}
 	if a, ok := v.Artifacts[registry.MobileJS]; ok {
@@ -169,7 +152,16 @@ func (m *mobileService) versionStored(v *registry.Version) {
 	}
 }
 
-func (m *mobileService) enqueue(j bytecodeJob) { m.work.enqueue(j.source, j) }
+// enqueue asks the scheduler for j's bytecode; a compile Close interrupts
+// is redone at the next start (compileMissing).
+func (m *mobileService) enqueue(j bytecodeJob) {
+	m.s.sched.Enqueue(scheduler.Bytecode, j.source, func(ctx context.Context) error {
+		if err := m.compile(ctx, j); err != nil {
+			return fmt.Errorf("%s: %w", j.plugin, err) // the log names the plugin
+		}
+		return nil
+	})
+}
 
 // compile runs hermesc on one JS blob and stores the result in its own
 // transaction. Source hermesc rejects is recorded (so it is not retried at

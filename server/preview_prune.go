@@ -2,11 +2,10 @@ package server
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
@@ -22,14 +21,6 @@ const DefaultKeepPrereleases = 5
 type prereleasePruner interface {
 	PrunePrereleases(ctx context.Context, q registry.PruneQuery) (registry.PruneResult, error)
 }
-
-// pruner runs prunes one at a time, off the pushes' path.
-type pruner struct {
-	mu      sync.Mutex
-	running atomic.Int64
-}
-
-func (p *pruner) idle() bool { return p.running.Load() == 0 }
 
 // pruneActor is who the prune audit entries name: the server itself.
 const pruneActor = "mmtoolkit"
@@ -50,24 +41,23 @@ func (s *Server) prunePrereleases(v *registry.Version) {
 	if keep < 0 || !ok || !slots.IsPrerelease(v.Version) {
 		return
 	}
-	s.prune.running.Add(1)
-	go func() {
-		defer s.prune.running.Add(-1)
-		s.prune.mu.Lock()
-		defer s.prune.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Off the push's path, one at a time with the rest of the background
+	// work (internal/app/scheduler); each push asks for its own prune.
+	s.sched.Enqueue(scheduler.Prune, v.PluginID+"@"+v.Version, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		res, err := store.PrunePrereleases(ctx, registry.PruneQuery{PluginID: v.PluginID, PushedBy: v.PushedBy, Keep: keep,
 			Protect: s.previews.pinned()[v.PluginID], Actor: pruneActor})
 		if err != nil {
 			s.log.Error("prune prereleases", "plugin", v.PluginID, "developer", v.PushedBy, "err", err)
-			return
+			return nil
 		}
 		if len(res.Versions) == 0 {
-			return
+			return nil
 		}
 		s.changes.Publish(ctx, changes.BlobsPruned{SHAs: res.Collected}) // changes.go
 		s.log.Info("pruned prereleases", "plugin", v.PluginID, "developer", v.PushedBy, "versions", len(res.Versions),
 			"kept", keep, "blobs", res.Blobs, "bytes", res.BlobBytes)
-	}()
+		return nil
+	})
 }

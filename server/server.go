@@ -23,6 +23,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/artifacts"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
@@ -151,6 +152,7 @@ type Server struct {
 	compressor *compressor
 	mobile     *mobileService
 	maps       *sourceMaps
+	sched      *scheduler.Scheduler // runs all background work, one job at a time
 
 	eventLimiter *rateLimiter
 	crashLimiter *rateLimiter
@@ -164,7 +166,6 @@ type Server struct {
 	pushBudget   *pushBudget     // see Config.PushBudgetBytes
 	quota        *ownerQuota     // see Config.OwnerQuotaBytes
 	previews     previewSessions // developers' previews of prereleases (preview.go)
-	prune        pruner          // old prereleases' pruning (preview_prune.go)
 	release      memRelease      // returns compile garbage to the OS when pushes pause
 	trust        trustIndex
 	policy       *serving.Policy // the serving policy: min certification, which version a team serves
@@ -269,14 +270,17 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.sched = scheduler.New(scheduler.Config{Log: s.log, Before: s.settled})
 	if cfg.BlobFiles != "" {
-		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.index.BlobSizes(), s.settled); err != nil {
+		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.index.BlobSizes(), s.sched); err != nil {
+			s.sched.Close()
 			return nil, err
 		}
 	}
 	s.initEmbed() // embed.go: gates Upstream, before the routes use it
 	s.table = s.routeTable()
 	if s.fast, err = s.fastRoutes(); err != nil {
+		s.sched.Close()
 		return nil, err
 	}
 	s.router = s.routes()
@@ -302,7 +306,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the event hub and the compressor, and closes every websocket connection. Call it
+// Close stops the event hub and the background work, and closes every websocket connection. Call it
 // after http.Server.Shutdown, which does not touch hijacked connections.
 func (s *Server) Close() {
 	s.stopFollowing()
@@ -313,20 +317,20 @@ func (s *Server) Close() {
 	if s.maps != nil {
 		s.maps.close(10 * time.Second)
 	}
+	// The rest is interrupted and redone at the next start.
+	s.sched.Close()
 	if s.ownsCache {
 		s.buildCache.Close() // after the maps, which build through it
 	}
-	s.compressor.close()
-	s.mobile.close()
 	if s.files != nil {
 		s.files.close()
 	}
 }
 
-// Idle reports whether background work (precompressing new bundles) is
-// done: tests and benchmarks wait for it.
+// Idle reports whether background work (source maps, bytecode, pruning,
+// blob files, precompression) is done: tests and benchmarks wait for it.
 func (s *Server) Idle() bool {
-	return s.maps.idle() && s.compressor.idle() && s.mobile.idle() && (s.files == nil || s.files.idle()) && s.prune.idle()
+	return s.sched.Idle() && s.maps.idle()
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -10,6 +10,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -18,8 +19,9 @@ import (
 // A plugin's first push (nothing cached for it) compiles its bundles
 // without their source maps, about a quarter sooner, and commits the
 // version (bundler.Cache.BuildDeferred). Each bundle already names its map
-// by key (/bundles/<key>.map); the map is built here, one at a time, right
-// after the answer, through the build cache, which leaves the plugin's
+// by key (/bundles/<key>.map); the map is built here right after the
+// answer, by the server's scheduler (kind scheduler.SourceMap, ahead of
+// every other kind of background work), through the build cache, which leaves the plugin's
 // esbuild context warm for its next push. Until it is stored, a request for
 // the map waits for it, so devtools opened on a page that loaded the new
 // bundle at once still find it.
@@ -37,9 +39,7 @@ type sourceMaps struct {
 	byBundle map[string]*mapJob // by the SHA-256 of the bundle it maps
 	closed   bool
 
-	max   int // maxPendingMaps; tests lower it
-	queue chan *mapJob
-	done  chan struct{}
+	max int // maxPendingMaps; tests lower it
 	// hold, when set, delays the next build until it is closed (tests).
 	hold atomic.Pointer[chan struct{}]
 }
@@ -65,10 +65,7 @@ type mapJob struct {
 }
 
 func newSourceMaps(s *Server) *sourceMaps {
-	m := &sourceMaps{s: s, byKey: map[string]*mapJob{}, byBundle: map[string]*mapJob{}, max: maxPendingMaps,
-		queue: make(chan *mapJob, 64), done: make(chan struct{})}
-	go m.run()
-	return m
+	return &sourceMaps{s: s, byKey: map[string]*mapJob{}, byBundle: map[string]*mapJob{}, max: maxPendingMaps}
 }
 
 // room reports whether a push may leave its maps for later.
@@ -94,12 +91,12 @@ func (m *sourceMaps) add(pkg *pluginpkg.Package, res *bundler.Result, bundle, pl
 	}
 	j := &mapJob{pkg: pkg, target: res.Target, key: key, bundle: bundle,
 		versions: [][2]string{{pluginID, version}}, ready: make(chan struct{})}
-	select {
-	case m.queue <- j:
-		m.byKey[key], m.byBundle[bundle] = j, j
-	default: // unreachable while room() is asked first
-		m.s.log.Warn("source map not built: too many waiting", "plugin", pluginID, "version", version, "target", res.Target)
+	if !m.s.sched.Enqueue(scheduler.SourceMap, key, func(ctx context.Context) error { m.run(ctx, j); return nil }) {
+		// The scheduler logged why (unreachable while room() is asked first).
+		m.s.log.Warn("source map not built", "plugin", pluginID, "version", version, "target", res.Target)
+		return
 	}
+	m.byKey[key], m.byBundle[bundle] = j, j
 }
 
 // pending returns the key of the map being built for a bundle, or "".
@@ -146,7 +143,8 @@ func (m *sourceMaps) idle() bool {
 	return len(m.byKey) == 0
 }
 
-// close stops taking maps and waits up to drain for those queued.
+// close stops taking maps and waits up to drain for those queued (the
+// scheduler runs them first); Server.Close then closes the scheduler.
 func (m *sourceMaps) close(drain time.Duration) {
 	m.mu.Lock()
 	if m.closed {
@@ -154,30 +152,44 @@ func (m *sourceMaps) close(drain time.Duration) {
 		return
 	}
 	m.closed = true
-	close(m.queue)
+	jobs := make([]*mapJob, 0, len(m.byKey))
+	for _, j := range m.byKey {
+		jobs = append(jobs, j)
+	}
 	m.mu.Unlock()
-	select {
-	case <-m.done:
-	case <-time.After(drain):
-		m.s.log.Warn("stopping before every source map was built; those versions have none")
+	t := time.NewTimer(drain)
+	defer t.Stop()
+	for _, j := range jobs {
+		select {
+		case <-j.ready:
+		case <-t.C:
+			m.s.log.Warn("stopping before every source map was built; those versions have none")
+			return
+		}
 	}
 }
 
-func (m *sourceMaps) run() {
-	defer close(m.done)
-	for j := range m.queue {
-		if h := m.hold.Load(); h != nil {
-			<-*h
+// run is j's job on the scheduler, which ran Server.settled before it.
+func (m *sourceMaps) run(ctx context.Context, j *mapJob) {
+	if h := m.hold.Load(); h != nil {
+		select {
+		case <-*h:
+		case <-ctx.Done():
 		}
-		m.s.settled(context.Background())
-		if err := m.build(j); err != nil {
-			m.mu.Lock()
-			m.forget(j)
-			m.mu.Unlock()
+	}
+	err := ctx.Err() // stopping: the version keeps no map
+	if err == nil {
+		err = m.build(ctx, j)
+	}
+	if err != nil {
+		m.mu.Lock()
+		m.forget(j)
+		m.mu.Unlock()
+		if ctx.Err() == nil {
 			m.s.log.Error("source map not built", "versions", j.versions, "target", j.target, "err", err)
 		}
-		close(j.ready)
 	}
+	close(j.ready)
 }
 
 // forget ends j: a push with its key from now on is a new job. m.mu held.
@@ -189,9 +201,9 @@ func (m *sourceMaps) forget(j *mapJob) {
 // build makes j's map through the build cache, checks that it goes with
 // the stored bundle, and stores it for every version waiting, forgetting j
 // once none is left.
-func (m *sourceMaps) build(j *mapJob) error {
+func (m *sourceMaps) build(ctx context.Context, j *mapJob) error {
 	s := m.s
-	if err := s.beginCompile(context.Background()); err != nil { // one of MaxCompiles, as a push
+	if err := s.beginCompile(ctx); err != nil { // one of MaxCompiles, as a push
 		return err
 	}
 	start := time.Now()
