@@ -43,18 +43,7 @@ func (s *Server) subscribe() {
 			s.teamStateChanged()
 		}
 	})
-	f.Subscribe("owner quota", func(_ context.Context, c changes.Change) {
-		switch c := c.(type) {
-		case changes.BlobsPruned:
-			s.quota.forget() // counted again from the store at the next push
-		case changes.VersionStored:
-			if c.Remote() {
-				// The owner's usage this server counted lacks the
-				// version (quota.go): count it again at the next push.
-				s.quota.forget()
-			}
-		}
-	})
+	s.quota.Subscribe(f) // "owner quota": counted again after a prune or another replica's push
 	changes.On(f, "upstream plugin list", func(context.Context, changes.ServerPartChanged) { s.forgetUpstreamPlugins() })
 	changes.On(f, "previews", func(ctx context.Context, c previewChange) {
 		p := c.share
@@ -90,6 +79,11 @@ func (s *Server) subscribe() {
 			}
 		}
 		s.mobile.versionStored(v)
+	})
+	changes.On(f, "prerelease pruning", func(_ context.Context, c changes.VersionStored) {
+		if !c.Remote() {
+			s.prunePrereleases(c.Version) // preview_prune.go: the replica that stored it prunes
+		}
 	})
 }
 

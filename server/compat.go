@@ -235,7 +235,7 @@ func addDistFiles(pkg *pluginpkg.Package, files map[string]file) {
 	}
 	dir := path.Dir(pkg.Manifest.Webapp.BundlePath) + "/"
 	for _, p := range bundler.DistFiles(pkg) {
-		files[distKind(strings.TrimPrefix(p, dir))] = file{data: pkg.Files[p], contentType: distType(p)}
+		files[distKind(strings.TrimPrefix(p, dir))] = file{Data: pkg.Files[p], ContentType: distType(p)}
 	}
 }
 

@@ -406,12 +406,12 @@ func addImages(pkg *pluginpkg.Package, files map[string]file) {
 	m := &pkg.Manifest
 	if m.IconPath != "" {
 		if ct, err := pluginpkg.ImageType("icon_path", m.IconPath, pkg.Files[m.IconPath]); err == nil {
-			files[artifactIcon] = file{data: pkg.Files[m.IconPath], contentType: ct}
+			files[artifactIcon] = file{Data: pkg.Files[m.IconPath], ContentType: ct}
 		}
 	}
 	for i, p := range m.Screenshots {
 		if ct, err := pluginpkg.ImageType("screenshots", p, pkg.Files[p]); err == nil {
-			files[screenshotKind(i)] = file{data: pkg.Files[p], contentType: ct}
+			files[screenshotKind(i)] = file{Data: pkg.Files[p], ContentType: ct}
 		}
 	}
 }

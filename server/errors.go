@@ -124,6 +124,9 @@ func toError(err error) *Error {
 			Message: fmt.Sprintf("the %s entry does not compile: fix the %d problem(s) listed in diagnostics and push again", cerr.Target, len(diags)),
 			Details: map[string]any{"target": cerr.Target.String(), "diagnostics": diags}}
 	}
+	if e, ok := publishError(err); ok { // quota.go
+		return e
+	}
 	if errors.Is(err, registry.ErrUnavailable) {
 		// PostgreSQL is down or restarting: the store's pool reconnects
 		// by itself, so the same request succeeds later.

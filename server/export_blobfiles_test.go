@@ -10,4 +10,4 @@ func (s *Server) BlobFilesSent() uint64 {
 }
 
 // MemoryReleases counts the releases of compile memory to the OS.
-func (s *Server) MemoryReleases() uint64 { return s.release.released.Load() }
+func (s *Server) MemoryReleases() uint64 { return s.compiles.Releases() }

@@ -28,7 +28,7 @@ func publicKind(rel string) string { return "public/" + rel }
 // as every artifact is).
 func addPublicFiles(pkg *pluginpkg.Package, files map[string]file) {
 	for _, p := range bundler.PublicFiles(pkg) {
-		files[publicKind(strings.TrimPrefix(p, "public/"))] = file{data: pkg.Files[p], contentType: distType(p)}
+		files[publicKind(strings.TrimPrefix(p, "public/"))] = file{Data: pkg.Files[p], ContentType: distType(p)}
 	}
 }
 

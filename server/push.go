@@ -148,7 +148,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stall.done()
-	cert, err := s.certify(pkg, body.signature)
+	cert, err := s.trust.Certify(pkg, body.signature)
 	if err != nil {
 		s.metrics.push("rejected")
 		s.writeError(w, r, err)

@@ -129,7 +129,7 @@ func (s *Server) resync() error {
 	}
 	s.changed()
 	s.forgetUpstreamPlugins()
-	s.quota.forget()
+	s.quota.Forget()
 	return nil
 }
 

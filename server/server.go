@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/artifacts"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -107,7 +107,7 @@ type Config struct {
 	// closed by Close; a cache passed here is the caller's to close.
 	BuildCache *bundler.Cache
 	// CompileMemory is the process's garbage-collection policy around
-	// compiles (memrelease.go); mmtoolkit serve passes
+	// compiles (publish.CompileMemory); mmtoolkit serve passes
 	// GCOffDuringCompiles. Nil leaves the collector alone.
 	CompileMemory CompileMemory
 	// Timing holds the server's waits and deadlines; zero fields take the
@@ -120,7 +120,7 @@ type Config struct {
 	// push the Limits allow. Default DefaultPushBudget (512 MiB).
 	PushBudgetBytes int64
 	// OwnerQuotaBytes bounds what the versions of one owner's plugins
-	// store together (versionStoredBytes); a push past it is answered 507
+	// store together (publish.StoredBytes); a push past it is answered 507
 	// storage_quota_exceeded. Default DefaultOwnerQuota (2 GiB); negative:
 	// no quota.
 	OwnerQuotaBytes int64
@@ -160,14 +160,14 @@ type Server struct {
 	log          *slog.Logger
 	metrics      *metrics
 	console      *consoleAdapter
-	compileSlots chan struct{}   // see Config.MaxCompiles
-	buildCache   *bundler.Cache  // see Config.BuildCache
-	ownsCache    bool            // made by New: Close closes it
-	pushBudget   *pushBudget     // see Config.PushBudgetBytes
-	quota        *ownerQuota     // see Config.OwnerQuotaBytes
-	previews     previewSessions // developers' previews of prereleases (preview.go)
-	release      memRelease      // returns compile garbage to the OS when pushes pause
-	trust        trustIndex
+	compiles     *publish.Compiles  // see Config.MaxCompiles, Config.CompileMemory
+	publisher    *publish.Publisher // the push pipeline (publish.go)
+	buildCache   *bundler.Cache     // see Config.BuildCache
+	ownsCache    bool               // made by New: Close closes it
+	pushBudget   *pushBudget        // see Config.PushBudgetBytes
+	quota        *publish.Quota     // see Config.OwnerQuotaBytes
+	previews     previewSessions    // developers' previews of prereleases (preview.go)
+	trust        publish.TrustIndex
 	policy       *serving.Policy // the serving policy: min certification, which version a team serves
 	embed        *embedService   // nil when the store keeps no embed apps (embed.go)
 	parts        upstreamPlugins // Mattermost's plugin list and statuses, for the console (serverpart.go)
@@ -224,7 +224,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		index:    artifacts.New(),
 		bundles:  newBundleCache(cfg.BundleCacheBytes),
 
-		compileSlots: make(chan struct{}, compileSlots(cfg.MaxCompiles)),
+		compiles:     publish.NewCompiles(cfg.MaxCompiles, cfg.CompileMemory, cfg.Timing.ReleaseAfter),
 		buildCache:   cfg.BuildCache,
 		ownsCache:    cfg.BuildCache == nil,
 		eventLimiter: newRateLimiter(eventRate, eventBurst),
@@ -251,8 +251,8 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.pushBudget, s.quota = budget, newOwnerQuota(cfg.OwnerQuotaBytes)
-	trust, err := newTrustIndex(cfg.TrustedKeys)
+	s.pushBudget, s.quota = budget, publish.NewQuota(cfg.OwnerQuotaBytes)
+	trust, err := publish.NewTrustIndex(cfg.TrustedKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -296,6 +296,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		s.buildCache = bundler.NewDefaultCache()
 	}
 	s.maps = newSourceMaps(s)
+	s.publisher = s.newPublisher() // publish.go: after the build cache and the maps
 	mob, err := newMobile(s, mobileJS)
 	if err != nil {
 		s.Close()
@@ -313,7 +314,7 @@ func (s *Server) Close() {
 	s.previews.close()
 	s.closePluginSockets()
 	s.hub.close()
-	s.release.stop()
+	s.compiles.Stop()
 	if s.maps != nil {
 		s.maps.close(10 * time.Second)
 	}
@@ -355,13 +356,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 const manifestPath = "/api/v1/manifest"
-
-func compileSlots(n int) int {
-	if n > 0 {
-		return n
-	}
-	return max(runtime.GOMAXPROCS(0), 2)
-}
 
 // changed invalidates every cached manifest.
 func (s *Server) changed() { s.generation.Add(1) }

@@ -94,7 +94,7 @@ func addServerPart(pkg *pluginpkg.Package, files map[string]file) error {
 	if err != nil {
 		return err
 	}
-	files[artifactServerPart] = file{data: data, contentType: typeGzip}
+	files[artifactServerPart] = file{Data: data, ContentType: typeGzip}
 	return nil
 }
 

@@ -133,10 +133,14 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 // Subscribe has the quota forget its counts on the changes that store or
 // remove versions behind its back: a prune, another replica's push.
 func (q *Quota) Subscribe(f *changes.Feed) {
-	changes.On(f, "quota: pruned", func(context.Context, changes.BlobsPruned) { q.Forget() })
-	changes.On(f, "quota: stored elsewhere", func(_ context.Context, c changes.VersionStored) {
-		if c.Remote() {
+	f.Subscribe("owner quota", func(_ context.Context, c changes.Change) {
+		switch c := c.(type) {
+		case changes.BlobsPruned:
 			q.Forget()
+		case changes.VersionStored:
+			if c.Remote() {
+				q.Forget()
+			}
 		}
 	})
 }
