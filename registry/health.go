@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -50,6 +51,28 @@ type healthRecord struct {
 	UserIDs []string `json:"user_ids"`
 }
 
+// add counts crash c in h, for both stores: c stamped by now (called only
+// then) unless it carries its time, the user remembered (up to maxUsers), the flag set at
+// FlagCrashes crashes from FlagUsers users, the newest maxRecent reports
+// kept.
+func (h *healthRecord) add(c CrashReport, now func() time.Time) {
+	if c.At.IsZero() {
+		c.At = now()
+	}
+	h.PluginID, h.Version = c.PluginID, c.Version
+	h.Crashes++
+	h.LastAt = c.At
+	if !slices.Contains(h.UserIDs, c.UserID) && len(h.UserIDs) < maxUsers {
+		h.UserIDs = append(h.UserIDs, c.UserID)
+	}
+	h.Users = len(h.UserIDs)
+	h.Flagged = h.Crashes >= FlagCrashes && h.Users >= FlagUsers
+	h.Recent = append([]CrashReport{c}, h.Recent...)
+	if len(h.Recent) > maxRecent {
+		h.Recent = h.Recent[:maxRecent]
+	}
+}
+
 // ReportCrash records a crash of an existing version and returns the
 // version's health after it.
 func (b *Bolt) ReportCrash(ctx context.Context, c CrashReport) (Health, error) {
@@ -69,25 +92,7 @@ func (b *Bolt) ReportCrash(ctx context.Context, c CrashReport) (Health, error) {
 		if _, err := getJSON(pb, c.Version, &h); err != nil {
 			return err
 		}
-		if c.At.IsZero() {
-			c.At = b.now()
-		}
-		h.PluginID, h.Version = c.PluginID, c.Version
-		h.Crashes++
-		h.LastAt = c.At
-		known := false
-		for _, u := range h.UserIDs {
-			known = known || u == c.UserID
-		}
-		if !known && len(h.UserIDs) < maxUsers {
-			h.UserIDs = append(h.UserIDs, c.UserID)
-		}
-		h.Users = len(h.UserIDs)
-		h.Flagged = h.Crashes >= FlagCrashes && h.Users >= FlagUsers
-		h.Recent = append([]CrashReport{c}, h.Recent...)
-		if len(h.Recent) > maxRecent {
-			h.Recent = h.Recent[:maxRecent]
-		}
+		h.add(c, b.now)
 		return putJSON(pb, c.Version, h)
 	})
 	if err != nil {

@@ -52,25 +52,7 @@ func (p *Postgres) ReportCrash(ctx context.Context, c CrashReport) (Health, erro
 		if err := scanJSON(raw, &h); err != nil {
 			return fmt.Errorf("health of %s: %w", c.Version, err)
 		}
-		if c.At.IsZero() {
-			c.At = p.now()
-		}
-		h.PluginID, h.Version = c.PluginID, c.Version
-		h.Crashes++
-		h.LastAt = c.At
-		known := false
-		for _, u := range h.UserIDs {
-			known = known || u == c.UserID
-		}
-		if !known && len(h.UserIDs) < maxUsers {
-			h.UserIDs = append(h.UserIDs, c.UserID)
-		}
-		h.Users = len(h.UserIDs)
-		h.Flagged = h.Crashes >= FlagCrashes && h.Users >= FlagUsers
-		h.Recent = append([]CrashReport{c}, h.Recent...)
-		if len(h.Recent) > maxRecent {
-			h.Recent = h.Recent[:maxRecent]
-		}
+		h.add(c, p.now)
 		rec, err := encodeJSON(&h)
 		if err != nil {
 			return err
