@@ -49,11 +49,8 @@ func (p *Postgres) ServerPart(ctx context.Context, pluginID string) (ServerPart,
 // other's result, as bbolt's one writer does. A pinned version is held
 // against a prune (FOR KEY SHARE) until commit.
 func (p *Postgres) SetServerPart(ctx context.Context, s ServerPart, detail string) (ServerPart, error) {
-	switch {
-	case s.PluginID == "":
-		return ServerPart{}, fmt.Errorf("registry: set server part: %w: empty plugin id", ErrInvalid)
-	case s.UpdatedBy == "":
-		return ServerPart{}, fmt.Errorf("registry: set server part %s: %w: no actor (UpdatedBy)", s.PluginID, ErrInvalid)
+	if err := checkServerPart(s); err != nil {
+		return ServerPart{}, err
 	}
 	var out ServerPart
 	err := p.tx(ctx, func(tx pgx.Tx) error {
@@ -88,11 +85,11 @@ func (p *Postgres) SetServerPart(ctx context.Context, s ServerPart, detail strin
 		if err := scanJSON(raw, &prev); err != nil {
 			return err
 		}
-		if prev.Pin == s.Pin && prev.Disabled == s.Disabled {
+		next, e, changed := planServerPart(prev, s, detail, p.now)
+		if !changed {
 			out = prev
 			return errUnchanged
 		}
-		next := ServerPart{PluginID: s.PluginID, Pin: s.Pin, Disabled: s.Disabled, UpdatedBy: s.UpdatedBy, UpdatedAt: p.now()}
 		rec, err := encodeJSON(&next)
 		if err != nil {
 			return err
@@ -100,8 +97,7 @@ func (p *Postgres) SetServerPart(ctx context.Context, s ServerPart, detail strin
 		if _, err := tx.Exec(ctx, `UPDATE server_parts SET record = $2 WHERE plugin_id = $1`, s.PluginID, rec); err != nil {
 			return err
 		}
-		if _, err := pgAppendAudit(ctx, tx, AuditEntry{At: next.UpdatedAt, Actor: s.UpdatedBy, Action: ActionServerPart,
-			PluginID: s.PluginID, Version: s.Pin, Detail: detail}); err != nil {
+		if _, err := pgAppendAudit(ctx, tx, e); err != nil {
 			return err
 		}
 		out = next

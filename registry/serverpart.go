@@ -68,11 +68,8 @@ func (b *Bolt) ServerPart(ctx context.Context, pluginID string) (ServerPart, err
 }
 
 func (b *Bolt) SetServerPart(ctx context.Context, s ServerPart, detail string) (ServerPart, error) {
-	switch {
-	case s.PluginID == "":
-		return ServerPart{}, fmt.Errorf("registry: set server part: %w: empty plugin id", ErrInvalid)
-	case s.UpdatedBy == "":
-		return ServerPart{}, fmt.Errorf("registry: set server part %s: %w: no actor (UpdatedBy)", s.PluginID, ErrInvalid)
+	if err := checkServerPart(s); err != nil {
+		return ServerPart{}, err
 	}
 	var out ServerPart
 	err := b.update(ctx, func(tx *bolt.Tx) error {
@@ -93,16 +90,15 @@ func (b *Bolt) SetServerPart(ctx context.Context, s ServerPart, detail string) (
 		if _, err := getJSON(bk, s.PluginID, &prev); err != nil {
 			return err
 		}
-		if prev.Pin == s.Pin && prev.Disabled == s.Disabled {
+		next, e, changed := planServerPart(prev, s, detail, b.now)
+		if !changed {
 			out = prev
 			return errUnchanged
 		}
-		next := ServerPart{PluginID: s.PluginID, Pin: s.Pin, Disabled: s.Disabled, UpdatedBy: s.UpdatedBy, UpdatedAt: b.now()}
 		if err := putJSON(bk, s.PluginID, &next); err != nil {
 			return err
 		}
-		if _, err := appendAudit(tx, AuditEntry{At: next.UpdatedAt, Actor: s.UpdatedBy, Action: ActionServerPart,
-			PluginID: s.PluginID, Version: s.Pin, Detail: detail}); err != nil {
+		if _, err := appendAudit(tx, e); err != nil {
 			return err
 		}
 		out = next
@@ -112,4 +108,29 @@ func (b *Bolt) SetServerPart(ctx context.Context, s ServerPart, detail string) (
 		return ServerPart{}, fmt.Errorf("registry: set server part %s: %w", s.PluginID, err)
 	}
 	return out, nil
+}
+
+// checkServerPart is what both stores require of a SetServerPart: a plugin
+// id and an actor.
+func checkServerPart(s ServerPart) error {
+	switch {
+	case s.PluginID == "":
+		return fmt.Errorf("registry: set server part: %w: empty plugin id", ErrInvalid)
+	case s.UpdatedBy == "":
+		return fmt.Errorf("registry: set server part %s: %w: no actor (UpdatedBy)", s.PluginID, ErrInvalid)
+	}
+	return nil
+}
+
+// planServerPart is the write SetServerPart makes over prev, for both
+// stores: nothing (changed false) when the pin and the switch are as
+// they were, else the record to store, stamped by now (called only then),
+// and its audit entry.
+func planServerPart(prev, s ServerPart, detail string, now func() time.Time) (next ServerPart, e AuditEntry, changed bool) {
+	if prev.Pin == s.Pin && prev.Disabled == s.Disabled {
+		return ServerPart{}, AuditEntry{}, false
+	}
+	next = ServerPart{PluginID: s.PluginID, Pin: s.Pin, Disabled: s.Disabled, UpdatedBy: s.UpdatedBy, UpdatedAt: now()}
+	return next, AuditEntry{At: next.UpdatedAt, Actor: s.UpdatedBy, Action: ActionServerPart,
+		PluginID: s.PluginID, Version: s.Pin, Detail: detail}, true
 }
