@@ -33,18 +33,8 @@ var _ Encodings = (*Bolt)(nil)
 
 // PutEncodings implements Encodings.
 func (b *Bolt) PutEncodings(ctx context.Context, sha string, enc map[string]Encoded, blobs map[string][]byte) error {
-	for _, coding := range slices.Sorted(maps.Keys(enc)) {
-		e := enc[coding]
-		data, ok := blobs[e.SHA256]
-		if !ok {
-			return fmt.Errorf("registry: encodings of %s: %s: %w", sha, coding, ErrMissingBlob)
-		}
-		if sha256Hex(data) != e.SHA256 {
-			return fmt.Errorf("registry: encodings of %s: %s: %w", sha, coding, ErrBlobMismatch)
-		}
-		if int64(len(data)) != e.Size {
-			return fmt.Errorf("registry: encodings of %s: %s size %d, blob has %d: %w", sha, coding, e.Size, len(data), ErrInvalid)
-		}
+	if err := checkEncodings(sha, enc, blobs); err != nil {
+		return err
 	}
 	err := b.update(ctx, func(tx *bolt.Tx) error {
 		bb := tx.Bucket(bucketBlobs)
@@ -68,6 +58,27 @@ func (b *Bolt) PutEncodings(ctx context.Context, sha string, enc map[string]Enco
 	})
 	if err != nil {
 		return fmt.Errorf("registry: encodings of %s: %w", sha, err)
+	}
+	return nil
+}
+
+// checkEncodings is what both stores require of a PutEncodings, before
+// their transaction: every variant's bytes passed in, hashing to its
+// SHA-256 and of its size (checked in coding order, so the error names the
+// same coding on both).
+func checkEncodings(sha string, enc map[string]Encoded, blobs map[string][]byte) error {
+	for _, coding := range slices.Sorted(maps.Keys(enc)) {
+		e := enc[coding]
+		data, ok := blobs[e.SHA256]
+		if !ok {
+			return fmt.Errorf("registry: encodings of %s: %s: %w", sha, coding, ErrMissingBlob)
+		}
+		if sha256Hex(data) != e.SHA256 {
+			return fmt.Errorf("registry: encodings of %s: %s: %w", sha, coding, ErrBlobMismatch)
+		}
+		if int64(len(data)) != e.Size {
+			return fmt.Errorf("registry: encodings of %s: %s size %d, blob has %d: %w", sha, coding, e.Size, len(data), ErrInvalid)
+		}
 	}
 	return nil
 }

@@ -24,18 +24,8 @@ var (
 // prune cannot collect it while its variants are being added; the variants'
 // record is locked, so two replicas adding different codings keep both.
 func (p *Postgres) PutEncodings(ctx context.Context, sha string, enc map[string]Encoded, blobs map[string][]byte) error {
-	for _, coding := range slices.Sorted(maps.Keys(enc)) {
-		e := enc[coding]
-		data, ok := blobs[e.SHA256]
-		if !ok {
-			return fmt.Errorf("registry: encodings of %s: %s: %w", sha, coding, ErrMissingBlob)
-		}
-		if sha256Hex(data) != e.SHA256 {
-			return fmt.Errorf("registry: encodings of %s: %s: %w", sha, coding, ErrBlobMismatch)
-		}
-		if int64(len(data)) != e.Size {
-			return fmt.Errorf("registry: encodings of %s: %s size %d, blob has %d: %w", sha, coding, e.Size, len(data), ErrInvalid)
-		}
+	if err := checkEncodings(sha, enc, blobs); err != nil {
+		return err
 	}
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockBlob(ctx, tx, sha); err != nil {
