@@ -43,3 +43,33 @@ func TestCheckEncodings(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckSourceMap(t *testing.T) {
+	m := []byte(`{"version":3}`)
+	a := Artifact{SHA256: sha256Hex(m), Size: int64(len(m)), ContentType: "application/json"}
+	for _, tc := range []struct {
+		name     string
+		bundle   string
+		a        Artifact
+		want     error
+		wantKind string
+	}{
+		{"web", WebJS, a, nil, WebMap},
+		{"mobile", MobileJS, a, nil, MobileMap},
+		{"keyed", WebJS, func() Artifact { b := a; b.Key = sha256Hex([]byte("k")); return b }(), nil, WebMap},
+		{"kind without a map", MobileHermes, a, ErrInvalid, ""},
+		{"key not a sha256", WebJS, func() Artifact { b := a; b.Key = "K"; return b }(), ErrInvalid, ""},
+		{"with variants", WebJS, func() Artifact { b := a; b.Encodings = map[string]string{"gzip": a.SHA256}; return b }(), ErrInvalid, ""},
+		{"bytes differ", WebJS, func() Artifact { b := a; b.SHA256 = sha256Hex([]byte("other")); return b }(), ErrBlobMismatch, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, err := checkSourceMap(tc.bundle, tc.a, m)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("%v, want %v", err, tc.want)
+			}
+			if err == nil && kind != tc.wantKind {
+				t.Errorf("kind %q, want %q", kind, tc.wantKind)
+			}
+		})
+	}
+}

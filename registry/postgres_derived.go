@@ -108,17 +108,9 @@ func (p *Postgres) AllEncodings(ctx context.Context) (map[string]map[string]Enco
 // PutSourceMap implements SourceMaps. The version's row is locked, so two
 // replicas building the same map store it once.
 func (p *Postgres) PutSourceMap(ctx context.Context, pluginID, version, bundle string, a Artifact, blob []byte) error {
-	kind, ok := SourceMapOf[bundle]
 	err := func() error {
-		switch {
-		case !ok:
-			return fmt.Errorf("%w: a %q has no source map", ErrInvalid, bundle)
-		case a.Key != "" && !isSHA256(a.Key):
-			return fmt.Errorf("%w: key %q is not 64 lowercase hex digits", ErrInvalid, a.Key)
-		case len(a.Encodings) > 0:
-			return fmt.Errorf("%w: a new source map has no precompressed variants yet", ErrInvalid)
-		}
-		if err := checkBlob(a, blob); err != nil {
+		kind, err := checkSourceMap(bundle, a, blob)
+		if err != nil {
 			return err
 		}
 		return p.tx(ctx, func(tx pgx.Tx) error {
@@ -140,16 +132,14 @@ func (p *Postgres) PutSourceMap(ctx context.Context, pluginID, version, bundle s
 			if err := scanJSON(raw, v); err != nil {
 				return err
 			}
-			if _, ok := v.Artifacts[bundle]; !ok {
-				return fmt.Errorf("%w: the version has no %s for a %s", ErrInvalid, bundle, kind)
-			}
-			if _, ok := v.Artifacts[kind]; ok {
+			if added, err := addSourceMap(v, bundle, kind, a); err != nil {
+				return err
+			} else if !added {
 				return errUnchanged
 			}
 			if err := insertBlobs(ctx, tx, []string{a.SHA256}, map[string][]byte{a.SHA256: blob}); err != nil {
 				return err
 			}
-			v.Artifacts[kind] = a
 			rec, err := encodeJSON(v)
 			if err != nil {
 				return fmt.Errorf("version: %w", err)

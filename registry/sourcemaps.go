@@ -29,17 +29,9 @@ var _ SourceMaps = (*Bolt)(nil)
 
 // PutSourceMap implements SourceMaps.
 func (b *Bolt) PutSourceMap(ctx context.Context, pluginID, version, bundle string, a Artifact, blob []byte) error {
-	kind, ok := SourceMapOf[bundle]
 	err := func() error {
-		switch {
-		case !ok:
-			return fmt.Errorf("%w: a %q has no source map", ErrInvalid, bundle)
-		case a.Key != "" && !isSHA256(a.Key):
-			return fmt.Errorf("%w: key %q is not 64 lowercase hex digits", ErrInvalid, a.Key)
-		case len(a.Encodings) > 0:
-			return fmt.Errorf("%w: a new source map has no precompressed variants yet", ErrInvalid)
-		}
-		if err := checkBlob(a, blob); err != nil {
+		kind, err := checkSourceMap(bundle, a, blob)
+		if err != nil {
 			return err
 		}
 		return b.update(ctx, func(tx *bolt.Tx) error {
@@ -55,10 +47,9 @@ func (b *Bolt) PutSourceMap(ctx context.Context, pluginID, version, bundle strin
 			if !found {
 				return ErrVersionNotFound
 			}
-			if _, ok := v.Artifacts[bundle]; !ok {
-				return fmt.Errorf("%w: the version has no %s for a %s", ErrInvalid, bundle, kind)
-			}
-			if _, ok := v.Artifacts[kind]; ok {
+			if added, err := addSourceMap(v, bundle, kind, a); err != nil {
+				return err
+			} else if !added {
 				return nil
 			}
 			blobs := tx.Bucket(bucketBlobs)
@@ -67,7 +58,6 @@ func (b *Bolt) PutSourceMap(ctx context.Context, pluginID, version, bundle strin
 					return err
 				}
 			}
-			v.Artifacts[kind] = a
 			raw, err := json.Marshal(v)
 			if err != nil {
 				return fmt.Errorf("encode version: %w", err)
@@ -79,4 +69,35 @@ func (b *Bolt) PutSourceMap(ctx context.Context, pluginID, version, bundle strin
 		return fmt.Errorf("registry: source map of %s of %s@%s: %w", bundle, pluginID, version, err)
 	}
 	return nil
+}
+
+// checkSourceMap is what both stores require of a PutSourceMap, before
+// their transaction: a bundle kind that has a source map (returned: the
+// kind the map is stored as), a key that is a SHA-256, no variants yet,
+// and a blob that matches a.
+func checkSourceMap(bundle string, a Artifact, blob []byte) (kind string, err error) {
+	kind, ok := SourceMapOf[bundle]
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%w: a %q has no source map", ErrInvalid, bundle)
+	case a.Key != "" && !isSHA256(a.Key):
+		return "", fmt.Errorf("%w: key %q is not 64 lowercase hex digits", ErrInvalid, a.Key)
+	case len(a.Encodings) > 0:
+		return "", fmt.Errorf("%w: a new source map has no precompressed variants yet", ErrInvalid)
+	}
+	return kind, checkBlob(a, blob)
+}
+
+// addSourceMap adds map a as artifact kind (the map of bundle) to the
+// stored version v, for both stores: ErrInvalid when v has no such
+// bundle, added false (nothing to write) when v already has its map.
+func addSourceMap(v *Version, bundle, kind string, a Artifact) (added bool, err error) {
+	if _, ok := v.Artifacts[bundle]; !ok {
+		return false, fmt.Errorf("%w: the version has no %s for a %s", ErrInvalid, bundle, kind)
+	}
+	if _, ok := v.Artifacts[kind]; ok {
+		return false, nil
+	}
+	v.Artifacts[kind] = a
+	return true, nil
 }
