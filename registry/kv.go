@@ -167,28 +167,21 @@ func (b *Bolt) KVPut(ctx context.Context, w KVWrite) (KVEntry, error) {
 		if err != nil {
 			return err
 		}
-		if err := checkRev(w.IfRev, exists, cur.Rev); err != nil {
-			return err
-		}
-		if !exists && w.MaxKeys > 0 && bk.Stats().KeyN >= w.MaxKeys {
-			return ErrKVTooManyKeys
-		}
-		addKeys, addBytes := int64(1), int64(len(w.Key)+len(w.Value))
-		if exists {
-			if _, err := charge(tx, cur.UpdatedBy, -1, -int64(len(w.Key)+len(cur.Value))); err != nil {
-				return err
-			}
-			if cur.UpdatedBy == w.Actor {
-				addKeys, addBytes = 0, int64(len(w.Value)-len(cur.Value))
-			}
-		}
-		u, err := charge(tx, w.Actor, 1, int64(len(w.Key)+len(w.Value)))
+		plan, err := planKVPut(w, cur, exists, func() int { return bk.Stats().KeyN })
 		if err != nil {
 			return err
 		}
-		if (addKeys > 0 && w.MaxActorKeys > 0 && u.Keys > w.MaxActorKeys) ||
-			(addBytes > 0 && w.MaxActorBytes > 0 && u.Bytes > w.MaxActorBytes) {
-			return ErrKVQuota // the transaction's charges roll back
+		if plan.replaces {
+			if _, err := charge(tx, plan.prevUser, plan.release.Keys, plan.release.Bytes); err != nil {
+				return err
+			}
+		}
+		u, err := charge(tx, w.Actor, plan.charge.Keys, plan.charge.Bytes)
+		if err != nil {
+			return err
+		}
+		if err := plan.checkQuota(w, u); err != nil {
+			return err // the transaction's charges roll back
 		}
 		rev, err := bk.NextSequence()
 		if err != nil {
@@ -218,13 +211,11 @@ func (b *Bolt) KVDelete(ctx context.Context, w KVWrite) error {
 		if err != nil {
 			return err
 		}
-		if !exists {
-			return ErrKVNotFound
-		}
-		if err := checkRev(w.IfRev, exists, cur.Rev); err != nil {
+		release, err := planKVDelete(w, cur, exists)
+		if err != nil {
 			return err
 		}
-		if _, err := charge(tx, cur.UpdatedBy, -1, -int64(len(w.Key)+len(cur.Value))); err != nil {
+		if _, err := charge(tx, cur.UpdatedBy, release.Keys, release.Bytes); err != nil {
 			return err
 		}
 		return bk.Delete([]byte(w.Key))
@@ -234,6 +225,72 @@ func (b *Bolt) KVDelete(ctx context.Context, w KVWrite) error {
 	}
 	return nil
 }
+
+// kvPutPlan is what a KVPut charges, for both stores: the key's previous
+// writer is released of the entry it replaces, the actor charged for the
+// new one; only what grows the actor's usage is held to its quota, so a
+// user over it can still shrink or rewrite what they hold.
+type kvPutPlan struct {
+	// replaces is set when the key exists: prevUser, who wrote it last, is
+	// released of release (negative).
+	replaces bool
+	prevUser string
+	release  kvUsage
+	// charge is the actor's charge for the new entry; grows is how much
+	// the write grows the actor's usage (less than charge when it
+	// replaces the actor's own entry; negative when it shrinks it).
+	charge, grows kvUsage
+}
+
+// planKVPut checks w against the key's current entry (cur, when exists)
+// and plans its charges: ErrKVConflict when IfRev does not hold,
+// ErrKVTooManyKeys when a new key would pass MaxKeys (scopeKeys, the keys
+// the scope holds, is called only then).
+func planKVPut(w KVWrite, cur KVEntry, exists bool, scopeKeys func() int) (kvPutPlan, error) {
+	if err := checkRev(w.IfRev, exists, cur.Rev); err != nil {
+		return kvPutPlan{}, err
+	}
+	if !exists && w.MaxKeys > 0 && scopeKeys() >= w.MaxKeys {
+		return kvPutPlan{}, ErrKVTooManyKeys
+	}
+	p := kvPutPlan{charge: kvUsage{Keys: 1, Bytes: kvSize(w.Key, w.Value)}}
+	p.grows = p.charge
+	if exists {
+		p.replaces, p.prevUser, p.release = true, cur.UpdatedBy, kvUsage{Keys: -1, Bytes: -kvSize(w.Key, cur.Value)}
+		if cur.UpdatedBy == w.Actor {
+			p.grows = kvUsage{Keys: 0, Bytes: int64(len(w.Value) - len(cur.Value))}
+		}
+	}
+	return p, nil
+}
+
+// checkQuota is ErrKVQuota when the actor's usage u, after the charges,
+// passes a bound of w the write grows.
+func (p kvPutPlan) checkQuota(w KVWrite, u kvUsage) error {
+	if (p.grows.Keys > 0 && w.MaxActorKeys > 0 && u.Keys > w.MaxActorKeys) ||
+		(p.grows.Bytes > 0 && w.MaxActorBytes > 0 && u.Bytes > w.MaxActorBytes) {
+		return ErrKVQuota
+	}
+	return nil
+}
+
+// planKVDelete checks a KVDelete against the key's current entry (cur,
+// when exists), for both stores: ErrKVNotFound, ErrKVConflict when IfRev
+// does not hold, else what cur.UpdatedBy, who wrote it last, is released
+// of (negative).
+func planKVDelete(w KVWrite, cur KVEntry, exists bool) (kvUsage, error) {
+	if !exists {
+		return kvUsage{}, ErrKVNotFound
+	}
+	if err := checkRev(w.IfRev, exists, cur.Rev); err != nil {
+		return kvUsage{}, err
+	}
+	return kvUsage{Keys: -1, Bytes: -kvSize(w.Key, cur.Value)}, nil
+}
+
+// kvSize is what an entry counts against its writer's byte quota: its key
+// and its value.
+func kvSize(key string, value []byte) int64 { return int64(len(key) + len(value)) }
 
 func checkRev(ifRev *uint64, exists bool, cur uint64) error {
 	switch {

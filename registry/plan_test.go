@@ -73,3 +73,56 @@ func TestCheckSourceMap(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanKVPut(t *testing.T) {
+	rev := func(r uint64) *uint64 { return &r }
+	cur := KVEntry{Key: "k", Value: []byte("12345"), Rev: 7, UpdatedBy: "alice"}
+	for _, tc := range []struct {
+		name      string
+		w         KVWrite
+		exists    bool
+		scopeKeys int
+		want      error
+		wantGrows kvUsage
+	}{
+		{"new key", KVWrite{Key: "k", Value: []byte("ab"), Actor: "bob"}, false, 0, nil, kvUsage{1, 3}},
+		{"own entry shrinks", KVWrite{Key: "k", Value: []byte("ab"), Actor: "alice"}, true, 1, nil, kvUsage{0, -3}},
+		{"own entry grows", KVWrite{Key: "k", Value: []byte("1234567"), Actor: "alice"}, true, 1, nil, kvUsage{0, 2}},
+		{"takeover", KVWrite{Key: "k", Value: []byte("ab"), Actor: "bob"}, true, 1, nil, kvUsage{1, 3}},
+		{"scope full", KVWrite{Key: "n", Actor: "bob", MaxKeys: 2}, false, 2, ErrKVTooManyKeys, kvUsage{}},
+		{"scope full, key exists", KVWrite{Key: "k", Actor: "bob", MaxKeys: 2}, true, 2, nil, kvUsage{1, 1}},
+		{"if absent, exists", KVWrite{Key: "k", Actor: "bob", IfRev: rev(0)}, true, 1, ErrKVConflict, kvUsage{}},
+		{"if rev, other rev", KVWrite{Key: "k", Actor: "bob", IfRev: rev(6)}, true, 1, ErrKVConflict, kvUsage{}},
+		{"if rev, absent", KVWrite{Key: "k", Actor: "bob", IfRev: rev(7)}, false, 1, ErrKVConflict, kvUsage{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := planKVPut(tc.w, cur, tc.exists, func() int { return tc.scopeKeys })
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("%v, want %v", err, tc.want)
+			}
+			if err != nil {
+				return
+			}
+			if p.grows != tc.wantGrows || p.charge != (kvUsage{1, kvSize(tc.w.Key, tc.w.Value)}) || p.replaces != tc.exists {
+				t.Errorf("plan %+v, want grows %+v", p, tc.wantGrows)
+			}
+			if tc.exists && (p.prevUser != "alice" || p.release != (kvUsage{-1, -6})) {
+				t.Errorf("plan %+v: want alice released of 1 key, 6 bytes", p)
+			}
+		})
+	}
+	// Only what grows is held to the quota.
+	over := kvUsage{Keys: 5, Bytes: 500}
+	w := KVWrite{MaxActorKeys: 4, MaxActorBytes: 400}
+	for _, tc := range []struct {
+		grows kvUsage
+		want  error
+	}{{kvUsage{1, 1}, ErrKVQuota}, {kvUsage{0, 1}, ErrKVQuota}, {kvUsage{1, 0}, ErrKVQuota}, {kvUsage{0, -3}, nil}, {kvUsage{0, 0}, nil}} {
+		if err := (kvPutPlan{grows: tc.grows}).checkQuota(w, over); !errors.Is(err, tc.want) {
+			t.Errorf("grows %+v over the bounds: %v, want %v", tc.grows, err, tc.want)
+		}
+	}
+	if err := (kvPutPlan{grows: kvUsage{1, 1}}).checkQuota(KVWrite{}, over); err != nil {
+		t.Errorf("no bounds: %v", err)
+	}
+}

@@ -108,50 +108,45 @@ func (p *Postgres) KVPut(ctx context.Context, w KVWrite) (KVEntry, error) {
 			if err != nil {
 				return err
 			}
-			if err := checkRev(w.IfRev, exists, cur.Rev); err != nil {
+			plan, err := planKVPut(w, cur, exists, func() int { return int(keys) })
+			if err != nil {
 				return err
 			}
-			if !exists && w.MaxKeys > 0 && keys >= int64(w.MaxKeys) {
-				return ErrKVTooManyKeys
-			}
-			size := int64(len(w.Key) + len(w.Value))
-			addKeys, addBytes := int64(1), size
 			var u kvUsage
-			if exists && cur.UpdatedBy == w.Actor {
-				addKeys, addBytes = 0, int64(len(w.Value)-len(cur.Value))
-				if _, err := pgCharge(ctx, tx, w.Actor, -1, -int64(len(w.Key)+len(cur.Value))); err != nil {
+			if plan.replaces && plan.prevUser == w.Actor {
+				if _, err := pgCharge(ctx, tx, w.Actor, plan.release.Keys, plan.release.Bytes); err != nil {
 					return err
 				}
-				if u, err = pgCharge(ctx, tx, w.Actor, 1, size); err != nil {
+				if u, err = pgCharge(ctx, tx, w.Actor, plan.charge.Keys, plan.charge.Bytes); err != nil {
 					return err
 				}
 			} else {
 				// Two users' rows: lock them in id order, so that two
 				// takeovers between the same users cannot deadlock.
 				release := func() error {
-					if !exists {
+					if !plan.replaces {
 						return nil
 					}
-					_, err := pgCharge(ctx, tx, cur.UpdatedBy, -1, -int64(len(w.Key)+len(cur.Value)))
+					_, err := pgCharge(ctx, tx, plan.prevUser, plan.release.Keys, plan.release.Bytes)
 					return err
 				}
-				if exists && cur.UpdatedBy < w.Actor {
+				first := plan.replaces && plan.prevUser < w.Actor
+				if first {
 					if err := release(); err != nil {
 						return err
 					}
 				}
-				if u, err = pgCharge(ctx, tx, w.Actor, 1, size); err != nil {
+				if u, err = pgCharge(ctx, tx, w.Actor, plan.charge.Keys, plan.charge.Bytes); err != nil {
 					return err
 				}
-				if !(exists && cur.UpdatedBy < w.Actor) {
+				if !first {
 					if err := release(); err != nil {
 						return err
 					}
 				}
 			}
-			if (addKeys > 0 && w.MaxActorKeys > 0 && u.Keys > w.MaxActorKeys) ||
-				(addBytes > 0 && w.MaxActorBytes > 0 && u.Bytes > w.MaxActorBytes) {
-				return ErrKVQuota // the transaction's charges roll back
+			if err := plan.checkQuota(w, u); err != nil {
+				return err // the transaction's charges roll back
 			}
 			e = KVEntry{Key: w.Key, Value: w.Value, Rev: uint64(rev), UpdatedBy: w.Actor, UpdatedAt: p.now()}
 			if e.Value == nil {
@@ -193,13 +188,11 @@ func (p *Postgres) KVDelete(ctx context.Context, w KVWrite) error {
 		if err != nil {
 			return err
 		}
-		if !exists {
-			return ErrKVNotFound
-		}
-		if err := checkRev(w.IfRev, exists, cur.Rev); err != nil {
+		release, err := planKVDelete(w, cur, exists)
+		if err != nil {
 			return err
 		}
-		if _, err := pgCharge(ctx, tx, cur.UpdatedBy, -1, -int64(len(w.Key)+len(cur.Value))); err != nil {
+		if _, err := pgCharge(ctx, tx, cur.UpdatedBy, release.Keys, release.Bytes); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM kv WHERE plugin_id = $1 AND scope = $2 AND key = $3`, w.PluginID, w.Scope, []byte(w.Key)); err != nil {
