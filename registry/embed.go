@@ -177,6 +177,33 @@ func checkNewEmbedApp(a EmbedApp) error {
 	return nil
 }
 
+// planNewEmbedApp stamps an app to create, for both stores (created and
+// updated now, by its creator), and returns its audit entry.
+func planNewEmbedApp(a *EmbedApp, now time.Time) AuditEntry {
+	a.CreatedAt = now
+	a.UpdatedAt, a.UpdatedBy = a.CreatedAt, a.CreatedBy
+	return AuditEntry{At: a.CreatedAt, Actor: a.CreatedBy, Action: ActionEmbedAppCreate,
+		Detail: embedDetail(a.ID, "name "+a.Name)}
+}
+
+// planEmbedAppUpdate runs an UpdateEmbedApp's fn on the stored app a, for
+// both stores, and stamps the result: its id kept (fn may not move it),
+// updated by actor at now() (called only when fn succeeds). It returns the
+// audit entry (ActionEmbedAppUpdate unless fn names another action), or
+// fn's error.
+func planEmbedAppUpdate(a *EmbedApp, id, actor string, fn func(*EmbedApp) (EmbedChange, error), now func() time.Time) (AuditEntry, error) {
+	change, err := fn(a)
+	if err != nil {
+		return AuditEntry{}, err
+	}
+	a.ID = id
+	a.UpdatedAt, a.UpdatedBy = now(), actor
+	if change.Action == "" {
+		change.Action = ActionEmbedAppUpdate
+	}
+	return AuditEntry{At: a.UpdatedAt, Actor: actor, Action: change.Action, Detail: embedDetail(id, change.Detail)}, nil
+}
+
 // CreateEmbedApp stores a new app with its audit entry in one transaction.
 // a.ID, a.CreatedBy and a.SecretHash must be set; the store stamps the
 // times (CreatedAt, UpdatedAt).
@@ -192,13 +219,11 @@ func (b *Bolt) CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, error)
 		if apps.Get([]byte(a.ID)) != nil {
 			return ErrEmbedAppExists
 		}
-		a.CreatedAt = b.now()
-		a.UpdatedAt, a.UpdatedBy = a.CreatedAt, a.CreatedBy
+		e := planNewEmbedApp(&a, b.now())
 		if err := putJSON(apps, a.ID, &a); err != nil {
 			return err
 		}
-		_, err = appendAudit(tx, AuditEntry{At: a.CreatedAt, Actor: a.CreatedBy, Action: ActionEmbedAppCreate,
-			Detail: embedDetail(a.ID, "name "+a.Name)})
+		_, err = appendAudit(tx, e)
 		return err
 	})
 	if err != nil {
@@ -230,21 +255,15 @@ func (b *Bolt) UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*Em
 		if !found {
 			return ErrEmbedAppNotFound
 		}
-		change, err := fn(&a)
+		e, err := planEmbedAppUpdate(&a, id, actor, fn, b.now)
 		if err != nil {
 			return err
-		}
-		a.ID = id // fn may not move it
-		a.UpdatedAt, a.UpdatedBy = b.now(), actor
-		if change.Action == "" {
-			change.Action = ActionEmbedAppUpdate
 		}
 		if err := putJSON(apps, id, &a); err != nil {
 			return err
 		}
 		out = a
-		_, err = appendAudit(tx, AuditEntry{At: a.UpdatedAt, Actor: actor, Action: change.Action,
-			Detail: embedDetail(id, change.Detail)})
+		_, err = appendAudit(tx, e)
 		return err
 	})
 	if err != nil {
@@ -362,11 +381,8 @@ func (b *Bolt) EmbedSessionEnded(ctx context.Context, id string) error {
 // already holds maxLive tokens unexpired at t.CreatedAt (revoked ones
 // count until they expire). maxLive <= 0 means no bound.
 func (b *Bolt) PutEmbedToken(ctx context.Context, t EmbedToken, maxLive int) error {
-	switch {
-	case len(t.ID) == 0 || len(t.ID) > 128:
-		return fmt.Errorf("registry: put embed token: %w: id of %d bytes", ErrInvalid, len(t.ID))
-	case t.AppID == "" || t.UserID == "" || t.CreatedAt.IsZero() || !t.ExpiresAt.After(t.CreatedAt):
-		return fmt.Errorf("registry: put embed token: %w: app, user, creation and a later expiry are required", ErrInvalid)
+	if err := checkEmbedToken(t); err != nil {
+		return err
 	}
 	err := b.update(ctx, func(tx *bolt.Tx) error {
 		if apps := embedBucket(tx, bucketEmbedApps); apps == nil || apps.Get([]byte(t.AppID)) == nil {
@@ -422,6 +438,30 @@ func (b *Bolt) PutEmbedToken(ctx context.Context, t EmbedToken, maxLive int) err
 	return nil
 }
 
+// checkEmbedToken is what both stores require of a token to store: an id
+// of 1 to 128 bytes, an app, a user, a creation time and a later expiry.
+func checkEmbedToken(t EmbedToken) error {
+	switch {
+	case len(t.ID) == 0 || len(t.ID) > 128:
+		return fmt.Errorf("registry: put embed token: %w: id of %d bytes", ErrInvalid, len(t.ID))
+	case t.AppID == "" || t.UserID == "" || t.CreatedAt.IsZero() || !t.ExpiresAt.After(t.CreatedAt):
+		return fmt.Errorf("registry: put embed token: %w: app, user, creation and a later expiry are required", ErrInvalid)
+	}
+	return nil
+}
+
+// planEmbedRevoke marks the stored token t revoked by actor at now(), for
+// both stores, and returns its audit entry; revoked false (nothing to
+// write, now not called) when it already was.
+func planEmbedRevoke(t *EmbedToken, actor string, now func() time.Time) (e AuditEntry, revoked bool) {
+	if !t.RevokedAt.IsZero() {
+		return AuditEntry{}, false
+	}
+	t.RevokedAt, t.RevokedBy = now(), actor
+	return AuditEntry{At: t.RevokedAt, Actor: actor, Action: ActionEmbedTokenRevoke,
+		Detail: embedDetail(t.AppID, "user "+t.UserID+", token "+shortID(t.ID))}, true
+}
+
 // EmbedToken returns a token's record by its id (ErrEmbedTokenNotFound).
 func (b *Bolt) EmbedToken(ctx context.Context, id string) (*EmbedToken, error) {
 	var t EmbedToken
@@ -453,10 +493,10 @@ func (b *Bolt) RevokeEmbedToken(ctx context.Context, id, actor string) (*EmbedTo
 		if err := json.Unmarshal(raw, &t); err != nil {
 			return err
 		}
-		if !t.RevokedAt.IsZero() {
+		e, revoked := planEmbedRevoke(&t, actor, b.now)
+		if !revoked {
 			return errUnchanged
 		}
-		t.RevokedAt, t.RevokedBy = b.now(), actor
 		raw, err := json.Marshal(&t)
 		if err != nil {
 			return err
@@ -464,8 +504,7 @@ func (b *Bolt) RevokeEmbedToken(ctx context.Context, id, actor string) (*EmbedTo
 		if err := bk.Put(append(embedExpiryKey(t.ExpiresAt), t.ID...), raw); err != nil {
 			return err
 		}
-		_, err = appendAudit(tx, AuditEntry{At: t.RevokedAt, Actor: actor, Action: ActionEmbedTokenRevoke,
-			Detail: embedDetail(t.AppID, "user "+t.UserID+", token "+shortID(t.ID))})
+		_, err = appendAudit(tx, e)
 		return err
 	})
 	if err != nil && !errors.Is(err, errUnchanged) {

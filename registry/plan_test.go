@@ -2,8 +2,10 @@ package registry
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The planning functions both stores call before or inside their own
@@ -124,5 +126,74 @@ func TestPlanKVPut(t *testing.T) {
 	}
 	if err := (kvPutPlan{grows: kvUsage{1, 1}}).checkQuota(KVWrite{}, over); err != nil {
 		t.Errorf("no bounds: %v", err)
+	}
+}
+
+func TestCheckEmbedToken(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ok := EmbedToken{ID: "t1", AppID: "app", UserID: "u", CreatedAt: at, ExpiresAt: at.Add(time.Minute)}
+	for _, tc := range []struct {
+		name string
+		edit func(*EmbedToken)
+		want error
+	}{
+		{"valid", func(*EmbedToken) {}, nil},
+		{"id of 128 bytes", func(t *EmbedToken) { t.ID = strings.Repeat("x", 128) }, nil},
+		{"id of 129 bytes", func(t *EmbedToken) { t.ID = strings.Repeat("x", 129) }, ErrInvalid},
+		{"no id", func(t *EmbedToken) { t.ID = "" }, ErrInvalid},
+		{"no app", func(t *EmbedToken) { t.AppID = "" }, ErrInvalid},
+		{"no user", func(t *EmbedToken) { t.UserID = "" }, ErrInvalid},
+		{"no creation", func(t *EmbedToken) { t.CreatedAt = time.Time{} }, ErrInvalid},
+		{"expires when created", func(t *EmbedToken) { t.ExpiresAt = t.CreatedAt }, ErrInvalid},
+	} {
+		tok := ok
+		tc.edit(&tok)
+		if err := checkEmbedToken(tok); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestPlanEmbedWrites(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	calls := 0
+	now := func() time.Time { calls++; return at }
+
+	a := EmbedApp{ID: "app", Name: "A", CreatedBy: "admin"}
+	e := planNewEmbedApp(&a, at)
+	if a.CreatedAt != at || a.UpdatedAt != at || a.UpdatedBy != "admin" ||
+		!reflect.DeepEqual(e, AuditEntry{At: at, Actor: "admin", Action: ActionEmbedAppCreate, Detail: "app app: name A"}) {
+		t.Errorf("create: app %+v, entry %+v", a, e)
+	}
+
+	// fn's error writes nothing and reads no clock; fn may not move the id.
+	boom := errors.New("boom")
+	if _, err := planEmbedAppUpdate(&a, "app", "root", func(*EmbedApp) (EmbedChange, error) { return EmbedChange{}, boom }, now); !errors.Is(err, boom) || calls != 0 {
+		t.Errorf("update whose fn fails: %v, %d clock reads", err, calls)
+	}
+	e, err := planEmbedAppUpdate(&a, "app", "root", func(x *EmbedApp) (EmbedChange, error) {
+		x.ID, x.Name = "moved", "B"
+		return EmbedChange{Detail: "renamed"}, nil
+	}, now)
+	if err != nil || a.ID != "app" || a.Name != "B" || a.UpdatedBy != "root" ||
+		!reflect.DeepEqual(e, AuditEntry{At: at, Actor: "root", Action: ActionEmbedAppUpdate, Detail: "app app: renamed"}) {
+		t.Errorf("update: app %+v, entry %+v, %v", a, e, err)
+	}
+	e, _ = planEmbedAppUpdate(&a, "app", "root", func(*EmbedApp) (EmbedChange, error) {
+		return EmbedChange{Action: ActionEmbedSecretRotate}, nil
+	}, now)
+	if e.Action != ActionEmbedSecretRotate || e.Detail != "app app" {
+		t.Errorf("rotate: entry %+v", e)
+	}
+
+	tok := EmbedToken{ID: "0123456789abcdef", AppID: "app", UserID: "u"}
+	e, revoked := planEmbedRevoke(&tok, "root", now)
+	if !revoked || tok.RevokedAt != at || tok.RevokedBy != "root" ||
+		!reflect.DeepEqual(e, AuditEntry{At: at, Actor: "root", Action: ActionEmbedTokenRevoke, Detail: "app app: user u, token 0123456789ab"}) {
+		t.Errorf("revoke: token %+v, entry %+v", tok, e)
+	}
+	before := calls
+	if _, revoked := planEmbedRevoke(&tok, "other", now); revoked || tok.RevokedBy != "root" || calls != before {
+		t.Errorf("revoke again: revoked %v, token %+v, %d more clock reads", revoked, tok, calls-before)
 	}
 }

@@ -99,8 +99,7 @@ func (p *Postgres) CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, er
 	in := a
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		a = in
-		a.CreatedAt = p.now()
-		a.UpdatedAt, a.UpdatedBy = a.CreatedAt, a.CreatedBy
+		e := planNewEmbedApp(&a, p.now())
 		rec, err := encodeJSON(&a)
 		if err != nil {
 			return err
@@ -112,8 +111,7 @@ func (p *Postgres) CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, er
 		if tag.RowsAffected() == 0 {
 			return ErrEmbedAppExists
 		}
-		if _, err := pgAppendAudit(ctx, tx, AuditEntry{At: a.CreatedAt, Actor: a.CreatedBy, Action: ActionEmbedAppCreate,
-			Detail: embedDetail(a.ID, "name "+a.Name)}); err != nil {
+		if _, err := pgAppendAudit(ctx, tx, e); err != nil {
 			return err
 		}
 		return p.appendChange(ctx, tx, ChangeEmbedApp, ChangeEmbedAppPayload{AppID: a.ID, Action: ActionEmbedAppCreate})
@@ -144,14 +142,9 @@ func (p *Postgres) UpdateEmbedApp(ctx context.Context, id, actor string, fn func
 		if err := scanJSON(raw, &a); err != nil {
 			return err
 		}
-		change, err := fn(&a)
+		e, err := planEmbedAppUpdate(&a, id, actor, fn, p.now)
 		if err != nil {
 			return err
-		}
-		a.ID = id // fn may not move it
-		a.UpdatedAt, a.UpdatedBy = p.now(), actor
-		if change.Action == "" {
-			change.Action = ActionEmbedAppUpdate
 		}
 		rec, err := encodeJSON(&a)
 		if err != nil {
@@ -161,11 +154,10 @@ func (p *Postgres) UpdateEmbedApp(ctx context.Context, id, actor string, fn func
 			return err
 		}
 		out = a
-		if _, err := pgAppendAudit(ctx, tx, AuditEntry{At: a.UpdatedAt, Actor: actor, Action: change.Action,
-			Detail: embedDetail(id, change.Detail)}); err != nil {
+		if _, err := pgAppendAudit(ctx, tx, e); err != nil {
 			return err
 		}
-		return p.appendChange(ctx, tx, ChangeEmbedApp, ChangeEmbedAppPayload{AppID: id, Action: change.Action})
+		return p.appendChange(ctx, tx, ChangeEmbedApp, ChangeEmbedAppPayload{AppID: id, Action: e.Action})
 	})
 	if err != nil {
 		return EmbedApp{}, fmt.Errorf("registry: update embed app %s: %w", id, err)
@@ -306,11 +298,8 @@ func (p *Postgres) EmbedSessionEnded(ctx context.Context, id string) error {
 // wait for) so that issues of one app are counted one at a time and the
 // bound holds across replicas; issues of other apps run side by side.
 func (p *Postgres) PutEmbedToken(ctx context.Context, t EmbedToken, maxLive int) error {
-	switch {
-	case len(t.ID) == 0 || len(t.ID) > 128:
-		return fmt.Errorf("registry: put embed token: %w: id of %d bytes", ErrInvalid, len(t.ID))
-	case t.AppID == "" || t.UserID == "" || t.CreatedAt.IsZero() || !t.ExpiresAt.After(t.CreatedAt):
-		return fmt.Errorf("registry: put embed token: %w: app, user, creation and a later expiry are required", ErrInvalid)
+	if err := checkEmbedToken(t); err != nil {
+		return err
 	}
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		var one int
@@ -397,10 +386,10 @@ func (p *Postgres) RevokeEmbedToken(ctx context.Context, id, actor string) (*Emb
 		if err := scanJSON(raw, &t); err != nil {
 			return err
 		}
-		if !t.RevokedAt.IsZero() {
+		e, revoked := planEmbedRevoke(&t, actor, p.now)
+		if !revoked {
 			return errUnchanged
 		}
-		t.RevokedAt, t.RevokedBy = p.now(), actor
 		rec, err := encodeJSON(&t)
 		if err != nil {
 			return err
@@ -408,8 +397,7 @@ func (p *Postgres) RevokeEmbedToken(ctx context.Context, id, actor string) (*Emb
 		if _, err := tx.Exec(ctx, `UPDATE embed_tokens SET record = $2 WHERE id = $1`, id, rec); err != nil {
 			return err
 		}
-		if _, err := pgAppendAudit(ctx, tx, AuditEntry{At: t.RevokedAt, Actor: actor, Action: ActionEmbedTokenRevoke,
-			Detail: embedDetail(t.AppID, "user "+t.UserID+", token "+shortID(t.ID))}); err != nil {
+		if _, err := pgAppendAudit(ctx, tx, e); err != nil {
 			return err
 		}
 		return p.appendChange(ctx, tx, ChangeEmbedToken, ChangeEmbedTokenPayload{AppID: t.AppID, TokenID: t.ID})
