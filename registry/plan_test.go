@@ -197,3 +197,20 @@ func TestPlanEmbedWrites(t *testing.T) {
 		t.Errorf("revoke again: revoked %v, token %+v, %d more clock reads", revoked, tok, calls-before)
 	}
 }
+
+func TestCheckTeamState(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    TeamState
+		want error
+	}{
+		{"valid", TeamState{TeamID: "t", PluginID: "p", UpdatedBy: "u"}, nil},
+		{"no team", TeamState{PluginID: "p", UpdatedBy: "u"}, ErrInvalid},
+		{"no plugin", TeamState{TeamID: "t", UpdatedBy: "u"}, ErrInvalid},
+		{"no actor", TeamState{TeamID: "t", PluginID: "p"}, ErrInvalid},
+	} {
+		if err := checkTeamState(tc.s); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}

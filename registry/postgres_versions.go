@@ -374,13 +374,8 @@ func (p *Postgres) SetTeamState(ctx context.Context, s TeamState) (TeamState, er
 }
 
 func (p *Postgres) setTeamState(ctx context.Context, s TeamState) (TeamState, error) {
-	switch {
-	case s.TeamID == "":
-		return TeamState{}, fmt.Errorf("%w: empty team id", ErrInvalid)
-	case s.PluginID == "":
-		return TeamState{}, fmt.Errorf("%w: empty plugin id", ErrInvalid)
-	case s.UpdatedBy == "":
-		return TeamState{}, fmt.Errorf("%w: no actor (UpdatedBy)", ErrInvalid)
+	if err := checkTeamState(s); err != nil {
+		return TeamState{}, err
 	}
 	var out TeamState
 	err := p.tx(ctx, func(tx pgx.Tx) error {
@@ -422,21 +417,14 @@ func (p *Postgres) setTeamState(ctx context.Context, s TeamState) (TeamState, er
 		if err := scanJSON(raw, &prev); err != nil {
 			return err
 		}
-		if prev.Enabled == s.Enabled && prev.Version == s.Version {
+		next, e, changed := planTeamState(prev, s, p.now)
+		if !changed {
 			// The placeholder (if just inserted) goes with the rollback.
 			if inserted {
 				prev = TeamState{TeamID: s.TeamID, PluginID: s.PluginID}
 			}
 			out = prev
 			return errUnchanged
-		}
-		next := TeamState{
-			TeamID:    s.TeamID,
-			PluginID:  s.PluginID,
-			Enabled:   s.Enabled,
-			Version:   s.Version,
-			UpdatedBy: s.UpdatedBy,
-			UpdatedAt: p.now(),
 		}
 		rec, err := encodeJSON(&next)
 		if err != nil {
@@ -445,7 +433,6 @@ func (p *Postgres) setTeamState(ctx context.Context, s TeamState) (TeamState, er
 		if _, err := tx.Exec(ctx, `UPDATE team_states SET record = $3 WHERE team_id = $1 AND plugin_id = $2`, s.TeamID, s.PluginID, rec); err != nil {
 			return err
 		}
-		e := teamStateAudit(prev, s, next.UpdatedAt)
 		if _, err := pgAppendAudit(ctx, tx, e); err != nil {
 			return err
 		}

@@ -79,13 +79,8 @@ func (b *Bolt) SetTeamState(ctx context.Context, s TeamState) (TeamState, error)
 }
 
 func (b *Bolt) setTeamState(ctx context.Context, s TeamState) (TeamState, error) {
-	switch {
-	case s.TeamID == "":
-		return TeamState{}, fmt.Errorf("%w: empty team id", ErrInvalid)
-	case s.PluginID == "":
-		return TeamState{}, fmt.Errorf("%w: empty plugin id", ErrInvalid)
-	case s.UpdatedBy == "":
-		return TeamState{}, fmt.Errorf("%w: no actor (UpdatedBy)", ErrInvalid)
+	if err := checkTeamState(s); err != nil {
+		return TeamState{}, err
 	}
 	var out TeamState
 	err := b.update(ctx, func(tx *bolt.Tx) error {
@@ -106,23 +101,14 @@ func (b *Bolt) setTeamState(ctx context.Context, s TeamState) (TeamState, error)
 		if _, err := getJSON(team, s.PluginID, &prev); err != nil {
 			return err
 		}
-		if prev.Enabled == s.Enabled && prev.Version == s.Version {
+		next, e, changed := planTeamState(prev, s, b.now)
+		if !changed {
 			out = prev
 			return errUnchanged
-		}
-
-		next := TeamState{
-			TeamID:    s.TeamID,
-			PluginID:  s.PluginID,
-			Enabled:   s.Enabled,
-			Version:   s.Version,
-			UpdatedBy: s.UpdatedBy,
-			UpdatedAt: b.now(),
 		}
 		if err := putJSON(team, s.PluginID, &next); err != nil {
 			return err
 		}
-		e := teamStateAudit(prev, s, next.UpdatedAt)
 		if _, err := appendAudit(tx, e); err != nil {
 			return err
 		}
@@ -133,6 +119,39 @@ func (b *Bolt) setTeamState(ctx context.Context, s TeamState) (TeamState, error)
 		return TeamState{}, err
 	}
 	return out, nil
+}
+
+// checkTeamState is what both stores require of a SetTeamState: a team,
+// a plugin and an actor.
+func checkTeamState(s TeamState) error {
+	switch {
+	case s.TeamID == "":
+		return fmt.Errorf("%w: empty team id", ErrInvalid)
+	case s.PluginID == "":
+		return fmt.Errorf("%w: empty plugin id", ErrInvalid)
+	case s.UpdatedBy == "":
+		return fmt.Errorf("%w: no actor (UpdatedBy)", ErrInvalid)
+	}
+	return nil
+}
+
+// planTeamState is the write SetTeamState makes over prev, for both
+// stores: nothing (changed false) when the switch and the pin are as they
+// were, else the state to store, stamped by now (called only then), and
+// its audit entry (teamStateAudit).
+func planTeamState(prev, s TeamState, now func() time.Time) (next TeamState, e AuditEntry, changed bool) {
+	if prev.Enabled == s.Enabled && prev.Version == s.Version {
+		return TeamState{}, AuditEntry{}, false
+	}
+	next = TeamState{
+		TeamID:    s.TeamID,
+		PluginID:  s.PluginID,
+		Enabled:   s.Enabled,
+		Version:   s.Version,
+		UpdatedBy: s.UpdatedBy,
+		UpdatedAt: now(),
+	}
+	return next, teamStateAudit(prev, s, next.UpdatedAt), true
 }
 
 // teamStateAudit is the audit entry of a team state change from prev to s
