@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +212,33 @@ func TestCheckTeamState(t *testing.T) {
 	} {
 		if err := checkTeamState(tc.s); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestPlanBlobs(t *testing.T) {
+	a, b, c := []byte("a"), []byte("bb"), []byte("ccc")
+	sa, sb, sc := sha256Hex(a), sha256Hex(b), sha256Hex(c)
+	stored := map[string]int64{sb: 2}
+	storedSize := func(sha string) (int64, bool) { n, ok := stored[sha]; return n, ok }
+	for _, tc := range []struct {
+		name  string
+		refs  []blobRef
+		blobs map[string][]byte
+		want  []string
+		err   error
+	}{
+		// Passed in and not stored: written once, in reference order.
+		{"new and shared", []blobRef{{"web.js", sc, 3}, {"web.js gzip", sa, -1}, {"mobile.js", sc, 3}}, map[string][]byte{sa: a, sc: c}, []string{sc, sa}, nil},
+		{"stored, not passed", []blobRef{{"web.js", sb, 2}}, nil, nil, nil},
+		{"stored and passed: not written again", []blobRef{{"web.js", sb, 2}}, map[string][]byte{sb: b}, nil, nil},
+		{"neither", []blobRef{{"web.js", sa, 1}}, nil, nil, ErrMissingBlob},
+		{"size of a blob passed in", []blobRef{{"web.js", sa, 2}}, map[string][]byte{sa: a}, nil, ErrInvalid},
+		{"size of a stored blob", []blobRef{{"web.js", sb, 3}}, nil, nil, ErrInvalid},
+	} {
+		got, err := planBlobs(tc.refs, tc.blobs, storedSize)
+		if !errors.Is(err, tc.err) || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, %v; want %v, %v", tc.name, got, err, tc.want, tc.err)
 		}
 	}
 }

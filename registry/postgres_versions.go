@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -28,14 +28,9 @@ func (p *Postgres) PutVersion(ctx context.Context, v *Version, blobs map[string]
 }
 
 func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string][]byte, by Pusher) (PutResult, error) {
-	refs, err := validateVersion(v, by)
+	refs, err := checkPut(v, blobs, by)
 	if err != nil {
 		return PutResult{}, err
-	}
-	for sha, data := range blobs {
-		if got := sha256Hex(data); got != sha {
-			return PutResult{}, fmt.Errorf("%w: keyed %s, content hashes to %s", ErrBlobMismatch, sha, got)
-		}
 	}
 	var res PutResult
 	err = p.tx(ctx, func(tx pgx.Tx) error {
@@ -65,8 +60,8 @@ func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string]
 		}
 		if inserted {
 			pl.Versions = nil // a fresh record, not yet listing this version
-		} else if pl.Owner != by.UserID && !by.SystemAdmin {
-			return fmt.Errorf("%w: %s is owned by %s", ErrNotOwner, v.PluginID, pl.Owner)
+		} else if err := checkOwner(v.PluginID, pl.Owner, by); err != nil {
+			return err
 		}
 
 		var storedRaw string
@@ -77,18 +72,14 @@ func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string]
 			if err := scanJSON(storedRaw, stored); err != nil {
 				return fmt.Errorf("stored version: %w", err)
 			}
-			if stored.PackageSHA256 != v.PackageSHA256 {
-				return fmt.Errorf("%w: stored package %s, pushed %s", ErrVersionConflict, stored.PackageSHA256, v.PackageSHA256)
+			e, certified, err := planRepush(stored, v, by, func() time.Time { return now })
+			if err != nil {
+				return err
 			}
-			if v.Certification <= stored.Certification {
+			if !certified {
 				res = PutResult{Created: false, Version: stored}
 				return errUnchanged
 			}
-			detail := fmt.Sprintf("%s -> %s", stored.Certification, v.Certification)
-			if v.SignerKey != "" {
-				detail += ", key " + v.SignerKey
-			}
-			stored.Certification, stored.SignerKey = v.Certification, v.SignerKey
 			rec, err := encodeJSON(stored)
 			if err != nil {
 				return err
@@ -96,8 +87,7 @@ func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string]
 			if _, err := tx.Exec(ctx, `UPDATE versions SET record = $3 WHERE plugin_id = $1 AND version = $2`, v.PluginID, v.Version, rec); err != nil {
 				return err
 			}
-			if _, err := pgAppendAudit(ctx, tx, AuditEntry{At: now, Actor: by.UserID, Action: ActionCertify,
-				PluginID: v.PluginID, Version: v.Version, Detail: detail}); err != nil {
+			if _, err := pgAppendAudit(ctx, tx, e); err != nil {
 				return err
 			}
 			res = PutResult{Created: false, Certified: true, Version: stored}
@@ -131,32 +121,18 @@ func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string]
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		var toWrite []string
-		for _, r := range refs {
-			n := int64(-1)
-			if data, ok := blobs[r.sha256]; ok {
-				n = int64(len(data))
-				if _, ok := storedSize[r.sha256]; !ok && !slices.Contains(toWrite, r.sha256) {
-					toWrite = append(toWrite, r.sha256)
-				}
-			} else if size, ok := storedSize[r.sha256]; ok {
-				n = size
-			} else {
-				return fmt.Errorf("%w: %s %s", ErrMissingBlob, r.what, r.sha256)
-			}
-			if r.size >= 0 && r.size != n {
-				return fmt.Errorf("%w: %s size %d, blob %s has %d bytes", ErrInvalid, r.what, r.size, r.sha256, n)
-			}
+		toWrite, err := planBlobs(refs, blobs, func(sha string) (int64, bool) {
+			size, ok := storedSize[sha]
+			return size, ok
+		})
+		if err != nil {
+			return err
 		}
 		if err := insertBlobs(ctx, tx, toWrite, blobs); err != nil {
 			return err
 		}
 
-		rec := *v
-		rec.PushedBy = by.UserID
-		if rec.PushedAt.IsZero() {
-			rec.PushedAt = now
-		}
+		rec, e := planNewVersion(&pl, !inserted, v, by, now)
 		recRaw, err := encodeJSON(&rec)
 		if err != nil {
 			return fmt.Errorf("version: %w", err)
@@ -166,13 +142,6 @@ func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string]
 			return err
 		}
 
-		detail := ""
-		if !inserted && pl.Owner != by.UserID {
-			detail = "system admin push; owner is " + pl.Owner
-		}
-		at, _ := slices.BinarySearchFunc(pl.Versions, v.Version, compareVersions)
-		pl.Versions = slices.Insert(pl.Versions, at, v.Version)
-		pl.Latest = pl.Versions[len(pl.Versions)-1]
 		plRaw, err := encodeJSON(&pl)
 		if err != nil {
 			return err
@@ -180,8 +149,7 @@ func (p *Postgres) putVersion(ctx context.Context, v *Version, blobs map[string]
 		if _, err := tx.Exec(ctx, `UPDATE plugins SET record = $2 WHERE id = $1`, pl.ID, plRaw); err != nil {
 			return err
 		}
-		if _, err := pgAppendAudit(ctx, tx, AuditEntry{At: now, Actor: by.UserID, Action: ActionPush,
-			PluginID: v.PluginID, Version: v.Version, Detail: detail}); err != nil {
+		if _, err := pgAppendAudit(ctx, tx, e); err != nil {
 			return err
 		}
 		out := new(Version)

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/semver"
@@ -49,14 +50,9 @@ type blobRef struct {
 }
 
 func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]byte, by Pusher) (PutResult, error) {
-	refs, err := validateVersion(v, by)
+	refs, err := checkPut(v, blobs, by)
 	if err != nil {
 		return PutResult{}, err
-	}
-	for sha, data := range blobs {
-		if got := sha256Hex(data); got != sha {
-			return PutResult{}, fmt.Errorf("%w: keyed %s, content hashes to %s", ErrBlobMismatch, sha, got)
-		}
 	}
 
 	var res PutResult
@@ -67,8 +63,10 @@ func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]by
 		if err != nil {
 			return err
 		}
-		if exists && p.Owner != by.UserID && !by.SystemAdmin {
-			return fmt.Errorf("%w: %s is owned by %s", ErrNotOwner, v.PluginID, p.Owner)
+		if exists {
+			if err := checkOwner(v.PluginID, p.Owner, by); err != nil {
+				return err
+			}
 		}
 
 		versions, err := tx.Bucket(bucketVersions).CreateBucketIfNotExists([]byte(v.PluginID))
@@ -80,20 +78,14 @@ func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]by
 			if err := json.Unmarshal(raw, stored); err != nil {
 				return fmt.Errorf("decode stored version: %w", err)
 			}
-			if stored.PackageSHA256 != v.PackageSHA256 {
-				return fmt.Errorf("%w: stored package %s, pushed %s", ErrVersionConflict, stored.PackageSHA256, v.PackageSHA256)
+			e, certified, err := planRepush(stored, v, by, b.now)
+			if err != nil {
+				return err
 			}
-			if v.Certification <= stored.Certification {
+			if !certified {
 				res = PutResult{Created: false, Version: stored}
 				return errUnchanged
 			}
-			// The same content, now vouched for more: raise the level. The
-			// content and artifacts stay as they are (versions are immutable).
-			detail := fmt.Sprintf("%s -> %s", stored.Certification, v.Certification)
-			if v.SignerKey != "" {
-				detail += ", key " + v.SignerKey
-			}
-			stored.Certification, stored.SignerKey = v.Certification, v.SignerKey
 			raw, err := json.Marshal(stored)
 			if err != nil {
 				return fmt.Errorf("encode version: %w", err)
@@ -101,8 +93,7 @@ func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]by
 			if err := versions.Put([]byte(v.Version), raw); err != nil {
 				return err
 			}
-			if _, err := appendAudit(tx, AuditEntry{At: b.now(), Actor: by.UserID, Action: ActionCertify,
-				PluginID: v.PluginID, Version: v.Version, Detail: detail}); err != nil {
+			if _, err := appendAudit(tx, e); err != nil {
 				return err
 			}
 			res = PutResult{Created: false, Certified: true, Version: stored}
@@ -110,22 +101,12 @@ func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]by
 		}
 
 		stored := tx.Bucket(bucketBlobs)
-		var toWrite []string
-		for _, r := range refs {
-			n := int64(-1)
-			if data, ok := blobs[r.sha256]; ok {
-				n = int64(len(data))
-				if stored.Get([]byte(r.sha256)) == nil && !slices.Contains(toWrite, r.sha256) {
-					toWrite = append(toWrite, r.sha256)
-				}
-			} else if data := stored.Get([]byte(r.sha256)); data != nil {
-				n = int64(len(data))
-			} else {
-				return fmt.Errorf("%w: %s %s", ErrMissingBlob, r.what, r.sha256)
-			}
-			if r.size >= 0 && r.size != n {
-				return fmt.Errorf("%w: %s size %d, blob %s has %d bytes", ErrInvalid, r.what, r.size, r.sha256, n)
-			}
+		toWrite, err := planBlobs(refs, blobs, func(sha string) (int64, bool) {
+			data := stored.Get([]byte(sha))
+			return int64(len(data)), data != nil
+		})
+		if err != nil {
+			return err
 		}
 		for _, sha := range toWrite {
 			if err := stored.Put([]byte(sha), blobs[sha]); err != nil {
@@ -133,12 +114,7 @@ func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]by
 			}
 		}
 
-		now := b.now()
-		rec := *v
-		rec.PushedBy = by.UserID
-		if rec.PushedAt.IsZero() {
-			rec.PushedAt = now
-		}
+		rec, e := planNewVersion(&p, exists, v, by, b.now())
 		raw, err := json.Marshal(&rec)
 		if err != nil {
 			return fmt.Errorf("encode version: %w", err)
@@ -146,28 +122,10 @@ func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]by
 		if err := versions.Put([]byte(v.Version), raw); err != nil {
 			return err
 		}
-
-		detail := ""
-		if !exists {
-			p = Plugin{ID: v.PluginID, Owner: by.UserID, CreatedAt: now}
-		} else if p.Owner != by.UserID {
-			detail = "system admin push; owner is " + p.Owner
-		}
-		// Versions is kept sorted, so a binary search finds the slot.
-		at, _ := slices.BinarySearchFunc(p.Versions, v.Version, compareVersions)
-		p.Versions = slices.Insert(p.Versions, at, v.Version)
-		p.Latest = p.Versions[len(p.Versions)-1]
 		if err := putJSON(plugins, p.ID, &p); err != nil {
 			return err
 		}
-		if _, err := appendAudit(tx, AuditEntry{
-			At:       now,
-			Actor:    by.UserID,
-			Action:   ActionPush,
-			PluginID: v.PluginID,
-			Version:  v.Version,
-			Detail:   detail,
-		}); err != nil {
+		if _, err := appendAudit(tx, e); err != nil {
 			return err
 		}
 
@@ -187,6 +145,105 @@ func (b *Bolt) putVersion(ctx context.Context, v *Version, blobs map[string][]by
 		return PutResult{}, err
 	}
 	return res, nil
+}
+
+// checkPut is what both stores require of a PutVersion before their
+// transaction: a valid record (validateVersion, whose blob references it
+// returns) and blobs that hash to their keys.
+func checkPut(v *Version, blobs map[string][]byte, by Pusher) ([]blobRef, error) {
+	refs, err := validateVersion(v, by)
+	if err != nil {
+		return nil, err
+	}
+	for sha, data := range blobs {
+		if got := sha256Hex(data); got != sha {
+			return nil, fmt.Errorf("%w: keyed %s, content hashes to %s", ErrBlobMismatch, sha, got)
+		}
+	}
+	return refs, nil
+}
+
+// checkOwner is ErrNotOwner unless by may push to the stored plugin id
+// owned by owner: its owner or a system admin.
+func checkOwner(id, owner string, by Pusher) error {
+	if owner != by.UserID && !by.SystemAdmin {
+		return fmt.Errorf("%w: %s is owned by %s", ErrNotOwner, id, owner)
+	}
+	return nil
+}
+
+// planRepush decides a push of a version already stored, for both stores:
+// ErrVersionConflict for other content; certified false (nothing to
+// write) unless v carries a higher certification; else stored's level and
+// signer are raised (the content and artifacts stay as they are: versions
+// are immutable) and the ActionCertify entry, stamped by now (called only
+// then), is returned.
+func planRepush(stored, v *Version, by Pusher, now func() time.Time) (e AuditEntry, certified bool, err error) {
+	if stored.PackageSHA256 != v.PackageSHA256 {
+		return AuditEntry{}, false, fmt.Errorf("%w: stored package %s, pushed %s", ErrVersionConflict, stored.PackageSHA256, v.PackageSHA256)
+	}
+	if v.Certification <= stored.Certification {
+		return AuditEntry{}, false, nil
+	}
+	detail := fmt.Sprintf("%s -> %s", stored.Certification, v.Certification)
+	if v.SignerKey != "" {
+		detail += ", key " + v.SignerKey
+	}
+	stored.Certification, stored.SignerKey = v.Certification, v.SignerKey
+	return AuditEntry{At: now(), Actor: by.UserID, Action: ActionCertify,
+		PluginID: v.PluginID, Version: v.Version, Detail: detail}, true, nil
+}
+
+// planBlobs checks a new version's blob references against the blobs
+// passed in and those stored (storedSize: a stored blob's size, and
+// whether it is stored), for both stores: ErrMissingBlob for a blob
+// neither passed nor stored, ErrInvalid for a size that is not the
+// blob's. It returns the blobs to write (passed in, not yet stored), each
+// once, in reference order.
+func planBlobs(refs []blobRef, blobs map[string][]byte, storedSize func(sha string) (int64, bool)) ([]string, error) {
+	var toWrite []string
+	for _, r := range refs {
+		n := int64(-1)
+		if data, ok := blobs[r.sha256]; ok {
+			n = int64(len(data))
+			if _, ok := storedSize(r.sha256); !ok && !slices.Contains(toWrite, r.sha256) {
+				toWrite = append(toWrite, r.sha256)
+			}
+		} else if size, ok := storedSize(r.sha256); ok {
+			n = size
+		} else {
+			return nil, fmt.Errorf("%w: %s %s", ErrMissingBlob, r.what, r.sha256)
+		}
+		if r.size >= 0 && r.size != n {
+			return nil, fmt.Errorf("%w: %s size %d, blob %s has %d bytes", ErrInvalid, r.what, r.size, r.sha256, n)
+		}
+	}
+	return toWrite, nil
+}
+
+// planNewVersion shapes a new version's record and its plugin's, for both
+// stores: the record pushed by by, at now unless v carries its time; p
+// (the stored plugin, or a new one owned by by when !existed) lists the
+// version in semver order with Latest its highest. It returns the record
+// and the ActionPush entry, whose detail names the owner when a system
+// admin pushed to another's plugin.
+func planNewVersion(p *Plugin, existed bool, v *Version, by Pusher, now time.Time) (Version, AuditEntry) {
+	rec := *v
+	rec.PushedBy = by.UserID
+	if rec.PushedAt.IsZero() {
+		rec.PushedAt = now
+	}
+	detail := ""
+	if !existed {
+		*p = Plugin{ID: v.PluginID, Owner: by.UserID, CreatedAt: now}
+	} else if p.Owner != by.UserID {
+		detail = "system admin push; owner is " + p.Owner
+	}
+	// Versions is kept sorted, so a binary search finds the slot.
+	at, _ := slices.BinarySearchFunc(p.Versions, v.Version, compareVersions)
+	p.Versions = slices.Insert(p.Versions, at, v.Version)
+	p.Latest = p.Versions[len(p.Versions)-1]
+	return rec, AuditEntry{At: now, Actor: by.UserID, Action: ActionPush, PluginID: v.PluginID, Version: v.Version, Detail: detail}
 }
 
 // validateVersion checks what the store relies on (keys, hashes, semver) and
