@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/mod/semver"
 )
 
 // PrunePrereleases implements what Bolt.PrunePrereleases does, in one
@@ -19,8 +18,8 @@ import (
 // locks, sees its version; or the prune commits first and the push finds
 // the blob gone (and stores it again, or fails with ErrMissingBlob).
 func (p *Postgres) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneResult, error) {
-	if q.PluginID == "" || q.PushedBy == "" || q.Actor == "" || q.Keep < 1 {
-		return PruneResult{}, fmt.Errorf("registry: prune: %w: plugin, developer and actor are required, keep at least 1", ErrInvalid)
+	if err := checkPruneQuery(q); err != nil {
+		return PruneResult{}, err
 	}
 	var res PruneResult
 	err := p.tx(ctx, func(tx pgx.Tx) error {
@@ -48,12 +47,7 @@ func (p *Postgres) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneRes
 		}
 
 		// The developer's prereleases, newest first.
-		var pre []string
-		for i := len(pl.Versions) - 1; i >= 0; i-- {
-			if semver.Prerelease("v"+pl.Versions[i]) != "" {
-				pre = append(pre, pl.Versions[i])
-			}
-		}
+		pre := prereleasesNewestFirst(pl.Versions)
 		records := map[string]*Version{}
 		rows, err := tx.Query(ctx, `SELECT version, record::text FROM versions WHERE plugin_id = $1 AND version = ANY($2) AND pushed_by = $3`,
 			q.PluginID, pre, q.PushedBy)
@@ -83,30 +77,15 @@ func (p *Postgres) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneRes
 				mine = append(mine, v)
 			}
 		}
-		if len(mine) <= q.Keep {
-			return errUnchanged
-		}
-		var gone []*Version
-		for _, v := range mine[q.Keep:] {
-			if !pinned[v.Version] && !q.Protect[v.Version] {
-				gone = append(gone, v)
-			}
-		}
+		gone := planPrune(q, mine, pinned)
 		if len(gone) == 0 {
 			return errUnchanged
 		}
 
-		removed := map[string]bool{}
-		for _, v := range gone {
-			removed[v.Version] = true
-			res.Versions = append(res.Versions, v.Version)
-		}
-		slices.SortFunc(res.Versions, compareVersions)
+		res.Versions = prunePlugin(&pl, gone)
 		if _, err := tx.Exec(ctx, `DELETE FROM versions WHERE plugin_id = $1 AND version = ANY($2)`, q.PluginID, res.Versions); err != nil {
 			return err
 		}
-		pl.Versions = slices.DeleteFunc(pl.Versions, func(v string) bool { return removed[v] })
-		pl.Latest = pl.Versions[len(pl.Versions)-1] // the newest prerelease is always kept
 		rec, err := encodeJSON(&pl)
 		if err != nil {
 			return err
@@ -117,11 +96,7 @@ func (p *Postgres) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneRes
 		if err := pgCollectBlobs(ctx, tx, gone, &res); err != nil {
 			return err
 		}
-		if _, err := pgAppendAudit(ctx, tx, AuditEntry{
-			At: p.now(), Actor: q.Actor, Action: ActionPrune, PluginID: q.PluginID, Versions: res.Versions,
-			Detail: fmt.Sprintf("removed %d prerelease(s) of %s, keeping their newest %d; %d blob(s), %d bytes collected",
-				len(res.Versions), q.PushedBy, q.Keep, res.Blobs, res.BlobBytes),
-		}); err != nil {
+		if _, err := pgAppendAudit(ctx, tx, pruneAudit(q, res, p.now())); err != nil {
 			return err
 		}
 		return p.appendChange(ctx, tx, ChangePrune, ChangePrunePayload{PluginID: q.PluginID, Versions: res.Versions, Collected: res.Collected})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/semver"
@@ -59,8 +60,8 @@ type PruneResult struct {
 // It reads every version record of the store to know which blobs stay
 // named, so it runs after a push, off the request's path.
 func (b *Bolt) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneResult, error) {
-	if q.PluginID == "" || q.PushedBy == "" || q.Actor == "" || q.Keep < 1 {
-		return PruneResult{}, fmt.Errorf("registry: prune: %w: plugin, developer and actor are required, keep at least 1", ErrInvalid)
+	if err := checkPruneQuery(q); err != nil {
+		return PruneResult{}, err
 	}
 	var res PruneResult
 	err := b.update(ctx, func(tx *bolt.Tx) error {
@@ -92,36 +93,23 @@ func (b *Bolt) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneResult,
 
 		// The developer's prereleases, newest first.
 		var mine []*Version
-		for i := len(p.Versions) - 1; i >= 0; i-- {
-			if semver.Prerelease("v"+p.Versions[i]) == "" {
-				continue
-			}
+		for _, ver := range prereleasesNewestFirst(p.Versions) {
 			var v Version
-			if _, err := getJSON(versions, p.Versions[i], &v); err != nil {
+			if _, err := getJSON(versions, ver, &v); err != nil {
 				return err
 			}
 			if v.PushedBy == q.PushedBy {
 				mine = append(mine, &v)
 			}
 		}
-		if len(mine) <= q.Keep {
-			return errUnchanged
-		}
-		var gone []*Version
-		for _, v := range mine[q.Keep:] {
-			if !pinned[v.Version] && !q.Protect[v.Version] {
-				gone = append(gone, v)
-			}
-		}
+		gone := planPrune(q, mine, pinned)
 		if len(gone) == 0 {
 			return errUnchanged
 		}
 
 		// Remove the versions and their health.
-		removed := map[string]bool{}
+		res.Versions = prunePlugin(&p, gone)
 		for _, v := range gone {
-			removed[v.Version] = true
-			res.Versions = append(res.Versions, v.Version)
 			if err := versions.Delete([]byte(v.Version)); err != nil {
 				return err
 			}
@@ -131,20 +119,13 @@ func (b *Bolt) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneResult,
 				}
 			}
 		}
-		slices.SortFunc(res.Versions, compareVersions)
-		p.Versions = slices.DeleteFunc(p.Versions, func(v string) bool { return removed[v] })
-		p.Latest = p.Versions[len(p.Versions)-1] // the newest prerelease is always kept
 		if err := putJSON(plugins, p.ID, &p); err != nil {
 			return err
 		}
 		if err := collectBlobs(tx, gone, &res); err != nil {
 			return err
 		}
-		_, err = appendAudit(tx, AuditEntry{
-			At: b.now(), Actor: q.Actor, Action: ActionPrune, PluginID: q.PluginID, Versions: res.Versions,
-			Detail: fmt.Sprintf("removed %s (prereleases pushed by %s, who keeps their newest %d); %d blob(s), %d bytes collected",
-				strings.Join(res.Versions, ", "), q.PushedBy, q.Keep, res.Blobs, res.BlobBytes),
-		})
+		_, err = appendAudit(tx, pruneAudit(q, res, b.now()))
 		return err
 	})
 	if errors.Is(err, errUnchanged) {
@@ -154,6 +135,70 @@ func (b *Bolt) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneResult,
 		return PruneResult{}, fmt.Errorf("registry: prune %s: %w", q.PluginID, err)
 	}
 	return res, nil
+}
+
+// checkPruneQuery is what both stores require of a PrunePrereleases: a
+// plugin, a developer, an actor, and at least one prerelease kept.
+func checkPruneQuery(q PruneQuery) error {
+	if q.PluginID == "" || q.PushedBy == "" || q.Actor == "" || q.Keep < 1 {
+		return fmt.Errorf("registry: prune: %w: plugin, developer and actor are required, keep at least 1", ErrInvalid)
+	}
+	return nil
+}
+
+// prereleasesNewestFirst returns the prereleases among versions (a
+// plugin's list, in semver order), newest first.
+func prereleasesNewestFirst(versions []string) []string {
+	var out []string
+	for i := len(versions) - 1; i >= 0; i-- {
+		if semver.Prerelease("v"+versions[i]) != "" {
+			out = append(out, versions[i])
+		}
+	}
+	return out
+}
+
+// planPrune decides what a prune removes, for both stores: of mine (the
+// developer's prereleases, newest first) all but the newest q.Keep, except
+// those a team pins (pinned) and those in q.Protect. Nothing (nil) when
+// the developer has no more than q.Keep.
+func planPrune(q PruneQuery, mine []*Version, pinned map[string]bool) []*Version {
+	if len(mine) <= q.Keep {
+		return nil
+	}
+	var gone []*Version
+	for _, v := range mine[q.Keep:] {
+		if !pinned[v.Version] && !q.Protect[v.Version] {
+			gone = append(gone, v)
+		}
+	}
+	return gone
+}
+
+// prunePlugin takes the versions gone off the plugin's record p, for both
+// stores, and returns them lowest first. Latest stays right: the newest
+// prerelease is always kept, and releases are never pruned.
+func prunePlugin(p *Plugin, gone []*Version) []string {
+	removed := map[string]bool{}
+	var versions []string
+	for _, v := range gone {
+		removed[v.Version] = true
+		versions = append(versions, v.Version)
+	}
+	slices.SortFunc(versions, compareVersions)
+	p.Versions = slices.DeleteFunc(p.Versions, func(v string) bool { return removed[v] })
+	p.Latest = p.Versions[len(p.Versions)-1]
+	return versions
+}
+
+// pruneAudit is the ActionPrune entry of a prune that removed what res
+// says, for both stores.
+func pruneAudit(q PruneQuery, res PruneResult, now time.Time) AuditEntry {
+	return AuditEntry{
+		At: now, Actor: q.Actor, Action: ActionPrune, PluginID: q.PluginID, Versions: res.Versions,
+		Detail: fmt.Sprintf("removed %s (prereleases pushed by %s, who keeps their newest %d); %d blob(s), %d bytes collected",
+			strings.Join(res.Versions, ", "), q.PushedBy, q.Keep, res.Blobs, res.BlobBytes),
+	}
 }
 
 // collectBlobs removes, inside tx, the blobs the removed versions named

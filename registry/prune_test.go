@@ -108,6 +108,12 @@ func TestPrunePrereleases(t *testing.T) {
 		if e := audit[0]; e.Action != registry.ActionPrune || e.Actor != "mmtoolkit" || !slices.Equal(e.Versions, want) {
 			t.Errorf("last audit entry: %+v, want the prune", e)
 		}
+		// Both stores word the entry alike (one pruneAudit).
+		wantDetail := fmt.Sprintf("removed 1.0.1-dev.1, 1.0.1-dev.4, 1.0.1-dev.5 (prereleases pushed by dev, who keeps their newest 2); %d blob(s), %d bytes collected",
+			res.Blobs, res.BlobBytes)
+		if e := audit[0]; e.Detail != wantDetail {
+			t.Errorf("prune entry's detail %q, want %q", e.Detail, wantDetail)
+		}
 		if err := s.Verify(ctx); err != nil {
 			t.Errorf("after pruning: %v", err)
 		}
