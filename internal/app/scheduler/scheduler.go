@@ -237,8 +237,7 @@ func (s *Scheduler) Close() {
 func (s *Scheduler) run(ctx context.Context) {
 	defer close(s.done)
 	for {
-		q, ok := s.next()
-		if !ok {
+		if !s.waiting() {
 			select {
 			case <-ctx.Done():
 				return
@@ -246,19 +245,33 @@ func (s *Scheduler) run(ctx context.Context) {
 				continue
 			}
 		}
+		// The job is chosen after Before: a map asked for while it waited
+		// (a push's maps follow its blobs' precompression) goes first.
 		if s.before != nil {
 			s.before(ctx)
 		}
-		if ctx.Err() == nil {
-			if err := q.job(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error(q.kind.name+" failed", "key", q.key, "err", err)
-			}
+		if ctx.Err() != nil {
+			return
+		}
+		q, ok := s.next()
+		if !ok {
+			continue
+		}
+		if err := q.job(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error(q.kind.name+" failed", "key", q.key, "err", err)
 		}
 		s.finish(q)
 		if ctx.Err() != nil {
 			return
 		}
 	}
+}
+
+// waiting reports whether a job waits.
+func (s *Scheduler) waiting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending) > 0 && !s.closed
 }
 
 // next takes the job to run, marking it running.

@@ -383,3 +383,28 @@ func TestOneJobAtATime(t *testing.T) {
 		t.Fatalf("%d jobs ran, at most %d at once; want 400 and 1", runs.Load(), most.Load())
 	}
 }
+
+// TestOrderIsChosenAfterBefore: the job to run is chosen once Before
+// returns, so a map asked for while Before waited (a push's maps are asked
+// for after its blobs' precompression) runs ahead of the job that was
+// waiting first.
+func TestOrderIsChosenAfterBefore(t *testing.T) {
+	t.Parallel()
+	entered, settle := make(chan struct{}, 1), make(chan struct{})
+	var first atomic.Bool
+	rec := &recorder{}
+	s, _ := newScheduler(t, scheduler.Config{Before: func(ctx context.Context) {
+		if first.CompareAndSwap(false, true) {
+			entered <- struct{}{}
+			<-settle
+		}
+	}})
+	s.Enqueue(scheduler.Precompress, "p", rec.job("p"))
+	<-entered
+	s.Enqueue(scheduler.SourceMap, "m", rec.job("m"))
+	close(settle)
+	waitIdle(t, s)
+	if got, want := rec.list(), []string{"m", "p"}; !slices.Equal(got, want) {
+		t.Fatalf("ran %v, want %v", got, want)
+	}
+}
