@@ -24,6 +24,10 @@
 #              manifest-200, manifest-304, bundle-gzip (req/s, CPU per
 #              request; p99 as information), AB_ROUNDS runs of AB_DURATION s
 #              each, alternating OLD and NEW (the order swapped every round)
+#   proxy      bench/proxy's GET /api/v4/users/me/status through `serve
+#              --upstream` (OLD's and NEW's, in front of one
+#              bench/proxy/upstream), as bench/proxy/run.sh's mmtoolkit
+#              target, with the same rounds (req/s, CPU per request)
 #   push       bench/push (-bin) on AB_PUSH_PLUGIN: a new plugin's push to
 #              servable (-new) and a re-push after an edit, AB_PUSH_N pushes
 #              per run
@@ -59,7 +63,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 
-ALL_BENCHES="serving push websocket admin compile"
+ALL_BENCHES="serving proxy push websocket admin compile"
 usage() {
 	echo "usage: bash bench/ab/ab.sh OLD NEW [BENCH...]   (BENCH: $ALL_BENCHES; default all)" >&2
 	exit 2
@@ -252,6 +256,48 @@ bench_serving() {
 		done
 	done
 	for side in old new; do stop "${PID_[$side]}"; done
+}
+
+# --- proxy: serve --upstream in front of bench/proxy/upstream ------------------
+bench_proxy() {
+	log "proxy: building bench/proxy/upstream"
+	$GO build -o "$TMP/tools/upstream" ./bench/proxy/upstream
+	"$TMP/tools/upstream" -addr 127.0.0.1:0 >"$SHM/upstream.out" 2>&1 &
+	local up=$! upurl="" side _
+	PIDS+=("$up")
+	for _ in $(seq 100); do
+		upurl=$(grep -o 'listening on http://[0-9.:]*' "$SHM/upstream.out" | awk '{print $NF}') || true
+		[ -n "$upurl" ] && break
+		sleep 0.1
+	done
+	[ -n "$upurl" ] || die "bench/proxy/upstream did not start"
+	declare -A URL_ PID_
+	for side in old new; do
+		MMTOOLKIT_BIN=$TMP/$side.bin/mmtoolkit
+		start_mmtoolkit "$SHM/proxy-$side" --upstream "$upurl"
+		URL_[$side]=$MM_URL/api/v4/users/me/status PID_[$side]=$MM_PID
+		curl -fsS -o /dev/null "${URL_[$side]}" || die "proxy ($side): ${URL_[$side]} does not answer"
+	done
+	settle "${PID_[old]}" "${PID_[new]}"
+	figure proxy.rps higher
+	figure proxy.cpu_us lower
+	figure proxy.p99_ms info
+	figure proxy.others_pct info
+	for side in old new; do wrk_run "$AB_WARMUP" "${URL_[$side]}" >/dev/null; done
+	local round out r
+	for round in $(seq "$AB_ROUNDS"); do
+		for side in $(order "$round"); do
+			out=$(SERVER_PID=${PID_[$side]} wrk_run "$AB_DURATION" "${URL_[$side]}")
+			read -r -a r <<<"$out"
+			log "proxy round $round $side: ${r[0]} req/s, p99 ${r[1]} ms, ${r[2]} us CPU/req, others ${r[3]} %"
+			record proxy.rps "$side" "${r[0]}"
+			record proxy.p99_ms "$side" "${r[1]}"
+			record proxy.cpu_us "$side" "${r[2]}"
+			record proxy.others_pct "$side" "${r[3]}"
+		done
+	done
+	for side in old new; do stop "${PID_[$side]}"; done
+	stop "$up"
 }
 
 # --- push: bench/push, a new plugin and a re-push ----------------------------

@@ -59,13 +59,13 @@ free_port() {
 	die "no free port found"
 }
 
-# start_mmtoolkit DATA_DIR: starts MMTOOLKIT_BIN serve on a free port; sets
-# MM_URL and MM_PID.
+# start_mmtoolkit DATA_DIR [SERVE_ARGS...]: starts MMTOOLKIT_BIN serve on a
+# free port (with SERVE_ARGS, e.g. --upstream URL); sets MM_URL and MM_PID.
 start_mmtoolkit() {
 	local data=$1 out=$1.out
 	mkdir -p "$data"
 	: >"$out"
-	"$MMTOOLKIT_BIN" serve --addr 127.0.0.1:0 --data "$data" --reference-plugins=false >"$out" 2>"$data.err" &
+	"$MMTOOLKIT_BIN" serve --addr 127.0.0.1:0 --data "$data" --reference-plugins=false "${@:2}" >"$out" 2>"$data.err" &
 	MM_PID=$!
 	PIDS+=("$MM_PID")
 	for _ in $(seq 1 100); do
