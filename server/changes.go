@@ -31,18 +31,7 @@ func (s *Server) subscribe() {
 	s.index.Subscribe(f) // internal/app/artifacts
 	// Then what serves pruned blobs' bytes (bundles.go).
 	changes.On(f, "served blobs", func(_ context.Context, c changes.BlobsPruned) { s.forgetServed(c.SHAs) })
-	f.Subscribe("manifest generation", func(_ context.Context, c changes.Change) {
-		switch c := c.(type) {
-		case changes.VersionStored, changes.VersionCertified, changes.BlobsPruned:
-			s.changed() // VersionCertified: a minimum level may now let it into manifests
-		case changes.BytecodeStored:
-			if c.Bytecode.Error == "" {
-				s.changed()
-			}
-		case changes.TeamStateChanged:
-			s.teamStateChanged()
-		}
-	})
+	s.gen.Subscribe(f)   // manifests, mobile manifests, merged plugin lists, the console's catalogue
 	s.quota.Subscribe(f) // "owner quota": counted again after a prune or another replica's push
 	changes.On(f, "upstream plugin list", func(context.Context, changes.ServerPartChanged) { s.forgetUpstreamPlugins() })
 	changes.On(f, "previews", func(ctx context.Context, c previewChange) {

@@ -387,8 +387,8 @@ const maxListBytes = 4 << 20
 const maxCachedLists = 20000
 
 // webappLists caches merged plugin lists per user and team. An entry is
-// good while the server's generation (every push, team toggle, kill,
-// certification change) and the upstream generation (bumped when
+// good while the server's generation (serving.Generation.Served: every
+// push, team toggle, kill, certification change) and the upstream generation (bumped when
 // Mattermost's plugins are known to change: upstreamPluginsChanged) are
 // those it was built at, and its TTL has not run out: the TTL bounds how
 // stale Mattermost's side can be when nothing told us of a change.
@@ -458,7 +458,7 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := webappListKey{who.User.ID, tid}
-	gen, upGen, now := s.generation.Load(), s.webappLists.upGen.Load(), time.Now()
+	gen, upGen, now := s.gen.Served(), s.webappLists.upGen.Load(), time.Now()
 	// A developer's previews (preview.go) are in their list alone: built
 	// for each of their requests, never cached (the cache follows the
 	// generation, which a preview does not change), so the list cached

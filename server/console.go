@@ -158,13 +158,15 @@ func (c *consoleAdapter) UserID(ctx context.Context, username string) (string, b
 	return "", false
 }
 
-// Catalogue is rebuilt when the registry changed (the server's generation
-// moved: a push, a certification raised, a team's state) and shared by
-// every page until then.
+// Catalogue is rebuilt when a plugin or version changed (the generation's
+// Plugins number moved: a push, a certification raised, a prune) and
+// shared by every page until then. It holds no team state, so a team's
+// state change leaves it valid instead of rebuilding it (500 version
+// reads) on the next page.
 func (c *consoleAdapter) Catalogue(ctx context.Context) (*console.Catalogue, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	gen := c.s.generation.Load()
+	gen := c.s.gen.Plugins()
 	if c.cat != nil && c.gen == gen {
 		return c.cat, nil
 	}
@@ -253,21 +255,6 @@ func (c *consoleAdapter) addPlugin(ctx context.Context, p *registry.Plugin) erro
 	}
 	c.plugins[p.ID] = &console.PluginInfo{ID: p.ID, Owner: p.Owner, CreatedAt: p.CreatedAt, Versions: p.Versions, Latest: info}
 	return nil
-}
-
-// teamStateChanged is s.changed for a change of one team's state: cached
-// manifests are invalidated, and the console's catalogue, which holds no
-// team state, moves to the new generation instead of being rebuilt (500
-// version reads) on the next page.
-func (s *Server) teamStateChanged() {
-	gen := s.generation.Add(1)
-	if c := s.console; c != nil {
-		c.mu.Lock()
-		if c.cat != nil && c.gen == gen-1 {
-			c.gen = gen
-		}
-		c.mu.Unlock()
-	}
 }
 
 func (c *consoleAdapter) Versions(ctx context.Context, pluginID string) ([]console.VersionInfo, error) {

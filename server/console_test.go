@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -350,5 +351,39 @@ func TestConsoleCatalogueFollowsChanges(t *testing.T) {
 	e.push("dev", helloPlugin("com.example.a", "1.1.0"))
 	if got := index(); got != "com.example.a@1.1.0 com.example.b@1.0.0" {
 		t.Fatalf("after toggles and pushes: %q", got)
+	}
+}
+
+// TestConsoleCatalogueKeptAcrossTeamStates: a team's state change
+// invalidates the manifests (the generation's Served number) but not the
+// console's catalogue, which holds no team state (its Plugins number): the
+// next page shares the catalogue built before it, where a rebuild would
+// read every plugin's version again. A push rebuilds it.
+func TestConsoleCatalogueKeptAcrossTeamStates(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Config{})
+	ctx := context.Background()
+	e.push("dev", helloPlugin("com.example.a", "1.0.0"))
+	before, err := e.srv.ConsoleCatalogue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := e.manifest("bob", "engineering")
+	if r := e.setTeam("alice", "engineering", "com.example.a", `{"enabled":true}`); r.status != 200 {
+		t.Fatalf("enable: %d %s", r.status, r.body)
+	}
+	if got, _ := e.manifest("bob", "engineering"); len(got.Plugins) != len(m.Plugins)+1 {
+		t.Fatalf("the manifest was not rebuilt after the team's change: %d plugins, then %d", len(m.Plugins), len(got.Plugins))
+	}
+	after, err := e.srv.ConsoleCatalogue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Fatal("a team's state change rebuilt the console's catalogue")
+	}
+	e.push("dev", helloPlugin("com.example.a", "1.1.0"))
+	if pushed, err := e.srv.ConsoleCatalogue(ctx); err != nil || pushed == before {
+		t.Fatalf("a push kept the console's catalogue (%v)", err)
 	}
 }

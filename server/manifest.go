@@ -21,7 +21,7 @@ type manifestKey struct {
 }
 
 // cachedManifest is a serialised manifest, valid while the server's
-// generation equals gen.
+// generation (serving.Generation.Served) equals gen.
 type cachedManifest struct {
 	gen      uint64
 	manifest *slots.Manifest
@@ -94,7 +94,7 @@ var (
 // manifest returns the team's cached manifest, rebuilding it when the
 // registry changed since it was built.
 func (s *Server) manifest(ctx context.Context, k manifestKey) (*cachedManifest, error) {
-	gen := s.generation.Load()
+	gen := s.gen.Served()
 	if v, ok := s.manifests.Load(k); ok && v.(*cachedManifest).gen == gen {
 		return v.(*cachedManifest), nil
 	}

@@ -363,7 +363,7 @@ func parseMobileQuery(q map[string][]string) (mobileManifestKey, *pluginpkg.Runt
 // manifest returns the signed manifest for k, building and signing it only
 // when the registry changed since the cached one was made.
 func (m *mobileService) manifest(ctx context.Context, k mobileManifestKey, rt *pluginpkg.RuntimeVersion) (*signedManifest, error) {
-	gen := m.s.generation.Load()
+	gen := m.s.gen.Served()
 	m.mu.Lock()
 	c, ok := m.cache[k]
 	m.mu.Unlock()

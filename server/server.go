@@ -183,9 +183,10 @@ type Server struct {
 	feed    changeFeed
 	replica replica
 
-	// generation increases on every change to the registry made through
-	// this server; cached manifests carry the generation they were built at.
-	generation  atomic.Uint64
+	// gen moves on every change served answers depend on (it follows the
+	// change feed); cached manifests, merged plugin lists and the console's
+	// catalogue carry the number they were built at.
+	gen         serving.Generation
 	lastPush    atomic.Int64 // unix ns; see settle.go
 	manifests   sync.Map     // manifestKey -> *cachedManifest
 	webappLists webappLists  // merged GET /api/v4/plugins/webapp answers (compat.go)
@@ -357,8 +358,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 const manifestPath = "/api/v1/manifest"
 
-// changed invalidates every cached manifest.
-func (s *Server) changed() { s.generation.Add(1) }
+// changed invalidates every cache of served answers for a write that does
+// not come through the change feed (the built-in plugins installed at
+// start-up, caches rebuilt after missed change rows); the feed's changes
+// move the generation themselves (serving.Generation.Subscribe).
+func (s *Server) changed() { s.gen.Changed() }
 
 // detachRoute runs h with a fresh routing context, so a mounted router (the
 // sandbox) matches full paths and its patterns do not leak into ours.
