@@ -388,10 +388,11 @@ const maxCachedLists = 20000
 
 // webappLists caches merged plugin lists per user and team. An entry is
 // good while the server's generation (serving.Generation.Served: every
-// push, team toggle, kill, certification change) and the upstream generation (bumped when
-// Mattermost's plugins are known to change: upstreamPluginsChanged) are
-// those it was built at, and its TTL has not run out: the TTL bounds how
-// stale Mattermost's side can be when nothing told us of a change.
+// push, team toggle, kill, certification change) and the upstream
+// generation (bumped when Mattermost's plugins are known to change:
+// upstreamPluginsChanged) are those it was built at, and its TTL has not
+// run out: the TTL bounds how stale Mattermost's side can be when nothing
+// told us of a change.
 type webappLists struct {
 	m     sync.Map // webappListKey -> *mergedList
 	n     atomic.Int64

@@ -65,8 +65,8 @@ type mobileManifestKey struct {
 }
 
 // signedManifest is a serialised, signed mobile manifest, valid while the
-// server's generation equals gen: signing happens once per change, not per
-// request.
+// server's generation (serving.Generation.Served) equals gen: signing
+// happens once per change, not per request.
 type signedManifest struct {
 	gen       uint64
 	body      []byte
