@@ -22,7 +22,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-
 )
 
 // Sentinel errors.
