@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -17,12 +15,7 @@ import (
 // start-up checks, operators and tests, not for a request path. The two
 // must stay in step: the suite runs the same tests on both.
 func (p *Postgres) Verify(ctx context.Context) error {
-	var problems []string
-	report := func(format string, args ...any) {
-		if len(problems) < maxProblems {
-			problems = append(problems, fmt.Sprintf(format, args...))
-		}
-	}
+	c := newVerifier()
 	err := p.readTx(ctx, func(tx pgx.Tx) error {
 		// Every blob: its size, and whether it hashes to its key. Streamed:
 		// one blob in memory at a time.
@@ -46,146 +39,85 @@ func (p *Postgres) Verify(ctx context.Context) error {
 			}
 			sizes[sha] = int64(len(data))
 			if size != int64(len(data)) {
-				report("blob %s has %d bytes, its size column says %d", sha, len(data), size)
+				c.report("blob %s has %d bytes, its size column says %d", sha, len(data), size)
 			}
 			if got := sha256Hex(data); got != sha {
-				report("blob %s hashes to %s", sha, got)
+				c.report("blob %s hashes to %s", sha, got)
 			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		checkBlob := func(what, sha string, size int64) {
+		c.blob = func(what, sha string, size int64) {
 			got, ok := sizes[sha]
 			switch {
 			case !ok:
-				report("%s: blob %s missing", what, sha)
+				c.report("%s: blob %s missing", what, sha)
 			case size >= 0 && got != size:
-				report("%s: blob %s has %d bytes, record says %d", what, sha, got, size)
+				c.report("%s: blob %s has %d bytes, record says %d", what, sha, got, size)
 			}
 		}
 
-		plugins := map[string]*Plugin{}
 		if err := eachRecord(ctx, tx, `SELECT id, record::text FROM plugins`, func(k []string, raw string) {
 			pl := new(Plugin)
 			if err := scanJSON(raw, pl); err != nil {
-				report("plugin %s: %v", k[0], err)
+				c.report("plugin %s: %v", k[0], err)
 				return
 			}
-			if pl.ID != k[0] {
-				report("plugin %s: record says id %q", k[0], pl.ID)
-			}
-			plugins[k[0]] = pl
+			c.plugin(k[0], pl)
 		}); err != nil {
 			return err
 		}
 
-		stored := map[string]bool{}       // "id@version"
 		byPlugin := map[string][]string{} // id -> versions
 		if err := eachRecord(ctx, tx, `SELECT plugin_id, version, pushed_by, record::text FROM versions`, func(k []string, raw string) {
 			id, ver := k[0], k[1]
-			key := id + "@" + ver
-			stored[key] = true
+			key := c.storedVersion(id, ver)
 			byPlugin[id] = append(byPlugin[id], ver)
 			var v Version
 			if err := scanJSON(raw, &v); err != nil {
-				report("version %s: %v", key, err)
+				c.report("version %s: %v", key, err)
 				return
 			}
-			if v.PluginID != id || v.Version != ver {
-				report("version %s: record says %s@%s", key, v.PluginID, v.Version)
-			}
+			c.version(id, ver, &v)
 			if v.PushedBy != k[2] {
-				report("version %s: pushed_by column %q, record says %q", key, k[2], v.PushedBy)
-			}
-			for kind, a := range v.Artifacts {
-				checkBlob(key+" "+kind, a.SHA256, a.Size)
-				for enc, sha := range a.Encodings {
-					size, ok := a.EncodedSizes[enc]
-					if !ok {
-						size = -1
-					}
-					checkBlob(key+" "+kind+" "+enc, sha, size)
-				}
+				c.report("version %s: pushed_by column %q, record says %q", key, k[2], v.PushedBy)
 			}
 		}); err != nil {
 			return err
 		}
 		for id, keys := range byPlugin {
-			pl := plugins[id]
-			if pl == nil {
-				report("versions of %s stored without a plugin record", id)
-				continue
-			}
-			slices.SortFunc(keys, compareVersions)
-			if !slices.Equal(keys, pl.Versions) {
-				report("plugin %s lists versions %v, stored are %v", id, pl.Versions, keys)
-			}
-			if len(keys) > 0 && pl.Latest != keys[len(keys)-1] {
-				report("plugin %s: latest %q, highest stored %q", id, pl.Latest, keys[len(keys)-1])
+			if !c.orphanVersions(id) {
+				c.pluginVersions(id, keys)
 			}
 		}
-		for id := range plugins {
-			if len(byPlugin[id]) == 0 {
-				report("plugin %s has no versions", id)
-			}
-		}
+		c.pluginsWithoutVersions(func(id string) bool { return len(byPlugin[id]) > 0 })
 
 		// The audit log, oldest first, replayed as Bolt.Verify does.
-		pushes, pushSeq := map[string]int{}, map[string]uint64{}
-		replayed := map[string]*TeamState{}
 		if err := eachRecord(ctx, tx, `SELECT seq::text AS seq_text, actor, action, plugin_id, team_id, record::text FROM audit ORDER BY audit.seq`, func(k []string, raw string) {
 			var e AuditEntry
 			if err := scanJSON(raw, &e); err != nil {
-				report("audit %s: %v", k[0], err)
+				c.report("audit %s: %v", k[0], err)
 				return
 			}
 			if fmt.Sprint(e.Seq) != k[0] || e.Actor != k[1] || e.Action != k[2] || e.PluginID != k[3] || e.TeamID != k[4] {
-				report("audit %s: record says seq %d actor %q action %q plugin %q team %q", k[0], e.Seq, e.Actor, e.Action, e.PluginID, e.TeamID)
+				c.report("audit %s: record says seq %d actor %q action %q plugin %q team %q", k[0], e.Seq, e.Actor, e.Action, e.PluginID, e.TeamID)
 			}
-			switch e.Action {
-			case ActionEnable, ActionDisable, ActionPin:
-				replayTeamAudit(replayed, e)
-			case ActionPrune:
-				for _, v := range e.Versions {
-					key := e.PluginID + "@" + v
-					if pushes[key] == 0 {
-						report("audit %d: prune of %s, which was not pushed", e.Seq, key)
-					}
-					delete(pushes, key)
-				}
-			case ActionPush:
-				key := e.PluginID + "@" + e.Version
-				pushes[key]++
-				pushSeq[key] = e.Seq
-			}
+			c.audit(e)
 		}); err != nil {
 			return err
 		}
-		for key, n := range pushes {
-			if n > 0 && !stored[key] {
-				report("audit %d: push of %s, which is not stored (and no prune removed it)", pushSeq[key], key)
-			}
-		}
-		for key := range stored {
-			if n := pushes[key]; n != 1 {
-				report("version %s has %d push audit entries, want 1", key, n)
-			}
-		}
+		c.auditDone()
 
 		if err := eachRecord(ctx, tx, `SELECT sha256, record::text FROM encodings`, func(k []string, raw string) {
 			enc := map[string]Encoded{}
 			if err := scanJSON(raw, &enc); err != nil {
-				report("encodings of %s: %v", k[0], err)
+				c.report("encodings of %s: %v", k[0], err)
 				return
 			}
-			if _, ok := sizes[k[0]]; !ok {
-				report("encodings of %s: the blob itself is missing", k[0])
-			}
-			for coding, e := range enc {
-				checkBlob("encoding "+coding+" of "+k[0], e.SHA256, e.Size)
-			}
+			_, ok := sizes[k[0]]
+			c.encodings(k[0], enc, ok)
 		}); err != nil {
 			return err
 		}
@@ -194,67 +126,35 @@ func (p *Postgres) Verify(ctx context.Context) error {
 			key := k[0] + "/" + k[1]
 			var bc Bytecode
 			if err := scanJSON(raw, &bc); err != nil {
-				report("bytecode %s: %v", key, err)
+				c.report("bytecode %s: %v", key, err)
 				return
 			}
 			if bc.Source != k[0] || fmt.Sprint(bc.BytecodeVersion) != k[1] {
-				report("bytecode %s: record says source %s version %d", key, bc.Source, bc.BytecodeVersion)
+				c.report("bytecode %s: record says source %s version %d", key, bc.Source, bc.BytecodeVersion)
 			}
-			if _, ok := sizes[bc.Source]; !ok {
-				report("bytecode %s: source blob %s missing", key, bc.Source)
-			}
-			if bc.Error != "" {
-				if bc.Artifact.SHA256 != "" {
-					report("bytecode %s: a failed compile names blob %s", key, bc.Artifact.SHA256)
-				}
-				return
-			}
-			checkBlob("bytecode "+key, bc.Artifact.SHA256, bc.Artifact.Size)
+			_, ok := sizes[bc.Source]
+			c.bytecode(key, bc, ok)
 		}); err != nil {
 			return err
 		}
 
 		if err := eachRecord(ctx, tx, `SELECT team_id, plugin_id, record::text FROM team_states`, func(k []string, raw string) {
-			team, id := k[0], k[1]
 			var s TeamState
 			if err := scanJSON(raw, &s); err != nil {
-				report("team %s plugin %s: %v", team, id, err)
+				c.report("team %s plugin %s: %v", k[0], k[1], err)
 				return
 			}
-			if s.TeamID != team || s.PluginID != id {
-				report("team %s plugin %s: record says %s/%s", team, id, s.TeamID, s.PluginID)
-			}
-			if plugins[id] == nil {
-				report("team %s: state of unknown plugin %s", team, id)
-			} else if s.Version != "" && !stored[id+"@"+s.Version] {
-				report("team %s: %s pinned to unknown version %s", team, id, s.Version)
-			}
-			key := team + "/" + id
-			r := replayed[key]
-			delete(replayed, key)
-			switch {
-			case r == nil:
-				report("team %s: state of %s has no audit entry", team, id)
-			case r.Enabled != s.Enabled || r.Version != s.Version:
-				report("team %s: %s is enabled=%v version %q, its audit entries say enabled=%v version %q",
-					team, id, s.Enabled, s.Version, r.Enabled, r.Version)
-			}
+			c.teamState(k[0], k[1], s)
 		}); err != nil {
 			return err
 		}
-		for key := range replayed {
-			report("audit: team changes of %s, which has no stored state", key)
-		}
-		return verifyKVEmbedServerParts(ctx, tx, report) // postgres_verifykv.go
+		c.teamStatesDone()
+		return verifyKVEmbedServerParts(ctx, tx, c.report) // postgres_verifykv.go
 	})
 	if err != nil {
 		return fmt.Errorf("registry: verify: %w", err)
 	}
-	if len(problems) > 0 {
-		slices.Sort(problems)
-		return fmt.Errorf("registry: verify: %w: %s", ErrCorrupt, strings.Join(problems, "; "))
-	}
-	return nil
+	return c.err("registry: verify")
 }
 
 // eachRecord runs a query whose last column is a record (as text) and the

@@ -38,18 +38,13 @@ const maxProblems = 20
 // It reads and hashes every blob, so it is for start-up checks, operators and
 // tests, not for a request path.
 func (b *Bolt) Verify(ctx context.Context) error {
-	var problems []string
-	report := func(format string, args ...any) {
-		if len(problems) < maxProblems {
-			problems = append(problems, fmt.Sprintf(format, args...))
-		}
-	}
+	c := newVerifier()
 	// bbolt's check reads the freelist, which writers change, so it runs in
 	// a write transaction (rolled back) to exclude them. The rest needs only
 	// a snapshot and must not hold up pushes while it hashes every blob.
 	err := b.update(ctx, func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
-			report("bbolt: %v", err)
+			c.report("bbolt: %v", err)
 		}
 		return errUnchanged
 	})
@@ -58,17 +53,13 @@ func (b *Bolt) Verify(ctx context.Context) error {
 	}
 	err = b.view(ctx, func(tx *bolt.Tx) error {
 
-		plugins := map[string]*Plugin{}
 		if err := tx.Bucket(bucketPlugins).ForEach(func(k, v []byte) error {
 			p := new(Plugin)
 			if err := json.Unmarshal(v, p); err != nil {
-				report("plugin %s: %v", k, err)
+				c.report("plugin %s: %v", k, err)
 				return nil
 			}
-			if p.ID != string(k) {
-				report("plugin %s: record says id %q", k, p.ID)
-			}
-			plugins[string(k)] = p
+			c.plugin(string(k), p)
 			return nil
 		}); err != nil {
 			return err
@@ -76,138 +67,72 @@ func (b *Bolt) Verify(ctx context.Context) error {
 
 		blobs := tx.Bucket(bucketBlobs)
 		checked := map[string]bool{}
-		checkBlob := func(what, sha string, size int64) {
+		c.blob = func(what, sha string, size int64) {
 			data := blobs.Get([]byte(sha))
 			switch {
 			case data == nil:
-				report("%s: blob %s missing", what, sha)
+				c.report("%s: blob %s missing", what, sha)
 			case size >= 0 && int64(len(data)) != size:
-				report("%s: blob %s has %d bytes, record says %d", what, sha, len(data), size)
+				c.report("%s: blob %s has %d bytes, record says %d", what, sha, len(data), size)
 			case !checked[sha]:
 				checked[sha] = true
 				if got := sha256Hex(data); got != sha {
-					report("blob %s hashes to %s", sha, got)
+					c.report("blob %s hashes to %s", sha, got)
 				}
 			}
 		}
 
-		stored := map[string]bool{} // "id@version"
 		allVersions := tx.Bucket(bucketVersions)
 		if err := allVersions.ForEachBucket(func(id []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			p := plugins[string(id)]
-			if p == nil {
-				report("versions of %s stored without a plugin record", id)
-			}
+			orphan := c.orphanVersions(string(id))
 			var keys []string
 			err := allVersions.Bucket(id).ForEach(func(k, raw []byte) error {
-				key := string(id) + "@" + string(k)
 				keys = append(keys, string(k))
-				stored[key] = true
+				key := c.storedVersion(string(id), string(k))
 				var v Version
 				if err := json.Unmarshal(raw, &v); err != nil {
-					report("version %s: %v", key, err)
+					c.report("version %s: %v", key, err)
 					return nil
 				}
-				if v.PluginID != string(id) || v.Version != string(k) {
-					report("version %s: record says %s@%s", key, v.PluginID, v.Version)
-				}
-				for kind, a := range v.Artifacts {
-					checkBlob(key+" "+kind, a.SHA256, a.Size)
-					for enc, sha := range a.Encodings {
-						size, ok := a.EncodedSizes[enc]
-						if !ok {
-							size = -1
-						}
-						checkBlob(key+" "+kind+" "+enc, sha, size)
-					}
-				}
+				c.version(string(id), string(k), &v)
 				return nil
 			})
-			if err != nil || p == nil {
+			if err != nil || orphan {
 				return err
 			}
-			slices.SortFunc(keys, compareVersions)
-			if !slices.Equal(keys, p.Versions) {
-				report("plugin %s lists versions %v, stored are %v", id, p.Versions, keys)
-			}
-			if len(keys) > 0 && p.Latest != keys[len(keys)-1] {
-				report("plugin %s: latest %q, highest stored %q", id, p.Latest, keys[len(keys)-1])
-			}
+			c.pluginVersions(string(id), keys)
 			return nil
 		}); err != nil {
 			return err
 		}
-		for id := range plugins {
-			if allVersions.Bucket([]byte(id)) == nil {
-				report("plugin %s has no versions", id)
-			}
-		}
+		c.pluginsWithoutVersions(func(id string) bool { return allVersions.Bucket([]byte(id)) != nil })
 
-		// pushes counts each version's push entries since the last prune
-		// entry that removed it; pushSeq is the last one's seq.
-		pushes, pushSeq := map[string]int{}, map[string]uint64{}
-		// replayed is each team's plugin state as its audit entries say,
-		// by "team/plugin".
-		replayed := map[string]*TeamState{}
 		if err := tx.Bucket(bucketAudit).ForEach(func(k, raw []byte) error {
 			var e AuditEntry
 			if err := json.Unmarshal(raw, &e); err != nil {
-				report("audit %x: %v", k, err)
+				c.report("audit %x: %v", k, err)
 				return nil
 			}
 			if len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq {
-				report("audit %x: record says seq %d", k, e.Seq)
+				c.report("audit %x: record says seq %d", k, e.Seq)
 			}
-			switch e.Action {
-			case ActionEnable, ActionDisable, ActionPin:
-				replayTeamAudit(replayed, e)
-				return nil
-			case ActionPrune:
-				for _, v := range e.Versions {
-					key := e.PluginID + "@" + v
-					if pushes[key] == 0 {
-						report("audit %d: prune of %s, which was not pushed", e.Seq, key)
-					}
-					delete(pushes, key)
-				}
-				return nil
-			case ActionPush:
-			default:
-				return nil
-			}
-			key := e.PluginID + "@" + e.Version
-			pushes[key]++
-			pushSeq[key] = e.Seq
+			c.audit(e)
 			return nil
 		}); err != nil {
 			return err
 		}
-		for key, n := range pushes {
-			if n > 0 && !stored[key] {
-				report("audit %d: push of %s, which is not stored (and no prune removed it)", pushSeq[key], key)
-			}
-		}
-		for key := range stored {
-			if n := pushes[key]; n != 1 {
-				report("version %s has %d push audit entries, want 1", key, n)
-			}
-		}
+		c.auditDone()
 
 		if err := tx.Bucket(bucketEncoding).ForEach(func(k, raw []byte) error {
 			enc := map[string]Encoded{}
 			if err := json.Unmarshal(raw, &enc); err != nil {
-				report("encodings of %s: %v", k, err)
+				c.report("encodings of %s: %v", k, err)
 				return nil
 			}
-			if tx.Bucket(bucketBlobs).Get(k) == nil {
-				report("encodings of %s: the blob itself is missing", k)
-			}
-			for coding, e := range enc {
-				checkBlob("encoding "+coding+" of "+string(k), e.SHA256, e.Size)
-			}
+			c.encodings(string(k), enc, blobs.Get(k) != nil)
 			return nil
 		}); err != nil {
 			return err
@@ -217,22 +142,13 @@ func (b *Bolt) Verify(ctx context.Context) error {
 			if err := bk.ForEach(func(k, raw []byte) error {
 				var bc Bytecode
 				if err := json.Unmarshal(raw, &bc); err != nil {
-					report("bytecode %s: %v", k, err)
+					c.report("bytecode %s: %v", k, err)
 					return nil
 				}
 				if string(k) != string(bytecodeKey(bc.Source, bc.BytecodeVersion)) {
-					report("bytecode %s: record says source %s version %d", k, bc.Source, bc.BytecodeVersion)
+					c.report("bytecode %s: record says source %s version %d", k, bc.Source, bc.BytecodeVersion)
 				}
-				if blobs.Get([]byte(bc.Source)) == nil {
-					report("bytecode %s: source blob %s missing", k, bc.Source)
-				}
-				if bc.Error != "" {
-					if bc.Artifact.SHA256 != "" {
-						report("bytecode %s: a failed compile names blob %s", k, bc.Artifact.SHA256)
-					}
-					return nil
-				}
-				checkBlob("bytecode "+string(k), bc.Artifact.SHA256, bc.Artifact.Size)
+				c.bytecode(string(k), bc, blobs.Get([]byte(bc.Source)) != nil)
 				return nil
 			}); err != nil {
 				return err
@@ -244,46 +160,228 @@ func (b *Bolt) Verify(ctx context.Context) error {
 			return teams.Bucket(team).ForEach(func(k, raw []byte) error {
 				var s TeamState
 				if err := json.Unmarshal(raw, &s); err != nil {
-					report("team %s plugin %s: %v", team, k, err)
+					c.report("team %s plugin %s: %v", team, k, err)
 					return nil
 				}
-				if s.TeamID != string(team) || s.PluginID != string(k) {
-					report("team %s plugin %s: record says %s/%s", team, k, s.TeamID, s.PluginID)
-				}
-				if plugins[string(k)] == nil {
-					report("team %s: state of unknown plugin %s", team, k)
-				} else if s.Version != "" && !stored[string(k)+"@"+s.Version] {
-					report("team %s: %s pinned to unknown version %s", team, k, s.Version)
-				}
-				key := string(team) + "/" + string(k)
-				r := replayed[key]
-				delete(replayed, key)
-				switch {
-				case r == nil:
-					report("team %s: state of %s has no audit entry", team, k)
-				case r.Enabled != s.Enabled || r.Version != s.Version:
-					report("team %s: %s is enabled=%v version %q, its audit entries say enabled=%v version %q",
-						team, k, s.Enabled, s.Version, r.Enabled, r.Version)
-				}
+				c.teamState(string(team), string(k), s)
 				return nil
 			})
 		})
 		if err != nil {
 			return err
 		}
-		for key := range replayed {
-			report("audit: team changes of %s, which has no stored state", key)
-		}
+		c.teamStatesDone()
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("registry: verify %s: %w", b.path, err)
 	}
-	if len(problems) > 0 {
-		slices.Sort(problems)
-		return fmt.Errorf("registry: verify %s: %w: %s", b.path, ErrCorrupt, strings.Join(problems, "; "))
+	return c.err("registry: verify " + b.path)
+}
+
+// verifier is what both stores' Verify check alike, record by record as
+// each store reads them: the records agree with their keys, plugins list
+// the versions stored, the blobs records name are there (blob, which each
+// store sets), the audit log accounts for every push, prune and team
+// change. It keeps the first maxProblems problems.
+type verifier struct {
+	problems []string
+	plugins  map[string]*Plugin
+	stored   map[string]bool // "id@version"
+	// pushes counts each version's push entries since the last prune
+	// entry that removed it; pushSeq is the last one's seq.
+	pushes  map[string]int
+	pushSeq map[string]uint64
+	// replayed is each team's plugin state as its audit entries say, by
+	// "team/plugin".
+	replayed map[string]*TeamState
+	// blob checks a blob a record names (what), by its SHA-256 and the
+	// size the record gives (-1: none): stored, of that size.
+	blob func(what, sha string, size int64)
+}
+
+func newVerifier() *verifier {
+	return &verifier{plugins: map[string]*Plugin{}, stored: map[string]bool{},
+		pushes: map[string]int{}, pushSeq: map[string]uint64{}, replayed: map[string]*TeamState{}}
+}
+
+// report adds a problem, up to maxProblems.
+func (c *verifier) report(format string, args ...any) {
+	if len(c.problems) < maxProblems {
+		c.problems = append(c.problems, fmt.Sprintf(format, args...))
 	}
-	return nil
+}
+
+// err is ErrCorrupt listing the problems (sorted), or nil.
+func (c *verifier) err(prefix string) error {
+	if len(c.problems) == 0 {
+		return nil
+	}
+	slices.Sort(c.problems)
+	return fmt.Errorf("%s: %w: %s", prefix, ErrCorrupt, strings.Join(c.problems, "; "))
+}
+
+// plugin checks the plugin record stored under id.
+func (c *verifier) plugin(id string, p *Plugin) {
+	if p.ID != id {
+		c.report("plugin %s: record says id %q", id, p.ID)
+	}
+	c.plugins[id] = p
+}
+
+// storedVersion notes that a version is stored under id and ver (whether
+// or not its record decodes), and returns its key "id@ver".
+func (c *verifier) storedVersion(id, ver string) string {
+	key := id + "@" + ver
+	c.stored[key] = true
+	return key
+}
+
+// version checks the version record stored under id and ver, and the blobs
+// its artifacts name.
+func (c *verifier) version(id, ver string, v *Version) {
+	key := id + "@" + ver
+	if v.PluginID != id || v.Version != ver {
+		c.report("version %s: record says %s@%s", key, v.PluginID, v.Version)
+	}
+	for kind, a := range v.Artifacts {
+		c.blob(key+" "+kind, a.SHA256, a.Size)
+		for enc, sha := range a.Encodings {
+			size, ok := a.EncodedSizes[enc]
+			if !ok {
+				size = -1
+			}
+			c.blob(key+" "+kind+" "+enc, sha, size)
+		}
+	}
+}
+
+// orphanVersions reports versions stored under id when no plugin record
+// was read for it, and says so.
+func (c *verifier) orphanVersions(id string) bool {
+	if c.plugins[id] == nil {
+		c.report("versions of %s stored without a plugin record", id)
+		return true
+	}
+	return false
+}
+
+// pluginVersions checks the versions stored under id (keys, in any order)
+// against its plugin record, read before (orphanVersions false).
+func (c *verifier) pluginVersions(id string, keys []string) {
+	p := c.plugins[id]
+	slices.SortFunc(keys, compareVersions)
+	if !slices.Equal(keys, p.Versions) {
+		c.report("plugin %s lists versions %v, stored are %v", id, p.Versions, keys)
+	}
+	if len(keys) > 0 && p.Latest != keys[len(keys)-1] {
+		c.report("plugin %s: latest %q, highest stored %q", id, p.Latest, keys[len(keys)-1])
+	}
+}
+
+// pluginsWithoutVersions reports the plugins read that have no versions
+// stored (hasVersions false).
+func (c *verifier) pluginsWithoutVersions(hasVersions func(id string) bool) {
+	for id := range c.plugins {
+		if !hasVersions(id) {
+			c.report("plugin %s has no versions", id)
+		}
+	}
+}
+
+// audit replays one audit entry, in seq order: pushes and prunes count
+// versions, team changes replay team states.
+func (c *verifier) audit(e AuditEntry) {
+	switch e.Action {
+	case ActionEnable, ActionDisable, ActionPin:
+		replayTeamAudit(c.replayed, e)
+	case ActionPrune:
+		for _, v := range e.Versions {
+			key := e.PluginID + "@" + v
+			if c.pushes[key] == 0 {
+				c.report("audit %d: prune of %s, which was not pushed", e.Seq, key)
+			}
+			delete(c.pushes, key)
+		}
+	case ActionPush:
+		key := e.PluginID + "@" + e.Version
+		c.pushes[key]++
+		c.pushSeq[key] = e.Seq
+	}
+}
+
+// auditDone checks, once the whole log and every version are read, that
+// each stored version has one push entry and each push entry a version.
+func (c *verifier) auditDone() {
+	for key, n := range c.pushes {
+		if n > 0 && !c.stored[key] {
+			c.report("audit %d: push of %s, which is not stored (and no prune removed it)", c.pushSeq[key], key)
+		}
+	}
+	for key := range c.stored {
+		if n := c.pushes[key]; n != 1 {
+			c.report("version %s has %d push audit entries, want 1", key, n)
+		}
+	}
+}
+
+// encodings checks the variants of blob sha (sourceStored: whether that
+// blob is stored).
+func (c *verifier) encodings(sha string, enc map[string]Encoded, sourceStored bool) {
+	if !sourceStored {
+		c.report("encodings of %s: the blob itself is missing", sha)
+	}
+	for coding, e := range enc {
+		c.blob("encoding "+coding+" of "+sha, e.SHA256, e.Size)
+	}
+}
+
+// bytecode checks a bytecode record stored under key (sourceStored:
+// whether its source blob is stored): a failed compile names no blob, a
+// compile its blob.
+func (c *verifier) bytecode(key string, bc Bytecode, sourceStored bool) {
+	if !sourceStored {
+		c.report("bytecode %s: source blob %s missing", key, bc.Source)
+	}
+	if bc.Error != "" {
+		if bc.Artifact.SHA256 != "" {
+			c.report("bytecode %s: a failed compile names blob %s", key, bc.Artifact.SHA256)
+		}
+		return
+	}
+	c.blob("bytecode "+key, bc.Artifact.SHA256, bc.Artifact.Size)
+}
+
+// teamState checks a team's state of plugin id, after the versions and the
+// audit log were read: its record, its plugin and pin, and its audit
+// entries' replay.
+func (c *verifier) teamState(team, id string, s TeamState) {
+	if s.TeamID != team || s.PluginID != id {
+		c.report("team %s plugin %s: record says %s/%s", team, id, s.TeamID, s.PluginID)
+	}
+	if c.plugins[id] == nil {
+		c.report("team %s: state of unknown plugin %s", team, id)
+	} else if s.Version != "" && !c.stored[id+"@"+s.Version] {
+		c.report("team %s: %s pinned to unknown version %s", team, id, s.Version)
+	}
+	key := team + "/" + id
+	r := c.replayed[key]
+	delete(c.replayed, key)
+	switch {
+	case r == nil:
+		c.report("team %s: state of %s has no audit entry", team, id)
+	case r.Enabled != s.Enabled || r.Version != s.Version:
+		c.report("team %s: %s is enabled=%v version %q, its audit entries say enabled=%v version %q",
+			team, id, s.Enabled, s.Version, r.Enabled, r.Version)
+	}
+}
+
+// teamStatesDone reports the team changes the audit log has and no stored
+// state answers, once every state was read.
+func (c *verifier) teamStatesDone() {
+	for key := range c.replayed {
+		c.report("audit: team changes of %s, which has no stored state", key)
+	}
 }
 
 // replayTeamAudit applies an enable, disable or pin entry to replayed (team
