@@ -116,12 +116,7 @@ func (p *Postgres) PrunePrereleases(ctx context.Context, q PruneQuery) (PruneRes
 func pgCollectBlobs(ctx context.Context, tx pgx.Tx, gone []*Version, res *PruneResult) error {
 	candidates := map[string]bool{}
 	for _, v := range gone {
-		for _, a := range v.Artifacts {
-			candidates[a.SHA256] = true
-			for _, sha := range a.Encodings {
-				candidates[sha] = true
-			}
-		}
+		addArtifactBlobs(candidates, v.Artifacts)
 	}
 	if err := lockBlobsForDelete(ctx, tx, candidates); err != nil {
 		return err
@@ -147,12 +142,7 @@ func pgCollectBlobs(ctx context.Context, tx pgx.Tx, gone []*Version, res *PruneR
 			rows.Close()
 			return err
 		}
-		for _, a := range arts {
-			named[a.SHA256] = true
-			for _, sha := range a.Encodings {
-				named[sha] = true
-			}
-		}
+		addArtifactBlobs(named, arts)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -201,18 +201,25 @@ func pruneAudit(q PruneQuery, res PruneResult, now time.Time) AuditEntry {
 	}
 }
 
+// addArtifactBlobs adds to set the blobs arts name (their bytes and their
+// precompressed variants), for both stores' prunes: what the versions
+// gone named are the candidates to collect, what the others name stays.
+func addArtifactBlobs(set map[string]bool, arts map[string]Artifact) {
+	for _, a := range arts {
+		set[a.SHA256] = true
+		for _, sha := range a.Encodings {
+			set[sha] = true
+		}
+	}
+}
+
 // collectBlobs removes, inside tx, the blobs the removed versions named
 // that no remaining record names, with the precompressed variants and the
 // Hermes bytecode derived from them.
 func collectBlobs(tx *bolt.Tx, gone []*Version, res *PruneResult) error {
 	candidates := map[string]bool{}
 	for _, v := range gone {
-		for _, a := range v.Artifacts {
-			candidates[a.SHA256] = true
-			for _, sha := range a.Encodings {
-				candidates[sha] = true
-			}
-		}
+		addArtifactBlobs(candidates, v.Artifacts)
 	}
 	// What stays named: every remaining version's artifacts, and what is
 	// derived from those (variants, bytecode).
@@ -224,12 +231,7 @@ func collectBlobs(tx *bolt.Tx, gone []*Version, res *PruneResult) error {
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return err
 			}
-			for _, a := range v.Artifacts {
-				named[a.SHA256] = true
-				for _, sha := range a.Encodings {
-					named[sha] = true
-				}
-			}
+			addArtifactBlobs(named, v.Artifacts)
 			return nil
 		})
 	}); err != nil {
