@@ -19,28 +19,13 @@ import (
 // and the client retries), writes nothing, and frees its connection.
 func TestPostgresStatementTimeout(t *testing.T) {
 	dsn := pgtest.DB(t)
-	s, err := registry.OpenPostgres(ctx, dsn, &registry.Options{StatementTimeout: 300 * time.Millisecond, MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, dsn, &registry.Options{StatementTimeout: 300 * time.Millisecond, MaxConns: 2})
 	put(t, s, dev, "a.plugin", "1.0.0")
 
-	holder, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(ctx)
-	tx, err := holder.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM plugins WHERE id = 'a.plugin' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	_, tx := holdPluginLock(t, dsn, "a.plugin")
 	start := time.Now()
 	v, b := registrytest.Version("a.plugin", "1.1.0")
-	_, err = s.PutVersion(ctx, v, b, dev)
+	_, err := s.PutVersion(ctx, v, b, dev)
 	if !errors.Is(err, registry.ErrUnavailable) {
 		t.Fatalf("a push behind a held lock: %v, want ErrUnavailable after the statement timeout", err)
 	}
@@ -59,11 +44,7 @@ func TestPostgresStatementTimeout(t *testing.T) {
 // at most Options.MaxConns connections.
 func TestPostgresPoolIsBounded(t *testing.T) {
 	dsn := pgtest.DB(t)
-	s, err := registry.OpenPostgres(ctx, dsn, &registry.Options{MaxConns: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, dsn, &registry.Options{MaxConns: 3})
 	put(t, s, dev, "a.plugin", "1.0.0")
 	watcher, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -155,25 +136,9 @@ func TestPostgresPruneRacesPushOfSharedBlob(t *testing.T) {
 // store's address apply when Options do not say otherwise.
 func TestPostgresDSNTunes(t *testing.T) {
 	dsn := pgtest.DB(t)
-	s, err := registry.OpenPostgres(ctx, dsn+"&pool_max_conns=2&statement_timeout=300", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, dsn+"&pool_max_conns=2&statement_timeout=300", nil)
 	put(t, s, dev, "a.plugin", "1.0.0")
-	holder, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(ctx)
-	tx, err := holder.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM plugins WHERE id = 'a.plugin' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	holder, _ := holdPluginLock(t, dsn, "a.plugin")
 	// Many pushes behind the held lock: each times out after 300 ms (not
 	// the default minute), and no more than 2 connections wait at once.
 	var wg sync.WaitGroup
@@ -206,4 +171,26 @@ func TestPostgresDSNTunes(t *testing.T) {
 	if most > 2 {
 		t.Errorf("%d connections, the address says pool_max_conns=2", most)
 	}
+}
+
+// holdPluginLock locks plugin id's row (FOR UPDATE) in a transaction on a
+// connection of its own to dsn, as a replica mid-push holds it, until the
+// test rolls the transaction back or ends. Queries on the returned
+// connection run inside that transaction.
+func holdPluginLock(t *testing.T, dsn, id string) (*pgx.Conn, pgx.Tx) {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM plugins WHERE id = $1 FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	return conn, tx
 }

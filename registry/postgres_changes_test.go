@@ -143,11 +143,7 @@ func TestPostgresVerifyFindsKVEmbedDamage(t *testing.T) {
 // and works again once it is back, on the same store.
 func TestPostgresKVEmbedCrashServerPartsUnavailable(t *testing.T) {
 	c := pgtest.New(t)
-	s, err := registry.OpenPostgres(ctx, c.DSN("postgres"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, c.DSN("postgres"), nil)
 	put(t, s, dev, "a.plugin", "1.0.0")
 	kv := registry.KVWrite{PluginID: "a.plugin", Scope: "s", Key: "k", Value: []byte("1"), Actor: "u"}
 	if _, err := s.KVPut(ctx, kv); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mmtoolkit/mmtoolkit/internal/pgtest"
 	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/registry/registrytest"
 )
 
 // collector gathers what a follower delivers.
@@ -76,16 +77,8 @@ func publish(t *testing.T, s *registry.Postgres, i int) {
 // order; rows its own store wrote say Local.
 func TestFollowerSurvivesTerminatedConnection(t *testing.T) {
 	dsn := pgtest.DB(t)
-	writer, err := registry.OpenPostgres(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer writer.Close()
-	reader, err := registry.OpenPostgres(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
+	writer := registrytest.OpenPostgresDSN(t, dsn, nil)
+	reader := registrytest.OpenPostgresDSN(t, dsn, nil)
 	start, err := reader.LastChange(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -155,11 +148,7 @@ func TestFollowerSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := registry.OpenPostgres(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, dsn, nil)
 	c := newCollector()
 	f := s.Follow(0, c.handle)
 	defer f.Close()
@@ -174,11 +163,7 @@ func TestFollowerSurvivesRestart(t *testing.T) {
 	if err := cl.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	other, err := registry.OpenPostgres(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := registrytest.OpenPostgresDSN(t, dsn, nil)
 	publish(t, other, 1)
 	got := c.waitFor(t, 2)
 	if len(got) != 2 {
@@ -190,16 +175,8 @@ func TestFollowerSurvivesRestart(t *testing.T) {
 // for the notification.
 func TestFollowerCatchUp(t *testing.T) {
 	dsn := pgtest.DB(t)
-	s, err := registry.OpenPostgres(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	other, err := registry.OpenPostgres(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	s := registrytest.OpenPostgresDSN(t, dsn, nil)
+	other := registrytest.OpenPostgresDSN(t, dsn, nil)
 	c := newCollector()
 	f := s.Follow(0, c.handle)
 	defer f.Close()
@@ -219,11 +196,7 @@ func TestFollowerCatchUp(t *testing.T) {
 
 // Event payloads are bounded.
 func TestPublishEventBound(t *testing.T) {
-	s, err := registry.OpenPostgres(ctx, pgtest.DB(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, pgtest.DB(t), nil)
 	big := make([]byte, registry.MaxPluginEventBytes+1)
 	for i := range big {
 		big[i] = ' '
@@ -237,11 +210,7 @@ func TestPublishEventBound(t *testing.T) {
 // A follower that starts (or comes back) after the rows it had not read
 // were swept says so: its first batch is a Resync.
 func TestFollowerResyncsAfterSweptRows(t *testing.T) {
-	s, err := registry.OpenPostgres(ctx, pgtest.DB(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, pgtest.DB(t), nil)
 	publish(t, s, 0)
 	seen, err := s.LastChange(ctx)
 	if err != nil {

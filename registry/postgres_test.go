@@ -52,11 +52,7 @@ func TestPostgresMigratesOnceAcrossReplicas(t *testing.T) {
 		}
 	}
 	// Reopening applies nothing more.
-	again, err := registry.OpenPostgres(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
+	again := registrytest.OpenPostgresDSN(t, dsn, nil)
 	if v, _ := again.SchemaVersions(ctx); len(v) != len(got) {
 		t.Errorf("after reopening: %v, before %v", v, got)
 	}
@@ -89,11 +85,7 @@ func TestPostgresRefusesNewerSchema(t *testing.T) {
 // open store, and the store works again once it is back.
 func TestPostgresUnavailable(t *testing.T) {
 	c := pgtest.New(t)
-	s, err := registry.OpenPostgres(ctx, c.DSN("postgres"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, c.DSN("postgres"), nil)
 	put(t, s, dev, "a.plugin", "1.0.0")
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
@@ -191,11 +183,7 @@ func TestPostgresVerifyFindsDamage(t *testing.T) {
 // database sees a replica SIGKILLed mid-push.
 func TestPostgresKilledMidPushLeavesNothing(t *testing.T) {
 	dsn := pgtest.DB(t)
-	s, err := registry.OpenPostgres(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := registrytest.OpenPostgresDSN(t, dsn, nil)
 	put(t, s, dev, "a.plugin", "1.0.0", []byte("first bundle"))
 	before := stats(t, s)
 	lastChange, err := s.LastChange(ctx)

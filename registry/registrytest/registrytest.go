@@ -55,7 +55,15 @@ func OpenPostgres(t testing.TB) *registry.Postgres {
 // are bbolt's and ignored).
 func OpenPostgresOptions(t testing.TB, opts *registry.Options) *registry.Postgres {
 	t.Helper()
-	dsn := pgtest.DB(t)
+	return OpenPostgresDSN(t, pgtest.DB(t), opts)
+}
+
+// OpenPostgresDSN is OpenPostgresOptions on a database the test made
+// itself (pgtest.DB, a cluster's pgtest.New), for tests that open several
+// stores on one database or also connect to it: the store is closed by
+// t.Cleanup, before the database's own clean-up registered earlier.
+func OpenPostgresDSN(t testing.TB, dsn string, opts *registry.Options) *registry.Postgres {
+	t.Helper()
 	s, err := registry.OpenPostgres(context.Background(), dsn, opts)
 	if err != nil {
 		t.Fatalf("registrytest: %v", err)
