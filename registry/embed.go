@@ -177,6 +177,15 @@ func checkNewEmbedApp(a EmbedApp) error {
 	return nil
 }
 
+// checkEmbedActor is what both stores require of a change to an app or a
+// token (what, for the error): an actor for its audit entry.
+func checkEmbedActor(what, actor string) error {
+	if actor == "" {
+		return fmt.Errorf("registry: %s: %w: no actor", what, ErrInvalid)
+	}
+	return nil
+}
+
 // planNewEmbedApp stamps an app to create, for both stores (created and
 // updated now, by its creator), and returns its audit entry.
 func planNewEmbedApp(a *EmbedApp, now time.Time) AuditEntry {
@@ -238,8 +247,8 @@ func (b *Bolt) CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, error)
 // UpdatedAt and UpdatedBy are set by the store; for "revoke all", fn sets
 // TokensNotBefore by the clock tokens are issued with.
 func (b *Bolt) UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*EmbedApp) (EmbedChange, error)) (EmbedApp, error) {
-	if actor == "" {
-		return EmbedApp{}, fmt.Errorf("registry: update embed app %s: %w: no actor", id, ErrInvalid)
+	if err := checkEmbedActor("update embed app "+id, actor); err != nil {
+		return EmbedApp{}, err
 	}
 	var out EmbedApp
 	err := b.update(ctx, func(tx *bolt.Tx) error {
@@ -276,8 +285,8 @@ func (b *Bolt) UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*Em
 // audit entry, in one transaction. It returns the SessionRef of the deleted
 // tokens that had one, for the caller to end those sessions.
 func (b *Bolt) DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error) {
-	if actor == "" {
-		return nil, fmt.Errorf("registry: delete embed app %s: %w: no actor", id, ErrInvalid)
+	if err := checkEmbedActor("delete embed app "+id, actor); err != nil {
+		return nil, err
 	}
 	var refs []string
 	err := b.update(ctx, func(tx *bolt.Tx) error {
@@ -481,8 +490,8 @@ func (b *Bolt) EmbedToken(ctx context.Context, id string) (*EmbedToken, error) {
 // RevokeEmbedToken marks a token revoked, with its audit entry, and returns
 // the record. Revoking a revoked token changes nothing and writes no entry.
 func (b *Bolt) RevokeEmbedToken(ctx context.Context, id, actor string) (*EmbedToken, error) {
-	if actor == "" {
-		return nil, fmt.Errorf("registry: revoke embed token: %w: no actor", ErrInvalid)
+	if err := checkEmbedActor("revoke embed token", actor); err != nil {
+		return nil, err
 	}
 	var t EmbedToken
 	err := b.update(ctx, func(tx *bolt.Tx) error {

@@ -126,8 +126,8 @@ func (p *Postgres) CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, er
 // row locked while fn decides. fn may run more than once (a transaction
 // that lost a race runs again), each time on a fresh copy of the app.
 func (p *Postgres) UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*EmbedApp) (EmbedChange, error)) (EmbedApp, error) {
-	if actor == "" {
-		return EmbedApp{}, fmt.Errorf("registry: update embed app %s: %w: no actor", id, ErrInvalid)
+	if err := checkEmbedActor("update embed app "+id, actor); err != nil {
+		return EmbedApp{}, err
 	}
 	var out EmbedApp
 	err := p.tx(ctx, func(tx pgx.Tx) error {
@@ -168,8 +168,8 @@ func (p *Postgres) UpdateEmbedApp(ctx context.Context, id, actor string, fn func
 // DeleteEmbedApp implements what Bolt.DeleteEmbedApp does; the refs come
 // in the order bbolt gives them (by expiry, then token id).
 func (p *Postgres) DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error) {
-	if actor == "" {
-		return nil, fmt.Errorf("registry: delete embed app %s: %w: no actor", id, ErrInvalid)
+	if err := checkEmbedActor("delete embed app "+id, actor); err != nil {
+		return nil, err
 	}
 	var refs []string
 	err := p.tx(ctx, func(tx pgx.Tx) error {
@@ -370,8 +370,8 @@ func (p *Postgres) EmbedToken(ctx context.Context, id string) (*EmbedToken, erro
 // RevokeEmbedToken implements what Bolt.RevokeEmbedToken does, and appends
 // a ChangeEmbedToken row so that every replica learns of it.
 func (p *Postgres) RevokeEmbedToken(ctx context.Context, id, actor string) (*EmbedToken, error) {
-	if actor == "" {
-		return nil, fmt.Errorf("registry: revoke embed token: %w: no actor", ErrInvalid)
+	if err := checkEmbedActor("revoke embed token", actor); err != nil {
+		return nil, err
 	}
 	var t EmbedToken
 	err := p.tx(ctx, func(tx pgx.Tx) error {
