@@ -35,7 +35,6 @@ func (s *Server) newPublisher() *publish.Publisher {
 		Quota:    s.quota,
 		Builder:  s.buildCache,
 		Maps:     deferredMaps{s},
-		Log:      s.log,
 		Hooks: publish.Hooks{
 			Prebuilt: func(pkg *pluginpkg.Package, js []byte, files map[string]file) []string {
 				addDistFiles(pkg, files) // compat.go: chunks, images, fonts under /static/plugins/<id>/

@@ -2,6 +2,7 @@ package publish_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,9 @@ func (m *memory) Release() {
 // released once, after compiles paused.
 func TestCompilesTellThePolicy(t *testing.T) {
 	m := &memory{released: make(chan struct{}, 4)}
-	c := publish.NewCompiles(2, m, 50*time.Millisecond)
+	// A release delay far longer than the loop below, even on a busy
+	// machine: one release, after the last compile.
+	c := publish.NewCompiles(2, m, time.Second)
 	defer c.Stop()
 	for range 3 {
 		if err := c.Begin(context.Background()); err != nil {
@@ -41,6 +44,9 @@ func TestCompilesTellThePolicy(t *testing.T) {
 		c.End()
 	}
 	<-m.released
+	for c.Releases() == 0 { // counted once Release returned
+		runtime.Gosched()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.started != 3 || m.running != 0 || m.releasedWhileCompiling != 0 || c.Releases() != 1 {

@@ -35,7 +35,6 @@ package publish
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
@@ -122,7 +121,6 @@ type Config struct {
 	// with its bundle.
 	Maps  DeferredMaps
 	Hooks Hooks
-	Log   *slog.Logger
 }
 
 // Publisher stores pushed packages as versions: see the package doc.
@@ -144,15 +142,9 @@ func New(cfg Config) *Publisher {
 	if cfg.Feed == nil {
 		cfg.Feed = new(changes.Feed)
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
 	return &Publisher{cfg: cfg}
 }
 
 // Compiles are the publisher's compile slots, shared with the source maps
 // built after a push.
 func (p *Publisher) Compiles() *Compiles { return p.cfg.Compiles }
-
-// Quota is the owners' storage quota the publisher checks.
-func (p *Publisher) Quota() *Quota { return p.cfg.Quota }
