@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/app/precompress"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -54,8 +55,8 @@ func (s *Server) indexStore(ctx context.Context) (mobileJS []bytecodeJob, err er
 // pushes whose compression a restart interrupted, and stores written before
 // compression moved out of the push.
 func (s *Server) compressMissing() {
-	for _, a := range s.index.Uncompressed(minCompress) {
-		s.compressor.enqueue(a.SHA256, nil, a.ContentType)
+	for _, a := range s.index.Uncompressed(precompress.MinSize) {
+		s.compressor.Enqueue(a.SHA256, nil, a.ContentType)
 	}
 }
 

@@ -64,7 +64,7 @@ func (s *Server) subscribe() {
 		v := c.Version
 		for _, a := range v.Artifacts {
 			if data, ok := c.Blobs[a.SHA256]; ok {
-				s.compressor.enqueue(a.SHA256, data, a.ContentType)
+				s.compressor.Enqueue(a.SHA256, data, a.ContentType)
 			}
 		}
 		s.mobile.versionStored(v)

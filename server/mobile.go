@@ -214,7 +214,7 @@ func (m *mobileService) compileNow(ctx context.Context, j bytecodeJob) error {
 	}
 	m.s.changes.Publish(ctx, changes.BytecodeStored{Bytecode: rec}) // changes.go
 	m.s.metrics.compile("hermes", took)
-	m.s.compressor.enqueue(sha, out.HBC, bundler.BytecodeContentType)
+	m.s.compressor.Enqueue(sha, out.HBC, bundler.BytecodeContentType)
 	return nil
 }
 

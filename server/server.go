@@ -22,6 +22,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/artifacts"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/precompress"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
@@ -149,7 +150,7 @@ type Server struct {
 	store      Store
 	identity   Identity
 	hub        *hub
-	compressor *compressor
+	compressor *precompress.Compressor
 	mobile     *mobileService
 	maps       *sourceMaps
 	sched      *scheduler.Scheduler // runs all background work, one job at a time
@@ -291,7 +292,8 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	// for versions pushed after New returns).
 	s.subscribe()
 	s.initPluginSockets(cfg.Upstream) // cfg's: the proxy itself, with its sockets
-	s.compressor = newCompressor(s)
+	s.compressor = precompress.New(precompress.Config{Store: s.store, Scheduler: s.sched, Feed: &s.changes, Index: s.index,
+		Once: s.claim, Made: s.encoded, Took: func(d time.Duration) { s.metrics.compile("precompress", d) }}) // replica.go: claim, encoded
 	s.compressMissing()
 	if s.ownsCache {
 		s.buildCache = bundler.NewDefaultCache()

@@ -245,7 +245,7 @@ func (m *sourceMaps) build(ctx context.Context, j *mapJob) error {
 		done += len(versions)
 	}
 	if stored {
-		s.compressor.enqueue(a.SHA256, res.SourceMap, typeMap)
+		s.compressor.Enqueue(a.SHA256, res.SourceMap, typeMap)
 	}
 	return nil
 }
