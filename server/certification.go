@@ -7,7 +7,6 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
-	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
 // TrustedKey is a public key whose package signatures earn Level
@@ -41,10 +40,6 @@ func detachedSignature(r *http.Request) ([]byte, error) {
 	}
 	return raw, nil
 }
-
-// minCertification is the server's policy: the lowest level a version may
-// have to be enabled for a team and served in its manifests.
-func (s *Server) minCertification() registry.Certification { return s.policy.Min() }
 
 // certificationTooLow is the answer to a *serving.TooLowError: enabling (or
 // pinning) a version below the minimum certification.

@@ -112,7 +112,7 @@ func (s *Server) serveMattermostWebapp(w http.ResponseWriter, r *http.Request) {
 
 // teamClientManifests are the client manifests of the plugins team tid's
 // web manifest serves (certification minimum applied), by id; none for
-// "" (a user in no team). pins are the requester's previews (previewSource):
+// "" (a user in no team). pins are the requester's previews (serving.Policy.PreviewSource):
 // nil for the team's own list.
 func (s *Server) teamClientManifests(ctx context.Context, tid string, pins map[string]string) ([]mattermostClientManifest, error) {
 	out := []mattermostClientManifest{}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
-	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
@@ -205,34 +204,12 @@ func (p *previewSessions) close() {
 	}
 }
 
-// previewSource is the manifests' source as one developer sees it: in
-// every team that enabled a plugin the developer previews and follows its
-// latest version, the team's state pins the preview.
-type previewSource struct {
-	slots.MobileSource
-	pins map[string]string // plugin id -> previewed version
-}
-
-func (p previewSource) TeamStates(ctx context.Context, teamID string) (map[string]registry.TeamState, error) {
-	states, err := p.MobileSource.TeamStates(ctx, teamID)
-	if err != nil {
-		return nil, err
-	}
-	out := maps.Clone(states)
-	for id, v := range p.pins {
-		if st, ok := out[id]; ok {
-			out[id] = slots.Previewing(st, v)
-		}
-	}
-	return out, nil
-}
-
 // previewManifest is the web manifest of team for a developer who previews
 // pins: built for them alone and never cached where another user's request
 // could find it. Its ETag is the hash of its body, as the team's is, so it
 // differs from the team's whenever a preview is in it.
 func (s *Server) previewManifest(ctx context.Context, k manifestKey, pins map[string]string) (*cachedManifest, error) {
-	sm, err := slots.Build(ctx, previewSource{s.policy.Source(), pins}, k.teamID, k.platform)
+	sm, err := slots.Build(ctx, s.policy.PreviewSource(pins), k.teamID, k.platform)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +230,7 @@ func (s *Server) previewManifest(ctx context.Context, k manifestKey, pins map[st
 // previewMobileManifest is the signed mobile manifest for a developer who
 // previews pins, built per request like previewManifest.
 func (s *Server) previewMobileManifest(ctx context.Context, k mobileManifestKey, q slots.MobileQuery, pins map[string]string) (*signedManifest, error) {
-	mm, err := slots.BuildMobile(ctx, previewSource{s.policy.Source(), pins}, q)
+	mm, err := slots.BuildMobile(ctx, s.policy.PreviewSource(pins), q)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/mod/semver"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -273,7 +272,7 @@ func (s *Server) publishServerPart(ctx context.Context, v *registry.Version, blo
 		info.Version = sp.Pin
 		return kept(fmt.Sprintf("not installed: Mattermost runs the server part of %s, the version a system admin pinned (change it on the plugin's page in the admin console)", sp.Pin))
 	}
-	if why := s.notFollowed(v); why != "" {
+	if why := s.policy.NotFollowed(v); why != "" {
 		if high, ok := s.highestServerPart(ctx, v.PluginID); ok {
 			info.Version = high
 		}
@@ -319,32 +318,19 @@ func (s *Server) serverPartState(ctx context.Context, id string) (registry.Serve
 	return sp.ServerPart(ctx, id)
 }
 
-// notFollowed says why v's server part does not replace the one
-// Mattermost runs without a pin, as the serving policy keeps v from teams
-// that follow the latest version (slots.Effective, slots.Certified): a
-// prerelease (every push --watch build) is its developer's preview, and a
-// version below the server's minimum certification is served to no team.
-// "" when v is followed.
-func (s *Server) notFollowed(v *registry.Version) string {
-	if semver.Prerelease("v"+v.Version) != "" {
-		return v.Version + " is a prerelease, which never goes live to everyone"
-	}
-	if min := s.minCertification(); !v.Certification.Meets(min) {
-		return fmt.Sprintf("%s is %s, below the server's minimum certification %s", v.Version, v.Certification, min)
-	}
-	return ""
-}
-
 // highestServerPart is the highest stored version of id that has a server
-// part and that the serving policy follows (notFollowed): the one
-// Mattermost runs when no system admin pinned one.
+// part and that the serving policy follows (serving.Policy.NotFollowed):
+// the one Mattermost runs when no system admin pinned one. Without a pin,
+// a version the policy keeps from teams following the latest (a
+// prerelease, a version below the minimum certification) never replaces
+// the server part Mattermost runs.
 func (s *Server) highestServerPart(ctx context.Context, id string) (string, bool) {
 	p, err := s.store.Plugin(ctx, id)
 	if err != nil {
 		return "", false
 	}
 	for i := len(p.Versions) - 1; i >= 0; i-- {
-		if v, err := s.store.Version(ctx, id, p.Versions[i]); err == nil && s.notFollowed(v) == "" {
+		if v, err := s.store.Version(ctx, id, p.Versions[i]); err == nil && s.policy.NotFollowed(v) == "" {
 			if _, ok := v.Artifacts[artifactServerPart]; ok {
 				return v.Version, true
 			}

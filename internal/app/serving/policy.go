@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
@@ -234,4 +235,49 @@ func highestCertified(ctx context.Context, src slots.Source, pl *registry.Plugin
 		}
 	}
 	return nil, errNoCertifiedVersion
+}
+
+// NotFollowed says why v does not reach the teams that follow the latest
+// version (slots.Effective, slots.Certified), "" when it does: a
+// prerelease (every push --watch build) is its developer's preview, and a
+// version below the minimum certification is served to no team. The
+// server part Mattermost runs without a pin follows the same rule, so a
+// version teams would not get never replaces it.
+func (p *Policy) NotFollowed(v *registry.Version) string {
+	if slots.IsPrerelease(v.Version) {
+		return v.Version + " is a prerelease, which never goes live to everyone"
+	}
+	if !v.Certification.Meets(p.min) {
+		return fmt.Sprintf("%s is %s, below the server's minimum certification %s", v.Version, v.Certification, p.min)
+	}
+	return ""
+}
+
+// PreviewSource is Source as the developer who previews pins (plugin id ->
+// the prerelease they preview; push --watch) sees it: in every team that
+// enabled a plugin they preview and follows its latest version, the
+// team's state pins the preview (slots.Previewing); elsewhere it is the
+// team's. Their own manifests are built from it, never cached where
+// another user's request could find them.
+func (p *Policy) PreviewSource(pins map[string]string) slots.MobileSource {
+	return previewSource{p.src, pins}
+}
+
+type previewSource struct {
+	slots.MobileSource
+	pins map[string]string
+}
+
+func (p previewSource) TeamStates(ctx context.Context, teamID string) (map[string]registry.TeamState, error) {
+	states, err := p.MobileSource.TeamStates(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	out := maps.Clone(states)
+	for id, v := range p.pins {
+		if st, ok := out[id]; ok {
+			out[id] = slots.Previewing(st, v)
+		}
+	}
+	return out, nil
 }

@@ -273,3 +273,84 @@ func TestSourceWithoutBytecode(t *testing.T) {
 		t.Fatalf("Bytecode = %v, %v; want none", bc, err)
 	}
 }
+
+// TestPreviewSource: the source a developer's own manifests are built from
+// serves their preview where the team enabled the plugin and follows its
+// latest version, and the team's version elsewhere (a pin, a team that
+// disabled it); a preview below the minimum certification is served to
+// nobody, its developer included. The team's own source is unchanged.
+func TestPreviewSource(t *testing.T) {
+	ctx := context.Background()
+	const dev, third = "1.0.1-dev.1733300000000", "support"
+	for _, tc := range []struct {
+		name string
+		min  registry.Certification
+		// want is what each team's manifest lists for the developer.
+		want map[string]string
+	}{
+		{"no minimum", registry.Unverified, map[string]string{team: dev, other: "1.0.0"}},
+		{"preview below the minimum", registry.Certified, map[string]string{team: "", other: "1.0.0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := policyStore(t, []string{"1.0.0", dev},
+				map[string]registry.Certification{"1.0.0": registry.Certified, dev: registry.Unverified})
+			setState(t, store, team, true, "")
+			setState(t, store, other, true, "1.0.0")
+			setState(t, store, third, false, "")
+			p := New(store, tc.min)
+			for _, tid := range []string{team, other, third} {
+				m, err := slots.Build(ctx, p.PreviewSource(map[string]string{plug: dev}), tid, slots.Web)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := ""
+				for _, e := range m.Plugins {
+					if e.ID == plug {
+						got = e.Version
+					}
+				}
+				if got != tc.want[tid] {
+					t.Errorf("%s: the developer's manifest lists %q, want %q", tid, got, tc.want[tid])
+				}
+				// TeamVersion with the preview agrees with the manifest.
+				v, err := p.TeamVersion(ctx, tid, plug, dev)
+				if tc.want[tid] == "" && !IsNotServed(err) || tc.want[tid] != "" && (err != nil || v.Version != tc.want[tid]) {
+					t.Errorf("%s: TeamVersion with the preview = %v, %v; the manifest lists %q", tid, v, err, tc.want[tid])
+				}
+				team, err := slots.Build(ctx, p.Source(), tid, slots.Web)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range team.Plugins {
+					if e.Version == dev {
+						t.Errorf("%s: the team's own manifest lists the preview", tid)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestNotFollowed: a version reaches the teams following the latest (and
+// may replace the server part Mattermost runs) unless it is a prerelease
+// or below the minimum certification.
+func TestNotFollowed(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		level   registry.Certification
+		min     registry.Certification
+		want    string // "" = followed
+	}{
+		{"1.0.0", registry.Unverified, registry.Unverified, ""},
+		{"1.0.0", registry.Certified, registry.Certified, ""},
+		{"1.0.0", registry.Official, registry.Certified, ""},
+		{"1.0.0", registry.Community, registry.Certified, "1.0.0 is community, below the server's minimum certification certified"},
+		{"1.0.1-dev.1733300000000", registry.Official, registry.Unverified, "1.0.1-dev.1733300000000 is a prerelease, which never goes live to everyone"},
+		{"2.0.0-rc.1", registry.Unverified, registry.Certified, "2.0.0-rc.1 is a prerelease, which never goes live to everyone"},
+	} {
+		got := New(nil, tc.min).NotFollowed(&registry.Version{PluginID: plug, Version: tc.version, Certification: tc.level})
+		if got != tc.want {
+			t.Errorf("%s (%s, min %s): %q, want %q", tc.version, tc.level, tc.min, got, tc.want)
+		}
+	}
+}
