@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/app/bytecode"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/precompress"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
@@ -36,13 +37,13 @@ func (s *Server) indexArtifacts(ctx context.Context) error {
 // indexStore is indexArtifacts, and returns the stored mobile bundles as
 // well: start-up reads every version once, and newMobile queues those
 // without bytecode from this list.
-func (s *Server) indexStore(ctx context.Context) (mobileJS []bytecodeJob, err error) {
+func (s *Server) indexStore(ctx context.Context) (mobileJS []bytecode.Job, err error) {
 	scan, err := s.index.Load(ctx, s.store)
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range scan.MobileJS {
-		mobileJS = append(mobileJS, bytecodeJob{source: b.SHA256, plugin: b.Plugin})
+		mobileJS = append(mobileJS, bytecode.Job{Source: b.SHA256, Plugin: b.Plugin})
 	}
 	if mapless := scan.Mapless; len(mapless) > 0 {
 		s.log.Warn("versions without source maps: the server stopped before building them; push a new version to get one",

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,8 +19,7 @@ import (
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
-	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
-	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/bytecode"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
@@ -31,30 +29,20 @@ import (
 // runtime version an app sends, which a client chooses freely.
 const mobileCacheEntries = 4096
 
-// bytecodeTimeout bounds one hermesc run.
-const bytecodeTimeout = 2 * time.Minute
-
 // mobileService is the server's React Native side: the key that signs
 // mobile manifests, the cache of signed manifests, and the compiler of
-// Hermes bytecode, run in the background by the server's scheduler (kind
-// scheduler.Bytecode).
+// Hermes bytecode (internal/app/bytecode), run in the background by the
+// server's scheduler.
 type mobileService struct {
-	s      *Server
-	log    *slog.Logger
-	key    ed25519.PrivateKey
-	pub    string // base64, what apps pin
-	keyID  string
-	hermes *bundler.Hermes    // nil: no bytecode
-	store  registry.Bytecodes // nil when hermes is nil
+	s        *Server
+	log      *slog.Logger
+	key      ed25519.PrivateKey
+	pub      string // base64, what apps pin
+	keyID    string
+	bytecode *bytecode.Compiler // nil: no bytecode
 
 	mu    sync.Mutex
 	cache map[mobileManifestKey]*signedManifest
-}
-
-type bytecodeJob struct {
-	source string // SHA-256 of the JS blob
-	js     []byte // nil: read it from the store
-	plugin string // id@version, for logs
 }
 
 type mobileManifestKey struct {
@@ -79,7 +67,7 @@ type signedManifest struct {
 // hermesc's version yet (pushes from before hermesc was installed or
 // upgraded, and compiles a restart interrupted). stored lists the stored
 // mobile bundles (Server.indexStore).
-func newMobile(s *Server, stored []bytecodeJob) (*mobileService, error) {
+func newMobile(s *Server, stored []bytecode.Job) (*mobileService, error) {
 	m := &mobileService{s: s, log: s.log, cache: map[mobileManifestKey]*signedManifest{}}
 	m.key = s.cfg.MobileKey
 	if m.key == nil {
@@ -98,7 +86,7 @@ func newMobile(s *Server, stored []bytecodeJob) (*mobileService, error) {
 	if s.cfg.Hermesc == "" {
 		return m, nil
 	}
-	bcs, ok := s.store.(registry.Bytecodes)
+	bcs, ok := s.store.(bytecode.Store)
 	if !ok {
 		s.log.Warn("the store keeps no bytecode; mobile bundles are served as JS only")
 		return m, nil
@@ -107,115 +95,22 @@ func newMobile(s *Server, stored []bytecodeJob) (*mobileService, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	m.hermes, m.store = h, bcs
-	if err := m.compileMissing(context.Background(), stored); err != nil {
+	m.bytecode = bytecode.New(bytecode.Config{Store: bcs, Hermes: h, Version: h.Version, Release: h.Release,
+		Scheduler: s.sched, Feed: &s.changes, Index: s.index, Compressor: s.compressor, Log: s.log,
+		Once: s.claim, Took: func(d time.Duration) { s.metrics.compile("hermes", d) }}) // replica.go: claim
+	if err := m.bytecode.Start(context.Background(), stored); err != nil {
 		return nil, err // New closes the scheduler, dropping the jobs queued
 	}
 	s.log.Info("Hermes bytecode enabled", "hermesc", h.Path, "bytecode_version", h.Version, "release", h.Release)
 	return m, nil
 }
 
-// compileMissing indexes stored bytecode (so /bundles/<sha>.hbc serves it)
-// and queues the stored mobile bundles without bytecode for this hermesc's
-// version.
-func (m *mobileService) compileMissing(ctx context.Context, stored []bytecodeJob) error {
-	all, err := m.store.AllBytecode(ctx)
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	for _, bc := range all {
-		if bc.BytecodeVersion == m.hermes.Version {
-			have[bc.Source] = true // compiled or rejected: either way, done
-		}
-		if bc.Error == "" {
-			m.s.index.AddBytecode(bc) // /bundles/<sha>.hbc serves it
-		}
-	}
-	for _, j := range stored {
-		if !have[j.source] {
-			have[j.source] = true
-			m.enqueue(j)
-		}
-	}
-	return nil
-}
-
 // versionStored queues a newly committed version's mobile bundle. It never
 // blocks the push.
 func (m *mobileService) versionStored(v *registry.Version) {
-	if m == nil || m.hermes == nil {
-		return
+	if m != nil && m.bytecode != nil {
+		m.bytecode.VersionStored(v)
 	}
-	if a, ok := v.Artifacts[registry.MobileJS]; ok {
-		m.enqueue(bytecodeJob{source: a.SHA256, plugin: v.PluginID + "@" + v.Version})
-	}
-}
-
-// enqueue asks the scheduler for j's bytecode; a compile Close interrupts
-// is redone at the next start (compileMissing).
-func (m *mobileService) enqueue(j bytecodeJob) {
-	m.s.sched.Enqueue(scheduler.Bytecode, j.source, func(ctx context.Context) error {
-		if err := m.compile(ctx, j); err != nil {
-			return fmt.Errorf("%s: %w", j.plugin, err) // the log names the plugin
-		}
-		return nil
-	})
-}
-
-// compile runs hermesc on one JS blob and stores the result in its own
-// transaction. Source hermesc rejects is recorded (so it is not retried at
-// every start) and logged; the JS bundle keeps being served.
-func (m *mobileService) compile(ctx context.Context, j bytecodeJob) error {
-	// Once across replicas (Server.claim).
-	return m.s.claim(ctx, fmt.Sprintf("bytecode:%s:%d", j.source, m.hermes.Version), func() (bool, error) {
-		bs, ok := m.s.store.(registry.Bytecodes)
-		if !ok {
-			return false, nil
-		}
-		have, err := bs.Bytecode(ctx, j.source)
-		for _, b := range have {
-			if b.BytecodeVersion == m.hermes.Version {
-				return true, err
-			}
-		}
-		return false, err
-	}, func() error { return m.compileNow(ctx, j) })
-}
-
-func (m *mobileService) compileNow(ctx context.Context, j bytecodeJob) error {
-	js := j.js
-	if js == nil {
-		var err error
-		if js, err = m.s.store.Blob(ctx, j.source); err != nil {
-			return err
-		}
-	}
-	cctx, cancel := context.WithTimeout(ctx, bytecodeTimeout)
-	defer cancel()
-	t0 := time.Now()
-	out, err := m.hermes.Compile(cctx, js)
-	took := time.Since(t0)
-	rec := registry.Bytecode{Source: j.source, BytecodeVersion: m.hermes.Version, Compiler: "hermes " + m.hermes.Release,
-		CompileMS: ms(took)}
-	var ce *bundler.CompileError
-	switch {
-	case errors.As(err, &ce):
-		rec.Error = ce.Error()
-		m.log.Warn("hermesc rejected a mobile bundle; apps get the JS bundle", "plugin", j.plugin, "err", ce.Error())
-		return m.store.PutBytecode(ctx, rec, nil)
-	case err != nil:
-		return err
-	}
-	sha := sum(out.HBC)
-	rec.Artifact = registry.Artifact{SHA256: sha, Size: int64(len(out.HBC)), ContentType: bundler.BytecodeContentType}
-	if err := m.store.PutBytecode(ctx, rec, out.HBC); err != nil {
-		return err
-	}
-	m.s.changes.Publish(ctx, changes.BytecodeStored{Bytecode: rec}) // changes.go
-	m.s.metrics.compile("hermes", took)
-	m.s.compressor.Enqueue(sha, out.HBC, bundler.BytecodeContentType)
-	return nil
 }
 
 // mountMobile adds the mobile routes: the public key (anyone) and the
