@@ -50,8 +50,10 @@
 # direction; "info" figures (p99 at saturation, allocations, the share of
 # the CPUs other processes took) are shown, not judged. Then a "# worse:"
 # line naming the figures worse by more than the limit (or none), and the
-# load average at the end. Progress goes to stderr. Exit status 0 when the
-# runs completed, whatever the verdicts.
+# load average at the end. Progress goes to stderr. A run that fails is
+# tried once more; a bench that still fails is reported and the others
+# still run (its figures so far are kept; verdict=incomplete where a side
+# has none), and the exit status is then 1, else 0 whatever the verdicts.
 #
 # Knobs (environment): AB_ROUNDS (5), AB_DURATION (4 s), AB_WARMUP (2 s),
 # AB_RUNS (3), AB_PUSH_PLUGIN (plugins/map), AB_PUSH_N (8), AB_PUSH_GAP
@@ -166,13 +168,10 @@ mkdir -p "$TMP/tools" "$TMP/fig"
 
 # --- figures ----------------------------------------------------------------
 
-FIGS=()
-declare -A BETTER
-# figure NAME higher|lower|info: declares a figure (in the order printed).
+# figure NAME higher|lower|info: declares a figure (in the order printed;
+# kept in a file, as each bench runs in a subshell).
 figure() {
-	[ -n "${BETTER[$1]:-}" ] && return
-	FIGS+=("$1")
-	BETTER[$1]=$2
+	grep -q "^$1 " "$TMP/figures" 2>/dev/null || echo "$1 $2" >>"$TMP/figures"
 }
 # record NAME SIDE VALUE: one run's value.
 record() {
@@ -200,8 +199,19 @@ settle() {
 	done
 	log "processes $* still busy after 15 s"
 }
-# bounded CMD...: runs CMD (its own process group) for at most AB_TIMEOUT s.
-bounded() { timeout -k 5 "$AB_TIMEOUT" "$@"; }
+# bounded CMD...: runs CMD (its own process group) for at most AB_TIMEOUT s,
+# and once more if it fails (a busy machine's timeouts are not the
+# server's); the output of the last try is printed.
+bounded() {
+	local out rc=0
+	out=$(timeout -k 5 "$AB_TIMEOUT" "$@") || rc=$?
+	if [ "$rc" = 0 ]; then
+		echo "$out"
+		return
+	fi
+	log "failed (status $rc), once more: $* -> $(tail -c 300 <<<"$out")"
+	timeout -k 5 "$AB_TIMEOUT" "$@"
+}
 
 # --- serving: manifest-200, manifest-304, bundle-gzip ------------------------
 
@@ -383,16 +393,34 @@ bench_compile() {
 	done
 }
 
+FAILED=()
 for b in "${BENCH_LIST[@]}"; do
 	log "== $b ($(cut -d' ' -f1-3 /proc/loadavg))"
-	"bench_$b"
+	set +e
+	(
+		set -e
+		PIDS=()
+		trap 'for p in "${PIDS[@]}"; do stop "$p"; done' EXIT
+		"bench_$b"
+	)
+	rc=$?
+	set -e
+	[ "$rc" = 0 ] || {
+		log "$b FAILED (status $rc); its figures so far are kept"
+		FAILED+=("$b")
+	}
 done
 
 # --- summary ------------------------------------------------------------------
-for f in "${FIGS[@]}"; do
+touch "$TMP/figures"
+while read -r f better; do
 	ff=$(figfile "$f")
+	if [ ! -s "$ff.old" ] || [ ! -s "$ff.new" ]; then
+		echo "ab: $f better=$better verdict=incomplete old_runs=$(paste -sd, "$ff.old" 2>/dev/null) new_runs=$(paste -sd, "$ff.new" 2>/dev/null)"
+		continue
+	fi
 	o=$(median <"$ff.old") n=$(median <"$ff.new")
-	awk -v f="$f" -v o="$o" -v n="$n" -v better="${BETTER[$f]}" -v limit="$AB_LIMIT" \
+	awk -v f="$f" -v o="$o" -v n="$n" -v better="$better" -v limit="$AB_LIMIT" \
 		-v oruns="$(paste -sd, "$ff.old")" -v nruns="$(paste -sd, "$ff.new")" \
 		-v runs="$(wc -l <"$ff.old")" 'BEGIN {
 		r = (o > 0) ? n / o : 0
@@ -405,7 +433,9 @@ for f in "${FIGS[@]}"; do
 		printf "ab: %s old=%g new=%g new/old=%.3f better=%s verdict=%s runs=%d old_runs=%s new_runs=%s\n",
 			f, o, n, r, better, v, runs, oruns, nruns
 	}'
-done | tee "$TMP/summary"
+done <"$TMP/figures" | tee "$TMP/summary"
 worse=$(awk '$0 ~ / verdict=worse / { sub(/^ab: /, ""); print $1 }' "$TMP/summary" | paste -sd' ')
 echo "# worse by more than $AB_LIMIT %: ${worse:-none}"
+[ ${#FAILED[@]} = 0 ] || echo "# failed: ${FAILED[*]}"
 echo "# bench/ab done $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+[ ${#FAILED[@]} = 0 ]

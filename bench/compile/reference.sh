@@ -31,6 +31,8 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
+# The log exists before the server opens it: the loop below reads it at once.
+: >"$work/serve.log"
 "$bin" serve --addr 127.0.0.1:0 --data "$work/data" --reference-plugins=false >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
