@@ -666,6 +666,28 @@ func scanJSON(raw string, v any) error {
 	return nil
 }
 
+// keyedRecords reads rows of a key and a record (JSON as text), as the
+// store's list queries return them, decoding each record into a new T for
+// fn; a record that does not decode is an error naming it (what(key)).
+func keyedRecords[T any](rows pgx.Rows, err error, what func(key string) string, fn func(key string, rec *T)) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, raw string
+		if err := rows.Scan(&key, &raw); err != nil {
+			return err
+		}
+		rec := new(T)
+		if err := scanJSON(raw, rec); err != nil {
+			return fmt.Errorf("%s: %w", what(key), err)
+		}
+		fn(key, rec)
+	}
+	return rows.Err()
+}
+
 // encodeJSON encodes v for a json column.
 func encodeJSON(v any) (string, error) {
 	raw, err := json.Marshal(v)

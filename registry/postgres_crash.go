@@ -71,22 +71,8 @@ func (p *Postgres) PluginHealth(ctx context.Context, pluginID string) (map[strin
 	out := map[string]Health{}
 	err := p.read(ctx, func(q pgxQuerier) error {
 		rows, err := q.Query(ctx, `SELECT version, record::text FROM crash_health WHERE plugin_id = $1`, pluginID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var version, raw string
-			if err := rows.Scan(&version, &raw); err != nil {
-				return err
-			}
-			var h healthRecord
-			if err := scanJSON(raw, &h); err != nil {
-				return fmt.Errorf("health of %s: %w", version, err)
-			}
-			out[version] = h.Health
-		}
-		return rows.Err()
+		return keyedRecords(rows, err, func(version string) string { return "health of " + version },
+			func(version string, h *healthRecord) { out[version] = h.Health })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registry: health of %s: %w", pluginID, err)

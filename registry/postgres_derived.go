@@ -82,22 +82,13 @@ func (p *Postgres) AllEncodings(ctx context.Context) (map[string]map[string]Enco
 	out := map[string]map[string]Encoded{}
 	err := p.read(ctx, func(q pgxQuerier) error {
 		rows, err := q.Query(ctx, `SELECT sha256, record::text FROM encodings`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var sha, raw string
-			if err := rows.Scan(&sha, &raw); err != nil {
-				return err
-			}
-			m := map[string]Encoded{}
-			if err := scanJSON(raw, &m); err != nil {
-				return fmt.Errorf("encodings of %s: %w", sha, err)
-			}
-			out[sha] = m
-		}
-		return rows.Err()
+		return keyedRecords(rows, err, func(sha string) string { return "encodings of " + sha },
+			func(sha string, m *map[string]Encoded) {
+				if *m == nil { // a null record: no variants
+					*m = map[string]Encoded{}
+				}
+				out[sha] = *m
+			})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registry: encodings: %w", err)

@@ -41,22 +41,8 @@ func (p *Postgres) EmbedApps(ctx context.Context) ([]EmbedApp, error) {
 	out := []EmbedApp{}
 	err := p.read(ctx, func(q pgxQuerier) error {
 		rows, err := q.Query(ctx, `SELECT id, record::text FROM embed_apps`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, raw string
-			if err := rows.Scan(&id, &raw); err != nil {
-				return err
-			}
-			var a EmbedApp
-			if err := scanJSON(raw, &a); err != nil {
-				return fmt.Errorf("app %s: %w", id, err)
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		return keyedRecords(rows, err, func(id string) string { return "app " + id },
+			func(_ string, a *EmbedApp) { out = append(out, *a) })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registry: embed apps: %w", err)
@@ -239,22 +225,8 @@ func (p *Postgres) EmbedSessionsToEnd(ctx context.Context, now time.Time, limit 
 		rows, err := q.Query(ctx, `SELECT id, record::text FROM embed_tokens
 			WHERE session_ref <> '' AND expires_ms <= $1
 			ORDER BY app_id, expires_ms, id LIMIT $2`, embedExpiryMs(now), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, raw string
-			if err := rows.Scan(&id, &raw); err != nil {
-				return err
-			}
-			var t EmbedToken
-			if err := scanJSON(raw, &t); err != nil {
-				return fmt.Errorf("token %s: %w", shortID(id), err)
-			}
-			out = append(out, t)
-		}
-		return rows.Err()
+		return keyedRecords(rows, err, func(id string) string { return "token " + shortID(id) },
+			func(_ string, t *EmbedToken) { out = append(out, *t) })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registry: embed sessions to end: %w", err)

@@ -211,22 +211,8 @@ func (p *Postgres) Plugins(ctx context.Context) ([]*Plugin, error) {
 	out := []*Plugin{}
 	err := p.read(ctx, func(q pgxQuerier) error {
 		rows, err := q.Query(ctx, `SELECT id, record::text FROM plugins ORDER BY id COLLATE "C"`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, raw string
-			if err := rows.Scan(&id, &raw); err != nil {
-				return err
-			}
-			pl := new(Plugin)
-			if err := scanJSON(raw, pl); err != nil {
-				return fmt.Errorf("plugin %s: %w", id, err)
-			}
-			out = append(out, pl)
-		}
-		return rows.Err()
+		return keyedRecords(rows, err, func(id string) string { return "plugin " + id },
+			func(_ string, pl *Plugin) { out = append(out, pl) })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registry: plugins: %w", err)
@@ -310,22 +296,8 @@ func (p *Postgres) PluginTeamStates(ctx context.Context, pluginID string) (map[s
 // collectStates reads (key, TeamState JSON) rows into a map by key.
 func collectStates(rows pgx.Rows, err error) func(map[string]TeamState) error {
 	return func(out map[string]TeamState) error {
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k, raw string
-			if err := rows.Scan(&k, &raw); err != nil {
-				return err
-			}
-			var s TeamState
-			if err := scanJSON(raw, &s); err != nil {
-				return fmt.Errorf("state of %s: %w", k, err)
-			}
-			out[k] = s
-		}
-		return rows.Err()
+		return keyedRecords(rows, err, func(k string) string { return "state of " + k },
+			func(k string, s *TeamState) { out[k] = *s })
 	}
 }
 
