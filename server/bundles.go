@@ -72,12 +72,12 @@ func (s *Server) serveBundle(w http.ResponseWriter, r *http.Request) {
 
 // serveArtifact serves the stored artifact sha as a file of type ext. A
 // source map may also be named by its key (registry.Artifact.Key); one
-// still being built (sourceMaps) is waited for.
+// still being built (internal/app/sourcemaps) is waited for.
 func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext string) {
 	file := sha + "." + ext
 	if ext == "map" {
 		byKey, ok := s.index.SourceMapNamed(sha)
-		if !ok && s.maps.wait(r.Context(), sha) {
+		if !ok && s.maps.Wait(r.Context(), sha) {
 			byKey, ok = s.index.SourceMapNamed(sha)
 		}
 		if !ok && len(sha) == 64 && s.catchUp(r.Context()) { // replica.go
@@ -85,7 +85,7 @@ func (s *Server) serveArtifact(w http.ResponseWriter, r *http.Request, sha, ext 
 		}
 		if ok {
 			sha = byKey
-		} else if s.maps.building(sha) {
+		} else if s.maps.Building(sha) {
 			w.Header().Set("Cache-Control", "no-cache")
 			w.Header().Set("Retry-After", "2")
 			writeErrorBody(w, errorf(http.StatusServiceUnavailable, CodeSourceMapPending,

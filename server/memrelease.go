@@ -26,7 +26,7 @@ const defaultReleaseAfter = publish.DefaultReleaseAfter
 
 // beginCompile takes one of Config.MaxCompiles slots (publish.Compiles),
 // waiting for one or giving up with ctx. Pushes and the source maps left
-// for after them (sourceMaps) take the same slots. endCompile gives it
+// for after them (internal/app/sourcemaps) take the same slots. endCompile gives it
 // back.
 func (s *Server) beginCompile(ctx context.Context) error { return s.compiles.Begin(ctx) }
 

@@ -73,13 +73,13 @@ func (s *Server) publishBuiltin(ctx context.Context, pkg *pluginpkg.Package, by 
 	return s.publisher.Publish(ctx, pkg, by, publish.Builtin)
 }
 
-// deferredMaps hands the publisher's deferred source maps to sourceMaps.
+// deferredMaps hands the publisher's deferred source maps to internal/app/sourcemaps.
 type deferredMaps struct{ s *Server }
 
-func (d deferredMaps) Room() bool { return d.s.maps.room() }
+func (d deferredMaps) Room() bool { return d.s.maps.Room() }
 
 func (d deferredMaps) Add(pkg *pluginpkg.Package, res *bundler.Result, bundle, pluginID, version string) {
-	d.s.maps.add(pkg, res, bundle, pluginID, version)
+	d.s.maps.Add(pkg, res, bundle, pluginID, version)
 }
 
 // bundleKind is the artifact kind of each target's bundle.

@@ -65,7 +65,7 @@ func (s *Server) bundlesOf(v *registry.Version) map[string]bundleInfo {
 	}
 	for bundle, kind := range registry.SourceMapOf {
 		if js, ok := v.Artifacts[bundle]; ok && artifacts.MissingSourceMap(v, bundle) {
-			if key := s.maps.pending(js.SHA256); key != "" {
+			if key := s.maps.Pending(js.SHA256); key != "" {
 				out[artifactNames[kind]] = bundleInfo{URL: slots.BundleURL(key, "map"), Pending: true}
 			}
 		}

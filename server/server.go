@@ -26,6 +26,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/sourcemaps"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -152,7 +153,7 @@ type Server struct {
 	hub        *hub
 	compressor *precompress.Compressor
 	mobile     *mobileService
-	maps       *sourceMaps
+	maps       *sourcemaps.Maps
 	sched      *scheduler.Scheduler // runs all background work, one job at a time
 
 	eventLimiter *rateLimiter
@@ -298,7 +299,9 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if s.ownsCache {
 		s.buildCache = bundler.NewDefaultCache()
 	}
-	s.maps = newSourceMaps(s)
+	s.maps = sourcemaps.New(sourcemaps.Config{Builder: s.buildCache, Slots: s.compiles, Store: s.store, Scheduler: s.sched,
+		Feed: &s.changes, Compressor: s.compressor, Log: s.log, Wait: cfg.Timing.MapWait,
+		Took: func(t bundler.Target, d time.Duration) { s.metrics.compile(t.String()+"_map", d) }})
 	s.publisher = s.newPublisher() // publish.go: after the build cache and the maps
 	mob, err := newMobile(s, mobileJS)
 	if err != nil {
@@ -319,7 +322,7 @@ func (s *Server) Close() {
 	s.hub.close()
 	s.compiles.Stop()
 	if s.maps != nil {
-		s.maps.close(10 * time.Second)
+		s.maps.Close(10 * time.Second)
 	}
 	// The rest is interrupted and redone at the next start.
 	s.sched.Close()
@@ -334,7 +337,7 @@ func (s *Server) Close() {
 // Idle reports whether background work (source maps, bytecode, pruning,
 // blob files, precompression) is done: tests and benchmarks wait for it.
 func (s *Server) Idle() bool {
-	return s.sched.Idle() && s.maps.idle()
+	return s.sched.Idle() && s.maps.Idle()
 }
 
 // ServeHTTP makes Server an http.Handler.

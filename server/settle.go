@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/internal/app/sourcemaps"
 )
 
 // Timing holds a Server's waits and deadlines. Zero fields take the
@@ -18,7 +20,7 @@ type Timing struct {
 	// policy releases their garbage (memRelease). Default 30 s.
 	ReleaseAfter time.Duration
 	// MapWait bounds how long a request for a source map being built waits
-	// for it (sourceMaps). Default 30 s.
+	// for it (internal/app/sourcemaps). Default 30 s.
 	MapWait time.Duration
 	// WebsocketRevalidate is how often a websocket's token is checked
 	// again (websocket.go). Default apiv4proxy.DefaultCacheTTL.
@@ -43,7 +45,7 @@ func (t Timing) withDefaults() Timing {
 	def(&t.BackgroundSettle, defaultBackgroundSettle)
 	def(&t.SettleMax, defaultSettleMax)
 	def(&t.ReleaseAfter, defaultReleaseAfter)
-	def(&t.MapWait, defaultMapWait)
+	def(&t.MapWait, sourcemaps.DefaultWait)
 	def(&t.WebsocketRevalidate, defaultWSRevalidate)
 	def(&t.EmbedRecheck, defaultEmbedWSRecheck)
 	def(&t.PushBodyIdle, defaultPushBodyIdle)

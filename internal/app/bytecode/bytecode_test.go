@@ -309,4 +309,3 @@ func TestOnceAcrossReplicas(t *testing.T) {
 		t.Fatalf("compiled %v, want only the bundle no replica compiled", runs)
 	}
 }
-
