@@ -37,6 +37,16 @@ func appendAudit(tx *bolt.Tx, e AuditEntry) (AuditEntry, error) {
 	return e, nil
 }
 
+// limit is how many entries an Audit of f returns at most, on both stores:
+// f.Limit, DefaultAuditLimit when it is not positive, capped at
+// MaxAuditLimit.
+func (f AuditFilter) limit() int {
+	if f.Limit <= 0 {
+		return DefaultAuditLimit
+	}
+	return min(f.Limit, MaxAuditLimit)
+}
+
 // Audit returns entries matching f, newest first, at most f.Limit (0 means
 // DefaultAuditLimit, more than MaxAuditLimit is capped). Filters scan the log
 // backwards; there is no index. Entries are written by json.Marshal, so an
@@ -44,11 +54,7 @@ func appendAudit(tx *bolt.Tx, e AuditEntry) (AuditEntry, error) {
 // skipped without decoding: a filter on a rare value scans 10,000 entries in
 // about a millisecond rather than twenty.
 func (b *Bolt) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultAuditLimit
-	}
-	limit = min(limit, MaxAuditLimit)
+	limit := f.limit()
 	out := []AuditEntry{}
 	needles := auditNeedles(f)
 	err := b.view(ctx, func(tx *bolt.Tx) error {

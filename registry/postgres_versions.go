@@ -390,11 +390,7 @@ func (p *Postgres) setTeamState(ctx context.Context, s TeamState) (TeamState, er
 // DefaultAuditLimit, more than MaxAuditLimit is capped), each filter an
 // index scan.
 func (p *Postgres) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultAuditLimit
-	}
-	limit = min(limit, MaxAuditLimit)
+	limit := f.limit()
 	out := []AuditEntry{}
 	err := p.read(ctx, func(q pgxQuerier) error {
 		// Only the filters given, so the planner picks their index.
