@@ -12,6 +12,16 @@
 // Verify, PluginTeamStates); callers that want those declare their own
 // small interface. Package registrytest opens real stores in tests; the
 // registry's own tests run on both (suite_test.go).
+//
+// The two stores share one plan for each write: what a write requires of
+// its arguments (checkPut, checkTeamState, checkEmbedToken, ...), what it
+// decides from what is stored (planRepush, planBlobs, planKVPut,
+// planPrune, ...) and the records and audit entry it writes
+// (planNewVersion, planTeamState, pruneAudit, ...) are one function each,
+// which both call; each store then reads what the plan needs and writes it
+// in its own transaction (a bbolt update, a PostgreSQL transaction with its
+// row locks and change row). Verify shares its checks the same way
+// (verifier). The plans' own tests are plan_test.go.
 package registry
 
 import (
