@@ -55,7 +55,7 @@ func (s *Server) newPublisher() *publish.Publisher {
 				}
 				return s.publishServerPart(ctx, v, blob, put)
 			},
-			Stored:   s.pushed, // before the background work the feed starts (settle.go)
+			Stored:   s.settle.Pushed, // before the background work the feed starts (settle.go)
 			Compiled: s.metrics.compile,
 		},
 	})

@@ -155,6 +155,7 @@ type Server struct {
 	mobile     *mobileService
 	maps       *sourcemaps.Maps
 	sched      *scheduler.Scheduler // runs all background work, one job at a time
+	settle     scheduler.Settle     // sched's Before: background work yields to pushes (settle.go)
 
 	eventLimiter *rateLimiter
 	crashLimiter *rateLimiter
@@ -189,9 +190,8 @@ type Server struct {
 	// change feed); cached manifests, merged plugin lists and the console's
 	// catalogue carry the number they were built at.
 	gen         serving.Generation
-	lastPush    atomic.Int64 // unix ns; see settle.go
-	manifests   sync.Map     // manifestKey -> *cachedManifest
-	webappLists webappLists  // merged GET /api/v4/plugins/webapp answers (compat.go)
+	manifests   sync.Map    // manifestKey -> *cachedManifest
+	webappLists webappLists // merged GET /api/v4/plugins/webapp answers (compat.go)
 
 	// index is every servable artifact by SHA-256, prefix, source map key
 	// and path (internal/app/artifacts).
@@ -273,7 +273,8 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.sched = scheduler.New(scheduler.Config{Log: s.log, Before: s.settled})
+	s.settle.Pause, s.settle.Max = cfg.Timing.BackgroundSettle, cfg.Timing.SettleMax
+	s.sched = scheduler.New(scheduler.Config{Log: s.log, Before: s.settle.Wait})
 	if cfg.BlobFiles != "" {
 		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.index.BlobSizes(), s.sched); err != nil {
 			s.sched.Close()

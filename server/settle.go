@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/internal/app/sourcemaps"
@@ -13,7 +12,7 @@ import (
 type Timing struct {
 	// BackgroundSettle and SettleMax: background work starts once no push
 	// has answered for BackgroundSettle, but never waits longer than
-	// SettleMax (settled). Defaults 100 ms and 1 s.
+	// SettleMax (scheduler.Settle). Defaults 100 ms and 1 s.
 	BackgroundSettle time.Duration
 	SettleMax        time.Duration
 	// ReleaseAfter is how long compiles must pause before the memory
@@ -53,41 +52,11 @@ func (t Timing) withDefaults() Timing {
 	return t
 }
 
-// Background work yields to a push's aftermath. Right after a push
-// answers, the pusher's open pages fetch the new bundle (26 ms later, median)
-// and the pusher reads its answer; the work a push leaves (precompressing
-// its blobs, its source maps, Hermes bytecode, blob files) would take both
-// cores meanwhile. So each background job starts once no push has
-// answered for Timing.BackgroundSettle, but never waits longer than
-// Timing.SettleMax: a stream of pushes slows background work down without
-// stopping it. Measured (bench/push -new, the typical plugin, the bundle
-// fetched at once): 155-172 -> 124-132 ms median push to servable.
+// Background work yields to a push's aftermath (scheduler.Settle, the
+// measurement behind it there): each job starts once no push has answered
+// for Timing.BackgroundSettle, but never waits longer than
+// Timing.SettleMax.
 const (
 	defaultBackgroundSettle = 100 * time.Millisecond
 	defaultSettleMax        = time.Second
 )
-
-// pushed notes that a push is about to answer.
-func (s *Server) pushed() { s.lastPush.Store(time.Now().UnixNano()) }
-
-// settled waits until no push has answered for Timing.BackgroundSettle,
-// for at most Timing.SettleMax, or until ctx ends.
-func (s *Server) settled(ctx context.Context) {
-	deadline := time.Now().Add(s.cfg.Timing.SettleMax)
-	for {
-		wait := time.Until(time.Unix(0, s.lastPush.Load()).Add(s.cfg.Timing.BackgroundSettle))
-		if rest := time.Until(deadline); rest < wait {
-			wait = rest
-		}
-		if wait <= 0 {
-			return
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}

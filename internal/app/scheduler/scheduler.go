@@ -13,9 +13,10 @@
 // runs it again. Each kind's queue is bounded and never blocks the asker:
 // a job that does not fit is dropped and logged, and its owner redoes
 // missing work at the next start, as it does for a job Close interrupts.
-// Before each job the scheduler calls its Before hook (the server's
-// settled: wait until pushes pause), so background work yields to a push's
-// aftermath without stopping under a stream of pushes.
+// Before each job the scheduler calls its Before hook (the server's is
+// Settle.Wait: wait until pushes pause), so background work yields to a
+// push's aftermath without stopping under a stream of pushes. The job to
+// run is chosen once Before returns.
 //
 // # Order between kinds
 //

@@ -1,28 +1,30 @@
-package server
+package scheduler_test
 
 import (
 	"context"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 )
 
-// TestSettled: background work waits for pushes to pause, never longer
+// TestSettle: background work waits for pushes to pause, never longer
 // than SettleMax, and not at all when none answered lately.
-func TestSettled(t *testing.T) {
+func TestSettle(t *testing.T) {
 	t.Parallel()
-	s := &Server{cfg: Config{Timing: Timing{BackgroundSettle: 80 * time.Millisecond, SettleMax: 400 * time.Millisecond}}}
+	s := &scheduler.Settle{Pause: 80 * time.Millisecond, Max: 400 * time.Millisecond}
 	took := func(ctx context.Context) time.Duration {
 		start := time.Now()
-		s.settled(ctx)
+		s.Wait(ctx)
 		return time.Since(start)
 	}
 	if d := took(context.Background()); d > 20*time.Millisecond {
 		t.Errorf("no push yet: waited %v", d)
 	}
-	s.pushed()
+	s.Pushed()
 	if d := took(context.Background()); d < 70*time.Millisecond {
-		t.Errorf("right after a push: waited %v, want about %v", d, s.cfg.Timing.BackgroundSettle)
+		t.Errorf("right after a push: waited %v, want about %v", d, s.Pause)
 	}
 	// A push every 20 ms: the wait ends at SettleMax anyway. A busy
 	// machine may stall the pusher for longer than BackgroundSettle, which
@@ -30,7 +32,7 @@ func TestSettled(t *testing.T) {
 	for try := 0; ; try++ {
 		var gap atomic.Int64 // the longest pause between pushes, in ns
 		stop, stopped := make(chan struct{}), make(chan struct{})
-		s.pushed()
+		s.Pushed()
 		go func() {
 			defer close(stopped)
 			last := time.Now()
@@ -39,7 +41,7 @@ func TestSettled(t *testing.T) {
 				case <-stop:
 					return
 				case <-time.After(20 * time.Millisecond):
-					s.pushed()
+					s.Pushed()
 					now := time.Now()
 					if d := now.Sub(last); int64(d) > gap.Load() {
 						gap.Store(int64(d))
@@ -51,24 +53,24 @@ func TestSettled(t *testing.T) {
 		d := took(context.Background())
 		close(stop)
 		<-stopped
-		if time.Duration(gap.Load()) >= s.cfg.Timing.BackgroundSettle*3/4 && try < 5 {
+		if time.Duration(gap.Load()) >= s.Pause*3/4 && try < 5 {
 			continue
 		}
 		if d < 380*time.Millisecond || d > 2*time.Second {
 			t.Errorf("under a stream of pushes: waited %v, want about %v (longest pause between pushes %v)",
-				d, s.cfg.Timing.SettleMax, time.Duration(gap.Load()))
+				d, s.Max, time.Duration(gap.Load()))
 		}
 		break
 	}
 	// A cancelled wait ends with its context, long before the pause it
 	// waited for (which is long, so that a busy machine's delays cannot
 	// pass for it).
-	long := &Server{cfg: Config{Timing: Timing{BackgroundSettle: time.Minute, SettleMax: time.Minute}}}
-	long.pushed()
+	long := &scheduler.Settle{Pause: time.Minute, Max: time.Minute}
+	long.Pushed()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	long.settled(ctx)
+	long.Wait(ctx)
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("a cancelled wait took %v", d)
 	}
