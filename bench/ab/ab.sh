@@ -58,6 +58,7 @@
 # Knobs (environment): AB_ROUNDS (5), AB_DURATION (4 s), AB_WARMUP (2 s),
 # AB_RUNS (3), AB_PUSH_PLUGIN (plugins/map), AB_PUSH_N (8), AB_PUSH_GAP
 # (1s), AB_WS_CLIENTS (2000), AB_WS_TOGGLES (10), AB_ADMIN_BENCHTIME (20x),
+# AB_ADMIN_BENCH (-test.bench's pattern, ".": every page),
 # AB_COMPILE_RUNS (3), AB_TIMEOUT (180), AB_LIMIT (10), KEEP=1 keeps the
 # temporary directory (worktrees are removed all the same).
 set -euo pipefail
@@ -90,6 +91,7 @@ AB_PUSH_GAP=${AB_PUSH_GAP:-1s}
 AB_WS_CLIENTS=${AB_WS_CLIENTS:-2000}
 AB_WS_TOGGLES=${AB_WS_TOGGLES:-10}
 AB_ADMIN_BENCHTIME=${AB_ADMIN_BENCHTIME:-20x}
+AB_ADMIN_BENCH=${AB_ADMIN_BENCH:-.}
 AB_COMPILE_RUNS=${AB_COMPILE_RUNS:-3}
 AB_TIMEOUT=${AB_TIMEOUT:-180}
 AB_LIMIT=${AB_LIMIT:-10}
@@ -362,7 +364,7 @@ bench_admin() {
 	local round side out name ms allocs
 	for round in $(seq "$AB_RUNS"); do
 		for side in $(order "$round"); do
-			out=$(cd "$TMP/$side/bench/admin" && bounded "$TMP/$side.bin/admin.test" -test.run '^$' -test.bench . \
+			out=$(cd "$TMP/$side/bench/admin" && bounded "$TMP/$side.bin/admin.test" -test.run '^$' -test.bench "$AB_ADMIN_BENCH" \
 				-test.benchtime "$AB_ADMIN_BENCHTIME") || die "admin ($side) failed: $out"
 			while read -r name ms allocs; do
 				figure "admin/$name.ms" lower
