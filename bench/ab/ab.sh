@@ -12,8 +12,8 @@
 # OLD and NEW are anything git rev-parse takes. Each is checked out with
 # `git worktree add --detach` under a temporary directory (the checkout the
 # script runs in is not touched; its untracked webapp/dist and
-# mobile/preview/dist are copied there and its node_modules folders linked,
-# as /work/briefs/mkwt.sh does for a worktree), built there (bin/mmtoolkit,
+# mobile/preview/dist are copied there and its node_modules folders linked:
+# what `go build` embeds and the plugins import), built there (bin/mmtoolkit,
 # and the admin benchmark's test binary), and removed at the end. The
 # benchmark programs and scripts are this checkout's, the same for both
 # sides, so only the server differs; each is the bench directory's own
@@ -59,7 +59,7 @@
 # AB_RUNS (3), AB_PUSH_PLUGIN (plugins/map), AB_PUSH_N (8), AB_PUSH_GAP
 # (1s), AB_WS_CLIENTS (2000), AB_WS_TOGGLES (10), AB_ADMIN_BENCHTIME (20x),
 # AB_ADMIN_BENCH (-test.bench's pattern, ".": every page),
-# AB_COMPILE_RUNS (3), AB_TIMEOUT (180), AB_LIMIT (10), KEEP=1 keeps the
+# AB_COMPILE_RUNS (3), AB_TIMEOUT (120), AB_LIMIT (10), KEEP=1 keeps the
 # temporary directory (worktrees are removed all the same).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -93,7 +93,7 @@ AB_WS_TOGGLES=${AB_WS_TOGGLES:-10}
 AB_ADMIN_BENCHTIME=${AB_ADMIN_BENCHTIME:-20x}
 AB_ADMIN_BENCH=${AB_ADMIN_BENCH:-.}
 AB_COMPILE_RUNS=${AB_COMPILE_RUNS:-3}
-AB_TIMEOUT=${AB_TIMEOUT:-180}
+AB_TIMEOUT=${AB_TIMEOUT:-120}
 AB_LIMIT=${AB_LIMIT:-10}
 GO=${GO:-go}
 
