@@ -10,12 +10,11 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/mod/semver"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/enablement"
 	"github.com/mmtoolkit/mmtoolkit/registry"
-	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
 // The JSON twins of the admin console's pages that had none: the audit log,
@@ -237,28 +236,9 @@ func (s *Server) serveDisableEverywhere(w http.ResponseWriter, r *http.Request) 
 // in team id order, through setTeamPlugin; it returns the teams it
 // disabled (those done before an error, with it).
 func (s *Server) disableEverywhere(ctx context.Context, who *identity.Identity, pluginID string) ([]string, error) {
-	if _, err := s.store.Plugin(ctx, pluginID); err != nil {
-		return nil, err
-	}
-	states, err := s.store.PluginTeamStates(ctx, pluginID)
+	done, err := s.teams.DisableEverywhere(ctx, who.User.ID, pluginID) // internal/app/enablement
 	if err != nil {
-		return nil, err
-	}
-	var done []string
-	for _, teamID := range slices.Sorted(func(yield func(string) bool) {
-		for id := range states {
-			if !yield(id) {
-				return
-			}
-		}
-	}) {
-		if !states[teamID].Enabled {
-			continue
-		}
-		if _, _, err := s.setTeamPlugin(ctx, who.User.ID, teamID, pluginID, false, nil); err != nil {
-			return done, err
-		}
-		done = append(done, teamID)
+		return done, err
 	}
 	if len(done) > 0 {
 		s.log.Warn("plugin disabled everywhere", "plugin", pluginID, "teams", len(done), "by", who.User.Username)
@@ -280,44 +260,18 @@ func (s *Server) serveRollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	p, err := s.store.Plugin(r.Context(), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	states, err := s.store.TeamStates(r.Context(), t.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	current, err := s.servedVersion(r.Context(), id, states[id].Version)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	history, err := s.servedHistory(r.Context(), t.ID, p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	to := ""
-	for i := len(history) - 1; i >= 0; i-- {
-		if history[i] != current {
-			to = history[i]
-			break
-		}
-	}
-	if to == "" {
+	st, p, current, to, err := s.teams.Rollback(r.Context(), caller(r).User.ID, t.ID, id)
+	var none *enablement.NoPreviousVersionError
+	if errors.As(err, &none) {
 		served := "has never served " + id
-		if len(history) > 0 {
-			served = "has served only version " + current + " of " + id
+		if !none.Never {
+			served = "has served only version " + none.Current + " of " + id
 		}
 		s.writeError(w, r, &Error{Status: http.StatusConflict, Code: CodeNoPreviousVersion,
 			Message: "team " + t.Name + " " + served + ", so there is nothing to roll back to: pin a version instead",
-			Details: map[string]any{"current": current}})
+			Details: map[string]any{"current": none.Current}})
 		return
 	}
-	st, p, err := s.setTeamPlugin(r.Context(), caller(r).User.ID, t.ID, id, states[id].Enabled, &to)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -337,96 +291,3 @@ func (s *Server) serveRollback(w http.ResponseWriter, r *http.Request) {
 		To   string `json:"rolled_back_to"`
 	}{teamPluginOf(p, name, st, eff), current, to})
 }
-
-// servedHistory replays the plugin's audit log (its newest
-// registry.MaxAuditLimit entries) for one team: the versions the team
-// served while it had the plugin enabled, oldest first, each change once.
-// A pin serves its version; following the latest serves the newest release
-// pushed by then (slots.Effective's rule) that still exists and meets the
-// server's minimum certification. Pins are read from the entries' Detail
-// ("pinned X", "follow latest", empty when the pin did not change), which
-// registry.SetTeamState writes for enable, disable and pin alike.
-func (s *Server) servedHistory(ctx context.Context, teamID string, p *registry.Plugin) ([]string, error) {
-	entries, err := s.store.Audit(ctx, registry.AuditFilter{PluginID: p.ID, Limit: registry.MaxAuditLimit})
-	if err != nil {
-		return nil, err
-	}
-	src := s.policy.Source()
-	servable := map[string]bool{} // version -> exists at the minimum certification
-	canServe := func(v string) (bool, error) {
-		ok, seen := servable[v]
-		if seen {
-			return ok, nil
-		}
-		_, err := src.Version(ctx, p.ID, v)
-		switch {
-		case err == nil:
-			ok = true
-		case errors.Is(err, registry.ErrVersionNotFound) || errors.Is(err, registry.ErrPluginNotFound):
-		default:
-			return false, err
-		}
-		servable[v] = ok
-		return ok, nil
-	}
-	var (
-		pushed  []string // releases pushed so far
-		enabled bool
-		pin     string
-		history []string
-	)
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		switch {
-		case e.Action == registry.ActionPush && e.TeamID == "":
-			if !slots.IsPrerelease(e.Version) {
-				pushed = append(pushed, e.Version)
-			}
-		case e.TeamID != teamID:
-			continue
-		case e.Action == registry.ActionEnable || e.Action == registry.ActionDisable || e.Action == registry.ActionPin:
-			if e.Action != registry.ActionPin {
-				enabled = e.Action == registry.ActionEnable
-			}
-			switch d := e.Detail; {
-			case d == "follow latest":
-				pin = ""
-			case strings.HasPrefix(d, "pinned "):
-				pin = strings.TrimPrefix(d, "pinned ")
-			}
-		default:
-			continue
-		}
-		if !enabled {
-			continue
-		}
-		served := ""
-		if pin != "" {
-			if ok, err := canServe(pin); err != nil {
-				return nil, err
-			} else if ok {
-				served = pin
-			}
-		} else {
-			// The newest release pushed by now that is still served.
-			cands := slices.Clone(pushed)
-			slices.SortFunc(cands, compareSemver)
-			for j := len(cands) - 1; j >= 0; j-- {
-				ok, err := canServe(cands[j])
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					served = cands[j]
-					break
-				}
-			}
-		}
-		if served != "" && (len(history) == 0 || history[len(history)-1] != served) {
-			history = append(history, served)
-		}
-	}
-	return history, nil
-}
-
-func compareSemver(a, b string) int { return semver.Compare("v"+a, "v"+b) }

@@ -22,6 +22,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/artifacts"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/enablement"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/precompress"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
@@ -171,9 +172,10 @@ type Server struct {
 	quota        *publish.Quota     // see Config.OwnerQuotaBytes
 	previews     previewSessions    // developers' previews of prereleases (preview.go)
 	trust        publish.TrustIndex
-	policy       *serving.Policy // the serving policy: min certification, which version a team serves
-	embed        *embedService   // nil when the store keeps no embed apps (embed.go)
-	parts        upstreamPlugins // Mattermost's plugin list and statuses, for the console (serverpart.go)
+	policy       *serving.Policy     // the serving policy: min certification, which version a team serves
+	teams        *enablement.Service // team-state changes: enable, disable, pin, rollback, the kill switch
+	embed        *embedService       // nil when the store keeps no embed apps (embed.go)
+	parts        upstreamPlugins     // Mattermost's plugin list and statuses, for the console (serverpart.go)
 	// The team each session shows, and plugin events on the relayed
 	// /api/v4/websocket (sessionteams.go, pluginsockets.go).
 	sessionTeams  *sessionTeams
@@ -243,6 +245,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: minimum certification %d is not a level", uint8(cfg.MinCertification))
 	}
 	s.policy = serving.New(store, cfg.MinCertification)
+	s.teams = enablement.New(store, s.policy, &s.changes)
 	lim := pluginpkg.DefaultLimits
 	if cfg.Limits.MaxArchiveBytes > 0 {
 		lim.MaxArchiveBytes = cfg.Limits.MaxArchiveBytes

@@ -10,7 +10,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/mmtoolkit/mmtoolkit/identity"
-	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -177,48 +176,12 @@ func (s *Server) serveSetTeamPlugin(w http.ResponseWriter, r *http.Request) {
 }
 
 // setTeamPlugin is the one code path that changes a plugin's state for a
-// team, for the JSON API and the admin console: the registry writes the
-// state and its audit entry, cached manifests are invalidated and the
-// team's open pages get plugin_enabled, plugin_disabled or plugin_updated.
-// version nil keeps the current pin; "" or "latest" follows the latest
-// version; anything else pins it. The caller checked that actor may
-// administer the team.
+// team, for the JSON API and the admin console (internal/app/enablement:
+// the registry writes the state and its audit entry, and the change feed
+// invalidates cached manifests and tells the team's open pages). version
+// nil keeps the current pin; "" or "latest" follows the latest version;
+// anything else pins it. The caller checked that actor may administer the
+// team.
 func (s *Server) setTeamPlugin(ctx context.Context, actor, teamID, pluginID string, enabled bool, version *string) (registry.TeamState, *registry.Plugin, error) {
-	p, err := s.store.Plugin(ctx, pluginID)
-	if err != nil {
-		return registry.TeamState{}, nil, err
-	}
-	states, err := s.store.TeamStates(ctx, teamID)
-	if err != nil {
-		return registry.TeamState{}, nil, err
-	}
-	st := states[p.ID]
-	before := st
-	st.TeamID, st.PluginID, st.Enabled, st.UpdatedBy = teamID, p.ID, enabled, actor
-	if version != nil {
-		st.Version = *version
-		if st.Version == "latest" {
-			st.Version = ""
-		}
-	}
-	if st.Enabled {
-		if err := s.policy.CheckEnable(ctx, p, st.Version); err != nil {
-			return registry.TeamState{}, nil, err
-		}
-	}
-	// The audit entry names the version the change concerns: the one the
-	// team serves now (enable, pin), or served until now (disable).
-	concerned := st.Version
-	if !st.Enabled {
-		concerned = before.Version
-	}
-	if v, err := s.policy.Effective(ctx, p.ID, concerned); err == nil {
-		st.Served = v.Version
-	}
-	st, err = s.store.SetTeamState(ctx, st)
-	if err != nil {
-		return registry.TeamState{}, nil, err
-	}
-	s.changes.Publish(ctx, changes.TeamStateChanged{TeamID: teamID, Plugin: p, Before: before, After: st}) // changes.go
-	return st, p, nil
+	return s.teams.Set(ctx, actor, teamID, pluginID, enabled, version)
 }
