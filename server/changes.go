@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/previews"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -34,19 +35,7 @@ func (s *Server) subscribe() {
 	s.gen.Subscribe(f)   // manifests, mobile manifests, merged plugin lists, the console's catalogue
 	s.quota.Subscribe(f) // "owner quota": counted again after a prune or another replica's push
 	changes.On(f, "upstream plugin list", func(context.Context, changes.ServerPartChanged) { s.forgetUpstreamPlugins() })
-	changes.On(f, "previews", func(ctx context.Context, c previewChange) {
-		p := c.share
-		if p.Ended {
-			if l := s.previews.end(p.User, p.Plugin); l != nil {
-				s.previewChanged(ctx, l.user, l.plugin, s.previewTeams(ctx, l.teams, l.plugin))
-			}
-			return
-		}
-		prev, err := s.previews.set(p.User, p.Plugin, p.Version, p.Teams, time.Duration(p.TTLMS)*time.Millisecond, s.previewExpired)
-		if err == nil && prev != p.Version {
-			s.previewChanged(ctx, p.User, p.Plugin, s.previewTeams(ctx, p.Teams, p.Plugin))
-		}
-	})
+	s.previews.Subscribe(f) // leases taken, renewed or ended on another replica (internal/app/previews)
 	f.Subscribe("websocket events", func(ctx context.Context, c changes.Change) {
 		switch c := c.(type) {
 		case changes.VersionStored:
@@ -69,11 +58,7 @@ func (s *Server) subscribe() {
 		}
 		s.mobile.versionStored(v)
 	})
-	changes.On(f, "prerelease pruning", func(_ context.Context, c changes.VersionStored) {
-		if !c.Remote() {
-			s.prunePrereleases(c.Version) // preview_prune.go: the replica that stored it prunes
-		}
-	})
+	s.previews.SubscribePruning(f) // internal/app/previews: the replica that stored a prerelease prunes
 }
 
 // pluginEventChange is a plugin's custom event on the feed: the server's
@@ -86,13 +71,6 @@ type pluginEventChange struct {
 
 // Kind implements changes.Change.
 func (pluginEventChange) Kind() string { return registry.ChangePluginEvent }
-
-// previewChange is a developer's preview lease taken, renewed or ended on
-// another replica.
-type previewChange struct{ share *previewShare }
-
-// Kind implements changes.Change.
-func (previewChange) Kind() string { return changePreview }
 
 // customEvent is a plugin's custom event as the change log carries it to
 // every replica: the event and who gets it (outbound's fields).
@@ -256,15 +234,12 @@ func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c chang
 		return nil, false, nil
 	case changeServerPart:
 		return changes.ServerPartChanged{}, true, nil
-	case changePreview:
-		share := &previewShare{}
-		if err := decode(share); err != nil {
-			return nil, false, err
+	case previews.ChangeKind:
+		c, err := previews.Decode(row.Payload)
+		if err != nil {
+			return nil, false, fmt.Errorf("change %d (%s): %w", row.ID, row.Kind, err)
 		}
-		if share.TTLMS <= 0 || time.Duration(share.TTLMS)*time.Millisecond > maxPreviewTTL {
-			share.TTLMS = defaultPreviewTTL.Milliseconds()
-		}
-		return previewChange{share: share}, true, nil
+		return c, true, nil
 	case registry.ChangePluginEvent:
 		e := &customEvent{}
 		if err := decode(e); err != nil {
@@ -284,35 +259,6 @@ type teamStatePayload struct {
 	registry.ChangeTeamStatePayload
 	WasEnabled *bool  `json:"was_enabled"`
 	WasVersion string `json:"was_version"`
-}
-
-// changePreview is the change log kind of a developer's preview lease
-// (previewShare): leases live in each replica's memory, and every replica
-// keeps every lease, so a developer's requests see their preview whichever
-// replica answers.
-const changePreview = "preview"
-
-// previewShare is a preview lease as the change log carries it.
-type previewShare struct {
-	User    string   `json:"user_id"`
-	Plugin  string   `json:"plugin_id"`
-	Version string   `json:"version,omitempty"`
-	Teams   []string `json:"teams,omitempty"`
-	TTLMS   int64    `json:"ttl_ms,omitempty"`
-	Ended   bool     `json:"ended,omitempty"`
-}
-
-// sharePreview tells the other replicas of a lease taken, renewed or
-// ended here. Without a change log (one server) it does nothing.
-func (s *Server) sharePreview(ctx context.Context, p previewShare) error {
-	if s.feed == nil {
-		return nil
-	}
-	raw, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return s.feed.PublishEvent(ctx, changePreview, raw)
 }
 
 // changeServerPart is registry.ChangeServerPart: a plugin's server part

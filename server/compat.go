@@ -101,7 +101,7 @@ func (s *Server) serveMattermostWebapp(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if out, err = s.teamClientManifests(r.Context(), tid, s.previews.of(who.User.ID)); err != nil {
+	if out, err = s.teamClientManifests(r.Context(), tid, s.previews.Of(who.User.ID)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -464,7 +464,7 @@ func (s *Server) serveMergedWebapp(w http.ResponseWriter, r *http.Request) {
 	// for each of their requests, never cached (the cache follows the
 	// generation, which a preview does not change), so the list cached
 	// before the preview is theirs again when it ends.
-	pins := s.previews.of(who.User.ID)
+	pins := s.previews.Of(who.User.ID)
 	if v, ok := s.webappLists.m.Load(key); ok && pins == nil {
 		if c := v.(*mergedList); c.gen == gen && c.upGen == upGen && now.Before(c.expires) {
 			c.write(w, r)

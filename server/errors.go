@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/previews"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
@@ -88,6 +90,9 @@ func toError(err error) *Error {
 		cerr *bundler.CompileError
 		nse  *serving.NotServedError
 		tle  *serving.TooLowError
+		pte  *previews.TTLError
+		pnp  *previews.NotPrereleaseError
+		pno  *previews.NotOwnerError
 	)
 	switch {
 	case errors.As(err, &e):
@@ -96,6 +101,17 @@ func toError(err error) *Error {
 		return errNotServed(nse.PluginID)
 	case errors.As(err, &tle):
 		return certificationTooLow(tle)
+	case errors.As(err, &pte):
+		return errorf(http.StatusBadRequest, CodeBadPreviewTtl, "ttl_seconds %d is out of range: send 1 to %d, or leave it out for %d",
+			pte.Seconds, int(previews.MaxTTL/time.Second), int(previews.DefaultTTL/time.Second))
+	case errors.As(err, &pnp):
+		return errorf(http.StatusBadRequest, CodePreviewNotPrerelease,
+			"%s %s is a release, which teams that follow the latest version already serve: preview a prerelease (push --watch pushes one per save)", pnp.PluginID, pnp.Version)
+	case errors.As(err, &pno):
+		return errorf(http.StatusForbidden, CodeNotPreviewOwner,
+			"%s %s was pushed by someone else: only its developer previews a prerelease; a team admin can pin it for a team", pno.PluginID, pno.Version)
+	case errors.Is(err, previews.ErrClosed):
+		return errorf(http.StatusServiceUnavailable, CodeServerClosing, "the server is shutting down: start the watch again when it is back")
 	case errors.As(err, &perr):
 		status := http.StatusBadRequest
 		if sizeCodes[perr.Code] {

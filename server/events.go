@@ -59,7 +59,7 @@ func (s *Server) teamChanged(ctx context.Context, teamID string, before, after r
 		if after.Enabled && slots.Previewable(before) != slots.Previewable(after) {
 			// The team serves the same version, but a pin now keeps a
 			// developer's preview out (or letting go of it lets it in).
-			for user := range s.previews.users(p.ID) {
+			for user := range s.previews.Users(p.ID) {
 				s.publishUserPluginEvent(ctx, user, teamID, p.ID)
 			}
 		}
@@ -71,7 +71,7 @@ func (s *Server) teamChanged(ctx context.Context, teamID string, before, after r
 func (s *Server) publishPluginEvent(ctx context.Context, teamID, pluginID, event string) {
 	// Developers who preview the plugin get their own entry (preview.go),
 	// never the team's, which would swap their preview out.
-	devs := s.previews.users(pluginID)
+	devs := s.previews.Users(pluginID)
 	for user := range devs {
 		if event == eventPluginDisabled {
 			s.hub.publish(outbound{TeamID: teamID, UserIDs: map[string]bool{user: true}}, wsEvent{Event: event,

@@ -61,7 +61,7 @@ func (s *Server) serveManifestAs(w http.ResponseWriter, r *http.Request, who *id
 		return
 	}
 	var m *cachedManifest
-	if pins := s.previews.of(who.User.ID); pins != nil {
+	if pins := s.previews.Of(who.User.ID); pins != nil {
 		// A developer's own manifest, with their previews: never the
 		// team's cached one, nor stored where others' requests look.
 		m, err = s.previewManifest(r.Context(), manifestKey{t.ID, platform}, pins)

@@ -193,7 +193,7 @@ func (s *Server) serveMobileManifest(w http.ResponseWriter, r *http.Request) {
 	}
 	key.teamID = t.ID
 	var m *signedManifest
-	if pins := s.previews.of(caller(r).User.ID); pins != nil {
+	if pins := s.previews.Of(caller(r).User.ID); pins != nil {
 		m, err = s.previewMobileManifest(r.Context(), key, slots.MobileQuery{TeamID: key.teamID, Platform: key.platform, Runtime: runtime, Bytecode: key.bytecode}, pins) // preview.go
 	} else {
 		m, err = s.mobile.manifest(r.Context(), key, runtime)

@@ -408,7 +408,7 @@ func (ps *pluginSockets) refresh(s *apiv4proxy.Socket, teams map[string]map[stri
 // team tid: the team's (wanted), or, while user previews a plugin, their
 // own list with the preview (compat.go), built for this socket alone.
 func (ps *pluginSockets) wantedBy(ctx context.Context, user, tid string, teams map[string]map[string][]byte) (map[string][]byte, error) {
-	pins := ps.s.previews.of(user)
+	pins := ps.s.previews.Of(user)
 	if pins == nil {
 		return ps.wanted(ctx, tid, teams)
 	}

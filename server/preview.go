@@ -5,203 +5,41 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"maps"
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/previews"
 	"github.com/mmtoolkit/mmtoolkit/mobile"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
-// Preview sessions. A prerelease (every `push --watch` build) never goes
-// live to the teams that follow a plugin's latest version (slots.Effective
-// serves them its newest release). Its developer sees it through a preview
-// session: a lease on (developer, plugin) naming the prerelease, which
-// `push --watch` takes after each push, renews while it watches and ends
-// when it stops; a lease not renewed within its TTL ends on its own, so a
-// watch process that dies leaves nothing live. While the lease holds, the
-// developer's own web and mobile manifests, in every team that enabled the
-// plugin and follows its latest version, serve the preview in place of the
-// team's release (marked "preview": true), and so do the checks that follow
-// the served version for the developer's requests (events, KV rights,
-// crash reports, plugin routes: teamVersion). Teams that have not enabled
-// the plugin do not get it, not even for its developer: enabling stays the
-// team admin's call; nor do teams whose admin pinned a version: a pin
-// serves that version to everyone, the developer included, so a preview
-// never changes what an admin chose (nor the rights it gives). Everyone
-// else's answers, their caches and ETags are the team's.
-//
-// Leases live in memory: a restart ends them all, which is the safe side
-// (the next renewal of a running watch takes its lease again).
-
-const (
-	// defaultPreviewTTL is how long a lease holds without renewal; push
-	// --watch renews it every third of that.
-	defaultPreviewTTL = 30 * time.Second
-	maxPreviewTTL     = 10 * time.Minute
-)
-
-// previewSessions holds the leases. Every method is safe for concurrent use.
-type previewSessions struct {
-	mu     sync.RWMutex
-	byUser map[string]map[string]*previewLease // user id -> plugin id -> lease
-	// count is the number of leases: the manifest's check for "anyone
-	// previewing at all?" without the lock.
-	count  atomic.Int64
-	closed bool
-}
-
-// previewLease is one developer's preview of one plugin.
-type previewLease struct {
-	user, plugin, version string
-	// teams are the developer's teams as of the last renewal: where the
-	// end of an expired lease is announced.
-	teams   []string
-	expires time.Time
-	timer   *time.Timer
-}
-
-// set takes or renews user's lease on plugin for version and returns the
-// version it previewed before ("" when it had no lease). expired runs (on
-// a timer goroutine) when the lease ends because nobody renewed it.
-func (p *previewSessions) set(user, plugin, version string, teams []string, ttl time.Duration, expired func(*previewLease)) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return "", errors.New("server closing")
+// A developer's preview of a prerelease: the leases, the rules of taking
+// one, the teams it shows in and their sharing between replicas are
+// internal/app/previews'. This file is the HTTP edge of it: the routes
+// that take and end a lease, the manifests built for a developer who
+// previews (never cached where another user's request could find them),
+// the caller's preview as the request checks see it, and the events that
+// tell the developer's open pages.
+// newPreviews sets up the developers' previews: leases shared through the
+// store's change log when replicas share it, their changes told to the
+// developer's pages (previewChanged), and the pruning of old prereleases
+// on the scheduler when the store can prune.
+func (s *Server) newPreviews() *previews.Previews {
+	cfg := previews.Config{Store: s.store, Log: s.log, Changed: s.previewChanged,
+		Scheduler: s.sched, Feed: &s.changes, Keep: s.cfg.KeepPrereleases}
+	if s.feed != nil {
+		cfg.ChangeLog = s.feed
 	}
-	if p.byUser == nil {
-		p.byUser = map[string]map[string]*previewLease{}
+	if pr, ok := s.store.(previews.Pruner); ok {
+		cfg.Pruner = pr
 	}
-	leases := p.byUser[user]
-	if leases == nil {
-		leases = map[string]*previewLease{}
-		p.byUser[user] = leases
-	}
-	prev := ""
-	l := leases[plugin]
-	if l != nil {
-		prev = l.version
-		l.timer.Stop() // a callback already running finds the new expiry and leaves
-	} else {
-		l = &previewLease{user: user, plugin: plugin}
-		leases[plugin] = l
-		p.count.Add(1)
-	}
-	l.version, l.teams, l.expires = version, teams, time.Now().Add(ttl)
-	l.timer = time.AfterFunc(ttl, func() {
-		if p.expire(l) {
-			expired(l)
-		}
-	})
-	return prev, nil
-}
-
-// expire removes l if it is still the lease of its user and plugin and was
-// not renewed meanwhile.
-func (p *previewSessions) expire(l *previewLease) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.byUser[l.user][l.plugin] != l || time.Now().Before(l.expires) {
-		return false
-	}
-	p.remove(l)
-	return true
-}
-
-// end removes user's lease on plugin and returns it (nil when none).
-func (p *previewSessions) end(user, plugin string) *previewLease {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	l := p.byUser[user][plugin]
-	if l != nil {
-		l.timer.Stop()
-		p.remove(l)
-	}
-	return l
-}
-
-func (p *previewSessions) remove(l *previewLease) {
-	delete(p.byUser[l.user], l.plugin)
-	if len(p.byUser[l.user]) == 0 {
-		delete(p.byUser, l.user)
-	}
-	p.count.Add(-1)
-}
-
-// of returns what user previews, plugin id -> version; nil when nothing.
-// It takes no lock when nobody previews anything (the manifest's path).
-func (p *previewSessions) of(user string) map[string]string {
-	if p.count.Load() == 0 {
-		return nil
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	leases := p.byUser[user]
-	if len(leases) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(leases))
-	for id, l := range leases {
-		out[id] = l.version
-	}
-	return out
-}
-
-// users returns who previews plugin, nil when nobody.
-func (p *previewSessions) users(plugin string) map[string]bool {
-	if p.count.Load() == 0 {
-		return nil
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	var out map[string]bool
-	for user, leases := range p.byUser {
-		if leases[plugin] != nil {
-			if out == nil {
-				out = map[string]bool{}
-			}
-			out[user] = true
-		}
-	}
-	return out
-}
-
-// pinned returns every version a lease names, by plugin id: pruning keeps
-// them.
-func (p *previewSessions) pinned() map[string]map[string]bool {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	out := map[string]map[string]bool{}
-	for _, leases := range p.byUser {
-		for id, l := range leases {
-			if out[id] == nil {
-				out[id] = map[string]bool{}
-			}
-			out[id][l.version] = true
-		}
-	}
-	return out
-}
-
-// close stops every timer; later sets fail.
-func (p *previewSessions) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	for _, leases := range p.byUser {
-		for _, l := range leases {
-			l.timer.Stop()
-		}
-	}
+	return previews.New(cfg)
 }
 
 // previewManifest is the web manifest of team for a developer who previews
@@ -257,7 +95,7 @@ func (s *Server) previewVersion(ctx context.Context, pluginID string) string {
 	if who == nil {
 		return ""
 	}
-	return s.previews.of(who.User.ID)[pluginID]
+	return s.previews.Of(who.User.ID)[pluginID]
 }
 
 type previewRequest struct {
@@ -275,10 +113,15 @@ type previewResponse struct {
 	Teams []string `json:"teams"`
 }
 
+// developer is the caller as previews see them.
+func developer(who *identity.Identity) previews.Developer {
+	return previews.Developer{ID: who.User.ID, Username: who.User.Username, Teams: slices.Sorted(maps.Keys(who.Members))}
+}
+
 // serveSetPreview is PUT /api/v1/plugins/{id}/preview: take or renew the
-// caller's preview session of a prerelease they pushed. A new version is
-// announced to their open pages (plugin_updated); a renewal of the same
-// version is silent.
+// caller's preview session of a prerelease they pushed
+// (previews.Previews.Take). A new version is announced to their open
+// pages (plugin_updated); a renewal of the same version is silent.
 func (s *Server) serveSetPreview(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	pluginID := chi.URLParam(r, "id")
@@ -290,49 +133,13 @@ func (s *Server) serveSetPreview(w http.ResponseWriter, r *http.Request) {
 			`the body must be JSON like {"version": "1.0.1-dev.1733300000000", "ttl_seconds": 30}`))
 		return
 	}
-	ttl := defaultPreviewTTL
-	if req.TTLSeconds != 0 {
-		ttl = time.Duration(req.TTLSeconds) * time.Second
-	}
-	if ttl < time.Second || ttl > maxPreviewTTL {
-		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadPreviewTtl,
-			"ttl_seconds %d is out of range: send 1 to %d, or leave it out for %d", req.TTLSeconds, int(maxPreviewTTL/time.Second), int(defaultPreviewTTL/time.Second)))
-		return
-	}
-	v, err := s.store.Version(r.Context(), pluginID, req.Version)
+	l, err := s.previews.Take(r.Context(), developer(who), pluginID, req.Version, req.TTLSeconds)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if !slots.IsPrerelease(v.Version) {
-		s.writeError(w, r, errorf(http.StatusBadRequest, CodePreviewNotPrerelease,
-			"%s %s is a release, which teams that follow the latest version already serve: preview a prerelease (push --watch pushes one per save)", pluginID, v.Version))
-		return
-	}
-	if v.PushedBy != who.User.ID {
-		s.writeError(w, r, errorf(http.StatusForbidden, CodeNotPreviewOwner,
-			"%s %s was pushed by someone else: only its developer previews a prerelease; a team admin can pin it for a team", pluginID, v.Version))
-		return
-	}
-	teams := slices.Sorted(maps.Keys(who.Members))
-	prev, err := s.previews.set(who.User.ID, pluginID, v.Version, teams, ttl, s.previewExpired)
-	if err != nil {
-		s.writeError(w, r, errorf(http.StatusServiceUnavailable, CodeServerClosing, "the server is shutting down: start the watch again when it is back"))
-		return
-	}
-	// Every replica keeps the lease too (replica.go): the developer's
-	// next manifest request may reach any of them.
-	if err := s.sharePreview(r.Context(), previewShare{User: who.User.ID, Plugin: pluginID, Version: v.Version, Teams: teams, TTLMS: ttl.Milliseconds()}); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	enabled := s.previewTeams(r.Context(), teams, pluginID)
-	if prev != v.Version {
-		s.log.Info("preview", "plugin", pluginID, "version", v.Version, "by", who.User.Username, "teams", len(enabled))
-		s.previewChanged(r.Context(), who.User.ID, pluginID, enabled)
-	}
-	writeJSON(w, http.StatusOK, previewResponse{PluginID: pluginID, Version: v.Version, TTLSeconds: int(ttl / time.Second),
-		ExpiresAt: time.Now().Add(ttl).UTC().Round(time.Second), Teams: nonNil(enabled)})
+	writeJSON(w, http.StatusOK, previewResponse{PluginID: pluginID, Version: l.Version, TTLSeconds: int(l.TTL / time.Second),
+		ExpiresAt: l.ExpiresAt.UTC().Round(time.Second), Teams: nonNil(l.Teams)})
 }
 
 // serveEndPreview is DELETE /api/v1/plugins/{id}/preview: end the caller's
@@ -340,41 +147,11 @@ func (s *Server) serveSetPreview(w http.ResponseWriter, r *http.Request) {
 // what their teams serve. Ending a session that does not exist is a 204
 // too, so a retry is harmless.
 func (s *Server) serveEndPreview(w http.ResponseWriter, r *http.Request) {
-	who := caller(r)
-	if err := s.sharePreview(r.Context(), previewShare{User: who.User.ID, Plugin: chi.URLParam(r, "id"), Ended: true}); err != nil {
+	if err := s.previews.End(r.Context(), developer(caller(r)), chi.URLParam(r, "id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if l := s.previews.end(who.User.ID, chi.URLParam(r, "id")); l != nil {
-		s.log.Info("preview ended", "plugin", l.plugin, "version", l.version, "by", who.User.Username)
-		s.previewChanged(r.Context(), l.user, l.plugin, s.previewTeams(r.Context(), l.teams, l.plugin))
-	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// previewExpired announces a lease nobody renewed (the watch process died).
-func (s *Server) previewExpired(l *previewLease) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s.log.Info("preview expired", "plugin", l.plugin, "version", l.version, "user", l.user)
-	s.previewChanged(ctx, l.user, l.plugin, s.previewTeams(ctx, l.teams, l.plugin))
-}
-
-// previewTeams are those of teams where a preview of pluginID shows: they
-// enabled it and follow its latest version.
-func (s *Server) previewTeams(ctx context.Context, teams []string, pluginID string) []string {
-	var out []string
-	for _, tid := range teams {
-		states, err := s.store.TeamStates(ctx, tid)
-		if err != nil {
-			s.log.Error("preview: team states", "team", tid, "err", err)
-			continue
-		}
-		if slots.Previewable(states[pluginID]) {
-			out = append(out, tid)
-		}
-	}
-	return out
 }
 
 // previewChanged tells user's open pages in teams what they serve of
@@ -400,7 +177,7 @@ func (s *Server) publishUserPluginEvent(ctx context.Context, user, teamID, plugi
 		m   *cachedManifest
 		err error
 	)
-	if pins := s.previews.of(user); pins != nil {
+	if pins := s.previews.Of(user); pins != nil {
 		m, err = s.previewManifest(ctx, k, pins)
 	} else {
 		m, err = s.manifest(ctx, k)

@@ -24,6 +24,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/enablement"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/precompress"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/previews"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
@@ -129,7 +130,8 @@ type Config struct {
 	OwnerQuotaBytes int64
 	// KeepPrereleases is how many of each developer's newest prereleases
 	// of a plugin stay stored; older ones are pruned after each push
-	// (preview_prune.go), except versions a team pins or a preview shows.
+	// (internal/app/previews), except versions a team pins or a preview
+	// shows.
 	// 0 is DefaultKeepPrereleases; negative keeps every version.
 	KeepPrereleases int
 	// PluginAdmin installs packages' server parts on the upstream
@@ -170,7 +172,7 @@ type Server struct {
 	ownsCache    bool               // made by New: Close closes it
 	pushBudget   *pushBudget        // see Config.PushBudgetBytes
 	quota        *publish.Quota     // see Config.OwnerQuotaBytes
-	previews     previewSessions    // developers' previews of prereleases (preview.go)
+	previews     *previews.Previews // developers' previews of prereleases and their pruning (preview.go)
 	trust        publish.TrustIndex
 	policy       *serving.Policy     // the serving policy: min certification, which version a team serves
 	teams        *enablement.Service // team-state changes: enable, disable, pin, rollback, the kill switch
@@ -278,6 +280,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	}
 	s.settle.Pause, s.settle.Max = cfg.Timing.BackgroundSettle, cfg.Timing.SettleMax
 	s.sched = scheduler.New(scheduler.Config{Log: s.log, Before: s.settle.Wait})
+	s.previews = s.newPreviews() // preview.go: before the feed's subscribers (changes.go)
 	if cfg.BlobFiles != "" {
 		if s.files, err = openBlobFiles(cfg.BlobFiles, s.log, s.index.BlobSizes(), s.sched); err != nil {
 			s.sched.Close()
@@ -321,7 +324,9 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 // after http.Server.Shutdown, which does not touch hijacked connections.
 func (s *Server) Close() {
 	s.stopFollowing()
-	s.previews.close()
+	if s.previews != nil {
+		s.previews.Close()
+	}
 	s.closePluginSockets()
 	s.hub.close()
 	s.compiles.Stop()
