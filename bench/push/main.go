@@ -23,6 +23,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bench/internal/benchserver"
@@ -38,20 +39,21 @@ func main() {
 	gap := flag.Duration("gap", 0, "pause between pushes, so the previous push's background work (precompression, bytecode) is done, as between a developer's saves")
 	edit := flag.String("edit", "auto", `source file (package path) each version after the first edits; "auto" picks the plugin's first own .tsx/.ts/.jsx/.js file outside node_modules that is not the entry (else the entry); "" edits nothing (only plugin.json's version changes)`)
 	fresh := flag.Bool("new", false, "push every version after the first as a new plugin id (<id>.nN): nothing the server cached from earlier pushes applies, as for a plugin pushed for the first time to a running server (-edit is then ignored)")
+	maps := flag.Bool("maps", false, "also time the source maps a push leaves for after its answer: each pending map (web_map, mobile_map) is requested right after the answer, and the time until it answers 200 reported; with -new every version is edited too, so that its maps are its own")
 	flag.Parse()
 	if *name == "" {
 		*name = *dir
 	}
-	if *fresh {
+	if *fresh && !*maps {
 		*edit = ""
 	}
-	if err := run(*bin, *dir, *n, *name, *gap, *edit, *fresh); err != nil {
+	if err := run(*bin, *dir, *n, *name, *gap, *edit, *fresh, *maps); err != nil {
 		fmt.Fprintln(os.Stderr, "push bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, dir string, n int, name string, gap time.Duration, edit string, fresh bool) error {
+func run(bin, dir string, n int, name string, gap time.Duration, edit string, fresh, maps bool) error {
 	pkg, err := pluginpkg.ReadDir(dir, pluginpkg.Limits{}, slots.Known)
 	if err != nil {
 		return err
@@ -103,6 +105,7 @@ func run(bin, dir string, n int, name string, gap time.Duration, edit string, fr
 	}
 
 	var total, build, esb []float64
+	mapTimes := map[string][]float64{} // by bundle kind, ms after the answer
 	var first string
 	for i, a := range archives {
 		time.Sleep(gap)
@@ -117,10 +120,14 @@ func run(bin, dir string, n int, name string, gap time.Duration, edit string, fr
 		var res struct {
 			BuildMS   float64 `json:"build_ms"`
 			EsbuildMS float64 `json:"esbuild_ms"`
-			Bundles   map[string]struct{ URL string }
+			Bundles   map[string]struct {
+				URL     string
+				Pending bool
+			}
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		answered := time.Now()
 		if resp.StatusCode != 201 {
 			return fmt.Errorf("push %d: %d %s", i, resp.StatusCode, body)
 		}
@@ -133,6 +140,41 @@ func run(bin, dir string, n int, name string, gap time.Duration, edit string, fr
 		io.Copy(io.Discard, b.Body)
 		b.Body.Close()
 		d := float64(time.Since(t0).Microseconds()) / 1000
+		if maps {
+			// The maps are requested at once, as devtools opened on the
+			// page do; the server holds each request until its map is
+			// built (up to 30 s).
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var failed error
+			for _, kind := range []string{"web_map", "mobile_map"} {
+				b, ok := res.Bundles[kind]
+				if !ok || !b.Pending {
+					continue
+				}
+				wg.Go(func() {
+					r, err := http.Get(url + b.URL)
+					if err == nil {
+						io.Copy(io.Discard, r.Body)
+						r.Body.Close()
+						if r.StatusCode != 200 {
+							err = fmt.Errorf("%s: %d", kind, r.StatusCode)
+						}
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						failed = fmt.Errorf("push %d: %w", i, err)
+						return
+					}
+					mapTimes[kind] = append(mapTimes[kind], float64(time.Since(answered).Microseconds())/1000)
+				})
+			}
+			wg.Wait()
+			if failed != nil {
+				return failed
+			}
+		}
 		if i == 0 {
 			first = fmt.Sprintf("first_push=%.1fms first_build=%.1fms", d, res.BuildMS)
 			continue
@@ -147,10 +189,19 @@ func run(bin, dir string, n int, name string, gap time.Duration, edit string, fr
 	}
 	label := "repush_to_servable_median"
 	if fresh {
-		what, label = "none", "new_plugin_push_median"
+		label = "new_plugin_push_median"
+		if edit == "" {
+			what = "none"
+		}
 	}
-	fmt.Printf("push: plugin=%s archive=%dKB n=%d gap=%v edit=%s %s %s=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms%s\n",
-		name, len(archives[0])>>10, n, gap, what, first, label, median(total), pct(total, 0.9), median(build), median(esb), memory(srv.Pid))
+	var mapLine string
+	for _, kind := range []string{"web_map", "mobile_map"} {
+		if v := mapTimes[kind]; len(v) > 0 {
+			mapLine += fmt.Sprintf(" %s_after_answer_median=%.1fms (n=%d, max %.1fms)", kind, median(v), len(v), pct(v, 1))
+		}
+	}
+	fmt.Printf("push: plugin=%s archive=%dKB n=%d gap=%v edit=%s %s %s=%.1fms p90=%.1fms server_build_median=%.1fms esbuild_median=%.1fms%s%s\n",
+		name, len(archives[0])>>10, n, gap, what, first, label, median(total), pct(total, 0.9), median(build), median(esb), mapLine, memory(srv.Pid))
 	return nil
 }
 

@@ -37,7 +37,15 @@
 //     variants exist it is served as it is, so nothing waits for them.
 //
 // Priority rather than round-robin: a source map then waits at most for
-// the one job running, not for one job of every other kind. The kinds
+// the one job running, not for one job of every other kind. One job at a
+// time rather than a worker per queue: the maps then no longer share the
+// two cores with the precompression of the same push. Measured (bench/push
+// -new -maps on plugins/map, a new plugin's first push to a running server,
+// the map requested at the answer, against the queues of before on the
+// same machine): its web map arrived 133-279 ms after the answer (median
+// 158, 5 runs) instead of 211-661 ms (median 393) at a load average of 4-5,
+// and 365-740 ms (4 runs of 4 pushes) instead of 562-1305 ms at 12-17; the
+// push itself was no slower (bench/ab push: new/old 0.75-0.86). The kinds
 // above precompression are bounded by pushes (a few jobs each), so
 // precompression is delayed by a push's other work, never starved by it
 // for longer than that work takes. A running job is not preempted: a map
