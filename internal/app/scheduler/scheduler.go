@@ -39,13 +39,14 @@
 // Priority rather than round-robin: a source map then waits at most for
 // the one job running, not for one job of every other kind. One job at a
 // time rather than a worker per queue: the maps then no longer share the
-// two cores with the precompression of the same push. Measured (bench/push
-// -new -maps on plugins/map, a new plugin's first push to a running server,
-// the map requested at the answer, against the queues of before on the
-// same machine): its web map arrived 133-279 ms after the answer (median
-// 158, 5 runs) instead of 211-661 ms (median 393) at a load average of 4-5,
-// and 365-740 ms (4 runs of 4 pushes) instead of 562-1305 ms at 12-17; the
-// push itself was no slower (bench/ab push: new/old 0.75-0.86). The kinds
+// two cores with the precompression of the same push. Measured against
+// the queues of before, alternating on the same machine, plugins/map's
+// web map requested as the push answered (as bench/push -maps does): after
+// a fresh server's first push it arrived 133-279 ms after the answer
+// (median 158, 5 runs) instead of 211-661 ms (median 393) at a load
+// average of 4-5; over bench/push -new -maps -n 4, medians of 365-740 ms
+// instead of 562-1305 ms at 12-17. The push itself was no slower (bench/ab
+// push: new/old 0.75-0.86, every figure within its noise). The kinds
 // above precompression are bounded by pushes (a few jobs each), so
 // precompression is delayed by a push's other work, never starved by it
 // for longer than that work takes. A running job is not preempted: a map
