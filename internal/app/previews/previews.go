@@ -172,10 +172,12 @@ type Lease struct {
 func (p *Previews) Take(ctx context.Context, dev Developer, pluginID, version string, ttlSeconds int) (Lease, error) {
 	ttl := DefaultTTL
 	if ttlSeconds != 0 {
+		// Bounded in seconds first: a huge count would overflow a
+		// time.Duration into one in range.
+		if ttlSeconds < 1 || ttlSeconds > int(MaxTTL/time.Second) {
+			return Lease{}, &TTLError{Seconds: ttlSeconds}
+		}
 		ttl = time.Duration(ttlSeconds) * time.Second
-	}
-	if ttl < time.Second || ttl > MaxTTL {
-		return Lease{}, &TTLError{Seconds: ttlSeconds}
 	}
 	v, err := p.cfg.Store.Version(ctx, pluginID, version)
 	if err != nil {
@@ -280,12 +282,14 @@ func (Change) Kind() string { return ChangeKind }
 
 // Decode reads a change log row of kind ChangeKind. A TTL missing or past
 // MaxTTL (a row another replica should not have written) is DefaultTTL.
+// It is compared in milliseconds: a huge one would overflow a
+// time.Duration into a short TTL.
 func Decode(payload []byte) (Change, error) {
 	var c Change
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return Change{}, err
 	}
-	if c.TTLMS <= 0 || time.Duration(c.TTLMS)*time.Millisecond > MaxTTL {
+	if c.TTLMS <= 0 || c.TTLMS > MaxTTL.Milliseconds() {
 		c.TTLMS = DefaultTTL.Milliseconds()
 	}
 	return c, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -168,7 +169,7 @@ func newEnv(t *testing.T) *env {
 // replica is another Previews over e's store, clock and announcements
 // (ChangeLog: e.log).
 func (e *env) replica() *Previews {
-	return New(Config{Store: e.store, Changed: e.told.changed, Clock: e.clock, ChangeLog: e.log})
+	return New(Config{Store: e.store, Log: quiet, Changed: e.told.changed, Clock: e.clock, ChangeLog: e.log})
 }
 
 // TestTakeRules: only the developer who pushed a prerelease previews it,
@@ -187,6 +188,9 @@ func TestTakeRules(t *testing.T) {
 		{"1.0.1-dev.1", 600, nil, MaxTTL},
 		{"1.0.1-dev.1", 601, isTTL(601), 0},
 		{"1.0.1-dev.1", -1, isTTL(-1), 0},
+		// 36028797018963998 s overflows a time.Duration to 30 s: still
+		// out of range.
+		{"1.0.1-dev.1", 36028797018963998, isTTL(36028797018963998), 0},
 		{"9.9.9-nope.1", 601, isTTL(601), 0}, // the TTL is checked first
 		{"9.9.9-nope.1", 0, func(err error) bool { return errors.Is(err, registry.ErrVersionNotFound) }, 0},
 		{"1.0.0", 0, func(err error) bool {
@@ -469,6 +473,9 @@ func TestDecode(t *testing.T) {
 			Change{User: "dev", Plugin: "p", Version: "1.0.1-dev.1", TTLMS: DefaultTTL.Milliseconds()}},
 		{`{"user_id":"dev","plugin_id":"p","ttl_ms":600001}`, Change{User: "dev", Plugin: "p", TTLMS: DefaultTTL.Milliseconds()}},
 		{`{"user_id":"dev","plugin_id":"p","ttl_ms":600000}`, Change{User: "dev", Plugin: "p", TTLMS: 600000}},
+		// 288230376151712744 ms overflows a time.Duration to 1 s: still
+		// past MaxTTL.
+		{`{"user_id":"dev","plugin_id":"p","ttl_ms":288230376151712744}`, Change{User: "dev", Plugin: "p", TTLMS: DefaultTTL.Milliseconds()}},
 		{`{"user_id":"dev","plugin_id":"p","ended":true}`, Change{User: "dev", Plugin: "p", Ended: true, TTLMS: DefaultTTL.Milliseconds()}},
 	} {
 		got, err := Decode([]byte(tc.raw))
@@ -526,3 +533,26 @@ func TestTeams(t *testing.T) {
 		t.Errorf("Teams of no team = %v", got)
 	}
 }
+
+// FuzzDecode: whatever a change log row holds, Decode fails or gives a
+// lease a TTL of at most MaxTTL (a row cannot make a lease outlive it).
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"user_id":"dev","plugin_id":"p","version":"1.0.1-dev.1","teams":["a"],"ttl_ms":5000}`))
+	f.Add([]byte(`{"user_id":"dev","plugin_id":"p","ended":true}`))
+	f.Add([]byte(`{"ttl_ms":-1}`))
+	f.Add([]byte(`{"ttl_ms":9223372036854775807}`))
+	f.Add([]byte(`{"ttl_ms":288230376151712744}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := Decode(raw)
+		if err != nil {
+			return
+		}
+		if c.TTLMS <= 0 || c.TTLMS > MaxTTL.Milliseconds() {
+			t.Errorf("Decode(%q): ttl %d ms", raw, c.TTLMS)
+		}
+	})
+}
+
+// quiet is the tests' logger: the lines a lease logs are not what they
+// check.
+var quiet = slog.New(slog.DiscardHandler)

@@ -40,7 +40,7 @@ func newPruneEnv(t *testing.T, keep int) *pruneEnv {
 	for i := 1; i <= 3; i++ {
 		registrytest.Push(t, e.store, registry.Pusher{UserID: "bob", SystemAdmin: true}, plugin, fmt.Sprintf("1.0.1-bob.%d", i), fmt.Appendf(nil, "bob %d", i))
 	}
-	e.p = New(Config{Store: e.store, Clock: e.clock, Pruner: e.store, Scheduler: e.sched, Feed: &e.feed, Keep: keep})
+	e.p = New(Config{Store: e.store, Log: quiet, Clock: e.clock, Pruner: e.store, Scheduler: e.sched, Feed: &e.feed, Keep: keep})
 	e.p.SubscribePruning(&e.feed)
 	changes.On(&e.feed, "test", func(_ context.Context, c changes.BlobsPruned) {
 		e.mu.Lock()
@@ -158,5 +158,5 @@ func TestPruneSkips(t *testing.T) {
 func TestPruneWithoutPruner(t *testing.T) {
 	st := registrytest.Open(t)
 	v := registrytest.Push(t, st, registry.Pusher{UserID: "dev"}, plugin, "1.0.1-dev.1")
-	New(Config{Store: st}).Prune(v) // a nil scheduler would panic if used
+	New(Config{Store: st, Log: quiet}).Prune(v) // a nil scheduler would panic if used
 }
