@@ -26,6 +26,7 @@ import (
 // previews (never cached where another user's request could find them),
 // the caller's preview as the request checks see it, and the events that
 // tell the developer's open pages.
+
 // newPreviews sets up the developers' previews: leases shared through the
 // store's change log when replicas share it, their changes told to the
 // developer's pages (previewChanged), and the pruning of old prereleases
