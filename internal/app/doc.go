@@ -8,6 +8,7 @@
 //   - serving: which version a team serves, and the one invalidation of
 //     every cache of served answers;
 //   - enablement: team-state changes (enable, pin, rollback, kill switch);
+//   - previews: developers' previews of their prereleases;
 //   - artifacts: the index of every servable blob;
 //   - scheduler, with precompress, bytecode and sourcemaps: background work.
 //
