@@ -2,28 +2,19 @@ package server
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/embed"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/webapp/console"
 )
@@ -35,85 +26,63 @@ import (
 // the routes of embed_scope.go, for its channels, and acts there with a
 // Mattermost session the embed never sees.
 
-// Embed token and secret formats: a prefix that tells them apart from
-// Mattermost tokens (and makes a leaked one easy to scan for), then 32
-// random bytes in unpadded base64url.
+// DefaultEmbedTokensPerApp bounds an app's unexpired tokens: a leaked
+// secret cannot fill the store.
+const DefaultEmbedTokensPerApp = embed.DefaultTokensPerApp
+
+// Bounds of the embed routes' bodies and the frame's channel list.
 const (
-	embedTokenPrefix  = "mmte_"
-	embedSecretPrefix = "mmts_"
-	embedRandomChars  = 43 // base64url of 32 bytes, unpadded
-
-	// Token lifetimes: the default and the most an app may ask for.
-	embedDefaultTTL = 15 * time.Minute
-	embedMaxTTL     = time.Hour
-	embedMinTTL     = 10 * time.Second
-
-	// DefaultEmbedTokensPerApp bounds an app's unexpired tokens: a leaked
-	// secret cannot fill the store.
-	DefaultEmbedTokensPerApp = 10_000
-
-	// Bounds of an app's definition.
-	embedMaxOrigins  = 20
-	embedMaxTargets  = 200 // teams plus channels
-	embedMaxNameLen  = 80
+	embedMaxTargets  = embed.MaxTargets // teams plus channels
 	embedMaxBodySize = 64 << 10
 )
 
 // embedStore is what embedding needs of the registry; *registry.Bolt has
 // it. A store without it answers the embed routes 501 embed_unavailable.
-type embedStore interface {
-	EmbedApps(ctx context.Context) ([]registry.EmbedApp, error)
-	EmbedApp(ctx context.Context, id string) (*registry.EmbedApp, error)
-	CreateEmbedApp(ctx context.Context, a registry.EmbedApp) (registry.EmbedApp, error)
-	UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*registry.EmbedApp) (registry.EmbedChange, error)) (registry.EmbedApp, error)
-	DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error)
-	EmbedSessionsToEnd(ctx context.Context, now time.Time, limit int) ([]registry.EmbedToken, error)
-	EmbedSessionEnded(ctx context.Context, id string) error
-	PutEmbedToken(ctx context.Context, t registry.EmbedToken, maxLive int) error
-	EmbedToken(ctx context.Context, id string) (*registry.EmbedToken, error)
-	RevokeEmbedToken(ctx context.Context, id, actor string) (*registry.EmbedToken, error)
-}
+type embedStore = embed.Store
 
-// embedService holds embedding's dependencies.
+// embedService is embedding at the HTTP edge: the application logic
+// (internal/app/embed) and what the scoped routes need of HTTP.
 type embedService struct {
-	store embedStore
-	// key makes the keyed hash of app secrets (derived from the mobile
-	// signing key, which lives in its own file, not in the registry).
-	key []byte
-	// clock is the clock of issues and expiries (now); tests move it
-	// while relays of earlier connections still read it, hence atomic.
-	clock atomic.Pointer[func() time.Time]
-	// minter makes sessions for the backend flow (nil: none possible).
-	minter embedMinter
+	app *embed.Service
 	// upstream is the Mattermost API v4 handler scoped requests go to.
-	upstream  http.Handler
-	maxTokens int
-	scoped    http.Handler // the router of embed_scope.go
-	lastSweep atomic.Int64 // unix ns of the last sweepSessions
+	upstream http.Handler
+	scoped   http.Handler // the router of embed_scope.go
 }
-
-// now is the embed clock's time.
-func (e *embedService) now() time.Time { return (*e.clock.Load())() }
-
-// setClock sets the embed clock.
-func (e *embedService) setClock(now func() time.Time) { e.clock.Store(&now) }
 
 func newEmbedService(s *Server) *embedService {
 	st, ok := s.store.(embedStore)
 	if !ok {
 		return nil
 	}
-	e := &embedService{store: st, upstream: s.cfg.Upstream, maxTokens: DefaultEmbedTokensPerApp}
-	e.setClock(time.Now)
+	var seed []byte
 	if len(s.cfg.MobileKey) > 0 {
-		sum := sha256.Sum256(append([]byte("mmtoolkit embed secret key\x00"), s.cfg.MobileKey.Seed()...))
-		e.key = sum[:]
-	} else {
-		e.key = make([]byte, 32)
-		rand.Read(e.key)
+		seed = s.cfg.MobileKey.Seed()
 	}
-	e.minter = newEmbedMinter(s)
-	return e
+	return &embedService{upstream: s.cfg.Upstream, app: embed.New(embed.Config{
+		Store: st, Identity: embedIdentity{s.identity}, Channels: embedChannels{s}, Minter: newEmbedMinter(s),
+		Seed: seed, NewID: apiv4proxy.NewID, Log: s.log,
+	})}
+}
+
+// embedIdentity is embed.Identity over the server's Identity: a team or
+// channel it does not find (apiv4proxy's not-found errors) also wraps
+// embed.ErrNotVisible, which is what the app package knows.
+type embedIdentity struct{ Identity }
+
+func (i embedIdentity) Team(ctx context.Context, who *identity.Identity, idOrName string) (*identity.Team, error) {
+	t, err := i.Identity.Team(ctx, who, idOrName)
+	if errors.Is(err, apiv4proxy.ErrTeamNotFound) {
+		err = fmt.Errorf("%w: %w", embed.ErrNotVisible, err)
+	}
+	return t, err
+}
+
+func (i embedIdentity) ChannelMembers(ctx context.Context, who *identity.Identity, channelID string) (*identity.Channel, []string, error) {
+	ch, members, err := i.Identity.ChannelMembers(ctx, who, channelID)
+	if errors.Is(err, apiv4proxy.ErrChannelNotFound) {
+		err = fmt.Errorf("%w: %w", embed.ErrNotVisible, err)
+	}
+	return ch, members, err
 }
 
 // embedApp is an app as the admin API shows it: never its secret's hash.
@@ -161,7 +130,8 @@ func (s *Server) mountEmbed(r chi.Router) {
 	s.mountEmbedPages(r) // embed_pages.go: the frame, the popup, the script
 }
 
-// Errors of embedding: each a stable code, a status and what to do.
+// Errors of embedding: each a stable code, a status and what to do. The
+// app package's sentinels and refusals are mapped by embedError.
 var (
 	errEmbedUnavailable = errorf(http.StatusNotImplemented, CodeEmbedUnavailable,
 		"this server's store does not keep embed apps: run mmtoolkit serve with its default bbolt store")
@@ -192,14 +162,56 @@ var (
 			"with Mattermost's EnableUserAccessTokens on, or use the popup sign-in")
 )
 
-func embedStoreError(err error) error {
-	switch {
-	case errors.Is(err, registry.ErrEmbedAppNotFound):
-		return errorf(http.StatusNotFound, CodeEmbedAppNotFound, "no embed app has this id: GET /api/v1/embed/apps lists them")
-	case errors.Is(err, registry.ErrEmbedTooManyTokens):
-		return errEmbedTooManyTokens
+// embedSentinels are internal/app/embed's sentinel errors as clients see
+// them.
+var embedSentinels = []struct {
+	err error
+	e   *Error
+}{
+	{embed.ErrAppNotFound, errorf(http.StatusNotFound, CodeEmbedAppNotFound, "no embed app has this id: GET /api/v1/embed/apps lists them")},
+	{embed.ErrAppUnknown, errEmbedAppUnknown},
+	{embed.ErrSecretWrong, errEmbedSecretWrong},
+	{embed.ErrTokenInvalid, errEmbedTokenInvalid},
+	{embed.ErrTokenExpired, errEmbedTokenExpired},
+	{embed.ErrTokenRevoked, errEmbedTokenRevoked},
+	{embed.ErrTooManyTokens, errEmbedTooManyTokens},
+	{embed.ErrUpstreamTokenUnavailable, errEmbedUpstreamToken},
+	{embed.ErrUserUnknown, errEmbedUserUnknown},
+}
+
+// embedRefusals are the status and code of each embed.Reason; the message
+// is the refusal's own.
+var embedRefusals = map[embed.Reason]struct {
+	status int
+	code   string
+}{
+	embed.NameInvalid:       {http.StatusBadRequest, CodeEmbedNameInvalid},
+	embed.OriginsInvalid:    {http.StatusBadRequest, CodeEmbedOriginsInvalid},
+	embed.TargetsInvalid:    {http.StatusBadRequest, CodeEmbedTargetsInvalid},
+	embed.TeamUnknown:       {http.StatusBadRequest, CodeEmbedTeamUnknown},
+	embed.ChannelUnknown:    {http.StatusBadRequest, CodeEmbedChannelUnknown},
+	embed.TTLInvalid:        {http.StatusBadRequest, CodeEmbedTtlInvalid},
+	embed.UserRequired:      {http.StatusBadRequest, CodeEmbedUserRequired},
+	embed.ChannelsRequired:  {http.StatusBadRequest, CodeEmbedChannelsRequired},
+	embed.ChannelNotAllowed: {http.StatusForbidden, CodeEmbedChannelNotAllowed},
+	embed.ChannelsOneTeam:   {http.StatusBadRequest, CodeEmbedChannelsOneTeam},
+}
+
+// embedError maps internal/app/embed's errors (for toError).
+func embedError(err error) (*Error, bool) {
+	var ref *embed.Refusal
+	if errors.As(err, &ref) {
+		if m, ok := embedRefusals[ref.Reason]; ok {
+			return errorf(m.status, m.code, "%s", ref.Message), true
+		}
+		return nil, false
 	}
-	return err
+	for _, m := range embedSentinels {
+		if errors.Is(err, m.err) {
+			return m.e, true
+		}
+	}
+	return nil, false
 }
 
 // embedAdmin checks the caller is a system admin; it writes the refusal.
@@ -220,7 +232,7 @@ func (s *Server) serveEmbedApps(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.embedAdmin(w, r); !ok {
 		return
 	}
-	apps, err := s.embed.store.EmbedApps(r.Context())
+	apps, err := s.embed.app.Apps(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -236,9 +248,9 @@ func (s *Server) serveEmbedAppGet(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.embedAdmin(w, r); !ok {
 		return
 	}
-	a, err := s.embed.store.EmbedApp(r.Context(), chi.URLParam(r, "app"))
+	a, err := s.embed.app.App(r.Context(), chi.URLParam(r, "app"))
 	if err != nil {
-		s.writeError(w, r, embedStoreError(err))
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, viewEmbedApp(a))
@@ -282,22 +294,14 @@ func (s *Server) serveEmbedCreateApp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, v)
 }
 
-// createEmbedApp checks spec and stores a new app with a new secret, which
-// it returns (the only time it is known).
+// createEmbedApp stores a new app with a new secret, which it returns
+// (the only time it is known): embed.Service.CreateApp, for the API and
+// the console.
 func (s *Server) createEmbedApp(ctx context.Context, who *identity.Identity, spec EmbedAppSpec) (registry.EmbedApp, string, error) {
 	if s.embed == nil {
 		return registry.EmbedApp{}, "", errEmbedUnavailable
 	}
-	a, err := s.checkEmbedSpec(ctx, who, spec)
-	if err != nil {
-		return registry.EmbedApp{}, "", err
-	}
-	a.ID = apiv4proxy.NewID()
-	secret := newEmbedSecret()
-	a.SecretHash = s.embed.secretHash(a.ID, secret)
-	a.CreatedBy = who.User.ID
-	stored, err := s.embed.store.CreateEmbedApp(ctx, a)
-	return stored, secret, err
+	return s.embed.app.CreateApp(ctx, who, embed.Spec(spec))
 }
 
 func (s *Server) serveEmbedAppUpdate(w http.ResponseWriter, r *http.Request) {
@@ -322,16 +326,7 @@ func (s *Server) updateEmbedApp(ctx context.Context, who *identity.Identity, id 
 	if s.embed == nil {
 		return registry.EmbedApp{}, errEmbedUnavailable
 	}
-	checked, err := s.checkEmbedSpec(ctx, who, spec)
-	if err != nil {
-		return registry.EmbedApp{}, err
-	}
-	a, err := s.embed.store.UpdateEmbedApp(ctx, id, who.User.ID, func(a *registry.EmbedApp) (registry.EmbedChange, error) {
-		a.Name, a.Origins, a.Teams, a.Channels = checked.Name, checked.Origins, checked.Teams, checked.Channels
-		return registry.EmbedChange{Action: registry.ActionEmbedAppUpdate,
-			Detail: fmt.Sprintf("origins %s; %d team(s), %d channel(s)", strings.Join(a.Origins, " "), len(a.Teams), len(a.Channels))}, nil
-	})
-	return a, embedStoreError(err)
+	return s.embed.app.UpdateApp(ctx, who, id, embed.Spec(spec))
 }
 
 func (s *Server) serveEmbedAppDelete(w http.ResponseWriter, r *http.Request) {
@@ -352,20 +347,7 @@ func (s *Server) deleteEmbedApp(ctx context.Context, who *identity.Identity, id 
 	if s.embed == nil {
 		return errEmbedUnavailable
 	}
-	refs, err := s.embed.store.DeleteEmbedApp(ctx, id, who.User.ID)
-	if err != nil {
-		return embedStoreError(err)
-	}
-	for _, ref := range refs {
-		if s.embed.minter == nil {
-			s.log.Warn("embed: a deleted app's token had a session this server can no longer end (no upstream admin token)", "app", id)
-			break
-		}
-		if err := s.embed.minter.end(context.WithoutCancel(ctx), "", ref); err != nil {
-			s.log.Warn("embed: end a session of a deleted app's token", "app", id, "err", err)
-		}
-	}
-	return nil
+	return s.embed.app.DeleteApp(ctx, who, id)
 }
 
 func (s *Server) serveEmbedAppRotate(w http.ResponseWriter, r *http.Request) {
@@ -385,21 +367,12 @@ func (s *Server) serveEmbedAppRotate(w http.ResponseWriter, r *http.Request) {
 }
 
 // rotateEmbedSecret gives the app a new secret; the old one stops working
-// at once. Tokens already issued stay valid until they expire (revoke them
-// too when the secret leaked).
+// at once.
 func (s *Server) rotateEmbedSecret(ctx context.Context, who *identity.Identity, id string) (registry.EmbedApp, string, error) {
 	if s.embed == nil {
 		return registry.EmbedApp{}, "", errEmbedUnavailable
 	}
-	secret := newEmbedSecret()
-	a, err := s.embed.store.UpdateEmbedApp(ctx, id, who.User.ID, func(a *registry.EmbedApp) (registry.EmbedChange, error) {
-		a.SecretHash = s.embed.secretHash(id, secret)
-		return registry.EmbedChange{Action: registry.ActionEmbedSecretRotate}, nil
-	})
-	if err != nil {
-		return registry.EmbedApp{}, "", embedStoreError(err)
-	}
-	return a, secret, nil
+	return s.embed.app.RotateSecret(ctx, who, id)
 }
 
 func (s *Server) serveEmbedAppRevokeAll(w http.ResponseWriter, r *http.Request) {
@@ -420,177 +393,7 @@ func (s *Server) revokeEmbedTokens(ctx context.Context, who *identity.Identity, 
 	if s.embed == nil {
 		return registry.EmbedApp{}, errEmbedUnavailable
 	}
-	a, err := s.embed.store.UpdateEmbedApp(ctx, id, who.User.ID, func(a *registry.EmbedApp) (registry.EmbedChange, error) {
-		a.TokensNotBefore = s.embed.now()
-		return registry.EmbedChange{Action: registry.ActionEmbedRevokeAll}, nil
-	})
-	return a, embedStoreError(err)
-}
-
-// checkEmbedSpec validates what an admin sets: a name, origins in the
-// exact form browsers send, teams and channels that exist (teams may be
-// given by name; they are stored by id).
-func (s *Server) checkEmbedSpec(ctx context.Context, who *identity.Identity, spec EmbedAppSpec) (registry.EmbedApp, error) {
-	name := strings.TrimSpace(spec.Name)
-	if name == "" || len(name) > embedMaxNameLen {
-		return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedNameInvalid,
-			"give the app a name of 1 to %d characters, as admins will recognise it", embedMaxNameLen)
-	}
-	if len(spec.Origins) == 0 || len(spec.Origins) > embedMaxOrigins {
-		return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedOriginsInvalid,
-			"list 1 to %d origins that may embed the app, e.g. [\"https://app.example.com\"]", embedMaxOrigins)
-	}
-	a := registry.EmbedApp{Name: name}
-	for _, o := range spec.Origins {
-		n, err := normalizeOrigin(o)
-		if err != nil {
-			return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedOriginsInvalid, "%v", err)
-		}
-		if !slices.Contains(a.Origins, n) {
-			a.Origins = append(a.Origins, n)
-		}
-	}
-	if len(spec.Teams)+len(spec.Channels) == 0 || len(spec.Teams)+len(spec.Channels) > embedMaxTargets {
-		return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedTargetsInvalid,
-			"list the teams (any of their channels) and channels the app may show: 1 to %d in all", embedMaxTargets)
-	}
-	for _, t := range spec.Teams {
-		team, err := s.identity.Team(ctx, who, strings.TrimSpace(t))
-		if err != nil && !errors.Is(err, apiv4proxy.ErrTeamNotFound) {
-			return registry.EmbedApp{}, err
-		}
-		if err != nil {
-			return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedTeamUnknown,
-				"no team %q: give teams by id or URL name", t)
-		}
-		if !slices.Contains(a.Teams, team.ID) {
-			a.Teams = append(a.Teams, team.ID)
-		}
-	}
-	for _, c := range spec.Channels {
-		c = strings.TrimSpace(c)
-		if !validMattermostID(c) {
-			return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedChannelUnknown, "%q is not a channel id (26 characters a-z, 0-9)", c)
-		}
-		_, _, err := s.identity.ChannelMembers(ctx, who, c)
-		if err != nil && !errors.Is(err, apiv4proxy.ErrChannelNotFound) {
-			return registry.EmbedApp{}, err
-		}
-		if err != nil {
-			return registry.EmbedApp{}, errorf(http.StatusBadRequest, CodeEmbedChannelUnknown,
-				"no channel %s that you can see: give channel ids", c)
-		}
-		if !slices.Contains(a.Channels, c) {
-			a.Channels = append(a.Channels, c)
-		}
-	}
-	return a, nil
-}
-
-// normalizeOrigin accepts an origin as a browser sends it in Origin
-// ("https://app.example.com", "http://127.0.0.2:8066") and returns it
-// lowercased, without a default port. Anything else (a path, a wildcard,
-// credentials, a query) is refused: the value goes into a CSP header and
-// is compared byte for byte with the browser's.
-func normalizeOrigin(o string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(o))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" ||
-		strings.ContainsAny(u.Host, "*;, \t'\"") {
-		return "", fmt.Errorf("%q is not an origin: write scheme://host[:port], e.g. https://app.example.com", o)
-	}
-	host := strings.ToLower(u.Host)
-	if h, port, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
-		if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
-			host = h
-		}
-	}
-	return strings.ToLower(u.Scheme) + "://" + host, nil
-}
-
-// validMattermostID: 26 characters of Mattermost's id alphabet.
-func validMattermostID(id string) bool {
-	if len(id) != 26 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-func newEmbedRandom(prefix string) string {
-	var b [32]byte
-	rand.Read(b[:])
-	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func newEmbedSecret() string { return newEmbedRandom(embedSecretPrefix) }
-
-// secretHash is the keyed hash of an app's secret that the store keeps;
-// the app id is in it, so one app's hash is no use for another.
-func (e *embedService) secretHash(appID, secret string) []byte {
-	m := hmac.New(sha256.New, e.key)
-	m.Write([]byte("mmtoolkit embed app secret\x00" + appID + "\x00" + secret))
-	return m.Sum(nil)
-}
-
-// wellFormed reports whether s is prefix + 43 base64url characters: what
-// embed tokens and secrets look like. Checked before any lookup.
-func wellFormed(s, prefix string) bool {
-	if len(s) != len(prefix)+embedRandomChars || !strings.HasPrefix(s, prefix) {
-		return false
-	}
-	for i := len(prefix); i < len(s); i++ {
-		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// embedTokenID is the id the store keeps a token by: a hash, so the store
-// never holds a token that works.
-func embedTokenID(token string) string {
-	sum := sha256.Sum256([]byte("mmtoolkit embed token id\x00" + token))
-	return hex.EncodeToString(sum[:])
-}
-
-// sealSession encrypts the Mattermost session a token acts with under a
-// key derived from the token (AES-256-GCM): only a request that presents
-// the token can open it.
-func sealSession(token, session string) []byte {
-	aead := sessionAEAD(token)
-	nonce := make([]byte, aead.NonceSize())
-	rand.Read(nonce)
-	return aead.Seal(nonce, nonce, []byte(session), []byte(embedTokenID(token)))
-}
-
-func openSession(token string, sealed []byte) (string, error) {
-	aead := sessionAEAD(token)
-	if len(sealed) < aead.NonceSize() {
-		return "", errors.New("embed: sealed session too short")
-	}
-	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(embedTokenID(token)))
-	if err != nil {
-		return "", fmt.Errorf("embed: open session: %w", err)
-	}
-	return string(plain), nil
-}
-
-func sessionAEAD(token string) cipher.AEAD {
-	key := sha256.Sum256([]byte("mmtoolkit embed session key\x00" + token))
-	block, err := aes.NewCipher(key[:])
-	if err != nil {
-		panic(err) // a 32-byte key is always valid
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return aead
+	return s.embed.app.RevokeAll(ctx, who, id)
 }
 
 // embedAppAuth authenticates an app's backend by Basic auth, refusing any
@@ -606,23 +409,7 @@ func (s *Server) embedAppAuth(r *http.Request) (*registry.EmbedApp, error) {
 	if !ok {
 		return nil, errEmbedBasicRequired
 	}
-	var a *registry.EmbedApp
-	err := registry.ErrEmbedAppNotFound
-	if validMattermostID(id) {
-		a, err = s.embed.store.EmbedApp(r.Context(), id)
-	}
-	if errors.Is(err, registry.ErrEmbedAppNotFound) {
-		// Same work as a wrong secret, so timing does not tell ids apart.
-		hmac.Equal(s.embed.secretHash(id, secret), s.embed.secretHash("", ""))
-		return nil, errEmbedAppUnknown
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !wellFormed(secret, embedSecretPrefix) || !hmac.Equal(s.embed.secretHash(a.ID, secret), a.SecretHash) {
-		return nil, errEmbedSecretWrong
-	}
-	return a, nil
+	return s.embed.app.AuthenticateApp(r.Context(), id, secret)
 }
 
 // embedIssueRequest is the body of both token routes.
@@ -662,78 +449,27 @@ func (s *Server) serveEmbedIssue(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ttl, err := embedTTL(req.TTLSeconds)
+	out, err := s.embed.app.IssueBackend(r.Context(), app, req.User, req.Channels, req.TTLSeconds)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if strings.TrimSpace(req.User) == "" {
-		s.writeError(w, r, errorf(http.StatusBadRequest, CodeEmbedUserRequired,
-			"say which user the token is for: \"user\" is their Mattermost user id, username or email"))
-		return
-	}
-	if s.embed.minter == nil {
-		s.writeError(w, r, errEmbedUpstreamToken)
-		return
-	}
-	ctx := r.Context()
-	user, err := s.embed.minter.user(ctx, strings.TrimSpace(req.User))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	session, ref, err := s.embed.minter.mint(ctx, user.ID, ttl)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out, err := s.issueEmbedToken(ctx, app, session, ref, "backend", req.Channels, ttl)
-	if err != nil {
-		s.embed.minter.end(context.WithoutCancel(ctx), session, ref)
-		s.writeError(w, r, err)
-		return
-	}
-	s.sweepEmbedSessions()
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, viewIssued(out))
 }
 
-// embedSweepEvery is how often, at most, sweepEmbedSessions looks for
-// expired tokens whose session is still open.
-const embedSweepEvery = time.Minute
+// viewIssued is an issued token as both token routes answer it.
+func viewIssued(t *embed.Issued) embedIssued {
+	out := embedIssued{Token: t.Token, ExpiresAt: t.ExpiresAt.UnixMilli(), UserID: t.UserID, TeamID: t.TeamID,
+		Channels: make([]embedChannelOut, len(t.Channels))}
+	for i, ch := range t.Channels {
+		out.Channels[i] = viewEmbedChannel(&ch)
+	}
+	return out
+}
 
-// sweepEmbedSessions ends, in the background, the sessions this server made
-// for tokens that have expired (an upstream user access token lives until
-// it is revoked). It runs after issues, which are what open sessions, at
-// most once per embedSweepEvery.
-func (s *Server) sweepEmbedSessions() {
-	e := s.embed
-	if e.minter == nil {
-		return
-	}
-	now := e.now()
-	last := e.lastSweep.Load()
-	if now.UnixNano()-last < int64(embedSweepEvery) || !e.lastSweep.CompareAndSwap(last, now.UnixNano()) {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		toks, err := e.store.EmbedSessionsToEnd(ctx, now, 200)
-		if err != nil {
-			s.log.Warn("embed: find sessions to end", "err", err)
-			return
-		}
-		for _, t := range toks {
-			if err := e.minter.end(ctx, "", t.SessionRef); err != nil {
-				s.log.Warn("embed: end the session of an expired token", "app", t.AppID, "err", err)
-				continue
-			}
-			if err := e.store.EmbedSessionEnded(ctx, t.ID); err != nil {
-				s.log.Warn("embed: record an ended session", "app", t.AppID, "err", err)
-			}
-		}
-	}()
+func viewEmbedChannel(ch *identity.Channel) embedChannelOut {
+	return embedChannelOut{ID: ch.ID, TeamID: ch.TeamID, Name: ch.Name, DisplayName: ch.DisplayName}
 }
 
 // serveEmbedIssuePopup is POST /api/v1/embed/tokens/session: the user,
@@ -750,97 +486,17 @@ func (s *Server) serveEmbedIssuePopup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ttl, err := embedTTL(req.TTLSeconds)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	app, err := s.embed.store.EmbedApp(r.Context(), req.App)
-	if err != nil {
-		s.writeError(w, r, embedStoreError(err))
-		return
-	}
 	session := caller(r).Token
 	if session == "" {
 		session = apiv4proxy.TokenFromRequest(r)
 	}
-	out, err := s.issueEmbedToken(r.Context(), app, session, "", "popup", req.Channels, ttl)
+	out, err := s.embed.app.IssuePopup(r.Context(), req.App, session, req.Channels, req.TTLSeconds)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, out)
-}
-
-func embedTTL(seconds int) (time.Duration, error) {
-	if seconds == 0 {
-		return embedDefaultTTL, nil
-	}
-	ttl := time.Duration(seconds) * time.Second
-	if ttl < embedMinTTL || ttl > embedMaxTTL {
-		return 0, errorf(http.StatusBadRequest, CodeEmbedTtlInvalid,
-			"ttl_seconds is between %d and %d (default %d)", int(embedMinTTL.Seconds()), int(embedMaxTTL.Seconds()), int(embedDefaultTTL.Seconds()))
-	}
-	return ttl, nil
-}
-
-// issueEmbedToken checks the channels against the app and the user (with
-// the session the token will act with), then stores the token.
-func (s *Server) issueEmbedToken(ctx context.Context, app *registry.EmbedApp, session, ref, flow string, channels []string, ttl time.Duration) (*embedIssued, error) {
-	who, err := s.identity.Authenticate(ctx, session)
-	if err != nil {
-		return nil, err
-	}
-	if len(channels) == 0 {
-		if len(app.Channels) == 0 {
-			return nil, errorf(http.StatusBadRequest, CodeEmbedChannelsRequired,
-				"this app may show whole teams: list the \"channels\" the token is for")
-		}
-		channels = app.Channels
-	}
-	if len(channels) > embedMaxTargets {
-		return nil, errorf(http.StatusBadRequest, CodeEmbedChannelsRequired, "a token is for at most %d channels", embedMaxTargets)
-	}
-	out := &embedIssued{UserID: who.User.ID, Channels: []embedChannelOut{}}
-	var ids []string
-	for _, id := range channels {
-		if !validMattermostID(id) {
-			return nil, errorf(http.StatusBadRequest, CodeEmbedChannelNotAllowed, "%q is not a channel id", id)
-		}
-		ch, err := s.embedChannel(ctx, session, id)
-		if err != nil && !errors.Is(err, errNotVisible) {
-			return nil, err
-		}
-		if err != nil || !embedAppAllows(app, ch.TeamID, ch.ID) {
-			return nil, errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
-				"channel %s is not one this app may show to this user: an admin lists the app's teams and channels in the admin console, and the user must be able to read the channel", id)
-		}
-		if out.TeamID == "" {
-			out.TeamID = ch.TeamID
-		} else if out.TeamID != ch.TeamID {
-			return nil, errorf(http.StatusBadRequest, CodeEmbedChannelsOneTeam,
-				"a token is for the channels of one team: ask for one token per team")
-		}
-		if !slices.Contains(ids, ch.ID) {
-			ids = append(ids, ch.ID)
-			out.Channels = append(out.Channels, embedChannelOut{ID: ch.ID, TeamID: ch.TeamID, Name: ch.Name, DisplayName: ch.DisplayName})
-		}
-	}
-	now := s.embed.now()
-	token := newEmbedRandom(embedTokenPrefix)
-	rec := registry.EmbedToken{ID: embedTokenID(token), AppID: app.ID, UserID: who.User.ID, TeamID: out.TeamID, Channels: ids,
-		Flow: flow, Session: sealSession(token, session), SessionRef: ref, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	if err := s.embed.store.PutEmbedToken(ctx, rec, s.embed.maxTokens); err != nil {
-		return nil, embedStoreError(err)
-	}
-	out.Token, out.ExpiresAt = token, rec.ExpiresAt.UnixMilli()
-	return out, nil
-}
-
-// embedAppAllows reports whether the app (as it is now) may show a channel.
-func embedAppAllows(a *registry.EmbedApp, teamID, channelID string) bool {
-	return slices.Contains(a.Channels, channelID) || slices.Contains(a.Teams, teamID)
+	writeJSON(w, http.StatusCreated, viewIssued(out))
 }
 
 // serveEmbedRevoke is DELETE /api/v1/embed/tokens/{token}: the app's
@@ -883,43 +539,11 @@ func (s *Server) serveEmbedRevoke(w http.ResponseWriter, r *http.Request) {
 		}
 		actor = who.User.ID
 	}
-	if !wellFormed(token, embedTokenPrefix) {
-		s.writeError(w, r, errEmbedTokenInvalid)
-		return
-	}
-	rec, err := s.embed.store.EmbedToken(r.Context(), embedTokenID(token))
-	if errors.Is(err, registry.ErrEmbedTokenNotFound) || (err == nil && appID != "" && rec.AppID != appID) {
-		s.writeError(w, r, errEmbedTokenInvalid)
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.revokeEmbedToken(r.Context(), token, rec, actor); err != nil {
+	if err := s.embed.app.RevokeToken(r.Context(), token, appID, actor); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// revokeEmbedToken marks the token revoked and ends the session it acted
-// with when this server made that session (the backend flow); a popup
-// token's session is the user's own and stays.
-func (s *Server) revokeEmbedToken(ctx context.Context, token string, rec *registry.EmbedToken, actor string) error {
-	if _, err := s.embed.store.RevokeEmbedToken(ctx, rec.ID, actor); err != nil {
-		return err
-	}
-	if rec.Flow == "backend" && s.embed.minter != nil {
-		if session, err := openSession(token, rec.Session); err == nil {
-			if err := s.embed.minter.end(context.WithoutCancel(ctx), session, rec.SessionRef); err != nil {
-				s.log.Warn("embed: end the session of a revoked token", "app", rec.AppID, "err", err)
-			} else if rec.SessionRef != "" {
-				s.embed.store.EmbedSessionEnded(context.WithoutCancel(ctx), rec.ID)
-			}
-		}
-	}
-	return nil
 }
 
 func (s *Server) serveEmbedTokenRequired(w http.ResponseWriter, r *http.Request) {
@@ -944,13 +568,13 @@ func (s *Server) embedFrameHeaders(w http.ResponseWriter, app *registry.EmbedApp
 	h.Set("Referrer-Policy", "same-origin")
 }
 
-// lookupEmbedApp returns a registered app (an error wrapping
-// registry.ErrEmbedAppNotFound for an unknown id): the frame page's check.
+// lookupEmbedApp returns a registered app (embed.ErrAppNotFound for an
+// unknown id): the frame page's check.
 func (s *Server) lookupEmbedApp(id string) (*registry.EmbedApp, error) {
 	if s.embed == nil {
-		return nil, registry.ErrEmbedAppNotFound
+		return nil, embed.ErrAppNotFound
 	}
-	return s.embed.store.EmbedApp(context.Background(), id)
+	return s.embed.app.App(context.Background(), id)
 }
 
 // RegisterEmbedApp registers (or updates) the app id with the given
@@ -960,42 +584,12 @@ func (s *Server) RegisterEmbedApp(ctx context.Context, id, secret string, spec E
 	if s.embed == nil {
 		return errEmbedUnavailable
 	}
-	if !validMattermostID(id) || !wellFormed(secret, embedSecretPrefix) {
-		return fmt.Errorf("embed: register %q: the id is 26 characters a-z0-9 and the secret %s followed by %d base64url characters", id, embedSecretPrefix, embedRandomChars)
-	}
-	const actor = "mmtoolkit"
-	var origins []string
-	for _, o := range spec.Origins {
-		n, err := normalizeOrigin(o)
-		if err != nil {
-			return fmt.Errorf("embed: register %s: %w", id, err)
-		}
-		origins = append(origins, n)
-	}
-	hash := s.embed.secretHash(id, secret)
-	_, err := s.embed.store.UpdateEmbedApp(ctx, id, actor, func(a *registry.EmbedApp) (registry.EmbedChange, error) {
-		if a.Name == spec.Name && slices.Equal(a.Origins, origins) && slices.Equal(a.Teams, spec.Teams) &&
-			slices.Equal(a.Channels, spec.Channels) && hmac.Equal(a.SecretHash, hash) {
-			return registry.EmbedChange{}, errEmbedUnchanged // no audit entry at every start
-		}
-		a.Name, a.Origins, a.Teams, a.Channels, a.SecretHash = spec.Name, origins, spec.Teams, spec.Channels, hash
-		return registry.EmbedChange{Detail: "registered at start"}, nil
-	})
-	if errors.Is(err, errEmbedUnchanged) {
-		return nil
-	}
-	if errors.Is(err, registry.ErrEmbedAppNotFound) {
-		_, err = s.embed.store.CreateEmbedApp(ctx, registry.EmbedApp{ID: id, Name: spec.Name, Origins: origins,
-			Teams: spec.Teams, Channels: spec.Channels, SecretHash: hash, CreatedBy: actor})
-	}
-	return err
+	return s.embed.app.Register(ctx, id, secret, embed.Spec(spec))
 }
-
-var errEmbedUnchanged = errors.New("embed: app unchanged")
 
 // NewEmbedSecret returns a fresh app secret in the form RegisterEmbedApp
 // takes.
-func NewEmbedSecret() string { return newEmbedSecret() }
+func NewEmbedSecret() string { return embed.NewSecret() }
 
 // readAllLimited reads at most n bytes of r, or fails.
 func readAllLimited(r io.Reader, n int64) ([]byte, error) {

@@ -46,7 +46,7 @@ func (c embedConsole) EmbedApps(ctx context.Context, v *console.Viewer) ([]conso
 	if c.s.embed == nil {
 		return nil, c.problem(errEmbedUnavailable)
 	}
-	apps, err := c.s.embed.store.EmbedApps(ctx)
+	apps, err := c.s.embed.app.Apps(ctx)
 	if err != nil {
 		return nil, err
 	}

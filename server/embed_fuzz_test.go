@@ -46,32 +46,6 @@ func FuzzEmbedTokenOf(f *testing.F) {
 	})
 }
 
-// FuzzNormalizeOrigin: an accepted origin is scheme://host[:port] with no
-// character that could end or extend a CSP source list, and normalising it
-// again gives the same.
-func FuzzNormalizeOrigin(f *testing.F) {
-	for _, s := range []string{"https://app.example", "HTTP://127.0.0.2:80", "https://a.example/", "https://a.example;x",
-		"https://user@a.example", "https://[::1]:443", "javascript:alert(1)", "https://a.example/p?q#f", "https://*.example", "//a.example"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, o string) {
-		n, err := server.NormalizeOrigin(o)
-		if err != nil {
-			return
-		}
-		if !strings.HasPrefix(n, "http://") && !strings.HasPrefix(n, "https://") {
-			t.Fatalf("%q -> %q", o, n)
-		}
-		host := n[strings.Index(n, "://")+3:]
-		if host == "" || strings.ContainsAny(host, "/;, \t\r\n'\"*@?#") {
-			t.Fatalf("%q -> %q: not a bare origin", o, n)
-		}
-		if again, err := server.NormalizeOrigin(n); err != nil || again != n {
-			t.Fatalf("%q -> %q -> %q, %v", o, n, again, err)
-		}
-	})
-}
-
 // FuzzEmbedScope: whatever method, path and body an embed token for
 // dev-talk sends, over real HTTP, the answer is never a 5xx, never holds a
 // post of another channel (the seeded town-square and sales texts), and

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/mmtoolkit/mmtoolkit/internal/app/embed"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/webapp"
 )
@@ -52,7 +53,7 @@ func (s *Server) embedPageApp(w http.ResponseWriter, r *http.Request) (*registry
 	app, err := s.lookupEmbedApp(id)
 	if err != nil || app == nil {
 		s.embedFrameHeaders(w, nil)
-		if err != nil && !errors.Is(err, registry.ErrEmbedAppNotFound) {
+		if err != nil && !errors.Is(err, embed.ErrAppNotFound) {
 			s.log.Warn("embed app lookup", "app", id, "err", err)
 		}
 		s.writeError(w, r, errEmbedPageAppUnknown)

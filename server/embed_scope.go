@@ -9,14 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/identity"
-	"github.com/mmtoolkit/mmtoolkit/registry"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/embed"
 )
 
 // What an embed token reaches: every request that carries one (as
@@ -42,20 +41,8 @@ var embedScopeList = []string{
 // message (65,535 bytes) and props (800,000 runes) limits, as UTF-8.
 const maxEmbedPostBody = 4 << 20
 
-// embedGrant is an embed token that was checked: its record, its app as it
-// is now, and the Mattermost session it acts with.
-type embedGrant struct {
-	token   string
-	rec     *registry.EmbedToken
-	app     *registry.EmbedApp
-	session string
-}
-
-// allows reports whether the token may reach a channel: it was issued
-// for it and the app (as edited since) still allows it.
-func (g *embedGrant) allows(channelID string) bool {
-	return slices.Contains(g.rec.Channels, channelID) && embedAppAllows(g.app, g.rec.TeamID, channelID)
-}
+// embedGrant is an embed token that was checked (embed.Service.Grant).
+type embedGrant = embed.Grant
 
 // embedTokenOf returns the embed token a request carries, or "". It runs
 // on every request, so it only looks at the Authorization header and, when
@@ -72,13 +59,13 @@ func embedTokenOf(r *http.Request) string {
 		default:
 			return "" // Basic (an app's backend), or none Mattermost reads
 		}
-		if strings.HasPrefix(t, embedTokenPrefix) {
+		if strings.HasPrefix(t, embed.TokenPrefix) {
 			return t
 		}
 		return ""
 	}
-	if strings.Contains(r.URL.RawQuery, embedTokenPrefix) {
-		if t := r.URL.Query().Get("access_token"); strings.HasPrefix(t, embedTokenPrefix) {
+	if strings.Contains(r.URL.RawQuery, embed.TokenPrefix) {
+		if t := r.URL.Query().Get("access_token"); strings.HasPrefix(t, embed.TokenPrefix) {
 			return t
 		}
 	}
@@ -100,34 +87,7 @@ func (s *Server) embedGate(next http.Handler) http.Handler {
 // grant checks an embed token: known, not revoked (by itself or by the
 // app's "revoke all"), not expired.
 func (s *Server) grant(ctx context.Context, token string) (*embedGrant, error) {
-	if !wellFormed(token, embedTokenPrefix) {
-		return nil, errEmbedTokenInvalid
-	}
-	rec, err := s.embed.store.EmbedToken(ctx, embedTokenID(token))
-	if errors.Is(err, registry.ErrEmbedTokenNotFound) {
-		return nil, errEmbedTokenInvalid
-	}
-	if err != nil {
-		return nil, err
-	}
-	app, err := s.embed.store.EmbedApp(ctx, rec.AppID)
-	if errors.Is(err, registry.ErrEmbedAppNotFound) {
-		return nil, errEmbedTokenRevoked
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !rec.RevokedAt.IsZero() || (!app.TokensNotBefore.IsZero() && !rec.CreatedAt.After(app.TokensNotBefore)) {
-		return nil, errEmbedTokenRevoked
-	}
-	if !s.embed.now().Before(rec.ExpiresAt) {
-		return nil, errEmbedTokenExpired
-	}
-	session, err := openSession(token, rec.Session)
-	if err != nil {
-		return nil, errEmbedTokenInvalid
-	}
-	return &embedGrant{token: token, rec: rec, app: app, session: session}, nil
+	return s.embed.app.Grant(ctx, token)
 }
 
 type grantHandler func(w http.ResponseWriter, r *http.Request, g *embedGrant)
@@ -167,7 +127,7 @@ func (s *Server) embedRoutes() http.Handler {
 	r.Get("/api/v4/license/client", pass("/api/v4/license/client"))
 	r.Get("/api/v4/users/{user_id}/image", s.withGrant(func(w http.ResponseWriter, r *http.Request, g *embedGrant) {
 		id := chi.URLParam(r, "user_id")
-		if id != "me" && !validMattermostID(id) {
+		if id != "me" && !embed.ValidID(id) {
 			s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest, "%q is not a user id", id))
 			return
 		}
@@ -176,7 +136,7 @@ func (s *Server) embedRoutes() http.Handler {
 	channel := func(suffix string) http.HandlerFunc {
 		return s.withGrant(func(w http.ResponseWriter, r *http.Request, g *embedGrant) {
 			id := chi.URLParam(r, "channel_id")
-			if !g.allows(id) {
+			if !g.Allows(id) {
 				s.writeError(w, r, embedChannelRefused(id))
 				return
 			}
@@ -234,7 +194,7 @@ func (s *Server) embedForward(w http.ResponseWriter, r *http.Request, g *embedGr
 	req.URL = &url.URL{Path: path, RawQuery: q}
 	req.RequestURI = req.URL.RequestURI()
 	req.Header.Del("Cookie")
-	req.Header.Set("Authorization", "Bearer "+g.session)
+	req.Header.Set("Authorization", "Bearer "+g.Session)
 	if body != nil {
 		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		req.Header.Del("Transfer-Encoding")
@@ -284,7 +244,7 @@ func (e *embedResponse) Write(b []byte) (int, error) {
 func (e *embedResponse) Unwrap() http.ResponseWriter { return e.ResponseWriter }
 
 // embedAsk asks Mattermost a GET with a session and decodes the JSON
-// answer into v. Mattermost's 400, 403 and 404 are errNotVisible, its 401
+// answer into v. Mattermost's 400, 403 and 404 are embed.ErrNotVisible, its 401
 // errEmbedSessionEnded, anything else but 200 the upstream's failure.
 func (s *Server) embedAsk(ctx context.Context, session, path string, v any) error {
 	if s.embed.upstream == nil {
@@ -301,7 +261,7 @@ func (s *Server) embedAsk(ctx context.Context, session, path string, v any) erro
 	switch rec.status {
 	case 0, http.StatusOK:
 	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound:
-		return errNotVisible
+		return embed.ErrNotVisible
 	case http.StatusUnauthorized:
 		return errEmbedSessionEnded
 	default:
@@ -321,12 +281,17 @@ func (s *Server) embedChannel(ctx context.Context, session, id string) (*identit
 		return nil, err
 	}
 	if ch.ID != id {
-		return nil, errNotVisible
+		return nil, embed.ErrNotVisible
 	}
 	return &ch, nil
 }
 
-var errNotVisible = errors.New("embed: Mattermost does not show it")
+// embedChannels is embed.Channels over the upstream Mattermost API.
+type embedChannels struct{ s *Server }
+
+func (c embedChannels) Channel(ctx context.Context, session, id string) (*identity.Channel, error) {
+	return c.s.embedChannel(ctx, session, id)
+}
 
 // captureWriter keeps an answer in memory (bounded by what Mattermost
 // answers for one post).
@@ -360,18 +325,18 @@ type embedPostRef struct {
 // embedPostInScope checks a post (and so its thread) is in one of the
 // token's channels, asking Mattermost with the token's session.
 func (s *Server) embedPostInScope(r *http.Request, g *embedGrant, postID string) error {
-	if !validMattermostID(postID) {
+	if !embed.ValidID(postID) {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%q is not a post id", postID)
 	}
 	var p embedPostRef
-	if err := s.embedAsk(r.Context(), g.session, "/api/v4/posts/"+postID, &p); err != nil {
-		if errors.Is(err, errNotVisible) {
+	if err := s.embedAsk(r.Context(), g.Session, "/api/v4/posts/"+postID, &p); err != nil {
+		if errors.Is(err, embed.ErrNotVisible) {
 			return errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
 				"post %s is not in a channel this embed token is for", postID)
 		}
 		return err
 	}
-	if !g.allows(p.ChannelID) {
+	if !g.Allows(p.ChannelID) {
 		return errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
 			"post %s is in channel %s, which this embed token is not for", postID, p.ChannelID)
 	}
@@ -391,14 +356,14 @@ func (s *Server) serveEmbedCreatePost(w http.ResponseWriter, r *http.Request, g 
 		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest, "the body is not a post's JSON: %v", err))
 		return
 	}
-	if !g.allows(p.ChannelID) {
+	if !g.Allows(p.ChannelID) {
 		s.writeError(w, r, embedChannelRefused(p.ChannelID))
 		return
 	}
 	if p.RootID != "" {
 		var root embedPostRef
-		err := s.embedAsk(r.Context(), g.session, "/api/v4/posts/"+url.PathEscape(p.RootID), &root)
-		if errors.Is(err, errNotVisible) || (err == nil && root.ChannelID != p.ChannelID) || !validMattermostID(p.RootID) {
+		err := s.embedAsk(r.Context(), g.Session, "/api/v4/posts/"+url.PathEscape(p.RootID), &root)
+		if errors.Is(err, embed.ErrNotVisible) || (err == nil && root.ChannelID != p.ChannelID) || !embed.ValidID(p.RootID) {
 			s.writeError(w, r, errorf(http.StatusForbidden, CodeEmbedChannelNotAllowed,
 				"the reply's root post %s is not in channel %s: reply only to posts of the token's channels", p.RootID, p.ChannelID))
 			return
@@ -416,7 +381,7 @@ func (s *Server) serveEmbedCreatePost(w http.ResponseWriter, r *http.Request, g 
 // token's.
 func (s *Server) serveEmbedView(w http.ResponseWriter, r *http.Request, g *embedGrant) {
 	user := chi.URLParam(r, "user_id")
-	if user != "me" && user != g.rec.UserID {
+	if user != "me" && user != g.Record.UserID {
 		s.writeError(w, r, errorf(http.StatusForbidden, CodeEmbedScope, "an embed token marks channels read only for its own user (use \"me\")"))
 		return
 	}
@@ -433,11 +398,11 @@ func (s *Server) serveEmbedView(w http.ResponseWriter, r *http.Request, g *embed
 		s.writeError(w, r, errorf(http.StatusBadRequest, CodeBadRequest, "the body is not {\"channel_id\",\"prev_channel_id\"}: %v", err))
 		return
 	}
-	if !g.allows(v.ChannelID) {
+	if !g.Allows(v.ChannelID) {
 		s.writeError(w, r, embedChannelRefused(v.ChannelID))
 		return
 	}
-	if v.PrevChannelID != "" && !g.allows(v.PrevChannelID) {
+	if v.PrevChannelID != "" && !g.Allows(v.PrevChannelID) {
 		s.writeError(w, r, embedChannelRefused(v.PrevChannelID))
 		return
 	}
@@ -459,16 +424,16 @@ func (s *Server) serveEmbedBody(path string) grantHandler {
 
 // serveEmbedManifest is the manifest of the token's team only.
 func (s *Server) serveEmbedManifest(w http.ResponseWriter, r *http.Request, g *embedGrant) {
-	who, err := s.identity.Authenticate(r.Context(), g.session)
+	who, err := s.identity.Authenticate(r.Context(), g.Session)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if team := queryParam(r.URL.RawQuery, "team"); team != "" {
 		t, err := s.identity.Team(r.Context(), who, team)
-		if err != nil || t.ID != g.rec.TeamID {
+		if err != nil || t.ID != g.Record.TeamID {
 			s.writeError(w, r, errorf(http.StatusForbidden, CodeEmbedScope,
-				"this embed token is for team %s only: GET /api/v1/manifest?team=%s", g.rec.TeamID, g.rec.TeamID))
+				"this embed token is for team %s only: GET /api/v1/manifest?team=%s", g.Record.TeamID, g.Record.TeamID))
 			return
 		}
 	}
@@ -479,39 +444,39 @@ func (s *Server) serveEmbedManifest(w http.ResponseWriter, r *http.Request, g *e
 // its app, team and channels, and when it expires.
 func (s *Server) serveEmbedSession(w http.ResponseWriter, r *http.Request, g *embedGrant) {
 	ctx := r.Context()
-	who, err := s.identity.Authenticate(ctx, g.session)
+	who, err := s.identity.Authenticate(ctx, g.Session)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	team, err := s.identity.Team(ctx, who, g.rec.TeamID)
+	team, err := s.identity.Team(ctx, who, g.Record.TeamID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	channels := []embedChannelOut{}
-	for _, id := range g.rec.Channels {
-		if !g.allows(id) {
+	for _, id := range g.Record.Channels {
+		if !g.Allows(id) {
 			continue // the app no longer shows it
 		}
-		if ch, err := s.embedChannel(ctx, g.session, id); err == nil {
-			channels = append(channels, embedChannelOut{ID: ch.ID, TeamID: ch.TeamID, Name: ch.Name, DisplayName: ch.DisplayName})
+		if ch, err := s.embedChannel(ctx, g.Session, id); err == nil {
+			channels = append(channels, viewEmbedChannel(ch))
 		}
 	}
 	u := who.User
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user":     map[string]string{"id": u.ID, "username": u.Username, "first_name": u.FirstName, "last_name": u.LastName},
-		"app":      map[string]string{"id": g.app.ID, "name": g.app.Name},
+		"app":      map[string]string{"id": g.App.ID, "name": g.App.Name},
 		"team":     map[string]string{"id": team.ID, "name": team.Name, "display_name": team.DisplayName},
-		"channels": channels, "expires_at": g.rec.ExpiresAt.UnixMilli(),
+		"channels": channels, "expires_at": g.Record.ExpiresAt.UnixMilli(),
 	})
 }
 
 // serveEmbedSignOut is DELETE /api/v1/embed/session: the embed revokes its
 // own token (the user signed out in the embed).
 func (s *Server) serveEmbedSignOut(w http.ResponseWriter, r *http.Request, g *embedGrant) {
-	if err := s.revokeEmbedToken(r.Context(), g.token, g.rec, "embed:"+g.rec.UserID); err != nil {
+	if err := s.embed.app.Revoke(r.Context(), g, "embed:"+g.Record.UserID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

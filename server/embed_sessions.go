@@ -14,20 +14,8 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/embed"
 )
-
-// embedMinter makes the Mattermost sessions that backend-issued embed
-// tokens act with: the app's backend vouches for a user, and the server
-// needs a session of that user to act as them.
-type embedMinter interface {
-	// user finds a user by id, username or email.
-	user(ctx context.Context, idOrLogin string) (*identity.User, error)
-	// mint starts a session for the user; ref ends it without the
-	// session's secret ("" when ending needs the secret).
-	mint(ctx context.Context, userID string, ttl time.Duration) (session, ref string, err error)
-	// end ends a session mint made.
-	end(ctx context.Context, session, ref string) error
-}
 
 // sessionStarter is what the sandbox offers: sessions for any user,
 // without a password (it is for development).
@@ -38,7 +26,10 @@ type sessionStarter interface {
 	Logout(ctx context.Context, token string) error
 }
 
-func newEmbedMinter(s *Server) embedMinter {
+// newEmbedMinter returns the embed.Minter of the backend flow: the
+// sandbox's sessions, or Mattermost user access tokens made with the
+// upstream admin token; nil when neither is possible.
+func newEmbedMinter(s *Server) embed.Minter {
 	if st, ok := s.identity.(sessionStarter); ok {
 		return sandboxMinter{st}
 	}
@@ -53,19 +44,19 @@ var errEmbedUserUnknown = errorf(http.StatusNotFound, CodeEmbedUserUnknown,
 
 type sandboxMinter struct{ sb sessionStarter }
 
-func (m sandboxMinter) user(ctx context.Context, idOrLogin string) (*identity.User, error) {
+func (m sandboxMinter) User(ctx context.Context, idOrLogin string) (*identity.User, error) {
 	u, err := m.sb.FindUser(ctx, idOrLogin)
 	if err != nil {
-		return nil, errEmbedUserUnknown
+		return nil, embed.ErrUserUnknown
 	}
 	return u, nil
 }
 
-func (m sandboxMinter) mint(ctx context.Context, userID string, _ time.Duration) (string, string, error) {
+func (m sandboxMinter) Mint(ctx context.Context, userID string, _ time.Duration) (string, string, error) {
 	return m.sb.StartSession(ctx, userID)
 }
 
-func (m sandboxMinter) end(ctx context.Context, session, ref string) error {
+func (m sandboxMinter) End(ctx context.Context, session, ref string) error {
 	if session != "" {
 		return m.sb.Logout(ctx, session)
 	}
@@ -108,10 +99,10 @@ func (m *upstreamMinter) call(ctx context.Context, method, path string, body, v 
 	return rec.status, fmt.Errorf("embed: %s %s: Mattermost answered %d", method, path, rec.status)
 }
 
-func (m *upstreamMinter) user(ctx context.Context, idOrLogin string) (*identity.User, error) {
+func (m *upstreamMinter) User(ctx context.Context, idOrLogin string) (*identity.User, error) {
 	path := "/api/v4/users/username/" + url.PathEscape(strings.TrimPrefix(idOrLogin, "@"))
 	switch {
-	case validMattermostID(idOrLogin):
+	case embed.ValidID(idOrLogin):
 		path = "/api/v4/users/" + idOrLogin
 	case strings.Contains(idOrLogin, "@") && !strings.HasPrefix(idOrLogin, "@"):
 		path = "/api/v4/users/email/" + url.PathEscape(idOrLogin)
@@ -120,16 +111,16 @@ func (m *upstreamMinter) user(ctx context.Context, idOrLogin string) (*identity.
 	status, err := m.call(ctx, http.MethodGet, path, nil, &u)
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return nil, errEmbedUpstreamToken
+		return nil, embed.ErrUpstreamTokenUnavailable
 	case status == http.StatusNotFound || status == http.StatusBadRequest:
-		return nil, errEmbedUserUnknown
+		return nil, embed.ErrUserUnknown
 	case err != nil:
 		return nil, apiv4proxy.ErrUpstreamUnavailable
 	}
 	return &u, nil
 }
 
-func (m *upstreamMinter) mint(ctx context.Context, userID string, _ time.Duration) (string, string, error) {
+func (m *upstreamMinter) Mint(ctx context.Context, userID string, _ time.Duration) (string, string, error) {
 	var t struct {
 		ID    string `json:"id"`
 		Token string `json:"token"`
@@ -138,14 +129,14 @@ func (m *upstreamMinter) mint(ctx context.Context, userID string, _ time.Duratio
 		map[string]string{"description": "mmtoolkit embed token (revoked when the embed token is)"}, &t)
 	switch {
 	case status == http.StatusNotImplemented || status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return "", "", errEmbedUpstreamToken
+		return "", "", embed.ErrUpstreamTokenUnavailable
 	case err != nil || t.Token == "":
 		return "", "", apiv4proxy.ErrUpstreamUnavailable
 	}
 	return t.Token, t.ID, nil
 }
 
-func (m *upstreamMinter) end(ctx context.Context, _, ref string) error {
+func (m *upstreamMinter) End(ctx context.Context, _, ref string) error {
 	if ref == "" {
 		return nil
 	}

@@ -51,7 +51,7 @@ func (s *Server) serveEmbedRelay(w http.ResponseWriter, r *http.Request, g *embe
 		s.writeError(w, r, errorf(http.StatusForbidden, CodeOriginNotAllowed, "the embed's websocket is opened from the embed frame's own origin"))
 		return
 	}
-	up, err := s.dialEmbedUpstream(r, g.session)
+	up, err := s.dialEmbedUpstream(r, g.Session)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -99,7 +99,7 @@ func (s *Server) serveEmbedWebsocket(w http.ResponseWriter, r *http.Request) {
 	}
 	var up *websocket.Conn
 	if err == nil {
-		up, err = s.dialEmbedUpstream(r, g.session)
+		up, err = s.dialEmbedUpstream(r, g.Session)
 	}
 	if err != nil {
 		e := toError(err)
@@ -257,7 +257,7 @@ func (s *Server) relayEmbed(ctx context.Context, c, up *websocket.Conn, g *embed
 			allowed := req.Action == "ping"
 			if req.Action == "user_typing" {
 				ch, _ := req.Data["channel_id"].(string)
-				allowed = g.allows(ch)
+				allowed = g.Allows(ch)
 			}
 			if req.Action == "authentication_challenge" {
 				continue // already authenticated; Mattermost ignores a second one
@@ -279,7 +279,7 @@ func (s *Server) relayEmbed(ctx context.Context, c, up *websocket.Conn, g *embed
 		}
 	}()
 	// The token's life.
-	expiry := time.NewTimer(g.rec.ExpiresAt.Sub(s.embed.now()))
+	expiry := time.NewTimer(g.Record.ExpiresAt.Sub(s.embed.app.Now()))
 	check := time.NewTicker(s.cfg.Timing.EmbedRecheck)
 	go func() {
 		defer expiry.Stop()
@@ -292,7 +292,7 @@ func (s *Server) relayEmbed(ctx context.Context, c, up *websocket.Conn, g *embed
 				stop("embed_token_expired")
 				return
 			case <-check.C:
-				if _, err := s.grant(ctx, g.token); err != nil {
+				if _, err := s.grant(ctx, g.Token); err != nil {
 					if e := toError(err); e.Status == http.StatusUnauthorized {
 						stop(e.Code)
 						return
@@ -336,7 +336,7 @@ func filterEmbedEvent(msg []byte, g *embedGrant, seq *int64) ([]byte, bool) {
 			ChannelID string `json:"channel_id"`
 		}
 		json.Unmarshal(m["broadcast"], &b)
-		if !g.allows(b.ChannelID) {
+		if !g.Allows(b.ChannelID) {
 			return nil, false
 		}
 	}

@@ -143,6 +143,9 @@ func toError(err error) *Error {
 	if e, ok := publishError(err); ok { // quota.go
 		return e
 	}
+	if e, ok := embedError(err); ok { // embed.go
+		return e
+	}
 	if errors.Is(err, registry.ErrUnavailable) {
 		// PostgreSQL is down or restarting: the store's pool reconnects
 		// by itself, so the same request succeeds later.
