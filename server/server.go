@@ -1,7 +1,13 @@
-// Package server is mmtoolkit's HTTP edge: the chi router, middleware, the
-// one place that maps errors to HTTP status codes and stable codes, and the
-// handlers of SPEC section 4. Domain work is done by bundler, registry and
-// slots; this package translates between them and HTTP.
+// Package server is mmtoolkit's HTTP edge: one route table for the chi
+// router and the fast lane, middleware, the handlers of the HTTP API (see
+// docs/api.md), the websocket hub, and the one place that maps errors to
+// HTTP status codes and stable codes (toError). What the server does is
+// the application layer's (internal/app/...: publishing, the serving
+// policy, team-state changes, previews, the artifact index, background
+// work, all joined by the typed change feed); records, compiles and the
+// serving rule are the domain's (registry, bundler, slots, identity). New
+// builds the application's parts and subscribes them to the feed
+// (changes.go); this package translates between them and HTTP.
 package server
 
 import (
