@@ -14,6 +14,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/identity"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/enablement"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serverpart"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -223,8 +224,8 @@ func (s *Server) serveDisableEverywhere(w http.ResponseWriter, r *http.Request) 
 	id := chi.URLParam(r, "id")
 	// The server part is disabled on Mattermost with the caller's token
 	// (serverpart.go).
-	ctx := withPartCall(r.Context(), &partCall{token: apiv4proxy.TokenFromRequest(r), admin: true})
-	teams, err := s.disableEverywhere(ctx, who, id)
+	part := serverpart.Caller{Token: apiv4proxy.TokenFromRequest(r), Admin: true}
+	teams, err := s.disableEverywhere(r.Context(), who, part, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -233,9 +234,10 @@ func (s *Server) serveDisableEverywhere(w http.ResponseWriter, r *http.Request) 
 }
 
 // disableEverywhere disables pluginID in every team that has it enabled,
-// in team id order, through setTeamPlugin; it returns the teams it
+// in team id order, through setTeamPlugin, then its server part on
+// Mattermost as part (the caller's token); it returns the teams it
 // disabled (those done before an error, with it).
-func (s *Server) disableEverywhere(ctx context.Context, who *identity.Identity, pluginID string) ([]string, error) {
+func (s *Server) disableEverywhere(ctx context.Context, who *identity.Identity, part serverpart.Caller, pluginID string) ([]string, error) {
 	done, err := s.teams.DisableEverywhere(ctx, who.User.ID, pluginID) // internal/app/enablement
 	if err != nil {
 		return done, err
@@ -243,7 +245,7 @@ func (s *Server) disableEverywhere(ctx context.Context, who *identity.Identity, 
 	if len(done) > 0 {
 		s.log.Warn("plugin disabled everywhere", "plugin", pluginID, "teams", len(done), "by", who.User.Username)
 	}
-	if err := s.disableServerPart(ctx, who.User.ID, pluginID); err != nil { // serverpart.go
+	if err := s.parts.Disable(ctx, part, who.User.ID, pluginID); err != nil { // internal/app/serverpart
 		return done, err
 	}
 	return done, nil

@@ -32,9 +32,9 @@ func (s *Server) subscribe() {
 	s.index.Subscribe(f) // internal/app/artifacts
 	// Then what serves pruned blobs' bytes (bundles.go).
 	changes.On(f, "served blobs", func(_ context.Context, c changes.BlobsPruned) { s.forgetServed(c.SHAs) })
-	s.gen.Subscribe(f)   // manifests, mobile manifests, merged plugin lists, the console's catalogue
-	s.quota.Subscribe(f) // "owner quota": counted again after a prune or another replica's push
-	changes.On(f, "upstream plugin list", func(context.Context, changes.ServerPartChanged) { s.forgetUpstreamPlugins() })
+	s.gen.Subscribe(f)      // manifests, mobile manifests, merged plugin lists, the console's catalogue
+	s.quota.Subscribe(f)    // "owner quota": counted again after a prune or another replica's push
+	s.parts.Subscribe(f)    // "upstream plugin list": what the console shows of Mattermost's plugins
 	s.previews.Subscribe(f) // leases taken, renewed or ended on another replica (internal/app/previews)
 	f.Subscribe("websocket events", func(ctx context.Context, c changes.Change) {
 		switch c := c.(type) {

@@ -17,6 +17,7 @@ import (
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serverpart"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 	"github.com/mmtoolkit/mmtoolkit/webapp/console"
@@ -346,8 +347,7 @@ func (c *consoleAdapter) DisableEverywhere(ctx context.Context, v *console.Viewe
 	}
 	// One kill switch for the console and the API (adminapi.go); the
 	// server part is disabled on Mattermost with the viewer's session.
-	ctx = withPartCall(ctx, &partCall{token: v.Session, admin: true})
-	done, err := c.s.disableEverywhere(ctx, who, pluginID)
+	done, err := c.s.disableEverywhere(ctx, who, serverpart.Caller{Token: v.Session, Admin: true}, pluginID)
 	return done, consoleError(err)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/previews"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serverpart"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
@@ -93,6 +94,7 @@ func toError(err error) *Error {
 		pte  *previews.TTLError
 		pnp  *previews.NotPrereleaseError
 		pno  *previews.NotOwnerError
+		spe  *serverpart.Error
 	)
 	switch {
 	case errors.As(err, &e):
@@ -112,6 +114,8 @@ func toError(err error) *Error {
 			"%s %s was pushed by someone else: only its developer previews a prerelease; a team admin can pin it for a team", pno.PluginID, pno.Version)
 	case errors.Is(err, previews.ErrClosed):
 		return errorf(http.StatusServiceUnavailable, CodeServerClosing, "the server is shutting down: start the watch again when it is back")
+	case errors.As(err, &spe):
+		return serverPartError(spe) // serverpart.go
 	case errors.As(err, &perr):
 		status := http.StatusBadRequest
 		if sizeCodes[perr.Code] {

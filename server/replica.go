@@ -128,7 +128,7 @@ func (s *Server) resync() error {
 		return err
 	}
 	s.changed()
-	s.forgetUpstreamPlugins()
+	s.parts.Forget()
 	s.quota.Forget()
 	return nil
 }

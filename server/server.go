@@ -33,6 +33,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/internal/app/previews"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/serverpart"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/sourcemaps"
 	"github.com/mmtoolkit/mmtoolkit/registry"
@@ -183,7 +184,7 @@ type Server struct {
 	policy       *serving.Policy     // the serving policy: min certification, which version a team serves
 	teams        *enablement.Service // team-state changes: enable, disable, pin, rollback, the kill switch
 	embed        *embedService       // nil when the store keeps no embed apps (embed.go)
-	parts        upstreamPlugins     // Mattermost's plugin list and statuses, for the console (serverpart.go)
+	parts        *serverpart.Manager // server parts on Mattermost (internal/app/serverpart)
 	// The team each session shows, and plugin events on the relayed
 	// /api/v4/websocket (sessionteams.go, pluginsockets.go).
 	sessionTeams  *sessionTeams
@@ -254,6 +255,8 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	}
 	s.policy = serving.New(store, cfg.MinCertification)
 	s.teams = enablement.New(store, s.policy, &s.changes)
+	s.parts = serverpart.New(serverpart.Config{Store: store, Admin: newPartAdmin(cfg.PluginAdmin), AdminToken: cfg.UpstreamAdminToken,
+		Policy: s.policy, Feed: &s.changes, Log: s.log})
 	lim := pluginpkg.DefaultLimits
 	if cfg.Limits.MaxArchiveBytes > 0 {
 		lim.MaxArchiveBytes = cfg.Limits.MaxArchiveBytes
