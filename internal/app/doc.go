@@ -9,6 +9,7 @@
 //     every cache of served answers;
 //   - enablement: team-state changes (enable, pin, rollback, kill switch);
 //   - previews: developers' previews of their prereleases;
+//   - embed: embed apps, channel-scoped tokens and their sessions;
 //   - serverpart: plugins' server parts on the upstream Mattermost (install
 //     with put-back on failure, which version runs, pin, the kill switch);
 //   - artifacts: the index of every servable blob;
