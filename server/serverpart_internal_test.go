@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
@@ -55,5 +56,44 @@ func TestAdminErrorMeans(t *testing.T) {
 	plain := errors.New("context canceled")
 	if adminError(plain) != plain {
 		t.Error("an error that means nothing to serverpart is changed")
+	}
+}
+
+// TestServerPartErrors: toError answers each of internal/app/serverpart's
+// refusals (bare and wrapped) with the status and code the server answered
+// before the package existed, and the package's message.
+func TestServerPartErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		kind   serverpart.Kind
+		status int
+		code   string
+	}{
+		{serverpart.AdminRequired, http.StatusForbidden, CodeUpstreamAdminRequired},
+		{serverpart.PluginForeign, http.StatusConflict, CodeUpstreamPluginForeign},
+		{serverpart.UploadsDisabled, http.StatusConflict, CodeUpstreamUploadsDisabled},
+		{serverpart.Timeout, http.StatusGatewayTimeout, CodeUpstreamTimeout},
+		{serverpart.InstallFailed, http.StatusBadGateway, CodeUpstreamPluginInstallFailed},
+		{serverpart.Unavailable, http.StatusBadGateway, CodeUpstreamUnavailable},
+		{serverpart.DisableFailed, http.StatusBadGateway, CodeUpstreamPluginDisableFailed},
+		{serverpart.NotFound, http.StatusNotFound, CodeServerPartNotFound},
+		{serverpart.NoSuchVersion, http.StatusBadRequest, CodeServerPartNotFound},
+	} {
+		err := &serverpart.Error{Kind: tc.kind, Message: "what to do"}
+		for _, err := range []error{err, fmt.Errorf("set: %w", err)} {
+			if e := toError(err); e.Status != tc.status || e.Code != tc.code || e.Message != "what to do" {
+				t.Errorf("toError(%v, kind %d) = %d %s %q, want %d %s", err, tc.kind, e.Status, e.Code, e.Message, tc.status, tc.code)
+			}
+		}
+	}
+	// Every kind the package has is in the table (Kinds run from 1 up).
+	for k := serverpart.Kind(1); k <= serverpart.NoSuchVersion; k++ {
+		if _, ok := serverPartErrors[k]; !ok {
+			t.Errorf("serverpart.Kind %d has no status and code in serverPartErrors", k)
+		}
+	}
+	if e := toError(serverpart.NoServerPart("com.example.x")); e.Status != http.StatusNotFound ||
+		e.Message != "no version of com.example.x has a server part: push a Mattermost archive with server/dist to give it one" {
+		t.Errorf("NoServerPart: %d %q", e.Status, e.Message)
 	}
 }

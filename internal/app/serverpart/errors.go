@@ -31,7 +31,8 @@ const (
 	// a server part.
 	NotFound
 	// NoSuchVersion (server_part_not_found, 400): a pin names a version
-	// without a server part.
+	// without a server part. The last kind: a new one goes after it, and
+	// the server's test of its mapping walks them up to the last.
 	NoSuchVersion
 )
 
