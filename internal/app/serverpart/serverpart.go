@@ -35,7 +35,6 @@
 package serverpart
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -434,8 +433,10 @@ func (m *Manager) Disable(ctx context.Context, c Caller, actor, id string) error
 	return nil
 }
 
-// Set makes Mattermost run the server part of pin ("" follows the highest
-// version that has one), enabled or not, and records the choice. The
+// Set makes Mattermost run the server part of pin ("" follows the latest:
+// the highest version with one that the serving policy follows, as a push
+// does, so a prerelease or a version below the minimum certification runs
+// only when pinned), enabled or not, and records the choice. The
 // version is installed again whatever Mattermost has (the same steps as a
 // push: upload, enable, start checked, put back on failure), so this also
 // repairs a copy changed behind mmtoolkit's back.
@@ -448,12 +449,14 @@ func (m *Manager) Set(ctx context.Context, c Caller, actor, id, pin string, enab
 	if len(versions) == 0 {
 		return NoServerPart(id)
 	}
-	target := versions[0]
+	target, followed := m.highest(ctx, id)
 	if pin != "" {
 		if !slices.Contains(versions, pin) {
 			return errorf(NoSuchVersion, "version %s of %s has no server part: pick one of %s, or follow the latest", pin, id, strings.Join(versions, ", "))
 		}
 		target = pin
+	} else if !followed {
+		return errorf(NoSuchVersion, "no version of %s with a server part is one teams following the latest would get (a release, at or above the minimum certification): pin one of %s to run it", id, strings.Join(versions, ", "))
 	}
 	sp := registry.ServerPart{PluginID: id, Pin: pin, Disabled: !enabled, UpdatedBy: actor}
 	detail := "server part follows the latest (" + target + ")"
@@ -498,7 +501,11 @@ type View struct {
 	Versions []string `json:"versions"`
 	// Pin is the version a system admin pinned, "" to follow the latest
 	// (Follows).
-	Pin     string `json:"pin,omitempty"`
+	Pin string `json:"pin,omitempty"`
+	// Follows is the version Mattermost is meant to run: the pin, else the
+	// highest version with a server part that the serving policy follows
+	// (a release at or above the minimum certification); "" when there is
+	// none (only prereleases or versions below the minimum: pin one).
 	Follows string `json:"follows"`
 	// Disabled: the kill switch turned it off on Mattermost.
 	Disabled bool `json:"disabled"`
@@ -527,7 +534,11 @@ func (m *Manager) Status(ctx context.Context, c Caller, id string) (*View, error
 	if err != nil {
 		return nil, err
 	}
-	view := &View{PluginID: id, Versions: versions, Pin: sp.Pin, Follows: cmp.Or(sp.Pin, versions[0]), Disabled: sp.Disabled}
+	follows := sp.Pin
+	if follows == "" {
+		follows, _ = m.highest(ctx, id) // "" when no version is followed
+	}
+	view := &View{PluginID: id, Versions: versions, Pin: sp.Pin, Follows: follows, Disabled: sp.Disabled}
 	if m.admin == nil {
 		view.State, view.Error = "not_installed", "no Mattermost"
 		return view, nil

@@ -675,3 +675,38 @@ func TestArchive(t *testing.T) {
 		t.Fatalf("plugin.json %s", pj)
 	}
 }
+
+// TestFollowLatestIsWhatAPushFollows: a system admin's "follow the
+// latest" runs the version a push would (the highest release with a server
+// part), not a newer prerelease; the view says which. With only
+// prereleases there is nothing to follow: NoSuchVersion, pin one.
+func TestFollowLatestIsWhatAPushFollows(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, true, "")
+	f.mustPush("1.0.0")
+	f.mustPush("1.1.0-beta.1")
+	if err := f.m.Set(ctx, admin, "admin", id, "1.1.0-beta.1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.m.Set(ctx, admin, "admin", id, "", true); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.admin.state(id); got != "1.0.0 enabled" {
+		t.Fatalf("following the latest, Mattermost runs %q, want the release 1.0.0", got)
+	}
+	if v, err := f.m.Status(ctx, admin, id); err != nil || v.Follows != "1.0.0" {
+		t.Fatalf("view %+v (%v): follows, want 1.0.0", v, err)
+	}
+
+	g := newFixture(t, true, "")
+	g.mustPush("2.0.0-rc.1")
+	if err := g.m.Set(ctx, admin, "admin", id, "", true); kindOf(err) != serverpart.NoSuchVersion {
+		t.Fatalf("follow the latest with only a prerelease: %v, want NoSuchVersion", err)
+	}
+	if got := g.admin.state(id); got != "" && got != "not installed" {
+		t.Fatalf("Mattermost got %q", got)
+	}
+	if v, err := g.m.Status(ctx, admin, id); err != nil || v.Follows != "" {
+		t.Fatalf("view %+v (%v): follows, want none", v, err)
+	}
+}
