@@ -208,6 +208,7 @@ func (c *wsClient) readPump() {
 		if tokens < 1 {
 			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation,
 				fmt.Sprintf("rate_limited: more than %d messages a second", wsClientRate)), now.Add(time.Second))
+			drainUntilClosed(c.conn, now.Add(time.Second))
 			return
 		}
 		tokens--
@@ -222,6 +223,21 @@ func (c *wsClient) readPump() {
 		select {
 		case c.replies <- reply:
 		default: // a client flooding pings loses some answers
+		}
+	}
+}
+
+// drainUntilClosed reads and drops what the peer still sends after the
+// server's close frame, until its own close frame, an error or deadline.
+// Closing at once, with the flood still arriving, makes the kernel answer
+// the unread bytes with a reset, which can discard the close frame (and
+// its reason) before the client reads it: the client saw 1006 instead of
+// 1008 "rate_limited" on a busy machine.
+func drainUntilClosed(conn *websocket.Conn, deadline time.Time) {
+	conn.SetReadDeadline(deadline)
+	for {
+		if _, _, err := conn.NextReader(); err != nil {
+			return
 		}
 	}
 }
