@@ -32,19 +32,13 @@ func (s *Server) subscribe() {
 	s.index.Subscribe(f) // internal/app/artifacts
 	// Then what serves pruned blobs' bytes (bundles.go).
 	changes.On(f, "served blobs", func(_ context.Context, c changes.BlobsPruned) { s.forgetServed(c.SHAs) })
-	s.gen.Subscribe(f)      // manifests, mobile manifests, merged plugin lists, the console's catalogue
-	s.quota.Subscribe(f)    // "owner quota": counted again after a prune or another replica's push
-	s.parts.Subscribe(f)    // "upstream plugin list": what the console shows of Mattermost's plugins
-	s.previews.Subscribe(f) // leases taken, renewed or ended on another replica (internal/app/previews)
-	f.Subscribe("websocket events", func(ctx context.Context, c changes.Change) {
-		switch c := c.(type) {
-		case changes.VersionStored:
-			s.versionPushed(ctx, c.Version, c.AsOf)
-		case changes.TeamStateChanged:
-			s.teamChanged(ctx, c.TeamID, c.Before, c.After, c.Plugin)
-		case pluginEventChange:
-			s.hub.publish(c.event.outbound(), wsEvent{Event: c.event.Event, Data: c.event.Data, Broadcast: c.event.Broadcast}, c.delivered)
-		}
+	s.gen.Subscribe(f)                       // manifests, mobile manifests, merged plugin lists, the console's catalogue
+	s.quota.Subscribe(f)                     // "owner quota": counted again after a prune or another replica's push
+	s.parts.Subscribe(f)                     // "upstream plugin list": what the console shows of Mattermost's plugins
+	s.previews.Subscribe(f)                  // leases taken, renewed or ended on another replica (internal/app/previews)
+	s.notify.Subscribe(f, s.tellPluginEvent) // "plugin events": internal/app/notify decides, events.go delivers
+	changes.On(f, "custom plugin events", func(_ context.Context, c pluginEventChange) {
+		s.hub.publish(c.event.outbound(), wsEvent{Event: c.event.Event, Data: c.event.Data, Broadcast: c.event.Broadcast}, c.delivered)
 	})
 	changes.On(f, "background work", func(_ context.Context, c changes.VersionStored) {
 		if c.Remote() {
@@ -163,24 +157,23 @@ func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c chang
 		}
 		return changes.VersionStored{Version: v, AsOf: row.ID}, true, nil
 	case registry.ChangeTeamState:
-		var p teamStatePayload
-		if err := decode(&p); err != nil {
-			return nil, false, err
+		after, before, err := changes.TeamStateRow(row.Payload)
+		if err != nil {
+			return nil, false, fmt.Errorf("change %d (%s): %w", row.ID, row.Kind, err)
 		}
-		plugin, err := s.store.Plugin(ctx, p.PluginID)
+		plugin, err := s.store.Plugin(ctx, after.PluginID)
 		if err != nil {
 			return gone(err)
 		}
-		tc := changes.TeamStateChanged{TeamID: p.TeamID, Plugin: plugin,
-			After:  registry.TeamState{TeamID: p.TeamID, PluginID: p.PluginID, Enabled: p.Enabled, Version: p.Version},
-			Before: registry.TeamState{TeamID: p.TeamID, PluginID: p.PluginID}}
-		if p.WasEnabled != nil {
-			tc.Before.Enabled, tc.Before.Version = *p.WasEnabled, p.WasVersion
+		tc := changes.TeamStateChanged{TeamID: after.TeamID, Plugin: plugin, After: after,
+			Before: registry.TeamState{TeamID: after.TeamID, PluginID: after.PluginID}}
+		if before != nil {
+			tc.Before = *before
 		} else {
 			// A row without the state before (written by an older
 			// binary): a change of Enabled is the likelier one, and a
 			// page treats plugin_enabled and plugin_updated alike.
-			tc.Before.Enabled = !p.Enabled
+			tc.Before.Enabled = !after.Enabled
 		}
 		return tc, true, nil
 	case registry.ChangePrune:
@@ -251,14 +244,6 @@ func (s *Server) remoteChange(ctx context.Context, row registry.Change) (c chang
 		// caches none of them (every request reads the store).
 		return nil, false, nil
 	}
-}
-
-// teamStatePayload is registry.ChangeTeamStatePayload with the state
-// before the change, when the row carries it.
-type teamStatePayload struct {
-	registry.ChangeTeamStatePayload
-	WasEnabled *bool  `json:"was_enabled"`
-	WasVersion string `json:"was_version"`
 }
 
 // changeServerPart is registry.ChangeServerPart: a plugin's server part

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"regexp"
 	"sort"
@@ -17,8 +16,8 @@ import (
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/identity"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/notify"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/serving"
-	"github.com/mmtoolkit/mmtoolkit/registry"
 	"github.com/mmtoolkit/mmtoolkit/slots"
 )
 
@@ -37,35 +36,18 @@ type pluginEventData struct {
 	Plugin   *slots.Plugin `json:"plugin,omitempty"`
 }
 
-// teamChanged publishes what a team state change means for that team's
-// open pages: enabled, disabled, or (a new effective version) updated.
-func (s *Server) teamChanged(ctx context.Context, teamID string, before, after registry.TeamState, p *registry.Plugin) {
-	eff := func(st registry.TeamState) string {
-		v, err := s.policy.Served(ctx, p.ID, st)
-		if err != nil {
-			return "" // none served: the manifest leaves the plugin out
-		}
-		return v.Version
-	}
-	var event string
-	switch {
-	case !before.Enabled && after.Enabled:
-		event = eventPluginEnabled
-	case before.Enabled && !after.Enabled:
-		event = eventPluginDisabled
-	case after.Enabled && eff(before) != eff(after):
-		event = eventPluginUpdated
-	default:
-		if after.Enabled && slots.Previewable(before) != slots.Previewable(after) {
-			// The team serves the same version, but a pin now keeps a
-			// developer's preview out (or letting go of it lets it in).
-			for user := range s.previews.Users(p.ID) {
-				s.publishUserPluginEvent(ctx, user, teamID, p.ID)
-			}
+// tellPluginEvent delivers what internal/app/notify decided a change
+// means for a team's pages (the feed's "plugin events" subscriber).
+func (s *Server) tellPluginEvent(ctx context.Context, e notify.Event) {
+	if e.Kind == notify.Previews {
+		// The team serves the same version, but a pin now keeps a
+		// developer's preview out (or letting go of it lets it in).
+		for user := range s.previews.Users(e.PluginID) {
+			s.publishUserPluginEvent(ctx, user, e.TeamID, e.PluginID)
 		}
 		return
 	}
-	s.publishPluginEvent(ctx, teamID, p.ID, event)
+	s.publishPluginEvent(ctx, e.TeamID, e.PluginID, string(e.Kind))
 }
 
 func (s *Server) publishPluginEvent(ctx context.Context, teamID, pluginID, event string) {
@@ -97,86 +79,6 @@ func (s *Server) publishPluginEvent(ctx context.Context, teamID, pluginID, event
 		}
 	}
 	s.hub.publish(outbound{TeamID: teamID, Except: devs}, wsEvent{Event: event, Data: data, Broadcast: wsBroadcast{TeamID: teamID}}, nil)
-}
-
-// versionPushed tells every team that now serves the pushed version (it
-// follows the latest, and under a minimum certification the version meets
-// it) that the plugin changed.
-//
-// asOf > 0 is the change row of a version another replica stored: this
-// replica may apply it after later rows committed, so a team enabled after
-// the push would get plugin_updated here and plugin_enabled from its own
-// row. Such teams are judged by their state as of the push (the state
-// before the first later row that changed them: statesAsOf).
-func (s *Server) versionPushed(ctx context.Context, v *registry.Version, asOf int64) {
-	states, err := s.store.PluginTeamStates(ctx, v.PluginID)
-	if err != nil {
-		s.log.Error("plugin event: team states", "plugin", v.PluginID, "err", err)
-		return
-	}
-	if asOf > 0 {
-		// Read after the states: a change that reached them has its row
-		// committed with it, so it is among the rows read here.
-		states = s.statesAsOf(ctx, v.PluginID, asOf, states)
-	}
-	for teamID, st := range states {
-		if st.Version != "" {
-			continue // pinned: a push changes nothing
-		}
-		if served, err := s.policy.Served(ctx, v.PluginID, st); err == nil && served.Version == v.Version {
-			s.publishPluginEvent(ctx, teamID, v.PluginID, eventPluginUpdated)
-		}
-	}
-}
-
-// changeLog is a store whose change log can be read (*registry.Postgres).
-type changeLog interface {
-	Changes(ctx context.Context, afterID int64, limit int) ([]registry.Change, error)
-}
-
-// maxAsOfRows bounds how much of the change log statesAsOf reads.
-const maxAsOfRows = 10 * registry.MaxChangesLimit
-
-// statesAsOf returns states (a plugin's team states now) as they were at
-// change row asOf: a team that a later row changed gets that row's state
-// before the change; one whose row does not carry it is left out (its own
-// row's event tells it). Past maxAsOfRows later rows, or when the log
-// cannot be read, states are returned as they are.
-func (s *Server) statesAsOf(ctx context.Context, pluginID string, asOf int64, states map[string]registry.TeamState) map[string]registry.TeamState {
-	log, ok := s.store.(changeLog)
-	if !ok {
-		return states
-	}
-	out := maps.Clone(states)
-	seen := map[string]bool{}
-	for read, after := 0, asOf; read < maxAsOfRows; {
-		rows, err := log.Changes(ctx, after, registry.MaxChangesLimit)
-		if err != nil {
-			s.log.Warn("plugin event: read the change log", "plugin", pluginID, "err", err)
-			return states
-		}
-		for _, row := range rows {
-			after = row.ID
-			if row.Kind != registry.ChangeTeamState {
-				continue
-			}
-			var p teamStatePayload
-			if json.Unmarshal(row.Payload, &p) != nil || p.PluginID != pluginID || seen[p.TeamID] {
-				continue
-			}
-			seen[p.TeamID] = true
-			if p.WasEnabled == nil {
-				delete(out, p.TeamID)
-				continue
-			}
-			out[p.TeamID] = registry.TeamState{TeamID: p.TeamID, PluginID: pluginID, Enabled: *p.WasEnabled, Version: p.WasVersion}
-		}
-		read += len(rows)
-		if len(rows) < registry.MaxChangesLimit {
-			break
-		}
-	}
-	return out
 }
 
 // Limits of custom plugin events.

@@ -29,6 +29,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/internal/app/artifacts"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/enablement"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/notify"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/precompress"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/previews"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
@@ -183,6 +184,7 @@ type Server struct {
 	trust        publish.TrustIndex
 	policy       *serving.Policy     // the serving policy: min certification, which version a team serves
 	teams        *enablement.Service // team-state changes: enable, disable, pin, rollback, the kill switch
+	notify       *notify.Notifier    // which teams' pages hear of a change (events.go delivers)
 	embed        *embedService       // nil when the store keeps no embed apps (embed.go)
 	parts        *serverpart.Manager // server parts on Mattermost (internal/app/serverpart)
 	// The team each session shows, and plugin events on the relayed
@@ -255,6 +257,7 @@ func New(store Store, id Identity, cfg Config) (*Server, error) {
 	}
 	s.policy = serving.New(store, cfg.MinCertification)
 	s.teams = enablement.New(store, s.policy, &s.changes)
+	s.notify = notify.New(store, s.policy, s.log)
 	s.parts = serverpart.New(serverpart.Config{Store: store, Admin: newPartAdmin(cfg.PluginAdmin), AdminToken: cfg.UpstreamAdminToken,
 		Policy: s.policy, Feed: &s.changes, Log: s.log})
 	lim := pluginpkg.DefaultLimits

@@ -8,6 +8,7 @@
 //   - serving: which version a team serves, and the one invalidation of
 //     every cache of served answers;
 //   - enablement: team-state changes (enable, pin, rollback, kill switch);
+//   - notify: which teams' pages hear of a change (the edge delivers);
 //   - previews: developers' previews of their prereleases;
 //   - embed: embed apps, channel-scoped tokens and their sessions;
 //   - serverpart: plugins' server parts on the upstream Mattermost (install

@@ -15,6 +15,7 @@ package changes
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"sync/atomic"
 
@@ -174,4 +175,24 @@ func (f *Feed) Subscribers() []string {
 		names[i] = s.name
 	}
 	return names
+}
+
+// TeamStateRow decodes a team-state change as the registry's change log
+// carries it (registry.ChangeTeamStatePayload): the state after the
+// change, and the state before it, nil in a row written by a binary that
+// did not record it.
+func TeamStateRow(payload []byte) (after registry.TeamState, before *registry.TeamState, err error) {
+	var p struct {
+		registry.ChangeTeamStatePayload
+		WasEnabled *bool  `json:"was_enabled"`
+		WasVersion string `json:"was_version"`
+	}
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return registry.TeamState{}, nil, err
+	}
+	after = registry.TeamState{TeamID: p.TeamID, PluginID: p.PluginID, Enabled: p.Enabled, Version: p.Version}
+	if p.WasEnabled != nil {
+		before = &registry.TeamState{TeamID: p.TeamID, PluginID: p.PluginID, Enabled: *p.WasEnabled, Version: p.WasVersion}
+	}
+	return after, before, nil
 }

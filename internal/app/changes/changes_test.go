@@ -70,3 +70,18 @@ func TestPublishWithoutSubscribersAndConcurrently(t *testing.T) {
 		t.Fatalf("delivered %d, want 800", n)
 	}
 }
+
+func TestTeamStateRow(t *testing.T) {
+	after, before, err := TeamStateRow([]byte(`{"team_id":"t","plugin_id":"p","enabled":true,"version":"1.0.0","was_enabled":false,"was_version":"0.9.0"}`))
+	if err != nil || after != (registry.TeamState{TeamID: "t", PluginID: "p", Enabled: true, Version: "1.0.0"}) ||
+		before == nil || *before != (registry.TeamState{TeamID: "t", PluginID: "p", Version: "0.9.0"}) {
+		t.Fatalf("after %+v before %+v (%v)", after, before, err)
+	}
+	// A row from a binary that did not record the state before.
+	if _, before, err := TeamStateRow([]byte(`{"team_id":"t","plugin_id":"p","enabled":true}`)); err != nil || before != nil {
+		t.Fatalf("old row: before %+v (%v), want none", before, err)
+	}
+	if _, _, err := TeamStateRow([]byte(`{`)); err == nil {
+		t.Fatal("a broken row decoded")
+	}
+}
