@@ -340,6 +340,9 @@ func (s *Server) Close() {
 		s.previews.Close()
 	}
 	s.closePluginSockets()
+	if s.embed != nil {
+		s.embed.app.Close() // a sweep of expired embed sessions in progress
+	}
 	s.hub.close()
 	s.compiles.Stop()
 	if s.maps != nil {

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -151,6 +152,13 @@ type Service struct {
 	clock     atomic.Pointer[func() time.Time]
 	maxTokens atomic.Int64
 	lastSweep atomic.Int64 // unix ns of the last Sweep
+	// sweeps are the sweeps running; stop ends them (Close). closed,
+	// under mu, keeps a sweep from starting once Close waits.
+	mu      sync.Mutex
+	closed  bool
+	sweeps  sync.WaitGroup
+	stop    context.Context
+	stopped context.CancelFunc
 }
 
 // New returns a Service.
@@ -163,6 +171,7 @@ func New(c Config) *Service {
 		e.newID = randomID
 	}
 	e.SetClock(time.Now)
+	e.stop, e.stopped = context.WithCancel(context.Background())
 	e.maxTokens.Store(DefaultTokensPerApp)
 	if len(c.Seed) > 0 {
 		sum := sha256.Sum256(append([]byte("mmtoolkit embed secret key\x00"), c.Seed...))
@@ -172,6 +181,16 @@ func New(c Config) *Service {
 		rand.Read(e.key)
 	}
 	return e
+}
+
+// Close ends a sweep in progress (its sessions are ended by a later
+// one) and waits for it.
+func (e *Service) Close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.stopped()
+	e.sweeps.Wait()
 }
 
 // Now is the embed clock's time.

@@ -40,6 +40,9 @@ type mattermost struct {
 	minted   map[string]bool // open sessions made by Mint, by ref
 	gone     map[string]bool // refs ended
 	ended    chan string     // refs ended, in order
+	// stuck, when set, makes End say it started and then wait for its
+	// context (a Mattermost that does not answer).
+	stuck chan string
 }
 
 func newMattermost() *mattermost {
@@ -109,7 +112,12 @@ func (m *mattermost) Mint(_ context.Context, userID string, _ time.Duration) (st
 	return "s-bob", ref, nil
 }
 
-func (m *mattermost) End(_ context.Context, _, ref string) error {
+func (m *mattermost) End(ctx context.Context, _, ref string) error {
+	if m.stuck != nil {
+		m.stuck <- ref
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	m.mu.Lock()
 	delete(m.minted, ref)
 	m.gone[ref] = true
@@ -485,6 +493,34 @@ func TestSweepEndsExpiredSessions(t *testing.T) {
 	}
 	if n := f.mm.open(); n != 1 {
 		t.Fatalf("%d sessions open, want the live token's only", n)
+	}
+}
+
+// TestCloseEndsASweep: Close interrupts a sweep waiting on Mattermost and
+// returns once it has stopped.
+func TestCloseEndsASweep(t *testing.T) {
+	f := newFixture(t, true)
+	ctx := context.Background()
+	app, _ := f.app(t, spec(chTown))
+	if _, err := f.svc.IssueBackend(ctx, &app, "bob", nil, 10); err != nil {
+		t.Fatal(err)
+	}
+	f.mm.stuck = make(chan string, 10)
+	f.clock.Add(embed.SweepEvery + time.Second)
+	if _, err := f.svc.IssueBackend(ctx, &app, "bob", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-f.mm.stuck: // the sweep waits on Mattermost
+	case <-time.After(30 * time.Second):
+		t.Fatal("no sweep started")
+	}
+	closed := make(chan struct{})
+	go func() { f.svc.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not end the sweep")
 	}
 }
 

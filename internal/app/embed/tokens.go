@@ -245,8 +245,15 @@ func (e *Service) Sweep() {
 	if now.UnixNano()-last < int64(SweepEvery) || !e.lastSweep.CompareAndSwap(last, now.UnixNano()) {
 		return
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	e.sweeps.Add(1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer e.sweeps.Done()
+		ctx, cancel := context.WithTimeout(e.stop, 30*time.Second)
 		defer cancel()
 		toks, err := e.store.EmbedSessionsToEnd(ctx, now, 200)
 		if err != nil {
