@@ -16,7 +16,7 @@ type Timing struct {
 	BackgroundSettle time.Duration
 	SettleMax        time.Duration
 	// ReleaseAfter is how long compiles must pause before the memory
-	// policy releases their garbage (memRelease). Default 30 s.
+	// policy releases their garbage (publish.Compiles). Default 30 s.
 	ReleaseAfter time.Duration
 	// MapWait bounds how long a request for a source map being built waits
 	// for it (internal/app/sourcemaps). Default 30 s.
