@@ -17,6 +17,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/internal/app/bytecode"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler/schedulertest"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -176,11 +177,7 @@ func (e *env) blob(js string) string {
 
 func (e *env) wait(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.sched.WaitIdle(ctx); err != nil {
-		t.Fatal(err)
-	}
+	schedulertest.WaitIdle(t, e.sched)
 }
 
 // TestVersionStoredCompiles: a version's mobile bundle is compiled, stored
@@ -283,26 +280,14 @@ func TestStartCompilesWhatIsMissing(t *testing.T) {
 // makes it done.
 func TestOnceAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	var keys []string
-	var mu sync.Mutex
-	once := func(_ context.Context, key string, done func() (bool, error), work func() error) error {
-		mu.Lock()
-		keys = append(keys, key)
-		mu.Unlock()
-		if ok, err := done(); ok || err != nil {
-			return err
-		}
-		return work()
-	}
-	e := newEnv(t, once)
+	var once schedulertest.Once
+	e := newEnv(t, once.Run)
 	elsewhere, here := e.blob("compiled elsewhere"), e.blob("compiled here")
 	e.store.recs = []registry.Bytecode{{Source: elsewhere, BytecodeVersion: version, Artifact: registry.Artifact{SHA256: "hbc"}}}
 	e.c.Enqueue(bytecode.Job{Source: elsewhere})
 	e.c.Enqueue(bytecode.Job{Source: here})
 	e.wait(t)
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(keys, []string{"bytecode:" + elsewhere + ":96", "bytecode:" + here + ":96"}) {
+	if keys := once.Keys(); !slices.Equal(keys, []string{"bytecode:" + elsewhere + ":96", "bytecode:" + here + ":96"}) {
 		t.Fatalf("claims %v", keys)
 	}
 	if runs := e.h.runs(); !slices.Equal(runs, []string{here}) {

@@ -20,6 +20,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/precompress"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler/schedulertest"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
 
@@ -106,11 +107,7 @@ func newEnv(t *testing.T, cfg precompress.Config) *env {
 
 func (e *env) wait(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.sched.WaitIdle(ctx); err != nil {
-		t.Fatal(err)
-	}
+	schedulertest.WaitIdle(t, e.sched)
 }
 
 func (e *env) published() []changes.EncodingsStored {
@@ -232,21 +229,12 @@ func TestKnownVariantsAreNotRedone(t *testing.T) {
 // when Made says another replica did it, nothing is stored or told.
 func TestOnceAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	var keys []string
+	var once schedulertest.Once
 	var mu sync.Mutex
-	once := func(ctx context.Context, key string, done func() (bool, error), work func() error) error {
-		mu.Lock()
-		keys = append(keys, key)
-		mu.Unlock()
-		if ok, err := done(); ok || err != nil {
-			return err
-		}
-		return work()
-	}
 	data := js(100)
 	madeElsewhere := sum(data)
 	var took time.Duration
-	e := newEnv(t, precompress.Config{Once: once,
+	e := newEnv(t, precompress.Config{Once: once.Run,
 		Made: func(_ context.Context, sha string) (bool, error) { return sha == madeElsewhere, nil },
 		Took: func(d time.Duration) { mu.Lock(); took += d; mu.Unlock() }})
 	e.store.add(data)
@@ -257,7 +245,7 @@ func TestOnceAcrossReplicas(t *testing.T) {
 	e.wait(t)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(keys) != 2 || keys[0] != "precompress:"+madeElsewhere || keys[1] != "precompress:"+sum(other) {
+	if keys := once.Keys(); len(keys) != 2 || keys[0] != "precompress:"+madeElsewhere || keys[1] != "precompress:"+sum(other) {
 		t.Fatalf("claims %v", keys)
 	}
 	if e.store.encodings(madeElsewhere) != nil || e.store.encodings(sum(other)) == nil || e.c.Done() != 1 || took <= 0 {

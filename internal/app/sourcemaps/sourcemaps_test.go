@@ -18,6 +18,7 @@ import (
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/changes"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler"
+	"github.com/mmtoolkit/mmtoolkit/internal/app/scheduler/schedulertest"
 	"github.com/mmtoolkit/mmtoolkit/internal/app/sourcemaps"
 	"github.com/mmtoolkit/mmtoolkit/registry"
 )
@@ -160,11 +161,7 @@ func (e *env) add(name, version string, t bundler.Target) string {
 
 func (e *env) wait(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.sched.WaitIdle(ctx); err != nil {
-		t.Fatal(err)
-	}
+	schedulertest.WaitIdle(t, e.sched)
 }
 
 // TestMapIsBuiltAndStored: a map left for later is built through the
