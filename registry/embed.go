@@ -49,6 +49,26 @@ var (
 	ErrEmbedTooManyTokens = errors.New("too many unexpired embed tokens for this app")
 )
 
+// Embeds is the store of embed apps and their tokens (embedding, see
+// internal/app/embed); *Bolt and *Postgres implement it.
+type Embeds interface {
+	EmbedApps(ctx context.Context) ([]EmbedApp, error)
+	EmbedApp(ctx context.Context, id string) (*EmbedApp, error)
+	CreateEmbedApp(ctx context.Context, a EmbedApp) (EmbedApp, error)
+	UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*EmbedApp) (EmbedChange, error)) (EmbedApp, error)
+	DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error)
+	EmbedSessionsToEnd(ctx context.Context, now time.Time, limit int) ([]EmbedToken, error)
+	EmbedSessionEnded(ctx context.Context, id string) error
+	PutEmbedToken(ctx context.Context, t EmbedToken, maxLive int) error
+	EmbedToken(ctx context.Context, id string) (*EmbedToken, error)
+	RevokeEmbedToken(ctx context.Context, id, actor string) (*EmbedToken, error)
+}
+
+var (
+	_ Embeds = (*Bolt)(nil)
+	_ Embeds = (*Postgres)(nil)
+)
+
 // Audit actions of embedding. The entry's Detail names the app
 // ("app <id>"); token issues are not audited (one per user per quarter of
 // an hour would drown the log), revocations are.

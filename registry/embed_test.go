@@ -1,7 +1,6 @@
 package registry_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -13,16 +12,7 @@ import (
 // embedTestStore is what the embed tests call: both stores have it.
 type embedTestStore interface {
 	testStore
-	EmbedApps(ctx context.Context) ([]registry.EmbedApp, error)
-	EmbedApp(ctx context.Context, id string) (*registry.EmbedApp, error)
-	CreateEmbedApp(ctx context.Context, a registry.EmbedApp) (registry.EmbedApp, error)
-	UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*registry.EmbedApp) (registry.EmbedChange, error)) (registry.EmbedApp, error)
-	DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error)
-	EmbedSessionsToEnd(ctx context.Context, now time.Time, limit int) ([]registry.EmbedToken, error)
-	EmbedSessionEnded(ctx context.Context, id string) error
-	PutEmbedToken(ctx context.Context, t registry.EmbedToken, maxLive int) error
-	EmbedToken(ctx context.Context, id string) (*registry.EmbedToken, error)
-	RevokeEmbedToken(ctx context.Context, id, actor string) (*registry.EmbedToken, error)
+	registry.Embeds
 }
 
 var (

@@ -67,16 +67,7 @@ const (
 // Store is what embedding needs of the registry; *registry.Bolt and the
 // PostgreSQL store have it.
 type Store interface {
-	EmbedApps(ctx context.Context) ([]registry.EmbedApp, error)
-	EmbedApp(ctx context.Context, id string) (*registry.EmbedApp, error)
-	CreateEmbedApp(ctx context.Context, a registry.EmbedApp) (registry.EmbedApp, error)
-	UpdateEmbedApp(ctx context.Context, id, actor string, fn func(*registry.EmbedApp) (registry.EmbedChange, error)) (registry.EmbedApp, error)
-	DeleteEmbedApp(ctx context.Context, id, actor string) ([]string, error)
-	EmbedSessionsToEnd(ctx context.Context, now time.Time, limit int) ([]registry.EmbedToken, error)
-	EmbedSessionEnded(ctx context.Context, id string) error
-	PutEmbedToken(ctx context.Context, t registry.EmbedToken, maxLive int) error
-	EmbedToken(ctx context.Context, id string) (*registry.EmbedToken, error)
-	RevokeEmbedToken(ctx context.Context, id, actor string) (*registry.EmbedToken, error)
+	registry.Embeds
 }
 
 // Identity is who callers are, as embedding asks: the user behind a
