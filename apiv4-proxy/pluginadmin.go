@@ -315,11 +315,3 @@ func trimURLError(err error) error {
 	}
 	return err
 }
-
-// IsPluginAdminAnswer reports whether err is an answer of Mattermost
-// (rather than no answer at all), and so whether Mattermost may have
-// acted on the request.
-func IsPluginAdminAnswer(err error) bool {
-	var e *PluginAdminError
-	return errors.As(err, &e)
-}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/mod/semver"
 
 	apiv4proxy "github.com/mmtoolkit/mmtoolkit/apiv4-proxy"
 	"github.com/mmtoolkit/mmtoolkit/bundler"
@@ -206,9 +205,6 @@ func (s *Server) hasStaticFile(id, file string) bool {
 	_, ok := s.index.PathFile(id, distKind(file))
 	return ok
 }
-
-// semverLess compares plugin versions (valid semver, no "v").
-func semverLess(a, b string) bool { return semver.Compare("v"+a, "v"+b) < 0 }
 
 // isBundleName reports whether file is a name GET /api/v4/plugins/webapp
 // hands out: <id>_<16 hex>_bundle.js, or a source map <64 hex>.map.

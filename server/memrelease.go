@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-
 	"github.com/mmtoolkit/mmtoolkit/internal/app/publish"
 )
 
@@ -23,11 +21,3 @@ func GCOffDuringCompiles() CompileMemory { return publish.GCOffDuringCompiles() 
 // defaultReleaseAfter is Timing.ReleaseAfter's default
 // (publish.DefaultReleaseAfter).
 const defaultReleaseAfter = publish.DefaultReleaseAfter
-
-// beginCompile takes one of Config.MaxCompiles slots (publish.Compiles),
-// waiting for one or giving up with ctx. Pushes and the source maps left
-// for after them (internal/app/sourcemaps) take the same slots. endCompile gives it
-// back.
-func (s *Server) beginCompile(ctx context.Context) error { return s.compiles.Begin(ctx) }
-
-func (s *Server) endCompile() { s.compiles.End() }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"time"
 
 	"github.com/mmtoolkit/mmtoolkit/bundler"
 	"github.com/mmtoolkit/mmtoolkit/bundler/pluginpkg"
@@ -81,10 +80,3 @@ func (d deferredMaps) Room() bool { return d.s.maps.Room() }
 func (d deferredMaps) Add(pkg *pluginpkg.Package, res *bundler.Result, bundle, pluginID, version string) {
 	d.s.maps.Add(pkg, res, bundle, pluginID, version)
 }
-
-// bundleKind is the artifact kind of each target's bundle.
-var bundleKind = map[bundler.Target]string{bundler.Web: registry.WebJS, bundler.Mobile: registry.MobileJS}
-
-func sum(b []byte) string { return publish.Sum(b) }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -198,9 +198,6 @@ func (p *Publisher) compile(ctx context.Context, pkg *pluginpkg.Package, cert Ce
 // bundleKind is the artifact kind of each target's bundle.
 var bundleKind = map[bundler.Target]string{bundler.Web: registry.WebJS, bundler.Mobile: registry.MobileJS}
 
-// BundleKind is the artifact kind of a target's bundle.
-func BundleKind(t bundler.Target) string { return bundleKind[t] }
-
 // Sum is the hex SHA-256 an artifact is stored by.
 func Sum(b []byte) string {
 	h := sha256.Sum256(b)
